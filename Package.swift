@@ -1,0 +1,127 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings shared by every target: explicit `any`, imports that must be visible where used,
+/// and internal imports unless an import leaks into public API (`public import`).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "data-exchange",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "exchanged", targets: ["exchanged"]),
+        .executable(name: "exchangectl", targets: ["exchangectl"]),
+        .executable(name: "exchange-bench", targets: ["exchange-bench"]),
+        .library(name: "LMDB", targets: ["LMDB"]),
+        .library(name: "ExchangeModel", targets: ["ExchangeModel"]),
+        .library(name: "ExchangeStore", targets: ["ExchangeStore"]),
+        .library(name: "ExchangeRouting", targets: ["ExchangeRouting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // MARK: Storage
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        .target(
+            name: "LMDB",
+            dependencies: ["CLMDB"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Domain
+        .target(
+            name: "ExchangeModel",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ExchangeStore",
+            dependencies: [
+                "LMDB",
+                "ExchangeModel",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ExchangeRouting",
+            dependencies: [
+                "ExchangeModel",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "exchanged",
+            dependencies: [
+                "ExchangeStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "exchangectl",
+            dependencies: [
+                "ExchangeStore",
+                "ExchangeRouting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "exchange-bench",
+            dependencies: [
+                "ExchangeStore",
+                "ExchangeRouting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "LMDBTests",
+            dependencies: ["LMDB"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExchangeModelTests",
+            dependencies: [
+                "ExchangeModel",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExchangeStoreTests",
+            dependencies: [
+                "ExchangeStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExchangeRoutingTests",
+            dependencies: [
+                "ExchangeRouting",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

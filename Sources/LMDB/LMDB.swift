@@ -1,0 +1,1 @@
+// LMDB: a safe Swift wrapper over the LMDB C library.

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The benchmark harness: measures the store, routing and the daemon in release builds.
+@main
+struct ExchangeBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exchange-bench",
+        abstract: "Measure Data Exchange throughput and latency.",
+        subcommands: []
+    )
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The operator and client command line of the exchange.
+@main
+struct ExchangeCtl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exchangectl",
+        abstract: "Operate and use a Data Exchange.",
+        subcommands: []
+    )
+}

@@ -1,0 +1,2 @@
+import ExchangeRouting
+import Testing

@@ -1,0 +1,2 @@
+import ExchangeStore
+import Testing

@@ -1,0 +1,2 @@
+import LMDB
+import Testing
