@@ -1,1 +1,315 @@
-// ExchangeStore
+import Foundation
+public import Logging
+import LMDB
+import Synchronization
+
+/// The exchange's durable state in one LMDB environment: the message log and its indexes,
+/// deduplication, consumer inboxes, durable subscriptions and the audit log.
+///
+/// Writes are queued to one writer thread, which applies every operation waiting in one write
+/// transaction (group commit) and answers each caller only after `mdb_txn_commit` returned with
+/// LMDB's default durability (fsync). Reads run in short read transactions on the caller's
+/// thread and never across an `await`.
+///
+/// ```swift
+/// let store = try ExchangeStore(configuration: .init(directory: "/var/lib/exchange"))
+/// let result = try await store.append(AppendRequest(envelope: event, routes: routes))
+/// let again = try store.event(result.sequence)
+/// store.close()
+/// ```
+public final class ExchangeStore: Sendable {
+    /// The configuration the store was opened with.
+    public let configuration: StoreConfiguration
+    let environment: Environment
+    let schema: StoreSchema
+    let names: NameTable
+    let logger: Logger
+    /// Held shared by readers and exclusively while the map is resized.
+    let resizeLock = ReadWriteLock()
+    private let writerState: Mutex<WriterState>
+    private let recordBuffer = Mutex(RecordWriter())
+    private let committedSequence: Atomic<UInt64>
+    private let committedAuditCount: Atomic<UInt64>
+    private let isClosed = Atomic<Bool>(false)
+    private let commitObservers = Mutex<[UInt64: @Sendable (UInt64) -> Void]>([:])
+    private let nextObserverID = Atomic<UInt64>(0)
+    // Set once in init, after every stored property; read only by callers after init returned.
+    nonisolated(unsafe) private var writer: GroupCommitWriter!
+
+    /// Opens the store in `configuration.directory`, creating it if needed.
+    /// - Parameters:
+    ///   - configuration: directory, map sizes and limits.
+    ///   - logger: where the store reports map growth and failures (info level and below).
+    /// - Throws: `StoreError` with code `store.unsupported_format` for a store of another format
+    ///   version, `store.open_failed` when the directory or environment cannot be opened.
+    public init(configuration: StoreConfiguration, logger: Logger = Logger(label: "exchange.store")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        do {
+            try FileManager.default.createDirectory(
+                atPath: configuration.directory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StoreError(
+                code: .openFailed, message: "cannot create the data directory \(configuration.directory)",
+                underlying: String(describing: error))
+        }
+        let environment: Environment
+        do {
+            environment = try Environment(
+                path: configuration.directory,
+                configuration: .init(
+                    mapSize: configuration.initialMapSize, maxDatabases: 16, maxReaders: configuration.maxReaders))
+        } catch let error as LMDBError where error.isIncompatible {
+            throw StoreError(
+                code: .unsupportedFormat,
+                message: "\(configuration.directory) does not hold an LMDB environment this build can read",
+                underlying: error.description)
+        } catch {
+            throw StoreError(
+                code: .openFailed, message: "cannot open the store in \(configuration.directory)",
+                underlying: String(describing: error))
+        }
+        self.environment = environment
+        environment.clearStaleReaders()
+        let names = NameTable()
+        self.names = names
+        let opened: (StoreSchema, WriterState)
+        do {
+            opened = try environment.write { txn -> (StoreSchema, WriterState) in
+                let schema = try StoreSchema(opening: &txn)
+                try schema.checkFormat(&txn, directory: configuration.directory)
+                try names.load(txn, meta: schema.meta)
+                let state = try Self.recoverState(txn, schema: schema, names: names)
+                return (schema, state)
+            }
+        } catch {
+            environment.close()
+            throw StoreError.storage(error, "cannot open the store in \(configuration.directory)")
+        }
+        self.schema = opened.0
+        self.writerState = Mutex(opened.1)
+        self.committedSequence = Atomic(opened.1.nextSequence - 1)
+        self.committedAuditCount = Atomic(opened.1.nextAuditIndex)
+        self.writer = GroupCommitWriter(maxBatch: configuration.maxBatchOperations) { [unowned self] batch in
+            self.process(batch)
+        }
+        logger.info(
+            "store opened",
+            metadata: [
+                "directory": "\(configuration.directory)", "last_sequence": "\(opened.1.nextSequence - 1)",
+                "audit_entries": "\(opened.1.nextAuditIndex)",
+            ])
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Applies every queued write, stops the writer and closes the environment. Later writes fail
+    /// with `store.closed`. Safe to call more than once.
+    public func close() {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        writer.stop()
+        resizeLock.withWriteLock { environment.close() }
+        logger.info("store closed", metadata: ["directory": "\(configuration.directory)"])
+    }
+
+    /// The sequence of the last committed event; 0 when the log is empty.
+    public var lastSequence: UInt64 { committedSequence.load(ordering: .acquiring) }
+
+    /// The number of committed audit entries.
+    public var auditCount: UInt64 { committedAuditCount.load(ordering: .acquiring) }
+
+    /// Registers `observer`, called on the writer thread with the last sequence after every
+    /// commit that appended events. Keep it short: it delays the next commit.
+    /// - Returns: a token for `removeCommitObserver(_:)`.
+    public func addCommitObserver(_ observer: @escaping @Sendable (UInt64) -> Void) -> UInt64 {
+        let id = nextObserverID.add(1, ordering: .relaxed).newValue
+        commitObservers.withLock { $0[id] = observer }
+        return id
+    }
+
+    /// Removes an observer registered with `addCommitObserver(_:)`.
+    public func removeCommitObserver(_ token: UInt64) {
+        _ = commitObservers.withLock { $0.removeValue(forKey: token) }
+    }
+
+    /// Runs `body` in a short read transaction, safe against a concurrent map resize.
+    func read<Result>(_ body: (borrowing ReadTransaction) throws -> Result) throws -> Result {
+        try resizeLock.withReadLock {
+            guard !isClosed.load(ordering: .acquiring) else {
+                throw StoreError(code: .closed, message: "the store is closed")
+            }
+            return try environment.read(body)
+        }
+    }
+
+    private static func recoverState(_ txn: borrowing WriteTransaction, schema: StoreSchema, names: NameTable) throws -> WriterState {
+        let lastSequence = try txn.withCursor(schema.log) { cursor in
+            try cursor.last().map { $0.key.bigEndianUInt64(at: 0) } ?? 0
+        }
+        let auditCount = try txn.withCursor(schema.audit) { cursor in
+            try cursor.last().map { $0.key.bigEndianUInt64(at: 0) + 1 } ?? 0
+        }
+        let lastTime = try txn.withCursor(schema.timeIndex) { cursor in
+            try cursor.last().map { $0.key.bigEndianUInt64(at: 0) } ?? 0
+        }
+        var lastIDs: [NameTable.Kind: UInt32] = [:]
+        for kind in NameTable.Kind.allCases {
+            lastIDs[kind] = names.lastID(kind: kind)
+        }
+        return WriterState(nextSequence: lastSequence + 1, nextAuditIndex: auditCount, lastBatchTime: lastTime, lastIDs: lastIDs)
+    }
+
+    // MARK: Writing
+
+    /// Queues `body` for the writer and returns its result after the commit.
+    func perform<Result: Sendable>(_ body: @escaping (inout BatchContext) throws -> Result) async throws -> Result {
+        let box = ResultBox<Result>()
+        return try await withUnsafeThrowingContinuation { continuation in
+            writer.submit(
+                .mutation(
+                    Mutation(
+                        apply: { context in box.value = try body(&context) },
+                        finish: { error in
+                            if let error {
+                                continuation.resume(throwing: error)
+                            } else {
+                                continuation.resume(returning: box.value!)
+                            }
+                        })))
+        }
+    }
+
+    func submitAppend(_ requests: [AppendRequest]) async throws -> [AppendResult] {
+        try await withUnsafeThrowingContinuation { continuation in
+            writer.submit(.append(requests, continuation))
+        }
+    }
+
+    /// Applies and commits one batch on the writer thread, then answers every operation in it.
+    private func process(_ batch: [PendingWrite]) {
+        var active = batch[...]
+        var results: [[AppendResult]] = []
+        results.reserveCapacity(batch.count)
+        attempts: while !active.isEmpty {
+            results.removeAll(keepingCapacity: true)
+            let start = writerState.withLock { $0 }
+            let time = max(wallClockNanoseconds(), start.lastBatchTime)
+            var record = recordBuffer.withLock { $0 }
+            let txn: WriteTransaction
+            do {
+                txn = try environment.beginWrite()
+            } catch {
+                fail(active, StoreError.storage(error, "cannot begin a write transaction"))
+                return
+            }
+            var context = BatchContext(txn: txn, schema: schema, names: names, state: start, time: time, record: record)
+            var failure: (index: Int, error: any Error)?
+            var environmentError: LMDBError?
+            for index in active.indices {
+                do {
+                    switch active[index] {
+                    case .append(let requests, _):
+                        results.append(try applyAppend(requests, &context))
+                    case .mutation(let mutation):
+                        try mutation.apply(&context)
+                        results.append([])
+                    }
+                } catch let error as LMDBError {
+                    environmentError = error
+                    break
+                } catch {
+                    failure = (index, error)
+                    break
+                }
+            }
+            record = context.record
+            recordBuffer.withLock { $0 = record }
+            if let failure {
+                context.txn.abort()
+                active[failure.index].fail(failure.error)
+                active.remove(at: failure.index)
+                continue attempts
+            }
+            if let environmentError {
+                context.txn.abort()
+                if environmentError.isMapFull, growMap() { continue attempts }
+                if environmentError.isTransactionFull, active.count > 1 {
+                    let half = active.count / 2
+                    process(Array(active[active.startIndex..<active.startIndex + half]))
+                    active.removeFirst(half)
+                    continue attempts
+                }
+                fail(active, mapped(environmentError))
+                return
+            }
+            let state = context.state
+            let added = context.addedNames
+            do {
+                try context.txn.commit()
+            } catch let error as LMDBError {
+                if error.isMapFull, growMap() { continue attempts }
+                fail(active, mapped(error))
+                return
+            } catch {
+                fail(active, StoreError.storage(error, "commit failed"))
+                return
+            }
+            names.didCommit(added)
+            var committed = state
+            committed.lastBatchTime = time
+            writerState.withLock { $0 = committed }
+            let appended = committed.nextSequence - 1 > committedSequence.load(ordering: .relaxed)
+            committedSequence.store(committed.nextSequence - 1, ordering: .releasing)
+            committedAuditCount.store(committed.nextAuditIndex, ordering: .releasing)
+            for (index, write) in zip(active.indices, results.indices) {
+                switch active[index] {
+                case .append(_, let continuation): continuation.resume(returning: results[write])
+                case .mutation(let mutation): mutation.finish(nil)
+                }
+            }
+            if appended {
+                let observers = commitObservers.withLock { Array($0.values) }
+                for observer in observers { observer(committed.nextSequence - 1) }
+            }
+            return
+        }
+    }
+
+    private func fail(_ writes: ArraySlice<PendingWrite>, _ error: any Error) {
+        for write in writes { write.fail(error) }
+    }
+
+    private func mapped(_ error: LMDBError) -> StoreError {
+        if error.isMapFull {
+            return StoreError(
+                code: .storeFull,
+                message: "the store reached its maximum size of \(configuration.maxMapSize >> 20) MiB "
+                    + "(store max_map_size); nothing was written. Raise the maximum or archive old data",
+                underlying: error.description)
+        }
+        return StoreError(code: .storage, message: "the write failed; nothing was written", underlying: error.description)
+    }
+
+    /// Doubles the map, up to the configured maximum. Returns `false` when already at it.
+    private func growMap() -> Bool {
+        let current = environment.info().mapSize
+        guard current < configuration.maxMapSize else { return false }
+        let target = min(configuration.maxMapSize, current * 2)
+        do {
+            try resizeLock.withWriteLock { try environment.setMapSize(target) }
+        } catch {
+            logger.error("map resize failed", metadata: ["error": "\(error)"])
+            return false
+        }
+        logger.info("store map grown", metadata: ["from_bytes": "\(current)", "to_bytes": "\(target)"])
+        return true
+    }
+}
+
+/// Carries a mutation's result from the writer thread to its caller.
+final class ResultBox<Value>: @unchecked Sendable {
+    var value: Value?
+}

@@ -1,0 +1,75 @@
+/// One entry of the exchange's audit log: what happened, who caused it, and its particulars.
+///
+/// The store stamps each entry with its time and its index in the log and encodes it
+/// canonically (see `canonicalBytes(time:)`), so that the Merkle tree over the entries can be
+/// recomputed byte for byte by anyone holding an export.
+public struct AuditEvent: Hashable, Sendable {
+    /// What kind of exchange event an entry records.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        /// The stable name written into the entry, e.g. `published`.
+        public let rawValue: String
+        /// Creates a kind from its stable name.
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+
+        /// An event was stored and routed.
+        public static let published = Kind("published")
+        /// A publish was refused.
+        public static let rejected = Kind("rejected")
+        /// A consumer acknowledged an event: the receipt.
+        public static let acknowledged = Kind("acknowledged")
+        /// A queued event was withheld at delivery (agreement revoked, suspended or expired).
+        public static let withheld = Kind("withheld")
+        /// An event exhausted its deliveries and moved to a dead-letter list.
+        public static let deadLettered = Kind("dead_lettered")
+        /// A subscription was created, changed or deleted.
+        public static let subscriptionChanged = Kind("subscription_changed")
+        /// The registry was queried.
+        public static let queried = Kind("queried")
+        /// Events were replayed.
+        public static let replayed = Kind("replayed")
+        /// The agreement set was loaded or changed.
+        public static let agreementsChanged = Kind("agreements_changed")
+        /// A token was created or revoked.
+        public static let tokenChanged = Kind("token_changed")
+        /// A request was refused for lack of identity or permission.
+        public static let accessDenied = Kind("access_denied")
+
+        public var description: String { rawValue }
+    }
+
+    /// What happened.
+    public var kind: Kind
+    /// Who caused it: a department id, a token name, or `exchange` for the exchange itself.
+    public var actor: String
+    /// The particulars, by name. The names `kind`, `actor` and `time` are reserved.
+    public var fields: [String: AuditValue]
+
+    /// Creates an audit event.
+    /// - Parameters:
+    ///   - kind: what happened.
+    ///   - actor: who caused it.
+    ///   - fields: the particulars; must not use the names `kind`, `actor` or `time`.
+    public init(kind: Kind, actor: String, fields: [String: AuditValue] = [:]) {
+        precondition(fields["kind"] == nil && fields["actor"] == nil && fields["time"] == nil, "reserved audit field name")
+        self.kind = kind
+        self.actor = actor
+        self.fields = fields
+    }
+}
+
+/// A value inside an audit entry.
+public indirect enum AuditValue: Hashable, Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    /// Text.
+    case string(String)
+    /// A whole number.
+    case integer(Int64)
+    /// A truth value.
+    case bool(Bool)
+    /// An ordered list.
+    case list([AuditValue])
+    /// Named values.
+    case object([String: AuditValue])
+
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+}

@@ -1,0 +1,84 @@
+public import ExchangeModel
+
+/// One routing decision stored with an event: which consumer receives it, under which agreement.
+public struct StoredRoute: Hashable, Sendable {
+    /// The receiving department.
+    public var consumer: String
+    /// The id of the agreement that routed the event.
+    public var agreement: String
+    /// The version of that agreement.
+    public var agreementVersion: UInt32
+
+    /// Creates a route.
+    public init(consumer: String, agreement: String, agreementVersion: UInt32) {
+        self.consumer = consumer
+        self.agreement = agreement
+        self.agreementVersion = agreementVersion
+    }
+}
+
+/// An event to append, with the routes computed for it.
+public struct AppendRequest: Sendable {
+    /// The event; `source` must already be the authenticated publisher.
+    public var envelope: Envelope
+    /// The consumers that receive it; at most one route per consumer.
+    public var routes: [StoredRoute]
+
+    /// Creates a request.
+    public init(envelope: Envelope, routes: [StoredRoute] = []) {
+        self.envelope = envelope
+        self.routes = routes
+    }
+}
+
+/// The outcome of one durable append.
+public struct AppendResult: Hashable, Sendable {
+    /// The event's sequence in the exchange log.
+    public var sequence: UInt64
+    /// `true` when the same publisher had already appended the same message id: nothing new
+    /// was stored and `sequence` is the original one.
+    public var isDuplicate: Bool
+    /// How many consumers the event was routed to (for a duplicate: when first stored).
+    public var routeCount: Int
+
+    /// Creates a result.
+    public init(sequence: UInt64, isDuplicate: Bool, routeCount: Int) {
+        self.sequence = sequence
+        self.isDuplicate = isDuplicate
+        self.routeCount = routeCount
+    }
+}
+
+/// An event as stored: its sequence, when the exchange received it, and the envelope.
+public struct StoredEvent: Hashable, Sendable {
+    /// The event's sequence in the exchange log, from 1.
+    public var sequence: UInt64
+    /// When the exchange committed it, in nanoseconds since the Unix epoch.
+    public var receivedAt: UInt64
+    /// The envelope and data.
+    public var envelope: Envelope
+
+    /// Creates a stored event.
+    public init(sequence: UInt64, receivedAt: UInt64, envelope: Envelope) {
+        self.sequence = sequence
+        self.receivedAt = receivedAt
+        self.envelope = envelope
+    }
+}
+
+/// An entry of a consumer's inbox: an event routed to it, and the agreement that routed it.
+public struct InboxEntry: Hashable, Sendable {
+    /// The event's sequence.
+    public var sequence: UInt64
+    /// The agreement that routed it.
+    public var agreement: String
+    /// The agreement's version at routing time.
+    public var agreementVersion: UInt32
+
+    /// Creates an inbox entry.
+    public init(sequence: UInt64, agreement: String, agreementVersion: UInt32) {
+        self.sequence = sequence
+        self.agreement = agreement
+        self.agreementVersion = agreementVersion
+    }
+}

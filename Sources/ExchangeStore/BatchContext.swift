@@ -1,0 +1,75 @@
+import ExchangeModel
+import LMDB
+
+/// Counters the writer carries from one batch to the next; copied into each batch and kept only
+/// when the batch commits.
+struct WriterState {
+    var nextSequence: UInt64
+    var nextAuditIndex: UInt64
+    var lastBatchTime: UInt64
+    var lastIDs: [NameTable.Kind: UInt32]
+}
+
+/// Everything one group-commit transaction works with.
+struct BatchContext: ~Copyable {
+    var txn: WriteTransaction
+    let schema: StoreSchema
+    let names: NameTable
+    var state: WriterState
+    /// The batch's receive time: every event of the batch carries it.
+    let time: UInt64
+    var record: RecordWriter
+    var addedNames: [(kind: NameTable.Kind, name: String, id: UInt32)] = []
+    private var addedIDs: [NameTable.Kind: [String: UInt32]] = [:]
+    private var firstSequence: UInt64?
+
+    init(txn: consuming WriteTransaction, schema: StoreSchema, names: NameTable, state: WriterState, time: UInt64, record: RecordWriter) {
+        self.txn = txn
+        self.schema = schema
+        self.names = names
+        self.state = state
+        self.time = time
+        self.record = record
+    }
+
+    /// The id of `name`, interning it in this transaction when it is new.
+    mutating func intern(_ name: String, _ kind: NameTable.Kind) throws -> UInt32 {
+        if let id = names.id(of: name, kind: kind) ?? addedIDs[kind]?[name] {
+            return id
+        }
+        let id = (state.lastIDs[kind] ?? 0) + 1
+        state.lastIDs[kind] = id
+        try NameTable.write(name: name, id: id, kind: kind, txn: &txn, meta: schema.meta)
+        addedIDs[kind, default: [:]][name] = id
+        addedNames.append((kind, name, id))
+        return id
+    }
+
+    /// The id of `name` if it was interned (committed or in this batch), without interning it.
+    func existingID(_ name: String, _ kind: NameTable.Kind) -> UInt32? {
+        names.id(of: name, kind: kind) ?? addedIDs[kind]?[name]
+    }
+
+    /// Takes the next log sequence; the first of a batch also writes the sparse time index.
+    mutating func takeSequence() throws -> UInt64 {
+        let sequence = state.nextSequence
+        state.nextSequence += 1
+        if firstSequence == nil {
+            firstSequence = sequence
+            let key = BigEndianKey.pair(time, sequence)
+            try txn.put(schema.timeIndex, key: key, value: [], flags: .append)
+        }
+        return sequence
+    }
+
+    /// Appends an audit entry in this transaction; returns its index.
+    @discardableResult
+    mutating func appendAudit(_ event: AuditEvent) throws -> UInt64 {
+        let index = state.nextAuditIndex
+        state.nextAuditIndex += 1
+        let bytes = event.canonicalBytes(time: time)
+        let key = BigEndianKey.u64(index)
+        try txn.put(schema.audit, key: key, value: bytes, flags: .append)
+        return index
+    }
+}

@@ -1,0 +1,92 @@
+import ExchangeModel
+
+/// The binary layout of an event in the `log` database (record version 1):
+///
+/// ```
+/// u8  record version (1)
+/// u64 received at, ns since the Unix epoch
+/// str id, source, type, topic          (u32 length + UTF-8)
+/// opt subject, time, datacontenttype, dataschema   (length 0xFFFFFFFF = absent)
+/// u32 extension count, then str name, str value for each, sorted by name
+/// run data                              (u32 length + bytes)
+/// ```
+/// Integers are little-endian. The record is self-contained: names are not interned.
+enum EventRecord {
+    static let version: UInt8 = 1
+
+    static func encode(_ envelope: Envelope, receivedAt: UInt64, into writer: inout RecordWriter) {
+        writer.write(version)
+        writer.write(receivedAt)
+        writer.write(envelope.id)
+        writer.write(envelope.source)
+        writer.write(envelope.type)
+        writer.write(envelope.topic)
+        writer.write(envelope.subject)
+        writer.write(envelope.time)
+        writer.write(envelope.dataContentType)
+        writer.write(envelope.dataSchema)
+        writer.write(UInt32(envelope.extensions.count))
+        if !envelope.extensions.isEmpty {
+            for name in envelope.extensions.keys.sorted() {
+                writer.write(name)
+                writer.write(envelope.extensions[name]!)
+            }
+        }
+        writer.write(envelope.data)
+    }
+
+    static func decode(sequence: UInt64, _ buffer: UnsafeRawBufferPointer) throws(StoreError) -> StoredEvent {
+        var reader = RecordReader(buffer)
+        let recordVersion = try reader.readUInt8()
+        guard recordVersion == version else {
+            throw StoreError.corruptRecord("event \(sequence) has record version \(recordVersion), expected \(version)")
+        }
+        let receivedAt = try reader.readUInt64()
+        let id = try reader.readString()
+        let source = try reader.readString()
+        let type = try reader.readString()
+        let topic = try reader.readString()
+        let subject = try reader.readOptionalString()
+        let time = try reader.readOptionalString()
+        let contentType = try reader.readOptionalString()
+        let schema = try reader.readOptionalString()
+        let extensionCount = try reader.readUInt32()
+        var extensions: [String: String] = [:]
+        for _ in 0..<extensionCount {
+            let name = try reader.readString()
+            extensions[name] = try reader.readString()
+        }
+        let data = try reader.readBytes()
+        guard reader.isAtEnd else {
+            throw StoreError.corruptRecord("event \(sequence) has \(buffer.count - reader.offset) stray bytes")
+        }
+        let envelope = Envelope(
+            id: id, source: source, type: type, topic: topic, subject: subject, time: time,
+            dataContentType: contentType, dataSchema: schema, extensions: extensions, data: data)
+        return StoredEvent(sequence: sequence, receivedAt: receivedAt, envelope: envelope)
+    }
+}
+
+/// A view of a stored event record without copying it. It points into the memory map and is
+/// valid only inside the closure it was passed to; never store it. Use `decode()` for an owned `StoredEvent`.
+public struct EventView {
+    /// The event's sequence.
+    public let sequence: UInt64
+    /// The raw record bytes.
+    public let record: UnsafeRawBufferPointer
+
+    init(sequence: UInt64, record: UnsafeRawBufferPointer) {
+        self.sequence = sequence
+        self.record = record
+    }
+
+    /// When the exchange committed the event, in nanoseconds since the Unix epoch.
+    public var receivedAt: UInt64 {
+        UInt64(littleEndian: record.loadUnaligned(fromByteOffset: 1, as: UInt64.self))
+    }
+
+    /// Decodes the whole event into owned values.
+    public func decode() throws -> StoredEvent {
+        try EventRecord.decode(sequence: sequence, record)
+    }
+}

@@ -1,0 +1,160 @@
+import LMDB
+
+/// Size and content figures of the store, for metrics and `/readyz`.
+public struct StoreStatistics: Sendable, Equatable {
+    /// The current size of the memory map in bytes.
+    public var mapSize: Int
+    /// The configured maximum map size in bytes.
+    public var maxMapSize: Int
+    /// Bytes of the map in use.
+    public var usedBytes: Int
+    /// The last committed event sequence.
+    public var lastSequence: UInt64
+    /// The number of audit entries.
+    public var auditCount: UInt64
+}
+
+extension ExchangeStore {
+    /// The event stored under `sequence`, or `nil`.
+    public func event(_ sequence: UInt64) throws -> StoredEvent? {
+        try read { txn in
+            let key = BigEndianKey.u64(sequence)
+            guard let record = try key.withUnsafeBytes({ try txn.get(schema.log, key: $0) }) else { return nil }
+            return try EventRecord.decode(sequence: sequence, record)
+        }
+    }
+
+    /// Up to `limit` events in log order, starting at sequence `from`.
+    public func events(from sequence: UInt64, limit: Int) throws -> [StoredEvent] {
+        var events: [StoredEvent] = []
+        try scanLog(from: sequence, limit: limit) { view in
+            events.append(try view.decode())
+            return true
+        }
+        return events
+    }
+
+    /// Visits up to `limit` events in log order from sequence `from`, in one read transaction,
+    /// without copying them. `body` returns `false` to stop early.
+    /// - Returns: the sequence after the last event visited (where to continue).
+    @discardableResult
+    public func scanLog(from sequence: UInt64, limit: Int, _ body: (EventView) throws -> Bool) throws -> UInt64 {
+        try read { txn in
+            try txn.withCursor(schema.log) { cursor in
+                var next = sequence
+                var visited = 0
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.u64(sequence))
+                while visited < limit, let current = entry {
+                    let sequence = current.key.bigEndianUInt64(at: 0)
+                    next = sequence + 1
+                    visited += 1
+                    guard try body(EventView(sequence: sequence, record: current.value)) else { break }
+                    entry = try cursor.next()
+                }
+                return next
+            }
+        }
+    }
+
+    /// Up to `limit` events of `topic`, in log order, from sequence `from`.
+    public func events(topic: String, from sequence: UInt64, limit: Int) throws -> [StoredEvent] {
+        var events: [StoredEvent] = []
+        try scanTopic(topic, from: sequence, limit: limit) { view in
+            events.append(try view.decode())
+            return true
+        }
+        return events
+    }
+
+    /// Visits up to `limit` events of `topic` from sequence `from` through the topic index, in one
+    /// read transaction, without copying them. `body` returns `false` to stop early.
+    /// - Returns: the sequence after the last event visited (where to continue).
+    @discardableResult
+    public func scanTopic(_ topic: String, from sequence: UInt64, limit: Int, _ body: (EventView) throws -> Bool) throws -> UInt64 {
+        guard let topicID = names.id(of: topic, kind: .topic) else { return sequence }
+        return try read { txn in
+            try txn.withCursor(schema.topicIndex) { index in
+                try txn.withCursor(schema.log) { log in
+                    var next = sequence
+                    var visited = 0
+                    var entry = try index.seek(atOrAfter: BigEndianKey.pair(topicID, sequence))
+                    var sequenceKey = UInt64(0)
+                    while visited < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == topicID {
+                        let sequence = current.key.bigEndianUInt64(at: 4)
+                        sequenceKey = sequence.bigEndian
+                        let found = try withUnsafeBytes(of: &sequenceKey) { try log.seek(atOrAfter: $0) }
+                        guard let record = found, record.key.bigEndianUInt64(at: 0) == sequence else {
+                            throw StoreError.corruptRecord("the topic index names event \(sequence), which the log lacks")
+                        }
+                        next = sequence + 1
+                        visited += 1
+                        guard try body(EventView(sequence: sequence, record: record.value)) else { break }
+                        entry = try index.next()
+                    }
+                    return next
+                }
+            }
+        }
+    }
+
+    /// Up to `limit` inbox entries of `consumer` from sequence `from`: the events routed to it,
+    /// each with the agreement that routed it.
+    public func inbox(consumer: String, from sequence: UInt64, limit: Int) throws -> [InboxEntry] {
+        guard let consumerID = names.id(of: consumer, kind: .department) else { return [] }
+        return try read { txn in
+            try txn.withCursor(schema.inbox) { cursor in
+                var entries: [InboxEntry] = []
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(consumerID, sequence))
+                while entries.count < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == consumerID {
+                    let agreementID = current.value.bigEndianUInt32(at: 0)
+                    let agreement = names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)"
+                    entries.append(
+                        InboxEntry(
+                            sequence: current.key.bigEndianUInt64(at: 4), agreement: agreement,
+                            agreementVersion: current.value.bigEndianUInt32(at: 4)))
+                    entry = try cursor.next()
+                }
+                return entries
+            }
+        }
+    }
+
+    /// The first sequence received at or after `time` (ns since the Unix epoch), or `nil` when
+    /// every event is older. Uses the sparse time index: one entry per committed batch.
+    public func firstSequence(receivedAtOrAfter time: UInt64) throws -> UInt64? {
+        try read { txn in
+            try txn.withCursor(schema.timeIndex) { cursor in
+                try cursor.seek(atOrAfter: BigEndianKey.pair(time, 0)).map { $0.key.bigEndianUInt64(at: 8) }
+            }
+        }
+    }
+
+    /// Up to `limit` audit entries from index `from`, as their canonical bytes.
+    public func auditEntries(from index: UInt64, limit: Int) throws -> [[UInt8]] {
+        try read { txn in
+            try txn.withCursor(schema.audit) { cursor in
+                var entries: [[UInt8]] = []
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.u64(index))
+                while entries.count < limit, let current = entry {
+                    entries.append(Array(current.value))
+                    entry = try cursor.next()
+                }
+                return entries
+            }
+        }
+    }
+
+    /// Map size and use, last sequence and audit count.
+    public func statistics() -> StoreStatistics {
+        let info = resizeLock.withReadLock { environment.info() }
+        return StoreStatistics(
+            mapSize: info.mapSize, maxMapSize: configuration.maxMapSize, usedBytes: info.usedBytes,
+            lastSequence: lastSequence, auditCount: auditCount)
+    }
+
+    /// Writes a consistent, compacted copy of the store into the empty directory `path` while
+    /// the exchange keeps running (a hot backup).
+    public func backup(to path: String) throws {
+        try resizeLock.withReadLock { try environment.copy(to: path, compact: true) }
+    }
+}

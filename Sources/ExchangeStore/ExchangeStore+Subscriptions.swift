@@ -1,0 +1,238 @@
+import ExchangeModel
+import Foundation
+import LMDB
+
+extension ExchangeStore {
+    /// Creates or replaces the subscription `record.name`. A new subscription starts at
+    /// `position` (the first sequence it will consider); an existing one keeps its position,
+    /// pending deliveries and dead letters unless `resetPosition` is set.
+    /// - Parameters:
+    ///   - record: the definition.
+    ///   - position: the start for a new subscription (or a reset one).
+    ///   - resetPosition: move an existing subscription to `position` and drop its pending list.
+    ///   - actor: who made the change, for the audit entry.
+    /// - Returns: `true` when the subscription was created, `false` when it was replaced.
+    @discardableResult
+    public func putSubscription(_ record: SubscriptionRecord, position: UInt64, resetPosition: Bool = false, actor: String) async throws -> Bool {
+        let encoded = try JSONEncoder().encode(record)
+        return try await perform { context in
+            let id = try context.intern(record.name, .subscription)
+            let key = BigEndianKey.u64(UInt64(id))
+            let wasStored = try context.txn.get(self.schema.subscriptions, key: key) != nil
+            try context.txn.put(self.schema.subscriptions, key: key, value: Array(encoded))
+            if !wasStored || resetPosition {
+                try context.txn.put(self.schema.positions, key: key, value: BigEndianKey.u64(position))
+                try self.deleteRange(self.schema.pending, prefix: id, &context.txn)
+            }
+            try context.appendAudit(
+                AuditEvent(
+                    kind: .subscriptionChanged, actor: actor,
+                    fields: [
+                        "subscription": .string(record.name), "change": .string(wasStored ? "replaced" : "created"),
+                        "filter": .string(record.filter), "owner": .string(record.owner),
+                        "position": .integer(Int64(position)),
+                    ]))
+            return !wasStored
+        }
+    }
+
+    /// Deletes a subscription with its position, pending deliveries and dead letters.
+    /// - Returns: `false` when there was no such subscription.
+    @discardableResult
+    public func deleteSubscription(named name: String, actor: String) async throws -> Bool {
+        try await perform { context in
+            guard let id = context.existingID(name, .subscription) else { return false }
+            let key = BigEndianKey.u64(UInt64(id))
+            guard try context.txn.delete(self.schema.subscriptions, key: key) else { return false }
+            try context.txn.delete(self.schema.positions, key: key)
+            try self.deleteRange(self.schema.pending, prefix: id, &context.txn)
+            try self.deleteRange(self.schema.deadLetters, prefix: id, &context.txn)
+            try context.appendAudit(
+                AuditEvent(
+                    kind: .subscriptionChanged, actor: actor,
+                    fields: ["subscription": .string(name), "change": .string("deleted")]))
+            return true
+        }
+    }
+
+    /// The subscription named `name`, or `nil`.
+    public func subscription(named name: String) throws -> SubscriptionRecord? {
+        guard let id = names.id(of: name, kind: .subscription) else { return nil }
+        let data: [UInt8]? = try read { txn in try txn.get(schema.subscriptions, key: BigEndianKey.u64(UInt64(id))) }
+        return try data.map { try JSONDecoder().decode(SubscriptionRecord.self, from: Data($0)) }
+    }
+
+    /// Every subscription, in creation order.
+    public func subscriptions() throws -> [SubscriptionRecord] {
+        let encoded: [[UInt8]] = try read { txn in
+            try txn.withCursor(schema.subscriptions) { cursor in
+                var all: [[UInt8]] = []
+                var entry = try cursor.first()
+                while let current = entry {
+                    all.append(Array(current.value))
+                    entry = try cursor.next()
+                }
+                return all
+            }
+        }
+        let decoder = JSONDecoder()
+        return try encoded.map { try decoder.decode(SubscriptionRecord.self, from: Data($0)) }
+    }
+
+    /// The next sequence the subscription will consider, or `nil` for an unknown subscription.
+    public func position(ofSubscription name: String) throws -> UInt64? {
+        guard let id = names.id(of: name, kind: .subscription) else { return nil }
+        return try read { txn in
+            try BigEndianKey.u64(UInt64(id)).withUnsafeBytes { key in
+                try txn.get(schema.positions, key: key).map { $0.bigEndianUInt64(at: 0) }
+            }
+        }
+    }
+
+    /// Records deliveries: each sequence becomes (or stays) pending with its delivery count and
+    /// redelivery deadline, and the subscription's position moves to `position` if given.
+    /// - Throws: `store.not_found` for an unknown subscription.
+    public func recordDeliveries(subscription name: String, _ deliveries: [PendingDelivery], advancingTo position: UInt64?) async throws {
+        try await perform { context in
+            let id = try self.subscriptionID(name, context)
+            for delivery in deliveries {
+                var value = BigEndianKey(capacity: 12)
+                value.append(delivery.deliveries)
+                value.append(delivery.deadline)
+                try context.txn.put(self.schema.pending, key: BigEndianKey.pair(id, delivery.sequence), value: value.bytes)
+            }
+            if let position {
+                try context.txn.put(self.schema.positions, key: BigEndianKey.u64(UInt64(id)), value: BigEndianKey.u64(position))
+            }
+        }
+    }
+
+    /// Up to `limit` pending deliveries of the subscription in sequence order.
+    public func pendingDeliveries(subscription name: String, limit: Int = .max) throws -> [PendingDelivery] {
+        guard let id = names.id(of: name, kind: .subscription) else { return [] }
+        return try read { txn in
+            try txn.withCursor(schema.pending) { cursor in
+                var result: [PendingDelivery] = []
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(id, 0))
+                while result.count < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == id {
+                    result.append(
+                        PendingDelivery(
+                            sequence: current.key.bigEndianUInt64(at: 4), deliveries: current.value.bigEndianUInt32(at: 0),
+                            deadline: current.value.bigEndianUInt64(at: 4)))
+                    entry = try cursor.next()
+                }
+                return result
+            }
+        }
+    }
+
+    /// Acknowledges delivered events: each pending one is removed and a receipt
+    /// (`acknowledged`) is written to the audit log in the same transaction.
+    /// - Parameters:
+    ///   - sequences: the events acknowledged.
+    ///   - name: the subscription.
+    ///   - actor: the acknowledging department.
+    /// - Returns: for each sequence, whether it was pending (an ack of anything else is a no-op).
+    public func acknowledge(_ sequences: [UInt64], subscription name: String, actor: String) async throws -> [Bool] {
+        try await perform { context in
+            let id = try self.subscriptionID(name, context)
+            return try sequences.map { sequence in
+                guard try context.txn.delete(self.schema.pending, key: BigEndianKey.pair(id, sequence)) else { return false }
+                try context.appendAudit(
+                    AuditEvent(
+                        kind: .acknowledged, actor: actor,
+                        fields: ["subscription": .string(name), "sequence": .integer(Int64(sequence))]))
+                return true
+            }
+        }
+    }
+
+    /// Moves a pending event to the subscription's dead-letter list, with an audit entry.
+    /// - Returns: `false` when the event was not pending.
+    @discardableResult
+    public func deadLetter(_ sequence: UInt64, subscription name: String, deliveries: UInt32) async throws -> Bool {
+        try await perform { context in
+            let id = try self.subscriptionID(name, context)
+            let key = BigEndianKey.pair(id, sequence)
+            guard try context.txn.delete(self.schema.pending, key: key) else { return false }
+            var value = BigEndianKey(capacity: 12)
+            value.append(deliveries)
+            value.append(context.time)
+            try context.txn.put(self.schema.deadLetters, key: key, value: value.bytes)
+            try context.appendAudit(
+                AuditEvent(
+                    kind: .deadLettered, actor: "exchange",
+                    fields: [
+                        "subscription": .string(name), "sequence": .integer(Int64(sequence)),
+                        "deliveries": .integer(Int64(deliveries)),
+                    ]))
+            return true
+        }
+    }
+
+    /// The subscription's dead letters in sequence order.
+    public func deadLetters(subscription name: String) throws -> [DeadLetter] {
+        guard let id = names.id(of: name, kind: .subscription) else { return [] }
+        return try read { txn in
+            try txn.withCursor(schema.deadLetters) { cursor in
+                var result: [DeadLetter] = []
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(id, 0))
+                while let current = entry, current.key.bigEndianUInt32(at: 0) == id {
+                    result.append(
+                        DeadLetter(
+                            sequence: current.key.bigEndianUInt64(at: 4), deliveries: current.value.bigEndianUInt32(at: 0),
+                            time: current.value.bigEndianUInt64(at: 4)))
+                    entry = try cursor.next()
+                }
+                return result
+            }
+        }
+    }
+
+    /// Moves dead letters back to pending, due at once with a fresh delivery count.
+    /// - Returns: the sequences that were moved.
+    public func redrive(_ sequences: [UInt64], subscription name: String, actor: String) async throws -> [UInt64] {
+        try await perform { context in
+            let id = try self.subscriptionID(name, context)
+            var moved: [UInt64] = []
+            for sequence in sequences {
+                let key = BigEndianKey.pair(id, sequence)
+                guard try context.txn.delete(self.schema.deadLetters, key: key) else { continue }
+                var value = BigEndianKey(capacity: 12)
+                value.append(UInt32(0))
+                value.append(context.time)
+                try context.txn.put(self.schema.pending, key: key, value: value.bytes)
+                moved.append(sequence)
+            }
+            if !moved.isEmpty {
+                try context.appendAudit(
+                    AuditEvent(
+                        kind: .subscriptionChanged, actor: actor,
+                        fields: [
+                            "subscription": .string(name), "change": .string("redriven"),
+                            "sequences": .list(moved.map { .integer(Int64($0)) }),
+                        ]))
+            }
+            return moved
+        }
+    }
+
+    private func subscriptionID(_ name: String, _ context: borrowing BatchContext) throws -> UInt32 {
+        guard let id = context.existingID(name, .subscription),
+            try context.txn.get(schema.subscriptions, key: BigEndianKey.u64(UInt64(id))) != nil
+        else {
+            throw StoreError(code: .notFound, message: "there is no subscription named \(name)")
+        }
+        return id
+    }
+
+    func deleteRange(_ database: Database, prefix: UInt32, _ txn: inout WriteTransaction) throws {
+        try txn.withCursor(database) { cursor in
+            var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(prefix, 0))
+            while let current = entry, current.key.bigEndianUInt32(at: 0) == prefix {
+                try cursor.deleteCurrent()
+                entry = try cursor.seek(atOrAfter: BigEndianKey.pair(prefix, 0))
+            }
+        }
+    }
+}

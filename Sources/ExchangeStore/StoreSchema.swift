@@ -1,0 +1,75 @@
+import LMDB
+
+/// The named databases of the store and the format version they follow.
+///
+/// | database | key -> value |
+/// | --- | --- |
+/// | `meta` | format version, interned names, counters |
+/// | `log` | sequence -> event record |
+/// | `topic_index` | topic id, sequence -> (empty) |
+/// | `time_index` | receive time, first sequence of the commit -> (empty) |
+/// | `inbox` | consumer id, sequence -> agreement id, agreement version |
+/// | `dedup` | publisher id, message id -> sequence, route count |
+/// | `subscriptions` | subscription id -> subscription record |
+/// | `positions` | subscription id -> next sequence to consider |
+/// | `pending` | subscription id, sequence -> delivery count, deadline |
+/// | `dead_letters` | subscription id, sequence -> delivery count, time |
+/// | `audit` | audit index -> canonical audit entry |
+///
+/// Integers in keys are big-endian so that byte order is numeric order.
+struct StoreSchema {
+    /// The format this build writes and reads. A store of another version is refused.
+    static let formatVersion: UInt32 = 1
+    static let formatKey = Array("format_version".utf8)
+
+    let meta: Database
+    let log: Database
+    let topicIndex: Database
+    let timeIndex: Database
+    let inbox: Database
+    let dedup: Database
+    let subscriptions: Database
+    let positions: Database
+    let pending: Database
+    let deadLetters: Database
+    let audit: Database
+
+    init(opening txn: inout WriteTransaction) throws {
+        meta = try txn.openDatabase("meta", flags: .create)
+        log = try txn.openDatabase("log", flags: .create)
+        topicIndex = try txn.openDatabase("topic_index", flags: .create)
+        timeIndex = try txn.openDatabase("time_index", flags: .create)
+        inbox = try txn.openDatabase("inbox", flags: .create)
+        dedup = try txn.openDatabase("dedup", flags: .create)
+        subscriptions = try txn.openDatabase("subscriptions", flags: .create)
+        positions = try txn.openDatabase("positions", flags: .create)
+        pending = try txn.openDatabase("pending", flags: .create)
+        deadLetters = try txn.openDatabase("dead_letters", flags: .create)
+        audit = try txn.openDatabase("audit", flags: .create)
+    }
+
+    /// Checks the stored format version, writing it into a new store.
+    /// - Throws: `StoreError.unsupportedFormat` for a store of another version, or for one with
+    ///   data but no version.
+    func checkFormat(_ txn: inout WriteTransaction, directory: String) throws {
+        if let stored = try txn.get(meta, key: Self.formatKey) {
+            let version = stored.withUnsafeBytes { $0.count == 4 ? $0.bigEndianUInt32(at: 0) : 0 }
+            guard version == Self.formatVersion else {
+                throw StoreError(
+                    code: .unsupportedFormat,
+                    message: "the store in \(directory) has format version \(version); this build reads version "
+                        + "\(Self.formatVersion) only. Use the build that wrote it, or restore a matching backup")
+            }
+            return
+        }
+        guard try txn.count(log) == 0, try txn.count(audit) == 0 else {
+            throw StoreError(
+                code: .unsupportedFormat,
+                message: "the store in \(directory) holds data but no format version; it was not written by this "
+                    + "exchange and will not be opened")
+        }
+        var version = BigEndianKey(capacity: 4)
+        version.append(Self.formatVersion)
+        try txn.put(meta, key: Self.formatKey, value: version.bytes)
+    }
+}

@@ -1,1 +1,0 @@
-// LMDB: a safe Swift wrapper over the LMDB C library.
