@@ -68,6 +68,7 @@ let package = Package(
             name: "exchanged",
             dependencies: [
                 "ExchangeStore",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

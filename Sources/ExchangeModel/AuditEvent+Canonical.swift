@@ -7,13 +7,9 @@ extension AuditEvent {
     /// are decimal. Equal events at equal times always encode to equal bytes.
     /// - Parameter time: nanoseconds since the Unix epoch.
     public func canonicalBytes(time: UInt64) -> [UInt8] {
-        var members = fields
-        members["kind"] = .string(kind.rawValue)
-        members["actor"] = .string(actor)
-        members["time"] = .string(RFC3339.format(nanoseconds: time))
         var output: [UInt8] = []
         output.reserveCapacity(256)
-        AuditValue.object(members).writeCanonical(into: &output)
+        prepared().write(adding: [.init(name: "time", value: .string(RFC3339.format(nanoseconds: time)))], into: &output)
         return output
     }
 }

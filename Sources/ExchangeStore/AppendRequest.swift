@@ -55,13 +55,16 @@ public struct StoredEvent: Hashable, Sendable {
     public var sequence: UInt64
     /// When the exchange committed it, in nanoseconds since the Unix epoch.
     public var receivedAt: UInt64
+    /// How many consumers it was routed to.
+    public var routeCount: Int
     /// The envelope and data.
     public var envelope: Envelope
 
     /// Creates a stored event.
-    public init(sequence: UInt64, receivedAt: UInt64, envelope: Envelope) {
+    public init(sequence: UInt64, receivedAt: UInt64, routeCount: Int, envelope: Envelope) {
         self.sequence = sequence
         self.receivedAt = receivedAt
+        self.routeCount = routeCount
         self.envelope = envelope
     }
 }

@@ -20,6 +20,11 @@ struct BatchContext: ~Copyable {
     let time: UInt64
     var record: RecordWriter
     var addedNames: [(kind: NameTable.Kind, name: String, id: UInt32)] = []
+    /// Deduplication entries of events appended in this batch.
+    var dedupAdded: [[UInt8]: DedupCache.Entry] = [:]
+    /// The batch's time as an audit member, encoded once.
+    private let timeMember: CanonicalObject.Member
+    private var auditBuffer: [UInt8] = []
     private var addedIDs: [NameTable.Kind: [String: UInt32]] = [:]
     private var firstSequence: UInt64?
 
@@ -30,6 +35,16 @@ struct BatchContext: ~Copyable {
         self.state = state
         self.time = time
         self.record = record
+        self.timeMember = CanonicalObject.Member(name: "time", value: .string(RFC3339.format(nanoseconds: time)))
+        auditBuffer.reserveCapacity(512)
+    }
+
+    /// The deduplication entry for `key`: appended in this batch, recent, or merged on disk.
+    func dedupLookup(_ key: [UInt8], cache: DedupCache) throws -> DedupCache.Entry? {
+        if let entry = dedupAdded[key] ?? cache.lookup(key) { return entry }
+        return try key.withUnsafeBytes { bytes in
+            try txn.get(schema.dedup, key: bytes).flatMap(DedupCache.decode)
+        }
     }
 
     /// The id of `name`, interning it in this transaction when it is new.
@@ -65,11 +80,26 @@ struct BatchContext: ~Copyable {
     /// Appends an audit entry in this transaction; returns its index.
     @discardableResult
     mutating func appendAudit(_ event: AuditEvent) throws -> UInt64 {
+        try appendAudit(event.prepared(), stamping: [timeMember])
+    }
+
+    /// Appends a prepared `published` entry, stamping its event sequence and the batch time.
+    @discardableResult
+    mutating func appendAudit(_ prepared: CanonicalObject, sequence: UInt64) throws -> UInt64 {
+        try appendAudit(prepared, stamping: [CanonicalObject.Member(name: "sequence", encodedValue: Array(String(sequence).utf8)), timeMember])
+    }
+
+    private mutating func appendAudit(_ prepared: CanonicalObject, stamping members: [CanonicalObject.Member]) throws -> UInt64 {
         let index = state.nextAuditIndex
         state.nextAuditIndex += 1
-        let bytes = event.canonicalBytes(time: time)
-        let key = BigEndianKey.u64(index)
-        try txn.put(schema.audit, key: key, value: bytes, flags: .append)
+        auditBuffer.removeAll(keepingCapacity: true)
+        prepared.write(adding: members, into: &auditBuffer)
+        var key = index.bigEndian
+        try withUnsafeBytes(of: &key) { key in
+            try auditBuffer.withUnsafeBytes { value in
+                _ = try txn.put(schema.audit, key: key, value: value, flags: .append)
+            }
+        }
         return index
     }
 }

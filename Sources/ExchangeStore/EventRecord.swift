@@ -4,7 +4,8 @@ import ExchangeModel
 ///
 /// ```
 /// u8  record version (1)
-/// u64 received at, ns since the Unix epoch
+/// u64 received at, ns since the Unix epoch (written by the writer thread at commit time)
+/// u32 number of consumers the event was routed to
 /// str id, source, type, topic          (u32 length + UTF-8)
 /// opt subject, time, datacontenttype, dataschema   (length 0xFFFFFFFF = absent)
 /// u32 extension count, then str name, str value for each, sorted by name
@@ -14,9 +15,13 @@ import ExchangeModel
 enum EventRecord {
     static let version: UInt8 = 1
 
-    static func encode(_ envelope: Envelope, receivedAt: UInt64, into writer: inout RecordWriter) {
+    /// Where `received at` lies in a record.
+    static let receivedAtOffset = 1
+
+    static func encode(_ envelope: Envelope, routeCount: Int, into writer: inout RecordWriter) {
         writer.write(version)
-        writer.write(receivedAt)
+        writer.write(UInt64(0))
+        writer.write(UInt32(routeCount))
         writer.write(envelope.id)
         writer.write(envelope.source)
         writer.write(envelope.type)
@@ -42,6 +47,7 @@ enum EventRecord {
             throw StoreError.corruptRecord("event \(sequence) has record version \(recordVersion), expected \(version)")
         }
         let receivedAt = try reader.readUInt64()
+        let routeCount = try reader.readUInt32()
         let id = try reader.readString()
         let source = try reader.readString()
         let type = try reader.readString()
@@ -63,7 +69,19 @@ enum EventRecord {
         let envelope = Envelope(
             id: id, source: source, type: type, topic: topic, subject: subject, time: time,
             dataContentType: contentType, dataSchema: schema, extensions: extensions, data: data)
-        return StoredEvent(sequence: sequence, receivedAt: receivedAt, envelope: envelope)
+        return StoredEvent(sequence: sequence, receivedAt: receivedAt, routeCount: Int(routeCount), envelope: envelope)
+    }
+
+    /// The publisher, message id and route count of a record, for rebuilding the recent
+    /// deduplication entries.
+    static func identity(_ buffer: UnsafeRawBufferPointer) throws(StoreError) -> (source: String, id: String, routeCount: UInt32) {
+        var reader = RecordReader(buffer)
+        _ = try reader.readUInt8()
+        _ = try reader.readUInt64()
+        let routeCount = try reader.readUInt32()
+        let id = try reader.readString()
+        let source = try reader.readString()
+        return (source, id, routeCount)
     }
 }
 

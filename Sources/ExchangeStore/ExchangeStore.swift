@@ -26,11 +26,14 @@ public final class ExchangeStore: Sendable {
     let logger: Logger
     /// Held shared by readers and exclusively while the map is resized.
     let resizeLock = ReadWriteLock()
+    let dedupCache: DedupCache
     private let writerState: Mutex<WriterState>
     private let recordBuffer = Mutex(RecordWriter())
     private let committedSequence: Atomic<UInt64>
     private let committedAuditCount: Atomic<UInt64>
     private let isClosed = Atomic<Bool>(false)
+    private let commitCount = Atomic<UInt64>(0)
+    private let committedOperationCount = Atomic<UInt64>(0)
     private let commitObservers = Mutex<[UInt64: @Sendable (UInt64) -> Void]>([:])
     private let nextObserverID = Atomic<UInt64>(0)
     // Set once in init, after every stored property; read only by callers after init returned.
@@ -74,6 +77,8 @@ public final class ExchangeStore: Sendable {
         environment.clearStaleReaders()
         let names = NameTable()
         self.names = names
+        let dedupCache = DedupCache(threshold: configuration.dedupMergeThreshold)
+        self.dedupCache = dedupCache
         let opened: (StoreSchema, WriterState)
         do {
             opened = try environment.write { txn -> (StoreSchema, WriterState) in
@@ -81,6 +86,7 @@ public final class ExchangeStore: Sendable {
                 try schema.checkFormat(&txn, directory: configuration.directory)
                 try names.load(txn, meta: schema.meta)
                 let state = try Self.recoverState(txn, schema: schema, names: names)
+                try dedupCache.rebuild(txn, schema: schema, names: names)
                 return (schema, state)
             }
         } catch {
@@ -120,6 +126,13 @@ public final class ExchangeStore: Sendable {
 
     /// The number of committed audit entries.
     public var auditCount: UInt64 { committedAuditCount.load(ordering: .acquiring) }
+
+    /// Write transactions committed since the store was opened.
+    public var commits: UInt64 { commitCount.load(ordering: .relaxed) }
+
+    /// Operations (appends, acks, subscription changes) committed since the store was opened;
+    /// divided by `commits`, the mean group-commit batch size.
+    public var committedOperations: UInt64 { committedOperationCount.load(ordering: .relaxed) }
 
     /// Registers `observer`, called on the writer thread with the last sequence after every
     /// commit that appended events. Keep it short: it delays the next commit.
@@ -182,7 +195,7 @@ public final class ExchangeStore: Sendable {
         }
     }
 
-    func submitAppend(_ requests: [AppendRequest]) async throws -> [AppendResult] {
+    func submitAppend(_ requests: [PreparedAppend]) async throws -> [AppendResult] {
         try await withUnsafeThrowingContinuation { continuation in
             writer.submit(.append(requests, continuation))
         }
@@ -245,8 +258,25 @@ public final class ExchangeStore: Sendable {
                 fail(active, mapped(environmentError))
                 return
             }
+            var merged = false
+            if dedupCache.shouldMerge(adding: context.dedupAdded.count) {
+                do {
+                    try dedupCache.merge(context.dedupAdded, through: context.state.nextSequence - 1, txn: &context.txn, schema: schema)
+                    merged = true
+                } catch let error as LMDBError {
+                    context.txn.abort()
+                    if error.isMapFull, growMap() { continue attempts }
+                    fail(active, mapped(error))
+                    return
+                } catch {
+                    context.txn.abort()
+                    fail(active, StoreError.storage(error, "merging deduplication entries failed"))
+                    return
+                }
+            }
             let state = context.state
             let added = context.addedNames
+            let dedupAdded = context.dedupAdded
             do {
                 try context.txn.commit()
             } catch let error as LMDBError {
@@ -258,6 +288,9 @@ public final class ExchangeStore: Sendable {
                 return
             }
             names.didCommit(added)
+            dedupCache.didCommit(dedupAdded, merged: merged)
+            commitCount.add(1, ordering: .relaxed)
+            committedOperationCount.add(UInt64(active.count), ordering: .relaxed)
             var committed = state
             committed.lastBatchTime = time
             writerState.withLock { $0 = committed }

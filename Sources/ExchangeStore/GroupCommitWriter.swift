@@ -4,7 +4,7 @@ import Foundation
 /// applied it committed (or failed).
 enum PendingWrite: @unchecked Sendable {
     /// Events to append atomically: all of them or none.
-    case append([AppendRequest], UnsafeContinuation<[AppendResult], any Error>)
+    case append([PreparedAppend], UnsafeContinuation<[AppendResult], any Error>)
     /// Any other change (subscriptions, acks, audit entries).
     case mutation(Mutation)
 

@@ -12,6 +12,11 @@ public struct StoreConfiguration: Sendable, Equatable {
     public var maxBatchOperations: Int
     /// The most concurrent read transactions. Default 256.
     public var maxReaders: UInt32
+    /// How many recent deduplication entries are kept in memory before they are merged, sorted,
+    /// into the on-disk index in one commit. Larger values mean fewer, larger merges and fewer
+    /// scattered page writes per event; the entries are rebuilt from the log when the store
+    /// opens. Default 65,536.
+    public var dedupMergeThreshold: Int
 
     /// Creates a configuration.
     /// - Parameters:
@@ -20,17 +25,20 @@ public struct StoreConfiguration: Sendable, Equatable {
     ///   - maxMapSize: maximum map size in bytes (default 64 GiB).
     ///   - maxBatchOperations: operations per group commit at most (default 4,096).
     ///   - maxReaders: concurrent readers at most (default 256).
+    ///   - dedupMergeThreshold: recent dedup entries held before a merge (default 65,536).
     public init(
         directory: String,
         initialMapSize: Int = 1 << 30,
         maxMapSize: Int = 64 << 30,
         maxBatchOperations: Int = 4096,
-        maxReaders: UInt32 = 256
+        maxReaders: UInt32 = 256,
+        dedupMergeThreshold: Int = 65_536
     ) {
         self.directory = directory
         self.initialMapSize = initialMapSize
         self.maxMapSize = max(maxMapSize, initialMapSize)
         self.maxBatchOperations = max(1, maxBatchOperations)
         self.maxReaders = maxReaders
+        self.dedupMergeThreshold = max(1, dedupMergeThreshold)
     }
 }

@@ -70,6 +70,35 @@ import Testing
         #expect(store.lastSequence == 201)
     }
 
+    @Test func duplicatesAreFoundBeforeAndAfterTheirEntriesAreMergedToDisk() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        func retryAll(_ store: ExchangeStore) async throws -> [AppendResult] {
+            var results: [AppendResult] = []
+            for index in 0..<35 {
+                results.append(try await store.append(AppendRequest(envelope: sampleEvent(id: "m-\(index)"))))
+            }
+            return results
+        }
+        do {
+            let store = try directory.open(dedupMergeThreshold: 10)
+            for index in 0..<35 {
+                _ = try await store.append(AppendRequest(envelope: sampleEvent(id: "m-\(index)"), routes: [taxRoute]))
+            }
+            let retried = try await retryAll(store)
+            #expect(retried.allSatisfy { $0.isDuplicate })
+            #expect(retried.map(\.sequence) == Array(1...35))
+            #expect(retried.allSatisfy { $0.routeCount == 1 })
+            store.close()
+        }
+        let store = try directory.open(dedupMergeThreshold: 10)
+        defer { store.close() }
+        let retried = try await retryAll(store)
+        #expect(retried.map(\.sequence) == Array(1...35))
+        #expect(retried.allSatisfy { $0.isDuplicate && $0.routeCount == 1 })
+        #expect(store.lastSequence == 35)
+    }
+
     @Test func batchAppendIsOrderedAndDeduplicatesWithinItself() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }

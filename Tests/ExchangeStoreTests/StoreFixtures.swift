@@ -10,9 +10,11 @@ struct StoreDirectory {
         path = NSTemporaryDirectory() + "exchange-store-tests-" + UUID().uuidString
     }
 
-    func open(initialMapSize: Int = 16 << 20, maxMapSize: Int = 1 << 30) throws -> ExchangeStore {
+    func open(initialMapSize: Int = 16 << 20, maxMapSize: Int = 1 << 30, dedupMergeThreshold: Int = 65_536) throws -> ExchangeStore {
         try ExchangeStore(
-            configuration: StoreConfiguration(directory: path, initialMapSize: initialMapSize, maxMapSize: maxMapSize))
+            configuration: StoreConfiguration(
+                directory: path, initialMapSize: initialMapSize, maxMapSize: maxMapSize,
+                dedupMergeThreshold: dedupMergeThreshold))
     }
 
     func remove() {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the system packages the exchange builds and runs with, when they are missing:
+# liblmdb-dev (the storage engine) and libssl-dev (OpenSSL, for audit signatures).
+# Uses apt-get; runs it through sudo when not root.
+set -euo pipefail
+
+missing=()
+pkg-config --exists lmdb 2>/dev/null || missing+=(liblmdb-dev)
+pkg-config --exists libcrypto 2>/dev/null || missing+=(libssl-dev)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "missing system packages: ${missing[*]}; install them with your package manager" >&2
+    exit 1
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+    as_root=(sudo)
+fi
+echo "installing ${missing[*]} with apt-get" >&2
+"${as_root[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

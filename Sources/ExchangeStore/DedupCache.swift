@@ -1,0 +1,92 @@
+import LMDB
+
+/// The deduplication entries of events not yet merged into the on-disk `dedup` index.
+///
+/// A B-tree keyed by publisher and message id takes one scattered page write per new entry,
+/// which dominates the cost of a durable append. Entries are therefore kept here, keyed by the
+/// same bytes, and merged into the index in sorted order once `threshold` accumulate, in the
+/// same transaction as a batch; `meta/dedup_merged_through` records the last sequence merged.
+/// When the store opens, the entries after that sequence are rebuilt from the log, so a crash
+/// loses none. Only the writer thread touches this object after the store opened.
+final class DedupCache: @unchecked Sendable {
+    struct Entry {
+        var sequence: UInt64
+        var routeCount: UInt32
+    }
+
+    static let mergedThroughKey = Array("dedup_merged_through".utf8)
+
+    private(set) var recent: [[UInt8]: Entry] = [:]
+    let threshold: Int
+
+    init(threshold: Int) {
+        self.threshold = threshold
+    }
+
+    func lookup(_ key: [UInt8]) -> Entry? {
+        recent[key]
+    }
+
+    /// Keeps a committed batch's new entries.
+    func didCommit(_ added: [[UInt8]: Entry], merged: Bool) {
+        if merged {
+            recent.removeAll(keepingCapacity: true)
+        } else if !added.isEmpty {
+            recent.merge(added) { _, new in new }
+        }
+    }
+
+    /// Whether the entries held plus `adding` reach the merge threshold.
+    func shouldMerge(adding: Int) -> Bool {
+        recent.count + adding >= threshold
+    }
+
+    /// Writes every held entry and `added` into the index, sorted, and records `through`.
+    func merge(_ added: [[UInt8]: Entry], through: UInt64, txn: inout WriteTransaction, schema: StoreSchema) throws {
+        var all = recent
+        all.merge(added) { _, new in new }
+        for key in all.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            let entry = all[key]!
+            try txn.put(schema.dedup, key: key, value: Self.encode(entry))
+        }
+        try txn.put(schema.meta, key: Self.mergedThroughKey, value: BigEndianKey.u64(through))
+    }
+
+    /// Rebuilds the entries of events after the last merge from the log.
+    func rebuild(_ txn: borrowing WriteTransaction, schema: StoreSchema, names: NameTable) throws {
+        let mergedThrough = try txn.get(schema.meta, key: Self.mergedThroughKey).map { bytes in
+            bytes.withUnsafeBytes { $0.bigEndianUInt64(at: 0) }
+        } ?? 0
+        try txn.withCursor(schema.log) { cursor in
+            var entry = try cursor.seek(atOrAfter: BigEndianKey.u64(mergedThrough + 1))
+            while let current = entry {
+                let identity = try EventRecord.identity(current.value)
+                guard let publisher = names.id(of: identity.source, kind: .department) else {
+                    throw StoreError.corruptRecord("event \(current.key.bigEndianUInt64(at: 0)) names an unknown publisher")
+                }
+                recent[Self.key(publisher: publisher, id: identity.id)] = Entry(
+                    sequence: current.key.bigEndianUInt64(at: 0), routeCount: identity.routeCount)
+                entry = try cursor.next()
+            }
+        }
+    }
+
+    static func key(publisher: UInt32, id: String) -> [UInt8] {
+        var key = BigEndianKey(capacity: 4 + id.utf8.count)
+        key.append(publisher)
+        key.append(id)
+        return key.bytes
+    }
+
+    static func encode(_ entry: Entry) -> [UInt8] {
+        var value = BigEndianKey(capacity: 12)
+        value.append(entry.sequence)
+        value.append(entry.routeCount)
+        return value.bytes
+    }
+
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> Entry? {
+        guard bytes.count == 12 else { return nil }
+        return Entry(sequence: bytes.bigEndianUInt64(at: 0), routeCount: bytes.bigEndianUInt32(at: 8))
+    }
+}

@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Collects latency samples and reports percentiles.
+struct LatencySummary: Sendable {
+    let count: Int
+    let p50: Double
+    let p99: Double
+    let p999: Double
+    let max: Double
+
+    /// Summarises samples in nanoseconds; figures are in milliseconds.
+    init(nanoseconds samples: [UInt64]) {
+        let sorted = samples.sorted()
+        count = sorted.count
+        func percentile(_ fraction: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            let index = min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)
+            return Double(sorted[Swift.max(0, index)]) / 1e6
+        }
+        p50 = percentile(0.50)
+        p99 = percentile(0.99)
+        p999 = percentile(0.999)
+        max = Double(sorted.last ?? 0) / 1e6
+    }
+}
+
+/// Monotonic nanoseconds for timing.
+func monotonicNanoseconds() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}
+
