@@ -45,27 +45,64 @@ final class DigestContext {
         EVP_MD_CTX_free(context)
     }
 
-    /// Hashes the concatenation of the given byte buffers.
+    /// Hashes one buffer.
     ///
     /// - Parameters:
-    ///   - parts: The buffers to hash, in order.
-    func digest(_ parts: UnsafeRawBufferPointer...) throws -> Digest {
+    ///   - part: The input.
+    func digest(_ part: UnsafeRawBufferPointer) throws -> Digest {
+        try begin()
+        try update(part)
+        return try finish()
+    }
+
+    /// Hashes the concatenation of two buffers.
+    ///
+    /// - Parameters:
+    ///   - first: The first part.
+    ///   - second: The second part.
+    func digest(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) throws -> Digest {
+        try begin()
+        try update(first)
+        try update(second)
+        return try finish()
+    }
+
+    /// Hashes the concatenation of three buffers.
+    ///
+    /// - Parameters:
+    ///   - first: The first part.
+    ///   - second: The second part.
+    ///   - third: The third part.
+    func digest(
+        _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, _ third: UnsafeRawBufferPointer
+    ) throws -> Digest {
+        try begin()
+        try update(first)
+        try update(second)
+        try update(third)
+        return try finish()
+    }
+
+    private func begin() throws {
         guard EVP_DigestInit_ex2(context, messageDigest, nil) == 1 else {
             throw AuditError.openSSL(.cryptoFailure, "EVP_DigestInit_ex2 failed")
         }
-        for part in parts where part.count > 0 {
-            guard EVP_DigestUpdate(context, part.baseAddress, part.count) == 1 else {
-                throw AuditError.openSSL(.cryptoFailure, "EVP_DigestUpdate failed")
-            }
+    }
+
+    private func update(_ part: UnsafeRawBufferPointer) throws {
+        guard part.count > 0 else { return }
+        guard EVP_DigestUpdate(context, part.baseAddress, part.count) == 1 else {
+            throw AuditError.openSSL(.cryptoFailure, "EVP_DigestUpdate failed")
         }
+    }
+
+    private func finish() throws -> Digest {
         var length: UInt32 = 0
-        var failed = false
+        var status: Int32 = 0
         let result = Digest { output in
-            let status = EVP_DigestFinal_ex(
-                context, output.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
-            failed = status != 1 || length != UInt32(Digest.byteCount)
+            status = EVP_DigestFinal_ex(context, output.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
         }
-        if failed {
+        guard status == 1, length == UInt32(Digest.byteCount) else {
             throw AuditError.openSSL(.cryptoFailure, "EVP_DigestFinal_ex failed")
         }
         return result

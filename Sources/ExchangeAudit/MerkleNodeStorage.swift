@@ -3,7 +3,8 @@
 /// A store (for example an LMDB database keyed by ``MerkleNodeID/storageKey``) conforms to this
 /// to let ``MerkleTree`` compute roots and proofs for any past tree size with O(log n) reads.
 /// Within a write transaction the reader must see the transaction's own earlier writes.
-public protocol MerkleNodeReader {
+/// Conforming types may be non-copyable (a transaction handle); the tree only borrows them.
+public protocol MerkleNodeReader: ~Copyable {
     /// The stored hash of a node, or `nil` when it is not stored.
     ///
     /// - Parameters:
@@ -16,7 +17,7 @@ public protocol MerkleNodeReader {
 /// ``MerkleTree/append(entry:treeSize:to:)`` writes through this protocol; a store that
 /// persists writes itself can instead call ``MerkleTree/appendWrites(leafHash:treeSize:nodes:)``
 /// and persist the returned writes in the same transaction as the entry.
-public protocol MerkleNodeStorage: MerkleNodeReader {
+public protocol MerkleNodeStorage: MerkleNodeReader, ~Copyable {
     /// Stores the hash of a node. A node's hash never changes once written.
     ///
     /// - Parameters:

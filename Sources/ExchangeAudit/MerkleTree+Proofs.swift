@@ -8,8 +8,8 @@ extension MerkleTree {
     ///   - leafIndex: The leaf's zero-based index, below `treeSize`.
     ///   - treeSize: The size of the tree the proof is for, at least 1.
     ///   - nodes: The stored nodes of a tree of at least `treeSize` leaves.
-    public func inclusionProof(
-        leafIndex: UInt64, treeSize: UInt64, nodes: some MerkleNodeReader
+    public func inclusionProof<Nodes: MerkleNodeReader & ~Copyable>(
+        leafIndex: UInt64, treeSize: UInt64, nodes: borrowing Nodes
     ) throws -> [Digest] {
         guard treeSize > 0 else {
             throw AuditError(.invalidTreeSize, "the empty tree has no inclusion proofs")
@@ -44,8 +44,8 @@ extension MerkleTree {
     ///   - oldSize: The earlier tree size.
     ///   - newSize: The later tree size, at least `oldSize`.
     ///   - nodes: The stored nodes of a tree of at least `newSize` leaves.
-    public func consistencyProof(
-        oldSize: UInt64, newSize: UInt64, nodes: some MerkleNodeReader
+    public func consistencyProof<Nodes: MerkleNodeReader & ~Copyable>(
+        oldSize: UInt64, newSize: UInt64, nodes: borrowing Nodes
     ) throws -> [Digest] {
         guard oldSize <= newSize else {
             throw AuditError(.invalidTreeSize, "tree size \(oldSize) is not before \(newSize)")

@@ -7,7 +7,7 @@ extension MerkleTree {
     /// - Parameters:
     ///   - treeSize: The number of leaves; 0 gives ``emptyRoot()``.
     ///   - nodes: The stored nodes of a tree of at least `treeSize` leaves.
-    public func root(treeSize: UInt64, nodes: some MerkleNodeReader) throws -> Digest {
+    public func root<Nodes: MerkleNodeReader & ~Copyable>(treeSize: UInt64, nodes: borrowing Nodes) throws -> Digest {
         let context = try DigestContext(algorithm)
         if treeSize == 0 {
             return try context.digest([UInt8]())

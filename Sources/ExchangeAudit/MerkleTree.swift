@@ -49,7 +49,7 @@ public struct MerkleTree: Sendable, Hashable {
     }
 }
 
-extension MerkleNodeReader {
+extension MerkleNodeReader where Self: ~Copyable {
     /// The stored hash of a node, throwing ``AuditError/Code/missingNode`` when it is absent.
     ///
     /// - Parameters:
@@ -73,8 +73,8 @@ extension MerkleTree {
     /// The range is decomposed into perfect subtrees (one per set bit of its size, largest at
     /// the left) and folded from the right, as the recursion splits: one read per set bit.
     /// `start` must be aligned as every subtree of the recursion is.
-    static func subtreeHash(
-        start: UInt64, end: UInt64, context: DigestContext, nodes: some MerkleNodeReader
+    static func subtreeHash<Nodes: MerkleNodeReader & ~Copyable>(
+        start: UInt64, end: UInt64, context: DigestContext, nodes: borrowing Nodes
     ) throws -> Digest {
         precondition(start < end, "a subtree has at least one leaf")
         var remaining = end - start
