@@ -75,3 +75,10 @@ public struct Checkpoint: Sendable, Hashable {
         return lines.map { $0 + "\n" }.joined()
     }
 }
+
+extension Checkpoint {
+    /// The tree hasher for this checkpoint's hash function, to verify proofs against ``rootHash``.
+    public var merkleTree: MerkleTree {
+        MerkleTree(algorithm: hashAlgorithm)
+    }
+}

@@ -82,3 +82,17 @@ public struct NoteVerifier: Sendable {
         matches(signature) && publicKey.isValidSignature(signature.signature, for: text.utf8)
     }
 }
+
+extension PublicKey {
+    /// The C2SP verifier key string of this key under a name, for auditors to pin.
+    ///
+    /// ```swift
+    /// print(try SigningKey(pemFile: path).publicKey.verifierKey(name: "exchange.example.gov/audit"))
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - name: The key name; for a log, its origin.
+    public func verifierKey(name: String) throws -> String {
+        try NoteVerifier(name: name, publicKey: self).verifierKey
+    }
+}

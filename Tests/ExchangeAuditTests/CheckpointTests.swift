@@ -24,6 +24,7 @@ struct CheckpointTests {
         #expect(checkpoint.text == "\(Self.origin)\n0\n\(root.base64)\ntree-hash sm3\nother\n")
         let parsed = try Checkpoint(text: checkpoint.text)
         #expect(parsed.hashAlgorithm == .sm3)
+        #expect(parsed.merkleTree == MerkleTree(algorithm: .sm3))
         #expect(parsed.extensionLines == ["other"])
         #expect(parsed == checkpoint)
     }

@@ -36,6 +36,7 @@ struct SignedNoteTests {
         let signer = try NoteSigner(name: "PeterNeumann", key: key)
         #expect(signer.keyID == 0xc74f20a3)
         #expect(try signer.verifier.verifierKey == GoNoteVector.verifierKey)
+        #expect(try key.publicKey.verifierKey(name: "PeterNeumann") == GoNoteVector.verifierKey)
         #expect(try signer.sign(GoNoteVector.text).serialized == GoNoteVector.note)
     }
 
