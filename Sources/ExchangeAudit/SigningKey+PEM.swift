@@ -97,6 +97,11 @@ private func readFile(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _
     read(descriptor, buffer, count)
 }
 
+/// `write(2)`, named apart from `KeyFile.write(_:to:mode:path:)`.
+private func writeFile(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+    write(descriptor, buffer, count)
+}
+
 /// Key files, created with their final permissions before any byte is written.
 enum KeyFile {
     static func create(_ path: String, mode: mode_t, contents: String) throws {
@@ -104,7 +109,17 @@ enum KeyFile {
         guard descriptor >= 0 else {
             throw AuditError(.fileSystem, "cannot create \(path): \(String(cString: strerror(errno)))")
         }
-        defer { close(descriptor) }
+        do {
+            defer { close(descriptor) }
+            try write(contents, to: descriptor, mode: mode, path: path)
+        } catch {
+            // Leave no partial key file behind: a retry would be refused by O_EXCL.
+            unlink(path)
+            throw error
+        }
+    }
+
+    private static func write(_ contents: String, to descriptor: Int32, mode: mode_t, path: String) throws {
         // The umask may have removed bits; it can never have added any, but set the mode exactly.
         guard fchmod(descriptor, mode) == 0 else {
             throw AuditError(.fileSystem, "cannot set the mode of \(path): \(String(cString: strerror(errno)))")
@@ -113,7 +128,7 @@ enum KeyFile {
         defer { bytes.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) } }
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            let written = bytes[offset...].withUnsafeBytes { writeFile(descriptor, $0.baseAddress, $0.count) }
             if written < 0 {
                 if errno == EINTR { continue }
                 throw AuditError(.fileSystem, "cannot write \(path): \(String(cString: strerror(errno)))")
