@@ -25,6 +25,11 @@ struct SignedNoteTests {
         #expect(verifier.name == "PeterNeumann")
         #expect(verifier.keyID == 0xc74f20a3)
         #expect(try verifier.verifierKey == GoNoteVector.verifierKey)
+        // Key IDs are lowercase hex.
+        let uppercased = GoNoteVector.verifierKey.replacingOccurrences(of: "c74f20a3", with: "C74F20A3")
+        #expect { try NoteVerifier(verifierKey: uppercased) } throws: { error in
+            (error as? AuditError)?.code == .malformedKey
+        }
         let note = try SignedNote(parsing: GoNoteVector.note)
         #expect(note.text == GoNoteVector.text)
         #expect(try note.verify(using: [verifier]).count == 1)
@@ -131,7 +136,6 @@ struct SignedNoteTests {
         }
         #expect(throws: AuditError.self) { try NoteVerifier(verifierKey: "other+\(parts[1])+\(parts[2])") }
         #expect(throws: AuditError.self) { try NoteVerifier(verifierKey: "\(parts[0])+\(parts[1])+\(parts[2].dropLast(4))") }
-        #expect(throws: AuditError.self) { try NoteVerifier(verifierKey: "\(parts[0])+\(parts[1].uppercased())+\(parts[2])") }
         #expect(throws: AuditError.self) { try NoteVerifier(verifierKey: "\(parts[0])+\(parts[1])") }
     }
 
