@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ExchangeModel", targets: ["ExchangeModel"]),
         .library(name: "ExchangeStore", targets: ["ExchangeStore"]),
         .library(name: "ExchangeRouting", targets: ["ExchangeRouting"]),
+        .library(name: "ExchangeAudit", targets: ["ExchangeAudit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,6 +61,18 @@ let package = Package(
                 "ExchangeModel",
                 .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Audit cryptography
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "ExchangeAudit",
+            dependencies: ["COpenSSL"],
             swiftSettings: swiftSettings
         ),
 
@@ -114,6 +127,11 @@ let package = Package(
                 "ExchangeStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExchangeAuditTests",
+            dependencies: ["ExchangeAudit"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
