@@ -21,9 +21,10 @@ struct BatchContext: ~Copyable {
     var record: RecordWriter
     var addedNames: [(kind: NameTable.Kind, name: String, id: UInt32)] = []
     /// Deduplication entries of events appended in this batch.
-    var dedupAdded: [[UInt8]: DedupCache.Entry] = [:]
+    var dedupAdded: [DedupCache.Key: DedupCache.Entry] = [:]
     /// The batch's time as an audit member, encoded once.
     private let timeMember: CanonicalObject.Member
+    private let encodedTime: [UInt8]
     private var auditBuffer: [UInt8] = []
     private var addedIDs: [NameTable.Kind: [String: UInt32]] = [:]
     private var firstSequence: UInt64?
@@ -35,14 +36,17 @@ struct BatchContext: ~Copyable {
         self.state = state
         self.time = time
         self.record = record
-        self.timeMember = CanonicalObject.Member(name: "time", value: .string(RFC3339.format(nanoseconds: time)))
+        var encodedTime: [UInt8] = []
+        AuditValue.string(RFC3339.format(nanoseconds: time)).writeCanonical(into: &encodedTime)
+        self.encodedTime = encodedTime
+        self.timeMember = CanonicalObject.Member(name: "time", encodedValue: encodedTime)
         auditBuffer.reserveCapacity(512)
     }
 
     /// The deduplication entry for `key`: appended in this batch, recent, or merged on disk.
-    func dedupLookup(_ key: [UInt8], cache: DedupCache) throws -> DedupCache.Entry? {
+    func dedupLookup(_ key: DedupCache.Key, cache: DedupCache) throws -> DedupCache.Entry? {
         if let entry = dedupAdded[key] ?? cache.lookup(key) { return entry }
-        return try key.withUnsafeBytes { bytes in
+        return try key.bytes.withUnsafeBytes { bytes in
             try txn.get(schema.dedup, key: bytes).flatMap(DedupCache.decode)
         }
     }
@@ -85,15 +89,21 @@ struct BatchContext: ~Copyable {
 
     /// Appends a prepared `published` entry, stamping its event sequence and the batch time.
     @discardableResult
-    mutating func appendAudit(_ prepared: CanonicalObject, sequence: UInt64) throws -> UInt64 {
-        try appendAudit(prepared, stamping: [CanonicalObject.Member(name: "sequence", encodedValue: Array(String(sequence).utf8)), timeMember])
+    mutating func appendAudit(_ template: PublishedAuditTemplate, sequence: UInt64) throws -> UInt64 {
+        auditBuffer.removeAll(keepingCapacity: true)
+        template.write(sequence: sequence, encodedTime: encodedTime, into: &auditBuffer)
+        return try writeAuditBuffer()
     }
 
     private mutating func appendAudit(_ prepared: CanonicalObject, stamping members: [CanonicalObject.Member]) throws -> UInt64 {
-        let index = state.nextAuditIndex
-        state.nextAuditIndex += 1
         auditBuffer.removeAll(keepingCapacity: true)
         prepared.write(adding: members, into: &auditBuffer)
+        return try writeAuditBuffer()
+    }
+
+    private mutating func writeAuditBuffer() throws -> UInt64 {
+        let index = state.nextAuditIndex
+        state.nextAuditIndex += 1
         var key = index.bigEndian
         try withUnsafeBytes(of: &key) { key in
             try auditBuffer.withUnsafeBytes { value in

@@ -14,21 +14,32 @@ final class DedupCache: @unchecked Sendable {
         var routeCount: UInt32
     }
 
+    /// Publisher id (big-endian) and message id: the `dedup` index key, hashed in one call.
+    struct Key: Hashable {
+        let bytes: [UInt8]
+
+        static func == (lhs: Key, rhs: Key) -> Bool { lhs.bytes == rhs.bytes }
+
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+
     static let mergedThroughKey = Array("dedup_merged_through".utf8)
 
-    private(set) var recent: [[UInt8]: Entry] = [:]
+    private(set) var recent: [Key: Entry] = [:]
     let threshold: Int
 
     init(threshold: Int) {
         self.threshold = threshold
     }
 
-    func lookup(_ key: [UInt8]) -> Entry? {
+    func lookup(_ key: Key) -> Entry? {
         recent[key]
     }
 
     /// Keeps a committed batch's new entries.
-    func didCommit(_ added: [[UInt8]: Entry], merged: Bool) {
+    func didCommit(_ added: [Key: Entry], merged: Bool) {
         if merged {
             recent.removeAll(keepingCapacity: true)
         } else if !added.isEmpty {
@@ -42,12 +53,12 @@ final class DedupCache: @unchecked Sendable {
     }
 
     /// Writes every held entry and `added` into the index, sorted, and records `through`.
-    func merge(_ added: [[UInt8]: Entry], through: UInt64, txn: inout WriteTransaction, schema: StoreSchema) throws {
+    func merge(_ added: [Key: Entry], through: UInt64, txn: inout WriteTransaction, schema: StoreSchema) throws {
         var all = recent
         all.merge(added) { _, new in new }
-        for key in all.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        for key in all.keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
             let entry = all[key]!
-            try txn.put(schema.dedup, key: key, value: Self.encode(entry))
+            try txn.put(schema.dedup, key: key.bytes, value: Self.encode(entry))
         }
         try txn.put(schema.meta, key: Self.mergedThroughKey, value: BigEndianKey.u64(through))
     }
@@ -71,11 +82,11 @@ final class DedupCache: @unchecked Sendable {
         }
     }
 
-    static func key(publisher: UInt32, id: String) -> [UInt8] {
+    static func key(publisher: UInt32, id: String) -> Key {
         var key = BigEndianKey(capacity: 4 + id.utf8.count)
         key.append(publisher)
         key.append(id)
-        return key.bytes
+        return Key(bytes: key.bytes)
     }
 
     static func encode(_ entry: Entry) -> [UInt8] {

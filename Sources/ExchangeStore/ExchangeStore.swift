@@ -34,6 +34,8 @@ public final class ExchangeStore: Sendable {
     private let isClosed = Atomic<Bool>(false)
     private let commitCount = Atomic<UInt64>(0)
     private let committedOperationCount = Atomic<UInt64>(0)
+    private let applyNanoseconds = Atomic<UInt64>(0)
+    private let commitNanoseconds = Atomic<UInt64>(0)
     private let commitObservers = Mutex<[UInt64: @Sendable (UInt64) -> Void]>([:])
     private let nextObserverID = Atomic<UInt64>(0)
     // Set once in init, after every stored property; read only by callers after init returned.
@@ -134,6 +136,12 @@ public final class ExchangeStore: Sendable {
     /// divided by `commits`, the mean group-commit batch size.
     public var committedOperations: UInt64 { committedOperationCount.load(ordering: .relaxed) }
 
+    /// Time the writer spent applying operations and committing (fsync included), in
+    /// nanoseconds since the store was opened.
+    public var writerTime: (applying: UInt64, committing: UInt64) {
+        (applyNanoseconds.load(ordering: .relaxed), commitNanoseconds.load(ordering: .relaxed))
+    }
+
     /// Registers `observer`, called on the writer thread with the last sequence after every
     /// commit that appended events. Keep it short: it delays the next commit.
     /// - Returns: a token for `removeCommitObserver(_:)`.
@@ -218,6 +226,7 @@ public final class ExchangeStore: Sendable {
                 fail(active, StoreError.storage(error, "cannot begin a write transaction"))
                 return
             }
+            let applyStarted = monotonicNanoseconds()
             var context = BatchContext(txn: txn, schema: schema, names: names, state: start, time: time, record: record)
             var failure: (index: Int, error: any Error)?
             var environmentError: LMDBError?
@@ -277,8 +286,11 @@ public final class ExchangeStore: Sendable {
             let state = context.state
             let added = context.addedNames
             let dedupAdded = context.dedupAdded
+            let commitStarted = monotonicNanoseconds()
+            applyNanoseconds.add(commitStarted - applyStarted, ordering: .relaxed)
             do {
                 try context.txn.commit()
+                commitNanoseconds.add(monotonicNanoseconds() - commitStarted, ordering: .relaxed)
             } catch let error as LMDBError {
                 if error.isMapFull, growMap() { continue attempts }
                 fail(active, mapped(error))

@@ -2,14 +2,14 @@ import ExchangeModel
 
 /// An append encoded on the caller's thread, so that the writer thread only copies bytes:
 /// the record (its receive time is patched in at commit), the dedup id, the topic and routes,
-/// and the `published` audit entry without the members the writer stamps (`sequence`, `time`).
+/// and the `published` audit entry in three parts around the members the writer stamps.
 struct PreparedAppend: Sendable {
     let record: [UInt8]
     let source: String
     let id: String
     let topic: String
     let routes: [StoredRoute]
-    let audit: CanonicalObject
+    let audit: PublishedAuditTemplate
 
     init(_ request: AppendRequest) {
         let envelope = request.envelope
@@ -20,21 +20,75 @@ struct PreparedAppend: Sendable {
         id = envelope.id
         topic = envelope.topic
         routes = request.routes
-        var fields: [String: AuditValue] = [
-            "kind": .string(AuditEvent.Kind.published.rawValue),
-            "actor": .string(envelope.source),
-            "topic": .string(envelope.topic),
-            "message_id": .string(envelope.id),
-            "type": .string(envelope.type),
-            "routes": .list(
-                request.routes.map {
-                    .object([
-                        "consumer": .string($0.consumer), "agreement": .string($0.agreement),
-                        "agreement_version": .integer(Int64($0.agreementVersion)),
-                    ])
-                }),
-        ]
-        if let subject = envelope.subject { fields["subject"] = .string(subject) }
-        audit = CanonicalObject(fields)
+        audit = PublishedAuditTemplate(envelope: envelope, routes: request.routes)
+    }
+}
+
+/// The canonical `published` audit entry of one event, encoded ahead in three parts so that the
+/// writer only inserts `"sequence":N` and `"time":"..."`.
+///
+/// The result is byte for byte what `AuditEvent.canonicalBytes(time:)` produces for the same
+/// members (members sorted by name: actor, kind, message_id, routes, sequence, subject, time,
+/// topic, type); a test holds the two to that.
+struct PublishedAuditTemplate: Sendable {
+    /// `{"actor":…,"kind":"published","message_id":…,"routes":[…],`
+    let head: [UInt8]
+    /// `,"subject":…,` or `,`
+    let middle: [UInt8]
+    /// `,"topic":…,"type":…}`
+    let tail: [UInt8]
+
+    init(envelope: Envelope, routes: [StoredRoute]) {
+        var head: [UInt8] = [UInt8(ascii: "{")]
+        head.reserveCapacity(160 + routes.count * 96)
+        Self.member("actor", envelope.source, into: &head)
+        head.append(UInt8(ascii: ","))
+        Self.member("kind", AuditEvent.Kind.published.rawValue, into: &head)
+        head.append(UInt8(ascii: ","))
+        Self.member("message_id", envelope.id, into: &head)
+        head.append(contentsOf: #","routes":["#.utf8)
+        for (position, route) in routes.enumerated() {
+            head.append(contentsOf: (position > 0 ? ",{" : "{").utf8)
+            Self.member("agreement", route.agreement, into: &head)
+            head.append(contentsOf: #","agreement_version":"#.utf8)
+            head.append(contentsOf: String(route.agreementVersion).utf8)
+            head.append(UInt8(ascii: ","))
+            Self.member("consumer", route.consumer, into: &head)
+            head.append(UInt8(ascii: "}"))
+        }
+        head.append(contentsOf: "],".utf8)
+        self.head = head
+
+        var middle: [UInt8] = [UInt8(ascii: ",")]
+        if let subject = envelope.subject {
+            Self.member("subject", subject, into: &middle)
+            middle.append(UInt8(ascii: ","))
+        }
+        self.middle = middle
+
+        var tail: [UInt8] = [UInt8(ascii: ",")]
+        Self.member("topic", envelope.topic, into: &tail)
+        tail.append(UInt8(ascii: ","))
+        Self.member("type", envelope.type, into: &tail)
+        tail.append(UInt8(ascii: "}"))
+        self.tail = tail
+    }
+
+    /// Writes the entry with its stamped members into `output`.
+    func write(sequence: UInt64, encodedTime: [UInt8], into output: inout [UInt8]) {
+        output.append(contentsOf: head)
+        output.append(contentsOf: #""sequence":"#.utf8)
+        output.append(contentsOf: String(sequence).utf8)
+        output.append(contentsOf: middle)
+        output.append(contentsOf: #""time":"#.utf8)
+        output.append(contentsOf: encodedTime)
+        output.append(contentsOf: tail)
+    }
+
+    /// Writes `"name":"value"` canonically.
+    private static func member(_ name: String, _ value: String, into output: inout [UInt8]) {
+        AuditValue.string(name).writeCanonical(into: &output)
+        output.append(UInt8(ascii: ":"))
+        AuditValue.string(value).writeCanonical(into: &output)
     }
 }

@@ -90,6 +90,7 @@ struct StoreBenchmark: AsyncParsableCommand {
         }
         let readSeconds = Double(monotonicNanoseconds() - readStarted) / 1e9
         let statistics = store.statistics()
+        let writerTime = store.writerTime
         store.close()
         guard readCount == count else {
             throw ValidationError("read back \(readCount) events, expected \(count)")
@@ -107,6 +108,7 @@ struct StoreBenchmark: AsyncParsableCommand {
                 "p50_ms": summary.p50, "p99_ms": summary.p99, "p999_ms": summary.p999, "max_ms": summary.max,
                 "commits": store.commits, "mean_batch": (meanBatch * 10).rounded() / 10,
                 "store_bytes": statistics.usedBytes,
+                "writer_apply_s": Double(writerTime.applying) / 1e9, "writer_commit_s": Double(writerTime.committing) / 1e9,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -115,6 +117,7 @@ struct StoreBenchmark: AsyncParsableCommand {
             print(String(format: "append latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms", summary.p50, summary.p99, summary.p999, summary.max))
             print(String(format: "read by topic: %.0f events/s, %.0f MB/s", readRate, Double(readBytes) / readSeconds / 1_048_576))
             print("store size: \(statistics.usedBytes / 1_048_576) MiB")
+            print(String(format: "writer: %.2f s applying, %.2f s committing", Double(writerTime.applying) / 1e9, Double(writerTime.committing) / 1e9))
         }
     }
 

@@ -1,0 +1,51 @@
+import ExchangeModel
+import Foundation
+import Testing
+
+@Suite struct CanonicalEncodingTests {
+    @Test func membersAreSortedByUTF8BytesAndCompact() {
+        let event = AuditEvent(
+            kind: .rejected, actor: "tax-bureau",
+            fields: ["zeta": 1, "Alpha": "x", "é": .bool(true), "list": .list([2, "b"]), "obj": .object(["b": 1, "a": 2])])
+        let text = String(decoding: event.canonicalBytes(time: 1_764_230_400_123_456_789), as: UTF8.self)
+        #expect(
+            text
+                == #"{"Alpha":"x","actor":"tax-bureau","kind":"rejected","list":[2,"b"],"obj":{"a":2,"b":1},"time":"2025-11-27T08:00:00.123456789Z","zeta":1,"é":true}"#
+        )
+    }
+
+    @Test func stringsEscapeQuotesBackslashesAndControlCharactersOnly() {
+        var output: [UInt8] = []
+        AuditValue.string("a\"b\\c\n\u{1F}é/").writeCanonical(into: &output)
+        #expect(String(decoding: output, as: UTF8.self) == #""a\"b\\c\u000a\u001fé/""#)
+    }
+
+    @Test func equalEventsEncodeEqually() {
+        let first = AuditEvent(kind: .queried, actor: "portal", fields: ["b": 1, "a": 2])
+        let second = AuditEvent(kind: .queried, actor: "portal", fields: ["a": 2, "b": 1])
+        #expect(first.canonicalBytes(time: 5) == second.canonicalBytes(time: 5))
+    }
+}
+
+@Suite struct RFC3339Tests {
+    @Test(arguments: [
+        ("1970-01-01T00:00:00Z", UInt64(0)),
+        ("2026-11-27T08:30:00Z", UInt64(1_795_768_200) * 1_000_000_000),
+        ("2026-11-27T16:30:00+08:00", UInt64(1_795_768_200) * 1_000_000_000),
+        ("2024-02-29T23:59:59.5Z", UInt64(1_709_251_199) * 1_000_000_000 + 500_000_000),
+    ])
+    func parsesTimestamps(_ text: String, _ nanoseconds: UInt64) {
+        #expect(RFC3339.parse(text) == nanoseconds)
+    }
+
+    @Test(arguments: ["", "2026-13-01T00:00:00Z", "2026-11-27 08:30", "2026-11-27T08:30:00", "1969-12-31T23:59:59Z", "2026-11-27T08:30:00.Z"])
+    func refusesMalformedTimestamps(_ text: String) {
+        #expect(RFC3339.parse(text) == nil)
+    }
+
+    @Test func formatRoundTripsThroughParse() {
+        for nanoseconds: UInt64 in [0, 1, 951_782_400_000_000_000, 1_795_768_200_999_999_999, 4_102_444_800_000_000_000] {
+            #expect(RFC3339.parse(RFC3339.format(nanoseconds: nanoseconds)) == nanoseconds)
+        }
+    }
+}
