@@ -1,2 +1,0 @@
-import ExchangeRouting
-import Testing
