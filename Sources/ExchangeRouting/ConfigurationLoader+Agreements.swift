@@ -26,8 +26,9 @@ extension ConfigurationLoader {
     /// valid_until: 2027-01-01           # optional: excluded end; absent = open-ended
     /// status: active                    # required: active, suspended or revoked
     /// ```
-    /// - Returns: the agreement id if the file names one, and the agreement when it reads
-    ///   without errors (checks against departments and topics come after).
+    /// - Returns: the agreement id if the file names one, and the agreement when every required
+    ///   key could be read, so that it can still be checked against departments and topics; the
+    ///   caller refuses it when `reader` holds errors.
     func readAgreement(_ file: String, reader: inout YAMLFile) -> (String?, Agreement?) {
         var readErrors: [ConfigurationError] = []
         guard let text = read(file, errors: &readErrors) else {
@@ -90,7 +91,7 @@ extension ConfigurationLoader {
             }
         }
         guard let id, let version, let title, let provider, let consumers, let topics, let purpose,
-            let legalBasis, let validFrom, let status, !validUntilFailed, reader.errors.isEmpty
+            let legalBasis, let validFrom, let status, !validUntilFailed
         else { return (id, nil) }
         let agreement = Agreement(
             id: id, version: version, title: title, provider: provider, consumers: consumers, topics: topics,

@@ -59,7 +59,12 @@ public struct ConfigurationLoader: Sendable {
             if let agreement, reader.errors.isEmpty {
                 loaded.append((file, agreement))
             } else {
-                refused.append(RefusedAgreement(file: file, id: id, errors: reader.errors))
+                let errors = reader.errors.enumerated().sorted { lhs, rhs in
+                    let left = (lhs.element.line ?? .max, lhs.element.column ?? .max, lhs.offset)
+                    let right = (rhs.element.line ?? .max, rhs.element.column ?? .max, rhs.offset)
+                    return left < right
+                }
+                refused.append(RefusedAgreement(file: file, id: id, errors: errors.map(\.element)))
             }
         }
         guard fatal.isEmpty else {

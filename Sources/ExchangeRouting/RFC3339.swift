@@ -1,10 +1,11 @@
-import Foundation
+public import Foundation
 
 /// Reads RFC 3339 timestamps (`2026-01-01T08:00:00+08:00`, fractions allowed) and plain dates
 /// (`2026-01-01`, read as midnight UTC) without a date formatter.
-enum RFC3339 {
+public enum RFC3339 {
     /// The instant `text` names, or `nil` when it is neither an RFC 3339 timestamp nor a date.
-    static func parse(_ text: String) -> Date? {
+    /// - Parameter text: e.g. `2026-06-01T00:00:00+08:00`, `2026-06-01T00:00:00.5Z` or `2026-06-01`.
+    public static func parse(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         var index = 0
         func digits(_ count: Int) -> Int? {
