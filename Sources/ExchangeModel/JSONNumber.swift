@@ -49,5 +49,6 @@ public struct JSONNumber: Hashable, Sendable, CustomStringConvertible {
         self.doubleValue = value
     }
 
+    /// The text form, for logs and messages.
     public var description: String { text }
 }

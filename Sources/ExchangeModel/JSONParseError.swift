@@ -20,6 +20,7 @@ public struct JSONParseError: Error, Hashable, Sendable, CustomStringConvertible
         /// Something other than white space follows the value.
         public static let trailingContent = Code(rawValue: "json.trailing-content")
 
+        /// The stable code or name as text.
         public var description: String { rawValue }
     }
 
@@ -41,5 +42,6 @@ public struct JSONParseError: Error, Hashable, Sendable, CustomStringConvertible
         self.message = message
     }
 
+    /// The text form, for logs and messages.
     public var description: String { "\(message) at byte \(offset) [\(code)]" }
 }

@@ -16,5 +16,6 @@ public struct JSONPointerError: Error, Hashable, Sendable, CustomStringConvertib
         self.message = message
     }
 
+    /// The text form, for logs and messages.
     public var description: String { "malformed JSON Pointer '\(pointer)': \(message)" }
 }

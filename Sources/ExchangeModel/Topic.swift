@@ -24,7 +24,9 @@ public struct Topic: Hashable, Comparable, Sendable, CustomStringConvertible {
         TopicPattern.syntaxError(text, allowWildcards: false)
     }
 
+    /// The stable code or name as text.
     public var description: String { rawValue }
 
+    /// Orders topics by name.
     public static func < (lhs: Topic, rhs: Topic) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -117,6 +117,7 @@ public struct TopicPattern: Hashable, Sendable, CustomStringConvertible {
         /// `*` tokens.
         public let singleWildcards: Int
 
+        /// Orders less specific before more specific.
         public static func < (lhs: Specificity, rhs: Specificity) -> Bool {
             if lhs.literalTokens != rhs.literalTokens { return lhs.literalTokens < rhs.literalTokens }
             if lhs.endsOpen != rhs.endsOpen { return lhs.endsOpen }
@@ -157,5 +158,6 @@ public struct TopicPattern: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The stable code or name as text.
     public var description: String { rawValue }
 }

@@ -21,6 +21,7 @@ public struct AccessDenial: Error, Hashable, Sendable, CustomStringConvertible {
         /// The department lacks the role the action needs.
         public static let missingRole = Code(rawValue: "access.missing-role")
 
+        /// The stable code or name as text.
         public var description: String { rawValue }
     }
 
@@ -38,5 +39,6 @@ public struct AccessDenial: Error, Hashable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The text form, for logs and messages.
     public var description: String { "\(message) [\(code)]" }
 }

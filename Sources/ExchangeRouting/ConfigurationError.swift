@@ -41,6 +41,7 @@ public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvert
         /// An agreement changed without a higher version number.
         public static let versionNotIncreased = Code(rawValue: "config.version-not-increased")
 
+        /// The stable code or name as text.
         public var description: String { rawValue }
     }
 

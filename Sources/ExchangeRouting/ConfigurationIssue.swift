@@ -26,5 +26,6 @@ public struct ConfigurationIssue: Hashable, Sendable, CustomStringConvertible {
         ConfigurationError(code, key: key, message: message)
     }
 
+    /// The text form, for logs and messages.
     public var description: String { error.description }
 }

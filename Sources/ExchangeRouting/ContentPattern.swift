@@ -29,9 +29,12 @@ public struct ContentPattern: Hashable, Sendable, CustomStringConvertible {
     /// Whether the pattern looks inside the event's data (so the data must be parsed).
     public var inspectsData: Bool { data != nil }
 
+    /// Patterns are equal when written the same.
     public static func == (lhs: ContentPattern, rhs: ContentPattern) -> Bool { lhs.source == rhs.source }
+    /// Hashes the pattern as written.
     public func hash(into hasher: inout Hasher) { hasher.combine(source) }
 
+    /// The text form, for logs and messages.
     public var description: String { source.description }
 }
 

@@ -16,5 +16,6 @@ public struct ContentPatternError: Error, Hashable, Sendable, CustomStringConver
         self.message = message
     }
 
+    /// The text form, for logs and messages.
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }

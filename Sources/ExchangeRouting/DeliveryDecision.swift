@@ -66,6 +66,7 @@ public struct WithholdReason: Error, Hashable, Sendable, CustomStringConvertible
         /// The agreement limits fields but the data is not JSON, so it cannot be projected.
         public static let dataNotJSON = Code(rawValue: "withheld.data-not-json")
 
+        /// The stable code or name as text.
         public var description: String { rawValue }
     }
 
@@ -83,5 +84,6 @@ public struct WithholdReason: Error, Hashable, Sendable, CustomStringConvertible
         self.message = message
     }
 
+    /// The text form, for logs and messages.
     public var description: String { "\(message) [\(code)]" }
 }

@@ -56,6 +56,7 @@ public struct AgreementReference: Hashable, Sendable, CustomStringConvertible {
         self.version = version
     }
 
+    /// The text form, for logs and messages.
     public var description: String { "\(id) v\(version)" }
 }
 
@@ -81,6 +82,7 @@ public struct AgreementChange: Hashable, Sendable, CustomStringConvertible {
         self.toStatus = toStatus
     }
 
+    /// The text form, for logs and messages.
     public var description: String {
         var text = "\(id) v\(fromVersion) -> v\(toVersion)"
         if fromStatus != toStatus { text += " (\(fromStatus.rawValue) -> \(toStatus.rawValue))" }

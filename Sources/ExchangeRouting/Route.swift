@@ -20,5 +20,6 @@ public struct Route: Hashable, Sendable, CustomStringConvertible {
         self.agreementVersion = agreementVersion
     }
 
+    /// The text form, for logs and messages.
     public var description: String { "\(consumer) via \(agreementID) v\(agreementVersion)" }
 }
