@@ -141,6 +141,7 @@ struct JSONParser {
         try enter()
         position += 1
         var members: [JSONObject.Member] = []
+        var seenKeys: Set<String> = []
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -157,7 +158,16 @@ struct JSONParser {
             }
             let keyOffset = position
             let key = try parseString()
-            for member in members where member.key == key {
+            // Small objects: a linear scan; large ones: a set, so that duplicate detection stays
+            // linear in the size of the object.
+            let isDuplicate: Bool
+            if members.count < 16 {
+                isDuplicate = members.contains { $0.key == key }
+            } else {
+                if seenKeys.isEmpty { seenKeys = Set(members.map(\.key)) }
+                isDuplicate = !seenKeys.insert(key).inserted
+            }
+            if isDuplicate {
                 throw JSONParseError(code: .duplicateKey, offset: keyOffset, message: "duplicate key \"\(key)\"")
             }
             skipWhitespace()

@@ -63,10 +63,12 @@ extension AgreementSet {
 /// What agreements are checked against: the declared departments and topics.
 struct ValidationContext {
     let departments: Set<DepartmentID>
+    let roles: [DepartmentID: Set<Department.Role>]
     let topics: [TopicDefinition]
 
     init(departments: [Department], topics: [TopicDefinition]) {
         self.departments = Set(departments.map(\.id))
+        self.roles = Dictionary(departments.map { ($0.id, $0.roles) }, uniquingKeysWith: { first, _ in first })
         self.topics = topics
     }
 
@@ -82,6 +84,8 @@ struct ValidationContext {
         }
         if !departments.contains(agreement.provider) {
             issues.append(.init(.unknownDepartment, key: "provider", message: "provider '\(agreement.provider)' is not a declared department"))
+        } else if roles[agreement.provider]?.contains(.department) != true {
+            issues.append(.init(.invalidValue, key: "provider", message: "provider '\(agreement.provider)' lacks the 'department' role, so it cannot publish"))
         }
         if agreement.consumers.isEmpty {
             issues.append(.init(.invalidValue, key: "consumers", message: "an agreement needs at least one consumer"))
@@ -92,6 +96,8 @@ struct ValidationContext {
                 issues.append(.init(.unknownDepartment, key: "consumers[\(index)]", message: "consumer '\(consumer)' is not a declared department"))
             } else if consumer == agreement.provider {
                 issues.append(.init(.invalidValue, key: "consumers[\(index)]", message: "the provider '\(consumer)' cannot be a consumer of its own agreement"))
+            } else if roles[consumer]?.isDisjoint(with: [.department, .portal]) != false {
+                issues.append(.init(.invalidValue, key: "consumers[\(index)]", message: "consumer '\(consumer)' has neither the 'department' nor the 'portal' role, so it cannot receive"))
             } else if !seenConsumers.insert(consumer).inserted {
                 issues.append(.init(.duplicate, key: "consumers[\(index)]", message: "consumer '\(consumer)' is listed twice"))
             }

@@ -47,9 +47,7 @@ public struct AgreementSet: Sendable {
                 }
                 ranked.sort { AgreementSet.precedes($0, $1) }
                 let candidates = ranked.map(\.1)
-                tables[topic.name.rawValue] = TopicTable(
-                    definition: topic, candidates: candidates,
-                    inspectsData: candidates.contains { $0.agreement.match?.inspectsData == true })
+                tables[topic.name.rawValue] = TopicTable(definition: topic, candidates: candidates)
             }
             self.departments = departments
             self.departmentIndex = departmentIndex

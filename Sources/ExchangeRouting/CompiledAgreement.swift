@@ -23,6 +23,4 @@ struct TopicTable: Sendable {
     let definition: TopicDefinition
     /// Active agreements whose patterns match the topic, most specific first.
     let candidates: [CompiledAgreement]
-    /// Whether some candidate's pattern inspects data.
-    let inspectsData: Bool
 }

@@ -177,9 +177,12 @@ struct YAMLFile {
         remember(node, at: key)
         switch node {
         case .scalar(let scalar):
+            // YAML 1.2 core schema: only true/false are booleans and only null/~/empty are null,
+            // so that a plain `NO` or `on` stays text.
             switch Self.tagName(node) {
-            case .null: return .null
-            case .bool: return node.bool.map(JSONValue.bool)
+            case .null where ["null", "Null", "NULL", "~", ""].contains(scalar.string): return .null
+            case .bool where ["true", "True", "TRUE"].contains(scalar.string): return .bool(true)
+            case .bool where ["false", "False", "FALSE"].contains(scalar.string): return .bool(false)
             case .int:
                 if let number = JSONNumber(scalar.string) { return .number(number) }
                 if let value = node.int { return .number(JSONNumber(value)) }

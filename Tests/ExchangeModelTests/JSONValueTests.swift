@@ -92,3 +92,18 @@ import Testing
         #expect(JSONNumber(2.5).text == "2.5")
     }
 }
+
+@Suite struct JSONLargeObjectTests {
+    @Test func findsDuplicateKeysInLargeObjects() {
+        let members = (0..<40).map { #""k\#($0)":\#($0)"# }
+        let unique = "{" + members.joined(separator: ",") + "}"
+        #expect((try? JSONValue.parse(unique))?["k39"] == .number(JSONNumber(39)))
+        let duplicate = "{" + (members + [#""k3":0"#]).joined(separator: ",") + "}"
+        do {
+            _ = try JSONValue.parse(duplicate)
+            Issue.record("duplicate accepted")
+        } catch {
+            #expect(error.code == .duplicateKey)
+        }
+    }
+}
