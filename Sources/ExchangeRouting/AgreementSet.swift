@@ -21,8 +21,12 @@ public struct AgreementSet: Sendable {
         let agreements: [Agreement]
         let agreementsByID: [String: CompiledAgreement]
         let tables: [String: TopicTable]
+        /// The last terms of agreements that were in force in an earlier set and are not in
+        /// this one, so that a later reload cannot bring back an id with other terms under the
+        /// same version.
+        let retired: [String: Agreement]
 
-        init(departments: [Department], topics: [TopicDefinition], agreements: [Agreement]) {
+        init(departments: [Department], topics: [TopicDefinition], agreements: [Agreement], retired: [String: Agreement]) {
             let departments = departments.sorted { $0.id < $1.id }
             var departmentIndex: [DepartmentID: Int] = [:]
             for (index, department) in departments.enumerated() {
@@ -55,6 +59,7 @@ public struct AgreementSet: Sendable {
             self.agreements = agreements
             self.agreementsByID = byID
             self.tables = tables
+            self.retired = retired
         }
     }
 
@@ -75,8 +80,14 @@ public struct AgreementSet: Sendable {
     public static let empty = AgreementSet(validated: [], topics: [], agreements: [])
 
     /// Builds a snapshot from values that were already validated.
-    init(validated departments: [Department], topics: [TopicDefinition], agreements: [Agreement]) {
-        self.core = Core(departments: departments, topics: topics, agreements: agreements)
+    init(validated departments: [Department], topics: [TopicDefinition], agreements: [Agreement], retired: [String: Agreement] = [:]) {
+        self.core = Core(departments: departments, topics: topics, agreements: agreements, retired: retired)
+    }
+
+    /// The agreement with `id` in this set, or else its last terms in an earlier set it was
+    /// carried forward from.
+    func lastKnownAgreement(_ id: String) -> Agreement? {
+        agreement(id) ?? core.retired[id]
     }
 
     /// Validates values and builds a snapshot.

@@ -81,7 +81,7 @@ public struct ConfigurationLoader: Sendable {
                 ]))
                 continue
             }
-            if let before = previous?.agreement(agreement.id), let problem = Self.versionProblem(before, agreement) {
+            if let before = previous?.lastKnownAgreement(agreement.id), let problem = Self.versionProblem(before, agreement) {
                 refused.append(RefusedAgreement(file: file, id: agreement.id, errors: [
                     ConfigurationError(.versionNotIncreased, file: file, key: "version", message: problem)
                 ]))
@@ -89,7 +89,10 @@ public struct ConfigurationLoader: Sendable {
             }
             accepted.append(agreement)
         }
-        let set = AgreementSet(validated: departments, topics: topics, agreements: accepted)
+        var retired = previous?.core.retired ?? [:]
+        for agreement in previous?.agreements ?? [] { retired[agreement.id] = agreement }
+        for agreement in accepted { retired[agreement.id] = nil }
+        let set = AgreementSet(validated: departments, topics: topics, agreements: accepted, retired: retired)
         var report = Self.compare(previous ?? .empty, set)
         report.refused = refused.sorted { $0.file < $1.file }
         return Result(set: set, report: report)

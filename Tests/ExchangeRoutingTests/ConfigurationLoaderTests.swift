@@ -256,6 +256,17 @@ final class TemporaryConfiguration {
         #expect(registry.current.agreement("a1")?.status == .revoked)
         #expect(registry.current.agreement("a2") == nil)
 
+        // Withdrawn or not, a2's last terms were v1 with the wider pattern: the same version with
+        // other terms stays refused.
+        let again = registry.reload()
+        #expect(again.refused.map(\.id) == ["a2"])
+        #expect(again.refused.first?.errors.first?.code == .versionNotIncreased)
+        try config.remove("agreements/a2.yaml")
+        registry.reload()
+        #expect(registry.reload().refused.isEmpty)
+        try config.write("agreements/a2.yaml", TemporaryConfiguration.agreement(id: "a2", topics: "[licence.business.issued]"))
+        #expect(registry.reload().refused.first?.errors.first?.code == .versionNotIncreased)
+
         try config.write("agreements/a2.yaml", TemporaryConfiguration.agreement(id: "a2", version: 2, topics: "[licence.business.issued]"))
         let third = registry.reload()
         #expect(third.added.map(\.description) == ["a2 v2"])
