@@ -74,6 +74,24 @@ public struct TopicPattern: Hashable, Sendable, CustomStringConvertible {
         return index == parts.count
     }
 
+    /// Whether the pattern matches a topic given as its tokens (see ``Topic/tokens``); faster
+    /// than ``matches(_:)`` when one topic is tested against many patterns.
+    public func matches(tokens parts: [Substring]) -> Bool {
+        var index = 0
+        for token in tokens {
+            switch token {
+            case .rest:
+                return index < parts.count
+            case .any:
+                guard index < parts.count, !parts[index].isEmpty else { return false }
+            case .literal(let literal):
+                guard index < parts.count, parts[index] == literal else { return false }
+            }
+            index += 1
+        }
+        return index == parts.count
+    }
+
     /// Whether every topic this pattern matches is also matched by `other`.
     public func isCovered(by other: TopicPattern) -> Bool {
         var index = 0

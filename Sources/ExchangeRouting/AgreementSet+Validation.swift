@@ -64,12 +64,27 @@ extension AgreementSet {
 struct ValidationContext {
     let departments: Set<DepartmentID>
     let roles: [DepartmentID: Set<Department.Role>]
-    let topics: [TopicDefinition]
+    /// Topics with their tokens, grouped by first token.
+    let topicsByFirstToken: [Substring: [(TopicDefinition, [Substring])]]
+    let allTopics: [(TopicDefinition, [Substring])]
 
     init(departments: [Department], topics: [TopicDefinition]) {
         self.departments = Set(departments.map(\.id))
         self.roles = Dictionary(departments.map { ($0.id, $0.roles) }, uniquingKeysWith: { first, _ in first })
-        self.topics = topics
+        let split = topics.map { ($0, $0.name.tokens) }
+        self.allTopics = split
+        self.topicsByFirstToken = Dictionary(grouping: split, by: { $0.1[0] })
+    }
+
+    /// The declared topics `pattern` matches, in declaration order.
+    func topics(matching pattern: TopicPattern) -> [TopicDefinition] {
+        let pool: [(TopicDefinition, [Substring])]
+        if case .literal(let first) = pattern.tokens.first {
+            pool = topicsByFirstToken[Substring(first)] ?? []
+        } else {
+            pool = allTopics
+        }
+        return pool.filter { pattern.matches(tokens: $0.1) }.map(\.0)
     }
 
     /// The problems of one agreement, keyed by the agreement file's keys (`provider`,
@@ -106,7 +121,7 @@ struct ValidationContext {
             issues.append(.init(.invalidValue, key: "topics", message: "an agreement needs at least one topic pattern"))
         }
         for (index, pattern) in agreement.topics.enumerated() {
-            let matched = topics.filter { pattern.matches($0.name) }
+            let matched = topics(matching: pattern)
             if let foreign = matched.first(where: { $0.owner != agreement.provider }) {
                 issues.append(.init(.topicNotOwned, key: "topics[\(index)]", message: "pattern '\(pattern)' covers topic '\(foreign.name)', which is owned by '\(foreign.owner)', not by provider '\(agreement.provider)'"))
             } else if matched.isEmpty {

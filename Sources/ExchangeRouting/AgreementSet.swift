@@ -45,8 +45,9 @@ public struct AgreementSet: Sendable {
             var tables: [String: TopicTable] = [:]
             for topic in topics {
                 var ranked: [(TopicPattern.Specificity, CompiledAgreement)] = []
+                let tokens = topic.name.tokens
                 for compiled in byProvider[topic.owner] ?? [] {
-                    let best = compiled.agreement.topics.filter { $0.matches(topic.name) }.map(\.specificity).max()
+                    let best = compiled.agreement.topics.filter { $0.matches(tokens: tokens) }.map(\.specificity).max()
                     if let best { ranked.append((best, compiled)) }
                 }
                 ranked.sort { AgreementSet.precedes($0, $1) }

@@ -69,3 +69,14 @@ import Testing
         #expect(narrow.isCovered(by: wide) == expected)
     }
 }
+
+@Suite struct TopicPatternTokenTests {
+    @Test(arguments: ["a", "a.b", "a.b.c", "x.b.c", "a.x.c.d"])
+    func matchingByTokensAgreesWithMatchingByName(_ name: String) throws {
+        let topic = try #require(Topic(name))
+        for text in ["a", "a.b", "a.*", "a.>", "*.b.c", ">", "a.*.c.>", "*"] {
+            let pattern = try #require(TopicPattern(text))
+            #expect(pattern.matches(tokens: topic.tokens) == pattern.matches(topic), "\(text) vs \(name)")
+        }
+    }
+}
