@@ -1,0 +1,55 @@
+import ExchangeModel
+import Yams
+
+extension ConfigurationLoader {
+    /// Reads `topics.yaml`:
+    ///
+    /// ```yaml
+    /// topics:
+    ///   - name: licence.business.issued    # required: a dotted topic name, no wildcards
+    ///     owner: market-regulation         # required: the only department that may publish
+    ///     key: /licence_no                 # required: JSON Pointer to the entity key in data
+    ///     registry: licences               # optional: the registry collection it feeds
+    ///     description: ...                 # optional
+    ///     schema: {type: object, ...}      # optional: a JSON Schema, carried as written
+    /// ```
+    func loadTopics(_ file: String, departments: [Department], errors: inout [ConfigurationError]) -> [TopicDefinition]? {
+        guard let text = read(file, errors: &errors) else { return nil }
+        var reader = YAMLFile(file: file)
+        defer { errors += reader.errors }
+        guard let root = reader.compose(text),
+            let top = reader.mapping(root, key: "", allowed: ["topics"]),
+            let list = reader.required(top, "topics", in: "", at: root),
+            let entries = reader.sequence(list, key: "topics")
+        else { return nil }
+        var topics: [TopicDefinition] = []
+        for (key, node) in entries {
+            guard let mapping = reader.mapping(node, key: key, allowed: ["name", "owner", "key", "registry", "schema", "description"]) else { continue }
+            var name: Topic?
+            if let nameNode = reader.required(mapping, "name", in: key, at: node), let text = reader.text(nameNode, key: key + ".name") {
+                if let error = Topic.validationError(text) {
+                    reader.fail(.invalidValue, at: nameNode, key: key + ".name", "'\(text)' is not a valid topic name: \(error)")
+                } else {
+                    name = Topic(text)
+                }
+            }
+            let owner = reader.required(mapping, "owner", in: key, at: node).flatMap { reader.department($0, key: key + ".owner") }
+            let pointer = reader.required(mapping, "key", in: key, at: node).flatMap { reader.pointer($0, key: key + ".key") }
+            let registry = mapping["registry"].flatMap { reader.text($0, key: key + ".registry") }
+            let description = mapping["description"].flatMap { reader.text($0, key: key + ".description") }
+            var schema: JSONValue?
+            if let schemaNode = mapping["schema"] {
+                schema = reader.json(schemaNode, key: key + ".schema")
+                if let value = schema, case .object = value {} else if schema != nil {
+                    reader.fail(.wrongType, at: schemaNode, key: key + ".schema", "a JSON Schema must be a mapping")
+                }
+            }
+            if let name, let owner, let pointer {
+                topics.append(TopicDefinition(name: name, owner: owner, key: pointer, registry: registry, schema: schema, description: description))
+            }
+        }
+        guard reader.errors.isEmpty else { return nil }
+        for issue in AgreementSet.issues(topics: topics, departments: departments) { reader.place(issue) }
+        return reader.errors.isEmpty ? topics : nil
+    }
+}
