@@ -16,9 +16,10 @@ public enum RFC3339 {
             + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(Int64(fraction), 9))Z"
     }
 
-    /// Parses an RFC 3339 timestamp (`2026-11-27T08:30:00Z`, `...00.5+08:00`) into nanoseconds
-    /// since the Unix epoch; `nil` if it is not one or lies before 1970.
-    /// - Parameter text: the timestamp.
+    /// Parses an RFC 3339 timestamp (`2026-11-27T08:30:00Z`, `...00.5+08:00`) or a plain date
+    /// (`2026-11-27`, read as midnight UTC) into nanoseconds since the Unix epoch; `nil` if it
+    /// is neither or lies before 1970.
+    /// - Parameter text: the timestamp or date.
     public static func parse(_ text: String) -> UInt64? {
         let bytes = Array(text.utf8)
         var index = 0
@@ -38,9 +39,14 @@ public enum RFC3339 {
             return true
         }
         guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-            expect("Tt "), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
-            let second = number(2),
-            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+            (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month)
+        else { return nil }
+        if index == bytes.count {
+            let days = daysSinceEpoch(year: year, month: month, day: day)
+            return days >= 0 ? UInt64(days) * 86_400 * 1_000_000_000 : nil
+        }
+        guard expect("Tt "), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
+            let second = number(2), hour < 24, minute < 60, second < 61
         else { return nil }
         var nanos: Int64 = 0
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
@@ -69,6 +75,14 @@ public enum RFC3339 {
         let total = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         guard total >= 0 else { return nil }
         return UInt64(total) * 1_000_000_000 + UInt64(nanos)
+    }
+
+    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date.

@@ -102,7 +102,7 @@ extension ConfigurationLoader {
 
     func readInstant(_ node: Node, key: String, reader: inout YAMLFile) -> Date? {
         guard let text = reader.text(node, key: key) else { return nil }
-        guard let date = RFC3339.parse(text) else {
+        guard let date = RFC3339.date(text) else {
             reader.fail(.invalidValue, at: node, key: key, "'\(text)' is not an RFC 3339 timestamp (2026-01-01T00:00:00+08:00) or a date (2026-01-01)")
             return nil
         }

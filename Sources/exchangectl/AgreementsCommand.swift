@@ -53,7 +53,7 @@ struct AgreementsCommand: AsyncParsableCommand {
         func explain(_ file: String, in set: AgreementSet) throws {
             var instant = Date()
             if let at {
-                guard let parsed = RFC3339.parse(at) else {
+                guard let parsed = RFC3339.date(at) else {
                     printError("--at: '\(at)' is not an RFC 3339 timestamp")
                     throw ExitCode.failure
                 }

@@ -1,3 +1,4 @@
+import ExchangeModel
 import ExchangeRouting
 import Foundation
 import Testing
@@ -14,7 +15,7 @@ import Testing
         ("1970-01-01T00:00:00Z", 0),
     ])
     func parsesTimestampsAndDates(_ text: String, _ seconds: Double) {
-        #expect(RFC3339.parse(text) == Date(timeIntervalSince1970: seconds))
+        #expect(RFC3339.date(text) == Date(timeIntervalSince1970: seconds))
     }
 
     @Test(arguments: [
@@ -22,6 +23,6 @@ import Testing
         "2026-01-01T00:00:00", "2026-01-01T00:00:00+0800", "2026-01-01T00:00:00.Z", "2026-01-01Z", "tomorrow",
     ])
     func refusesOtherText(_ text: String) {
-        #expect(RFC3339.parse(text) == nil)
+        #expect(RFC3339.date(text) == nil)
     }
 }
