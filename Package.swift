@@ -20,11 +20,13 @@ let package = Package(
         .library(name: "ExchangeModel", targets: ["ExchangeModel"]),
         .library(name: "ExchangeStore", targets: ["ExchangeStore"]),
         .library(name: "ExchangeRouting", targets: ["ExchangeRouting"]),
+        .library(name: "ExchangeEngine", targets: ["ExchangeEngine"]),
         .library(name: "ExchangeAudit", targets: ["ExchangeAudit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
@@ -73,6 +75,18 @@ let package = Package(
         .target(
             name: "ExchangeAudit",
             dependencies: ["COpenSSL"],
+            swiftSettings: swiftSettings
+        ),
+
+        .target(
+            name: "ExchangeEngine",
+            dependencies: [
+                "ExchangeModel",
+                "ExchangeStore",
+                "ExchangeRouting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -132,6 +146,17 @@ let package = Package(
         .testTarget(
             name: "ExchangeAuditTests",
             dependencies: ["ExchangeAudit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExchangeEngineTests",
+            dependencies: [
+                "ExchangeEngine",
+                "ExchangeStore",
+                "ExchangeRouting",
+                "ExchangeModel",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -119,6 +119,21 @@ extension ExchangeStore {
         }
     }
 
+    /// The inbox entry of `consumer` for event `sequence`: the agreement that routed it there.
+    public func inboxEntry(consumer: String, sequence: UInt64) throws -> InboxEntry? {
+        guard let consumerID = names.id(of: consumer, kind: .department) else { return nil }
+        return try read { txn in
+            try BigEndianKey.pair(consumerID, sequence).withUnsafeBytes { key in
+                try txn.get(schema.inbox, key: key).map { value in
+                    let agreementID = value.bigEndianUInt32(at: 0)
+                    return InboxEntry(
+                        sequence: sequence, agreement: names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)",
+                        agreementVersion: value.bigEndianUInt32(at: 4))
+                }
+            }
+        }
+    }
+
     /// The first sequence received at or after `time` (ns since the Unix epoch), or `nil` when
     /// every event is older. Uses the sparse time index: one entry per committed batch.
     public func firstSequence(receivedAtOrAfter time: UInt64) throws -> UInt64? {

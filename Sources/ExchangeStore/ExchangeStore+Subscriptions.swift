@@ -107,6 +107,52 @@ extension ExchangeStore {
         }
     }
 
+    /// Applies one delivery round to a subscription in one transaction: deliveries become
+    /// pending, the position moves, withdrawn events leave the pending list, exhausted ones move
+    /// to the dead-letter list, and the audit entries are written.
+    /// - Throws: `store.not_found` for an unknown subscription.
+    public func apply(_ update: SubscriptionUpdate, toSubscription name: String) async throws {
+        guard !update.isEmpty else { return }
+        try await perform { context in
+            let id = try self.subscriptionID(name, context)
+            for delivery in update.deliveries {
+                var value = BigEndianKey(capacity: 12)
+                value.append(delivery.deliveries)
+                value.append(delivery.deadline)
+                try context.txn.put(self.schema.pending, key: BigEndianKey.pair(id, delivery.sequence), value: value.bytes)
+            }
+            if let position = update.position {
+                try context.txn.put(self.schema.positions, key: BigEndianKey.u64(UInt64(id)), value: BigEndianKey.u64(position))
+            }
+            for sequence in update.withdrawn {
+                try context.txn.delete(self.schema.pending, key: BigEndianKey.pair(id, sequence))
+            }
+            for letter in update.deadLettered {
+                let key = BigEndianKey.pair(id, letter.sequence)
+                guard try context.txn.delete(self.schema.pending, key: key) else { continue }
+                var value = BigEndianKey(capacity: 12)
+                value.append(letter.deliveries)
+                value.append(context.time)
+                try context.txn.put(self.schema.deadLetters, key: key, value: value.bytes)
+            }
+            for event in update.audit {
+                try context.appendAudit(event)
+            }
+        }
+    }
+
+    /// The pending delivery of `sequence`, or `nil`.
+    public func pendingDelivery(subscription name: String, sequence: UInt64) throws -> PendingDelivery? {
+        guard let id = names.id(of: name, kind: .subscription) else { return nil }
+        return try read { txn in
+            try BigEndianKey.pair(id, sequence).withUnsafeBytes { key in
+                try txn.get(schema.pending, key: key).map {
+                    PendingDelivery(sequence: sequence, deliveries: $0.bigEndianUInt32(at: 0), deadline: $0.bigEndianUInt64(at: 4))
+                }
+            }
+        }
+    }
+
     /// Up to `limit` pending deliveries of the subscription in sequence order.
     public func pendingDeliveries(subscription name: String, limit: Int = .max) throws -> [PendingDelivery] {
         guard let id = names.id(of: name, kind: .subscription) else { return [] }

@@ -1,3 +1,5 @@
+public import ExchangeModel
+
 /// The stored definition of a durable subscription (JetStream-consumer style).
 public struct SubscriptionRecord: Codable, Hashable, Sendable {
     /// The subscription's unique name.
@@ -66,5 +68,36 @@ public struct DeadLetter: Hashable, Sendable {
         self.sequence = sequence
         self.deliveries = deliveries
         self.time = time
+    }
+}
+
+/// Everything one delivery round changes in a subscription, committed in one transaction.
+public struct SubscriptionUpdate: Sendable {
+    /// Events delivered (or re-delivered) now, with their new counts and deadlines.
+    public var deliveries: [PendingDelivery]
+    /// The subscription's next position, if it moved.
+    public var position: UInt64?
+    /// Pending events to drop without a receipt (withheld at redelivery).
+    public var withdrawn: [UInt64]
+    /// Pending events to move to the dead-letter list, with their delivery counts.
+    public var deadLettered: [(sequence: UInt64, deliveries: UInt32)]
+    /// Audit entries written in the same transaction (withheld, dead lettered, ...).
+    public var audit: [AuditEvent]
+
+    /// Creates an update; every part defaults to nothing.
+    public init(
+        deliveries: [PendingDelivery] = [], position: UInt64? = nil, withdrawn: [UInt64] = [],
+        deadLettered: [(sequence: UInt64, deliveries: UInt32)] = [], audit: [AuditEvent] = []
+    ) {
+        self.deliveries = deliveries
+        self.position = position
+        self.withdrawn = withdrawn
+        self.deadLettered = deadLettered
+        self.audit = audit
+    }
+
+    /// Whether the update changes nothing.
+    public var isEmpty: Bool {
+        deliveries.isEmpty && position == nil && withdrawn.isEmpty && deadLettered.isEmpty && audit.isEmpty
     }
 }

@@ -1,0 +1,25 @@
+/// Limits and defaults of the exchange engine. Every field has a documented default.
+public struct EngineConfiguration: Sendable, Equatable {
+    /// Events in one publish request at most (a CloudEvents batch). Default 1,000.
+    public var maxBatchEvents: Int
+    /// Bytes of one event's data at most. Default 1 MiB.
+    public var maxEventBytes: Int
+    /// Events one pull returns at most. Default 1,000.
+    public var maxPullEvents: Int
+    /// The longest a pull may wait for events, in milliseconds. Default 30,000.
+    public var maxPullWaitMilliseconds: UInt64
+    /// Events read from the store per replay chunk. Default 512.
+    public var replayChunkSize: Int
+
+    /// Creates a configuration; defaults as documented on each property.
+    public init(
+        maxBatchEvents: Int = 1000, maxEventBytes: Int = 1 << 20, maxPullEvents: Int = 1000,
+        maxPullWaitMilliseconds: UInt64 = 30_000, replayChunkSize: Int = 512
+    ) {
+        self.maxBatchEvents = maxBatchEvents
+        self.maxEventBytes = maxEventBytes
+        self.maxPullEvents = maxPullEvents
+        self.maxPullWaitMilliseconds = maxPullWaitMilliseconds
+        self.replayChunkSize = replayChunkSize
+    }
+}

@@ -1,0 +1,281 @@
+public import ExchangeModel
+import ExchangeRouting
+public import ExchangeStore
+import CoreMetrics
+import Foundation
+
+extension Exchange {
+    /// Delivers up to `max` events of a subscription: redeliveries that are due first, then new
+    /// events routed to the owner that match the filter. Each is re-checked against the
+    /// agreement in force now (revoked, suspended or expired agreements withhold it, audited)
+    /// and projected to the agreement's fields. Delivered events become pending until acked,
+    /// with a deadline of the ack wait (or backoff); past `max_deliver` deliveries an event
+    /// moves to the dead-letter list. When nothing is ready, waits up to `wait` for new events.
+    /// - Parameters:
+    ///   - name: the subscription.
+    ///   - owner: the authenticated department; must own the subscription.
+    ///   - max: the most events to return.
+    ///   - wait: how long to wait when nothing is ready (long poll); capped by configuration.
+    public func pull(_ name: String, owner: DepartmentID, max: Int, wait: Duration = .zero) async throws(ExchangeError) -> [DeliveredEvent] {
+        let limit = Swift.max(1, Swift.min(max, configuration.maxPullEvents))
+        let cap = Duration.milliseconds(Int64(configuration.maxPullWaitMilliseconds))
+        let deadline = ContinuousClock.now + Swift.min(wait, cap)
+        while true {
+            let generation = signal.generation
+            let (events, nextDue) = try await deliveryRound(name, owner: owner, max: limit)
+            let now = ContinuousClock.now
+            if !events.isEmpty || now >= deadline || Task.isCancelled { return events }
+            var timeout = deadline - now
+            if let nextDue {
+                let untilDue = Duration.nanoseconds(Int64(clamping: nextDue) - Int64(clamping: Self.nanoseconds(Date())))
+                timeout = Swift.min(timeout, Swift.max(untilDue, .milliseconds(1)))
+            }
+            await signal.wait(after: generation, timeout: timeout)
+        }
+    }
+
+    /// One delivery round under the subscription's lock; returns the events and the earliest
+    /// redelivery deadline still in the future.
+    private func deliveryRound(_ name: String, owner: DepartmentID, max: Int) async throws(ExchangeError) -> ([DeliveredEvent], UInt64?) {
+        do {
+            return try await lock(for: name).withLock {
+                guard let record = try store.subscription(named: name), record.owner == owner.rawValue else {
+                    throw ExchangeError.subscriptionNotFound(name)
+                }
+                guard let filter = TopicPattern(record.filter) else {
+                    throw ExchangeError(code: "subscription.invalid-filter", kind: .invalid, message: "stored filter '\(record.filter)' is invalid")
+                }
+                let set = agreements.current
+                let nowDate = Date()
+                let now = Self.nanoseconds(nowDate)
+                var update = SubscriptionUpdate()
+                var events: [DeliveredEvent] = []
+                var nextDue: UInt64?
+
+                let pending = try store.pendingDeliveries(subscription: name)
+                var inFlight = pending.count
+                for delivery in pending {
+                    guard delivery.deadline <= now else {
+                        nextDue = Swift.min(nextDue ?? .max, delivery.deadline)
+                        continue
+                    }
+                    guard events.count < max else { break }
+                    if delivery.deliveries >= record.maxDeliver {
+                        update.deadLettered.append((delivery.sequence, delivery.deliveries))
+                        update.audit.append(
+                            AuditEvent(
+                                kind: .deadLettered, actor: "exchange",
+                                fields: [
+                                    "subscription": .string(name), "consumer": .string(owner.rawValue),
+                                    "sequence": .integer(Int64(delivery.sequence)), "deliveries": .integer(Int64(delivery.deliveries)),
+                                ]))
+                        inFlight -= 1
+                        metrics.deadLetters.increment()
+                        continue
+                    }
+                    switch try prepare(delivery.sequence, for: owner, set: set, at: nowDate, count: delivery.deliveries + 1) {
+                    case .deliver(let event):
+                        events.append(event)
+                        update.deliveries.append(
+                            PendingDelivery(sequence: delivery.sequence, deliveries: delivery.deliveries + 1, deadline: now + Self.delay(record, after: delivery.deliveries + 1)))
+                        metrics.redeliveries.increment()
+                    case .withhold(let audit):
+                        update.withdrawn.append(delivery.sequence)
+                        update.audit.append(audit.withSubscription(name))
+                        inFlight -= 1
+                        metrics.withheld.increment()
+                    case .skip:
+                        update.withdrawn.append(delivery.sequence)
+                        inFlight -= 1
+                    }
+                }
+
+                var capacity = Swift.min(max - events.count, Int(record.maxInFlight) - inFlight)
+                if capacity > 0 {
+                    var position = try store.position(ofSubscription: name) ?? 1
+                    let startPosition = position
+                    scan: while capacity > 0 {
+                        let entries = try store.inbox(consumer: owner.rawValue, from: position, limit: Swift.min(512, capacity * 2 + 16))
+                        if entries.isEmpty { break }
+                        for entry in entries {
+                            guard capacity > 0 else { break scan }
+                            position = entry.sequence + 1
+                            guard let stored = try store.event(entry.sequence), filter.matches(name: stored.envelope.topic) else { continue }
+                            switch prepare(stored, entry, for: owner, set: set, at: nowDate, count: 1) {
+                            case .deliver(let event):
+                                events.append(event)
+                                update.deliveries.append(PendingDelivery(sequence: entry.sequence, deliveries: 1, deadline: now + Self.delay(record, after: 1)))
+                                capacity -= 1
+                            case .withhold(let audit):
+                                update.audit.append(audit.withSubscription(name))
+                                metrics.withheld.increment()
+                            case .skip:
+                                continue
+                            }
+                        }
+                    }
+                    if position != startPosition { update.position = position }
+                }
+                try await store.apply(update, toSubscription: name)
+                metrics.deliveries.increment(by: events.count)
+                return (events, nextDue)
+            }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// The redelivery delay after the `count`-th delivery, in nanoseconds.
+    static func delay(_ record: SubscriptionRecord, after count: UInt32) -> UInt64 {
+        let milliseconds: UInt64
+        if record.backoffMilliseconds.isEmpty {
+            milliseconds = record.ackWaitMilliseconds
+        } else {
+            milliseconds = record.backoffMilliseconds[Swift.min(Int(count) - 1, record.backoffMilliseconds.count - 1)]
+        }
+        return milliseconds * 1_000_000
+    }
+
+    enum Preparation {
+        case deliver(DeliveredEvent)
+        case withhold(AuditEvent)
+        case skip
+    }
+
+    /// Loads a pending event and its inbox entry, then re-checks and projects it.
+    private func prepare(_ sequence: UInt64, for consumer: DepartmentID, set: AgreementSet, at now: Date, count: UInt32) throws -> Preparation {
+        guard let stored = try store.event(sequence), let entry = try store.inboxEntry(consumer: consumer.rawValue, sequence: sequence) else {
+            return .skip
+        }
+        return prepare(stored, entry, for: consumer, set: set, at: now, count: count)
+    }
+
+    /// Re-checks an event against the agreement in force and projects its data.
+    func prepare(_ stored: StoredEvent, _ entry: InboxEntry, for consumer: DepartmentID, set: AgreementSet, at now: Date, count: UInt32) -> Preparation {
+        let route = Route(consumer: consumer, agreementID: entry.agreement, agreementVersion: Int(entry.agreementVersion))
+        switch set.recheck(route, envelope: stored.envelope, at: now) {
+        case .deliver(let delivery):
+            var envelope = stored.envelope
+            envelope.data = delivery.data
+            return .deliver(
+                DeliveredEvent(
+                    sequence: stored.sequence, receivedAt: stored.receivedAt, envelope: envelope, agreement: delivery.route.agreementID,
+                    agreementVersion: delivery.route.agreementVersion, deliveryCount: count))
+        case .withhold(let reason):
+            return .withhold(
+                AuditEvent(
+                    kind: .withheld, actor: "exchange",
+                    fields: [
+                        "consumer": .string(consumer.rawValue), "sequence": .integer(Int64(stored.sequence)),
+                        "agreement": .string(entry.agreement), "agreement_version": .integer(Int64(entry.agreementVersion)),
+                        "reason": .string(reason.code.rawValue),
+                    ]))
+        }
+    }
+
+    /// Acknowledges delivered events: each pending one is settled and a receipt is audited.
+    /// - Returns: for each sequence, whether it was pending.
+    public func ack(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [Bool] {
+        _ = try subscriptionInfo(name, owner: owner)
+        do {
+            let settled = try await store.acknowledge(sequences, subscription: name, actor: owner.rawValue)
+            metrics.acks.increment(by: settled.filter { $0 }.count)
+            return settled
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Declines delivered events: each pending one is delivered again after `delay`.
+    /// - Returns: for each sequence, whether it was pending.
+    public func nak(_ sequences: [UInt64], subscription name: String, owner: DepartmentID, delay: Duration = .zero) async throws(ExchangeError) -> [Bool] {
+        _ = try subscriptionInfo(name, owner: owner)
+        do {
+            return try await lock(for: name).withLock {
+                let due = Self.nanoseconds(Date()) + UInt64(Swift.max(0, delay.components.seconds)) * 1_000_000_000
+                    + UInt64(Swift.max(0, delay.components.attoseconds / 1_000_000_000))
+                var update = SubscriptionUpdate()
+                var found: [Bool] = []
+                for sequence in sequences {
+                    if let pending = try store.pendingDelivery(subscription: name, sequence: sequence) {
+                        update.deliveries.append(PendingDelivery(sequence: sequence, deliveries: pending.deliveries, deadline: due))
+                        found.append(true)
+                    } else {
+                        found.append(false)
+                    }
+                }
+                try await store.apply(update, toSubscription: name)
+                metrics.naks.increment(by: update.deliveries.count)
+                signal.notify()
+                return found
+            }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Stops redelivering events: each pending one moves to the dead-letter list at once.
+    /// - Returns: for each sequence, whether it was pending.
+    public func term(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [Bool] {
+        _ = try subscriptionInfo(name, owner: owner)
+        do {
+            return try await lock(for: name).withLock {
+                var update = SubscriptionUpdate()
+                var found: [Bool] = []
+                for sequence in sequences {
+                    if let pending = try store.pendingDelivery(subscription: name, sequence: sequence) {
+                        update.deadLettered.append((sequence, pending.deliveries))
+                        update.audit.append(
+                            AuditEvent(
+                                kind: .deadLettered, actor: owner.rawValue,
+                                fields: [
+                                    "subscription": .string(name), "sequence": .integer(Int64(sequence)),
+                                    "deliveries": .integer(Int64(pending.deliveries)), "reason": "terminated",
+                                ]))
+                        found.append(true)
+                    } else {
+                        found.append(false)
+                    }
+                }
+                try await store.apply(update, toSubscription: name)
+                metrics.deadLetters.increment(by: update.deadLettered.count)
+                return found
+            }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// The subscription's dead letters.
+    public func deadLetters(subscription name: String, owner: DepartmentID) throws(ExchangeError) -> [DeadLetter] {
+        _ = try subscriptionInfo(name, owner: owner)
+        do {
+            return try store.deadLetters(subscription: name)
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Moves dead letters back for delivery, due at once.
+    /// - Returns: the sequences moved.
+    public func redrive(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [UInt64] {
+        _ = try subscriptionInfo(name, owner: owner)
+        do {
+            let moved = try await lock(for: name).withLock {
+                try await store.redrive(sequences, subscription: name, actor: owner.rawValue)
+            }
+            signal.notify()
+            return moved
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+}
+
+extension AuditEvent {
+    func withSubscription(_ name: String) -> AuditEvent {
+        var copy = self
+        copy.fields["subscription"] = .string(name)
+        return copy
+    }
+}

@@ -1,0 +1,119 @@
+public import ExchangeModel
+import ExchangeRouting
+import ExchangeStore
+import CoreMetrics
+import Foundation
+
+/// The answer to one published event.
+public struct PublishOutcome: Hashable, Sendable {
+    /// The publisher's message id.
+    public var id: String
+    /// The event's sequence in the exchange log (the original one for a duplicate).
+    public var sequence: UInt64
+    /// `true` when the event had been published before: nothing new was stored.
+    public var isDuplicate: Bool
+    /// How many consumers the event was routed to.
+    public var routeCount: Int
+
+    /// Creates an outcome.
+    public init(id: String, sequence: UInt64, isDuplicate: Bool, routeCount: Int) {
+        self.id = id
+        self.sequence = sequence
+        self.isDuplicate = isDuplicate
+        self.routeCount = routeCount
+    }
+}
+
+extension Exchange {
+    /// Publishes events from an authenticated department, all or none.
+    ///
+    /// Each event's `source` is set to the publisher. The publisher must own each event's topic;
+    /// data must fit the size limit. The events are routed through the agreements in force and
+    /// stored with their routes and audit entries in one transaction; this returns after that
+    /// transaction committed with fsync. A refused publish stores nothing and writes a
+    /// `rejected` audit entry.
+    /// - Parameters:
+    ///   - events: the events, in order (a batch is atomic).
+    ///   - publisher: the authenticated department.
+    /// - Returns: one outcome per event.
+    /// - Throws: `ExchangeError` (`publish.empty`, `publish.too-many-events`,
+    ///   `publish.event-too-large`, `access.unknown-topic`, `access.not-topic-owner`,
+    ///   `store.full`, ...).
+    public func publish(_ events: [Envelope], from publisher: DepartmentID) async throws(ExchangeError) -> [PublishOutcome] {
+        let started = ContinuousClock.now
+        guard !events.isEmpty else {
+            throw ExchangeError(code: "publish.empty", kind: .invalid, message: "the request holds no event")
+        }
+        guard events.count <= configuration.maxBatchEvents else {
+            throw await refuse(
+                events, publisher,
+                ExchangeError(
+                    code: "publish.too-many-events", kind: .invalid,
+                    message: "a batch holds at most \(configuration.maxBatchEvents) events; this one holds \(events.count)"))
+        }
+        let set = agreements.current
+        let now = Date()
+        var requests: [AppendRequest] = []
+        requests.reserveCapacity(events.count)
+        for var event in events {
+            event.source = publisher.rawValue
+            guard event.data.count <= configuration.maxEventBytes else {
+                throw await refuse(
+                    [event], publisher,
+                    ExchangeError(
+                        code: "publish.event-too-large", kind: .invalid,
+                        message: "event '\(event.id)' carries \(event.data.count) bytes of data; the limit is \(configuration.maxEventBytes)"))
+            }
+            let routing = set.route(event, from: publisher, at: now)
+            if let denial = routing.denial {
+                let kind: ExchangeError.Kind = denial.code == .unknownTopic ? .notFound : .forbidden
+                throw await refuse([event], publisher, ExchangeError(code: denial.code.rawValue, kind: kind, message: denial.message))
+            }
+            requests.append(
+                AppendRequest(
+                    envelope: event,
+                    routes: routing.routes.map {
+                        StoredRoute(consumer: $0.consumer.rawValue, agreement: $0.agreementID, agreementVersion: UInt32(clamping: $0.agreementVersion))
+                    }))
+        }
+        let results: [AppendResult]
+        do {
+            results = requests.count == 1 ? [try await store.append(requests[0])] : try await store.append(contentsOf: requests)
+        } catch {
+            throw Self.mapped(error)
+        }
+        var outcomes: [PublishOutcome] = []
+        outcomes.reserveCapacity(results.count)
+        var stored = 0
+        var routed = 0
+        for (request, result) in zip(requests, results) {
+            outcomes.append(
+                PublishOutcome(id: request.envelope.id, sequence: result.sequence, isDuplicate: result.isDuplicate, routeCount: result.routeCount))
+            if !result.isDuplicate {
+                stored += 1
+                routed += result.routeCount
+            }
+        }
+        metrics.published.increment(by: stored)
+        metrics.duplicates.increment(by: results.count - stored)
+        metrics.routes.increment(by: routed)
+        let elapsed = (ContinuousClock.now - started).components
+        metrics.publishLatency.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+        return outcomes
+    }
+
+    /// Audits a refused publish and returns the error to throw.
+    private func refuse(_ events: [Envelope], _ publisher: DepartmentID, _ error: ExchangeError) async -> ExchangeError {
+        metrics.rejected.increment(by: events.count)
+        let first = events.first
+        var fields: [String: AuditValue] = [
+            "reason": .string(error.code), "detail": .string(error.message), "events": .integer(Int64(events.count)),
+        ]
+        if let first {
+            fields["topic"] = .string(first.topic)
+            fields["message_id"] = .string(first.id)
+        }
+        await auditRefusal([AuditEvent(kind: .rejected, actor: publisher.rawValue, fields: fields)])
+        return error
+    }
+}

@@ -1,0 +1,124 @@
+public import ExchangeModel
+import ExchangeRouting
+import ExchangeStore
+import CoreMetrics
+import Foundation
+
+/// What to replay.
+public struct ReplayQuery: Hashable, Sendable {
+    /// Only events whose topic matches; `nil` for all.
+    public var topic: TopicPattern?
+    /// The first sequence to consider. Default 1.
+    public var fromSequence: UInt64
+    /// Only events received at or after this time (ns since the Unix epoch).
+    public var fromTime: UInt64?
+    /// Only events received at or before this time (ns since the Unix epoch).
+    public var until: UInt64?
+    /// The most events to return; `nil` for no limit.
+    public var limit: Int?
+
+    /// Creates a query; by default everything from the first sequence.
+    public init(topic: TopicPattern? = nil, fromSequence: UInt64 = 1, fromTime: UInt64? = nil, until: UInt64? = nil, limit: Int? = nil) {
+        self.topic = topic
+        self.fromSequence = fromSequence
+        self.fromTime = fromTime
+        self.until = until
+        self.limit = limit
+    }
+}
+
+/// Whose view a replay takes.
+public enum ReplayScope: Hashable, Sendable {
+    /// What was routed to this department, re-checked and projected as on delivery.
+    case department(DepartmentID)
+    /// Every event, whole (auditors).
+    case everything
+}
+
+extension Exchange {
+    /// Streams back what `scope` is entitled to, in log order, in chunks of bounded size: the
+    /// memory used does not grow with the range. Subscriptions are not touched. The replay is
+    /// audited (who, what range) before the first event is sent.
+    /// - Parameters:
+    ///   - query: topic, sequence and time bounds.
+    ///   - scope: a department's view or everything.
+    ///   - actor: who asked, for the audit entry.
+    ///   - emit: receives each chunk; it may suspend (backpressure) or throw to stop.
+    /// - Returns: the number of events emitted.
+    @discardableResult
+    public func replay(
+        _ query: ReplayQuery, scope: ReplayScope, actor: String, emit: ([DeliveredEvent]) async throws -> Void
+    ) async throws -> Int {
+        var fields: [String: AuditValue] = ["from_sequence": .integer(Int64(query.fromSequence))]
+        if let topic = query.topic { fields["topic"] = .string(topic.description) }
+        if let fromTime = query.fromTime { fields["from_time"] = .string(RFC3339.format(nanoseconds: fromTime)) }
+        if let until = query.until { fields["until"] = .string(RFC3339.format(nanoseconds: until)) }
+        switch scope {
+        case .department(let department): fields["scope"] = .string(department.rawValue)
+        case .everything: fields["scope"] = "everything"
+        }
+        do {
+            _ = try await store.appendAudit([AuditEvent(kind: .replayed, actor: actor, fields: fields)])
+        } catch {
+            throw Self.mapped(error)
+        }
+
+        var position = query.fromSequence
+        if let fromTime = query.fromTime {
+            guard let first = try store.firstSequence(receivedAtOrAfter: fromTime) else { return 0 }
+            position = Swift.max(position, first)
+        }
+        let limit = query.limit ?? .max
+        let chunkSize = configuration.replayChunkSize
+        var emitted = 0
+        let set = agreements.current
+        let now = Date()
+        while emitted < limit {
+            var chunk: [DeliveredEvent] = []
+            var reachedEnd = false
+            switch scope {
+            case .everything:
+                var visited = 0
+                position = try store.scanLog(from: position, limit: chunkSize) { view in
+                    visited += 1
+                    if let until = query.until, view.receivedAt > until {
+                        reachedEnd = true
+                        return false
+                    }
+                    let stored = try view.decode()
+                    if let topic = query.topic, !topic.matches(name: stored.envelope.topic) { return true }
+                    chunk.append(
+                        DeliveredEvent(
+                            sequence: stored.sequence, receivedAt: stored.receivedAt, envelope: stored.envelope, agreement: "",
+                            agreementVersion: 0, deliveryCount: 0))
+                    return chunk.count + emitted < limit
+                }
+                if visited < chunkSize { reachedEnd = true }
+            case .department(let department):
+                let entries = try store.inbox(consumer: department.rawValue, from: position, limit: chunkSize)
+                if entries.count < chunkSize { reachedEnd = true }
+                for entry in entries {
+                    position = entry.sequence + 1
+                    guard let stored = try store.event(entry.sequence) else { continue }
+                    if let until = query.until, stored.receivedAt > until {
+                        reachedEnd = true
+                        break
+                    }
+                    if let topic = query.topic, !topic.matches(name: stored.envelope.topic) { continue }
+                    if case .deliver(var event) = prepare(stored, entry, for: department, set: set, at: now, count: 0) {
+                        event.deliveryCount = 0
+                        chunk.append(event)
+                        if chunk.count + emitted >= limit { break }
+                    }
+                }
+            }
+            if !chunk.isEmpty {
+                try await emit(chunk)
+                emitted += chunk.count
+                metrics.replayed.increment(by: chunk.count)
+            }
+            if reachedEnd { break }
+        }
+        return emitted
+    }
+}

@@ -1,0 +1,100 @@
+public import ExchangeModel
+import ExchangeRouting
+public import ExchangeStore
+import Foundation
+
+extension Exchange {
+    /// Creates a durable subscription, or changes the settings of an existing one of the same
+    /// owner (its position and pending deliveries are kept).
+    ///
+    /// The filter must be a valid topic pattern that some active agreement lets the owner
+    /// receive (deny by default); a refusal is audited.
+    /// - Returns: the subscription, and whether it was created.
+    @discardableResult
+    public func putSubscription(_ name: String, _ spec: SubscriptionSpec, owner: DepartmentID) async throws(ExchangeError) -> (info: SubscriptionInfo, created: Bool) {
+        guard DepartmentID.isValid(name) else {
+            throw ExchangeError(
+                code: "subscription.invalid-name", kind: .invalid,
+                message: "subscription names are 1 to 64 letters, digits, '-', '_' or '.'; '\(name)' is not")
+        }
+        guard let filter = TopicPattern(spec.filter) else {
+            throw ExchangeError(
+                code: "subscription.invalid-filter", kind: .invalid,
+                message: "'\(spec.filter)' is not a topic pattern: \(TopicPattern.syntaxError(spec.filter) ?? "invalid")")
+        }
+        guard spec.maxDeliver >= 1, spec.maxInFlight >= 1, spec.ackWaitMilliseconds >= 1 else {
+            throw ExchangeError(
+                code: "subscription.invalid-limits", kind: .invalid,
+                message: "max_deliver, max_in_flight and ack_wait must be at least 1")
+        }
+        let now = Date()
+        do {
+            _ = try agreements.current.checkSubscribe(owner, to: filter, at: now)
+        } catch {
+            await auditRefusal([
+                AuditEvent(
+                    kind: .accessDenied, actor: owner.rawValue,
+                    fields: ["action": "subscribe", "subscription": .string(name), "filter": .string(spec.filter), "reason": .string(error.code.rawValue)])
+            ])
+            throw ExchangeError(code: error.code.rawValue, kind: .forbidden, message: error.message)
+        }
+        do {
+            let existing = try store.subscription(named: name)
+            if let existing, existing.owner != owner.rawValue {
+                throw ExchangeError(code: "subscription.name-taken", kind: .conflict, message: "the subscription name '\(name)' belongs to another department")
+            }
+            let record = SubscriptionRecord(
+                name: name, owner: owner.rawValue, filter: filter.description, ackWaitMilliseconds: spec.ackWaitMilliseconds,
+                backoffMilliseconds: spec.backoffMilliseconds, maxDeliver: spec.maxDeliver, maxInFlight: spec.maxInFlight,
+                createdAt: existing?.createdAt ?? Self.nanoseconds(now))
+            let position: UInt64
+            switch spec.start {
+            case .all: position = 1
+            case .new: position = store.lastSequence + 1
+            case .sequence(let sequence): position = max(1, sequence)
+            case .time(let time): position = try store.firstSequence(receivedAtOrAfter: time) ?? store.lastSequence + 1
+            }
+            let created = try await store.putSubscription(record, position: position, actor: owner.rawValue)
+            return (try subscriptionInfo(name, owner: owner), created)
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// The subscription `name` of `owner`.
+    /// - Throws: `subscription.not-found` when it does not exist or belongs to another department.
+    public func subscriptionInfo(_ name: String, owner: DepartmentID) throws(ExchangeError) -> SubscriptionInfo {
+        do {
+            guard let record = try store.subscription(named: name), record.owner == owner.rawValue else {
+                throw ExchangeError.subscriptionNotFound(name)
+            }
+            return SubscriptionInfo(
+                record: record, position: try store.position(ofSubscription: name) ?? 1,
+                pending: try store.pendingDeliveries(subscription: name).count,
+                deadLetters: try store.deadLetters(subscription: name).count)
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// The subscriptions of `owner`.
+    public func subscriptions(owner: DepartmentID) throws(ExchangeError) -> [SubscriptionRecord] {
+        do {
+            return try store.subscriptions().filter { $0.owner == owner.rawValue }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Deletes a subscription of `owner` with its pending deliveries and dead letters.
+    public func deleteSubscription(_ name: String, owner: DepartmentID) async throws(ExchangeError) {
+        _ = try subscriptionInfo(name, owner: owner)
+        do {
+            try await lock(for: name).withLock {
+                _ = try await store.deleteSubscription(named: name, actor: owner.rawValue)
+            }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ExchangeModel
+public import ExchangeRouting
+public import ExchangeStore
+import Foundation
+public import Logging
+import Synchronization
+
+/// The exchange: publishes events through the agreements into the durable store, delivers them
+/// to durable subscriptions, and replays them. The HTTP layer calls it; it knows nothing of HTTP.
+///
+/// ```swift
+/// let exchange = Exchange(store: store, agreements: registry)
+/// let outcomes = try await exchange.publish([event], from: marketRegulation)
+/// try await exchange.putSubscription("tax-licences", SubscriptionSpec(filter: "licence.>"), owner: taxBureau)
+/// let events = try await exchange.pull("tax-licences", owner: taxBureau, max: 100, wait: .seconds(5))
+/// ```
+public final class Exchange: Sendable {
+    /// The durable store.
+    public let store: ExchangeStore
+    /// The agreements in force, swapped atomically on reload.
+    public let agreements: AgreementRegistry
+    /// Limits and defaults.
+    public let configuration: EngineConfiguration
+    let logger: Logger
+    let metrics: EngineMetrics
+    let signal = CommitSignal()
+    private let locks = Mutex<[String: AsyncLock]>([:])
+    private let observerToken: UInt64
+
+    /// Creates the engine over an open store and an agreement registry.
+    /// - Parameters:
+    ///   - store: the durable store; the engine does not close it.
+    ///   - agreements: the agreements in force.
+    ///   - configuration: limits and defaults.
+    ///   - logger: where the engine logs (info and below).
+    public init(
+        store: ExchangeStore, agreements: AgreementRegistry, configuration: EngineConfiguration = .init(),
+        logger: Logger = Logger(label: "exchange.engine")
+    ) {
+        self.store = store
+        self.agreements = agreements
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = EngineMetrics()
+        let signal = self.signal
+        self.observerToken = store.addCommitObserver { _ in signal.notify() }
+    }
+
+    deinit {
+        store.removeCommitObserver(observerToken)
+    }
+
+    /// The lock that serializes delivery rounds of one subscription.
+    func lock(for subscription: String) -> AsyncLock {
+        locks.withLock { locks in
+            if let lock = locks[subscription] { return lock }
+            let lock = AsyncLock()
+            locks[subscription] = lock
+            return lock
+        }
+    }
+
+    /// Nanoseconds since the Unix epoch of `date`.
+    static func nanoseconds(_ date: Date) -> UInt64 {
+        UInt64(max(0, date.timeIntervalSince1970) * 1_000_000_000)
+    }
+
+    /// Maps a store failure to an engine error.
+    static func mapped(_ error: any Error) -> ExchangeError {
+        if let error = error as? ExchangeError { return error }
+        if let error = error as? StoreError {
+            switch error.code {
+            case .notFound: return ExchangeError(code: error.code.rawValue, kind: .notFound, message: error.message)
+            case .conflict: return ExchangeError(code: error.code.rawValue, kind: .conflict, message: error.message)
+            case .invalidRequest: return ExchangeError(code: error.code.rawValue, kind: .invalid, message: error.message)
+            default: return ExchangeError(code: error.code.rawValue, kind: .unavailable, message: error.message)
+            }
+        }
+        return ExchangeError(code: "exchange.internal", kind: .unavailable, message: String(describing: error))
+    }
+
+    /// Writes refusal entries to the audit log; a failure to do so is logged, not thrown, so
+    /// that the caller still gets the refusal.
+    func auditRefusal(_ events: [AuditEvent]) async {
+        do {
+            _ = try await store.appendAudit(events)
+        } catch {
+            logger.error("could not audit a refusal", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import ExchangeEngine
+import ExchangeModel
+import ExchangeRouting
+import ExchangeStore
+import Foundation
+import Testing
+
+@Suite struct DeliveryTests {
+    @Test func subscriberReceivesProjectedEventsAndAcksWriteReceipts() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("portal-feed", SubscriptionSpec(filter: "licence.business.>", start: .all), owner: EngineFixture.portal)
+        _ = try await fixture.exchange.publish([EngineFixture.licence("e1"), EngineFixture.licence("e2", number: "L-2")], from: EngineFixture.msa)
+        let events = try await fixture.exchange.pull("portal-feed", owner: EngineFixture.portal, max: 10)
+        #expect(events.map(\.sequence) == [1, 2])
+        #expect(events.allSatisfy { $0.agreement == "msa-portal" && $0.deliveryCount == 1 })
+        let data = try JSONSerialization.jsonObject(with: Data(events[0].envelope.data)) as! [String: Any]
+        #expect(Set(data.keys) == ["licence_no", "holder"])
+        #expect((data["holder"] as? [String: Any])?.keys.sorted() == ["name"])
+
+        #expect(try await fixture.exchange.ack([1, 2, 99], subscription: "portal-feed", owner: EngineFixture.portal) == [true, true, false])
+        #expect(try fixture.exchange.subscriptionInfo("portal-feed", owner: EngineFixture.portal).pending == 0)
+        #expect(try fixture.auditKinds().filter { $0 == "acknowledged" }.count == 2)
+        #expect(try await fixture.exchange.pull("portal-feed", owner: EngineFixture.portal, max: 10).isEmpty)
+    }
+
+    @Test func unacknowledgedEventsAreRedeliveredThenDeadLettered() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription(
+            "tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, ackWaitMilliseconds: 50, maxDeliver: 2), owner: EngineFixture.tax)
+        _ = try await fixture.exchange.publish([EngineFixture.licence("e1")], from: EngineFixture.msa)
+        let first = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10)
+        #expect(first.map(\.deliveryCount) == [1])
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).isEmpty)
+        let second = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(2))
+        #expect(second.map(\.sequence) == [1])
+        #expect(second.map(\.deliveryCount) == [2])
+        let third = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .milliseconds(300))
+        #expect(third.isEmpty)
+        #expect(try fixture.exchange.deadLetters(subscription: "tax-feed", owner: EngineFixture.tax).map(\.sequence) == [1])
+        #expect(try fixture.auditKinds().contains("dead_lettered"))
+
+        #expect(try await fixture.exchange.redrive([1], subscription: "tax-feed", owner: EngineFixture.tax) == [1])
+        let redriven = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10)
+        #expect(redriven.map(\.sequence) == [1])
+    }
+
+    @Test func longPollWakesUpWhenAnEventArrives() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("tax-feed", SubscriptionSpec(filter: "licence.>"), owner: EngineFixture.tax)
+        let started = ContinuousClock.now
+        async let pulled = fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(10))
+        try await Task.sleep(for: .milliseconds(100))
+        _ = try await fixture.exchange.publish([EngineFixture.licence("late")], from: EngineFixture.msa)
+        let events = try await pulled
+        #expect(events.map(\.envelope.id) == ["late"])
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test func revokedAgreementWithholdsWhatIsQueuedAndAuditsIt() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("tax-feed", SubscriptionSpec(filter: "licence.>", start: .all), owner: EngineFixture.tax)
+        _ = try await fixture.exchange.publish([EngineFixture.licence("e1"), EngineFixture.licence("e2")], from: EngineFixture.msa)
+        _ = fixture.registry.replace(with: try EngineFixture.set(EngineFixture.defaultAgreements(taxStatus: .revoked)))
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).isEmpty)
+        #expect(try fixture.auditKinds().filter { $0 == "withheld" }.count == 2)
+    }
+
+    @Test func nakRedeliversAfterTheDelayAndTermDeadLetters() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("tax-feed", SubscriptionSpec(filter: "licence.>", start: .all), owner: EngineFixture.tax)
+        _ = try await fixture.exchange.publish([EngineFixture.licence("e1"), EngineFixture.licence("e2")], from: EngineFixture.msa)
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).count == 2)
+        #expect(try await fixture.exchange.nak([1], subscription: "tax-feed", owner: EngineFixture.tax) == [true])
+        #expect(try await fixture.exchange.term([2], subscription: "tax-feed", owner: EngineFixture.tax) == [true])
+        let again = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(2))
+        #expect(again.map(\.sequence) == [1])
+        #expect(again.first?.deliveryCount == 2)
+        #expect(try fixture.exchange.deadLetters(subscription: "tax-feed", owner: EngineFixture.tax).map(\.sequence) == [2])
+    }
+
+    @Test func maxInFlightBoundsUnacknowledgedDeliveries() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, maxInFlight: 3), owner: EngineFixture.tax)
+        _ = try await fixture.exchange.publish((1...10).map { EngineFixture.licence("e\($0)") }, from: EngineFixture.msa)
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).map(\.sequence) == [1, 2, 3])
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).isEmpty)
+        _ = try await fixture.exchange.ack([1, 2], subscription: "tax-feed", owner: EngineFixture.tax)
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).map(\.sequence) == [4, 5])
+    }
+
+    @Test func subscribingWithoutAnAgreementIsDenied() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        do {
+            try await fixture.exchange.putSubscription("court-feed", SubscriptionSpec(filter: "licence.>"), owner: EngineFixture.court)
+            Issue.record("a department without an agreement subscribed")
+        } catch {
+            #expect(error.kind == .forbidden)
+        }
+        #expect(try fixture.auditKinds() == ["access_denied"])
+    }
+
+    @Test func subscriptionsAndPendingDeliveriesSurviveRestart() async throws {
+        let directory = NSTemporaryDirectory() + "exchange-engine-restart-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let fixture = try EngineFixture(directory: directory)
+            try await fixture.exchange.putSubscription(
+                "tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, ackWaitMilliseconds: 1), owner: EngineFixture.tax)
+            _ = try await fixture.exchange.publish([EngineFixture.licence("e1"), EngineFixture.licence("e2")], from: EngineFixture.msa)
+            #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 1).map(\.sequence) == [1])
+            fixture.close()
+        }
+        let fixture = try EngineFixture(directory: directory)
+        defer { fixture.close() }
+        try await Task.sleep(for: .milliseconds(5))
+        let events = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10)
+        #expect(events.map(\.sequence) == [1, 2])
+        #expect(events.map(\.deliveryCount) == [2, 1])
+    }
+
+    @Test func replayShowsEachCallerWhatItIsEntitledTo() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        for range in [1...600, 601...1200] {
+            _ = try await fixture.exchange.publish(range.map { EngineFixture.licence("e\($0)") }, from: EngineFixture.msa)
+        }
+        _ = try await fixture.exchange.publish([EngineFixture.licence("r1", topic: "licence.business.revoked")], from: EngineFixture.msa)
+        var chunks = 0
+        var portal: [DeliveredEvent] = []
+        let count = try await fixture.exchange.replay(ReplayQuery(), scope: .department(EngineFixture.portal), actor: "portal") { chunk in
+            chunks += 1
+            #expect(chunk.count <= 512)
+            portal += chunk
+        }
+        #expect(count == 1200)
+        #expect(chunks >= 3)
+        #expect(portal.allSatisfy { $0.agreement == "msa-portal" && !String(decoding: $0.envelope.data, as: UTF8.self).contains("capital") })
+        var everything = 0
+        try await fixture.exchange.replay(ReplayQuery(topic: TopicPattern("licence.business.revoked")), scope: .everything, actor: "auditor") {
+            everything += $0.count
+        }
+        #expect(everything == 1)
+        var court = 0
+        try await fixture.exchange.replay(ReplayQuery(), scope: .department(EngineFixture.court), actor: "court") { court += $0.count }
+        #expect(court == 0)
+        var limited: [UInt64] = []
+        try await fixture.exchange.replay(ReplayQuery(fromSequence: 1190, limit: 5), scope: .department(EngineFixture.tax), actor: "tax") {
+            limited += $0.map(\.sequence)
+        }
+        #expect(limited == [1190, 1191, 1192, 1193, 1194])
+        #expect(try fixture.auditKinds().filter { $0 == "replayed" }.count == 4)
+    }
+}

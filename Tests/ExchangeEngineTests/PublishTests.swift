@@ -1,0 +1,81 @@
+import ExchangeEngine
+import ExchangeModel
+import ExchangeRouting
+import ExchangeStore
+import Foundation
+import Testing
+
+@Suite struct PublishTests {
+    @Test func publishRoutesThroughAgreementsAndStoresDurably() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let outcomes = try await fixture.exchange.publish([EngineFixture.licence("e1")], from: EngineFixture.msa)
+        #expect(outcomes == [PublishOutcome(id: "e1", sequence: 1, isDuplicate: false, routeCount: 2)])
+        #expect(try fixture.store.inbox(consumer: "tax", from: 0, limit: 10).map(\.agreement) == ["msa-tax"])
+        #expect(try fixture.store.inbox(consumer: "portal", from: 0, limit: 10).map(\.agreement) == ["msa-portal"])
+        #expect(try fixture.store.inbox(consumer: "court", from: 0, limit: 10).isEmpty)
+        let revoked = try await fixture.exchange.publish([EngineFixture.licence("e2", topic: "licence.business.revoked")], from: EngineFixture.msa)
+        #expect(revoked.first?.routeCount == 1)
+    }
+
+    @Test func sourceIsTheAuthenticatedPublisherNotTheClientsValue() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        var event = EngineFixture.licence("e1")
+        event.source = "somebody-else"
+        _ = try await fixture.exchange.publish([event], from: EngineFixture.msa)
+        #expect(try fixture.store.event(1)?.envelope.source == "msa")
+    }
+
+    @Test func publishingToAnotherDepartmentsTopicIsRefusedAuditedAndStoresNothing() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        var event = EngineFixture.licence("e1")
+        event.source = "tax"
+        do {
+            _ = try await fixture.exchange.publish([event], from: EngineFixture.tax)
+            Issue.record("a department published to a topic it does not own")
+        } catch {
+            #expect(error.code == "access.not-topic-owner")
+            #expect(error.kind == .forbidden)
+        }
+        #expect(fixture.store.lastSequence == 0)
+        #expect(try fixture.auditKinds() == ["rejected"])
+    }
+
+    @Test func unknownTopicAndOversizedEventsAreRefused() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        await #expect(throws: ExchangeError.self) {
+            _ = try await fixture.exchange.publish([EngineFixture.licence("x", topic: "licence.unknown.issued")], from: EngineFixture.msa)
+        }
+        var big = EngineFixture.licence("big")
+        big.data = [UInt8](repeating: 0x20, count: (1 << 20) + 1)
+        do {
+            _ = try await fixture.exchange.publish([big], from: EngineFixture.msa)
+            Issue.record("an oversized event was accepted")
+        } catch {
+            #expect(error.code == "publish.event-too-large")
+        }
+        #expect(fixture.store.lastSequence == 0)
+        #expect(try fixture.auditKinds() == ["rejected", "rejected"])
+    }
+
+    @Test func aBatchWithOneBadEventStoresNothing() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let batch = [EngineFixture.licence("a"), EngineFixture.licence("b", topic: "case.outcome.closed"), EngineFixture.licence("c")]
+        await #expect(throws: ExchangeError.self) { _ = try await fixture.exchange.publish(batch, from: EngineFixture.msa) }
+        #expect(fixture.store.lastSequence == 0)
+        let good = try await fixture.exchange.publish([EngineFixture.licence("a"), EngineFixture.licence("c")], from: EngineFixture.msa)
+        #expect(good.map(\.sequence) == [1, 2])
+    }
+
+    @Test func republishingIsADuplicate() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.exchange.publish([EngineFixture.licence("e1")], from: EngineFixture.msa)
+        let again = try await fixture.exchange.publish([EngineFixture.licence("e1")], from: EngineFixture.msa)
+        #expect(again == [PublishOutcome(id: "e1", sequence: 1, isDuplicate: true, routeCount: 2)])
+    }
+}
