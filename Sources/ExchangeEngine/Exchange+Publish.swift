@@ -69,6 +69,13 @@ extension Exchange {
                 let kind: ExchangeError.Kind = denial.code == .unknownTopic ? .notFound : .forbidden
                 throw await refuse([event], publisher, ExchangeError(code: denial.code.rawValue, kind: kind, message: denial.message))
             }
+            if let violation = Self.schemaViolation(event, routing: routing, set: set) {
+                throw await refuse(
+                    [event], publisher,
+                    ExchangeError(
+                        code: "publish.schema-violation", kind: .invalid,
+                        message: "event '\(event.id)' breaks the schema of topic '\(event.topic)': \(violation)"))
+            }
             requests.append(
                 AppendRequest(
                     envelope: event,
@@ -100,6 +107,23 @@ extension Exchange {
         let elapsed = (ContinuousClock.now - started).components
         metrics.publishLatency.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
         return outcomes
+    }
+
+    /// Checks the event's data against its topic's schema, if the topic has one, parsing the
+    /// data only if routing did not already.
+    static func schemaViolation(_ event: Envelope, routing: RoutingResult, set: AgreementSet) -> String? {
+        guard let schema = set.topic(event.topic)?.validator else { return nil }
+        let data: JSONValue
+        if let parsed = routing.data {
+            data = parsed
+        } else {
+            do throws(JSONParseError) {
+                data = try JSONValue.parse(event.data)
+            } catch {
+                return "data is not JSON (\(error))"
+            }
+        }
+        return schema.validate(data)?.description
     }
 
     /// Audits a refused publish and returns the error to throw.

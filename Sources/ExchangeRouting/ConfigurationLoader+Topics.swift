@@ -11,7 +11,7 @@ extension ConfigurationLoader {
     ///     key: /licence_no                 # required: JSON Pointer to the entity key in data
     ///     registry: licences               # optional: the registry collection it feeds
     ///     description: ...                 # optional
-    ///     schema: {type: object, ...}      # optional: a JSON Schema, carried as written
+    ///     schema: {type: object, ...}      # optional: a JSON Schema the data must satisfy
     /// ```
     func loadTopics(_ file: String, departments: [Department], errors: inout [ConfigurationError]) -> [TopicDefinition]? {
         guard let text = read(file, errors: &errors) else { return nil }
@@ -40,7 +40,13 @@ extension ConfigurationLoader {
             var schema: JSONValue?
             if let schemaNode = mapping["schema"] {
                 schema = reader.json(schemaNode, key: key + ".schema")
-                if let value = schema, case .object = value {} else if schema != nil {
+                if let value = schema, case .object = value {
+                    do throws(JSONSchemaError) {
+                        _ = try JSONSchema(value)
+                    } catch {
+                        reader.fail(.invalidValue, at: schemaNode, key: key + ".schema" + error.path.split(separator: "/").map { "." + $0 }.joined(), error.message)
+                    }
+                } else if schema != nil {
                     reader.fail(.wrongType, at: schemaNode, key: key + ".schema", "a JSON Schema must be a mapping")
                 }
             }

@@ -10,8 +10,14 @@ public struct TopicDefinition: Hashable, Sendable {
     public var key: JSONPointer
     /// The registry collection this topic feeds (e.g. `licences`), if any.
     public var registry: String?
-    /// A JSON Schema for the topic's data, carried as written; not enforced by routing.
-    public var schema: JSONValue?
+    /// A JSON Schema for the topic's data, as written. The exchange refuses published events
+    /// whose data breaks it.
+    public var schema: JSONValue? {
+        didSet { validator = schema.flatMap { try? JSONSchema($0) } }
+    }
+    /// The compiled `schema`; `nil` when there is none (or it does not compile, which the
+    /// configuration loader reports as an error).
+    public private(set) var validator: JSONSchema?
     /// A description for people.
     public var description: String?
 
@@ -32,6 +38,7 @@ public struct TopicDefinition: Hashable, Sendable {
         self.key = key
         self.registry = registry
         self.schema = schema
+        self.validator = schema.flatMap { try? JSONSchema($0) }
         self.description = description
     }
 }

@@ -79,3 +79,35 @@ import Testing
         #expect(again == [PublishOutcome(id: "e1", sequence: 1, isDuplicate: true, routeCount: 2)])
     }
 }
+
+@Suite struct SchemaTests {
+    @Test func dataBreakingTheTopicSchemaIsRefusedWithThePlace() async throws {
+        let directory = NSTemporaryDirectory() + "exchange-engine-schema-" + UUID().uuidString
+        let fixture = try EngineFixture(directory: directory)
+        defer { fixture.remove() }
+        let schema = try JSONValue.parse(
+            #"{"type":"object","required":["licence_no","holder"],"properties":{"licence_no":{"type":"string","pattern":"^L-[0-9]+$"},"holder":{"type":"object","properties":{"name":{"type":"string","minLength":1}}},"capital":{"type":"integer","minimum":0}}}"#)
+        var set = try EngineFixture.set(EngineFixture.defaultAgreements())
+        var topics = set.topics
+        let issued = try #require(topics.firstIndex { $0.name.description == "licence.business.issued" })
+        topics[issued].schema = schema
+        set = try AgreementSet(departments: set.departments, topics: topics, agreements: set.agreements)
+        _ = fixture.registry.replace(with: set)
+        #expect(fixture.registry.current.topic("licence.business.issued")?.validator != nil)
+        #expect(fixture.registry.current.topic("licence.business.issued")?.schema != nil)
+
+        _ = try await fixture.exchange.publish([EngineFixture.licence("ok")], from: EngineFixture.msa)
+        var broken = EngineFixture.licence("bad")
+        broken.data = Array(#"{"licence_no":"L-2","holder":{"name":""}}"#.utf8)
+        do {
+            _ = try await fixture.exchange.publish([broken], from: EngineFixture.msa)
+            Issue.record("data breaking the schema was accepted")
+        } catch {
+            #expect(error.code == "publish.schema-violation")
+            #expect(error.message.contains("/holder/name"))
+        }
+        broken.data = Array("not json".utf8)
+        await #expect(throws: ExchangeError.self) { _ = try await fixture.exchange.publish([broken], from: EngineFixture.msa) }
+        #expect(fixture.store.lastSequence == 1)
+    }
+}
