@@ -28,15 +28,15 @@ import Testing
         let fixture = try EngineFixture()
         defer { fixture.remove() }
         try await fixture.exchange.putSubscription(
-            "tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, ackWaitMilliseconds: 50, maxDeliver: 2), owner: EngineFixture.tax)
+            "tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, ackWaitMilliseconds: 1500, maxDeliver: 2), owner: EngineFixture.tax)
         _ = try await fixture.exchange.publish([EngineFixture.licence("e1")], from: EngineFixture.msa)
         let first = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10)
         #expect(first.map(\.deliveryCount) == [1])
         #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).isEmpty)
-        let second = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(2))
+        let second = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(10))
         #expect(second.map(\.sequence) == [1])
         #expect(second.map(\.deliveryCount) == [2])
-        let third = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .milliseconds(300))
+        let third = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(3))
         #expect(third.isEmpty)
         #expect(try fixture.exchange.deadLetters(subscription: "tax-feed", owner: EngineFixture.tax).map(\.sequence) == [1])
         #expect(try fixture.auditKinds().contains("dead_lettered"))
