@@ -1,4 +1,6 @@
-public import ExchangeModel
+import ExchangeModel
+import ExchangeStore
+import Logging
 public import ExchangeRouting
 
 extension Exchange {
