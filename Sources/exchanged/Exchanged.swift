@@ -1,14 +1,19 @@
 import ArgumentParser
+import ExchangeModel
+import ExchangeServer
 import ExchangeStore
 import Foundation
 import Logging
+import Metrics
+import Prometheus
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The exchange daemon. It opens the durable store and keeps it until SIGTERM or SIGINT, then
-/// finishes in-flight commits and closes the environment.
+/// The exchange daemon. It opens the durable store, serves HTTPS (operations endpoints and, once
+/// the engine registers them, the exchange API) and on SIGTERM or SIGINT stops accepting,
+/// finishes in-flight requests, then closes the store.
 @main
 struct Exchanged: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,10 +23,13 @@ struct Exchanged: AsyncParsableCommand {
     @Option(help: "The configuration file.")
     var config = "Config/exchange.yaml"
 
+    @Option(help: "The departments file (ids recognised as client certificate common names). Default: departments.yaml beside the configuration file.")
+    var departments: String?
+
     func run() async throws {
-        let settings: DaemonConfiguration
+        let settings: ExchangeConfiguration
         do {
-            settings = try DaemonConfiguration.load(path: config)
+            settings = try ExchangeConfiguration.load(path: config)
         } catch {
             throw ValidationError("configuration: \(error)")
         }
@@ -30,59 +38,113 @@ struct Exchanged: AsyncParsableCommand {
             handler.logLevel = settings.logLevel
             return handler
         }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(ExchangeMetrics.makePrometheusFactory(registry: registry))
         let logger = Logger(label: "exchanged")
+
+        let departmentsPath = departments
+            ?? URL(fileURLWithPath: config).deletingLastPathComponent().appendingPathComponent("departments.yaml").path
+        var departmentIDs: [DepartmentID] = []
+        if departments != nil || FileManager.default.fileExists(atPath: departmentsPath) {
+            do {
+                departmentIDs = try DepartmentList.load(path: departmentsPath)
+            } catch {
+                throw ValidationError("departments: \(error)")
+            }
+        }
+        let tokens: TokenStore?
+        do {
+            tokens = try settings.server.tokensPath.map { try TokenStore(path: $0, logger: Logger(label: "exchange.tokens")) }
+        } catch {
+            throw ValidationError("tokens: \(error)")
+        }
+
         let store: ExchangeStore
         do {
             store = try ExchangeStore(configuration: settings.store, logger: Logger(label: "exchange.store"))
         } catch {
             throw ValidationError("store: \(error)")
         }
-        let statistics = store.statistics()
-        logger.info(
-            "exchange ready",
-            metadata: [
-                "data": "\(settings.store.directory)", "events": "\(statistics.lastSequence)",
-                "audit_entries": "\(statistics.auditCount)", "map_bytes": "\(statistics.mapSize)",
-            ])
-        let signal = await ShutdownSignal.wait()
-        logger.info("shutting down", metadata: ["signal": "\(signal)"])
-        store.close()
+        let departmentCount = departmentIDs.count
+        let storeService = StoreService(store: store, logger: logger)
+        let auditLogger = Logger(label: "exchange.access")
+        let dependencies = ServerDependencies(
+            identityResolver: StaticCertificateIdentityResolver.commonNames(departmentIDs),
+            tokens: tokens,
+            registry: registry,
+            readiness: { storeService.isOpen },
+            refusalObserver: { event in
+                auditLogger.info("access denied", metadata: ["actor": "\(event.actor)"])
+                do {
+                    _ = try await store.appendAudit([event])
+                } catch {
+                    auditLogger.error("refusal not audited", metadata: ["error": "\(error)"])
+                }
+            })
+        let app: any Service
+        do {
+            app = try buildApplication(
+                configuration: settings.server, dependencies: dependencies, logger: Logger(label: "exchange.server"),
+                onServerRunning: { channel in
+                    let statistics = store.statistics()
+                    logger.info(
+                        "exchange ready",
+                        metadata: [
+                            "address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                            "data": "\(settings.store.directory)", "events": "\(statistics.lastSequence)",
+                            "audit_entries": "\(statistics.auditCount)", "departments": "\(departmentCount)",
+                        ])
+                })
+        } catch {
+            store.close()
+            throw ValidationError("server: \(error)")
+        }
+        // A service group shuts its services down in reverse order: the server first (stop
+        // accepting, finish in-flight requests), then the store.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: storeService), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            storeService.close()
+            throw error
+        }
+        storeService.close()
+        logger.info("stopped")
     }
 }
 
-/// Waits for SIGTERM or SIGINT.
-enum ShutdownSignal {
-    static func wait() async -> String {
-        await withCheckedContinuation { continuation in
-            let queue = DispatchQueue(label: "exchanged.signals")
-            let once = OnceFlag()
-            var sources: [any DispatchSourceSignal] = []
-            for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-                Glibc.signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler {
-                    if once.set() { continuation.resume(returning: name) }
-                }
-                source.resume()
-                sources.append(source)
-            }
-            Keep.sources = sources
-        }
+/// Keeps the store open while the service group runs and closes it once graceful shutdown
+/// reaches it, which is after the server stopped.
+final class StoreService: Service, Sendable {
+    private let store: ExchangeStore
+    private let logger: Logger
+    private let open = Mutex(true)
+
+    init(store: ExchangeStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
     }
 
-    private final class OnceFlag: @unchecked Sendable {
-        private var fired = false
-        private let lock = NSLock()
-        func set() -> Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            if fired { return false }
-            fired = true
-            return true
-        }
+    /// Whether the store is still open.
+    var isOpen: Bool { open.withLock { $0 } }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        close()
     }
 
-    private enum Keep {
-        nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+    /// Closes the store once.
+    func close() {
+        let wasOpen = open.withLock { open in
+            defer { open = false }
+            return open
+        }
+        guard wasOpen else { return }
+        logger.info("closing the store")
+        store.close()
     }
 }
