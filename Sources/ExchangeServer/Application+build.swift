@@ -117,8 +117,10 @@ public func makeRouter(
 private func addMiddlewares(
     to router: Router<ExchangeRequestContext>, configuration: ServerConfiguration, dependencies: ServerDependencies, logger: Logger
 ) {
-    router.add(middleware: ProblemMiddleware(refusalObserver: dependencies.refusalObserver, logger: logger))
-    router.add(middleware: RequestLoggingMiddleware(logger: logger))
-    router.add(middleware: BodyLimitMiddleware(maxRequestBody: configuration.limits.maxRequestBody))
+    // Outermost first. Authentication never throws (failures are kept in the context), so the
+    // logging and problem middlewares below it see the principal of every request.
     router.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens, resolver: dependencies.identityResolver))
+    router.add(middleware: RequestLoggingMiddleware(logger: logger))
+    router.add(middleware: ProblemMiddleware(refusalObserver: dependencies.refusalObserver, logger: logger))
+    router.add(middleware: BodyLimitMiddleware(maxRequestBody: configuration.limits.maxRequestBody))
 }

@@ -1,4 +1,7 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
 public import Foundation
 import ExchangeModel
 
@@ -101,7 +104,10 @@ public struct TokenFile: Sendable, Equatable {
         guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
             throw ConfigurationError(file: path, key: "(file)", message: "cannot be written")
         }
-        _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        guard rename(temporary.path, url.path) == 0 else {
+            try? FileManager.default.removeItem(at: temporary)
+            throw ConfigurationError(file: path, key: "(file)", message: "cannot be replaced (errno \(errno))")
+        }
     }
 
     /// Adds a token with a fresh random secret and returns the secret, which is stored nowhere.
