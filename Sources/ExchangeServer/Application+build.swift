@@ -18,6 +18,8 @@ public struct ServerDependencies: Sendable {
     public var readiness: @Sendable () async -> Bool
     /// Receives every 401 and 403 as an `access_denied` audit event.
     public var refusalObserver: RefusalObserver
+    /// Called before each `/metrics` answer, to refresh gauges such as the store size.
+    public var beforeScrape: @Sendable () -> Void
 
     /// Creates the dependencies.
     /// - Parameters:
@@ -26,18 +28,21 @@ public struct ServerDependencies: Sendable {
     ///   - registry: the Prometheus registry.
     ///   - readiness: the readiness check.
     ///   - refusalObserver: the refusal hook.
+    ///   - beforeScrape: refreshes gauges before `/metrics` answers.
     public init(
         identityResolver: any CertificateIdentityResolver,
         tokens: TokenStore?,
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         readiness: @escaping @Sendable () async -> Bool = { true },
-        refusalObserver: @escaping RefusalObserver = { _ in }
+        refusalObserver: @escaping RefusalObserver = { _ in },
+        beforeScrape: @escaping @Sendable () -> Void = {}
     ) {
         self.identityResolver = identityResolver
         self.tokens = tokens
         self.registry = registry
         self.readiness = readiness
         self.refusalObserver = refusalObserver
+        self.beforeScrape = beforeScrape
     }
 }
 
@@ -110,7 +115,8 @@ public func makeRouter(
 ) -> Router<ExchangeRequestContext> {
     let router = Router(context: ExchangeRequestContext.self)
     addMiddlewares(to: router, configuration: configuration, dependencies: dependencies, logger: logger)
-    OperationsRoutes(registry: dependencies.registry, readiness: dependencies.readiness).register(on: router)
+    OperationsRoutes(registry: dependencies.registry, readiness: dependencies.readiness, beforeScrape: dependencies.beforeScrape)
+        .register(on: router)
     return router
 }
 

@@ -27,10 +27,10 @@ public struct DevelopmentPKI {
             try serializer.serialize(certificate)
             return serializer.serializedBytes
         }
-        /// The certificate as PEM text.
-        public func certificatePEM() throws -> String { try certificate.serializeAsPEM().pemString }
-        /// The private key as PKCS #8 PEM text.
-        public var privateKeyPEM: String { privateKey.pemRepresentation }
+        /// The certificate as PEM text, ending in a newline (so that PEM files concatenate).
+        public func certificatePEM() throws -> String { try certificate.serializeAsPEM().pemString + "\n" }
+        /// The private key as PKCS #8 PEM text, ending in a newline.
+        public var privateKeyPEM: String { privateKey.pemRepresentation + "\n" }
     }
 
     /// The CA certificate and key.

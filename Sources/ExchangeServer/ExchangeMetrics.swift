@@ -1,4 +1,5 @@
 public import CoreMetrics
+public import ExchangeStore
 public import Prometheus
 
 /// The metrics the engine updates, created through swift-metrics so that libraries need no
@@ -85,6 +86,13 @@ public struct ExchangeMetrics: Sendable {
         subscriptions = gauge("exchange_subscriptions")
         storeMapSize = gauge("exchange_store_map_size_bytes")
         storeUsed = gauge("exchange_store_used_bytes")
+    }
+
+    /// Sets the store gauges from the store's statistics.
+    /// - Parameter statistics: `ExchangeStore.statistics()`.
+    public func record(_ statistics: StoreStatistics) {
+        storeMapSize.record(Int64(clamping: statistics.mapSize))
+        storeUsed.record(Int64(clamping: statistics.usedBytes))
     }
 
     /// The publish counter of one outcome.

@@ -11,14 +11,20 @@ public import Prometheus
 public struct OperationsRoutes: Sendable {
     let registry: PrometheusCollectorRegistry
     let readiness: @Sendable () async -> Bool
+    let beforeScrape: @Sendable () -> Void
 
     /// Creates the endpoints.
     /// - Parameters:
     ///   - registry: the registry `/metrics` serves.
     ///   - readiness: whether the exchange takes traffic (store open, routing loaded).
-    public init(registry: PrometheusCollectorRegistry, readiness: @escaping @Sendable () async -> Bool) {
+    ///   - beforeScrape: called before each `/metrics` answer, to refresh gauges (store size).
+    public init(
+        registry: PrometheusCollectorRegistry, readiness: @escaping @Sendable () async -> Bool,
+        beforeScrape: @escaping @Sendable () -> Void = {}
+    ) {
         self.registry = registry
         self.readiness = readiness
+        self.beforeScrape = beforeScrape
     }
 
     /// Adds the endpoints to `router`.
@@ -33,6 +39,7 @@ public struct OperationsRoutes: Sendable {
             return Self.text("ready\n", contentType: "text/plain; charset=utf-8")
         }
         router.get("metrics") { _, _ in
+            beforeScrape()
             var bytes: [UInt8] = []
             bytes.reserveCapacity(16 * 1024)
             registry.emit(into: &bytes)

@@ -59,6 +59,12 @@ struct Exchanged: AsyncParsableCommand {
             throw ValidationError("tokens: \(error)")
         }
 
+        do {
+            // Fail on unreadable TLS material before the store is opened.
+            _ = try settings.server.makeTLSConfiguration()
+        } catch {
+            throw ValidationError("server: \(error)")
+        }
         let store: ExchangeStore
         do {
             store = try ExchangeStore(configuration: settings.store, logger: Logger(label: "exchange.store"))
@@ -66,6 +72,10 @@ struct Exchanged: AsyncParsableCommand {
             throw ValidationError("store: \(error)")
         }
         let departmentCount = departmentIDs.count
+        // Created here so that /metrics lists every exchange metric from the start; the engine
+        // creates its own ExchangeMetrics with the same labels, which share the same series.
+        let metrics = ExchangeMetrics()
+        metrics.record(store.statistics())
         let storeService = StoreService(store: store, logger: logger)
         let auditLogger = Logger(label: "exchange.access")
         let dependencies = ServerDependencies(
@@ -80,6 +90,9 @@ struct Exchanged: AsyncParsableCommand {
                 } catch {
                     auditLogger.error("refusal not audited", metadata: ["error": "\(error)"])
                 }
+            },
+            beforeScrape: {
+                if storeService.isOpen { metrics.record(store.statistics()) }
             })
         let app: any Service
         do {

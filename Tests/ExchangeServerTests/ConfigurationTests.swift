@@ -1,3 +1,4 @@
+import ExchangeModel
 import ExchangeServer
 import Foundation
 import ExchangeStore
@@ -108,7 +109,7 @@ struct ConfigurationTests {
         defer { directory.remove() }
         #expect(throws: ConfigurationError(file: directory.file("none.yaml"), key: "(file)", message: "")) {
             do {
-                try ExchangeConfiguration.load(path: directory.file("none.yaml"))
+                _ = try ExchangeConfiguration.load(path: directory.file("none.yaml"))
             } catch let error as ConfigurationError {
                 throw ConfigurationError(file: error.file, key: error.key, message: "")
             }
