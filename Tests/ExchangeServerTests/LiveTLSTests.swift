@@ -4,6 +4,7 @@ import ExchangeServer
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdWSClient
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -68,7 +69,8 @@ struct LiveTLSTests {
                 continuation.yield(channel.localAddress?.port ?? -1)
                 continuation.finish()
             },
-            routes: registerTestRoutes)
+            routes: registerTestRoutes,
+            webSocketRoutes: registerTestWebSocketRoutes)
         let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "live-test")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -84,6 +86,16 @@ struct LiveTLSTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+    }
+
+    static func clientTLS(pki: PKI, certificate: DevelopmentPKI.Issued?) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pki.caPEM.utf8)))
+        if let certificate {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(try certificate.certificatePEM().utf8)).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(certificate.privateKeyPEM.utf8), format: .pem))
+        }
+        return tls
     }
 
     static func client(pki: PKI, certificate: DevelopmentPKI.Issued?) throws -> HTTPClient {
@@ -202,5 +214,38 @@ struct LiveTLSTests {
             try await anonymous.shutdown()
             try await department.shutdown()
         }
+    }
+
+    @Test func webSocketUpgradeCarriesTheIdentity() async throws {
+        let pki = try Self.makePKI()
+        defer { pki.directory.remove() }
+        let refusals = RefusalLog()
+        try await Self.withServer(pki, refusals: refusals) { port in
+            let url = "wss://127.0.0.1:\(port)/v1/echo"
+            let reply = Mutex<String?>(nil)
+            try await WebSocketClient.connect(
+                url: url, configuration: .init(sniHostname: "localhost"),
+                tlsConfiguration: try Self.clientTLS(pki: pki, certificate: pki.client), logger: Logger(label: "ws-client")
+            ) { inbound, outbound, _ in
+                try await outbound.write(.text("hello"))
+                var messages = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
+                if case .text(let text) = try await messages.next() {
+                    reply.withLock { $0 = text }
+                }
+            }
+            #expect(reply.withLock { $0 } == "tax-bureau: hello")
+
+            // Without an identity the upgrade is refused, and the refusal reported.
+            await #expect(throws: WebSocketClientError.webSocketUpgradeFailed) {
+                try await WebSocketClient.connect(
+                    url: url, configuration: .init(sniHostname: "localhost"),
+                    tlsConfiguration: try Self.clientTLS(pki: pki, certificate: nil), logger: Logger(label: "ws-client")
+                ) { _, outbound, _ in
+                    try await outbound.write(.text("should not get here"))
+                }
+            }
+        }
+        #expect(refusals.all.map { $0.fields["code"] } == [.string("auth.unauthenticated")])
+        #expect(refusals.all.first?.fields["path"] == .string("/v1/echo"))
     }
 }

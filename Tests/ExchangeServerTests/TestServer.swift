@@ -2,6 +2,7 @@ import ExchangeModel
 import ExchangeServer
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import Synchronization
 
@@ -33,5 +34,18 @@ func registerTestRoutes(_ v1: RouterGroup<ExchangeRequestContext>) {
             headers: request.headers, body: body,
             options: CloudEventsOptions(limits: ServerLimits(maxEventSize: 256, maxBatchEvents: 2, maxRequestBody: 1024), source: principal.actor))
         return "\(envelopes.count)"
+    }
+}
+
+/// A WebSocket route that echoes text frames prefixed with the caller's identity.
+func registerTestWebSocketRoutes(_ v1: RouterGroup<ExchangeRequestContext>) {
+    v1.ws("echo") { inbound, outbound, context in
+        let actor = context.requestContext.principal?.actor ?? "nobody"
+        for try await message in inbound.messages(maxSize: 1 << 16) {
+            if case .text(let text) = message {
+                try await outbound.write(.text("\(actor): \(text)"))
+                return
+            }
+        }
     }
 }
