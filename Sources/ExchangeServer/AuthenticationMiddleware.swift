@@ -3,14 +3,15 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 import NIOCore
-import NIOSSL
 
 /// Finds the identity of each request and stores it in ``ExchangeRequestContext/principal``.
 ///
 /// - `Authorization: Bearer <secret>`: the token's principal from the ``TokenStore``; a bearer
 ///   token takes precedence over a client certificate on the same connection.
 /// - otherwise the TLS peer certificate (already verified against the client CA by the
-///   handshake), mapped to a department by the ``CertificateIdentityResolver``.
+///   handshake), mapped to a department by the ``CertificateIdentityResolver``. The certificate
+///   is read once per connection; the resolver is asked on every request, so a changed
+///   department list applies to open connections too.
 ///
 /// It refuses nothing itself: a bad token or an unknown certificate is kept as
 /// ``ExchangeRequestContext/authenticationFailure`` and answered (401) by the first role check,
@@ -21,6 +22,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
 
     let tokens: TokenStore?
     let resolver: any CertificateIdentityResolver
+    let peers = PeerIdentityCache()
 
     /// Creates the middleware.
     /// - Parameters:
@@ -42,7 +44,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                     .invalidToken, detail: "the bearer token is unknown, malformed or revoked",
                     headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
             }
-        } else if let identity = await Self.peerIdentity(of: context.channel) {
+        } else if let identity = await peers.identity(of: context.channel) {
             if let department = resolver.department(for: identity) {
                 context.principal = .department(department)
             } else {
@@ -60,12 +62,5 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let secret = parts[1].trimmingCharacters(in: .whitespaces)
         return secret.isEmpty ? nil : secret
-    }
-
-    /// The identity of the TLS peer certificate of `channel`, or `nil` without TLS or certificate.
-    static func peerIdentity(of channel: any Channel) async -> CertificateIdentity? {
-        guard let certificate = try? await channel.nioSSL_peerCertificate().get() else { return nil }
-        guard let der = try? certificate.toDERBytes() else { return nil }
-        return try? CertificateIdentity(derEncoded: der)
     }
 }
