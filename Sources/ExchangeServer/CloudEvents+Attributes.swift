@@ -12,7 +12,9 @@ struct EventAttributes {
     var dataSchema: String?
     var topic: String?
     var extensions: [String: String] = [:]
-    var seen: Set<String> = []
+    /// Known members already read, one bit each (see `bit(for:)`), to refuse duplicates without
+    /// allocating a set per event.
+    private var seenKnown: UInt16 = 0
 
     /// Where an error happened, prefixed to the detail: "" or "event 3: ".
     var location = ""
@@ -21,11 +23,39 @@ struct EventAttributes {
         ProblemError(code, detail: location + detail)
     }
 
-    /// Records one attribute by name; `value` `nil` is an explicit JSON `null` (treated as absent).
-    mutating func set(_ name: String, _ value: String?) throws(ProblemError) {
-        guard seen.insert(name).inserted else {
+    private static func bit(for name: String) -> UInt16? {
+        switch name {
+        case "specversion": 1 << 0
+        case "id": 1 << 1
+        case "type": 1 << 2
+        case "source": 1 << 3
+        case "subject": 1 << 4
+        case "time": 1 << 5
+        case "datacontenttype": 1 << 6
+        case "dataschema": 1 << 7
+        case "topic": 1 << 8
+        case "data": 1 << 9
+        case "data_base64": 1 << 10
+        default: nil
+        }
+    }
+
+    /// Whether `name` is one of the attributes defined by the spec or the exchange (not an extension).
+    static func isKnown(_ name: String) -> Bool { bit(for: name) != nil }
+
+    /// Notes that member `name` was read; refuses a member that appears twice.
+    mutating func markSeen(_ name: String) throws(ProblemError) {
+        if let bit = Self.bit(for: name) {
+            guard seenKnown & bit == 0 else { throw problem(.invalidAttribute, "attribute \"\(name)\" appears twice") }
+            seenKnown |= bit
+        } else if extensions[name] != nil {
             throw problem(.invalidAttribute, "attribute \"\(name)\" appears twice")
         }
+    }
+
+    /// Records one attribute by name; `value` `nil` is an explicit JSON `null` (treated as absent).
+    mutating func set(_ name: String, _ value: String?) throws(ProblemError) {
+        try markSeen(name)
         guard let value else { return }
         switch name {
         case "specversion": specVersion = value

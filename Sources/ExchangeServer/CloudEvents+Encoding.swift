@@ -23,7 +23,7 @@ extension CloudEvents {
 
     /// Appends the structured-mode encoding of `envelope` to `bytes`; see ``encode(_:delivery:)``.
     public static func encode(_ envelope: Envelope, delivery: DeliveryAttributes?, into bytes: inout [UInt8]) {
-        var writer = JSONWriter(capacity: envelope.data.count + 256)
+        var writer = JSONWriter(appendingTo: &bytes, reserving: envelope.data.count + 256)
         writer.beginObject()
         writer.member("specversion", string: specVersion)
         writer.member("id", string: envelope.id)
@@ -51,7 +51,7 @@ extension CloudEvents {
             }
         }
         writer.endObject()
-        bytes.append(contentsOf: writer.bytes)
+        writer.finish(into: &bytes)
     }
 
     /// Encodes events as newline-delimited JSON: one structured event per line, each ending in `\n`.

@@ -91,16 +91,12 @@ extension CloudEvents {
                     try scanner.expect(UInt8(ascii: ":"))
                     switch name {
                     case "data":
-                        guard attributes.seen.insert(name).inserted else {
-                            throw attributes.problem(.invalidAttribute, "member \"data\" appears twice")
-                        }
+                        try attributes.markSeen(name)
                         dataIsString = try scanner.kind() == .string
                         let range = try scanner.skipValue()
                         if buffer(scanner, range) != "null" { dataRange = range }
                     case "data_base64":
-                        guard attributes.seen.insert(name).inserted else {
-                            throw attributes.problem(.invalidAttribute, "member \"data_base64\" appears twice")
-                        }
+                        try attributes.markSeen(name)
                         switch try scanner.kind() {
                         case .string: dataBase64 = try scanner.readString()
                         case .null: _ = try scanner.skipValue()
@@ -162,8 +158,7 @@ extension CloudEvents {
             _ = try scanner.skipValue()
             return nil
         case .number, .bool:
-            let known = ["specversion", "id", "type", "source", "subject", "time", "datacontenttype", "dataschema", "topic"]
-            if known.contains(name) {
+            if EventAttributes.isKnown(name) {
                 throw attributes.problem(.invalidAttribute, "attribute \"\(name)\" must be a string")
             }
             let range = try scanner.skipValue()

@@ -7,6 +7,18 @@ struct JSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Continues writing at the end of `buffer`, which is left empty until ``finish(into:)``.
+    init(appendingTo buffer: inout [UInt8], reserving capacity: Int) {
+        swap(&bytes, &buffer)
+        bytes.reserveCapacity(bytes.count + capacity)
+        needsComma = false
+    }
+
+    /// Hands the bytes back to `buffer` (which must be the empty buffer given to `init(appendingTo:)`).
+    mutating func finish(into buffer: inout [UInt8]) {
+        swap(&bytes, &buffer)
+    }
+
     mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
