@@ -139,6 +139,14 @@ struct LiveTLSTests {
                 #expect(asToken.status == 200)
                 #expect(asToken.body == "portal portal")
 
+                // A bearer token takes precedence over the connection's client certificate.
+                let both = try await Self.get(department, port: port, path: "/v1/whoami", headers: [("Authorization", "Bearer \(pki.portalSecret)")])
+                #expect(both.body == "portal portal")
+
+                let forbidden = try await Self.get(department, port: port, path: "/v1/admin")
+                #expect(forbidden.status == 403)
+                #expect(forbidden.body.contains(#""code":"auth.forbidden""#))
+
                 let nobody = try await Self.get(anonymous, port: port, path: "/v1/whoami")
                 #expect(nobody.status == 401)
                 #expect(nobody.contentType == "application/problem+json")
@@ -173,7 +181,8 @@ struct LiveTLSTests {
             try await anonymous.shutdown()
             try await stranger.shutdown()
         }
-        #expect(refusals.all.map { $0.fields["code"] } == [.string("auth.unauthenticated"), .string("auth.unknown_certificate")])
+        #expect(refusals.all.map { $0.fields["code"] } == [.string("auth.forbidden"), .string("auth.unauthenticated"), .string("auth.unknown_certificate")])
+        #expect(refusals.all.map(\.actor) == ["tax-bureau", "anonymous", "anonymous"])
     }
 
     @Test func foreignCertificateFailsTheHandshake() async throws {
