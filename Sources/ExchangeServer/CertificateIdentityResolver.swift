@@ -63,6 +63,7 @@ public struct StaticCertificateIdentityResolver: CertificateIdentityResolver {
         .init(departments.map { ($0, .commonName($0.rawValue)) })
     }
 
+    /// The department of the first rule `identity` satisfies, or `nil`.
     public func department(for identity: CertificateIdentity) -> DepartmentID? {
         rules.first { $0.rule.matches(identity) }?.department
     }

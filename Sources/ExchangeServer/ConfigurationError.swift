@@ -18,5 +18,6 @@ public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvert
         self.message = message
     }
 
+    /// `FILE: KEY: message`.
     public var description: String { "\(file): \(key): \(message)" }
 }

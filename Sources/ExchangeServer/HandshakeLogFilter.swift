@@ -21,6 +21,7 @@ public struct HandshakeLogFilter: LogHandler {
 
     static let refusedHandshakeMessage = "Error handling upgrade result"
 
+    /// Passes `event` on, lowered to debug when it is the refused-handshake line.
     public func log(event: LogEvent) {
         var event = event
         if event.level == .error, event.message.description == Self.refusedHandshakeMessage {
@@ -30,16 +31,19 @@ public struct HandshakeLogFilter: LogHandler {
         base.log(event: event)
     }
 
+    /// The base handler's metadata value for `key`.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { base[metadataKey: key] }
         set { base[metadataKey: key] = newValue }
     }
 
+    /// The base handler's metadata.
     public var metadata: Logger.Metadata {
         get { base.metadata }
         set { base.metadata = newValue }
     }
 
+    /// The base handler's level.
     public var logLevel: Logger.Level {
         get { base.logLevel }
         set { base.logLevel = newValue }

@@ -12,6 +12,7 @@ public enum Role: String, Sendable, Hashable, CaseIterable, CustomStringConverti
     /// An operator: agreements, departments, reload.
     case admin
 
+    /// The role's name.
     public var description: String { rawValue }
 }
 
@@ -44,6 +45,7 @@ public enum Principal: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
+    /// `department ID` or `ROLE token NAME`.
     public var description: String {
         switch self {
         case .department(let id): "department \(id)"

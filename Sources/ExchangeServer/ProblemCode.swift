@@ -30,9 +30,12 @@ public struct ProblemCode: Hashable, Sendable, CustomStringConvertible {
     /// The problem `type` URI: a stable, relative reference to the code's entry in docs/errors.md.
     public var type: String { "/problems/\(rawValue)" }
 
+    /// The code's text.
     public var description: String { rawValue }
 
+    /// Codes are equal when their texts are.
     public static func == (lhs: ProblemCode, rhs: ProblemCode) -> Bool { lhs.rawValue == rhs.rawValue }
+    /// Hashes the code's text.
     public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 }
 

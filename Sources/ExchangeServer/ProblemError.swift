@@ -29,6 +29,7 @@ public struct ProblemError: Error, Sendable, CustomStringConvertible {
         self.headers = headers
     }
 
+    /// `code: detail`.
     public var description: String {
         if let detail { return "\(code.rawValue): \(detail)" }
         return code.rawValue
