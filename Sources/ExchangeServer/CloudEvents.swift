@@ -15,7 +15,8 @@ public import HTTPTypes
 /// or the `topic` extension). `source` is optional: the exchange always sets it to the
 /// authenticated department. `sequence`, `agreement` and `receivedat` are set by the exchange on
 /// delivery and refused on publish. JSON `data` is kept as the exact bytes received; `data_base64`
-/// is decoded.
+/// is decoded. Extension values may be JSON strings, numbers or booleans; they are kept in their
+/// CloudEvents canonical string form (`5`, `true`) and delivered as strings.
 ///
 /// ```swift
 /// let envelopes = try CloudEvents.parse(
