@@ -1,10 +1,13 @@
 # Data Exchange: build, test and run.
-#   make run    install what is missing, build, run the daemon on Config/exchange.yaml
+#   make run    install what is missing, build, create development certificates in Config/pki
+#               if there are none, run the daemon on Config/exchange.yaml
 #   make test   install what is missing, build, run every test
 #   make bench  release build of exchange-bench, store benchmark
 
 SWIFT ?= swift
 CONFIG ?= Config/exchange.yaml
+# Departments to issue development client certificates for, besides Config/departments.yaml.
+PKI_DEPARTMENTS ?= --department market-regulation --department tax-bureau
 
 .PHONY: deps build test run bench clean
 
@@ -19,7 +22,8 @@ test: deps
 	$(SWIFT) test --skip-build
 
 run: deps
-	$(SWIFT) build --product exchanged
+	$(SWIFT) build
+	@test -f Config/pki/server.crt || $(SWIFT) run --skip-build exchangectl pki init --config-dir Config $(PKI_DEPARTMENTS)
 	$(SWIFT) run --skip-build exchanged --config $(CONFIG)
 
 bench: deps

@@ -43,6 +43,7 @@ public final class Exchange: Sendable {
         self.logger = logger
         self.metrics = EngineMetrics()
         let signal = self.signal
+        // Every commit may free a waiting pull: new events, acks that free in-flight capacity.
         self.observerToken = store.addCommitObserver { _ in signal.notify() }
     }
 

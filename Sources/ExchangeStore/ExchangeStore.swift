@@ -36,7 +36,7 @@ public final class ExchangeStore: Sendable {
     private let committedOperationCount = Atomic<UInt64>(0)
     private let applyNanoseconds = Atomic<UInt64>(0)
     private let commitNanoseconds = Atomic<UInt64>(0)
-    private let commitObservers = Mutex<[UInt64: @Sendable (UInt64) -> Void]>([:])
+    private let commitObservers = Mutex<[UInt64: @Sendable (StoreCommit) -> Void]>([:])
     private let nextObserverID = Atomic<UInt64>(0)
     // Set once in init, after every stored property; read only by callers after init returned.
     nonisolated(unsafe) private var writer: GroupCommitWriter!
@@ -142,10 +142,10 @@ public final class ExchangeStore: Sendable {
         (applyNanoseconds.load(ordering: .relaxed), commitNanoseconds.load(ordering: .relaxed))
     }
 
-    /// Registers `observer`, called on the writer thread with the last sequence after every
-    /// commit that appended events. Keep it short: it delays the next commit.
+    /// Registers `observer`, called on the writer thread after every commit. Keep it short: it
+    /// delays the next commit.
     /// - Returns: a token for `removeCommitObserver(_:)`.
-    public func addCommitObserver(_ observer: @escaping @Sendable (UInt64) -> Void) -> UInt64 {
+    public func addCommitObserver(_ observer: @escaping @Sendable (StoreCommit) -> Void) -> UInt64 {
         let id = nextObserverID.add(1, ordering: .relaxed).newValue
         commitObservers.withLock { $0[id] = observer }
         return id
@@ -288,9 +288,11 @@ public final class ExchangeStore: Sendable {
             let dedupAdded = context.dedupAdded
             let commitStarted = monotonicNanoseconds()
             applyNanoseconds.add(commitStarted - applyStarted, ordering: .relaxed)
+            var commitDuration: UInt64 = 0
             do {
                 try context.txn.commit()
-                commitNanoseconds.add(monotonicNanoseconds() - commitStarted, ordering: .relaxed)
+                commitDuration = monotonicNanoseconds() - commitStarted
+                commitNanoseconds.add(commitDuration, ordering: .relaxed)
             } catch let error as LMDBError {
                 if error.isMapFull, growMap() { continue attempts }
                 fail(active, mapped(error))
@@ -315,9 +317,12 @@ public final class ExchangeStore: Sendable {
                 case .mutation(let mutation): mutation.finish(nil)
                 }
             }
-            if appended {
-                let observers = commitObservers.withLock { Array($0.values) }
-                for observer in observers { observer(committed.nextSequence - 1) }
+            let observers = commitObservers.withLock { Array($0.values) }
+            if !observers.isEmpty {
+                let commit = StoreCommit(
+                    lastSequence: committed.nextSequence - 1, appendedEvents: appended, operations: active.count,
+                    durationNanoseconds: commitDuration)
+                for observer in observers { observer(commit) }
             }
             return
         }
@@ -352,6 +357,18 @@ public final class ExchangeStore: Sendable {
         logger.info("store map grown", metadata: ["from_bytes": "\(current)", "to_bytes": "\(target)"])
         return true
     }
+}
+
+/// What one group commit did, for observers (delivery wake-ups, metrics).
+public struct StoreCommit: Sendable, Equatable {
+    /// The last event sequence after the commit.
+    public var lastSequence: UInt64
+    /// Whether the commit appended events.
+    public var appendedEvents: Bool
+    /// Operations (appends, acks, subscription changes, audit entries) in the commit.
+    public var operations: Int
+    /// How long `mdb_txn_commit` took, fsync included, in nanoseconds.
+    public var durationNanoseconds: UInt64
 }
 
 /// Carries a mutation's result from the writer thread to its caller.

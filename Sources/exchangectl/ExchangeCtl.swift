@@ -6,6 +6,6 @@ struct ExchangeCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exchangectl",
         abstract: "Operate and use a Data Exchange.",
-        subcommands: [AgreementsCommand.self]
+        subcommands: [AgreementsCommand.self, ConfigCommand.self, PKICommand.self, TokenCommand.self]
     )
 }

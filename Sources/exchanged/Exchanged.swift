@@ -1,14 +1,21 @@
 import ArgumentParser
+import ExchangeEngine
+import ExchangeModel
+import ExchangeRouting
+import ExchangeServer
 import ExchangeStore
 import Foundation
 import Logging
+import Metrics
+import Prometheus
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The exchange daemon. It opens the durable store and keeps it until SIGTERM or SIGINT, then
-/// finishes in-flight commits and closes the environment.
+/// The exchange daemon. It opens the durable store, serves HTTPS (operations endpoints and, once
+/// the engine registers them, the exchange API) and on SIGTERM or SIGINT stops accepting,
+/// finishes in-flight requests, then closes the store.
 @main
 struct Exchanged: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,10 +25,13 @@ struct Exchanged: AsyncParsableCommand {
     @Option(help: "The configuration file.")
     var config = "Config/exchange.yaml"
 
+    @Option(help: "The directory of departments.yaml, topics.yaml and agreements/. Default: the configuration file's directory.")
+    var agreements: String?
+
     func run() async throws {
-        let settings: DaemonConfiguration
+        let settings: ExchangeConfiguration
         do {
-            settings = try DaemonConfiguration.load(path: config)
+            settings = try ExchangeConfiguration.load(path: config)
         } catch {
             throw ValidationError("configuration: \(error)")
         }
@@ -30,59 +40,165 @@ struct Exchanged: AsyncParsableCommand {
             handler.logLevel = settings.logLevel
             return handler
         }
+        let prometheus = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(ExchangeMetrics.makePrometheusFactory(registry: prometheus))
         let logger = Logger(label: "exchanged")
+
+        let agreementsDirectory = agreements ?? URL(fileURLWithPath: config).deletingLastPathComponent().path
+        let loaded = ConfigurationLoader(directory: agreementsDirectory).load()
+        guard let initialSet = loaded.set else {
+            throw ValidationError(
+                "agreements in \(agreementsDirectory):\n" + loaded.report.allErrors.map(\.description).joined(separator: "\n"))
+        }
+        for error in loaded.report.allErrors {
+            logger.warning("agreement refused", metadata: ["error": "\(error)"])
+        }
+        let registry = AgreementRegistry(initial: initialSet, loader: ConfigurationLoader(directory: agreementsDirectory))
+        let tokens: TokenStore?
+        do {
+            tokens = try settings.server.tokensPath.map { try TokenStore(path: $0, logger: Logger(label: "exchange.tokens")) }
+        } catch {
+            throw ValidationError("tokens: \(error)")
+        }
+
+        do {
+            // Fail on unreadable TLS material before the store is opened.
+            _ = try settings.server.makeTLSConfiguration()
+        } catch {
+            throw ValidationError("server: \(error)")
+        }
         let store: ExchangeStore
         do {
             store = try ExchangeStore(configuration: settings.store, logger: Logger(label: "exchange.store"))
         } catch {
             throw ValidationError("store: \(error)")
         }
-        let statistics = store.statistics()
-        logger.info(
-            "exchange ready",
-            metadata: [
-                "data": "\(settings.store.directory)", "events": "\(statistics.lastSequence)",
-                "audit_entries": "\(statistics.auditCount)", "map_bytes": "\(statistics.mapSize)",
-            ])
-        let signal = await ShutdownSignal.wait()
-        logger.info("shutting down", metadata: ["signal": "\(signal)"])
+        let departmentCount = initialSet.departments.count
+        let exchange = Exchange(
+            store: store, agreements: registry,
+            configuration: EngineConfiguration(
+                maxBatchEvents: settings.server.limits.maxBatchEvents, maxEventBytes: settings.server.limits.maxEventSize),
+            logger: Logger(label: "exchange.engine"))
+        await exchange.auditReload(loaded.report, actor: "exchange")
+        // Created here so that /metrics lists every exchange metric from the start; the engine
+        // creates its own ExchangeMetrics with the same labels, which share the same series.
+        let metrics = ExchangeMetrics()
+        metrics.record(store.statistics())
+        let commitToken = store.addCommitObserver { commit in
+            metrics.commitBatchSize.record(commit.operations)
+            metrics.commitLatency.recordNanoseconds(Int64(commit.durationNanoseconds))
+        }
+        defer { store.removeCommitObserver(commitToken) }
+        let storeService = StoreService(store: store, logger: logger)
+        let auditLogger = Logger(label: "exchange.access")
+        let dependencies = ServerDependencies(
+            identityResolver: AgreementIdentityResolver(registry: registry),
+            tokens: tokens,
+            registry: prometheus,
+            readiness: { storeService.isOpen },
+            refusalObserver: { event in
+                auditLogger.info("access denied", metadata: ["actor": "\(event.actor)"])
+                do {
+                    _ = try await store.appendAudit([event])
+                } catch {
+                    auditLogger.error("refusal not audited", metadata: ["error": "\(error)"])
+                }
+            },
+            beforeScrape: {
+                if storeService.isOpen { metrics.record(store.statistics()) }
+            })
+        let routes = ExchangeRoutes(exchange: exchange, limits: settings.server.limits, logger: Logger(label: "exchange.api"))
+        let reloader = ReloadOnHangup(exchange: exchange, logger: logger)
+        let app: any Service
+        do {
+            app = try buildApplication(
+                configuration: settings.server, dependencies: dependencies, logger: Logger(label: "exchange.server"),
+                services: [reloader],
+                onServerRunning: { channel in
+                    let statistics = store.statistics()
+                    logger.info(
+                        "exchange ready",
+                        metadata: [
+                            "address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                            "data": "\(settings.store.directory)", "events": "\(statistics.lastSequence)",
+                            "audit_entries": "\(statistics.auditCount)", "departments": "\(departmentCount)",
+                        ])
+                },
+                routes: routes.register, webSocketRoutes: routes.registerWebSockets)
+        } catch {
+            store.close()
+            throw ValidationError("server: \(error)")
+        }
+        // A service group shuts its services down in reverse order: the server first (stop
+        // accepting, finish in-flight requests), then the store.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: storeService), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            storeService.close()
+            throw error
+        }
+        storeService.close()
+        logger.info("stopped")
+    }
+}
+
+/// Keeps the store open while the service group runs and closes it once graceful shutdown
+/// reaches it, which is after the server stopped.
+final class StoreService: Service, Sendable {
+    private let store: ExchangeStore
+    private let logger: Logger
+    private let open = Mutex(true)
+
+    init(store: ExchangeStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Whether the store is still open.
+    var isOpen: Bool { open.withLock { $0 } }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        close()
+    }
+
+    /// Closes the store once.
+    func close() {
+        let wasOpen = open.withLock { open in
+            defer { open = false }
+            return open
+        }
+        guard wasOpen else { return }
+        logger.info("closing the store")
         store.close()
     }
 }
 
-/// Waits for SIGTERM or SIGINT.
-enum ShutdownSignal {
-    static func wait() async -> String {
-        await withCheckedContinuation { continuation in
-            let queue = DispatchQueue(label: "exchanged.signals")
-            let once = OnceFlag()
-            var sources: [any DispatchSourceSignal] = []
-            for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-                Glibc.signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler {
-                    if once.set() { continuation.resume(returning: name) }
-                }
-                source.resume()
-                sources.append(source)
+/// Reloads the agreements (departments, topics, agreements) on SIGHUP and audits the result.
+struct ReloadOnHangup: Service {
+    let exchange: Exchange
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            let report = exchange.agreements.reload()
+            await exchange.auditReload(report, actor: "signal")
+            if report.isApplied {
+                logger.info(
+                    "agreements reloaded",
+                    metadata: [
+                        "added": "\(report.added.count)", "changed": "\(report.changed.count)",
+                        "removed": "\(report.removed.count)", "refused": "\(report.refused.count)",
+                    ])
+            } else {
+                logger.error("agreements not reloaded", metadata: ["errors": "\(report.allErrors.map(\.description))"])
             }
-            Keep.sources = sources
         }
-    }
-
-    private final class OnceFlag: @unchecked Sendable {
-        private var fired = false
-        private let lock = NSLock()
-        func set() -> Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            if fired { return false }
-            fired = true
-            return true
-        }
-    }
-
-    private enum Keep {
-        nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
     }
 }

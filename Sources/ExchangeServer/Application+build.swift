@@ -1,0 +1,132 @@
+public import Hummingbird
+import HummingbirdTLS
+import HummingbirdWebSocket
+public import Logging
+public import NIOCore
+public import Prometheus
+public import ServiceLifecycle
+
+/// What the exchange server needs besides its configuration.
+public struct ServerDependencies: Sendable {
+    /// Maps client certificates to departments.
+    public var identityResolver: any CertificateIdentityResolver
+    /// The bearer tokens; `nil` accepts none.
+    public var tokens: TokenStore?
+    /// The registry `/metrics` serves.
+    public var registry: PrometheusCollectorRegistry
+    /// Whether the exchange takes traffic; `/readyz` answers 503 while it returns `false`.
+    public var readiness: @Sendable () async -> Bool
+    /// Receives every 401 and 403 as an `access_denied` audit event.
+    public var refusalObserver: RefusalObserver
+    /// Called before each `/metrics` answer, to refresh gauges such as the store size.
+    public var beforeScrape: @Sendable () -> Void
+
+    /// Creates the dependencies.
+    /// - Parameters:
+    ///   - identityResolver: maps client certificates to departments.
+    ///   - tokens: the bearer tokens.
+    ///   - registry: the Prometheus registry.
+    ///   - readiness: the readiness check.
+    ///   - refusalObserver: the refusal hook.
+    ///   - beforeScrape: refreshes gauges before `/metrics` answers.
+    public init(
+        identityResolver: any CertificateIdentityResolver,
+        tokens: TokenStore?,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        readiness: @escaping @Sendable () async -> Bool = { true },
+        refusalObserver: @escaping RefusalObserver = { _ in },
+        beforeScrape: @escaping @Sendable () -> Void = {}
+    ) {
+        self.identityResolver = identityResolver
+        self.tokens = tokens
+        self.registry = registry
+        self.readiness = readiness
+        self.refusalObserver = refusalObserver
+        self.beforeScrape = beforeScrape
+    }
+}
+
+/// Builds the exchange's HTTPS application: TLS (client certificates per ``ServerConfiguration``),
+/// HTTP/1.1 with WebSocket upgrade, the middleware stack (problem+json errors and refusal
+/// reporting, request logging, body limit, authentication), the operations endpoints, and the
+/// routes the engine registers.
+///
+/// The engine's routes are added under `/v1` behind ``RequireAuthenticationMiddleware``: every
+/// route there has a principal, and checks its role with ``ExchangeRequestContext/requireRole(_:)``.
+/// WebSocket routes go on a separate router with the same middleware stack.
+///
+/// ```swift
+/// let app = try buildApplication(
+///     configuration: configuration.server,
+///     dependencies: ServerDependencies(identityResolver: resolver, tokens: tokens),
+///     logger: logger,
+///     routes: { v1 in
+///         v1.post("events") { request, context in ... }
+///     },
+///     webSocketRoutes: { v1 in
+///         v1.ws("subscriptions/stream") { _, _ in .upgrade() } onUpgrade: { inbound, outbound, context in ... }
+///     })
+/// try await app.runService()
+/// ```
+/// - Parameters:
+///   - configuration: address, TLS, limits.
+///   - dependencies: identity resolver, tokens, metrics registry, readiness, refusal hook.
+///   - logger: the server logger; refused TLS handshakes are lowered to debug.
+///   - services: further services run in the application's service group.
+///   - onServerRunning: called with the listening channel (its `localAddress` has the bound port).
+///   - routes: registers the engine's HTTP routes on the authenticated `/v1` group.
+///   - webSocketRoutes: registers the engine's WebSocket routes on the authenticated `/v1` group.
+/// - Returns: the application, to run with `runService()` or inside a `ServiceGroup`.
+public func buildApplication(
+    configuration: ServerConfiguration,
+    dependencies: ServerDependencies,
+    logger: Logger,
+    services: [any Service] = [],
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
+    routes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in },
+    webSocketRoutes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: logger)
+    routes(router.group("v1").add(middleware: RequireAuthenticationMiddleware()))
+
+    let webSocketRouter = Router(context: ExchangeRequestContext.self)
+    addMiddlewares(to: webSocketRouter, configuration: configuration, dependencies: dependencies, logger: logger)
+    webSocketRoutes(webSocketRouter.group("v1").add(middleware: RequireAuthenticationMiddleware()))
+
+    let tls = try configuration.makeTLSConfiguration()
+    return Application(
+        router: router,
+        server: try .tls(.http1WebSocketUpgrade(webSocketRouter: webSocketRouter), tlsConfiguration: tls),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        services: services,
+        onServerRunning: onServerRunning,
+        logger: HandshakeLogFilter.wrapping(logger))
+}
+
+/// The HTTP router with the middleware stack and the operations endpoints, without TLS: what
+/// ``buildApplication(configuration:dependencies:logger:services:onServerRunning:routes:webSocketRoutes:)``
+/// serves, for tests that drive routes directly (`app.test(.router)`).
+/// - Parameters:
+///   - configuration: limits.
+///   - dependencies: identity resolver, tokens, metrics registry, readiness, refusal hook.
+///   - logger: the request logger.
+public func makeRouter(
+    configuration: ServerConfiguration, dependencies: ServerDependencies, logger: Logger
+) -> Router<ExchangeRequestContext> {
+    let router = Router(context: ExchangeRequestContext.self)
+    addMiddlewares(to: router, configuration: configuration, dependencies: dependencies, logger: logger)
+    OperationsRoutes(registry: dependencies.registry, readiness: dependencies.readiness, beforeScrape: dependencies.beforeScrape)
+        .register(on: router)
+    return router
+}
+
+private func addMiddlewares(
+    to router: Router<ExchangeRequestContext>, configuration: ServerConfiguration, dependencies: ServerDependencies, logger: Logger
+) {
+    // Outermost first. Authentication never throws (failures are kept in the context), so the
+    // logging and problem middlewares below it see the principal of every request.
+    router.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens, resolver: dependencies.identityResolver))
+    router.add(middleware: RequestLoggingMiddleware(logger: logger))
+    router.add(middleware: ProblemMiddleware(refusalObserver: dependencies.refusalObserver, logger: logger))
+    router.add(middleware: BodyLimitMiddleware(maxRequestBody: configuration.limits.maxRequestBody))
+}

@@ -1,0 +1,66 @@
+import ExchangeModel
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import NIOCore
+
+/// Finds the identity of each request and stores it in ``ExchangeRequestContext/principal``.
+///
+/// - `Authorization: Bearer <secret>`: the token's principal from the ``TokenStore``; a bearer
+///   token takes precedence over a client certificate on the same connection.
+/// - otherwise the TLS peer certificate (already verified against the client CA by the
+///   handshake), mapped to a department by the ``CertificateIdentityResolver``. The certificate
+///   is read once per connection; the resolver is asked on every request, so a changed
+///   department list applies to open connections too.
+///
+/// It refuses nothing itself: a bad token or an unknown certificate is kept as
+/// ``ExchangeRequestContext/authenticationFailure`` and answered (401) by the first role check,
+/// so that unauthenticated routes such as `/healthz` still work.
+public struct AuthenticationMiddleware: RouterMiddleware {
+    /// The context the middleware runs in.
+    public typealias Context = ExchangeRequestContext
+
+    let tokens: TokenStore?
+    let resolver: any CertificateIdentityResolver
+    let peers = PeerIdentityCache()
+
+    /// Creates the middleware.
+    /// - Parameters:
+    ///   - tokens: the bearer tokens; `nil` accepts none.
+    ///   - resolver: maps client certificates to departments.
+    public init(tokens: TokenStore?, resolver: any CertificateIdentityResolver) {
+        self.tokens = tokens
+        self.resolver = resolver
+    }
+
+    /// Authenticates the request and runs the rest of the chain.
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let authorization = request.headers[.authorization] {
+            if let secret = Self.bearerSecret(authorization), let principal = tokens?.principal(forSecret: secret) {
+                context.principal = principal
+            } else {
+                context.authenticationFailure = ProblemError(
+                    .invalidToken, detail: "the bearer token is unknown, malformed or revoked",
+                    headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
+            }
+        } else if let identity = await peers.identity(of: context.channel) {
+            if let department = resolver.department(for: identity) {
+                context.principal = .department(department)
+            } else {
+                context.authenticationFailure = ProblemError(
+                    .unknownCertificate,
+                    detail: "the client certificate (CN \(identity.commonName ?? "none"), SHA-256 \(identity.sha256Fingerprint)) names no department")
+            }
+        }
+        return try await next(request, context)
+    }
+
+    /// The secret of an `Authorization: Bearer <secret>` value (scheme case-insensitive).
+    static func bearerSecret(_ value: String) -> String? {
+        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let secret = parts[1].trimmingCharacters(in: .whitespaces)
+        return secret.isEmpty ? nil : secret
+    }
+}

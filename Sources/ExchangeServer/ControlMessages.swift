@@ -1,0 +1,141 @@
+import ExchangeEngine
+import ExchangeModel
+import ExchangeStore
+
+/// The JSON body of `PUT /v1/subscriptions/{name}`.
+struct SubscriptionRequest: Decodable {
+    /// Topic pattern.
+    var filter: String
+    /// `all`, `new`, or an object `{"sequence": n}` / `{"time": "RFC 3339"}`.
+    var start: StartValue?
+    var ackWaitMs: UInt64?
+    var backoffMs: [UInt64]?
+    var maxDeliver: UInt32?
+    var maxInFlight: UInt32?
+
+    enum CodingKeys: String, CodingKey {
+        case filter, start
+        case ackWaitMs = "ack_wait_ms"
+        case backoffMs = "backoff_ms"
+        case maxDeliver = "max_deliver"
+        case maxInFlight = "max_in_flight"
+    }
+
+    enum StartValue: Decodable {
+        case named(String)
+        case sequence(UInt64)
+        case time(String)
+
+        init(from decoder: any Decoder) throws {
+            if let text = try? decoder.singleValueContainer().decode(String.self) {
+                self = .named(text)
+                return
+            }
+            let object = try decoder.container(keyedBy: Key.self)
+            if let sequence = try object.decodeIfPresent(UInt64.self, forKey: .sequence) {
+                self = .sequence(sequence)
+            } else if let time = try object.decodeIfPresent(String.self, forKey: .time) {
+                self = .time(time)
+            } else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "start is all, new, {\"sequence\": n} or {\"time\": \"...\"}"))
+            }
+        }
+
+        enum Key: String, CodingKey { case sequence, time }
+    }
+
+    /// The engine's specification, or a problem naming the bad field.
+    func specification() throws(ProblemError) -> SubscriptionSpec {
+        let defaults = SubscriptionSpec(filter: filter)
+        var start = StartPosition.new
+        switch self.start {
+        case nil, .named("new"): start = .new
+        case .named("all"): start = .all
+        case .named(let other): throw ProblemError(.badRequest, detail: "start \"\(other)\" is not all, new, {\"sequence\": n} or {\"time\": \"...\"}")
+        case .sequence(let sequence): start = .sequence(sequence)
+        case .time(let text):
+            guard let time = RFC3339.parse(text) else { throw ProblemError(.badRequest, detail: "start.time \"\(text)\" is not an RFC 3339 timestamp") }
+            start = .time(time)
+        }
+        return SubscriptionSpec(
+            filter: filter, start: start, ackWaitMilliseconds: ackWaitMs ?? defaults.ackWaitMilliseconds,
+            backoffMilliseconds: backoffMs ?? defaults.backoffMilliseconds, maxDeliver: maxDeliver ?? defaults.maxDeliver,
+            maxInFlight: maxInFlight ?? defaults.maxInFlight)
+    }
+}
+
+/// The JSON body of ack, nak, term and redrive requests.
+struct SequencesRequest: Decodable {
+    var sequences: [UInt64]
+    var delayMs: UInt64?
+
+    enum CodingKeys: String, CodingKey {
+        case sequences
+        case delayMs = "delay_ms"
+    }
+}
+
+/// A control message on the subscription WebSocket.
+struct StreamControl: Decodable {
+    var credit: Int?
+    var ack: [UInt64]?
+    var nak: [UInt64]?
+    var term: [UInt64]?
+    var delayMs: UInt64?
+
+    enum CodingKeys: String, CodingKey {
+        case credit, ack, nak, term
+        case delayMs = "delay_ms"
+    }
+}
+
+/// The JSON answer describing a subscription.
+struct SubscriptionDocument: Encodable {
+    var name: String
+    var owner: String
+    var filter: String
+    var position: UInt64
+    var pending: Int
+    var deadLetters: Int
+    var ackWaitMs: UInt64
+    var backoffMs: [UInt64]
+    var maxDeliver: UInt32
+    var maxInFlight: UInt32
+
+    enum CodingKeys: String, CodingKey {
+        case name, owner, filter, position, pending
+        case deadLetters = "dead_letters"
+        case ackWaitMs = "ack_wait_ms"
+        case backoffMs = "backoff_ms"
+        case maxDeliver = "max_deliver"
+        case maxInFlight = "max_in_flight"
+    }
+
+    init(_ info: SubscriptionInfo) {
+        name = info.record.name
+        owner = info.record.owner
+        filter = info.record.filter
+        position = info.position
+        pending = info.pending
+        deadLetters = info.deadLetters
+        ackWaitMs = info.record.ackWaitMilliseconds
+        backoffMs = info.record.backoffMilliseconds
+        maxDeliver = info.record.maxDeliver
+        maxInFlight = info.record.maxInFlight
+    }
+}
+
+/// The JSON answer to one published event.
+struct PublishDocument: Encodable {
+    var id: String
+    var sequence: UInt64
+    var duplicate: Bool
+    var routes: Int
+
+    init(_ outcome: PublishOutcome) {
+        id = outcome.id
+        sequence = outcome.sequence
+        duplicate = outcome.isDuplicate
+        routes = outcome.routeCount
+    }
+}

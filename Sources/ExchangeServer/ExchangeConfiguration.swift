@@ -1,0 +1,79 @@
+public import ExchangeStore
+public import Logging
+
+/// The whole configuration file of the exchange (Config/exchange.yaml): store, server, limits, log.
+///
+/// `exchanged --config PATH` and `exchangectl config check PATH` both call ``load(path:)``, so
+/// they accept and refuse exactly the same files.
+///
+/// ```swift
+/// let configuration = try ExchangeConfiguration.load(path: "Config/exchange.yaml")
+/// ```
+public struct ExchangeConfiguration: Sendable {
+    /// The LMDB store (`store.*`).
+    public var store: StoreConfiguration
+    /// The HTTPS listener (`server.*`, `limits.*`).
+    public var server: ServerConfiguration
+    /// The lowest log level written (`log.level`, default `info`).
+    public var logLevel: Logger.Level
+
+    /// Creates a configuration.
+    public init(store: StoreConfiguration, server: ServerConfiguration, logLevel: Logger.Level = .info) {
+        self.store = store
+        self.server = server
+        self.logLevel = logLevel
+    }
+
+    /// Reads and validates the file at `path`.
+    ///
+    /// Keys: see `StoreConfiguration` below, ``ServerConfiguration`` (`server.*`, `limits.*`) and
+    /// `log.level`. Unknown keys are refused, so a misspelt key does not silently fall back to
+    /// its default.
+    /// - Parameter path: the YAML file; relative paths inside it resolve against its directory.
+    /// - Throws: ``ConfigurationError`` naming the file, the key and what is wrong.
+    public static func load(path: String) throws -> ExchangeConfiguration {
+        try ExchangeConfiguration(reader: ConfigReader.open(path: path))
+    }
+
+    /// Validates YAML text as if it were the file at `path`.
+    /// - Parameters:
+    ///   - text: the YAML document.
+    ///   - path: the file name used in errors and to resolve relative paths.
+    public static func parse(yaml text: String, path: String) throws -> ExchangeConfiguration {
+        try ExchangeConfiguration(reader: ConfigReader.parse(text: text, path: path))
+    }
+
+    static let storeKeys: Set<String> = [
+        "store.directory", "store.initial_map_size", "store.max_map_size",
+        "store.max_batch_operations", "store.max_readers",
+    ]
+
+    /// Reads the file's keys:
+    /// - `store.directory` (default `data`), `store.initial_map_size` (default `1GiB`),
+    ///   `store.max_map_size` (default `64GiB`, at least the initial size),
+    ///   `store.max_batch_operations` (1-1000000, default 4096), `store.max_readers` (8-100000, default 256);
+    /// - `server.*` and `limits.*`: see ``ServerConfiguration``;
+    /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info).
+    init(reader: ConfigReader) throws {
+        try reader.rejectUnknownKeys(Self.storeKeys.union(ServerConfiguration.keys).union(["log.level"]))
+        let directory = try reader.path("store.directory") ?? reader.resolve("data")
+        let defaults = StoreConfiguration(directory: directory)
+        let initial = try reader.size("store.initial_map_size") ?? defaults.initialMapSize
+        let maximum = try reader.size("store.max_map_size") ?? defaults.maxMapSize
+        guard maximum >= initial else {
+            throw reader.problem("store.max_map_size", "must be at least store.initial_map_size")
+        }
+        let store = StoreConfiguration(
+            directory: directory, initialMapSize: initial, maxMapSize: maximum,
+            maxBatchOperations: try reader.integer("store.max_batch_operations", in: 1...1_000_000) ?? defaults.maxBatchOperations,
+            maxReaders: UInt32(try reader.integer("store.max_readers", in: 8...100_000) ?? Int(defaults.maxReaders)))
+        var level = Logger.Level.info
+        if let text = try reader.string("log.level") {
+            guard let parsed = Logger.Level(rawValue: text) else {
+                throw reader.problem("log.level", "\"\(text)\" is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            level = parsed
+        }
+        self.init(store: store, server: try ServerConfiguration(reader: reader), logLevel: level)
+    }
+}

@@ -1,0 +1,37 @@
+import ExchangeEngine
+import HTTPTypes
+
+extension ExchangeError {
+    /// The problem document answering this error: its stable code, with the status of its kind.
+    var problem: ProblemError {
+        ProblemError(ProblemCode.engine(code, kind: kind), detail: message)
+    }
+}
+
+extension ProblemCode {
+    /// The problem code of an engine error: the engine's stable code with the status of its kind.
+    static func engine(_ code: String, kind: ExchangeError.Kind) -> ProblemCode {
+        switch kind {
+        case .invalid:
+            ProblemCode(code, status: code == "publish.schema-violation" ? .unprocessableContent : .badRequest, title: "Invalid request")
+        case .forbidden: ProblemCode(code, status: .forbidden, title: "Forbidden")
+        case .notFound: ProblemCode(code, status: .notFound, title: "Not found")
+        case .conflict: ProblemCode(code, status: .conflict, title: "Conflict")
+        case .unavailable:
+            code == "store.full"
+                ? .storeFull : ProblemCode(code, status: .serviceUnavailable, title: "Service unavailable")
+        }
+    }
+}
+
+extension ProblemError {
+    /// The problem document for any error a handler meets: engine and store errors keep their
+    /// codes; anything else is an internal failure.
+    static func from(_ error: any Error) -> ProblemError {
+        switch error {
+        case let problem as ProblemError: problem
+        case let exchange as ExchangeError: exchange.problem
+        default: ProblemError(.storeFailure, detail: "the exchange could not complete the request")
+        }
+    }
+}

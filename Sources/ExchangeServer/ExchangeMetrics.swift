@@ -1,0 +1,116 @@
+public import CoreMetrics
+public import ExchangeStore
+public import Prometheus
+
+/// The metrics the engine updates, created through swift-metrics so that libraries need no
+/// backend; the daemon bootstraps `MetricsSystem` with ``makePrometheusFactory(registry:)``.
+///
+/// | name | kind | labels |
+/// | --- | --- | --- |
+/// | `exchange_publishes_total` | counter | `outcome`: accepted, duplicate, rejected, failed |
+/// | `exchange_commit_batch_size` | histogram (recorder) | |
+/// | `exchange_commit_duration_seconds` | histogram (timer) | |
+/// | `exchange_deliveries_total` | counter | |
+/// | `exchange_acks_total` | counter | |
+/// | `exchange_redeliveries_total` | counter | |
+/// | `exchange_dead_letters_total` | counter | |
+/// | `exchange_subscriptions` | gauge | |
+/// | `exchange_store_map_size_bytes` | gauge | |
+/// | `exchange_store_used_bytes` | gauge | |
+///
+/// ```swift
+/// let metrics = ExchangeMetrics()
+/// metrics.publishes(.accepted).increment(by: batch.count)
+/// metrics.commitLatency.recordNanoseconds(elapsed)
+/// ```
+public struct ExchangeMetrics: Sendable {
+    /// How a publish ended.
+    public enum PublishOutcome: String, Sendable, CaseIterable {
+        /// Stored and routed.
+        case accepted
+        /// A duplicate of a stored event (same source and id); answered, not stored again.
+        case duplicate
+        /// Refused with a problem (validation, access, size).
+        case rejected
+        /// Failed in the store.
+        case failed
+    }
+
+    private let publishCounters: [PublishOutcome: CoreMetrics.Counter]
+    /// Events per group commit.
+    public let commitBatchSize: CoreMetrics.Recorder
+    /// Time from queueing a batch to its fsync.
+    public let commitLatency: CoreMetrics.Timer
+    /// Events sent to consumers (pull answers and WebSocket frames).
+    public let deliveries: CoreMetrics.Counter
+    /// Acknowledgements received.
+    public let acks: CoreMetrics.Counter
+    /// Events sent again after their ack deadline passed.
+    public let redeliveries: CoreMetrics.Counter
+    /// Events moved to a dead-letter list.
+    public let deadLetters: CoreMetrics.Counter
+    /// Durable subscriptions that exist.
+    public let subscriptions: CoreMetrics.Gauge
+    /// The size of the store's memory map, bytes.
+    public let storeMapSize: CoreMetrics.Gauge
+    /// The bytes of the map in use.
+    public let storeUsed: CoreMetrics.Gauge
+
+    /// Creates the metrics.
+    /// - Parameter factory: the factory to create them with; `nil` uses the bootstrapped `MetricsSystem`.
+    public init(factory: (any MetricsFactory)? = nil) {
+        func counter(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
+            if let factory { return CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory) }
+            return CoreMetrics.Counter(label: label, dimensions: dimensions)
+        }
+        func gauge(_ label: String) -> CoreMetrics.Gauge {
+            if let factory { return CoreMetrics.Gauge(label: label, factory: factory) }
+            return CoreMetrics.Gauge(label: label)
+        }
+        var publishCounters: [PublishOutcome: CoreMetrics.Counter] = [:]
+        for outcome in PublishOutcome.allCases {
+            publishCounters[outcome] = counter("exchange_publishes_total", [("outcome", outcome.rawValue)])
+        }
+        self.publishCounters = publishCounters
+        if let factory {
+            commitBatchSize = CoreMetrics.Recorder(label: "exchange_commit_batch_size", factory: factory)
+            commitLatency = CoreMetrics.Timer(label: "exchange_commit_duration_seconds", factory: factory)
+        } else {
+            commitBatchSize = CoreMetrics.Recorder(label: "exchange_commit_batch_size")
+            commitLatency = CoreMetrics.Timer(label: "exchange_commit_duration_seconds")
+        }
+        deliveries = counter("exchange_deliveries_total")
+        acks = counter("exchange_acks_total")
+        redeliveries = counter("exchange_redeliveries_total")
+        deadLetters = counter("exchange_dead_letters_total")
+        subscriptions = gauge("exchange_subscriptions")
+        storeMapSize = gauge("exchange_store_map_size_bytes")
+        storeUsed = gauge("exchange_store_used_bytes")
+    }
+
+    /// Sets the store gauges from the store's statistics.
+    /// - Parameter statistics: `ExchangeStore.statistics()`.
+    public func record(_ statistics: StoreStatistics) {
+        storeMapSize.record(Int64(clamping: statistics.mapSize))
+        storeUsed.record(Int64(clamping: statistics.usedBytes))
+    }
+
+    /// The publish counter of one outcome.
+    public func publishes(_ outcome: PublishOutcome) -> CoreMetrics.Counter {
+        publishCounters[outcome]!
+    }
+
+    /// A Prometheus factory over `registry` with the exchange's histogram buckets: batch sizes
+    /// 1 to 4096, commit latencies 100 µs to 5 s.
+    /// - Parameter registry: the registry `/metrics` serves.
+    public static func makePrometheusFactory(registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets["exchange_commit_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+        factory.durationHistogramBuckets["exchange_commit_duration_seconds"] = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        return factory
+    }
+}

@@ -1,0 +1,165 @@
+import ExchangeEngine
+import ExchangeModel
+import Foundation
+public import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import Synchronization
+
+extension ExchangeRoutes {
+    /// The most publishes one WebSocket connection keeps in flight before it stops reading.
+    static let maxPublishesInFlight = 4096
+
+    /// Registers the WebSocket routes on the authenticated `/v1` group:
+    /// - `/v1/publish`: pipelined publishing. Each text frame is one structured-mode CloudEvent
+    ///   with a `topic` attribute; each is answered, after its durable commit, by a frame
+    ///   `{"index": n, "id": ..., "sequence": ..., "duplicate": ..., "routes": ...}` or
+    ///   `{"index": n, "error": <problem document>}`, where `n` counts the connection's frames
+    ///   from 0. Answers may come out of order.
+    /// - `/v1/subscriptions/{name}/stream`: push delivery with credit. The client sends
+    ///   `{"credit": n}` to allow n more events, and `{"ack": [seq, ...]}`, `{"nak": [...],
+    ///   "delay_ms": d}` or `{"term": [...]}` to settle them; the server sends each event as a
+    ///   structured CloudEvent with `sequence`, `topic`, `agreement` and `receivedat`.
+    public func registerWebSockets(on v1: RouterGroup<ExchangeRequestContext>) {
+        let exchange = self.exchange
+        let limits = self.limits
+        let logger = self.logger
+        v1.ws("publish") { inbound, outbound, context in
+            guard case .department(let department)? = context.requestContext.principal else {
+                let problem = ProblemError(.forbidden, detail: "only departments, authenticated by client certificate, may publish")
+                try await outbound.write(.text(String(decoding: Self.reply(index: 0, problem: problem), as: UTF8.self)))
+                return
+            }
+            let options = CloudEventsOptions(limits: limits, source: department.rawValue)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var inFlight = 0
+                var index = 0
+                for try await message in inbound.messages(maxSize: limits.maxEventSize + 65_536) {
+                    let bytes: [UInt8]
+                    switch message {
+                    case .text(let text): bytes = Array(text.utf8)
+                    case .binary(let buffer): bytes = Array(buffer: buffer)
+                    }
+                    if inFlight >= Self.maxPublishesInFlight {
+                        try await group.next()
+                        inFlight -= 1
+                    }
+                    inFlight += 1
+                    let frameIndex = index
+                    index += 1
+                    group.addTask {
+                        let reply: [UInt8]
+                        do {
+                            let envelope = try CloudEvents.parseStructured(bytes, options: options)
+                            do {
+                                let outcome = try await exchange.publish([envelope], from: department)
+                                reply = Self.reply(index: frameIndex, outcome: outcome[0])
+                            } catch {
+                                reply = Self.reply(index: frameIndex, problem: ProblemError.from(error))
+                            }
+                        } catch {
+                            reply = Self.reply(index: frameIndex, problem: ProblemError.from(error))
+                        }
+                        try await outbound.write(.text(String(decoding: reply, as: UTF8.self)))
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+
+        v1.ws("subscriptions/:name/stream") { inbound, outbound, context in
+            guard case .department(let department)? = context.requestContext.principal,
+                let name = context.requestContext.parameters.get("name")
+            else {
+                let problem = ProblemError(.forbidden, detail: "only departments, authenticated by client certificate, may subscribe")
+                try await outbound.write(.text(String(decoding: Self.reply(index: 0, problem: problem), as: UTF8.self)))
+                return
+            }
+            let credit = CreditCounter()
+            let (creditChanges, creditContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var changes = creditChanges.makeAsyncIterator()
+                    var buffer: [UInt8] = []
+                    while !Task.isCancelled {
+                        let available = credit.value
+                        if available == 0 {
+                            guard await changes.next() != nil else { return }
+                            continue
+                        }
+                        let events: [DeliveredEvent]
+                        do {
+                            events = try await exchange.pull(name, owner: department, max: available, wait: .seconds(5))
+                        } catch {
+                            try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: ProblemError.from(error)), as: UTF8.self)))
+                            return
+                        }
+                        for event in events {
+                            buffer.removeAll(keepingCapacity: true)
+                            CloudEvents.encode(event.envelope, delivery: Self.attributes(event), into: &buffer)
+                            try await outbound.write(.text(String(decoding: buffer, as: UTF8.self)))
+                        }
+                        credit.add(-events.count)
+                    }
+                }
+                defer {
+                    creditContinuation.finish()
+                    group.cancelAll()
+                }
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    guard case .text(let text) = message,
+                        let control = try? JSONDecoder().decode(StreamControl.self, from: Data(text.utf8))
+                    else {
+                        let problem = ProblemError(.badRequest, detail: "send {\"credit\": n}, {\"ack\": [...]}, {\"nak\": [...]} or {\"term\": [...]}")
+                        try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: problem), as: UTF8.self)))
+                        continue
+                    }
+                    do {
+                        if let ack = control.ack { _ = try await exchange.ack(ack, subscription: name, owner: department) }
+                        if let nak = control.nak {
+                            _ = try await exchange.nak(nak, subscription: name, owner: department, delay: .milliseconds(Int64(control.delayMs ?? 0)))
+                        }
+                        if let term = control.term { _ = try await exchange.term(term, subscription: name, owner: department) }
+                    } catch {
+                        try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: ProblemError.from(error)), as: UTF8.self)))
+                    }
+                    if let more = control.credit, more > 0 {
+                        credit.add(more)
+                        creditContinuation.yield()
+                    }
+                }
+            }
+            logger.debug("subscription stream closed", metadata: ["subscription": "\(name)"])
+        }
+    }
+
+    static func reply(index: Int, outcome: PublishOutcome) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.member("index", integer: index)
+        writer.member("id", string: outcome.id)
+        writer.member("sequence", unsigned: outcome.sequence)
+        writer.member("duplicate", raw: Array((outcome.isDuplicate ? "true" : "false").utf8))
+        writer.member("routes", integer: outcome.routeCount)
+        writer.endObject()
+        return writer.bytes
+    }
+
+    static func reply(index: Int, problem: ProblemError) -> [UInt8] {
+        var bytes = Array(#"{"index":"#.utf8) + Array(String(index).utf8) + Array(#","error":"#.utf8)
+        bytes += problem.document(instance: nil)
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+}
+
+/// The events a subscription stream may still send.
+final class CreditCounter: Sendable {
+    private let credit = Mutex(0)
+
+    var value: Int { credit.withLock { $0 } }
+
+    func add(_ amount: Int) {
+        credit.withLock { $0 = min(max(0, $0 + amount), 1_000_000) }
+    }
+}

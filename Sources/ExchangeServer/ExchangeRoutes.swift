@@ -1,0 +1,296 @@
+public import ExchangeEngine
+import ExchangeModel
+import ExchangeRouting
+import ExchangeStore
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import HummingbirdWebSocket
+public import Logging
+import NIOCore
+
+/// The exchange's HTTP and WebSocket API on the authenticated `/v1` group: publish, durable
+/// subscriptions (pull and push), acknowledgements, dead letters, replay and agreement reload.
+///
+/// ```swift
+/// let routes = ExchangeRoutes(exchange: exchange, limits: configuration.server.limits, logger: logger)
+/// let app = try buildApplication(
+///     configuration: configuration.server, dependencies: dependencies, logger: logger,
+///     routes: routes.register, webSocketRoutes: routes.registerWebSockets)
+/// ```
+public struct ExchangeRoutes: Sendable {
+    let exchange: Exchange
+    let limits: ServerLimits
+    let logger: Logger
+
+    /// Creates the routes over an exchange.
+    /// - Parameters:
+    ///   - exchange: the engine.
+    ///   - limits: event and batch size limits.
+    ///   - logger: where handlers log.
+    public init(exchange: Exchange, limits: ServerLimits, logger: Logger) {
+        self.exchange = exchange
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// Registers the HTTP routes on the authenticated `/v1` group.
+    public func register(on v1: RouterGroup<ExchangeRequestContext>) {
+        v1.post("topics/:topic/events", use: publish)
+        v1.put("subscriptions/:name", use: putSubscription)
+        v1.get("subscriptions/:name", use: getSubscription)
+        v1.delete("subscriptions/:name", use: deleteSubscription)
+        v1.get("subscriptions/:name/events", use: pull)
+        v1.post("subscriptions/:name/ack") { request, context in try await settle(request, context, .ack) }
+        v1.post("subscriptions/:name/nak") { request, context in try await settle(request, context, .nak) }
+        v1.post("subscriptions/:name/term") { request, context in try await settle(request, context, .term) }
+        v1.get("subscriptions/:name/dead-letters", use: deadLetters)
+        v1.post("subscriptions/:name/dead-letters/redrive") { request, context in try await settle(request, context, .redrive) }
+        v1.get("replay", use: replay)
+        v1.post("admin/reload", use: reload)
+    }
+
+    // MARK: Publish
+
+    @Sendable func publish(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        let department = try context.requireDepartment()
+        let topic = try context.parameters.require("topic")
+        let body = try await context.collectBody(request)
+        let envelopes = try CloudEvents.parse(
+            headers: request.headers, body: body,
+            options: CloudEventsOptions(limits: limits, source: department.rawValue, topic: topic))
+        let outcomes: [PublishOutcome]
+        do {
+            outcomes = try await exchange.publish(envelopes, from: department)
+        } catch {
+            throw error.problem
+        }
+        let isBatch = (try? CloudEvents.mode(of: request.headers)) == .batch
+        let documents = outcomes.map(PublishDocument.init)
+        return try Self.json(isBatch ? AnyEncodable(["results": documents]) : AnyEncodable(documents[0]), status: .ok)
+    }
+
+    // MARK: Subscriptions
+
+    @Sendable func putSubscription(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        let department = try context.requireDepartment()
+        let name = try context.parameters.require("name")
+        let body = try await context.collectBody(request)
+        let document: SubscriptionRequest
+        do {
+            document = try JSONDecoder().decode(SubscriptionRequest.self, from: Data(body))
+        } catch {
+            throw ProblemError(.badRequest, detail: "the subscription body is not valid: \(Self.describe(error))")
+        }
+        let specification = try document.specification()
+        do {
+            let (info, created) = try await exchange.putSubscription(name, specification, owner: department)
+            return try Self.json(AnyEncodable(SubscriptionDocument(info)), status: created ? .created : .ok)
+        } catch let error as ExchangeError {
+            throw error.problem
+        }
+    }
+
+    @Sendable func getSubscription(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        let department = try context.requireDepartment()
+        let name = try context.parameters.require("name")
+        let info: SubscriptionInfo
+        do {
+            info = try exchange.subscriptionInfo(name, owner: department)
+        } catch {
+            throw error.problem
+        }
+        return try Self.json(AnyEncodable(SubscriptionDocument(info)), status: .ok)
+    }
+
+    @Sendable func deleteSubscription(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        let department = try context.requireDepartment()
+        let name = try context.parameters.require("name")
+        do {
+            try await exchange.deleteSubscription(name, owner: department)
+        } catch {
+            throw error.problem
+        }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func pull(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        let department = try context.requireDepartment()
+        let name = try context.parameters.require("name")
+        let max = try Self.integer(request, "max", default: 100, in: 1...10_000)
+        let waitMilliseconds = try Self.integer(request, "wait", default: 0, in: 0...3_600_000)
+        let events: [DeliveredEvent]
+        do {
+            events = try await exchange.pull(name, owner: department, max: max, wait: .milliseconds(waitMilliseconds))
+        } catch {
+            throw error.problem
+        }
+        let body = CloudEvents.encodeBatch(events.map { ($0.envelope, Self.attributes($0)) })
+        return Response(
+            status: .ok, headers: [.contentType: CloudEvents.batchMediaType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    enum Settlement { case ack, nak, term, redrive }
+
+    func settle(_ request: Request, _ context: ExchangeRequestContext, _ settlement: Settlement) async throws -> Response {
+        let department = try context.requireDepartment()
+        let name = try context.parameters.require("name")
+        let body = try await context.collectBody(request)
+        let document: SequencesRequest
+        do {
+            document = try JSONDecoder().decode(SequencesRequest.self, from: Data(body))
+        } catch {
+            throw ProblemError(.badRequest, detail: "expected {\"sequences\": [n, ...]}: \(Self.describe(error))")
+        }
+        do {
+            switch settlement {
+            case .ack:
+                let settled = try await exchange.ack(document.sequences, subscription: name, owner: department)
+                return try Self.json(AnyEncodable(["acknowledged": settled]), status: .ok)
+            case .nak:
+                let settled = try await exchange.nak(
+                    document.sequences, subscription: name, owner: department, delay: .milliseconds(Int64(document.delayMs ?? 0)))
+                return try Self.json(AnyEncodable(["declined": settled]), status: .ok)
+            case .term:
+                let settled = try await exchange.term(document.sequences, subscription: name, owner: department)
+                return try Self.json(AnyEncodable(["terminated": settled]), status: .ok)
+            case .redrive:
+                let moved = try await exchange.redrive(document.sequences, subscription: name, owner: department)
+                return try Self.json(AnyEncodable(["redriven": moved]), status: .ok)
+            }
+        } catch let error as ExchangeError {
+            throw error.problem
+        }
+    }
+
+    @Sendable func deadLetters(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        let department = try context.requireDepartment()
+        let name = try context.parameters.require("name")
+        let letters: [DeadLetter]
+        do {
+            letters = try exchange.deadLetters(subscription: name, owner: department)
+        } catch {
+            throw error.problem
+        }
+        let documents = letters.map { ["sequence": $0.sequence, "deliveries": UInt64($0.deliveries), "time_ns": $0.time] }
+        return try Self.json(AnyEncodable(["dead_letters": documents]), status: .ok)
+    }
+
+    // MARK: Replay
+
+    @Sendable func replay(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        let principal = try context.requireRole(.department, .auditor)
+        let scope: ReplayScope
+        if let department = principal.department {
+            scope = .department(department)
+        } else {
+            scope = .everything
+        }
+        var query = ReplayQuery()
+        let parameters = request.uri.queryParameters
+        if let topic = parameters.get("topic") {
+            guard let pattern = TopicPattern(topic) else { throw ProblemError(.badRequest, detail: "topic \"\(topic)\" is not a topic pattern") }
+            query.topic = pattern
+        }
+        if let text = parameters.get("from_seq") {
+            guard let sequence = UInt64(text) else { throw ProblemError(.badRequest, detail: "from_seq must be a whole number") }
+            query.fromSequence = sequence
+        }
+        query.fromTime = try Self.time(request, "from_time")
+        query.until = try Self.time(request, "until")
+        if parameters.get("limit") != nil {
+            query.limit = try Self.integer(request, "limit", default: 0, in: 1...Int.max)
+        }
+        let exchange = self.exchange
+        let logger = self.logger
+        let actor = principal.actor
+        let query2 = query
+        let lastSequence = exchange.store.lastSequence
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-last-sequence")!: String(lastSequence)],
+            body: ResponseBody { writer in
+                do {
+                    try await exchange.replay(query2, scope: scope, actor: actor) { chunk in
+                        let bytes = CloudEvents.encodeNDJSON(chunk.map { ($0.envelope, Self.attributes($0)) })
+                        try await writer.write(ByteBuffer(bytes: bytes))
+                    }
+                } catch {
+                    logger.warning("replay stopped", metadata: ["error": "\(error)", "actor": "\(actor)"])
+                    throw error
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    // MARK: Administration
+
+    @Sendable func reload(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        let principal = try context.requireRole(.admin)
+        let report = exchange.agreements.reload()
+        await exchange.auditReload(report, actor: principal.actor)
+        var document: [String: [String]] = [
+            "added": report.added.map(\.description), "removed": report.removed.map(\.description),
+            "changed": report.changed.map(\.description), "errors": report.allErrors.map(\.description),
+        ]
+        document["applied"] = [report.isApplied ? "true" : "false"]
+        return try Self.json(AnyEncodable(document), status: report.isApplied ? .ok : .unprocessableContent)
+    }
+
+    // MARK: Helpers
+
+    static func attributes(_ event: DeliveredEvent) -> DeliveryAttributes {
+        DeliveryAttributes(
+            sequence: event.sequence, topic: event.envelope.topic, agreement: event.agreement.isEmpty ? nil : event.agreement,
+            receivedAt: RFC3339.format(nanoseconds: event.receivedAt))
+    }
+
+    static func json(_ value: AnyEncodable, status: HTTPResponse.Status) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func integer(_ request: Request, _ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text = request.uri.queryParameters.get(name) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw ProblemError(.badRequest, detail: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    static func time(_ request: Request, _ name: String) throws -> UInt64? {
+        guard let text = request.uri.queryParameters.get(name) else { return nil }
+        guard let time = RFC3339.parse(text) else { throw ProblemError(.badRequest, detail: "\(name) \"\(text)\" is not an RFC 3339 timestamp") }
+        return time
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing \"\(key.stringValue)\""
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context), DecodingError.dataCorrupted(let context):
+            (context.codingPath.map(\.stringValue).joined(separator: ".") + " " + context.debugDescription).trimmingCharacters(in: .whitespaces)
+        default: "malformed JSON"
+        }
+    }
+}
+
+/// Any encodable value, for building JSON answers.
+struct AnyEncodable: Encodable {
+    let encodeValue: (any Encoder) throws -> Void
+    init(_ value: some Encodable) { encodeValue = value.encode(to:) }
+    func encode(to encoder: any Encoder) throws { try encodeValue(encoder) }
+}
+
+extension ExchangeRequestContext {
+    /// The authenticated department, or a 403 problem for other principals.
+    func requireDepartment() throws -> DepartmentID {
+        let principal = try requireRole(.department)
+        guard let department = principal.department else {
+            throw ProblemError(.forbidden, detail: "only departments, authenticated by client certificate, may do this")
+        }
+        return department
+    }
+}

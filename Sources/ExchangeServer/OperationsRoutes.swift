@@ -1,0 +1,56 @@
+import NIOCore
+import HTTPTypes
+public import Hummingbird
+public import Prometheus
+
+/// The unauthenticated operations endpoints.
+///
+/// - `GET /healthz`: 200 `ok` while the process serves requests.
+/// - `GET /readyz`: 200 `ready` when the readiness closure says so, else 503 `server.not_ready`.
+/// - `GET /metrics`: the Prometheus text exposition of the registry.
+public struct OperationsRoutes: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let readiness: @Sendable () async -> Bool
+    let beforeScrape: @Sendable () -> Void
+
+    /// Creates the endpoints.
+    /// - Parameters:
+    ///   - registry: the registry `/metrics` serves.
+    ///   - readiness: whether the exchange takes traffic (store open, routing loaded).
+    ///   - beforeScrape: called before each `/metrics` answer, to refresh gauges (store size).
+    public init(
+        registry: PrometheusCollectorRegistry, readiness: @escaping @Sendable () async -> Bool,
+        beforeScrape: @escaping @Sendable () -> Void = {}
+    ) {
+        self.registry = registry
+        self.readiness = readiness
+        self.beforeScrape = beforeScrape
+    }
+
+    /// Adds the endpoints to `router`.
+    public func register(on router: some RouterMethods<ExchangeRequestContext>) {
+        router.get("healthz") { _, _ in
+            Self.text("ok\n", contentType: "text/plain; charset=utf-8")
+        }
+        router.get("readyz") { _, _ in
+            guard await readiness() else {
+                throw ProblemError(.notReady, detail: "the exchange is not ready to take requests")
+            }
+            return Self.text("ready\n", contentType: "text/plain; charset=utf-8")
+        }
+        router.get("metrics") { _, _ in
+            beforeScrape()
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(16 * 1024)
+            registry.emit(into: &bytes)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+
+    static func text(_ text: String, contentType: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

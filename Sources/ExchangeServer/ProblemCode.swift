@@ -1,0 +1,117 @@
+public import HTTPTypes
+
+/// One entry of the table of stable error codes the server answers with.
+///
+/// Every error the server returns is an RFC 9457 problem document whose `code` member is one of
+/// these codes; docs/errors.md lists them all. Codes are never renamed; new ones may be added.
+///
+/// ```swift
+/// throw ProblemError(.forbidden, detail: "only admins may reload agreements")
+/// ```
+public struct ProblemCode: Hashable, Sendable, CustomStringConvertible {
+    /// The stable text of the code, e.g. `auth.forbidden`.
+    public let rawValue: String
+    /// The HTTP status answered with this code.
+    public let status: HTTPResponse.Status
+    /// A short human-readable summary that does not change from occurrence to occurrence.
+    public let title: String
+
+    /// Creates a code. Codes belong in this table; engine codes may be added in an extension.
+    /// - Parameters:
+    ///   - rawValue: the stable code, `area.reason`.
+    ///   - status: the HTTP status.
+    ///   - title: the summary.
+    public init(_ rawValue: String, status: HTTPResponse.Status, title: String) {
+        self.rawValue = rawValue
+        self.status = status
+        self.title = title
+    }
+
+    /// The problem `type` URI: a stable, relative reference to the code's entry in docs/errors.md.
+    public var type: String { "/problems/\(rawValue)" }
+
+    /// The code's text.
+    public var description: String { rawValue }
+
+    /// Codes are equal when their texts are.
+    public static func == (lhs: ProblemCode, rhs: ProblemCode) -> Bool { lhs.rawValue == rhs.rawValue }
+    /// Hashes the code's text.
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+}
+
+extension ProblemCode {
+    // MARK: HTTP
+
+    /// The request was malformed in a way no more specific code describes.
+    public static let badRequest = ProblemCode("http.bad_request", status: .badRequest, title: "Bad request")
+    /// No route matches the request path.
+    public static let notFound = ProblemCode("http.not_found", status: .notFound, title: "Not found")
+    /// The route exists but not for this method.
+    public static let methodNotAllowed = ProblemCode("http.method_not_allowed", status: .methodNotAllowed, title: "Method not allowed")
+    /// The request body is larger than `limits.max_request_body`.
+    public static let bodyTooLarge = ProblemCode("http.body_too_large", status: .contentTooLarge, title: "Request body too large")
+    /// The request's media type is not accepted by this route.
+    public static let unsupportedMediaType = ProblemCode("http.unsupported_media_type", status: .unsupportedMediaType, title: "Unsupported media type")
+
+    // MARK: Authentication and access
+
+    /// The request carries no identity: no client certificate of a known department and no bearer token.
+    public static let unauthenticated = ProblemCode("auth.unauthenticated", status: .unauthorized, title: "Authentication required")
+    /// The bearer token is unknown, malformed or revoked.
+    public static let invalidToken = ProblemCode("auth.invalid_token", status: .unauthorized, title: "Invalid bearer token")
+    /// The client certificate chains to the CA but names no known department.
+    public static let unknownCertificate = ProblemCode("auth.unknown_certificate", status: .unauthorized, title: "Unknown client certificate")
+    /// The identity is known but its role may not do this.
+    public static let forbidden = ProblemCode("auth.forbidden", status: .forbidden, title: "Forbidden")
+
+    // MARK: CloudEvents
+
+    /// The body is not well-formed JSON, or not the JSON shape the mode requires.
+    public static let malformedJSON = ProblemCode("cloudevents.malformed_json", status: .badRequest, title: "Malformed JSON")
+    /// A required context attribute (`specversion`, `id`, `type`, `topic`) is absent or empty.
+    public static let missingAttribute = ProblemCode("cloudevents.missing_attribute", status: .badRequest, title: "Missing CloudEvents attribute")
+    /// A context attribute has a bad name or a value of the wrong kind.
+    public static let invalidAttribute = ProblemCode("cloudevents.invalid_attribute", status: .badRequest, title: "Invalid CloudEvents attribute")
+    /// `specversion` is not `1.0`.
+    public static let unsupportedSpecVersion = ProblemCode("cloudevents.unsupported_specversion", status: .badRequest, title: "Unsupported CloudEvents spec version")
+    /// The content type is none of structured, batch or binary CloudEvents mode.
+    public static let unsupportedContentType = ProblemCode("cloudevents.unsupported_content_type", status: .unsupportedMediaType, title: "Unsupported CloudEvents content type")
+    /// One event is larger than `limits.max_event_size`.
+    public static let eventTooLarge = ProblemCode("cloudevents.event_too_large", status: .contentTooLarge, title: "Event too large")
+    /// A batch holds more than `limits.max_batch_events` events.
+    public static let tooManyEvents = ProblemCode("cloudevents.too_many_events", status: .contentTooLarge, title: "Too many events in batch")
+    /// A batch holds no events.
+    public static let emptyBatch = ProblemCode("cloudevents.empty_batch", status: .badRequest, title: "Empty batch")
+
+    // MARK: Server
+
+    /// The server is not ready to take requests (starting, draining or degraded).
+    public static let notReady = ProblemCode("server.not_ready", status: .serviceUnavailable, title: "Not ready")
+    /// An unexpected failure; the detail is logged, not answered.
+    public static let internalError = ProblemCode("server.internal", status: .internalServerError, title: "Internal error")
+
+    // MARK: Store
+
+    /// The store reached its maximum size; nothing was written.
+    public static let storeFull = ProblemCode("store.full", status: .init(code: 507, reasonPhrase: "Insufficient Storage"), title: "Store full")
+    /// The store is closed (the daemon is shutting down).
+    public static let storeClosed = ProblemCode("store.closed", status: .serviceUnavailable, title: "Store closed")
+    /// The request names something the store does not hold.
+    public static let storeNotFound = ProblemCode("store.not_found", status: .notFound, title: "Not found in store")
+    /// The request conflicts with what the store holds.
+    public static let storeConflict = ProblemCode("store.conflict", status: .conflict, title: "Conflict")
+    /// The store refused the request as malformed (empty batch, field over its limit).
+    public static let storeInvalidRequest = ProblemCode("store.invalid_request", status: .badRequest, title: "Invalid request")
+    /// The store failed (LMDB error, corrupt record, unsupported format, open failure).
+    public static let storeFailure = ProblemCode("store.failure", status: .internalServerError, title: "Store failure")
+
+    /// Every code of this table, in documentation order.
+    public static let all: [ProblemCode] = [
+        .badRequest, .notFound, .methodNotAllowed, .bodyTooLarge, .unsupportedMediaType,
+        .unauthenticated, .invalidToken, .unknownCertificate, .forbidden,
+        .malformedJSON, .missingAttribute, .invalidAttribute, .unsupportedSpecVersion, .unsupportedContentType,
+        .eventTooLarge, .tooManyEvents, .emptyBatch,
+        .notReady, .internalError,
+        .storeFull, .storeClosed, .storeNotFound, .storeConflict, .storeInvalidRequest, .storeFailure,
+    ]
+}

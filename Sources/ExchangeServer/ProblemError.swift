@@ -1,0 +1,76 @@
+import NIOCore
+public import HTTPTypes
+public import Hummingbird
+
+/// An error answered as an RFC 9457 problem document (`application/problem+json`).
+///
+/// Throw it from any handler or middleware; the problem middleware writes it, and reports 401 and
+/// 403 answers to the refusal observer.
+///
+/// ```swift
+/// throw ProblemError(.missingAttribute, detail: "attribute \"id\" is required")
+/// ```
+public struct ProblemError: Error, Sendable, CustomStringConvertible {
+    /// The stable code, with its status and title.
+    public var code: ProblemCode
+    /// An explanation specific to this occurrence, safe to show the client.
+    public var detail: String?
+    /// Extra response headers, e.g. `WWW-Authenticate`.
+    public var headers: HTTPFields
+
+    /// Creates a problem.
+    /// - Parameters:
+    ///   - code: the stable code.
+    ///   - detail: an explanation of this occurrence; never secrets.
+    ///   - headers: extra response headers.
+    public init(_ code: ProblemCode, detail: String? = nil, headers: HTTPFields = [:]) {
+        self.code = code
+        self.detail = detail
+        self.headers = headers
+    }
+
+    /// `code: detail`.
+    public var description: String {
+        if let detail { return "\(code.rawValue): \(detail)" }
+        return code.rawValue
+    }
+
+    /// The problem document: `type`, `title`, `status`, `detail`, `instance` and `code`.
+    /// - Parameter instance: the request path the problem occurred on.
+    /// - Returns: UTF-8 JSON bytes.
+    public func document(instance: String?) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.member("type", string: code.type)
+        writer.member("title", string: code.title)
+        writer.member("status", integer: Int(code.status.code))
+        if let detail { writer.member("detail", string: detail) }
+        if let instance { writer.member("instance", string: instance) }
+        writer.member("code", string: code.rawValue)
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// The complete response for a request to `instance`.
+    /// - Parameter instance: the request path.
+    public func response(instance: String?) -> Response {
+        var fields = headers
+        fields[.contentType] = ProblemError.mediaType
+        let body = document(instance: instance)
+        fields[.contentLength] = String(body.count)
+        return Response(status: code.status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// `application/problem+json`.
+    public static let mediaType = "application/problem+json"
+}
+
+extension ProblemError: HTTPResponseError {
+    /// The HTTP status of the code.
+    public var status: HTTPResponse.Status { code.status }
+
+    /// The problem response for `request`; used when no problem middleware wraps the responder.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        response(instance: request.uri.path)
+    }
+}

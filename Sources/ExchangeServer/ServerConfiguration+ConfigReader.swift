@@ -1,0 +1,55 @@
+extension ServerConfiguration {
+    /// Every key read by ``init(reader:)``.
+    static let keys: Set<String> = [
+        "server.host", "server.port", "server.tls.certificate", "server.tls.private_key",
+        "server.tls.client_ca", "server.tls.require_client_certificate", "server.tokens_file",
+        "limits.max_event_size", "limits.max_batch_events", "limits.max_request_body",
+    ]
+
+    /// Reads the server keys of the exchange configuration file.
+    ///
+    /// Keys (relative paths resolve against the file's directory; each is documented in
+    /// Config/README.md):
+    /// - `server.host`: listen address, default `127.0.0.1`.
+    /// - `server.port`: listen port 0-65535, default 8443 (0 picks a free port).
+    /// - `server.tls.certificate`: server certificate chain, PEM. Required.
+    /// - `server.tls.private_key`: server private key, PEM. Required.
+    /// - `server.tls.client_ca`: CA certificates client certificates must chain to, PEM. Required.
+    /// - `server.tls.require_client_certificate`: `true` refuses a handshake without a client
+    ///   certificate; default `false` (certificates optional, verified when presented).
+    /// - `server.tokens_file`: bearer tokens file (JSON, see ``TokenFile``); absent = no tokens.
+    /// - `limits.max_event_size`: largest CloudEvent, a size, default `1MiB`.
+    /// - `limits.max_batch_events`: most events per batch, 1-100000, default 1000.
+    /// - `limits.max_request_body`: largest request body, a size, default `16MiB`; at least
+    ///   `limits.max_event_size`.
+    init(reader: ConfigReader) throws {
+        guard let certificate = try reader.path("server.tls.certificate") else {
+            throw reader.problem("server.tls.certificate", "is required (PEM server certificate)")
+        }
+        guard let key = try reader.path("server.tls.private_key") else {
+            throw reader.problem("server.tls.private_key", "is required (PEM server private key)")
+        }
+        guard let clientCA = try reader.path("server.tls.client_ca") else {
+            throw reader.problem("server.tls.client_ca", "is required (PEM CA of department certificates)")
+        }
+        let host = try reader.string("server.host") ?? "127.0.0.1"
+        guard !host.isEmpty else { throw reader.problem("server.host", "must not be empty") }
+        let defaults = ServerLimits.default
+        let limits = ServerLimits(
+            maxEventSize: try reader.size("limits.max_event_size") ?? defaults.maxEventSize,
+            maxBatchEvents: try reader.integer("limits.max_batch_events", in: 1...100_000) ?? defaults.maxBatchEvents,
+            maxRequestBody: try reader.size("limits.max_request_body") ?? defaults.maxRequestBody)
+        guard limits.maxRequestBody >= limits.maxEventSize else {
+            throw reader.problem("limits.max_request_body", "must be at least limits.max_event_size")
+        }
+        self.init(
+            host: host,
+            port: try reader.integer("server.port", in: 0...65535) ?? 8443,
+            certificatePath: certificate,
+            privateKeyPath: key,
+            clientCAPath: clientCA,
+            requireClientCertificate: try reader.bool("server.tls.require_client_certificate") ?? false,
+            limits: limits,
+            tokensPath: try reader.path("server.tokens_file"))
+    }
+}

@@ -1,0 +1,154 @@
+import Crypto
+import Foundation
+public import Logging
+import Synchronization
+
+/// The bearer tokens the server accepts, loaded from a ``TokenFile`` and reloaded when it changes.
+///
+/// Lookups hash the presented secret with SHA-256 and compare it with every stored hash in
+/// constant time. At most once per `reloadInterval` a lookup checks the file's modification
+/// time and size and reloads it when either changed; a file that fails to load keeps the
+/// previous tokens and logs the error.
+public final class TokenStore: Sendable {
+    private struct Token: Sendable {
+        var name: String
+        var role: Role
+        var hash: [UInt8]
+        var revoked: Bool
+    }
+
+    private struct State: Sendable {
+        var tokens: [Token] = []
+        var fileStamp: FileStamp?
+        var lastCheck: ContinuousClock.Instant?
+    }
+
+    private struct FileStamp: Equatable, Sendable {
+        var modified: Date
+        var size: Int
+    }
+
+    /// The tokens file, or `nil` for a store that accepts no tokens.
+    public let path: String?
+    private let reloadInterval: Duration
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    /// Loads the tokens file at `path`.
+    /// - Parameters:
+    ///   - path: the tokens file; `nil` accepts no tokens. A missing file is empty until created.
+    ///   - reloadInterval: how often lookups look for a changed file.
+    ///   - logger: where reloads and reload failures are logged.
+    /// - Throws: ``ConfigurationError`` when the file exists but is malformed.
+    public init(path: String?, reloadInterval: Duration = .seconds(2), logger: Logger = Logger(label: "exchange.tokens")) throws {
+        self.path = path
+        self.reloadInterval = reloadInterval
+        self.logger = logger
+        self.state = Mutex(State())
+        if let path {
+            let (tokens, stamp) = try Self.read(path: path)
+            state.withLock {
+                $0.tokens = tokens
+                $0.fileStamp = stamp
+                $0.lastCheck = .now
+            }
+        }
+    }
+
+    /// The principal of a presented secret.
+    /// - Parameter secret: the text after `Bearer `.
+    /// - Returns: `.token(name:role:)`, or `nil` for an unknown or revoked secret.
+    public func principal(forSecret secret: String) -> Principal? {
+        reloadIfDue()
+        let presented = Array(SHA256.hash(data: Array(secret.utf8)))
+        let tokens = state.withLock { $0.tokens }
+        var found: Token?
+        for token in tokens where Self.constantTimeEqual(token.hash, presented) {
+            found = token
+        }
+        guard let found, !found.revoked else { return nil }
+        return .token(name: found.name, role: found.role)
+    }
+
+    /// Reloads the file now when its modification time or size changed.
+    /// - Returns: whether it was reloaded.
+    @discardableResult
+    public func reloadIfChanged() -> Bool {
+        guard let path else { return false }
+        let stamp = Self.stamp(path: path)
+        let unchanged = state.withLock { state -> Bool in
+            state.lastCheck = .now
+            return state.fileStamp == stamp
+        }
+        if unchanged { return false }
+        do {
+            let (tokens, newStamp) = try Self.read(path: path)
+            state.withLock {
+                $0.tokens = tokens
+                $0.fileStamp = newStamp
+            }
+            logger.info("tokens reloaded", metadata: ["file": "\(path)", "tokens": "\(tokens.count)"])
+            return true
+        } catch {
+            logger.error("tokens file not reloaded, keeping the previous tokens", metadata: ["error": "\(error)"])
+            state.withLock { $0.fileStamp = stamp }
+            return false
+        }
+    }
+
+    private func reloadIfDue() {
+        guard path != nil else { return }
+        let due = state.withLock { state -> Bool in
+            guard let last = state.lastCheck else { return true }
+            return last.duration(to: .now) >= reloadInterval
+        }
+        if due { reloadIfChanged() }
+    }
+
+    private static func read(path: String) throws -> ([Token], FileStamp?) {
+        let stamp = stamp(path: path)
+        let file = try TokenFile.load(path: path)
+        let tokens = file.entries.compactMap { entry -> Token? in
+            guard let role = Role(rawValue: entry.role), let hash = bytes(hex: entry.sha256) else { return nil }
+            return Token(name: entry.name, role: role, hash: hash, revoked: entry.revoked)
+        }
+        return (tokens, stamp)
+    }
+
+    private static func stamp(path: String) -> FileStamp? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let modified = attributes[.modificationDate] as? Date,
+            let size = attributes[.size] as? Int
+        else { return nil }
+        return FileStamp(modified: modified, size: size)
+    }
+
+    private static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count == 64 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        var index = 0
+        while index < digits.count {
+            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    private static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+
+    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+        return difference == 0
+    }
+}

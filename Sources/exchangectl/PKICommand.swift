@@ -1,0 +1,104 @@
+import ArgumentParser
+import ExchangeRouting
+import ExchangeModel
+import ExchangeServer
+import Foundation
+
+/// `exchangectl pki init`: a development CA, a server certificate and department client certificates.
+struct PKICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pki",
+        abstract: "Development certificates.",
+        subcommands: [Initialize.self])
+
+    struct Initialize: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "init",
+            abstract: "Create a development CA, a server certificate (localhost, 127.0.0.1) and one client certificate per department.",
+            discussion: """
+                Departments are read from CONFIG-DIR/departments.yaml (a list of entries with an `id`) when it \
+                exists, plus any --department options. Keys are P-256, written with mode 0600. Files: ca.crt, \
+                ca.key, server.crt, server.key, clients/ID.crt, clients/ID.key. Existing files are not \
+                overwritten unless --force is given.
+                """)
+
+        @Option(help: "The configuration directory holding departments.yaml.")
+        var configDir = "Config"
+
+        @Option(help: "Where to write the files (default: CONFIG-DIR/pki).")
+        var out: String?
+
+        @Option(name: .customLong("department"), help: "A department id to issue a client certificate for (repeatable).")
+        var departments: [String] = []
+
+        @Flag(help: "Overwrite existing files.")
+        var force = false
+
+        func run() throws {
+            let directory = out ?? (configDir as NSString).appendingPathComponent("pki")
+            var ids: [DepartmentID] = []
+            // Certificates carry what departments.yaml recognises: its subject_cn and SANs.
+            var identities: [DepartmentID: ExchangeRouting.CertificateIdentity] = [:]
+            let departmentsFile = (configDir as NSString).appendingPathComponent("departments.yaml")
+            if FileManager.default.fileExists(atPath: departmentsFile) {
+                if let set = ConfigurationLoader(directory: configDir).load().set {
+                    for department in set.departments {
+                        ids.append(department.id)
+                        identities[department.id] = department.certificate
+                    }
+                } else {
+                    do {
+                        ids = try DepartmentList.load(path: departmentsFile)
+                    } catch {
+                        throw ValidationError("\(error)")
+                    }
+                }
+            }
+            for text in departments {
+                guard let id = DepartmentID(text) else {
+                    throw ValidationError("--department \(text): not a department id (letters, digits, -, _, ., at most 64)")
+                }
+                if !ids.contains(id) { ids.append(id) }
+            }
+            guard !ids.isEmpty else {
+                throw ValidationError("no departments: \(departmentsFile) does not exist and no --department was given")
+            }
+
+            var files: [(path: String, contents: String, secret: Bool)] = []
+            let ca = try DevelopmentPKI()
+            files.append(("ca.crt", try ca.authority.certificatePEM(), false))
+            files.append(("ca.key", ca.authority.privateKeyPEM, true))
+            let server = try ca.issueServerCertificate()
+            files.append(("server.crt", try server.certificatePEM() + (try ca.authority.certificatePEM()), false))
+            files.append(("server.key", server.privateKeyPEM, true))
+            for id in ids {
+                let identity = identities[id]
+                let names = identity?.subjectAlternativeNames ?? []
+                let client = try ca.issueClientCertificate(
+                    commonName: identity?.subjectCommonName ?? id.rawValue, uris: names.filter { $0.contains("://") },
+                    dnsNames: names.filter { !$0.contains("://") })
+                files.append(("clients/\(id.rawValue).crt", try client.certificatePEM(), false))
+                files.append(("clients/\(id.rawValue).key", client.privateKeyPEM, true))
+            }
+
+            let existing = files.map { (directory as NSString).appendingPathComponent($0.path) }
+                .filter { FileManager.default.fileExists(atPath: $0) }
+            if !existing.isEmpty && !force {
+                throw ValidationError("refusing to overwrite \(existing.joined(separator: ", ")); use --force")
+            }
+            try FileManager.default.createDirectory(
+                atPath: (directory as NSString).appendingPathComponent("clients"), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            for file in files {
+                let path = (directory as NSString).appendingPathComponent(file.path)
+                try? FileManager.default.removeItem(atPath: path)
+                let mode = file.secret ? 0o600 : 0o644
+                guard FileManager.default.createFile(atPath: path, contents: Data(file.contents.utf8), attributes: [.posixPermissions: mode]) else {
+                    throw ValidationError("cannot write \(path)")
+                }
+                print("wrote \(path)\(file.secret ? " (private key, 0600)" : "")")
+            }
+            print("client certificates for: \(ids.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+}

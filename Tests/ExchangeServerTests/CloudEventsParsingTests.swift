@@ -1,0 +1,188 @@
+import ExchangeModel
+import ExchangeServer
+import Foundation
+import HTTPTypes
+import Testing
+
+@Suite("CloudEvents parsing")
+struct CloudEventsParsingTests {
+    let options = CloudEventsOptions(limits: ServerLimits(maxEventSize: 1024, maxBatchEvents: 3, maxRequestBody: 4096), source: "tax-bureau")
+
+    func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    func code(_ body: () throws -> Any) -> String? {
+        do {
+            _ = try body()
+            return nil
+        } catch let problem as ProblemError {
+            return problem.code.rawValue
+        } catch {
+            return "unexpected \(error)"
+        }
+    }
+
+    // MARK: Structured
+
+    @Test func structuredKeepsJSONDataByteForByte() throws {
+        let data = #"{ "holder" : "Acme \u00e9 Ltd",  "n": [1, 2.5e3, -0.1, true, null] }"#
+        let text = #"{"specversion":"1.0","id":"e-1","source":"spoofed","type":"licence.issued","topic":"licence.food.issued","subject":"L-1","time":"2026-11-27T08:30:00Z","dataschema":"https://schemas.example/licence","traceid":"abc","priority":5,"urgent":true,"data":"# + data + "}"
+        let envelope = try CloudEvents.parseStructured(bytes(text), options: options)
+        #expect(envelope.id == "e-1")
+        #expect(envelope.type == "licence.issued")
+        #expect(envelope.source == "tax-bureau")
+        #expect(envelope.topic == "licence.food.issued")
+        #expect(envelope.subject == "L-1")
+        #expect(envelope.time == "2026-11-27T08:30:00Z")
+        #expect(envelope.dataSchema == "https://schemas.example/licence")
+        #expect(envelope.dataContentType == "application/json")
+        #expect(envelope.extensions == ["traceid": "abc", "priority": "5", "urgent": "true"])
+        #expect(envelope.data == bytes(data))
+    }
+
+    @Test func structuredDecodesBase64AndStringData() throws {
+        let base64 = #"{"specversion":"1.0","id":"1","type":"t","topic":"a.b","datacontenttype":"application/octet-stream","data_base64":"AAEC/w=="}"#
+        #expect(try CloudEvents.parseStructured(bytes(base64), options: options).data == [0, 1, 2, 255])
+        let textData = #"{"specversion":"1.0","id":"1","type":"t","topic":"a.b","datacontenttype":"text/plain","data":"line\nnext \"q\""}"#
+        #expect(try CloudEvents.parseStructured(bytes(textData), options: options).data == bytes("line\nnext \"q\""))
+        let jsonString = #"{"specversion":"1.0","id":"1","type":"t","topic":"a.b","data":"x\ny"}"#
+        #expect(try CloudEvents.parseStructured(bytes(jsonString), options: options).data == bytes(#""x\ny""#))
+        let noData = #"{"specversion":"1.0","id":"1","type":"t","topic":"a.b","data":null}"#
+        #expect(try CloudEvents.parseStructured(bytes(noData), options: options).data == [])
+    }
+
+    @Test func routeTopicWinsAndMustAgree() throws {
+        var routed = options
+        routed.topic = "a.b"
+        let without = #"{"specversion":"1.0","id":"1","type":"t"}"#
+        #expect(try CloudEvents.parseStructured(bytes(without), options: routed).topic == "a.b")
+        let other = #"{"specversion":"1.0","id":"1","type":"t","topic":"c.d"}"#
+        #expect(code { try CloudEvents.parseStructured(bytes(other), options: routed) } == "cloudevents.invalid_attribute")
+        #expect(code { try CloudEvents.parseStructured(bytes(without), options: options) } == "cloudevents.missing_attribute")
+    }
+
+    @Test(arguments: [
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a""#, "cloudevents.malformed_json"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a"} x"#, "cloudevents.malformed_json"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","data":{"x":01}}"#, "cloudevents.malformed_json"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","data":[1,]}"#, "cloudevents.malformed_json"),
+        (#"{"specversion":"1.0","id":"1\u0001","type":"t","topic":"a","data":"\x"}"#, "cloudevents.malformed_json"),
+        (#"["not an object"]"#, "cloudevents.malformed_json"),
+        (#""#, "cloudevents.malformed_json"),
+        (#"{"id":"1","type":"t","topic":"a"}"#, "cloudevents.missing_attribute"),
+        (#"{"specversion":"1.0","type":"t","topic":"a"}"#, "cloudevents.missing_attribute"),
+        (#"{"specversion":"1.0","id":"","type":"t","topic":"a"}"#, "cloudevents.missing_attribute"),
+        (#"{"specversion":"1.0","id":"1","topic":"a"}"#, "cloudevents.missing_attribute"),
+        (#"{"specversion":"0.3","id":"1","type":"t","topic":"a"}"#, "cloudevents.unsupported_specversion"),
+        (#"{"specversion":1.0,"id":"1","type":"t","topic":"a"}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","Bad_Name":"x"}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","averyveryverylongattributename":"x"}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","ext":{"x":1}}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","id":"2","type":"t","topic":"a"}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","sequence":"9"}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","data":1,"data":2}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","ext":"x","ext":"y"}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","subject":""}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","type":true,"topic":"a"}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","time":"yesterday"}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","data":1,"data_base64":"AA=="}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","data_base64":"***"}"#, "cloudevents.invalid_attribute"),
+    ])
+    func structuredErrors(text: String, expected: String) {
+        #expect(code { try CloudEvents.parseStructured(bytes(text), options: options) } == expected, "\(text)")
+    }
+
+    @Test func structuredEventTooLarge() throws {
+        let padding = String(repeating: "x", count: 1024)
+        let text = #"{"specversion":"1.0","id":"1","type":"t","topic":"a","data":""# + padding + #""}"#
+        #expect(code { try CloudEvents.parseStructured(bytes(text), options: options) } == "cloudevents.event_too_large")
+        let fits = #"{"specversion":"1.0","id":"1","type":"t","topic":"a","data":""# + String(padding.prefix(900)) + #""}"#
+        #expect(try CloudEvents.parseStructured(bytes(fits), options: options).data.count == 902)
+    }
+
+    // MARK: Batch
+
+    @Test func batchParsesEachEvent() throws {
+        let text = #" [ {"specversion":"1.0","id":"1","type":"t","topic":"a","data":{"n":1}} , {"specversion":"1.0","id":"2","type":"t","topic":"b","data":[true]} ] "#
+        let envelopes = try CloudEvents.parseBatch(bytes(text), options: options)
+        #expect(envelopes.map(\.id) == ["1", "2"])
+        #expect(envelopes.map(\.topic) == ["a", "b"])
+        #expect(envelopes.map { String(decoding: $0.data, as: UTF8.self) } == [#"{"n":1}"#, "[true]"])
+    }
+
+    @Test func batchErrors() {
+        let event = #"{"specversion":"1.0","id":"1","type":"t","topic":"a"}"#
+        #expect(code { try CloudEvents.parseBatch(bytes("[]"), options: options) } == "cloudevents.empty_batch")
+        #expect(code { try CloudEvents.parseBatch(bytes(event), options: options) } == "cloudevents.malformed_json")
+        #expect(code { try CloudEvents.parseBatch(bytes("[\(event),]"), options: options) } == "cloudevents.malformed_json")
+        let four = "[" + Array(repeating: event, count: 4).joined(separator: ",") + "]"
+        #expect(code { try CloudEvents.parseBatch(bytes(four), options: options) } == "cloudevents.too_many_events")
+        let three = "[" + Array(repeating: event, count: 3).joined(separator: ",") + "]"
+        #expect((try? CloudEvents.parseBatch(bytes(three), options: options))?.count == 3)
+        let second = "[\(event),{\"specversion\":\"1.0\",\"type\":\"t\",\"topic\":\"a\"}]"
+        do {
+            _ = try CloudEvents.parseBatch(bytes(second), options: options)
+            Issue.record("a batch with an event without id was accepted")
+        } catch {
+            #expect(error.code == .missingAttribute)
+            #expect(error.detail?.hasPrefix("event 1: ") == true)
+        }
+    }
+
+    // MARK: Binary
+
+    @Test func binaryReadsHeadersAndKeepsBody() throws {
+        var headers: HTTPFields = [:]
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[HTTPField.Name("ce-specversion")!] = "1.0"
+        headers[HTTPField.Name("ce-id")!] = "b-1"
+        headers[HTTPField.Name("ce-type")!] = "licence.issued"
+        headers[HTTPField.Name("ce-topic")!] = "licence.food.issued"
+        headers[HTTPField.Name("ce-subject")!] = "caf%C3%A9%20%25"
+        headers[HTTPField.Name("ce-traceid")!] = "t-9"
+        let body = bytes(#"{"holder": "Acme"}"#)
+        #expect(try CloudEvents.mode(of: headers) == .binary)
+        let envelopes = try CloudEvents.parse(headers: headers, body: body, options: options)
+        #expect(envelopes.count == 1)
+        let envelope = try #require(envelopes.first)
+        #expect(envelope.id == "b-1")
+        #expect(envelope.subject == "café %")
+        #expect(envelope.dataContentType == "application/json; charset=utf-8")
+        #expect(envelope.extensions == ["traceid": "t-9"])
+        #expect(envelope.data == body)
+        #expect(envelope.source == "tax-bureau")
+    }
+
+    @Test func binaryErrors() {
+        func headers(_ pairs: [(String, String)], contentType: String? = "application/json") -> HTTPFields {
+            var fields: HTTPFields = [:]
+            if let contentType { fields[.contentType] = contentType }
+            for (name, value) in pairs { fields.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }
+            return fields
+        }
+        let base = [("ce-specversion", "1.0"), ("ce-id", "1"), ("ce-type", "t"), ("ce-topic", "a")]
+        #expect(code { try CloudEvents.parse(headers: headers(base), body: bytes("{"), options: options) } == "cloudevents.malformed_json")
+        #expect(code { try CloudEvents.parse(headers: headers(base), body: bytes("{} {}"), options: options) } == "cloudevents.malformed_json")
+        #expect(code { try CloudEvents.parse(headers: headers(base, contentType: "text/plain"), body: bytes("{"), options: options) } == nil)
+        #expect(code { try CloudEvents.parse(headers: headers(Array(base.dropFirst(1)) + [("ce-specversion", "0.3")]), body: [], options: options) } == "cloudevents.unsupported_specversion")
+        #expect(code { try CloudEvents.parse(headers: headers(base.filter { $0.0 != "ce-id" }), body: [], options: options) } == "cloudevents.missing_attribute")
+        #expect(code { try CloudEvents.parse(headers: headers(base + [("ce-bad_name", "x")]), body: [], options: options) } == "cloudevents.invalid_attribute")
+        #expect(code { try CloudEvents.parse(headers: headers(base + [("ce-subject", "%zz")]), body: [], options: options) } == "cloudevents.invalid_attribute")
+        #expect(code { try CloudEvents.parse(headers: headers(base + [("ce-agreement", "x")]), body: [], options: options) } == "cloudevents.invalid_attribute")
+        let big = [UInt8](repeating: UInt8(ascii: "a"), count: 1025)
+        #expect(code { try CloudEvents.parse(headers: headers(base, contentType: "text/plain"), body: big, options: options) } == "cloudevents.event_too_large")
+    }
+
+    // MARK: Modes
+
+    @Test func modeFromContentType() throws {
+        #expect(try CloudEvents.mode(of: [.contentType: "application/cloudevents+json; charset=UTF-8"]) == .structured)
+        #expect(try CloudEvents.mode(of: [.contentType: "Application/CloudEvents-Batch+JSON"]) == .batch)
+        for contentType in ["application/json", "application/cloudevents+avro", "text/plain"] {
+            #expect(code { try CloudEvents.mode(of: [.contentType: contentType]) } == "cloudevents.unsupported_content_type", "\(contentType)")
+        }
+        #expect(code { try CloudEvents.mode(of: [:]) } == "cloudevents.unsupported_content_type")
+        let structured = #"{"specversion":"1.0","id":"1","type":"t","topic":"a"}"#
+        #expect(try CloudEvents.parse(headers: [.contentType: CloudEvents.structuredMediaType], body: bytes(structured), options: options).count == 1)
+        #expect(try CloudEvents.parse(headers: [.contentType: CloudEvents.batchMediaType], body: bytes("[\(structured)]"), options: options).count == 1)
+    }
+}

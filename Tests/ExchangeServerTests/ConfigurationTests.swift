@@ -1,0 +1,153 @@
+import ExchangeModel
+import ExchangeServer
+import Foundation
+import ExchangeStore
+import Logging
+import Testing
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    let tls = """
+        server:
+          tls:
+            certificate: pki/server.crt
+            private_key: pki/server.key
+            client_ca: /etc/exchange/ca.crt
+
+        """
+
+    func error(_ yaml: String) -> ConfigurationError? {
+        do {
+            _ = try ExchangeConfiguration.parse(yaml: yaml, path: "/etc/exchange/exchange.yaml")
+            return nil
+        } catch let error as ConfigurationError {
+            return error
+        } catch {
+            Issue.record("unexpected error \(error)")
+            return nil
+        }
+    }
+
+    @Test func defaultsAndResolvedPaths() throws {
+        let configuration = try ExchangeConfiguration.parse(yaml: tls, path: "/etc/exchange/exchange.yaml")
+        #expect(configuration.server.host == "127.0.0.1")
+        #expect(configuration.server.port == 8443)
+        #expect(configuration.server.certificatePath == "/etc/exchange/pki/server.crt")
+        #expect(configuration.server.clientCAPath == "/etc/exchange/ca.crt")
+        #expect(configuration.server.requireClientCertificate == false)
+        #expect(configuration.server.limits == ServerLimits(maxEventSize: 1 << 20, maxBatchEvents: 1000, maxRequestBody: 16 << 20))
+        #expect(configuration.server.tokensPath == nil)
+        #expect(configuration.store.directory == "/etc/exchange/data")
+        #expect(configuration.logLevel == .info)
+    }
+
+    @Test func relativePathsResolveAgainstTheConfigurationFilesDirectory() throws {
+        let yaml = tls + "\nstore:\n  directory: ../data\n"
+        let configuration = try ExchangeConfiguration.parse(yaml: yaml, path: "Config/exchange.yaml")
+        let working = FileManager.default.currentDirectoryPath
+        #expect(configuration.store.directory == working + "/data")
+        #expect(configuration.server.certificatePath == working + "/Config/pki/server.crt")
+    }
+
+    @Test func readsEveryKey() throws {
+        let yaml = """
+            store:
+              directory: /var/lib/exchange
+              max_map_size: 2GiB
+            server:
+              host: 0.0.0.0
+              port: 9443
+              tls:
+                certificate: a.pem
+                private_key: b.pem
+                client_ca: c.pem
+                require_client_certificate: true
+              tokens_file: tokens.json
+            limits:
+              max_event_size: 64KiB
+              max_batch_events: 50
+              max_request_body: 1MiB
+            log:
+              level: debug
+            """
+        let configuration = try ExchangeConfiguration.parse(yaml: yaml, path: "/srv/x.yaml")
+        #expect(configuration.server.host == "0.0.0.0")
+        #expect(configuration.server.port == 9443)
+        #expect(configuration.server.requireClientCertificate)
+        #expect(configuration.server.tokensPath == "/srv/tokens.json")
+        #expect(configuration.server.limits == ServerLimits(maxEventSize: 65536, maxBatchEvents: 50, maxRequestBody: 1 << 20))
+        #expect(configuration.store.maxMapSize == 2 << 30)
+        #expect(configuration.logLevel == .debug)
+    }
+
+    static let tlsKeys = "    certificate: a.crt\n    private_key: a.key\n    client_ca: ca.crt\n"
+
+    @Test(arguments: [
+        ("server:\n  port: 8443\n", "server.tls.certificate"),
+        ("server:\n  tls:\n    certificate: a.crt\n    client_ca: ca.crt\n", "server.tls.private_key"),
+        ("server:\n  tls:\n    certificate: a.crt\n    private_key: a.key\n    client_ca: \"\"\n", "server.tls.client_ca"),
+        ("server:\n  port: 70000\n  tls:\n" + ConfigurationTests.tlsKeys, "server.port"),
+        ("server:\n  port: eighty\n  tls:\n" + ConfigurationTests.tlsKeys, "server.port"),
+        ("server:\n  host: \"\"\n  tls:\n" + ConfigurationTests.tlsKeys, "server.host"),
+        ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "    require_client_certificate: maybe\n", "server.tls.require_client_certificate"),
+        ("server:\n  tokens_fle: x.json\n  tls:\n" + ConfigurationTests.tlsKeys, "server.tokens_fle"),
+        ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "limits:\n  max_event_size: 1 MB\n", "limits.max_event_size"),
+        ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "limits:\n  max_event_size: 0\n", "limits.max_event_size"),
+        ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "limits:\n  max_batch_events: 0\n", "limits.max_batch_events"),
+        ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "limits:\n  max_event_size: 2MiB\n  max_request_body: 1MiB\n", "limits.max_request_body"),
+        ("serve:\n  port: 1\nserver:\n  tls:\n" + ConfigurationTests.tlsKeys, "serve"),
+        ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "log:\n  level: loud\n", "log.level"),
+        ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  initial_map_size: 2GiB\n  max_map_size: 1GiB\n", "store.max_map_size"),
+    ])
+    func preciseErrors(yaml: String, key: String) throws {
+        let found = try #require(error(yaml))
+        #expect(found.key == key, "\(found)")
+        #expect(found.file == "/etc/exchange/exchange.yaml")
+        #expect(found.description.hasPrefix("/etc/exchange/exchange.yaml: \(key): "))
+    }
+
+    @Test func eachErrorCaseIsValidWithoutItsFault() throws {
+        // The fixture the error cases build on is itself accepted.
+        let valid = try ExchangeConfiguration.parse(yaml: "server:\n  tls:\n" + Self.tlsKeys, path: "/etc/exchange/exchange.yaml")
+        #expect(valid.server.privateKeyPath == "/etc/exchange/a.key")
+    }
+
+    @Test func missingAndInvalidFiles() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(throws: ConfigurationError(file: directory.file("none.yaml"), key: "(file)", message: "")) {
+            do {
+                _ = try ExchangeConfiguration.load(path: directory.file("none.yaml"))
+            } catch let error as ConfigurationError {
+                throw ConfigurationError(file: error.file, key: error.key, message: "")
+            }
+        }
+        let broken = try directory.write("broken.yaml", "server: [unclosed\n")
+        #expect(throws: ConfigurationError.self) { try ExchangeConfiguration.load(path: broken) }
+        let list = try directory.write("list.yaml", "- a\n- b\n")
+        #expect(throws: ConfigurationError(file: list, key: "(file)", message: "must be a mapping of sections")) {
+            try ExchangeConfiguration.load(path: list)
+        }
+    }
+
+    @Test func exampleConfigurationIsValid() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/exchange.yaml").standardized.path
+        let configuration = try ExchangeConfiguration.load(path: path)
+        #expect(configuration.server.port == 8443)
+        #expect(configuration.server.tokensPath?.hasSuffix("Config/tokens.json") == true)
+        #expect(configuration.server.limits == .default)
+    }
+
+    @Test func departmentList() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let nested = try directory.write("a.yaml", "departments:\n  - id: tax-bureau\n    name: Tax\n  - id: health\n")
+        #expect(try DepartmentList.load(path: nested).map(\.rawValue) == ["tax-bureau", "health"])
+        let flat = try directory.write("b.yaml", "- id: market-regulation\n")
+        #expect(try DepartmentList.load(path: flat).map(\.rawValue) == ["market-regulation"])
+        let bad = try directory.write("c.yaml", "- id: tax-bureau\n- name: no id\n")
+        #expect(throws: ConfigurationError(file: bad, key: "[1].id", message: "is required")) { try DepartmentList.load(path: bad) }
+        let invalid = try directory.write("d.yaml", "departments:\n  - id: \"tax bureau\"\n")
+        #expect(throws: ConfigurationError.self) { try DepartmentList.load(path: invalid) }
+    }
+}
