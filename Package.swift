@@ -212,6 +212,7 @@ let package = Package(
             dependencies: [
                 "ExchangeServer",
                 "ExchangeModel",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,1 +1,298 @@
-// End-to-end tests start the real exchanged binary; the harness lives beside the tests.
+import AsyncHTTPClient
+import ExchangeServer
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `exchanged` process on 127.0.0.1 with a configuration, agreements and PKI generated
+/// for the test, and HTTPS clients for its departments.
+///
+/// Departments: `msa` publishes `licence.business.issued` (owner) to `tax` (all fields) and
+/// `portal` (licence number and holder name only); `court` has no agreement.
+final class DaemonHarness: Sendable {
+    let directory: String
+    private let clients = Mutex<[String: HTTPClient]>([:])
+    private let state = Mutex<(process: Process?, output: DaemonOutput?, port: Int)>((nil, nil, 0))
+
+    static let departments = ["msa", "tax", "portal", "court"]
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
+        let pki = try DevelopmentPKI(commonName: "End-to-end Test CA", validityDays: 1)
+        try write("ca.crt", try pki.authority.certificatePEM())
+        let server = try pki.issueServerCertificate()
+        try write("server.crt", try server.certificatePEM())
+        try write("server.key", server.privateKeyPEM)
+        var departments = "departments:\n"
+        for id in Self.departments {
+            departments += "  - id: \(id)\n    name: \(id)\n    certificate:\n      subject_cn: \(id).test\n"
+            let client = try pki.issueClientCertificate(commonName: "\(id).test")
+            try write("clients/\(id).crt", try client.certificatePEM())
+            try write("clients/\(id).key", client.privateKeyPEM)
+        }
+        try write("departments.yaml", departments)
+        try write(
+            "topics.yaml",
+            """
+            topics:
+              - name: licence.business.issued
+                owner: msa
+                key: /licence_no
+                schema:
+                  type: object
+                  required: [licence_no]
+              - name: case.outcome.closed
+                owner: court
+                key: /case_no
+
+            """)
+        try write(
+            "agreements/msa-tax.yaml",
+            """
+            id: msa-tax
+            version: 1
+            title: Business licences for tax registration
+            provider: msa
+            consumers: [tax]
+            topics: [licence.business.>]
+            purpose: tax registration
+            legal_basis: test
+            valid_from: 2020-01-01
+            status: active
+
+            """)
+        try write(
+            "agreements/msa-portal.yaml",
+            """
+            id: msa-portal
+            version: 1
+            title: Business licences for the portal
+            provider: msa
+            consumers: [portal]
+            topics: [licence.business.issued]
+            fields: [/licence_no, /holder/name]
+            purpose: portal lookups
+            legal_basis: test
+            valid_from: 2020-01-01
+            status: active
+
+            """)
+        try write(
+            "exchange.yaml",
+            """
+            store:
+              directory: data
+              initial_map_size: 16MiB
+            server:
+              host: 127.0.0.1
+              port: 0
+              tls:
+                certificate: server.crt
+                private_key: server.key
+                client_ca: ca.crt
+            log:
+              level: info
+
+            """)
+    }
+
+    private func write(_ name: String, _ text: String) throws {
+        let path = directory + "/" + name
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    var port: Int { state.withLock { $0.port } }
+    var baseURL: String { "https://127.0.0.1:\(port)" }
+
+    /// Starts the daemon and waits until it listens.
+    func start() async throws {
+        let process = Process()
+        process.executableURL = try Self.locate("exchanged")
+        process.arguments = ["--config", directory + "/exchange.yaml"]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        let output = DaemonOutput(pipe.fileHandleForReading)
+        try process.run()
+        state.withLock { $0.process = process; $0.output = output }
+        guard let ready = await output.waitFor("exchange ready", seconds: 60) else {
+            throw HarnessError("the daemon did not become ready: \(output.all.suffix(20).joined(separator: "\n"))")
+        }
+        guard let address = ready.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
+            let port = Int(address.split(separator: ":").last ?? "")
+        else { throw HarnessError("no address in \(ready)") }
+        state.withLock { $0.port = port }
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    func stop() async throws -> Int32 {
+        guard let process = state.withLock({ $0.process }) else { return 0 }
+        kill(process.processIdentifier, SIGTERM)
+        try await waitForExit(process, seconds: 30)
+        state.withLock { $0.process = nil }
+        return process.terminationStatus
+    }
+
+    /// Kills the daemon with SIGKILL: no shutdown work at all.
+    func crash() async throws {
+        guard let process = state.withLock({ $0.process }) else { return }
+        kill(process.processIdentifier, SIGKILL)
+        try await waitForExit(process, seconds: 30)
+        state.withLock { $0.process = nil }
+    }
+
+    private func waitForExit(_ process: Process, seconds: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while process.isRunning && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            throw HarnessError("the daemon did not stop within \(seconds) s")
+        }
+    }
+
+    /// Stops everything this harness started and removes its files.
+    func tearDown() async {
+        if let process = state.withLock({ $0.process }), process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        for client in clients.withLock({ Array($0.values) }) {
+            try? await client.shutdown()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// The daemon's log lines so far.
+    var log: [String] { state.withLock { $0.output?.all ?? [] } }
+
+    /// An HTTPS client presenting `department`'s certificate, or none for `nil`.
+    func client(_ department: String?) throws -> HTTPClient {
+        let key = department ?? ""
+        if let existing = clients.withLock({ $0[key] }) { return existing }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(directory + "/ca.crt"))
+        tls.certificateVerification = .noHostnameVerification
+        if let department {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(directory + "/clients/\(department).crt").map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: directory + "/clients/\(department).key", format: .pem))
+        }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        clients.withLock { $0[key] = client }
+        return client
+    }
+
+    struct Reply {
+        let status: Int
+        let contentType: String?
+        let body: [UInt8]
+
+        var json: Any? { try? JSONSerialization.jsonObject(with: Data(body)) }
+        var object: [String: Any] { (json as? [String: Any]) ?? [:] }
+        var array: [[String: Any]] { (json as? [[String: Any]]) ?? [] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// One request as `department`.
+    func request(
+        _ department: String?, _ method: HTTPMethod, _ path: String, contentType: String? = nil, body: [UInt8]? = nil,
+        timeout: TimeAmount = .seconds(30)
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let contentType { request.headers.add(name: "content-type", value: contentType) }
+        if let body { request.body = .bytes(body) }
+        let response = try await client(department).execute(request, timeout: timeout)
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return Reply(status: Int(response.status.code), contentType: response.headers.first(name: "content-type"), body: Array(buffer: bytes))
+    }
+
+    func json(_ department: String?, _ method: HTTPMethod, _ path: String, _ value: Any) async throws -> Reply {
+        try await request(department, method, path, contentType: "application/json", body: Array(try JSONSerialization.data(withJSONObject: value)))
+    }
+
+    /// Publishes one structured event as `department` to `topic`.
+    func publish(_ department: String, topic: String = "licence.business.issued", id: String, data: [String: Any]) async throws -> Reply {
+        let event: [String: Any] = ["specversion": "1.0", "id": id, "type": "licence.issued", "subject": id, "data": data]
+        return try await request(
+            department, .POST, "/v1/topics/\(topic)/events", contentType: "application/cloudevents+json",
+            body: Array(try JSONSerialization.data(withJSONObject: event)))
+    }
+
+    static func locate(_ name: String) throws -> URL {
+        var candidates: [URL] = []
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(directory.appendingPathComponent(name))
+            directory = directory.deletingLastPathComponent()
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/\(name)"))
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw HarnessError("\(name) was not built; run `swift build --build-tests` first")
+        }
+        return found
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The daemon's standard error, read line by line on a background thread.
+final class DaemonOutput: Sendable {
+    private let lines = Shared<[String]>([])
+
+    init(_ handle: FileHandle) {
+        let lines = self.lines
+        Thread.detachNewThread {
+            var pending = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending.removeSubrange(pending.startIndex...newline)
+                    lines.withLock { $0.append(line) }
+                }
+            }
+        }
+    }
+
+    var all: [String] { lines.withLock { $0 } }
+
+    func waitFor(_ text: String, seconds: Double) async -> String? {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if let line = lines.withLock({ $0.last { $0.contains(text) } }) { return line }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+}
+
+/// Shared mutable test state for concurrent tasks.
+final class Shared<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+
+    init(_ value: Value) {
+        self.value = Mutex(value)
+    }
+
+    func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
+        value.withLock { body(&$0) }
+    }
+}
