@@ -11,15 +11,14 @@ extension ExchangeError {
 extension ProblemCode {
     /// The problem code of an engine error: the engine's stable code with the status of its kind.
     static func engine(_ code: String, kind: ExchangeError.Kind) -> ProblemCode {
-        switch kind {
-        case .invalid:
-            ProblemCode(code, status: code == "publish.schema-violation" ? .unprocessableContent : .badRequest, title: "Invalid request")
+        if let known = exchangeCodes.first(where: { $0.rawValue == code }) { return known }
+        if code == ProblemCode.storeFull.rawValue { return .storeFull }
+        return switch kind {
+        case .invalid: ProblemCode(code, status: .badRequest, title: "Invalid request")
         case .forbidden: ProblemCode(code, status: .forbidden, title: "Forbidden")
         case .notFound: ProblemCode(code, status: .notFound, title: "Not found")
         case .conflict: ProblemCode(code, status: .conflict, title: "Conflict")
-        case .unavailable:
-            code == "store.full"
-                ? .storeFull : ProblemCode(code, status: .serviceUnavailable, title: "Service unavailable")
+        case .unavailable: ProblemCode(code, status: .serviceUnavailable, title: "Service unavailable")
         }
     }
 }

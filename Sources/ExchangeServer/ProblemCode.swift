@@ -113,5 +113,26 @@ extension ProblemCode {
         .eventTooLarge, .tooManyEvents, .emptyBatch,
         .notReady, .internalError,
         .storeFull, .storeClosed, .storeNotFound, .storeConflict, .storeInvalidRequest, .storeFailure,
+    ] + exchangeCodes
+
+    /// The codes of the exchange engine and the routing core (publish, access, subscriptions),
+    /// with the statuses they are answered with.
+    public static let exchangeCodes: [ProblemCode] = [
+        ProblemCode("publish.empty", status: .badRequest, title: "No event"),
+        ProblemCode("publish.too-many-events", status: .badRequest, title: "Too many events"),
+        ProblemCode("publish.event-too-large", status: .badRequest, title: "Event data too large"),
+        ProblemCode("publish.schema-violation", status: .unprocessableContent, title: "Data breaks the topic schema"),
+        ProblemCode("access.unknown-topic", status: .notFound, title: "Unknown topic"),
+        ProblemCode("access.not-topic-owner", status: .forbidden, title: "Not the topic's owner"),
+        ProblemCode("access.source-mismatch", status: .forbidden, title: "Source is not the publisher"),
+        ProblemCode("access.unknown-department", status: .forbidden, title: "Unknown department"),
+        ProblemCode("access.invalid-topic", status: .forbidden, title: "Invalid topic"),
+        ProblemCode("access.no-agreement", status: .forbidden, title: "No agreement"),
+        ProblemCode("access.missing-role", status: .forbidden, title: "Missing role"),
+        ProblemCode("subscription.invalid-name", status: .badRequest, title: "Invalid subscription name"),
+        ProblemCode("subscription.invalid-filter", status: .badRequest, title: "Invalid subscription filter"),
+        ProblemCode("subscription.invalid-limits", status: .badRequest, title: "Invalid subscription limits"),
+        ProblemCode("subscription.not-found", status: .notFound, title: "Unknown subscription"),
+        ProblemCode("subscription.name-taken", status: .conflict, title: "Subscription name taken"),
     ]
 }
