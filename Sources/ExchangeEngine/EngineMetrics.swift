@@ -1,10 +1,11 @@
 import Metrics
 
 /// The engine's metrics, created through swift-metrics so that the daemon chooses the backend.
+/// Labels and dimensions match `ExchangeMetrics` in the server, so both name the same series.
 struct EngineMetrics: Sendable {
-    let published = Counter(label: "exchange_published_events_total")
-    let duplicates = Counter(label: "exchange_duplicate_events_total")
-    let rejected = Counter(label: "exchange_rejected_events_total")
+    let published = Counter(label: "exchange_publishes_total", dimensions: [("outcome", "accepted")])
+    let duplicates = Counter(label: "exchange_publishes_total", dimensions: [("outcome", "duplicate")])
+    let rejected = Counter(label: "exchange_publishes_total", dimensions: [("outcome", "rejected")])
     let routes = Counter(label: "exchange_routes_total")
     let deliveries = Counter(label: "exchange_deliveries_total")
     let redeliveries = Counter(label: "exchange_redeliveries_total")

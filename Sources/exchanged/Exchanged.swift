@@ -105,7 +105,10 @@ struct Exchanged: AsyncParsableCommand {
                 }
             },
             beforeScrape: {
-                if storeService.isOpen { metrics.record(store.statistics()) }
+                if storeService.isOpen {
+                    metrics.record(store.statistics())
+                    if let subscriptions = try? store.subscriptions() { metrics.subscriptions.record(subscriptions.count) }
+                }
             })
         let routes = ExchangeRoutes(exchange: exchange, limits: settings.server.limits, logger: Logger(label: "exchange.api"))
         let reloader = ReloadOnHangup(exchange: exchange, logger: logger)
