@@ -181,6 +181,13 @@ final class DaemonHarness: Sendable {
     func client(_ department: String?) throws -> HTTPClient {
         let key = department ?? ""
         if let existing = clients.withLock({ $0[key] }) { return existing }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: try tls(department)))
+        clients.withLock { $0[key] = client }
+        return client
+    }
+
+    /// TLS settings trusting the test CA and presenting `department`'s certificate, if any.
+    func tls(_ department: String?) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(directory + "/ca.crt"))
         tls.certificateVerification = .noHostnameVerification
@@ -188,9 +195,7 @@ final class DaemonHarness: Sendable {
             tls.certificateChain = try NIOSSLCertificate.fromPEMFile(directory + "/clients/\(department).crt").map { .certificate($0) }
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: directory + "/clients/\(department).key", format: .pem))
         }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
-        clients.withLock { $0[key] = client }
-        return client
+        return tls
     }
 
     struct Reply {

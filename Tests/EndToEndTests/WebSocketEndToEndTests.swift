@@ -1,0 +1,86 @@
+import Foundation
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// Pipelined publishing and push delivery over WebSocket against the real daemon.
+@Suite("websocket end to end", .serialized)
+struct WebSocketEndToEndTests {
+    @Test(.timeLimit(.minutes(3)))
+    func pipelinedPublishAndCreditedPushDelivery() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/tax-push", ["filter": "licence.>", "start": "all"]).status == 201)
+            let count = 200
+            let replies = Shared<[String]>([])
+            try await WebSocketClient.connect(
+                url: "wss://127.0.0.1:\(daemon.port)/v1/publish", configuration: .init(sniHostname: "localhost"),
+                tlsConfiguration: try daemon.tls("msa"), logger: Logger(label: "ws-publish")
+            ) { inbound, outbound, _ in
+                // Everything in flight at once, answers as commits complete.
+                for index in 0..<count {
+                    let event = #"{"specversion":"1.0","id":"W-\#(index)","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"W-\#(index)"}}"#
+                    try await outbound.write(.text(event))
+                }
+                try await outbound.write(.text(#"{"specversion":"1.0","id":"bad","type":"t","topic":"case.outcome.closed","data":{}}"#))
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    guard case .text(let text) = message else { continue }
+                    let total = replies.withLock { list in
+                        list.append(text)
+                        return list.count
+                    }
+                    if total == count + 1 { break }
+                }
+            }
+            let all = replies.withLock { $0 }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(all.count == count + 1)
+            let accepted = all.filter { $0["sequence"] != nil }
+            #expect(Set(accepted.compactMap { $0["sequence"] as? Int }) == Set(1...count))
+            #expect(Set(accepted.compactMap { $0["id"] as? String }).count == count)
+            let refused = all.filter { $0["error"] != nil }
+            #expect(refused.count == 1)
+            #expect((refused.first?["error"] as? [String: Any])?["code"] as? String == "access.not-topic-owner")
+            #expect(refused.first?["index"] as? Int == count)
+
+            // Push with credit: 50 at a time, acknowledging each batch.
+            let received = Shared<[Int]>([])
+            try await WebSocketClient.connect(
+                url: "wss://127.0.0.1:\(daemon.port)/v1/subscriptions/tax-push/stream", configuration: .init(sniHostname: "localhost"),
+                tlsConfiguration: try daemon.tls("tax"), logger: Logger(label: "ws-stream")
+            ) { inbound, outbound, _ in
+                try await outbound.write(.text(#"{"credit":50}"#))
+                var batch: [Int] = []
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    guard case .text(let text) = message,
+                        let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                        let sequence = (object["sequence"] as? String).flatMap(Int.init)
+                    else { continue }
+                    #expect(object["agreement"] as? String == "msa-tax")
+                    batch.append(sequence)
+                    let total = received.withLock { list in
+                        list.append(sequence)
+                        return list.count
+                    }
+                    if batch.count == 50 {
+                        try await outbound.write(.text(#"{"ack":\#(batch),"credit":50}"#))
+                        batch.removeAll()
+                    }
+                    if total == count { break }
+                }
+            }
+            #expect(received.withLock { $0 } == Array(1...count))
+            // Everything was acknowledged on the stream: nothing is pending.
+            let info = try await daemon.request("tax", .GET, "/v1/subscriptions/tax-push")
+            #expect(info.object["pending"] as? Int == 0, "\(info.text)")
+            #expect(info.object["position"] as? Int == count + 1)
+            try await daemon.stop()
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+}
