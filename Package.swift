@@ -63,7 +63,9 @@ let package = Package(
             name: "ExchangeStore",
             dependencies: [
                 "LMDB",
+                "CLMDB",
                 "ExchangeModel",
+                "ExchangeAudit",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -198,6 +200,7 @@ let package = Package(
             name: "ExchangeStoreTests",
             dependencies: [
                 "ExchangeStore",
+                "ExchangeAudit",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

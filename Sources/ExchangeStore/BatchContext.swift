@@ -1,3 +1,4 @@
+import ExchangeAudit
 import ExchangeModel
 import LMDB
 
@@ -8,6 +9,8 @@ struct WriterState {
     var nextAuditIndex: UInt64
     var lastBatchTime: UInt64
     var lastIDs: [NameTable.Kind: UInt32]
+    /// The right edge of the audit Merkle tree.
+    var frontier: MerkleFrontier
 }
 
 /// Everything one group-commit transaction works with.
@@ -15,6 +18,7 @@ struct BatchContext: ~Copyable {
     var txn: WriteTransaction
     let schema: StoreSchema
     let names: NameTable
+    let tree: MerkleTree
     var state: WriterState
     /// The batch's receive time: every event of the batch carries it.
     let time: UInt64
@@ -29,10 +33,14 @@ struct BatchContext: ~Copyable {
     private var addedIDs: [NameTable.Kind: [String: UInt32]] = [:]
     private var firstSequence: UInt64?
 
-    init(txn: consuming WriteTransaction, schema: StoreSchema, names: NameTable, state: WriterState, time: UInt64, record: RecordWriter) {
+    init(
+        txn: consuming WriteTransaction, schema: StoreSchema, names: NameTable, tree: MerkleTree, state: WriterState, time: UInt64,
+        record: RecordWriter
+    ) {
         self.txn = txn
         self.schema = schema
         self.names = names
+        self.tree = tree
         self.state = state
         self.time = time
         self.record = record
@@ -110,6 +118,16 @@ struct BatchContext: ~Copyable {
                 _ = try txn.put(schema.audit, key: key, value: value, flags: .append)
             }
         }
+        // The Merkle nodes this entry completes, in the same transaction as the entry.
+        let writes = try tree.appendWrites(leafHash: tree.leafHash(auditBuffer), treeSize: index, nodes: state.frontier)
+        for write in writes {
+            try write.node.storageKey.withUnsafeBytes { key in
+                try write.hash.withUnsafeBytes { value in
+                    _ = try txn.put(schema.auditNodes, key: key, value: value)
+                }
+            }
+        }
+        state.frontier.record(writes)
         return index
     }
 }

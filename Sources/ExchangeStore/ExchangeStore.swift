@@ -1,3 +1,4 @@
+public import ExchangeAudit
 import Foundation
 public import Logging
 import LMDB
@@ -27,6 +28,8 @@ public final class ExchangeStore: Sendable {
     /// Held shared by readers and exclusively while the map is resized.
     let resizeLock = ReadWriteLock()
     let dedupCache: DedupCache
+    /// The audit log's Merkle tree hashing (RFC 9162), with the store's hash algorithm.
+    public let auditTree: MerkleTree
     private let writerState: Mutex<WriterState>
     private let recordBuffer = Mutex(RecordWriter())
     private let committedSequence: Atomic<UInt64>
@@ -81,11 +84,13 @@ public final class ExchangeStore: Sendable {
         self.names = names
         let dedupCache = DedupCache(threshold: configuration.dedupMergeThreshold)
         self.dedupCache = dedupCache
+        self.auditTree = MerkleTree(algorithm: configuration.auditHash)
         let opened: (StoreSchema, WriterState)
         do {
             opened = try environment.write { txn -> (StoreSchema, WriterState) in
                 let schema = try StoreSchema(opening: &txn)
                 try schema.checkFormat(&txn, directory: configuration.directory)
+                try schema.checkAuditHash(&txn, configuration.auditHash, directory: configuration.directory)
                 try names.load(txn, meta: schema.meta)
                 let state = try Self.recoverState(txn, schema: schema, names: names)
                 try dedupCache.rebuild(txn, schema: schema, names: names)
@@ -180,7 +185,9 @@ public final class ExchangeStore: Sendable {
         for kind in NameTable.Kind.allCases {
             lastIDs[kind] = names.lastID(kind: kind)
         }
-        return WriterState(nextSequence: lastSequence + 1, nextAuditIndex: auditCount, lastBatchTime: lastTime, lastIDs: lastIDs)
+        let frontier = try MerkleFrontier.load(txn, database: schema.auditNodes)
+        return WriterState(
+            nextSequence: lastSequence + 1, nextAuditIndex: auditCount, lastBatchTime: lastTime, lastIDs: lastIDs, frontier: frontier)
     }
 
     // MARK: Writing
@@ -227,7 +234,8 @@ public final class ExchangeStore: Sendable {
                 return
             }
             let applyStarted = monotonicNanoseconds()
-            var context = BatchContext(txn: txn, schema: schema, names: names, state: start, time: time, record: record)
+            var context = BatchContext(
+                txn: txn, schema: schema, names: names, tree: auditTree, state: start, time: time, record: record)
             var failure: (index: Int, error: any Error)?
             var environmentError: LMDBError?
             for index in active.indices {

@@ -1,3 +1,5 @@
+public import ExchangeAudit
+
 /// Settings of the exchange store. Every field has a documented default.
 public struct StoreConfiguration: Sendable, Equatable {
     /// The data directory; created if missing. Holds `data.mdb` and `lock.mdb`.
@@ -17,6 +19,9 @@ public struct StoreConfiguration: Sendable, Equatable {
     /// scattered page writes per event; the entries are rebuilt from the log when the store
     /// opens. Default 65,536.
     public var dedupMergeThreshold: Int
+    /// The hash function of the audit log's Merkle tree: SHA-256 (default) or SM3. Fixed when the
+    /// store is created.
+    public var auditHash: HashAlgorithm
 
     /// Creates a configuration.
     /// - Parameters:
@@ -26,13 +31,15 @@ public struct StoreConfiguration: Sendable, Equatable {
     ///   - maxBatchOperations: operations per group commit at most (default 4,096).
     ///   - maxReaders: concurrent readers at most (default 256).
     ///   - dedupMergeThreshold: recent dedup entries held before a merge (default 65,536).
+    ///   - auditHash: the audit tree's hash function (default SHA-256).
     public init(
         directory: String,
         initialMapSize: Int = 1 << 30,
         maxMapSize: Int = 64 << 30,
         maxBatchOperations: Int = 4096,
         maxReaders: UInt32 = 256,
-        dedupMergeThreshold: Int = 65_536
+        dedupMergeThreshold: Int = 65_536,
+        auditHash: HashAlgorithm = .sha256
     ) {
         self.directory = directory
         self.initialMapSize = initialMapSize
@@ -40,5 +47,6 @@ public struct StoreConfiguration: Sendable, Equatable {
         self.maxBatchOperations = max(1, maxBatchOperations)
         self.maxReaders = maxReaders
         self.dedupMergeThreshold = max(1, dedupMergeThreshold)
+        self.auditHash = auditHash
     }
 }

@@ -1,3 +1,4 @@
+import ExchangeAudit
 import LMDB
 
 /// The named databases of the store and the format version they follow.
@@ -15,12 +16,15 @@ import LMDB
 /// | `pending` | subscription id, sequence -> delivery count, deadline |
 /// | `dead_letters` | subscription id, sequence -> delivery count, time |
 /// | `audit` | audit index -> canonical audit entry |
+/// | `audit_nodes` | Merkle node (level, index) -> hash of that complete subtree |
 ///
 /// Integers in keys are big-endian so that byte order is numeric order.
 struct StoreSchema {
     /// The format this build writes and reads. A store of another version is refused.
-    static let formatVersion: UInt32 = 1
+    /// Version 2 added the audit Merkle tree (`audit_nodes`, `audit_hash`).
+    static let formatVersion: UInt32 = 2
     static let formatKey = Array("format_version".utf8)
+    static let auditHashKey = Array("audit_hash".utf8)
 
     let meta: Database
     let log: Database
@@ -33,6 +37,7 @@ struct StoreSchema {
     let pending: Database
     let deadLetters: Database
     let audit: Database
+    let auditNodes: Database
 
     init(opening txn: inout WriteTransaction) throws {
         meta = try txn.openDatabase("meta", flags: .create)
@@ -46,6 +51,7 @@ struct StoreSchema {
         pending = try txn.openDatabase("pending", flags: .create)
         deadLetters = try txn.openDatabase("dead_letters", flags: .create)
         audit = try txn.openDatabase("audit", flags: .create)
+        auditNodes = try txn.openDatabase("audit_nodes", flags: .create)
     }
 
     /// Checks the stored format version, writing it into a new store.
@@ -71,5 +77,22 @@ struct StoreSchema {
         var version = BigEndianKey(capacity: 4)
         version.append(Self.formatVersion)
         try txn.put(meta, key: Self.formatKey, value: version.bytes)
+    }
+}
+
+extension StoreSchema {
+    /// Records the audit tree's hash algorithm in a new store; refuses to open a store whose tree
+    /// uses another one (the tree cannot change algorithm midway).
+    func checkAuditHash(_ txn: inout WriteTransaction, _ algorithm: HashAlgorithm, directory: String) throws {
+        if let stored = try txn.get(meta, key: Self.auditHashKey) {
+            let name = String(decoding: stored, as: UTF8.self)
+            guard name == algorithm.rawValue else {
+                throw StoreError(
+                    code: .unsupportedFormat,
+                    message: "the audit log in \(directory) is hashed with \(name); the configuration asks for \(algorithm.rawValue)")
+            }
+            return
+        }
+        try txn.put(meta, key: Self.auditHashKey, value: Array(algorithm.rawValue.utf8))
     }
 }

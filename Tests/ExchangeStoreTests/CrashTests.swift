@@ -84,6 +84,10 @@ import Glibc
             #expect(batch.count == batch.size, "round \(round): batch \(tag) holds \(batch.count) of \(batch.size) events")
         }
         #expect(store.auditCount == store.lastSequence, "round \(round): audit entries and events disagree")
+        let entries = try store.auditEntries(from: 0, limit: .max)
+        #expect(
+            try AuditTreeTests.referenceRoots(entries).last == store.auditRoot(treeSize: store.auditCount),
+            "round \(round): the stored audit tree does not match its entries")
         #expect(try store.inbox(consumer: "consumer-0", from: 0, limit: .max).count + (try store.inbox(consumer: "consumer-1", from: 0, limit: .max).count) == all.count)
     }
 }
