@@ -17,7 +17,7 @@ final class ExchangeClient: Sendable {
         if connection.baseURL.lowercased().hasPrefix("https") {
             configuration.tlsConfiguration = try Self.tlsConfiguration(connection)
         }
-        configuration.timeout = .init(connect: .seconds(10))
+        configuration.timeout = .init(connect: .seconds(5))
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
