@@ -1,4 +1,8 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
 import Testing
 
 /// The client commands of the real `exchangectl` binary: option resolution and how failures are
@@ -29,7 +33,9 @@ struct ExchangeCtlClientTests {
         throw Missing(searched: candidates.map(\.path))
     }
 
-    static func run(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:]) throws -> Outcome {
+    static func run(
+        _ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:], input: String? = nil
+    ) throws -> Outcome {
         let process = Process()
         process.executableURL = try locate()
         process.arguments = arguments
@@ -44,12 +50,27 @@ struct ExchangeCtlClientTests {
         _ = FileManager.default.createFile(atPath: errors, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
-        process.standardInput = FileHandle.nullDevice
+        if let input {
+            let file = try directory.write("stdin-\(UUID().uuidString)", input)
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         try process.run()
         process.waitUntilExit()
         return Outcome(
             status: process.terminationStatus, standardOutput: try String(contentsOfFile: output, encoding: .utf8),
             standardError: try String(contentsOfFile: errors, encoding: .utf8))
+    }
+
+    /// ``run(_:in:environment:input:)`` on a thread of its own, so that waiting for the process
+    /// never holds a thread of the pool a stand-in server answers on.
+    static func runDetached(_ arguments: [String], in directory: TemporaryDirectory, input: String? = nil) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try run(arguments, in: directory, input: input) })
+            }
+        }
     }
 
     /// A directory with an event file and a development PKI layout (the files need only exist
@@ -142,5 +163,96 @@ struct ExchangeCtlClientTests {
         // A certificate over plain http is refused: the certificate was taken, not the token.
         #expect(outcome.status == 64)
         #expect(outcome.standardError.contains("is not https"))
+    }
+
+    // MARK: Against a stand-in server
+
+    /// What the stand-in exchange answers to replay: three events, the second with `data` over
+    /// several lines and strings that look like a `sequence` member.
+    static let replayBody = #"""
+        {"id":"a","sequence":"10","data":{"sequence":"99"}}
+        {"id":"b","sequence":"20","data":{
+        "x":"}{\"sequence\":\"77\"",
+        "y":[1,{"z":2}]
+        }}
+        {"id":"c","subject":"\"sequence\":\"5\"","sequence":"30"}
+
+        """#
+
+    /// A plain-HTTP stand-in for the exchange: replay, and publish that answers results, or a
+    /// problem for the event with id `bad`.
+    static func standIn() -> Application<RouterResponder<BasicRequestContext>> {
+        let router = Router()
+        router.get("v1/replay") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-last-sequence")!: "40"],
+                body: .init(byteBuffer: ByteBuffer(string: replayBody)))
+        }
+        router.post("v1/topics/:topic/events") { request, context in
+            let topic = try context.parameters.require("topic")
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView))
+            let events = (json as? [[String: Any]]) ?? [json as? [String: Any] ?? [:]]
+            if events.contains(where: { $0["id"] as? String == "bad" }) {
+                return Response(
+                    status: .forbidden, headers: [.contentType: "application/problem+json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"type":"/problems/publish.forbidden","title":"Forbidden","status":403,"detail":"not yours","code":"publish.forbidden"}"#)))
+            }
+            let results = events.enumerated().map { index, event in
+                #"{"id":"\#(event["id"] as? String ?? "")@\#(topic)","sequence":\#(index + 1),"duplicate":\#(index == 1),"routes":2}"#
+            }
+            let text = json is [Any] ? #"{"results":["# + results.joined(separator: ",") + "]}" : results[0]
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        return Application(router: router)
+    }
+
+    /// Replay writes the stream byte for byte and reports progress by events, not lines: the
+    /// count, the last `sequence` attribute, and the percent of the way to `exchange-last-sequence`.
+    @Test func replayStreamsAndReportsProgress() async throws {
+        let directory = try Self.workspace()
+        defer { directory.remove() }
+        try await Self.standIn().test(.live) { client in
+            let port = try #require(client.port)
+            let outcome = try await Self.runDetached(
+                ["replay", "--url", "http://127.0.0.1:\(port)", "--token", "t", "--from-seq", "10", "--out", "events.ndjson", "--progress"],
+                in: directory)
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(outcome.standardOutput.isEmpty)
+            #expect(try String(contentsOfFile: directory.file("events.ndjson"), encoding: .utf8) == Self.replayBody)
+            let last = outcome.standardError.split(separator: "\n").last.map(String.init)
+            #expect(last == "replayed 3 events, sequence 30 of 40 (67.7%)")
+        }
+    }
+
+    /// NDJSON on standard input goes in batches of one topic, one line per event; a problem
+    /// stops publishing with one `error: <code>: <detail>` line and status 1.
+    @Test func publishPrintsOutcomesAndProblems() async throws {
+        let directory = try Self.workspace()
+        defer { directory.remove() }
+        try await Self.standIn().test(.live) { client in
+            let url = "http://127.0.0.1:\(try #require(client.port))"
+            let events = [("e1", "a.b"), ("e2", "a.b"), ("e3", "c.d")].map { id, topic in
+                #"{"specversion":"1.0","id":"\#(id)","type":"t","topic":"\#(topic)"}"#
+            }
+            let published = try await Self.runDetached(["publish", "--url", url, "--token", "t", "-"], in: directory, input: events.joined(separator: "\n") + "\n")
+            #expect(published.status == 0, "\(published.standardError)")
+            #expect(
+                published.standardOutput == """
+                    e1@a.b  sequence 1  routes 2
+                    e2@a.b  sequence 2  routes 2  duplicate
+                    e3@c.d  sequence 1  routes 2
+                    published 3 events (1 duplicate) in 2 requests
+
+                    """)
+            let quiet = try await Self.runDetached(["publish", "--url", url, "--token", "t", "--quiet", "--topic", "x.y", "-"], in: directory, input: events.joined(separator: "\n"))
+            #expect(quiet.standardOutput == "published 3 events (1 duplicate) in 1 request\n")
+
+            _ = try directory.write("bad.json", #"{"specversion":"1.0","id":"bad","type":"t","topic":"a.b"}"#)
+            let refused = try await Self.runDetached(["publish", "--url", url, "--token", "t", "bad.json"], in: directory)
+            #expect(refused.status == 1)
+            #expect(refused.standardOutput.isEmpty)
+            #expect(refused.standardError == "error: publish.forbidden: not yours\n")
+        }
     }
 }
