@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Synchronization
 import Testing
 
 /// The client commands of the real `exchangectl` binary: option resolution and how failures are
@@ -253,6 +254,52 @@ struct ExchangeCtlClientTests {
             #expect(refused.status == 1)
             #expect(refused.standardOutput.isEmpty)
             #expect(refused.standardError == "error: publish.forbidden: not yours\n")
+        }
+    }
+
+    /// Subscribe creates the subscription, prints each pulled event as one line of JSON (even
+    /// when its data spans lines), acknowledges what it printed, and stops at `--count`.
+    @Test func subscribePrintsLinesAndAcknowledges() async throws {
+        let directory = try Self.workspace()
+        defer { directory.remove() }
+        let requests = Mutex<[String]>([])
+        let router = Router()
+        router.put("v1/subscriptions/:name") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 16)
+            requests.withLock { $0.append("PUT " + String(buffer: body)) }
+            return Response(
+                status: .created, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"filter":"licence.>","position":0,"pending":0}"#)))
+        }
+        router.get("v1/subscriptions/:name/events") { request, _ in
+            requests.withLock { $0.append("GET max=\(request.uri.queryParameters.get("max") ?? "")") }
+            let body = "[{\"id\":\"a\",\"sequence\":\"7\",\"data\":{\n  \"n\": 1\n}},{\"id\":\"b\",\"sequence\":\"9\"},{\"id\":\"c\",\"sequence\":\"12\"}]"
+            return Response(
+                status: .ok, headers: [.contentType: "application/cloudevents-batch+json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.post("v1/subscriptions/:name/ack") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 16)
+            requests.withLock { $0.append("ACK " + String(buffer: body)) }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"acknowledged":[true,true,true]}"#)))
+        }
+        try await Application(router: router).test(.live) { client in
+            let url = "http://127.0.0.1:\(try #require(client.port))"
+            let outcome = try await Self.runDetached(
+                ["subscribe", "--url", url, "--token", "t", "tax-licences", "--filter", "licence.>", "--start", "5", "--count", "3", "--max", "50"],
+                in: directory)
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(
+                outcome.standardOutput == """
+                    {"id":"a","sequence":"7","data":{"n":1}}
+                    {"id":"b","sequence":"9"}
+                    {"id":"c","sequence":"12"}
+
+                    """)
+            #expect(outcome.standardError.contains("subscription tax-licences created"))
+            #expect(
+                requests.withLock { $0 } == [
+                    #"PUT {"filter":"licence.>","start":{"sequence":5}}"#, "GET max=3", #"ACK {"sequences":[7,9,12]}"#,
+                ])
         }
     }
 }
