@@ -18,8 +18,8 @@ struct PublishCommand: AsyncParsableCommand {
             exchange already had it.
 
             Example, against `make run`:
-              exchangectl publish --department market-regulation --topic licence.business.issued \\
-                Config/events/licence-issued.json
+              exchangectl publish --department market-regulation \\
+                --topic licence.business.issued Config/events/licence-issued.json
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -27,7 +27,7 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "The topic (default: each event's `topic` attribute).")
     var topic: String?
 
-    @Option(name: .customLong("batch"), help: "A file holding a JSON array of events.")
+    @Option(name: .customLong("batch"), help: ArgumentHelp("A file holding a JSON array of events.", valueName: "file"))
     var batchFile: String?
 
     @Option(help: "The most events per request.")

@@ -24,7 +24,8 @@ struct ReplayCommand: AsyncParsableCommand {
             terminal, or with --progress.
 
             Example, against `make run`:
-              exchangectl replay --department tax-bureau --topic 'licence.business.>' --out licences.ndjson
+              exchangectl replay --department tax-bureau \\
+                --topic 'licence.business.>' --out licences.ndjson
             """)
 
     @OptionGroup var connection: ConnectionOptions
