@@ -20,11 +20,22 @@ extension ExchangeRoutes {
     ///   `{"credit": n}` to allow n more events, and `{"ack": [seq, ...]}`, `{"nak": [...],
     ///   "delay_ms": d}` or `{"term": [...]}` to settle them; the server sends each event as a
     ///   structured CloudEvent with `sequence`, `topic`, `agreement` and `receivedat`.
+    ///
+    /// The paths are the WebSocket entries of ``endpoints``.
     public func registerWebSockets(on v1: RouterGroup<ExchangeRequestContext>) {
+        for endpoint in Self.endpoints where endpoint.transport == .webSocket {
+            switch endpoint.operation {
+            case .publishStream: registerPublishStream(on: v1, path: endpoint.routerPath)
+            case .subscriptionStream: registerSubscriptionStream(on: v1, path: endpoint.routerPath)
+            default: preconditionFailure("\(endpoint.operation) is an HTTP endpoint; register(on:) registers it")
+            }
+        }
+    }
+
+    private func registerPublishStream(on v1: RouterGroup<ExchangeRequestContext>, path: String) {
         let exchange = self.exchange
         let limits = self.limits
-        let logger = self.logger
-        v1.ws("publish") { inbound, outbound, context in
+        v1.ws(RouterPath(path)) { inbound, outbound, context in
             guard case .department(let department)? = context.requestContext.principal else {
                 let problem = ProblemError(.forbidden, detail: "only departments, authenticated by client certificate, may publish")
                 try await outbound.write(.text(String(decoding: Self.reply(index: 0, problem: problem), as: UTF8.self)))
@@ -66,8 +77,12 @@ extension ExchangeRoutes {
                 try await group.waitForAll()
             }
         }
+    }
 
-        v1.ws("subscriptions/:name/stream") { inbound, outbound, context in
+    private func registerSubscriptionStream(on v1: RouterGroup<ExchangeRequestContext>, path: String) {
+        let exchange = self.exchange
+        let logger = self.logger
+        v1.ws(RouterPath(path)) { inbound, outbound, context in
             guard case .department(let department)? = context.requestContext.principal,
                 let name = context.requestContext.parameters.get("name")
             else {

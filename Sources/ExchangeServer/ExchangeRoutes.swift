@@ -34,20 +34,32 @@ public struct ExchangeRoutes: Sendable {
         self.logger = logger
     }
 
-    /// Registers the HTTP routes on the authenticated `/v1` group.
+    /// Registers the HTTP routes on the authenticated `/v1` group: every HTTP entry of
+    /// ``endpoints``, each with its operation's handler.
     public func register(on v1: RouterGroup<ExchangeRequestContext>) {
-        v1.post("topics/:topic/events", use: publish)
-        v1.put("subscriptions/:name", use: putSubscription)
-        v1.get("subscriptions/:name", use: getSubscription)
-        v1.delete("subscriptions/:name", use: deleteSubscription)
-        v1.get("subscriptions/:name/events", use: pull)
-        v1.post("subscriptions/:name/ack") { request, context in try await settle(request, context, .ack) }
-        v1.post("subscriptions/:name/nak") { request, context in try await settle(request, context, .nak) }
-        v1.post("subscriptions/:name/term") { request, context in try await settle(request, context, .term) }
-        v1.get("subscriptions/:name/dead-letters", use: deadLetters)
-        v1.post("subscriptions/:name/dead-letters/redrive") { request, context in try await settle(request, context, .redrive) }
-        v1.get("replay", use: replay)
-        v1.post("admin/reload", use: reload)
+        for endpoint in Self.endpoints where endpoint.transport == .http {
+            v1.on(RouterPath(endpoint.routerPath), method: endpoint.method, use: handler(for: endpoint.operation))
+        }
+    }
+
+    /// The handler of an HTTP operation.
+    func handler(for operation: ExchangeEndpoint.Operation) -> @Sendable (Request, ExchangeRequestContext) async throws -> Response {
+        switch operation {
+        case .publish: publish
+        case .putSubscription: putSubscription
+        case .getSubscription: getSubscription
+        case .deleteSubscription: deleteSubscription
+        case .pull: pull
+        case .ack: { request, context in try await settle(request, context, .ack) }
+        case .nak: { request, context in try await settle(request, context, .nak) }
+        case .term: { request, context in try await settle(request, context, .term) }
+        case .deadLetters: deadLetters
+        case .redrive: { request, context in try await settle(request, context, .redrive) }
+        case .replay: replay
+        case .reload: reload
+        case .publishStream, .subscriptionStream:
+            preconditionFailure("\(operation) is a WebSocket endpoint; registerWebSockets(on:) registers it")
+        }
     }
 
     // MARK: Publish

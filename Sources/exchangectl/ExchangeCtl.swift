@@ -6,6 +6,9 @@ struct ExchangeCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exchangectl",
         abstract: "Operate and use a Data Exchange.",
-        subcommands: [AgreementsCommand.self, ConfigCommand.self, PKICommand.self, TokenCommand.self]
+        subcommands: [
+            PublishCommand.self, SubscribeCommand.self, ReplayCommand.self,
+            AgreementsCommand.self, ConfigCommand.self, PKICommand.self, TokenCommand.self,
+        ]
     )
 }

@@ -1,0 +1,131 @@
+import ArgumentParser
+import AsyncHTTPClient
+import ExchangeModel
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `exchangectl replay`: stream stored events as NDJSON.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay stored events as NDJSON, without touching subscriptions.",
+        discussion: """
+            A department replays what was routed to it (projected as on delivery); an auditor \
+            token replays everything. The events are written as the exchange sends them, one JSON \
+            object a line, to standard output or --out, in bounded memory. Progress (events so far, \
+            and how far through the log) goes to standard error every half second when it is a \
+            terminal, or with --progress.
+
+            Example, against `make run`:
+              exchangectl replay --department tax-bureau \\
+                --topic 'licence.business.>' --out licences.ndjson
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Only topics matching this pattern.")
+    var topic: String?
+
+    @Option(help: "The first sequence.")
+    var fromSeq: UInt64?
+
+    @Option(help: "Only events received at or after this RFC 3339 time.")
+    var fromTime: String?
+
+    @Option(help: "Only events received at or before this RFC 3339 time.")
+    var until: String?
+
+    @Option(help: "The most events.")
+    var limit: Int?
+
+    @Option(help: "Write the events to this file instead of standard output.")
+    var out: String?
+
+    @Flag(help: "Report progress on standard error even when it is not a terminal.")
+    var progress = false
+
+    func validate() throws {
+        _ = try connection.resolve()
+        if let topic, TopicPattern(topic) == nil { throw ValidationError("--topic \(topic): not a topic pattern") }
+        for (name, value) in [("--from-time", fromTime), ("--until", until)] {
+            if let value, RFC3339.parse(value) == nil { throw ValidationError("\(name) \(value): not an RFC 3339 time") }
+        }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    /// The query parameters of `GET /v1/replay`.
+    var query: [(String, String)] {
+        var query: [(String, String)] = []
+        if let topic { query.append(("topic", topic)) }
+        if let fromSeq { query.append(("from_seq", String(fromSeq))) }
+        if let fromTime { query.append(("from_time", fromTime)) }
+        if let until { query.append(("until", until)) }
+        if let limit { query.append(("limit", String(limit))) }
+        return query
+    }
+
+    func run() async throws {
+        try await reportingFailures {
+            let client = try ExchangeClient(try connection.resolve())
+            do {
+                try await replay(client)
+                await client.shutdown()
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+        }
+    }
+
+    func replay(_ client: ExchangeClient) async throws {
+        let response: HTTPClientResponse
+        do {
+            response = try await client.http.execute(client.request(.GET, "/v1/replay", query: query), deadline: .distantFuture)
+        } catch {
+            throw ClientFailure(connectionError: error, url: client.connection.baseURL)
+        }
+        if response.status.code >= 400 {
+            throw ClientFailure(status: response.status, body: Array(buffer: try await response.body.collect(upTo: 1 << 20)))
+        }
+        let target = response.headers.first(name: "exchange-last-sequence").flatMap(UInt64.init)
+        let output: FileHandle
+        if let out {
+            guard FileManager.default.createFile(atPath: out, contents: nil), let handle = FileHandle(forWritingAtPath: out) else {
+                throw ClientFailure("\(out): cannot create the file")
+            }
+            output = handle
+        } else {
+            output = FileHandle.standardOutput
+        }
+        defer { if out != nil { try? output.close() } }
+
+        let terminal = isatty(STDERR_FILENO) == 1
+        let report = progress || terminal
+        var scanner = EventStreamScanner()
+        var firstSequence: UInt64?
+        let clock = ContinuousClock()
+        var nextReport = clock.now + .milliseconds(500)
+        func line() -> String {
+            ReplayProgress.line(events: scanner.events, lastSequence: scanner.lastSequence, firstSequence: firstSequence, target: target)
+        }
+        for try await chunk in response.body {
+            output.write(Data(chunk.readableBytesView))
+            scanner.scan(chunk.readableBytesView)
+            if firstSequence == nil, let sequence = scanner.lastSequence { firstSequence = fromSeq.map { Swift.min($0, sequence) } ?? sequence }
+            if report && clock.now >= nextReport {
+                nextReport = clock.now + .milliseconds(500)
+                FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line() : line() + "\n").utf8))
+            }
+        }
+        if report {
+            FileHandle.standardError.write(Data(((terminal ? "\r\u{1B}[K" : "") + line() + "\n").utf8))
+        }
+    }
+}
