@@ -9,7 +9,8 @@ import ArgumentParser
 struct LatencyBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latency",
-        abstract: "Publish at a fixed rate and measure publish-to-subscriber latency end to end.")
+        abstract: "Publish at a fixed rate and measure publish-to-subscriber latency end to end.",
+        discussion: "Publishes rate × (duration + 1) events; --count is not used.")
 
     @OptionGroup var options: EndToEndOptions
 
