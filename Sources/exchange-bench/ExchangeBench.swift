@@ -6,6 +6,9 @@ struct ExchangeBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exchange-bench",
         abstract: "Measure Data Exchange throughput and latency.",
-        subcommands: [StoreBenchmark.self, RoutingBenchmark.self, StoreCrashWorker.self]
+        subcommands: [
+            StoreBenchmark.self, RoutingBenchmark.self, PublishHTTPBenchmark.self, PublishWebSocketBenchmark.self,
+            LatencyBenchmark.self, ReplayBenchmark.self, StoreCrashWorker.self,
+        ]
     )
 }

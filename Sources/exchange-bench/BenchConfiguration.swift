@@ -1,0 +1,65 @@
+/// The configuration files of a daemon started by the end-to-end modes: a publishing and a
+/// consuming department, one topic, one agreement; an auditor token is added beside them.
+enum BenchConfiguration {
+    static let publisher = "bench-publisher"
+    static let consumer = "bench-consumer"
+    static let auditor = "bench-auditor"
+
+    static let departments = """
+        departments:
+          - id: \(publisher)
+            name: Bench Publisher
+            certificate:
+              subject_cn: \(publisher)
+          - id: \(consumer)
+            name: Bench Consumer
+            certificate:
+              subject_cn: \(consumer)
+
+        """
+
+    static let topics = """
+        topics:
+          - name: \(BenchDaemon.topic)
+            owner: \(publisher)
+            key: /k
+
+        """
+
+    static let agreement = """
+        id: bench
+        version: 1
+        title: Benchmark load
+        provider: \(publisher)
+        consumers: [\(consumer)]
+        topics:
+          - \(BenchDaemon.topic)
+        purpose: Measure the exchange end to end.
+        legal_basis: none, benchmark only
+        valid_from: 2020-01-01T00:00:00Z
+        valid_until: 2099-01-01T00:00:00Z
+        status: active
+
+        """
+
+    /// Client certificates are optional at the TLS layer so that the auditor's bearer token
+    /// can connect without one. Port 0 and info level: the daemon logs its address in the "exchange ready" line, and
+    /// successful requests only at debug.
+    static let exchange = """
+        store:
+          directory: data
+          initial_map_size: 1GiB
+        server:
+          host: 127.0.0.1
+          port: 0
+          tls:
+            certificate: server.crt
+            private_key: server.key
+            client_ca: ca.crt
+            require_client_certificate: false
+          tokens_file: tokens.json
+        log:
+          level: info
+
+        """
+}

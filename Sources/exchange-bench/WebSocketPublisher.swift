@@ -1,0 +1,120 @@
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
+import Synchronization
+
+/// Publishes over `WS /v1/publish`: frames are sent while fewer than `window` replies are
+/// outstanding, and each reply's `index` gives the frame it answers.
+struct WebSocketPublisher {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// What one connection measured.
+    struct Result: Sendable {
+        var latencies: [UInt64] = []
+        var errors = 0
+        var firstError: String?
+    }
+
+    let url: String
+    let tls: TLSConfiguration
+    let event: BenchEvent
+    let timeoutSeconds: Int
+
+    /// Publishes events `first..<first+count` on one connection.
+    /// - Parameters:
+    ///   - window: the most frames awaiting a reply.
+    ///   - schedule: when given, frame k is not sent before `schedule(k)` (monotonic ns), and is
+    ///     stamped with that time rather than the send time.
+    func run(first: Int, count: Int, window: Int, schedule: (@Sendable (Int) -> UInt64)? = nil) async throws -> Result {
+        let times = SendTimes(count: count)
+        let event = self.event
+        let timeout = self.timeoutSeconds
+        var logger = Logger(label: "exchange-bench.ws")
+        logger.logLevel = .critical
+        let outcome = Locked<Result?>(nil)
+        let releaseEvery = max(1, min(64, window / 4))
+        try await WebSocketClient.connect(
+            url: url + "/v1/publish", configuration: .init(maxFrameSize: 1 << 21, sniHostname: "localhost"),
+            tlsConfiguration: tls, logger: logger
+        ) { inbound, outbound, _ in
+            let (released, releases) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .unbounded)
+            try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask {
+                    var acknowledged = 0
+                    var iterator = released.makeAsyncIterator()
+                    let allocator = ByteBufferAllocator()
+                    for k in 0..<count {
+                        while k - acknowledged >= window {
+                            guard let more = await iterator.next() else { return nil }
+                            acknowledged += more
+                        }
+                        let stamp: UInt64
+                        if let schedule {
+                            stamp = schedule(k)
+                            let now = monotonicNanoseconds()
+                            if stamp > now + 50_000 { try await Task.sleep(nanoseconds: stamp - now) }
+                        } else {
+                            stamp = monotonicNanoseconds()
+                        }
+                        times.slots[k] = stamp
+                        try await outbound.write(.binary(event.buffer(index: first + k, time: schedule == nil ? 0 : stamp, allocator: allocator)))
+                    }
+                    return nil
+                }
+                group.addTask {
+                    var result = Result()
+                    result.latencies.reserveCapacity(count)
+                    var received = 0
+                    var unreleased = 0
+                    var frames = inbound.makeAsyncIterator()
+                    while received < count {
+                        guard let frame = try await frames.next() else {
+                            throw Failure(description: "the server closed the publish stream after \(received) replies")
+                        }
+                        guard frame.opcode == .text || frame.opcode == .binary else { continue }
+                        let now = monotonicNanoseconds()
+                        let parsed: (index: UInt64?, failed: Bool) = frame.data.withUnsafeReadableBytes { raw in
+                            (FrameScan.number(after: #""index":"#, in: raw), FrameScan.contains(#""error":"#, in: raw))
+                        }
+                        if parsed.failed {
+                            result.errors += 1
+                            if result.firstError == nil { result.firstError = String(buffer: frame.data) }
+                        }
+                        if let index = parsed.index, index < count, !parsed.failed {
+                            result.latencies.append(now &- times.slots[Int(index)])
+                        }
+                        received += 1
+                        unreleased += 1
+                        if unreleased >= releaseEvery || received == count {
+                            releases.yield(unreleased)
+                            unreleased = 0
+                        }
+                    }
+                    releases.finish()
+                    return result
+                }
+                group.addTask {
+                    let seconds = timeout + (schedule.map { Int((Double($0(count) &- $0(0)) / 1e9).rounded(.up)) } ?? count / 10_000)
+                    try await Task.sleep(for: .seconds(seconds))
+                    throw Failure(description: "replies did not arrive within \(seconds) s")
+                }
+                while let finished = try await group.next() {
+                    if let result = finished {
+                        outcome.value = result
+                        break
+                    }
+                }
+                group.cancelAll()
+                releases.finish()
+            }
+            try? await outbound.close(.normalClosure, reason: nil)
+        }
+        guard let result = outcome.value else { throw Failure(description: "the publish stream ended early") }
+        return result
+    }
+}
