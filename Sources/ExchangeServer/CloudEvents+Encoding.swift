@@ -5,7 +5,9 @@ extension CloudEvents {
     /// Encodes an envelope as a structured-mode CloudEvent (`application/cloudevents+json`).
     ///
     /// JSON data (a `datacontenttype` of `application/json`, `text/json` or `*/*+json`) is
-    /// embedded as `data` byte for byte; any other data is written as `data_base64`. Extensions are
+    /// embedded as `data` byte for byte, except that line breaks (which valid JSON holds only as
+    /// whitespace between tokens) become spaces, so that every encoded event is one line; any
+    /// other data is written as `data_base64`. Extensions are
     /// written sorted by name, after the delivery attributes.
     /// - Parameters:
     ///   - envelope: the event.
@@ -45,7 +47,11 @@ extension CloudEvents {
         }
         if !envelope.data.isEmpty {
             if isJSON(contentType: envelope.dataContentType) {
-                writer.member("data", raw: envelope.data)
+                if envelope.data.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+                    writer.member("data", raw: envelope.data.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 })
+                } else {
+                    writer.member("data", raw: envelope.data)
+                }
             } else {
                 writer.member("data_base64", string: Data(envelope.data).base64EncodedString())
             }

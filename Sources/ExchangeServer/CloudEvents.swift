@@ -85,6 +85,7 @@ public enum CloudEvents {
     /// Whether a `datacontenttype` denotes JSON: `application/json`, `text/json`, or `*/*+json`.
     public static func isJSON(contentType: String?) -> Bool {
         guard let contentType else { return false }
+        if contentType == "application/json" { return true }
         let type = mediaType(of: contentType)
         return type == "application/json" || type == "text/json" || type.hasSuffix("+json")
     }

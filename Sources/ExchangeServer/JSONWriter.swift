@@ -10,7 +10,11 @@ struct JSONWriter {
     /// Continues writing at the end of `buffer`, which is left empty until ``finish(into:)``.
     init(appendingTo buffer: inout [UInt8], reserving capacity: Int) {
         swap(&bytes, &buffer)
-        bytes.reserveCapacity(bytes.count + capacity)
+        // Grow geometrically: reserving exactly count + capacity for every appended event would
+        // reallocate, and copy everything written so far, once per event.
+        if bytes.capacity - bytes.count < capacity {
+            bytes.reserveCapacity(Swift.max(bytes.count + capacity, bytes.capacity * 2))
+        }
         needsComma = false
     }
 

@@ -48,4 +48,17 @@ struct CloudEventsEncodingTests {
         let batch = CloudEvents.encodeBatch([(first, nil), (second, nil)])
         #expect(try CloudEvents.parseBatch(batch, options: CloudEventsOptions(source: "s")) == [first, second])
     }
+
+    @Test func prettyPrintedJSONDataStaysOnOneNDJSONLine() throws {
+        let pretty = Envelope(id: "p", source: "s", type: "t", topic: "a", data: Array("{\n  \"licence_no\": \"L-1\",\r\n  \"n\": 2\n}".utf8))
+        let many = (0..<600).map { index in
+            (Envelope(id: "e\(index)", source: "s", type: "t", topic: "a", data: Array("{\n\"i\": \(index)\n}".utf8)), DeliveryAttributes?.none)
+        }
+        let lines = CloudEvents.encodeNDJSON([(pretty, nil)] + many).split(separator: 0x0A)
+        #expect(lines.count == 601)
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0])) as? [String: Any])
+        #expect((first["data"] as? [String: Any])?["licence_no"] as? String == "L-1")
+        let last = try #require(try JSONSerialization.jsonObject(with: Data(lines[600])) as? [String: Any])
+        #expect((last["data"] as? [String: Any])?["i"] as? Int == 599)
+    }
 }
