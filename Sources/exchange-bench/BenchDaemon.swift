@@ -143,14 +143,17 @@ final class BenchDaemon: Sendable {
             try process.run()
             let handle = pipe.fileHandleForReading
             Thread.detachNewThread {
-                var pending = Data()
+                // read(2) with a retry on EINTR: FileHandle.availableData traps when a signal interrupts it.
+                var pending: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 65_536)
                 while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    pending.append(chunk)
+                    let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+                    if count < 0 && errno == EINTR { continue }
+                    if count <= 0 { break }
+                    pending.append(contentsOf: buffer[0..<count])
                     while let newline = pending.firstIndex(of: 0x0A) {
-                        output.add(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-                        pending.removeSubrange(pending.startIndex...newline)
+                        output.add(String(decoding: pending[..<newline], as: UTF8.self))
+                        pending.removeSubrange(...newline)
                     }
                 }
             }

@@ -180,10 +180,15 @@ final class DaemonHarness: Sendable {
     /// An HTTPS client presenting `department`'s certificate, or none for `nil`.
     func client(_ department: String?) throws -> HTTPClient {
         let key = department ?? ""
-        if let existing = clients.withLock({ $0[key] }) { return existing }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: try tls(department)))
-        clients.withLock { $0[key] = client }
-        return client
+        let configuration = try tls(department)
+        // Created under the lock: two tasks asking at once must get the same client, or the
+        // other would be dropped without shutdown.
+        return clients.withLock { clients in
+            if let existing = clients[key] { return existing }
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: configuration))
+            clients[key] = client
+            return client
+        }
     }
 
     /// TLS settings trusting the test CA and presenting `department`'s certificate, if any.
@@ -263,17 +268,7 @@ final class DaemonOutput: Sendable {
     init(_ handle: FileHandle) {
         let lines = self.lines
         Thread.detachNewThread {
-            var pending = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: 0x0A) {
-                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                    pending.removeSubrange(pending.startIndex...newline)
-                    lines.withLock { $0.append(line) }
-                }
-            }
+            readLines(from: handle.fileDescriptor) { line in lines.withLock { $0.append(line) } }
         }
     }
 
@@ -299,5 +294,22 @@ final class Shared<Value: Sendable>: Sendable {
 
     func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
         value.withLock { body(&$0) }
+    }
+}
+
+/// Reads `descriptor` until end of file, calling `line` for each complete line. Uses `read(2)`
+/// directly and retries when a signal interrupts it (`FileHandle.availableData` traps on EINTR).
+func readLines(from descriptor: Int32, _ line: (String) -> Void) {
+    var pending: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count < 0 && errno == EINTR { continue }
+        if count <= 0 { break }
+        pending.append(contentsOf: buffer[0..<count])
+        while let newline = pending.firstIndex(of: 0x0A) {
+            line(String(decoding: pending[..<newline], as: UTF8.self))
+            pending.removeSubrange(...newline)
+        }
     }
 }

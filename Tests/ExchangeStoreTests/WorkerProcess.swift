@@ -50,17 +50,7 @@ final class WorkerRun: Sendable {
         try process.run()
         let handle = pipe.fileHandleForReading
         Thread.detachNewThread {
-            var pending = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: 0x0A) {
-                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                    pending.removeSubrange(pending.startIndex...newline)
-                    run.lines.withLock { $0.append(line) }
-                }
-            }
+            readLines(from: handle.fileDescriptor) { line in run.lines.withLock { $0.append(line) } }
             run.finished.signal()
         }
         return run
@@ -84,5 +74,22 @@ final class WorkerRun: Sendable {
         process.waitUntilExit()
         finished.wait()
         return lines.withLock { $0 }
+    }
+}
+
+/// Reads `descriptor` until end of file, calling `line` for each complete line. Uses `read(2)`
+/// directly and retries when a signal interrupts it (`FileHandle.availableData` traps on EINTR).
+func readLines(from descriptor: Int32, _ line: (String) -> Void) {
+    var pending: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count < 0 && errno == EINTR { continue }
+        if count <= 0 { break }
+        pending.append(contentsOf: buffer[0..<count])
+        while let newline = pending.firstIndex(of: 0x0A) {
+            line(String(decoding: pending[..<newline], as: UTF8.self))
+            pending.removeSubrange(...newline)
+        }
     }
 }
