@@ -10,6 +10,35 @@ import Synchronization
 /// time and size and reloads it when either changed; a file that fails to load keeps the
 /// previous tokens and logs the error.
 public final class TokenStore: Sendable {
+    /// A change between two loads of the tokens file, for the audit log.
+    public struct Change: Hashable, Sendable {
+        /// What happened to the token.
+        public enum Kind: String, Hashable, Sendable {
+            /// A token name appeared.
+            case created
+            /// A token was marked revoked.
+            case revoked
+            /// A revoked token was marked valid again.
+            case reinstated
+            /// A token name disappeared from the file.
+            case removed
+        }
+
+        /// The token's name.
+        public var name: String
+        /// Its role.
+        public var role: Role
+        /// What happened.
+        public var kind: Kind
+
+        /// Creates a change.
+        public init(name: String, role: Role, kind: Kind) {
+            self.name = name
+            self.role = role
+            self.kind = kind
+        }
+    }
+
     private struct Token: Sendable {
         var name: String
         var role: Role
@@ -33,15 +62,22 @@ public final class TokenStore: Sendable {
     private let reloadInterval: Duration
     private let logger: Logger
     private let state: Mutex<State>
+    private let onChange: (@Sendable ([Change]) -> Void)?
 
     /// Loads the tokens file at `path`.
     /// - Parameters:
     ///   - path: the tokens file; `nil` accepts no tokens. A missing file is empty until created.
     ///   - reloadInterval: how often lookups look for a changed file.
     ///   - logger: where reloads and reload failures are logged.
+    ///   - onChange: called after a reload with what changed (tokens created, revoked, reinstated,
+    ///     removed), so that the daemon can audit it.
     /// - Throws: ``ConfigurationError`` when the file exists but is malformed.
-    public init(path: String?, reloadInterval: Duration = .seconds(2), logger: Logger = Logger(label: "exchange.tokens")) throws {
+    public init(
+        path: String?, reloadInterval: Duration = .seconds(2), logger: Logger = Logger(label: "exchange.tokens"),
+        onChange: (@Sendable ([Change]) -> Void)? = nil
+    ) throws {
         self.path = path
+        self.onChange = onChange
         self.reloadInterval = reloadInterval
         self.logger = logger
         self.state = Mutex(State())
@@ -83,17 +119,39 @@ public final class TokenStore: Sendable {
         if unchanged { return false }
         do {
             let (tokens, newStamp) = try Self.read(path: path)
-            state.withLock {
-                $0.tokens = tokens
-                $0.fileStamp = newStamp
+            let previous = state.withLock { state -> [Token] in
+                defer {
+                    state.tokens = tokens
+                    state.fileStamp = newStamp
+                }
+                return state.tokens
             }
             logger.info("tokens reloaded", metadata: ["file": "\(path)", "tokens": "\(tokens.count)"])
+            let changes = Self.changes(from: previous, to: tokens)
+            if !changes.isEmpty { onChange?(changes) }
             return true
         } catch {
             logger.error("tokens file not reloaded, keeping the previous tokens", metadata: ["error": "\(error)"])
             state.withLock { $0.fileStamp = stamp }
             return false
         }
+    }
+
+    private static func changes(from old: [Token], to new: [Token]) -> [Change] {
+        let before = Dictionary(old.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        let after = Dictionary(new.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        var changes: [Change] = []
+        for token in new where before[token.name] == nil || before[token.name]?.hash != token.hash {
+            changes.append(Change(name: token.name, role: token.role, kind: .created))
+        }
+        for token in new {
+            guard let earlier = before[token.name], earlier.hash == token.hash, earlier.revoked != token.revoked else { continue }
+            changes.append(Change(name: token.name, role: token.role, kind: token.revoked ? .revoked : .reinstated))
+        }
+        for token in old where after[token.name] == nil {
+            changes.append(Change(name: token.name, role: token.role, kind: .removed))
+        }
+        return changes
     }
 
     private func reloadIfDue() {

@@ -54,9 +54,19 @@ struct Exchanged: AsyncParsableCommand {
             logger.warning("agreement refused", metadata: ["error": "\(error)"])
         }
         let registry = AgreementRegistry(initial: initialSet, loader: ConfigurationLoader(directory: agreementsDirectory))
+        let auditSink = AuditSink(logger: Logger(label: "exchange.tokens"))
         let tokens: TokenStore?
         do {
-            tokens = try settings.server.tokensPath.map { try TokenStore(path: $0, logger: Logger(label: "exchange.tokens")) }
+            tokens = try settings.server.tokensPath.map {
+                try TokenStore(path: $0, logger: Logger(label: "exchange.tokens")) { changes in
+                    auditSink.append(
+                        changes.map {
+                            AuditEvent(
+                                kind: .tokenChanged, actor: "tokens-file",
+                                fields: ["token": .string($0.name), "role": .string($0.role.rawValue), "change": .string($0.kind.rawValue)])
+                        })
+                }
+            }
         } catch {
             throw ValidationError("tokens: \(error)")
         }
@@ -73,6 +83,7 @@ struct Exchanged: AsyncParsableCommand {
         } catch {
             throw ValidationError("store: \(error)")
         }
+        auditSink.attach(store)
         let departmentCount = initialSet.departments.count
         let exchange = Exchange(
             store: store, agreements: registry,
@@ -116,7 +127,7 @@ struct Exchanged: AsyncParsableCommand {
         do {
             app = try buildApplication(
                 configuration: settings.server, dependencies: dependencies, logger: Logger(label: "exchange.server"),
-                services: [reloader],
+                services: [reloader] + (tokens.map { [TokenWatcher(tokens: $0)] } ?? []),
                 onServerRunning: { channel in
                     let statistics = store.statistics()
                     logger.info(
@@ -202,6 +213,49 @@ struct ReloadOnHangup: Service {
             } else {
                 logger.error("agreements not reloaded", metadata: ["errors": "\(report.allErrors.map(\.description))"])
             }
+        }
+    }
+}
+
+/// Writes audit events produced outside a request (token file changes) to the store once it is
+/// open; events before that are logged only.
+final class AuditSink: Sendable {
+    private let store = Mutex<ExchangeStore?>(nil)
+    private let logger: Logger
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func attach(_ store: ExchangeStore) {
+        self.store.withLock { $0 = store }
+    }
+
+    func append(_ events: [AuditEvent]) {
+        guard let store = store.withLock({ $0 }) else {
+            logger.warning("audit event before the store opened", metadata: ["events": "\(events.count)"])
+            return
+        }
+        let logger = self.logger
+        Task {
+            do {
+                _ = try await store.appendAudit(events)
+            } catch {
+                logger.error("audit event not written", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
+
+/// Re-reads the tokens file every two seconds, so that tokens created or revoked with
+/// `exchangectl token` take effect, and are audited, without waiting for a request.
+struct TokenWatcher: Service {
+    let tokens: TokenStore
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
+            tokens.reloadIfChanged()
         }
     }
 }

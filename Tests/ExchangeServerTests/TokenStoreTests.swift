@@ -1,6 +1,7 @@
 import ExchangeServer
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @Suite("Token store")
@@ -44,6 +45,33 @@ struct TokenStoreTests {
         try changed.save(path: path)
         #expect(store.principal(forSecret: secret) == nil)
         #expect(store.principal(forSecret: added) == .token(name: "late", role: .portal))
+    }
+
+    @Test func reportsCreatedRevokedAndRemovedTokensForTheAuditLog() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("tokens.json")
+        var file = TokenFile()
+        _ = try file.create(name: "admin", role: .admin)
+        _ = try file.create(name: "old", role: .auditor)
+        try file.save(path: path)
+        let reported = Mutex<[TokenStore.Change]>([])
+        let store = try TokenStore(path: path, reloadInterval: .zero) { changes in reported.withLock { $0 += changes } }
+        #expect(!store.reloadIfChanged())
+        #expect(reported.withLock { $0 }.isEmpty)
+
+        var changed = try TokenFile.load(path: path)
+        _ = changed.revoke(name: "admin")
+        _ = try changed.create(name: "portal", role: .portal)
+        changed.entries.removeAll { $0.name == "old" }
+        try changed.save(path: path)
+        #expect(store.reloadIfChanged())
+        #expect(
+            Set(reported.withLock { $0 }) == [
+                TokenStore.Change(name: "portal", role: .portal, kind: .created),
+                TokenStore.Change(name: "admin", role: .admin, kind: .revoked),
+                TokenStore.Change(name: "old", role: .auditor, kind: .removed),
+            ])
     }
 
     @Test func keepsTokensWhenTheFileBreaks() throws {
