@@ -95,12 +95,12 @@ extension Exchange {
                     var position = try store.position(ofSubscription: name) ?? 1
                     let startPosition = position
                     scan: while capacity > 0 {
-                        let entries = try store.inbox(consumer: owner.rawValue, from: position, limit: Swift.min(512, capacity * 2 + 16))
+                        let entries = try store.inboxEvents(consumer: owner.rawValue, from: position, limit: Swift.min(512, capacity * 2 + 16))
                         if entries.isEmpty { break }
-                        for entry in entries {
+                        for (entry, stored) in entries {
                             guard capacity > 0 else { break scan }
                             position = entry.sequence + 1
-                            guard let stored = try store.event(entry.sequence), filter.matches(name: stored.envelope.topic) else { continue }
+                            guard filter.matches(name: stored.envelope.topic) else { continue }
                             switch prepare(stored, entry, for: owner, set: set, at: nowDate, count: 1) {
                             case .deliver(let event):
                                 events.append(event)

@@ -95,11 +95,10 @@ extension Exchange {
                 }
                 if visited < chunkSize { reachedEnd = true }
             case .department(let department):
-                let entries = try store.inbox(consumer: department.rawValue, from: position, limit: chunkSize)
+                let entries = try store.inboxEvents(consumer: department.rawValue, from: position, limit: chunkSize)
                 if entries.count < chunkSize { reachedEnd = true }
-                for entry in entries {
+                for (entry, stored) in entries {
                     position = entry.sequence + 1
-                    guard let stored = try store.event(entry.sequence) else { continue }
                     if let until = query.until, stored.receivedAt > until {
                         reachedEnd = true
                         break

@@ -119,6 +119,36 @@ extension ExchangeStore {
         }
     }
 
+    /// Up to `limit` inbox entries of `consumer` from sequence `from`, each with its event, read
+    /// in one transaction (the inbox and the log walked with two cursors).
+    public func inboxEvents(consumer: String, from sequence: UInt64, limit: Int) throws -> [(entry: InboxEntry, event: StoredEvent)] {
+        guard let consumerID = names.id(of: consumer, kind: .department) else { return [] }
+        return try read { txn in
+            try txn.withCursor(schema.inbox) { inbox in
+                try txn.withCursor(schema.log) { log in
+                    var result: [(entry: InboxEntry, event: StoredEvent)] = []
+                    var entry = try inbox.seek(atOrAfter: BigEndianKey.pair(consumerID, sequence))
+                    var sequenceKey = UInt64(0)
+                    while result.count < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == consumerID {
+                        let sequence = current.key.bigEndianUInt64(at: 4)
+                        sequenceKey = sequence.bigEndian
+                        let found = try withUnsafeBytes(of: &sequenceKey) { try log.seek(atOrAfter: $0) }
+                        guard let record = found, record.key.bigEndianUInt64(at: 0) == sequence else {
+                            throw StoreError.corruptRecord("the inbox names event \(sequence), which the log lacks")
+                        }
+                        let agreementID = current.value.bigEndianUInt32(at: 0)
+                        let inboxEntry = InboxEntry(
+                            sequence: sequence, agreement: names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)",
+                            agreementVersion: current.value.bigEndianUInt32(at: 4))
+                        result.append((inboxEntry, try EventRecord.decode(sequence: sequence, record.value)))
+                        entry = try inbox.next()
+                    }
+                    return result
+                }
+            }
+        }
+    }
+
     /// The inbox entry of `consumer` for event `sequence`: the agreement that routed it there.
     public func inboxEntry(consumer: String, sequence: UInt64) throws -> InboxEntry? {
         guard let consumerID = names.id(of: consumer, kind: .department) else { return nil }
