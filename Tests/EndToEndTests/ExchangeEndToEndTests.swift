@@ -202,7 +202,7 @@ struct ExchangeEndToEndTests {
             try await daemon.start()
             // Drain the subscription: what was not acknowledged comes again, the rest does not.
             var quietRounds = 0
-            while quietRounds < 3 {
+            for _ in 0..<200 where quietRounds < 3 {
                 let events = try await daemon.request("tax", .GET, "/v1/subscriptions/tax-feed/events?max=500&wait=1500")
                 let sequences = Self.sequences(events)
                 if sequences.isEmpty {
