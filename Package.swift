@@ -207,6 +207,7 @@ let package = Package(
         .testTarget(
             name: "ExchangeStoreTests",
             dependencies: [
+                "TestSupport",
                 "ExchangeStore",
                 "ExchangeAudit",
                 .product(name: "Logging", package: "swift-log"),
@@ -218,9 +219,15 @@ let package = Package(
             dependencies: ["ExchangeAudit"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "TestSupport",
                 "ExchangeServer",
                 "ExchangeModel",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -251,6 +258,7 @@ let package = Package(
             .testTarget(
             name: "ExchangeServerTests",
             dependencies: [
+                "TestSupport",
                 "ExchangeServer",
                 "ExchangeModel",
                 "ExchangeStore",

@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -117,7 +118,7 @@ final class DaemonHarness: Sendable {
     /// Starts the daemon and waits until it listens.
     func start() async throws {
         let process = Process()
-        process.executableURL = try Self.locate("exchanged")
+        process.executableURL = try BuiltExecutable.locate("exchanged")
         process.arguments = ["--config", directory + "/exchange.yaml"]
         let pipe = Pipe()
         process.standardError = pipe
@@ -240,20 +241,6 @@ final class DaemonHarness: Sendable {
             body: Array(try JSONSerialization.data(withJSONObject: event)))
     }
 
-    static func locate(_ name: String) throws -> URL {
-        var candidates: [URL] = []
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(directory.appendingPathComponent(name))
-            directory = directory.deletingLastPathComponent()
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/\(name)"))
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw HarnessError("\(name) was not built; run `swift build --build-tests` first")
-        }
-        return found
-    }
 }
 
 struct HarnessError: Error, CustomStringConvertible {
@@ -297,19 +284,3 @@ final class Shared<Value: Sendable>: Sendable {
     }
 }
 
-/// Reads `descriptor` until end of file, calling `line` for each complete line. Uses `read(2)`
-/// directly and retries when a signal interrupts it (`FileHandle.availableData` traps on EINTR).
-func readLines(from descriptor: Int32, _ line: (String) -> Void) {
-    var pending: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        if count <= 0 { break }
-        pending.append(contentsOf: buffer[0..<count])
-        while let newline = pending.firstIndex(of: 0x0A) {
-            line(String(decoding: pending[..<newline], as: UTF8.self))
-            pending.removeSubrange(...newline)
-        }
-    }
-}

@@ -63,7 +63,7 @@ struct ExchangeEndToEndTests {
             #expect(redrive.object["redriven"] as? [Int] == [3])
             #expect(Self.sequences(try await daemon.request("tax", .GET, "/v1/subscriptions/tax-feed/events?max=10")) == [3])
 
-            try await daemon.stop()
+            #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
         } catch {
             await daemon.tearDown()
             throw error
@@ -106,7 +106,7 @@ struct ExchangeEndToEndTests {
             let replay = try await daemon.request("tax", .GET, "/v1/replay")
             #expect(replay.status == 200)
             #expect(replay.text.isEmpty, "a refused publish was stored: \(replay.text)")
-            try await daemon.stop()
+            #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
         } catch {
             await daemon.tearDown()
             throw error
@@ -139,7 +139,7 @@ struct ExchangeEndToEndTests {
             #expect(!seen.contains(1))
             let replay = try await daemon.request("msa", .GET, "/v1/replay")
             #expect(replay.status == 200)
-            try await daemon.stop()
+            #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
         } catch {
             await daemon.tearDown()
             throw error
@@ -227,7 +227,7 @@ struct ExchangeEndToEndTests {
             }
             #expect(Set(ids).count == ids.count, "an event was stored twice")
             #expect(Set(acknowledgedBeforeCrash.keys).isSubset(of: Set(ids)))
-            try await daemon.stop()
+            #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
         } catch {
             await daemon.tearDown()
             throw error

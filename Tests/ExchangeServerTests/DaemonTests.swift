@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -14,24 +15,6 @@ import Glibc
 /// Runs the real `exchanged` binary on 127.0.0.1 with a generated configuration and PKI.
 @Suite("exchanged end to end")
 struct DaemonTests {
-    struct Missing: Error, CustomStringConvertible {
-        let searched: [String]
-        var description: String { "exchanged was not built; run `swift build --build-tests` first (looked in \(searched))" }
-    }
-
-    static func locateDaemon() throws -> URL {
-        var candidates: [URL] = []
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(directory.appendingPathComponent("exchanged"))
-            directory = directory.deletingLastPathComponent()
-        }
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(packageRoot.appendingPathComponent(".build/debug/exchanged"))
-        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) { return found }
-        throw Missing(searched: candidates.map(\.path))
-    }
-
     /// The daemon's standard error, collected line by line.
     final class Output: Sendable {
         let lines = Mutex<[String]>([])
@@ -47,7 +30,7 @@ struct DaemonTests {
     }
 
     @Test func servesHTTPSAndStopsOnSIGTERM() async throws {
-        let daemon = try Self.locateDaemon()
+        let daemon = try BuiltExecutable.locate("exchanged")
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let ca = try DevelopmentPKI(commonName: "Daemon Test CA", validityDays: 1)
@@ -90,20 +73,7 @@ struct DaemonTests {
         }
         let handle = pipe.fileHandleForReading
         Thread.detachNewThread {
-            // read(2) with a retry on EINTR: FileHandle.availableData traps when a signal interrupts it.
-            var pending: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { break }
-                pending.append(contentsOf: buffer[0..<count])
-                while let newline = pending.firstIndex(of: 0x0A) {
-                    let line = String(decoding: pending[..<newline], as: UTF8.self)
-                    pending.removeSubrange(...newline)
-                    output.lines.withLock { $0.append(line) }
-                }
-            }
+            readLines(from: handle.fileDescriptor) { line in output.lines.withLock { $0.append(line) } }
         }
 
         let ready = try #require(await output.waitFor("exchange ready", seconds: 30), "\(output.lines.withLock { $0 })")

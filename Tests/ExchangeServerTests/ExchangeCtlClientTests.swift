@@ -4,16 +4,13 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Synchronization
+import TestSupport
 import Testing
 
 /// The client commands of the real `exchangectl` binary: option resolution and how failures are
 /// reported, without a daemon (end-to-end publishing and subscribing live with the daemon tests).
 @Suite("exchangectl client options")
 struct ExchangeCtlClientTests {
-    struct Missing: Error, CustomStringConvertible {
-        let searched: [String]
-        var description: String { "exchangectl was not built; run `swift build --build-tests` first (looked in \(searched))" }
-    }
 
     struct Outcome {
         var status: Int32
@@ -22,16 +19,7 @@ struct ExchangeCtlClientTests {
     }
 
     static func locate() throws -> URL {
-        var candidates: [URL] = []
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(directory.appendingPathComponent("exchangectl"))
-            directory = directory.deletingLastPathComponent()
-        }
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(packageRoot.appendingPathComponent(".build/debug/exchangectl"))
-        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) { return found }
-        throw Missing(searched: candidates.map(\.path))
+        try BuiltExecutable.locate("exchangectl")
     }
 
     static func run(

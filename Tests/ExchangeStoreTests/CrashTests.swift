@@ -1,6 +1,7 @@
 import ExchangeModel
 import ExchangeStore
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -12,7 +13,7 @@ import Glibc
 @Suite struct CrashTests {
     @Test(.timeLimit(.minutes(5)))
     func killedWriterLosesNothingAcknowledgedAndLeavesNoPartialBatch() async throws {
-        let worker = try CrashWorkerBinary.locate()
+        let worker = try BuiltExecutable.locate("exchange-bench")
         let directory = StoreDirectory()
         defer { directory.remove() }
         var acknowledged: [UInt64: String] = [:]

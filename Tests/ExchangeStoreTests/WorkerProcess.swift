@@ -1,33 +1,10 @@
 import Foundation
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Finds the `exchange-bench` executable built beside the test bundle.
-enum CrashWorkerBinary {
-    struct Missing: Error, CustomStringConvertible {
-        let searched: [String]
-        var description: String { "exchange-bench was not built; run `swift build --build-tests` first (looked in \(searched))" }
-    }
-
-    static func locate() throws -> URL {
-        var candidates: [URL] = []
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = testBinary.deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(directory.appendingPathComponent("exchange-bench"))
-            directory = directory.deletingLastPathComponent()
-        }
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(packageRoot.appendingPathComponent(".build/debug/exchange-bench"))
-        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) {
-            return found
-        }
-        throw Missing(searched: candidates.map(\.path))
-    }
-}
 
 /// A child process whose standard output is collected line by line on a background thread.
 final class WorkerRun: Sendable {
@@ -77,19 +54,3 @@ final class WorkerRun: Sendable {
     }
 }
 
-/// Reads `descriptor` until end of file, calling `line` for each complete line. Uses `read(2)`
-/// directly and retries when a signal interrupts it (`FileHandle.availableData` traps on EINTR).
-func readLines(from descriptor: Int32, _ line: (String) -> Void) {
-    var pending: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        if count <= 0 { break }
-        pending.append(contentsOf: buffer[0..<count])
-        while let newline = pending.firstIndex(of: 0x0A) {
-            line(String(decoding: pending[..<newline], as: UTF8.self))
-            pending.removeSubrange(...newline)
-        }
-    }
-}
