@@ -228,6 +228,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "TestSupport",
+                "ExchangeStore",
                 "ExchangeServer",
                 "ExchangeModel",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
