@@ -69,7 +69,17 @@ public enum CloudEvents {
     ///   - options: limits, source and topic.
     /// - Returns: the events, in order; one for structured and binary mode.
     public static func parse(headers: HTTPFields, body: [UInt8], options: CloudEventsOptions) throws(ProblemError) -> [Envelope] {
-        switch try mode(of: headers) {
+        try parse(try mode(of: headers), headers: headers, body: body, options: options)
+    }
+
+    /// Parses a request whose mode the caller already read with ``mode(of:)``.
+    /// - Parameters:
+    ///   - mode: the request's mode.
+    ///   - headers: the request headers (binary mode reads its attributes from them).
+    ///   - body: the request body.
+    ///   - options: limits, source and topic.
+    public static func parse(_ mode: Mode, headers: HTTPFields, body: [UInt8], options: CloudEventsOptions) throws(ProblemError) -> [Envelope] {
+        switch mode {
         case .structured: [try parseStructured(body, options: options)]
         case .batch: try parseBatch(body, options: options)
         case .binary: [try parseBinary(headers: headers, body: body, options: options)]

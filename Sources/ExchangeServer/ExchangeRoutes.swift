@@ -68,8 +68,9 @@ public struct ExchangeRoutes: Sendable {
         let department = try context.requireDepartment()
         let topic = try context.parameters.require("topic")
         let body = try await context.collectBody(request)
+        let mode = try CloudEvents.mode(of: request.headers)
         let envelopes = try CloudEvents.parse(
-            headers: request.headers, body: body,
+            mode, headers: request.headers, body: body,
             options: CloudEventsOptions(limits: limits, source: department.rawValue, topic: topic))
         let outcomes: [PublishOutcome]
         do {
@@ -77,9 +78,8 @@ public struct ExchangeRoutes: Sendable {
         } catch {
             throw error.problem
         }
-        let isBatch = (try? CloudEvents.mode(of: request.headers)) == .batch
         let documents = outcomes.map(PublishDocument.init)
-        return try Self.json(isBatch ? AnyEncodable(["results": documents]) : AnyEncodable(documents[0]), status: .ok)
+        return try Self.json(mode == .batch ? AnyEncodable(["results": documents]) : AnyEncodable(documents[0]), status: .ok)
     }
 
     // MARK: Subscriptions
