@@ -8,16 +8,20 @@ extension CloudEvents {
     ///   - options: limits, source and topic.
     /// - Returns: the envelope; JSON `data` is the exact bytes of the member's value.
     public static func parseStructured(_ body: [UInt8], options: CloudEventsOptions) throws(ProblemError) -> Envelope {
+        try body.withUnsafeBufferPointer { buffer throws(ProblemError) in try parseStructured(buffer, options: options) }
+    }
+
+    /// Parses a structured-mode event from bytes the caller holds, such as a received frame,
+    /// without copying them first. The envelope owns copies of what it keeps.
+    public static func parseStructured(_ body: UnsafeBufferPointer<UInt8>, options: CloudEventsOptions) throws(ProblemError) -> Envelope {
         do {
-            return try body.withUnsafeBufferPointer { buffer in
-                var scanner = JSONScanner(buffer)
-                let envelope = try readEvent(&scanner, options: options, location: "")
-                scanner.skipWhitespace()
-                guard scanner.isAtEnd else {
-                    throw ProblemError(.malformedJSON, detail: "unexpected content after the event at byte \(scanner.index)")
-                }
-                return envelope
+            var scanner = JSONScanner(body)
+            let envelope = try readEvent(&scanner, options: options, location: "")
+            scanner.skipWhitespace()
+            guard scanner.isAtEnd else {
+                throw ProblemError(.malformedJSON, detail: "unexpected content after the event at byte \(scanner.index)")
             }
+            return envelope
         } catch {
             throw problem(from: error)
         }

@@ -15,6 +15,19 @@ extension ExchangeStore {
         try await submitAppend([PreparedAppend(request)])[0]
     }
 
+    /// Submits one event and returns at once; `completion` gets the result after the transaction
+    /// that holds the event committed with fsync (or failed).
+    ///
+    /// For pipelined publishers that must not spend a suspended task per event in flight.
+    /// `completion` runs on the store's writer thread, in commit order: it must return quickly
+    /// and must not block or wait for the store.
+    /// - Parameters:
+    ///   - request: the event and its routes.
+    ///   - completion: receives the result, or the error that kept the event out of the store.
+    public func append(_ request: AppendRequest, completion: @escaping @Sendable (Result<AppendResult, any Error>) -> Void) {
+        submitAppend([PreparedAppend(request)], .callback { result in completion(result.map { $0[0] }) })
+    }
+
     /// Appends several events atomically: all of them are stored, or none.
     /// - Parameter requests: the events, in order; duplicates among them are stored once.
     /// - Returns: one result per request, in order.

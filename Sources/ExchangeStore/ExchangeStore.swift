@@ -212,8 +212,12 @@ public final class ExchangeStore: Sendable {
 
     func submitAppend(_ requests: [PreparedAppend]) async throws -> [AppendResult] {
         try await withUnsafeThrowingContinuation { continuation in
-            writer.submit(.append(requests, continuation))
+            writer.submit(.append(requests, .task(continuation)))
         }
+    }
+
+    func submitAppend(_ requests: [PreparedAppend], _ completion: AppendCompletion) {
+        writer.submit(.append(requests, completion))
     }
 
     /// Applies and commits one batch on the writer thread, then answers every operation in it.
@@ -321,7 +325,7 @@ public final class ExchangeStore: Sendable {
             committedAuditCount.store(committed.nextAuditIndex, ordering: .releasing)
             for (index, write) in zip(active.indices, results.indices) {
                 switch active[index] {
-                case .append(_, let continuation): continuation.resume(returning: results[write])
+                case .append(_, let completion): completion.finish(.success(results[write]))
                 case .mutation(let mutation): mutation.finish(nil)
                 }
             }

@@ -39,6 +39,7 @@ struct PublishWebSocketBenchmark: AsyncParsableCommand {
         let count = options.count
         let connections = self.connections
         let inflight = self.inflight
+        let cpuBefore = CPUUsage.now(daemon: daemon)
         let start = monotonicNanoseconds()
         let results = try await withThrowingTaskGroup(of: WebSocketPublisher.Result.self) { group in
             for connection in 0..<connections {
@@ -51,6 +52,7 @@ struct PublishWebSocketBenchmark: AsyncParsableCommand {
             return all
         }
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
+        let cpuAfter = CPUUsage.now(daemon: daemon)
         let latencies = results.flatMap(\.latencies)
         let errors = results.reduce(0) { $0 + $1.errors }
         var report = EndToEndReport()
@@ -64,6 +66,7 @@ struct PublishWebSocketBenchmark: AsyncParsableCommand {
         report.add("mb_per_s", EndToEndReport.round(Double((count - errors) * event.template.count) / seconds / 1_048_576, places: 10))
         report.add(LatencySummary(nanoseconds: latencies))
         report.add("errors", errors)
+        cpuAfter.report(since: cpuBefore, events: count, into: &report)
         if let first = results.lazy.compactMap(\.firstError).first { report.add("first_error", first) }
         if let bytes = daemon.storeBytes { report.add("store_bytes", bytes) }
         try report.print(json: options.json)

@@ -78,18 +78,27 @@ struct WebSocketPublisher {
                         }
                         guard frame.opcode == .text || frame.opcode == .binary else { continue }
                         let now = monotonicNanoseconds()
-                        let parsed: (index: UInt64?, failed: Bool) = frame.data.withUnsafeReadableBytes { raw in
-                            (FrameScan.number(after: #""index":"#, in: raw), FrameScan.contains(#""error":"#, in: raw))
+                        // One frame answers one or more events, a line each.
+                        let answered = frame.data.withUnsafeReadableBytes { raw in
+                            var lines = 0
+                            var start = 0
+                            while start < raw.count {
+                                let end = raw[start...].firstIndex(of: UInt8(ascii: "\n")) ?? raw.count
+                                let line = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+                                start = end + 1
+                                lines += 1
+                                let index = FrameScan.number(after: #""index":"#, in: line)
+                                if FrameScan.contains(#""error":"#, in: line) {
+                                    result.errors += 1
+                                    if result.firstError == nil { result.firstError = String(decoding: line, as: UTF8.self) }
+                                } else if let index, index < count {
+                                    result.latencies.append(now &- times.slots[Int(index)])
+                                }
+                            }
+                            return lines
                         }
-                        if parsed.failed {
-                            result.errors += 1
-                            if result.firstError == nil { result.firstError = String(buffer: frame.data) }
-                        }
-                        if let index = parsed.index, index < count, !parsed.failed {
-                            result.latencies.append(now &- times.slots[Int(index)])
-                        }
-                        received += 1
-                        unreleased += 1
+                        received += answered
+                        unreleased += answered
                         if unreleased >= releaseEvery || received == count {
                             releases.yield(unreleased)
                             unreleased = 0

@@ -26,13 +26,14 @@ struct WebSocketEndToEndTests {
                     try await outbound.write(.text(event))
                 }
                 try await outbound.write(.text(#"{"specversion":"1.0","id":"bad","type":"t","topic":"case.outcome.closed","data":{}}"#))
+                // An answer frame carries one or more answers, a line each.
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     guard case .text(let text) = message else { continue }
                     let total = replies.withLock { list in
-                        list.append(text)
+                        list.append(contentsOf: text.split(separator: "\n").map(String.init))
                         return list.count
                     }
-                    if total == count + 1 { break }
+                    if total >= count + 1 { break }
                 }
             }
             let all = replies.withLock { $0 }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
