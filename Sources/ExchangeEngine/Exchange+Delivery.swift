@@ -38,7 +38,7 @@ extension Exchange {
     /// redelivery deadline still in the future.
     private func deliveryRound(_ name: String, owner: DepartmentID, max: Int) async throws(ExchangeError) -> ([DeliveredEvent], UInt64?) {
         do {
-            return try await lock(for: name).withLock {
+            return try await withGate(name) { gate in
                 guard let record = try store.subscription(named: name), record.owner == owner.rawValue else {
                     throw ExchangeError.subscriptionNotFound(name)
                 }
@@ -116,7 +116,15 @@ extension Exchange {
                     }
                     if position != startPosition { update.position = position }
                 }
-                try await store.apply(update, toSubscription: name)
+                if events.isEmpty {
+                    try await store.apply(update, toSubscription: name)
+                } else if !update.isEmpty {
+                    // Queued, not awaited: the events go out one fsync sooner; the next holder
+                    // of the gate waits for the record (see SubscriptionGate).
+                    let record = QueuedRecord()
+                    store.apply(update, toSubscription: name) { error in record.finish(error) }
+                    gate.recordQueued(record)
+                }
                 metrics.deliveries.increment(by: events.count)
                 return (events, nextDue)
             }
@@ -191,7 +199,7 @@ extension Exchange {
     public func nak(_ sequences: [UInt64], subscription name: String, owner: DepartmentID, delay: Duration = .zero) async throws(ExchangeError) -> [Bool] {
         _ = try subscriptionInfo(name, owner: owner)
         do {
-            return try await lock(for: name).withLock {
+            return try await withGate(name) { _ in
                 let due = Self.nanoseconds(Date()) + UInt64(Swift.max(0, delay.components.seconds)) * 1_000_000_000
                     + UInt64(Swift.max(0, delay.components.attoseconds / 1_000_000_000))
                 var update = SubscriptionUpdate()
@@ -219,7 +227,7 @@ extension Exchange {
     public func term(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [Bool] {
         _ = try subscriptionInfo(name, owner: owner)
         do {
-            return try await lock(for: name).withLock {
+            return try await withGate(name) { _ in
                 var update = SubscriptionUpdate()
                 var found: [Bool] = []
                 for sequence in sequences {
@@ -261,7 +269,7 @@ extension Exchange {
     public func redrive(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [UInt64] {
         _ = try subscriptionInfo(name, owner: owner)
         do {
-            let moved = try await lock(for: name).withLock {
+            let moved = try await withGate(name) { _ in
                 try await store.redrive(sequences, subscription: name, actor: owner.rawValue)
             }
             signal.notify()

@@ -56,32 +56,33 @@ extension Exchange {
         return record(results, of: requests, started: started)
     }
 
-    /// Publishes one event without suspending the caller: checks and routes it at once, and
-    /// calls `completion` after the transaction that stores it committed with fsync, or with
-    /// the refusal (audited first) or the store's error.
+    /// Publishes events (atomically, as ``publish(_:from:)`` does) without suspending the
+    /// caller: checks and routes them at once, and calls `completion` after the transaction
+    /// that stores them committed with fsync, or with the refusal (audited first) or the
+    /// store's error.
     ///
     /// For pipelined publishers (the WebSocket publish stream) that keep thousands of events in
-    /// flight per connection: no task waits per event. `completion` usually runs on the store's
+    /// flight per connection: no task waits per write. `completion` usually runs on the store's
     /// writer thread, in commit order; it must return quickly and must not block.
     /// - Parameters:
-    ///   - event: the event; its `source` is set to the publisher.
+    ///   - events: the events, in order; each one's `source` is set to the publisher.
     ///   - publisher: the authenticated department.
-    ///   - completion: receives the outcome or the error.
+    ///   - completion: receives one outcome per event, or the error.
     public func publish(
-        _ event: Envelope, from publisher: DepartmentID,
-        completion: @escaping @Sendable (Result<PublishOutcome, ExchangeError>) -> Void
+        _ events: [Envelope], from publisher: DepartmentID,
+        completion: @escaping @Sendable (Result<[PublishOutcome], ExchangeError>) -> Void
     ) {
         let started = ContinuousClock.now
-        let request: AppendRequest
+        let requests: [AppendRequest]
         do {
-            request = try prepare([event], from: publisher)[0]
+            requests = try prepare(events, from: publisher)
         } catch {
             Task { completion(.failure(await refuse(error))) }
             return
         }
-        store.append(request) { [self] result in
+        store.append(contentsOf: requests) { [self] result in
             switch result {
-            case .success(let appended): completion(.success(record([appended], of: [request], started: started)[0]))
+            case .success(let appended): completion(.success(record(appended, of: requests, started: started)))
             case .failure(let error): completion(.failure(Self.mapped(error)))
             }
         }

@@ -24,7 +24,7 @@ public final class Exchange: Sendable {
     let logger: Logger
     let metrics: EngineMetrics
     let signal = CommitSignal()
-    private let locks = Mutex<[String: AsyncLock]>([:])
+    private let gates = Mutex<[String: SubscriptionGate]>([:])
     private let observerToken: UInt64
 
     /// Creates the engine over an open store and an agreement registry.
@@ -51,14 +51,20 @@ public final class Exchange: Sendable {
         store.removeCommitObserver(observerToken)
     }
 
-    /// The lock that serializes delivery rounds of one subscription.
-    func lock(for subscription: String) -> AsyncLock {
-        locks.withLock { locks in
-            if let lock = locks[subscription] { return lock }
-            let lock = AsyncLock()
-            locks[subscription] = lock
-            return lock
+    /// The gate that serializes delivery rounds and settlements of one subscription.
+    func gate(for subscription: String) -> SubscriptionGate {
+        gates.withLock { gates in
+            if let gate = gates[subscription] { return gate }
+            let gate = SubscriptionGate()
+            gates[subscription] = gate
+            return gate
         }
+    }
+
+    /// Runs `body` holding the subscription's gate (see ``SubscriptionGate``).
+    func withGate<Result: Sendable>(_ subscription: String, _ body: (SubscriptionGate) async throws -> Result) async rethrows -> Result {
+        let gate = gate(for: subscription)
+        return try await gate.withLock(logger: logger) { try await body(gate) }
     }
 
     /// Nanoseconds since the Unix epoch of `date`.

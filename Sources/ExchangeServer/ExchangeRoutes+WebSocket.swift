@@ -12,11 +12,13 @@ extension ExchangeRoutes {
 
     /// Registers the WebSocket routes on the authenticated `/v1` group:
     /// - `/v1/publish`: pipelined publishing. Each text (or binary) frame is one structured-mode
-    ///   CloudEvent with a `topic` attribute; each is answered, after its durable commit, by a
-    ///   line `{"index": n, "id": ..., "sequence": ..., "duplicate": ..., "routes": ...}` or
-    ///   `{"index": n, "error": <problem document>}`, where `n` counts the connection's frames
-    ///   from 0. An answer frame holds one or more such lines, separated by `\n` (the answers
-    ///   that gathered while the previous frame was sent). Answers may come out of order.
+    ///   CloudEvent with a `topic` attribute, or a JSON array of them (a batch: all stored or
+    ///   none); each is answered, after its durable commit, by a line
+    ///   `{"index": n, "id": ..., "sequence": ..., "duplicate": ..., "routes": ...}` (a batch:
+    ///   `{"index": n, "results": [{"id": ..., ...}, ...]}`) or `{"index": n, "error": <problem
+    ///   document>}`, where `n` counts the connection's frames from 0. An answer frame holds one
+    ///   or more such lines, separated by `\n` (the answers that gathered while the previous
+    ///   frame was sent). Answers may come out of order.
     /// - `/v1/subscriptions/{name}/stream`: push delivery with credit. The client sends
     ///   `{"credit": n}` to allow n more events, and `{"ack": [seq, ...]}`, `{"nak": [...],
     ///   "delay_ms": d}` or `{"term": [...]}` to settle them; the server sends each event as a
@@ -59,25 +61,27 @@ extension ExchangeRoutes {
                         }
                     }
                     var index = 0
-                    for try await message in inbound.messages(maxSize: limits.maxEventSize + 65_536) {
+                    for try await message in inbound.messages(maxSize: limits.maxRequestBody) {
                         guard await replies.reserve() else { break }
                         let frameIndex = index
                         index += 1
-                        let parsed: Result<Envelope, ProblemError>
+                        let parsed: Result<(envelopes: [Envelope], isBatch: Bool), ProblemError>
                         switch message {
                         case .text(var text):
-                            parsed = text.withUTF8 { bytes in Result { () throws(ProblemError) in try CloudEvents.parseStructured(bytes, options: options) } }
+                            parsed = text.withUTF8 { bytes in Self.parsePublishFrame(bytes, options: options) }
                         case .binary(let buffer):
                             parsed = buffer.withUnsafeReadableBytes { raw in
-                                Result { () throws(ProblemError) in try CloudEvents.parseStructured(raw.assumingMemoryBound(to: UInt8.self), options: options) }
+                                Self.parsePublishFrame(raw.assumingMemoryBound(to: UInt8.self), options: options)
                             }
                         }
                         switch parsed {
-                        case .success(let envelope):
-                            exchange.publish(envelope, from: department) { result in
+                        case .success(let (envelopes, isBatch)):
+                            exchange.publish(envelopes, from: department) { result in
                                 switch result {
-                                case .success(let outcome): replies.push(Self.reply(index: frameIndex, outcome: outcome))
-                                case .failure(let error): replies.push(Self.reply(index: frameIndex, problem: error.problem))
+                                case .success(let outcomes):
+                                    replies.push(isBatch ? Self.reply(index: frameIndex, batch: outcomes) : Self.reply(index: frameIndex, outcome: outcomes[0]))
+                                case .failure(let error):
+                                    replies.push(Self.reply(index: frameIndex, problem: error.problem))
                                 }
                             }
                         case .failure(let problem):
@@ -172,6 +176,40 @@ extension ExchangeRoutes {
         writer.member("routes", integer: outcome.routeCount)
         writer.endObject()
         return writer.bytes
+    }
+
+    /// `{"index": n, "results": [{"id": ..., "sequence": ..., "duplicate": ..., "routes": ...}, ...]}`
+    static func reply(index: Int, batch outcomes: [PublishOutcome]) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.member("index", integer: index)
+        writer.key("results")
+        writer.beginArray()
+        for outcome in outcomes {
+            writer.beginObject()
+            writer.member("id", string: outcome.id)
+            writer.member("sequence", unsigned: outcome.sequence)
+            writer.member("duplicate", raw: Array((outcome.isDuplicate ? "true" : "false").utf8))
+            writer.member("routes", integer: outcome.routeCount)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// One publish frame: an event object, or a JSON array of events (a batch, all or none).
+    static func parsePublishFrame(
+        _ bytes: UnsafeBufferPointer<UInt8>, options: CloudEventsOptions
+    ) -> Result<(envelopes: [Envelope], isBatch: Bool), ProblemError> {
+        if firstSignificantByte(bytes) == UInt8(ascii: "[") {
+            return Result { () throws(ProblemError) in (try CloudEvents.parseBatch(bytes, options: options), true) }
+        }
+        return Result { () throws(ProblemError) in ([try CloudEvents.parseStructured(bytes, options: options)], false) }
+    }
+
+    private static func firstSignificantByte(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt8? {
+        bytes.first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }
     }
 
     static func reply(index: Int, problem: ProblemError) -> [UInt8] {

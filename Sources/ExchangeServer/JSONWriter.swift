@@ -77,7 +77,8 @@ struct JSONWriter {
         needsComma = true
     }
 
-    private mutating func key(_ name: String) {
+    /// A member's name; its value (an object, an array) is written next.
+    mutating func key(_ name: String) {
         separate()
         Self.appendString(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))

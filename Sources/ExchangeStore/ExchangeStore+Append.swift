@@ -15,17 +15,22 @@ extension ExchangeStore {
         try await submitAppend([PreparedAppend(request)])[0]
     }
 
-    /// Submits one event and returns at once; `completion` gets the result after the transaction
-    /// that holds the event committed with fsync (or failed).
+    /// Submits events to append atomically (all or none) and returns at once; `completion` gets
+    /// one result per request, in order, after the transaction that holds them committed with
+    /// fsync, or the error that kept them all out of the store.
     ///
-    /// For pipelined publishers that must not spend a suspended task per event in flight.
+    /// For pipelined publishers that must not spend a suspended task per write in flight.
     /// `completion` runs on the store's writer thread, in commit order: it must return quickly
     /// and must not block or wait for the store.
     /// - Parameters:
-    ///   - request: the event and its routes.
-    ///   - completion: receives the result, or the error that kept the event out of the store.
-    public func append(_ request: AppendRequest, completion: @escaping @Sendable (Result<AppendResult, any Error>) -> Void) {
-        submitAppend([PreparedAppend(request)], .callback { result in completion(result.map { $0[0] }) })
+    ///   - requests: the events and their routes, at least one.
+    ///   - completion: receives the results, or the error.
+    public func append(contentsOf requests: [AppendRequest], completion: @escaping @Sendable (Result<[AppendResult], any Error>) -> Void) {
+        guard !requests.isEmpty else {
+            completion(.success([]))
+            return
+        }
+        submitAppend(requests.map(PreparedAppend.init), .callback(completion))
     }
 
     /// Appends several events atomically: all of them are stored, or none.

@@ -216,6 +216,12 @@ public final class ExchangeStore: Sendable {
         }
     }
 
+    /// Queues a change without waiting for it: `completion` runs on the writer thread after the
+    /// transaction that holds it committed (`nil`) or with the error that kept it out.
+    func submit(_ body: @escaping (inout BatchContext) throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void) {
+        writer.submit(.mutation(Mutation(apply: body, finish: completion)))
+    }
+
     func submitAppend(_ requests: [PreparedAppend], _ completion: AppendCompletion) {
         writer.submit(.append(requests, completion))
     }
