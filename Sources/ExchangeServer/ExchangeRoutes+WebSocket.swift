@@ -167,33 +167,20 @@ extension ExchangeRoutes {
     }
 
     static func reply(index: Int, outcome: PublishOutcome) -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONWriter(capacity: 96)
         writer.beginObject()
         writer.member("index", integer: index)
-        writer.member("id", string: outcome.id)
-        writer.member("sequence", unsigned: outcome.sequence)
-        writer.member("duplicate", raw: Array((outcome.isDuplicate ? "true" : "false").utf8))
-        writer.member("routes", integer: outcome.routeCount)
+        writer.members(of: outcome)
         writer.endObject()
         return writer.bytes
     }
 
     /// `{"index": n, "results": [{"id": ..., "sequence": ..., "duplicate": ..., "routes": ...}, ...]}`
     static func reply(index: Int, batch outcomes: [PublishOutcome]) -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONWriter(capacity: 32 + outcomes.count * 96)
         writer.beginObject()
         writer.member("index", integer: index)
-        writer.key("results")
-        writer.beginArray()
-        for outcome in outcomes {
-            writer.beginObject()
-            writer.member("id", string: outcome.id)
-            writer.member("sequence", unsigned: outcome.sequence)
-            writer.member("duplicate", raw: Array((outcome.isDuplicate ? "true" : "false").utf8))
-            writer.member("routes", integer: outcome.routeCount)
-            writer.endObject()
-        }
-        writer.endArray()
+        writer.results(outcomes)
         writer.endObject()
         return writer.bytes
     }
