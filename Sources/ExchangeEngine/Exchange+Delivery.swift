@@ -21,6 +21,7 @@ extension Exchange {
         let cap = Duration.milliseconds(Int64(configuration.maxPullWaitMilliseconds))
         let deadline = ContinuousClock.now + Swift.min(wait, cap)
         while true {
+            let signal = signal(for: owner)
             let generation = signal.generation
             let (events, nextDue) = try await deliveryRound(name, owner: owner, max: limit)
             let now = ContinuousClock.now
@@ -188,6 +189,8 @@ extension Exchange {
         do {
             let settled = try await store.acknowledge(sequences, subscription: name, actor: owner.rawValue)
             metrics.acks.increment(by: settled.filter { $0 }.count)
+            // Settled events free in-flight capacity: a pull held back by max_in_flight may go on.
+            if settled.contains(true) { wake(owner) }
             return settled
         } catch {
             throw Self.mapped(error)
@@ -214,7 +217,7 @@ extension Exchange {
                 }
                 try await store.apply(update, toSubscription: name)
                 metrics.naks.increment(by: update.deliveries.count)
-                signal.notify()
+                wake(owner)
                 return found
             }
         } catch {
@@ -247,6 +250,7 @@ extension Exchange {
                 }
                 try await store.apply(update, toSubscription: name)
                 metrics.deadLetters.increment(by: update.deadLettered.count)
+                if !update.deadLettered.isEmpty { wake(owner) }
                 return found
             }
         } catch {
@@ -272,7 +276,7 @@ extension Exchange {
             let moved = try await withGate(name) { _ in
                 try await store.redrive(sequences, subscription: name, actor: owner.rawValue)
             }
-            signal.notify()
+            wake(owner)
             return moved
         } catch {
             throw Self.mapped(error)

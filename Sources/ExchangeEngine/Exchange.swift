@@ -23,7 +23,9 @@ public final class Exchange: Sendable {
     public let configuration: EngineConfiguration
     let logger: Logger
     let metrics: EngineMetrics
-    let signal = CommitSignal()
+    /// One signal per department with waiting pulls, woken by commits that route events to it
+    /// and by settlements that free a subscription's in-flight capacity.
+    private let signals = DepartmentSignals()
     private let gates = Mutex<[String: SubscriptionGate]>([:])
     private let observerToken: UInt64
 
@@ -42,13 +44,26 @@ public final class Exchange: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.metrics = EngineMetrics()
-        let signal = self.signal
-        // Every commit may free a waiting pull: new events, acks that free in-flight capacity.
-        self.observerToken = store.addCommitObserver { _ in signal.notify() }
+        // Wake only the pulls of departments that got new inbox entries; settlements wake their
+        // own department's pulls (see `wake(_:)`).
+        let signals = self.signals
+        self.observerToken = store.addCommitObserver { commit in
+            if !commit.routedConsumers.isEmpty { signals.notify(commit.routedConsumers) }
+        }
     }
 
     deinit {
         store.removeCommitObserver(observerToken)
+    }
+
+    /// The signal that wakes `department`'s waiting pulls.
+    func signal(for department: DepartmentID) -> CommitSignal {
+        signals.signal(for: department.rawValue)
+    }
+
+    /// Wakes `department`'s waiting pulls: their subscriptions may have something to deliver.
+    func wake(_ department: DepartmentID) {
+        signal(for: department).notify()
     }
 
     /// The gate that serializes delivery rounds and settlements of one subscription.

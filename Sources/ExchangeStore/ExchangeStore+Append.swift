@@ -85,6 +85,7 @@ extension ExchangeStore {
             value.append(agreement)
             value.append(route.agreementVersion)
             try context.txn.put(schema.inbox, key: BigEndianKey.pair(consumer, sequence), value: value.bytes)
+            context.routedConsumers.insert(route.consumer)
         }
         context.dedupAdded[dedupKey] = DedupCache.Entry(sequence: sequence, routeCount: UInt32(append.routes.count))
         try context.appendAudit(append.audit, sequence: sequence)

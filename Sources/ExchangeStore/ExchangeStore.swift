@@ -304,6 +304,7 @@ public final class ExchangeStore: Sendable {
             let state = context.state
             let added = context.addedNames
             let dedupAdded = context.dedupAdded
+            let routedConsumers = context.routedConsumers
             let commitStarted = monotonicNanoseconds()
             applyNanoseconds.add(commitStarted - applyStarted, ordering: .relaxed)
             var commitDuration: UInt64 = 0
@@ -339,7 +340,7 @@ public final class ExchangeStore: Sendable {
             if !observers.isEmpty {
                 let commit = StoreCommit(
                     lastSequence: committed.nextSequence - 1, appendedEvents: appended, operations: active.count,
-                    durationNanoseconds: commitDuration)
+                    durationNanoseconds: commitDuration, routedConsumers: routedConsumers)
                 for observer in observers { observer(commit) }
             }
             return
@@ -387,6 +388,9 @@ public struct StoreCommit: Sendable, Equatable {
     public var operations: Int
     /// How long `mdb_txn_commit` took, fsync included, in nanoseconds.
     public var durationNanoseconds: UInt64
+    /// The departments that got new inbox entries in the commit: whose waiting pulls may now
+    /// find something.
+    public var routedConsumers: Set<String>
 }
 
 /// Carries a mutation's result from the writer thread to its caller.

@@ -119,6 +119,21 @@ import Testing
         #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).map(\.sequence) == [4, 5])
     }
 
+    @Test func anAckThatFreesCapacityWakesAWaitingPull() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, maxInFlight: 1), owner: EngineFixture.tax)
+        _ = try await fixture.exchange.publish([EngineFixture.licence("e1"), EngineFixture.licence("e2")], from: EngineFixture.msa)
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).map(\.sequence) == [1])
+        let started = ContinuousClock.now
+        // At capacity: this pull waits, until the ack below frees a slot (not until its 20 s).
+        async let waiting = fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(20))
+        try await Task.sleep(for: .milliseconds(200))
+        _ = try await fixture.exchange.ack([1], subscription: "tax-feed", owner: EngineFixture.tax)
+        #expect(try await waiting.map(\.sequence) == [2])
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
     @Test func subscribingWithoutAnAgreementIsDenied() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
