@@ -60,6 +60,9 @@ extension ExchangeRoutes {
                             logger.debug("publish stream answer not sent", metadata: ["error": "\(error)"])
                         }
                     }
+                    // However reading ends (the client closed, or the connection failed), the
+                    // writer must end too, once the answers still due are sent or dropped.
+                    defer { replies.close() }
                     var index = 0
                     for try await message in inbound.messages(maxSize: limits.maxRequestBody) {
                         guard await replies.reserve() else { break }
