@@ -20,7 +20,8 @@ extension ConfigurationLoader {
     ///     valid_until: /valid_until
     /// ```
     ///
-    /// A topic's `registry` must name a collection of `registries`.
+    /// A topic's `registry` names a collection of `registries`; a name declared nowhere is a
+    /// collection without indexed fields (entries by key only), as before `registries` existed.
     func loadTopics(_ file: String, departments: [Department], errors: inout [ConfigurationError]) -> [TopicDefinition]? {
         guard let text = read(file, errors: &errors) else { return nil }
         var reader = YAMLFile(file: file)
@@ -46,8 +47,8 @@ extension ConfigurationLoader {
             let pointer = reader.required(mapping, "key", in: key, at: node).flatMap { reader.pointer($0, key: key + ".key") }
             let registryNode = mapping["registry"]
             let registry = registryNode.flatMap { reader.text($0, key: key + ".registry") }
-            if let registry, collections[registry] == nil {
-                reader.fail(.invalidValue, at: registryNode, key: key + ".registry", "registry '\(registry)' is not declared under 'registries'")
+            if let registry, !RegistryCollection.isValidName(registry) {
+                reader.fail(.invalidValue, at: registryNode, key: key + ".registry", "'\(registry)' is not a valid collection name: 1 to 64 letters, digits, '-' and '_'")
             }
             let description = mapping["description"].flatMap { reader.text($0, key: key + ".description") }
             var schema: JSONValue?
