@@ -182,15 +182,9 @@ struct RegistryViewContext {
         item.data = delivery.data
         item.agreement = delivery.route.agreementID
         item.isProjected = delivery.isProjected
-        if delivery.isProjected {
+        if delivery.isProjected, let projection = set.fieldProjection(of: delivery.route.agreementID) {
             // The indexed fields are shown only where the projection keeps them.
-            let visible = (try? JSONValue.parse(delivery.data)) ?? .null
-            func kept(_ pointer: JSONPointer?) -> Bool {
-                switch pointer.flatMap({ $0.resolve(in: visible) }) {
-                case .string, .number: true
-                default: false
-                }
-            }
+            func kept(_ pointer: JSONPointer?) -> Bool { pointer.map(projection.keeps) ?? false }
             if !kept(collection.holder) { item.entry.holder = nil }
             if !kept(collection.type) { item.entry.type = nil }
             if !kept(collection.validFrom) { item.entry.validFrom = nil }

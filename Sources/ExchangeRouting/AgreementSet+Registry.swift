@@ -44,4 +44,10 @@ extension AgreementSet {
         guard let route = routing.routes.first(where: { $0.consumer == consumer }) else { return nil }
         return recheck(route, envelope: envelope, at: now).delivery
     }
+
+    /// The field projection of agreement `id` as in force in this set; `nil` when it shares all
+    /// fields or is unknown.
+    public func fieldProjection(of id: String) -> FieldProjection? {
+        core.agreementsByID[id]?.projection
+    }
 }

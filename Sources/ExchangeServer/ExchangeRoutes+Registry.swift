@@ -80,7 +80,8 @@ extension ExchangeRoutes {
         if let agreement = item.agreement { writer.member("agreement", string: agreement) }
         writer.member("projected", bool: item.isProjected)
         if let data = item.data {
-            if (try? JSONValue.parse(data)) != nil {
+            // Projected data is serialized JSON; original bytes are checked.
+            if item.isProjected || (try? JSONValue.parse(data)) != nil {
                 writer.member("data", raw: data)
             } else {
                 writer.member("data_base64", string: Data(data).base64EncodedString())
