@@ -29,7 +29,8 @@ extension Exchange {
     ///
     /// Each event's `source` is set to the publisher. The publisher must own each event's topic;
     /// data must fit the size limit. The events are routed through the agreements in force and
-    /// stored with their routes and audit entries in one transaction; this returns after that
+    /// stored with their routes, audit entries and registry updates (topics that feed a registry
+    /// collection) in one transaction; this returns after that
     /// transaction committed with fsync. A refused publish stores nothing and writes a
     /// `rejected` audit entry.
     /// - Parameters:
@@ -133,7 +134,8 @@ extension Exchange {
                     envelope: event,
                     routes: routing.routes.map {
                         StoredRoute(consumer: $0.consumer.rawValue, agreement: $0.agreementID, agreementVersion: UInt32(clamping: $0.agreementVersion))
-                    }))
+                    },
+                    registry: set.topic(event.topic)?.collection))
         }
         return requests
     }

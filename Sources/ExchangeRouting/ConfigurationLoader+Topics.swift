@@ -12,16 +12,26 @@ extension ConfigurationLoader {
     ///     registry: licences               # optional: the registry collection it feeds
     ///     description: ...                 # optional
     ///     schema: {type: object, ...}      # optional: a JSON Schema the data must satisfy
+    /// registries:                          # optional: the registry collections topics feed
+    ///   - name: licences                   # required: letters, digits, '-' and '_'
+    ///     holder: /holder/credit_code      # optional JSON Pointers into the data: the holder
+    ///     type: /licence_type              #   identifier, the licence type, and the first and
+    ///     valid_from: /valid_from          #   last day of validity (RFC 3339 date or date-time)
+    ///     valid_until: /valid_until
     /// ```
+    ///
+    /// A topic's `registry` names a collection of `registries`; a name declared nowhere is a
+    /// collection without indexed fields (entries by key only), as before `registries` existed.
     func loadTopics(_ file: String, departments: [Department], errors: inout [ConfigurationError]) -> [TopicDefinition]? {
         guard let text = read(file, errors: &errors) else { return nil }
         var reader = YAMLFile(file: file)
         defer { errors += reader.errors }
         guard let root = reader.compose(text),
-            let top = reader.mapping(root, key: "", allowed: ["topics"]),
+            let top = reader.mapping(root, key: "", allowed: ["topics", "registries"]),
             let list = reader.required(top, "topics", in: "", at: root),
             let entries = reader.sequence(list, key: "topics")
         else { return nil }
+        let collections = top["registries"].map { loadRegistries($0, reader: &reader) } ?? [:]
         var topics: [TopicDefinition] = []
         for (key, node) in entries {
             guard let mapping = reader.mapping(node, key: key, allowed: ["name", "owner", "key", "registry", "schema", "description"]) else { continue }
@@ -35,7 +45,11 @@ extension ConfigurationLoader {
             }
             let owner = reader.required(mapping, "owner", in: key, at: node).flatMap { reader.department($0, key: key + ".owner") }
             let pointer = reader.required(mapping, "key", in: key, at: node).flatMap { reader.pointer($0, key: key + ".key") }
-            let registry = mapping["registry"].flatMap { reader.text($0, key: key + ".registry") }
+            let registryNode = mapping["registry"]
+            let registry = registryNode.flatMap { reader.text($0, key: key + ".registry") }
+            if let registry, !RegistryCollection.isValidName(registry) {
+                reader.fail(.invalidValue, at: registryNode, key: key + ".registry", "'\(registry)' is not a valid collection name: 1 to 64 letters, digits, '-' and '_'")
+            }
             let description = mapping["description"].flatMap { reader.text($0, key: key + ".description") }
             var schema: JSONValue?
             if let schemaNode = mapping["schema"] {
@@ -51,11 +65,38 @@ extension ConfigurationLoader {
                 }
             }
             if let name, let owner, let pointer {
-                topics.append(TopicDefinition(name: name, owner: owner, key: pointer, registry: registry, schema: schema, description: description))
+                topics.append(TopicDefinition(
+                        name: name, owner: owner, key: pointer, registry: registry, collection: registry.flatMap { collections[$0] }, schema: schema,
+                        description: description))
             }
         }
         guard reader.errors.isEmpty else { return nil }
         for issue in AgreementSet.issues(topics: topics, departments: departments) { reader.place(issue) }
         return reader.errors.isEmpty ? topics : nil
+    }
+
+    /// Reads the `registries` list: collection name → declaration.
+    private func loadRegistries(_ node: Node, reader: inout YAMLFile) -> [String: RegistryCollection] {
+        guard let entries = reader.sequence(node, key: "registries") else { return [:] }
+        var collections: [String: RegistryCollection] = [:]
+        for (key, node) in entries {
+            guard let mapping = reader.mapping(node, key: key, allowed: ["name", "holder", "type", "valid_from", "valid_until"]),
+                let nameNode = reader.required(mapping, "name", in: key, at: node), let name = reader.text(nameNode, key: key + ".name")
+            else { continue }
+            guard RegistryCollection.isValidName(name) else {
+                reader.fail(.invalidValue, at: nameNode, key: key + ".name", "'\(name)' is not a valid collection name: 1 to 64 letters, digits, '-' and '_'")
+                continue
+            }
+            guard collections[name] == nil else {
+                reader.fail(.duplicate, at: nameNode, key: key + ".name", "registry '\(name)' is declared twice")
+                continue
+            }
+            func pointer(_ field: String) -> JSONPointer? {
+                mapping[field].flatMap { reader.pointer($0, key: key + "." + field) }
+            }
+            collections[name] = RegistryCollection(
+                name: name, holder: pointer("holder"), type: pointer("type"), validFrom: pointer("valid_from"), validUntil: pointer("valid_until"))
+        }
+        return collections
     }
 }

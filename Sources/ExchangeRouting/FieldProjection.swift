@@ -75,6 +75,18 @@ public struct FieldProjection: Hashable, Sendable {
     /// Whether the projection keeps the whole document.
     public var keepsEverything: Bool { root.whole }
 
+    /// Whether the value `pointer` names, where the document has one, is kept: some pointer of
+    /// the projection names it or a value containing it.
+    public func keeps(_ pointer: JSONPointer) -> Bool {
+        var node = root
+        for token in pointer.tokens {
+            if node.whole { return true }
+            guard let child = node.child(token) else { return false }
+            node = child
+        }
+        return node.whole
+    }
+
     /// The projection of `document`.
     public func apply(to document: JSONValue) -> JSONValue {
         if root.whole { return document }

@@ -9,7 +9,12 @@ public struct TopicDefinition: Hashable, Sendable {
     /// Where the entity key (e.g. the licence number) is in an event's data.
     public var key: JSONPointer
     /// The registry collection this topic feeds (e.g. `licences`), if any.
-    public var registry: String?
+    public var registry: String? {
+        didSet { if collection?.name != registry { collection = registry.map { RegistryCollection(name: $0) } } }
+    }
+    /// The declaration of the collection this topic feeds (its indexed fields), from the
+    /// `registries` list of `topics.yaml`; `nil` when the topic feeds none.
+    public var collection: RegistryCollection?
     /// A JSON Schema for the topic's data, as written. The exchange refuses published events
     /// whose data breaks it.
     public var schema: JSONValue? {
@@ -27,16 +32,18 @@ public struct TopicDefinition: Hashable, Sendable {
     ///   - owner: the owning department.
     ///   - key: the pointer to the entity key in the data; default `/id`.
     ///   - registry: the registry collection it feeds, if any.
+    ///   - collection: that collection's declaration; by default one without indexed fields.
     ///   - schema: a JSON Schema for the data, if any.
     ///   - description: a description, if any.
     public init(
         name: Topic, owner: DepartmentID, key: JSONPointer = JSONPointer(tokens: ["id"]),
-        registry: String? = nil, schema: JSONValue? = nil, description: String? = nil
+        registry: String? = nil, collection: RegistryCollection? = nil, schema: JSONValue? = nil, description: String? = nil
     ) {
         self.name = name
         self.owner = owner
         self.key = key
         self.registry = registry
+        self.collection = registry.map { name in collection.flatMap { $0.name == name ? $0 : nil } ?? RegistryCollection(name: name) }
         self.schema = schema
         self.validator = schema.flatMap { try? JSONSchema($0) }
         self.description = description

@@ -42,6 +42,10 @@ public struct ExchangeEndpoint: Hashable, Sendable, CustomStringConvertible {
         case publishStream
         /// `GET /v1/subscriptions/{name}/stream`, upgraded to a WebSocket.
         case subscriptionStream
+        /// `GET /v1/registry/{collection}/{key}`
+        case registryLookup
+        /// `GET /v1/registry/{collection}`
+        case registrySearch
     }
 
     /// How the endpoint is served.
@@ -105,5 +109,7 @@ extension ExchangeRoutes {
         ExchangeEndpoint(.reload, .post, "/v1/admin/reload"),
         ExchangeEndpoint(.publishStream, .get, "/v1/publish", transport: .webSocket),
         ExchangeEndpoint(.subscriptionStream, .get, "/v1/subscriptions/{name}/stream", transport: .webSocket),
+        ExchangeEndpoint(.registryLookup, .get, "/v1/registry/{collection}/{key}"),
+        ExchangeEndpoint(.registrySearch, .get, "/v1/registry/{collection}"),
     ]
 }

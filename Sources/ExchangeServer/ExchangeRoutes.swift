@@ -10,7 +10,8 @@ public import Logging
 import NIOCore
 
 /// The exchange's HTTP and WebSocket API on the authenticated `/v1` group: publish, durable
-/// subscriptions (pull and push), acknowledgements, dead letters, replay and agreement reload.
+/// subscriptions (pull and push), acknowledgements, dead letters, replay, registry queries and
+/// agreement reload.
 ///
 /// ```swift
 /// let routes = ExchangeRoutes(exchange: exchange, limits: configuration.server.limits, logger: logger)
@@ -57,6 +58,8 @@ public struct ExchangeRoutes: Sendable {
         case .redrive: { request, context in try await settle(request, context, .redrive) }
         case .replay: replay
         case .reload: reload
+        case .registryLookup: registryLookup
+        case .registrySearch: registrySearch
         case .publishStream, .subscriptionStream:
             preconditionFailure("\(operation) is a WebSocket endpoint; registerWebSockets(on:) registers it")
         }

@@ -45,6 +45,26 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// A member whose value is an array; close it with ``endArray()``.
+    mutating func beginArray(named name: String) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    mutating func member(_ name: String, bool value: Bool) {
+        key(name)
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        needsComma = true
+    }
+
+    /// An array element that is a string.
+    mutating func element(string value: String) {
+        separate()
+        Self.appendString(value, to: &bytes)
+        needsComma = true
+    }
+
     mutating func member(_ name: String, string value: String) {
         key(name)
         Self.appendString(value, to: &bytes)

@@ -115,7 +115,8 @@ extension ProblemCode {
         .storeFull, .storeClosed, .storeNotFound, .storeConflict, .storeInvalidRequest, .storeFailure,
     ] + exchangeCodes
 
-    /// The codes of the exchange engine and the routing core (publish, access, subscriptions),
+    /// The codes of the exchange engine and the routing core (publish, access, subscriptions,
+    /// registry),
     /// with the statuses they are answered with.
     public static let exchangeCodes: [ProblemCode] = [
         ProblemCode("publish.empty", status: .badRequest, title: "No event"),
@@ -134,5 +135,10 @@ extension ProblemCode {
         ProblemCode("subscription.invalid-limits", status: .badRequest, title: "Invalid subscription limits"),
         ProblemCode("subscription.not-found", status: .notFound, title: "Unknown subscription"),
         ProblemCode("subscription.name-taken", status: .conflict, title: "Subscription name taken"),
+        ProblemCode("registry.unknown-collection", status: .notFound, title: "Unknown registry collection"),
+        ProblemCode("registry.not-found", status: .notFound, title: "No such registry entry"),
+        ProblemCode("registry.not-entitled", status: .forbidden, title: "Not entitled to the collection"),
+        ProblemCode("registry.bad-query", status: .badRequest, title: "Bad registry query parameter"),
+        ProblemCode("registry.bad-cursor", status: .badRequest, title: "Bad registry cursor"),
     ]
 }

@@ -23,11 +23,19 @@ public struct AppendRequest: Sendable {
     public var envelope: Envelope
     /// The consumers that receive it; at most one route per consumer.
     public var routes: [StoredRoute]
+    /// The registry collection the event's topic feeds, if any: the entry keyed by the event's
+    /// `subject` is updated in the event's transaction (not for a duplicate).
+    public var registry: RegistryCollection?
 
     /// Creates a request.
-    public init(envelope: Envelope, routes: [StoredRoute] = []) {
+    /// - Parameters:
+    ///   - envelope: the event.
+    ///   - routes: its routes.
+    ///   - registry: the collection its topic feeds; none by default.
+    public init(envelope: Envelope, routes: [StoredRoute] = [], registry: RegistryCollection? = nil) {
         self.envelope = envelope
         self.routes = routes
+        self.registry = registry
     }
 }
 

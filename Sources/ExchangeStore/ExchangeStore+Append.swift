@@ -7,7 +7,8 @@ extension ExchangeStore {
     /// The same publisher (`envelope.source`) and message id (`envelope.id`) append once: a
     /// repeat, however late, stores nothing and returns the original sequence with
     /// `isDuplicate` set. In the same transaction the store writes the topic index, one inbox
-    /// entry per route, the deduplication entry and a `published` audit entry.
+    /// entry per route, the deduplication entry, a `published` audit entry and, when the topic
+    /// feeds a registry collection, the registry entry and its indexes.
     /// - Parameter request: the event and its routes.
     /// - Throws: `StoreError` (`store.full` past the maximum map size, `store.closed`);
     ///   nothing is written when it throws.
@@ -89,6 +90,9 @@ extension ExchangeStore {
         }
         context.dedupAdded[dedupKey] = DedupCache.Entry(sequence: sequence, routeCount: UInt32(append.routes.count))
         try context.appendAudit(append.audit, sequence: sequence)
+        if let input = append.registry {
+            try context.applyRegistry(input, sequence: sequence)
+        }
         return AppendResult(sequence: sequence, isDuplicate: false, routeCount: append.routes.count)
     }
 }

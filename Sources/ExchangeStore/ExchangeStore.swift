@@ -89,7 +89,11 @@ public final class ExchangeStore: Sendable {
         do {
             opened = try environment.write { txn -> (StoreSchema, WriterState) in
                 let schema = try StoreSchema(opening: &txn)
-                try schema.checkFormat(&txn, directory: configuration.directory)
+                if try schema.checkFormat(&txn, directory: configuration.directory) == StoreSchema.upgradableVersion {
+                    logger.notice(
+                        "store upgraded to format \(StoreSchema.formatVersion): the registry is empty until rebuilt",
+                        metadata: ["directory": "\(configuration.directory)", "command": "exchangectl registry rebuild --write"])
+                }
                 try schema.checkAuditHash(&txn, configuration.auditHash, directory: configuration.directory)
                 try names.load(txn, meta: schema.meta)
                 let state = try Self.recoverState(txn, schema: schema, names: names)

@@ -1,7 +1,7 @@
 import LMDB
 import Synchronization
 
-/// Interns names (departments, topics, agreements, subscriptions) to small integers, so that
+/// Interns names (departments, topics, agreements, subscriptions, registry collections) to small integers, so that
 /// index keys are short and fixed-size. The mapping lives in the `meta` database and is cached
 /// in memory; new names become visible to readers only after their transaction committed.
 final class NameTable: Sendable {
@@ -11,6 +11,7 @@ final class NameTable: Sendable {
         case topic = 2
         case agreement = 3
         case subscription = 4
+        case collection = 5
     }
 
     private struct Tables {

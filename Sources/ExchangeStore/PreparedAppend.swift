@@ -2,7 +2,7 @@ import ExchangeModel
 
 /// An append encoded on the caller's thread, so that the writer thread only copies bytes:
 /// the record (its receive time is patched in at commit), the dedup id, the topic and routes,
-/// and the `published` audit entry in three parts around the members the writer stamps.
+/// the registry input, and the `published` audit entry in three parts around the members the writer stamps.
 struct PreparedAppend: Sendable {
     let record: [UInt8]
     let source: String
@@ -10,6 +10,8 @@ struct PreparedAppend: Sendable {
     let topic: String
     let routes: [StoredRoute]
     let audit: PublishedAuditTemplate
+    /// What the event does to its registry entry, read from its data here, off the writer.
+    let registry: RegistryInput?
 
     init(_ request: AppendRequest) {
         let envelope = request.envelope
@@ -21,6 +23,7 @@ struct PreparedAppend: Sendable {
         topic = envelope.topic
         routes = request.routes
         audit = PublishedAuditTemplate(envelope: envelope, routes: request.routes)
+        registry = request.registry.flatMap { RegistryInput(envelope, collection: $0) }
     }
 }
 

@@ -17,12 +17,19 @@ import LMDB
 /// | `dead_letters` | subscription id, sequence -> delivery count, time |
 /// | `audit` | audit index -> canonical audit entry |
 /// | `audit_nodes` | Merkle node (level, index) -> hash of that complete subtree |
+/// | `registry` | collection id, entry key -> registry entry |
+/// | `registry_index` | collection id, index, value, 0x00, entry key -> (empty) |
 ///
 /// Integers in keys are big-endian so that byte order is numeric order.
 struct StoreSchema {
     /// The format this build writes and reads. A store of another version is refused.
-    /// Version 2 added the audit Merkle tree (`audit_nodes`, `audit_hash`).
-    static let formatVersion: UInt32 = 2
+    /// Version 2 added the audit Merkle tree (`audit_nodes`, `audit_hash`); version 3 the
+    /// registry (`registry`, `registry_index`). A version 2 store is upgraded in place when
+    /// opened: the registry databases are created empty (`exchangectl registry rebuild --write`
+    /// fills them from the log).
+    static let formatVersion: UInt32 = 3
+    /// The older version this build upgrades in place.
+    static let upgradableVersion: UInt32 = 2
     static let formatKey = Array("format_version".utf8)
     static let auditHashKey = Array("audit_hash".utf8)
 
@@ -38,6 +45,8 @@ struct StoreSchema {
     let deadLetters: Database
     let audit: Database
     let auditNodes: Database
+    let registry: Database
+    let registryIndex: Database
 
     init(opening txn: inout WriteTransaction) throws {
         meta = try txn.openDatabase("meta", flags: .create)
@@ -52,21 +61,32 @@ struct StoreSchema {
         deadLetters = try txn.openDatabase("dead_letters", flags: .create)
         audit = try txn.openDatabase("audit", flags: .create)
         auditNodes = try txn.openDatabase("audit_nodes", flags: .create)
+        registry = try txn.openDatabase("registry", flags: .create)
+        registryIndex = try txn.openDatabase("registry_index", flags: .create)
     }
 
-    /// Checks the stored format version, writing it into a new store.
+    /// Checks the stored format version, writing it into a new store and upgrading a version 2
+    /// store (whose registry databases were just created empty).
+    /// - Returns: the version the store had when opened (0 for a new store).
     /// - Throws: `StoreError.unsupportedFormat` for a store of another version, or for one with
     ///   data but no version.
-    func checkFormat(_ txn: inout WriteTransaction, directory: String) throws {
+    @discardableResult
+    func checkFormat(_ txn: inout WriteTransaction, directory: String) throws -> UInt32 {
+        var version = BigEndianKey(capacity: 4)
+        version.append(Self.formatVersion)
         if let stored = try txn.get(meta, key: Self.formatKey) {
-            let version = stored.withUnsafeBytes { $0.count == 4 ? $0.bigEndianUInt32(at: 0) : 0 }
-            guard version == Self.formatVersion else {
+            let storedVersion = stored.withUnsafeBytes { $0.count == 4 ? $0.bigEndianUInt32(at: 0) : 0 }
+            if storedVersion == Self.upgradableVersion {
+                try txn.put(meta, key: Self.formatKey, value: version.bytes)
+                return storedVersion
+            }
+            guard storedVersion == Self.formatVersion else {
                 throw StoreError(
                     code: .unsupportedFormat,
-                    message: "the store in \(directory) has format version \(version); this build reads version "
-                        + "\(Self.formatVersion) only. Use the build that wrote it, or restore a matching backup")
+                    message: "the store in \(directory) has format version \(storedVersion); this build reads version "
+                        + "\(Self.formatVersion) (and upgrades \(Self.upgradableVersion)). Use the build that wrote it, or restore a matching backup")
             }
-            return
+            return storedVersion
         }
         guard try txn.count(log) == 0, try txn.count(audit) == 0 else {
             throw StoreError(
@@ -74,9 +94,8 @@ struct StoreSchema {
                 message: "the store in \(directory) holds data but no format version; it was not written by this "
                     + "exchange and will not be opened")
         }
-        var version = BigEndianKey(capacity: 4)
-        version.append(Self.formatVersion)
         try txn.put(meta, key: Self.formatKey, value: version.bytes)
+        return 0
     }
 }
 

@@ -1,9 +1,14 @@
 /// The configuration files of a daemon started by the end-to-end modes: a publishing and a
-/// consuming department, one topic, one agreement; an auditor token is added beside them.
+/// consuming department, one topic and one agreement for the load, one registry topic feeding the
+/// `bench-licences` collection and an agreement giving it to the consumer (as the portal); an
+/// auditor token and a portal token named after the consumer are added beside them.
 enum BenchConfiguration {
     static let publisher = "bench-publisher"
     static let consumer = "bench-consumer"
     static let auditor = "bench-auditor"
+    static let licenceTopic = "bench.licence.issued"
+    static let collection = "bench-licences"
+    static let licenceAgreement = "bench-licences"
 
     static let departments = """
         departments:
@@ -19,10 +24,20 @@ enum BenchConfiguration {
         """
 
     static let topics = """
+        registries:
+          - name: \(collection)
+            holder: /holder/credit_code
+            type: /licence_type
+            valid_from: /valid_from
+            valid_until: /valid_until
         topics:
           - name: \(BenchDaemon.topic)
             owner: \(publisher)
             key: /k
+          - name: \(licenceTopic)
+            owner: \(publisher)
+            key: /licence_no
+            registry: \(collection)
 
         """
 
@@ -35,6 +50,23 @@ enum BenchConfiguration {
         topics:
           - \(BenchDaemon.topic)
         purpose: Measure the exchange end to end.
+        legal_basis: none, benchmark only
+        valid_from: 2020-01-01T00:00:00Z
+        valid_until: 2099-01-01T00:00:00Z
+        status: active
+
+        """
+
+    static let licences = """
+        id: \(licenceAgreement)
+        version: 1
+        title: Benchmark licence registry
+        provider: \(publisher)
+        consumers: [\(consumer)]
+        topics:
+          - \(licenceTopic)
+        fields: [/licence_no, /holder/credit_code, /holder/name, /licence_type, /valid_from, /valid_until]
+        purpose: Measure registry look-ups.
         legal_basis: none, benchmark only
         valid_from: 2020-01-01T00:00:00Z
         valid_until: 2099-01-01T00:00:00Z

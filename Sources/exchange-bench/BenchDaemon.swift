@@ -25,6 +25,9 @@ final class BenchDaemon: Sendable {
     /// without a client certificate that goes with it (a certificate would make the
     /// connection a department's).
     let auditor: (token: String, tls: TLSConfiguration)?
+    /// A portal token named after the consumer (so it sees through the consumer's agreements),
+    /// when the daemon was started here.
+    let portalToken: String?
     /// The started process and its temporary directory, if any.
     private let child: Child?
 
@@ -51,7 +54,11 @@ final class BenchDaemon: Sendable {
         let description: String
     }
 
-    private init(baseURL: String, publisher: TLSConfiguration, consumer: TLSConfiguration, auditor: (token: String, tls: TLSConfiguration)?, child: Child?) {
+    private init(
+        baseURL: String, publisher: TLSConfiguration, consumer: TLSConfiguration, auditor: (token: String, tls: TLSConfiguration)?,
+        portalToken: String? = nil, child: Child?
+    ) {
+        self.portalToken = portalToken
         self.baseURL = baseURL
         self.webSocketURL = "wss://" + baseURL.dropFirst("https://".count)
         self.publisher = publisher
@@ -100,8 +107,9 @@ final class BenchDaemon: Sendable {
     }
 
     /// Starts `exchanged` in a new temporary directory with a generated PKI and configuration,
-    /// and waits for its ready line.
-    static func start(timeoutSeconds: Int) async throws -> BenchDaemon {
+    /// and waits for its ready line. `prepare` runs on the directory (its store is `data/`)
+    /// before the daemon starts.
+    static func start(timeoutSeconds: Int, prepare: ((URL) async throws -> Void)? = nil) async throws -> BenchDaemon {
         let executable = try locateDaemon()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exchange-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("agreements"), withIntermediateDirectories: true)
@@ -118,9 +126,11 @@ final class BenchDaemon: Sendable {
             try write("departments.yaml", BenchConfiguration.departments)
             try write("topics.yaml", BenchConfiguration.topics)
             try write("agreements/bench.yaml", BenchConfiguration.agreement)
+            try write("agreements/bench-licences.yaml", BenchConfiguration.licences)
             try write("exchange.yaml", BenchConfiguration.exchange)
             var tokens = TokenFile()
             let auditorToken = try tokens.create(name: BenchConfiguration.auditor, role: .auditor)
+            let portalToken = try tokens.create(name: BenchConfiguration.consumer, role: .portal)
             try tokens.save(path: directory.appendingPathComponent("tokens.json").path)
             func identity(_ name: String) throws -> TLSConfiguration {
                 let issued = try pki.issueClientCertificate(commonName: name)
@@ -131,6 +141,7 @@ final class BenchDaemon: Sendable {
             var anonymous = TLSConfiguration.makeClientConfiguration()
             anonymous.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(ca.utf8)))
             let auditor = (token: auditorToken, tls: anonymous)
+            try await prepare?(directory)
 
             let process = Process()
             process.executableURL = executable
@@ -168,7 +179,8 @@ final class BenchDaemon: Sendable {
                         throw Failure(description: "no port in the ready line: \(line)")
                     }
                     return BenchDaemon(
-                        baseURL: "https://127.0.0.1:\(port)", publisher: publisher, consumer: consumer, auditor: auditor, child: child)
+                        baseURL: "https://127.0.0.1:\(port)", publisher: publisher, consumer: consumer, auditor: auditor,
+                        portalToken: portalToken, child: child)
                 }
                 if !process.isRunning { break }
                 try await Task.sleep(for: .milliseconds(20))

@@ -43,13 +43,21 @@ final class DaemonHarness: Sendable {
         try write(
             "topics.yaml",
             """
+            registries:
+              - name: licences
+                holder: /holder/credit_code
             topics:
               - name: licence.business.issued
                 owner: msa
                 key: /licence_no
+                registry: licences
                 schema:
                   type: object
                   required: [licence_no]
+              - name: licence.business.revoked
+                owner: msa
+                key: /licence_no
+                registry: licences
               - name: case.outcome.closed
                 owner: court
                 key: /case_no

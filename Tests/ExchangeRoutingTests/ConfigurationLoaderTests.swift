@@ -80,9 +80,11 @@ final class TemporaryConfiguration {
         let result = ConfigurationLoader(directory: Self.configDirectory).load()
         #expect(result.report.allErrors.map(\.description) == [])
         let set = try #require(result.set)
-        #expect(set.agreements.map(\.id) == ["msa-business-licences", "nhc-food-inspections", "psb-case-outcomes"])
-        #expect(result.report.added.count == 3)
+        #expect(set.agreements.map(\.id) == ["msa-business-licences", "msa-licence-portal", "nhc-food-inspections", "psb-case-outcomes"])
+        #expect(result.report.added.count == 4)
         #expect(set.topic("licence.business.issued")?.registry == "licences")
+        #expect(set.topic("licence.business.revoked")?.collection?.holder?.description == "/holder/credit_code")
+        #expect(set.registryFeeds.count == 6)
         #expect(set.topic("licence.business.issued")?.schema?["required"] == .array(["licence_no", "holder", "issued_on"].map(JSONValue.string)))
         let inspections = try #require(set.agreement("nhc-food-inspections"))
         #expect(inspections.validFrom == Date(timeIntervalSince1970: 1_780_243_200))  // 2026-06-01T00:00:00+08:00

@@ -14,6 +14,21 @@ import Testing
         return projection.apply(to: Self.document).description
     }
 
+    /// `keeps` agrees with what `apply` keeps, for values the document has.
+    @Test func keepsAnswersWhetherAValueSurvives() throws {
+        let projection = FieldProjection(try ["/holder/name", "/items/1", "/score"].map { try JSONPointer($0) })
+        let projected = projection.apply(to: Self.document)
+        for (pointer, kept) in [
+            ("/holder/name", true), ("/holder/credit_code", false), ("/holder", false), ("/items/1/result", true), ("/items/0/result", false),
+            ("/score", true), ("/licence_no", false),
+        ] {
+            let parsed = try JSONPointer(pointer)
+            #expect(projection.keeps(parsed) == kept, "\(pointer)")
+            #expect((parsed.resolve(in: projected) == parsed.resolve(in: Self.document)) == kept, "\(pointer)")
+        }
+        #expect(FieldProjection([JSONPointer(tokens: [])]).keeps(try JSONPointer("/anything/below")))
+    }
+
     @Test func keepsNestedStructureAndSourceOrder() throws {
         #expect(try project("/holder/address/city", "/licence_no") == #"{"licence_no":"L-1","holder":{"address":{"city":"Hangzhou"}}}"#)
     }

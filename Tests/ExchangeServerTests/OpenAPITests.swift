@@ -40,6 +40,7 @@ struct OpenAPITests {
     static func concrete(_ template: String) -> String {
         template.replacingOccurrences(of: "{topic}", with: "licence.business.issued")
             .replacingOccurrences(of: "{name}", with: "tax-licences")
+            .replacingOccurrences(of: "{collection}", with: "licences").replacingOccurrences(of: "{key}", with: "L-1")
     }
 
     @Test func declaresOpenAPI31() throws {

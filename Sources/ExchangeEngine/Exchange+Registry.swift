@@ -1,0 +1,208 @@
+public import ExchangeModel
+import ExchangeRouting
+import ExchangeStore
+import Foundation
+
+extension Exchange {
+    /// The current state of one registry entry as `viewer` may see it. The lookup is audited
+    /// (`queried`: who, collection, key, results, outcome) before it is answered, refusals too.
+    ///
+    /// A department (or the portal's department) sees an entry only when an agreement in force
+    /// would deliver the event holding its current data to it, with the data projected to that
+    /// agreement's fields; entries that were never issued have no data and are not visible to
+    /// departments.
+    /// - Parameters:
+    ///   - collection: the collection.
+    ///   - key: the entry's key (the licence number).
+    ///   - history: whether to include the history.
+    ///   - viewer: whose view.
+    ///   - actor: who asked, for the audit entry.
+    /// - Throws: `ExchangeError`: `registry.unknown-collection`, `registry.not-entitled` (no
+    ///   agreement gives the viewer any topic feeding the collection), `registry.not-found`.
+    public func registryLookup(
+        collection: String, key: String, history: Bool = false, viewer: RegistryViewer, actor: String
+    ) async throws(ExchangeError) -> RegistryItem {
+        try await audited(actor: actor, fields: ["collection": .string(collection), "key": .string(key)]) { () throws(ExchangeError) in
+            let context = try registryContext(collection, viewer: viewer)
+            let record: RegistryRecord?
+            do {
+                record = try store.registryEntry(collection: collection, key: key)
+            } catch {
+                throw Self.mapped(error)
+            }
+            guard let record, let item = context.view(record, history: history) else {
+                throw ExchangeError(code: "registry.not-found", kind: .notFound, message: "'\(collection)' holds no entry '\(key)' you may see")
+            }
+            return (item, 1)
+        }
+    }
+
+    /// One page of the entries of `collection` that match `query` and that `viewer` may see,
+    /// audited like ``registryLookup(collection:key:history:viewer:actor:)``.
+    ///
+    /// The walk follows one index (the most selective filter) and continues after the
+    /// position of `query.cursor`; positions are index keys, so pages stay stable while events
+    /// arrive: an entry whose indexed value does not change is returned once. A page visits at
+    /// most 10,000 index positions, so it may hold fewer than `limit` entries and still have a
+    /// next cursor.
+    /// - Parameters:
+    ///   - collection: the collection.
+    ///   - query: filters, page size, cursor.
+    ///   - viewer: whose view.
+    ///   - actor: who asked.
+    /// - Throws: `ExchangeError`: `registry.unknown-collection`, `registry.not-entitled`,
+    ///   `registry.bad-cursor`.
+    public func registrySearch(
+        collection: String, query: RegistryQuery, viewer: RegistryViewer, actor: String
+    ) async throws(ExchangeError) -> RegistryPage {
+        try await audited(actor: actor, fields: ["collection": .string(collection), "query": query.auditValue]) { () throws(ExchangeError) in
+            let context = try registryContext(collection, viewer: viewer)
+            var scan = query.scan(collection: collection)
+            if let cursor = query.cursor {
+                scan.after = try RegistryQuery.decodeCursor(cursor, index: scan.index)
+            }
+            var items: [RegistryItem] = []
+            let result: RegistryScanResult
+            do {
+                result = try store.registryScan(scan) { record in
+                    if let item = context.view(record, history: false), context.matches(item, query) {
+                        items.append(item)
+                    }
+                    return items.count < query.limit
+                }
+            } catch let error as StoreError where error.code == .invalidRequest {
+                throw ExchangeError(code: "registry.bad-cursor", kind: .invalid, message: "the cursor is not one this query returned")
+            } catch {
+                throw Self.mapped(error)
+            }
+            let next = result.exhausted ? nil : result.position.map { RegistryQuery.encodeCursor($0, index: scan.index) }
+            return (RegistryPage(items: items, nextCursor: next), items.count)
+        }
+    }
+
+    /// ``registryLookup(collection:key:history:viewer:actor:)`` with the request's query
+    /// parameters (`history=true|false`), a bad one refused with `registry.bad-query` and audited.
+    public func registryLookup(
+        collection: String, key: String, parameters: [(name: String, value: String)], viewer: RegistryViewer, actor: String
+    ) async throws(ExchangeError) -> RegistryItem {
+        var history = false
+        for (name, value) in parameters {
+            guard name == "history", value == "true" || value == "false" else {
+                return try await audited(actor: actor, fields: ["collection": .string(collection), "key": .string(key)]) { () throws(ExchangeError) -> (RegistryItem, Int) in
+                    throw ExchangeError(code: "registry.bad-query", kind: .invalid, message: "the only parameter is history=true|false")
+                }
+            }
+            history = value == "true"
+        }
+        return try await registryLookup(collection: collection, key: key, history: history, viewer: viewer, actor: actor)
+    }
+
+    /// ``registrySearch(collection:query:viewer:actor:)`` with the request's query parameters
+    /// (see ``RegistryQuery/init(parameters:)``), a bad one refused and audited.
+    public func registrySearch(
+        collection: String, parameters: [(name: String, value: String)], viewer: RegistryViewer, actor: String
+    ) async throws(ExchangeError) -> RegistryPage {
+        let query: RegistryQuery
+        do throws(ExchangeError) {
+            query = try RegistryQuery(parameters: parameters)
+        } catch {
+            return try await audited(actor: actor, fields: ["collection": .string(collection)]) { () throws(ExchangeError) -> (RegistryPage, Int) in
+                throw error
+            }
+        }
+        return try await registrySearch(collection: collection, query: query, viewer: viewer, actor: actor)
+    }
+
+    /// Runs a query and writes its `queried` audit entry with `results` and `outcome` (`ok` or
+    /// the refusal's code) before returning or throwing. An answer whose audit entry cannot be
+    /// written is not given.
+    private func audited<Answer>(
+        actor: String, fields: [String: AuditValue], _ body: () async throws(ExchangeError) -> (Answer, Int)
+    ) async throws(ExchangeError) -> Answer {
+        var fields = fields
+        let answer: (Answer, Int)
+        do throws(ExchangeError) {
+            answer = try await body()
+        } catch {
+            fields["results"] = 0
+            fields["outcome"] = .string(error.code)
+            try? await auditQuery(actor: actor, fields: fields)
+            throw error
+        }
+        fields["results"] = .integer(Int64(answer.1))
+        fields["outcome"] = "ok"
+        try await auditQuery(actor: actor, fields: fields)
+        return answer.0
+    }
+
+    private func auditQuery(actor: String, fields: [String: AuditValue]) async throws(ExchangeError) {
+        do {
+            _ = try await store.appendAudit([AuditEvent(kind: .queried, actor: actor, fields: fields)])
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Checks the collection and the viewer's entitlement, and captures what viewing needs.
+    private func registryContext(_ collection: String, viewer: RegistryViewer) throws(ExchangeError) -> RegistryViewContext {
+        let set = agreements.current
+        guard let declaration = set.registryCollection(named: collection) else {
+            throw ExchangeError(code: "registry.unknown-collection", kind: .notFound, message: "no topic feeds a registry collection '\(collection)'")
+        }
+        let now = Date()
+        if case .department(let department) = viewer, set.viewableTopics(of: collection, for: department, at: now).isEmpty {
+            throw ExchangeError(
+                code: "registry.not-entitled", kind: .forbidden,
+                message: "no agreement in force gives '\(department)' a topic feeding '\(collection)'")
+        }
+        return RegistryViewContext(collection: declaration, viewer: viewer, set: set, now: now, today: Self.day(now))
+    }
+
+    /// `YYYY-MM-DD` of `date` in UTC.
+    static func day(_ date: Date) -> String {
+        String(RFC3339.format(nanoseconds: nanoseconds(date)).prefix(10))
+    }
+}
+
+/// What viewing registry entries for one query needs: the agreements, the instant, the day.
+struct RegistryViewContext {
+    let collection: RegistryCollection
+    let viewer: RegistryViewer
+    let set: AgreementSet
+    let now: Date
+    let today: String
+
+    /// The entry as the viewer may see it, or `nil` when it may not.
+    func view(_ record: RegistryRecord, history: Bool) -> RegistryItem? {
+        var item = RegistryItem(
+            collection: collection.name, entry: record.entry, status: record.entry.status(onDay: today), data: record.dataEvent?.envelope.data,
+            agreement: nil, isProjected: false, includesHistory: history)
+        guard case .department(let department) = viewer else { return item }
+        guard let event = record.dataEvent, let delivery = set.registryView(of: event.envelope, for: department, at: now) else { return nil }
+        item.data = delivery.data
+        item.agreement = delivery.route.agreementID
+        item.isProjected = delivery.isProjected
+        if delivery.isProjected, let projection = set.fieldProjection(of: delivery.route.agreementID) {
+            // The indexed fields are shown only where the projection keeps them.
+            func kept(_ pointer: JSONPointer?) -> Bool { pointer.map(projection.keeps) ?? false }
+            if !kept(collection.holder) { item.entry.holder = nil }
+            if !kept(collection.type) { item.entry.type = nil }
+            if !kept(collection.validFrom) { item.entry.validFrom = nil }
+            if !kept(collection.validUntil) { item.entry.validUntil = nil }
+        }
+        return item
+    }
+
+    /// Whether a visible item meets every filter of `query` (on what the viewer may see).
+    func matches(_ item: RegistryItem, _ query: RegistryQuery) -> Bool {
+        let entry = item.entry
+        if let holder = query.holder, entry.holder != holder { return false }
+        if let type = query.type, entry.type != type { return false }
+        if let issuer = query.issuer, entry.issuer != issuer { return false }
+        if let status = query.status, item.status != status { return false }
+        if let expiresBefore = query.expiresBefore {
+            guard let validUntil = entry.validUntil, validUntil < expiresBefore else { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,109 @@
+import ExchangeEngine
+import ExchangeModel
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension ExchangeRoutes {
+    // MARK: Registry
+
+    /// `GET /v1/registry/{collection}/{key}[?history=true]`: one entry as the caller may see it.
+    @Sendable func registryLookup(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        let principal = try context.requireRole(.department, .portal, .auditor)
+        let collection = try context.parameters.require("collection")
+        let key = try context.parameters.require("key")
+        let item: RegistryItem
+        do {
+            let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
+            item = try await exchange.registryLookup(
+                collection: collection, key: key, parameters: parameters, viewer: Self.viewer(principal), actor: principal.actor)
+        } catch {
+            throw error.problem
+        }
+        var writer = JSONWriter(capacity: 512 + (item.data?.count ?? 0))
+        Self.write(item, into: &writer)
+        return Self.jsonResponse(writer.bytes)
+    }
+
+    /// `GET /v1/registry/{collection}?holder=&type=&status=&issuer=&expires_before=&limit=&cursor=`:
+    /// one page of matching entries.
+    @Sendable func registrySearch(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        let principal = try context.requireRole(.department, .portal, .auditor)
+        let collection = try context.parameters.require("collection")
+        let page: RegistryPage
+        do {
+            let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
+            page = try await exchange.registrySearch(
+                collection: collection, parameters: parameters, viewer: Self.viewer(principal), actor: principal.actor)
+        } catch {
+            throw error.problem
+        }
+        var writer = JSONWriter(capacity: 256 + page.items.reduce(0) { $0 + 384 + ($1.data?.count ?? 0) })
+        writer.beginObject()
+        writer.member("collection", string: collection)
+        writer.member("count", integer: page.items.count)
+        writer.beginArray(named: "items")
+        for item in page.items { Self.write(item, into: &writer) }
+        writer.endArray()
+        if let next = page.nextCursor { writer.member("next_cursor", string: next) }
+        writer.endObject()
+        return Self.jsonResponse(writer.bytes)
+    }
+
+    /// The registry view of a principal: a department sees through its agreements; a portal
+    /// token acts as the department its name names (e.g. `service-portal`), so a token whose name
+    /// is no department's is entitled to nothing; auditors see everything.
+    static func viewer(_ principal: Principal) -> RegistryViewer {
+        switch principal {
+        case .department(let department): .department(department)
+        case .token(let name, .portal): .department(DepartmentID(trusted: name))
+        case .token: .everything
+        }
+    }
+
+    static func write(_ item: RegistryItem, into writer: inout JSONWriter) {
+        let entry = item.entry
+        writer.beginObject()
+        writer.member("collection", string: item.collection)
+        writer.member("key", string: entry.key)
+        writer.member("status", string: item.status.rawValue)
+        for (name, value) in [("issuer", entry.issuer), ("holder", entry.holder), ("type", entry.type), ("valid_from", entry.validFrom), ("valid_until", entry.validUntil)] {
+            if let value { writer.member(name, string: value) }
+        }
+        writer.member("first_sequence", unsigned: entry.firstSequence)
+        writer.member("last_sequence", unsigned: entry.lastSequence)
+        if entry.dataSequence > 0 { writer.member("data_sequence", unsigned: entry.dataSequence) }
+        writer.beginArray(named: "flags")
+        for flag in entry.flags { writer.element(string: flag.rawValue) }
+        writer.endArray()
+        if let agreement = item.agreement { writer.member("agreement", string: agreement) }
+        writer.member("projected", bool: item.isProjected)
+        if let data = item.data {
+            // Projected data is serialized JSON; original bytes are checked.
+            if item.isProjected || (try? JSONValue.parse(data)) != nil {
+                writer.member("data", raw: data)
+            } else {
+                writer.member("data_base64", string: Data(data).base64EncodedString())
+            }
+        }
+        if item.includesHistory {
+            writer.beginArray(named: "history")
+            for event in entry.history {
+                writer.beginObject()
+                writer.member("sequence", unsigned: event.sequence)
+                writer.member("action", string: event.action.rawValue)
+                if let flag = event.flag { writer.member("flag", string: flag.rawValue) }
+                writer.endObject()
+            }
+            writer.endArray()
+        }
+        writer.endObject()
+    }
+
+    static func jsonResponse(_ bytes: [UInt8]) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json", .contentLength: String(bytes.count)],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

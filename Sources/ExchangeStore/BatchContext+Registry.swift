@@ -1,0 +1,39 @@
+import ExchangeModel
+import LMDB
+
+extension BatchContext {
+    /// Updates the registry entry of an appended event and its indexes, in the event's
+    /// transaction.
+    mutating func applyRegistry(_ input: RegistryInput, sequence: UInt64) throws {
+        let collection = try intern(input.collection, .collection)
+        try RegistryWriter.apply(input, sequence: sequence, collection: collection, txn: &txn, schema: schema)
+    }
+}
+
+/// Writes registry entries and their index keys. The live update (each append) and the rebuild
+/// with `--write` both go through ``apply(_:sequence:collection:txn:schema:)``, whose state
+/// change is `RegistryEntry.applying`.
+enum RegistryWriter {
+    /// Applies one event to its entry: reads the entry, runs the state machine, writes the entry
+    /// and replaces the index keys whose values changed.
+    static func apply(_ input: RegistryInput, sequence: UInt64, collection: UInt32, txn: inout WriteTransaction, schema: StoreSchema) throws {
+        let entryKey = RegistryKeys.entry(collection, key: input.key)
+        var old: RegistryEntry?
+        if let stored = try entryKey.withUnsafeBytes({ try txn.get(schema.registry, key: $0) }) {
+            guard let decoded = RegistryEntry(encoded: stored) else {
+                throw StoreError.corruptRecord("the registry entry \(input.collection)/\(input.key) cannot be decoded")
+            }
+            old = decoded
+        }
+        let new = RegistryEntry.applying(input, sequence: sequence, to: old)
+        try txn.put(schema.registry, key: entryKey, value: new.encoded())
+        let oldValues = old.map(RegistryIndex.values) ?? []
+        let newValues = RegistryIndex.values(of: new)
+        for (index, value) in oldValues where !newValues.contains(where: { $0.index == index && $0.value == value }) {
+            try txn.delete(schema.registryIndex, key: RegistryKeys.index(collection, index, value: value, key: input.key))
+        }
+        for (index, value) in newValues where !oldValues.contains(where: { $0.index == index && $0.value == value }) {
+            try txn.put(schema.registryIndex, key: RegistryKeys.index(collection, index, value: value, key: input.key), value: [])
+        }
+    }
+}

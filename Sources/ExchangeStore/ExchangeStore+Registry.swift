@@ -1,0 +1,95 @@
+public import ExchangeModel
+import LMDB
+
+extension ExchangeStore {
+    /// The entry of `key` in `collection`, with the event whose data is current, read in one
+    /// read transaction; `nil` when the collection holds no such key.
+    public func registryEntry(collection: String, key: String) throws -> RegistryRecord? {
+        guard let collectionID = names.id(of: collection, kind: .collection) else { return nil }
+        return try read { txn in
+            try Self.registryRecord(txn, schema: schema, entryKey: RegistryKeys.entry(collectionID, key: key))
+        }
+    }
+
+    /// Visits a range of a collection in order (by key, or by one index's value then key), in
+    /// one read transaction, handing each entry with its current data event to `body`, which
+    /// returns `false` to stop. Positions are keys, so a scan continued with `after` neither
+    /// repeats nor skips entries that stayed put while others were added or changed.
+    /// - Parameters:
+    ///   - scan: the collection, index, bounds, position and budget.
+    ///   - body: receives each entry; returns whether to go on.
+    /// - Returns: the last position visited, and whether the range is exhausted.
+    /// - Throws: `StoreError` with code `store.invalid_request` when `after` is not a position
+    ///   of this range.
+    @discardableResult
+    public func registryScan(_ scan: RegistryScan, _ body: (RegistryRecord) throws -> Bool) throws -> RegistryScanResult {
+        guard let collectionID = names.id(of: scan.collection, kind: .collection) else {
+            if scan.after != nil { throw StoreError(code: .invalidRequest, message: "the cursor is not a position of this query") }
+            return RegistryScanResult(position: nil, exhausted: true)
+        }
+        let prefix: [UInt8]
+        if let index = scan.index {
+            prefix = RegistryKeys.indexPrefix(collectionID, index, value: scan.value)
+        } else {
+            prefix = RegistryKeys.entryPrefix(collectionID)
+        }
+        let stop: [UInt8]? = scan.value == nil ? scan.below.map { RegistryKeys.indexPrefix(collectionID, scan.index ?? .expiry, value: $0) } : nil
+        if let after = scan.after, !after.starts(with: prefix) || (stop.map { !after.lexicographicallyPrecedes($0) } ?? false) {
+            throw StoreError(code: .invalidRequest, message: "the cursor is not a position of this query")
+        }
+        return try read { txn in
+            try txn.withCursor(scan.index == nil ? schema.registry : schema.registryIndex) { cursor in
+                var entry = try cursor.seek(atOrAfter: scan.after ?? prefix)
+                if let after = scan.after, let current = entry, current.key.elementsEqual(after) {
+                    entry = try cursor.next()
+                }
+                var position: [UInt8]?
+                var visited = 0
+                while let current = entry {
+                    guard current.key.starts(with: prefix) else { return RegistryScanResult(position: position, exhausted: true) }
+                    if let stop, !current.key.lexicographicallyPrecedes(stop) {
+                        return RegistryScanResult(position: position, exhausted: true)
+                    }
+                    guard visited < scan.budget else { return RegistryScanResult(position: position, exhausted: false) }
+                    visited += 1
+                    position = Array(current.key)
+                    let entryKey: [UInt8]
+                    if scan.index == nil {
+                        entryKey = Array(current.key)
+                    } else {
+                        guard let key = RegistryKeys.entryKey(fromIndexKey: current.key) else {
+                            throw StoreError.corruptRecord("a registry index key cannot be decoded")
+                        }
+                        entryKey = RegistryKeys.entry(collectionID, key: key)
+                    }
+                    if let record = try Self.registryRecord(txn, schema: schema, entryKey: entryKey) {
+                        guard try body(record) else {
+                            var more = false
+                            if let next = try cursor.next() {
+                                more = next.key.starts(with: prefix) && (stop.map { next.key.lexicographicallyPrecedes($0) } ?? true)
+                            }
+                            return RegistryScanResult(position: position, exhausted: !more)
+                        }
+                    }
+                    entry = try cursor.next()
+                }
+                return RegistryScanResult(position: position, exhausted: true)
+            }
+        }
+    }
+
+    static func registryRecord(_ txn: borrowing ReadTransaction, schema: StoreSchema, entryKey: [UInt8]) throws -> RegistryRecord? {
+        guard let stored = try entryKey.withUnsafeBytes({ try txn.get(schema.registry, key: $0) }) else { return nil }
+        guard let entry = RegistryEntry(encoded: stored) else {
+            throw StoreError.corruptRecord("a registry entry cannot be decoded")
+        }
+        var event: StoredEvent?
+        if entry.dataSequence > 0 {
+            let key = BigEndianKey.u64(entry.dataSequence)
+            if let record = try key.withUnsafeBytes({ try txn.get(schema.log, key: $0) }) {
+                event = try EventRecord.decode(sequence: entry.dataSequence, record)
+            }
+        }
+        return RegistryRecord(entry: entry, dataEvent: event)
+    }
+}

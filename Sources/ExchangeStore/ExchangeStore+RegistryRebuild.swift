@@ -1,0 +1,153 @@
+public import ExchangeModel
+import LMDB
+
+extension ExchangeStore {
+    /// Recomputes every registry collection from the event log and compares it with the stored
+    /// registry: entries (status, fields, sequences, history) and index keys, both ways.
+    ///
+    /// The recomputation runs each event of a feeding topic through `RegistryInput` and
+    /// `RegistryEntry.applying`, the functions the live update uses, so a difference means the
+    /// stored registry was not written by this log under `feeds` (a changed configuration, an
+    /// upgraded store, damage). With `write`, the stored registry is first replaced: cleared,
+    /// then every event applied again through the live writer, in chunks; the comparison then
+    /// checks the result. Run it with the daemon stopped: events appended meanwhile would show
+    /// as differences.
+    /// - Parameters:
+    ///   - feeds: the collection each feeding topic feeds, by topic name (from `topics.yaml`).
+    ///   - write: replace the stored registry before comparing.
+    /// - Returns: the report.
+    public func rebuildRegistry(feeds: [String: RegistryCollection], write: Bool = false) async throws -> RegistryRebuildReport {
+        var report = RegistryRebuildReport()
+        if write {
+            try await replaceRegistry(feeds: feeds)
+            report.written = true
+        }
+        var rebuilt: [String: [String: RegistryEntry]] = [:]
+        try forEachFeedingChunk(feeds: feeds, chunk: 50_000) { inputs, read in
+            report.eventsRead += read
+            report.eventsApplied += inputs.count
+            for (input, sequence) in inputs {
+                rebuilt[input.collection, default: [:]][input.key] = RegistryEntry.applying(
+                    input, sequence: sequence, to: rebuilt[input.collection]?[input.key])
+            }
+        }
+        for (collection, entries) in rebuilt {
+            report.entries[collection] = entries.count
+            report.indexKeys += entries.values.reduce(0) { $0 + RegistryIndex.values(of: $1).count }
+        }
+        try compareRegistry(rebuilt, into: &report)
+        return report
+    }
+
+    private func compareRegistry(_ rebuilt: [String: [String: RegistryEntry]], into report: inout RegistryRebuildReport) throws {
+        try read { txn in
+            var storedEntries = 0
+            try txn.withCursor(schema.registry) { cursor in
+                var entry = try cursor.first()
+                while let current = entry {
+                    storedEntries += 1
+                    let collectionID = current.key.bigEndianUInt32(at: 0)
+                    let collection = names.name(of: collectionID, kind: .collection) ?? "#\(collectionID)"
+                    let key = String(decoding: UnsafeRawBufferPointer(rebasing: current.key[4...]), as: UTF8.self)
+                    if let stored = RegistryEntry(encoded: current.value) {
+                        if let expected = rebuilt[collection]?[key] {
+                            if stored != expected { report.difference("\(collection)/\(key): stored \(stored) but the log gives \(expected)") }
+                        } else {
+                            report.difference("\(collection)/\(key): stored, but no event of the log feeds it")
+                        }
+                    } else {
+                        report.difference("\(collection)/\(key): the stored entry cannot be decoded")
+                    }
+                    entry = try cursor.next()
+                }
+            }
+            let expectedEntries = report.entries.values.reduce(0, +)
+            if storedEntries < expectedEntries {
+                for (collection, entries) in rebuilt {
+                    for key in entries.keys.sorted() {
+                        guard let collectionID = names.id(of: collection, kind: .collection) else {
+                            report.difference("\(collection)/\(key): the log gives an entry, but the collection is not stored")
+                            continue
+                        }
+                        let entryKey = RegistryKeys.entry(collectionID, key: key)
+                        if try entryKey.withUnsafeBytes({ try txn.get(schema.registry, key: $0) }) == nil {
+                            report.difference("\(collection)/\(key): the log gives an entry, but none is stored")
+                        }
+                    }
+                }
+            }
+            // Every stored index key must be one the recomputed entries need; with equal counts
+            // (LMDB keys are unique) the two sets are then equal.
+            var storedKeys = 0
+            try txn.withCursor(schema.registryIndex) { cursor in
+                var entry = try cursor.first()
+                while let current = entry {
+                    storedKeys += 1
+                    let collectionID = current.key.bigEndianUInt32(at: 0)
+                    let collection = names.name(of: collectionID, kind: .collection) ?? "#\(collectionID)"
+                    let index = current.key.count > 4 ? RegistryIndex(rawValue: current.key[4]) : nil
+                    let key = RegistryKeys.entryKey(fromIndexKey: current.key)
+                    let expected = key.flatMap { rebuilt[collection]?[$0] }.map(RegistryIndex.values) ?? []
+                    let matched = index.map { index in
+                        expected.contains { $0.index == index && RegistryKeys.index(collectionID, index, value: $0.value, key: key ?? "").elementsEqual(current.key) }
+                    } ?? false
+                    if !matched {
+                        let value = current.key.count > 5 ? String(decoding: current.key[5...].prefix { $0 != 0 }, as: UTF8.self) : ""
+                        let name = index.map { "\($0)" } ?? "index #\(current.key.count > 4 ? current.key[4] : 0)"
+                        report.difference("\(collection): index key \(name) '\(value)' → \(key ?? "?") is not needed by the entries the log gives")
+                    }
+                    entry = try cursor.next()
+                }
+            }
+            let neededKeys = report.indexKeys
+            if storedKeys != neededKeys {
+                report.difference("the index holds \(storedKeys) keys; the entries the log gives need \(neededKeys)")
+            }
+        }
+    }
+
+    /// Clears the registry databases and applies every event of a feeding topic again through
+    /// the live writer, in chunks of 10,000 events per transaction.
+    private func replaceRegistry(feeds: [String: RegistryCollection]) async throws {
+        let schema = self.schema
+        try await perform { context in
+            for database in [schema.registry, schema.registryIndex] {
+                try context.txn.withCursor(database) { cursor in
+                    while try cursor.first() != nil { try cursor.deleteCurrent() }
+                }
+            }
+        }
+        var chunks: [[(RegistryInput, UInt64)]] = []
+        try forEachFeedingChunk(feeds: feeds, chunk: 10_000) { inputs, _ in
+            if !inputs.isEmpty { chunks.append(inputs) }
+        }
+        for chunk in chunks {
+            try await perform { context in
+                for (input, sequence) in chunk { try context.applyRegistry(input, sequence: sequence) }
+            }
+        }
+    }
+
+    /// Reads the log in chunks of `chunk` events, each in its own read transaction, and hands
+    /// `body` the registry inputs of each chunk's feeding events (with their sequences) and the
+    /// number of events read. Inputs come from `RegistryInput`, as in the live update.
+    private func forEachFeedingChunk(
+        feeds: [String: RegistryCollection], chunk: Int, _ body: ([(RegistryInput, UInt64)], Int) throws -> Void
+    ) throws {
+        var position: UInt64 = 1
+        while true {
+            var inputs: [(RegistryInput, UInt64)] = []
+            var visited = 0
+            position = try scanLog(from: position, limit: chunk) { view in
+                visited += 1
+                let event = try view.decode()
+                if let collection = feeds[event.envelope.topic], let input = RegistryInput(event.envelope, collection: collection) {
+                    inputs.append((input, event.sequence))
+                }
+                return true
+            }
+            try body(inputs, visited)
+            if visited < chunk { return }
+        }
+    }
+}

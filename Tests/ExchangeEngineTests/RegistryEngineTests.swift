@@ -1,0 +1,204 @@
+import ExchangeEngine
+import ExchangeModel
+import ExchangeRouting
+import ExchangeStore
+import Foundation
+import Testing
+
+/// The registry through the engine: entitlement and projection by agreement, search, paging,
+/// audit of every query.
+@Suite("Registry queries")
+struct RegistryEngineTests {
+    static let msa = DepartmentID("msa")!
+    static let tax = DepartmentID("tax")!
+    static let portal = DepartmentID("portal")!
+    static let court = DepartmentID("court")!
+
+    static let collection = RegistryCollection(
+        name: "licences", holder: try! JSONPointer("/holder/credit_code"), type: try! JSONPointer("/licence_type"),
+        validFrom: try! JSONPointer("/valid_from"), validUntil: try! JSONPointer("/valid_until"))
+
+    static func set(portalStatus: Agreement.Status = .active) throws -> AgreementSet {
+        let topics = ["issued", "amended", "suspended", "revoked"].map {
+            TopicDefinition(name: Topic("licence.business.\($0)")!, owner: msa, key: try! JSONPointer("/licence_no"), registry: "licences", collection: collection)
+        }
+        return try AgreementSet(
+            departments: ["msa", "tax", "portal", "court"].map(EngineFixture.department),
+            topics: topics + [TopicDefinition(name: Topic("case.outcome.closed")!, owner: msa)],
+            agreements: [
+                Agreement(id: "msa-tax", provider: msa, consumers: [tax], topics: [TopicPattern("licence.business.>")!], purpose: "tax", legalBasis: "t"),
+                Agreement(
+                    id: "msa-portal", provider: msa, consumers: [portal], topics: [TopicPattern("licence.business.>")!],
+                    fields: ["/licence_no", "/holder/name", "/holder/credit_code", "/valid_until"].map { try! JSONPointer($0) },
+                    purpose: "portal", legalBasis: "t", status: portalStatus),
+                Agreement(id: "msa-court", provider: msa, consumers: [court], topics: [TopicPattern("case.outcome.closed")!], purpose: "c", legalBasis: "t"),
+            ])
+    }
+
+    static func licence(_ id: String, _ number: String, _ action: String = "issued", holder: String = "9131", until: String = "2030-12-31") -> Envelope {
+        Envelope(
+            id: id, source: "msa", type: "licence.\(action)", topic: "licence.business.\(action)", subject: number,
+            data: Array(#"{"licence_no":"\#(number)","holder":{"name":"Acme Ltd","credit_code":"\#(holder)","legal_representative":"Li Wei"},"licence_type":"food","valid_until":"\#(until)"}"#.utf8))
+    }
+
+    static func fixture(portalStatus: Agreement.Status = .active) throws -> EngineFixture {
+        try EngineFixture(agreements: []).replacing(set: try set(portalStatus: portalStatus))
+    }
+
+    /// The `queried` audit entries, as JSON objects.
+    static func queries(_ fixture: EngineFixture) throws -> [[String: Any]] {
+        try fixture.store.auditEntries(from: 0, limit: .max).compactMap { entry in
+            let object = try JSONSerialization.jsonObject(with: Data(entry)) as! [String: Any]
+            return object["kind"] as? String == "queried" ? object : nil
+        }
+    }
+
+    @Test func eachViewerSeesThroughItsAgreement() async throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let exchange = fixture.exchange
+        _ = try await exchange.publish([Self.licence("a", "L-1")], from: Self.msa)
+
+        let portal = try await exchange.registryLookup(collection: "licences", key: "L-1", viewer: .department(Self.portal), actor: "portal")
+        #expect(portal.status == .valid)
+        #expect(portal.agreement == "msa-portal" && portal.isProjected)
+        let seen = try JSONValue.parse(try #require(portal.data))
+        #expect(seen["holder"]?["legal_representative"] == nil)
+        #expect(seen["holder"]?["credit_code"] == .string("9131"))
+        #expect(seen["licence_type"] == nil)
+        #expect(portal.entry.holder == "9131" && portal.entry.type == nil && portal.entry.validUntil == "2030-12-31")
+
+        let tax = try await exchange.registryLookup(collection: "licences", key: "L-1", history: true, viewer: .department(Self.tax), actor: "tax")
+        #expect(tax.agreement == "msa-tax" && !tax.isProjected && tax.entry.type == "food")
+        #expect(try JSONValue.parse(try #require(tax.data))["holder"]?["legal_representative"] == .string("Li Wei"))
+        #expect(tax.includesHistory && tax.entry.history.map(\.action) == [.issued])
+        #expect(!portal.includesHistory)
+
+        let auditor = try await exchange.registryLookup(collection: "licences", key: "L-1", viewer: .everything, actor: "audit")
+        #expect(auditor.agreement == nil && auditor.entry.type == "food")
+
+        await #expect(throws: ExchangeError(code: "registry.not-entitled", kind: .forbidden, message: "no agreement in force gives 'court' a topic feeding 'licences'")) {
+            _ = try await exchange.registryLookup(collection: "licences", key: "L-1", viewer: .department(Self.court), actor: "court")
+        }
+        let queries = try Self.queries(fixture)
+        #expect(queries.map { $0["actor"] as? String } == ["portal", "tax", "audit", "court"])
+        #expect(queries.map { $0["outcome"] as? String } == ["ok", "ok", "ok", "registry.not-entitled"])
+        #expect(queries.map { $0["results"] as? Int } == [1, 1, 1, 0])
+        #expect(queries.allSatisfy { $0["collection"] as? String == "licences" && $0["key"] as? String == "L-1" })
+    }
+
+    @Test func aSuspendedAgreementHidesTheCollection() async throws {
+        let fixture = try Self.fixture(portalStatus: .suspended)
+        defer { fixture.remove() }
+        _ = try await fixture.exchange.publish([Self.licence("a", "L-1")], from: Self.msa)
+        do {
+            _ = try await fixture.exchange.registryLookup(collection: "licences", key: "L-1", viewer: .department(Self.portal), actor: "portal")
+            Issue.record("a suspended agreement gave the portal a look-up")
+        } catch {
+            #expect(error.code == "registry.not-entitled")
+        }
+        _ = try await fixture.exchange.registryLookup(collection: "licences", key: "L-1", viewer: .department(Self.tax), actor: "tax")
+    }
+
+    @Test func refusalsAreCodedAndAudited() async throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let exchange = fixture.exchange
+        // Never issued: the auditor sees the flagged entry; a department does not.
+        _ = try await exchange.publish([Self.licence("a", "L-9", "amended")], from: Self.msa)
+        let flagged = try await exchange.registryLookup(collection: "licences", key: "L-9", viewer: .everything, actor: "audit")
+        #expect(flagged.status == .notIssued && flagged.entry.flags == [.notIssued] && flagged.data == nil)
+        var codes: [String] = []
+        for (collection, key) in [("licences", "L-9"), ("licences", "nope"), ("permits", "L-9")] {
+            do {
+                _ = try await exchange.registryLookup(collection: collection, key: key, viewer: .department(Self.tax), actor: "tax")
+            } catch {
+                codes.append(error.code)
+            }
+        }
+        #expect(codes == ["registry.not-found", "registry.not-found", "registry.unknown-collection"])
+        do {
+            _ = try await exchange.registrySearch(collection: "licences", query: RegistryQuery(cursor: "AQEBAgM"), viewer: .department(Self.tax), actor: "tax")
+            Issue.record("a forged cursor was accepted")
+        } catch {
+            #expect(error.code == "registry.bad-cursor")
+        }
+        for parameters in [[("colour", "red")], [("limit", "0")], [("limit", "x")], [("status", "dormant")], [("expires_before", "2026-1-1")], [("holder", "a"), ("holder", "b")]] {
+            #expect(throws: ExchangeError.self) { _ = try RegistryQuery(parameters: parameters.map { (name: $0.0, value: $0.1) }) }
+        }
+        let outcomes = try Self.queries(fixture).map { $0["outcome"] as? String }
+        #expect(outcomes == ["ok", "registry.not-found", "registry.not-found", "registry.unknown-collection", "registry.bad-cursor"])
+    }
+
+    @Test func searchFiltersOnWhatTheViewerMaySee() async throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let exchange = fixture.exchange
+        _ = try await exchange.publish(
+            [
+                Self.licence("a", "L-1"), Self.licence("b", "L-2"), Self.licence("c", "L-3", holder: "OTHER"),
+                Self.licence("d", "L-4", until: "2020-01-01"), Self.licence("e", "L-2", "suspended"),
+            ], from: Self.msa)
+        func keys(_ query: RegistryQuery, _ viewer: RegistryViewer) async throws -> [String] {
+            try await exchange.registrySearch(collection: "licences", query: query, viewer: viewer, actor: "t").items.map(\.entry.key)
+        }
+        #expect(try await keys(RegistryQuery(holder: "9131"), .department(Self.portal)) == ["L-1", "L-2", "L-4"])
+        #expect(try await keys(RegistryQuery(holder: "9131", status: .valid), .department(Self.portal)) == ["L-1"])
+        #expect(try await keys(RegistryQuery(status: .expired), .department(Self.portal)) == ["L-4"])
+        #expect(try await keys(RegistryQuery(status: .suspended), .department(Self.tax)) == ["L-2"])
+        #expect(try await keys(RegistryQuery(expiresBefore: "2026-01-01"), .department(Self.tax)) == ["L-4"])
+        #expect(try await keys(RegistryQuery(issuer: "msa"), .department(Self.tax)).count == 4)
+        // The portal's agreement does not share the licence type, so it cannot search by it.
+        #expect(try await keys(RegistryQuery(type: "food"), .department(Self.tax)).count == 4)
+        #expect(try await keys(RegistryQuery(type: "food"), .department(Self.portal)).isEmpty)
+        let page = try await exchange.registrySearch(collection: "licences", query: RegistryQuery(limit: 2), viewer: .everything, actor: "a")
+        #expect(page.items.map(\.entry.key) == ["L-1", "L-2"])
+        let next = try #require(page.nextCursor)
+        let rest = try await exchange.registrySearch(collection: "licences", query: RegistryQuery(limit: 2, cursor: next), viewer: .everything, actor: "a")
+        #expect(rest.items.map(\.entry.key) == ["L-3", "L-4"])
+        #expect(rest.nextCursor == nil)
+        // The cursor of one walk is refused for another.
+        do {
+            _ = try await exchange.registrySearch(collection: "licences", query: RegistryQuery(holder: "9131", cursor: next), viewer: .everything, actor: "a")
+            Issue.record("a cursor of another query was accepted")
+        } catch {
+            #expect(error.code == "registry.bad-cursor")
+        }
+        let last = try #require(try Self.queries(fixture).last)
+        #expect(last["outcome"] as? String == "registry.bad-cursor")
+        let searches = try Self.queries(fixture).filter { $0["query"] != nil }
+        #expect((searches.first?["query"] as? [String: Any])?["holder"] as? String == "9131")
+        #expect(searches.first?["results"] as? Int == 3)
+    }
+
+    @Test func pagesStayStableWhilePublishing() async throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let exchange = fixture.exchange
+        _ = try await exchange.publish((0..<120).map { Self.licence("i\($0)", String(format: "L-%03d", $0 * 2)) }, from: Self.msa)
+        var seen: [String] = []
+        var cursor: String?
+        var pages = 0
+        repeat {
+            let page = try await exchange.registrySearch(
+                collection: "licences", query: RegistryQuery(holder: "9131", limit: 10, cursor: cursor), viewer: .department(Self.portal), actor: "portal")
+            seen += page.items.map(\.entry.key)
+            cursor = page.nextCursor
+            pages += 1
+            _ = try await exchange.publish(
+                [Self.licence("n\(pages)", String(format: "L-%03d", pages * 5 + 1)), Self.licence("m\(pages)", String(format: "L-%03d", pages * 8 % 240), "amended")],
+                from: Self.msa)
+        } while cursor != nil && pages < 50
+        #expect(pages < 50)
+        #expect(Set(seen).count == seen.count)
+        #expect(Set((0..<120).map { String(format: "L-%03d", $0 * 2) }).isSubset(of: Set(seen)))
+    }
+}
+
+extension EngineFixture {
+    /// The fixture with `set` in force.
+    func replacing(set: AgreementSet) -> EngineFixture {
+        _ = registry.replace(with: set)
+        return self
+    }
+}

@@ -1,0 +1,181 @@
+import ExchangeEngine
+import ExchangeModel
+import ExchangeRouting
+import ExchangeServer
+import ExchangeStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+/// `GET /v1/registry/...` over the real routes, engine and store, with bearer tokens.
+@Suite("Registry HTTP API")
+struct RegistryRoutesTests {
+    struct Fixture {
+        let app: Application<RouterResponder<ExchangeRequestContext>>
+        let store: ExchangeStore
+        let exchange: Exchange
+        let tokens: [String: String]
+        let directory: TemporaryDirectory
+    }
+
+    static let msa = DepartmentID("msa")!
+
+    static func fixture() async throws -> Fixture {
+        let directory = try TemporaryDirectory()
+        var file = TokenFile()
+        var tokens: [String: String] = [:]
+        tokens["portal"] = try file.create(name: "portal", role: .portal)
+        tokens["stranger"] = try file.create(name: "web-portal", role: .portal)
+        tokens["auditor"] = try file.create(name: "audit", role: .auditor)
+        tokens["admin"] = try file.create(name: "ops", role: .admin)
+        try file.save(path: directory.file("tokens.json"))
+        let store = try ExchangeStore(configuration: StoreConfiguration(directory: directory.file("store"), initialMapSize: 16 << 20))
+        let collection = RegistryCollection(
+            name: "licences", holder: try JSONPointer("/holder/credit_code"), type: try JSONPointer("/licence_type"),
+            validUntil: try JSONPointer("/valid_until"))
+        let department = { (id: String) in Department(id: DepartmentID(id)!, name: id, certificate: CertificateIdentity(subjectCommonName: id)) }
+        let set = try AgreementSet(
+            departments: [department("msa"), department("portal")],
+            topics: ["issued", "revoked"].map {
+                TopicDefinition(name: Topic("licence.business.\($0)")!, owner: msa, registry: "licences", collection: collection)
+            },
+            agreements: [
+                Agreement(
+                    id: "msa-portal", provider: msa, consumers: [DepartmentID("portal")!], topics: [TopicPattern("licence.business.>")!],
+                    fields: [try JSONPointer("/licence_no"), try JSONPointer("/holder/credit_code")], purpose: "p", legalBasis: "l")
+            ])
+        let exchange = Exchange(store: store, agreements: AgreementRegistry(initial: set))
+        for number in 1...3 {
+            let data = #"{"licence_no":"L-\#(number)","holder":{"credit_code":"9131","name":"Acme"},"licence_type":"food","valid_until":"2031-01-01"}"#
+            _ = try await exchange.publish(
+                [Envelope(id: "e\(number)", source: "msa", type: "licence.issued", topic: "licence.business.issued", subject: "L-\(number)", data: Array(data.utf8))],
+                from: msa)
+        }
+        _ = try await exchange.publish(
+            [Envelope(id: "r1", source: "msa", type: "licence.revoked", topic: "licence.business.revoked", subject: "L-2", data: Array(#"{"licence_no":"L-2"}"#.utf8))],
+            from: msa)
+        let configuration = ServerConfiguration(certificatePath: "unused", privateKeyPath: "unused", clientCAPath: "unused")
+        let dependencies = ServerDependencies(
+            identityResolver: StaticCertificateIdentityResolver([]), tokens: try TokenStore(path: directory.file("tokens.json")),
+            refusalObserver: { event in _ = try? await store.appendAudit([event]) })
+        let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: Logger(label: "test"))
+        ExchangeRoutes(exchange: exchange, limits: ServerLimits(), logger: Logger(label: "test"))
+            .register(on: router.group("v1").add(middleware: RequireAuthenticationMiddleware()))
+        return Fixture(app: Application(router: router), store: store, exchange: exchange, tokens: tokens, directory: directory)
+    }
+
+    static func object(_ response: TestResponse) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+    }
+
+    static func audit(_ fixture: Fixture, kind: String) throws -> [[String: Any]] {
+        try fixture.store.auditEntries(from: 0, limit: .max).compactMap { entry in
+            let object = try JSONSerialization.jsonObject(with: Data(entry)) as! [String: Any]
+            return object["kind"] as? String == kind ? object : nil
+        }
+    }
+
+    @Test func lookupAndSearchAsThePortal() async throws {
+        let fixture = try await Self.fixture()
+        defer {
+            fixture.store.close()
+            fixture.directory.remove()
+        }
+        let portal: HTTPFields = [.authorization: "Bearer \(fixture.tokens["portal"]!)"]
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/v1/registry/licences/L-2?history=true", method: .get, headers: portal) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/json")
+                let object = try Self.object(response)
+                #expect(object["status"] as? String == "revoked")
+                #expect(object["key"] as? String == "L-2")
+                #expect(object["holder"] as? String == "9131")
+                #expect(object["type"] == nil)  // not among the agreement's fields
+                #expect(object["agreement"] as? String == "msa-portal")
+                #expect(object["projected"] as? Bool == true)
+                #expect((object["data"] as? [String: Any])?["holder"] as? [String: String] == ["credit_code": "9131"])
+                #expect((object["history"] as? [[String: Any]])?.map { $0["action"] as? String } == ["issued", "revoked"])
+            }
+            var cursor: String?
+            try await client.execute(uri: "/v1/registry/licences?holder=9131&limit=2", method: .get, headers: portal) { response in
+                #expect(response.status == .ok)
+                let object = try Self.object(response)
+                #expect(object["count"] as? Int == 2)
+                #expect((object["items"] as? [[String: Any]])?.map { $0["key"] as? String } == ["L-1", "L-2"])
+                cursor = object["next_cursor"] as? String
+            }
+            let next = try #require(cursor)
+            try await client.execute(uri: "/v1/registry/licences?holder=9131&limit=2&cursor=\(next)", method: .get, headers: portal) { response in
+                let object = try Self.object(response)
+                #expect((object["items"] as? [[String: Any]])?.map { $0["key"] as? String } == ["L-3"])
+                #expect(object["next_cursor"] == nil)
+            }
+            try await client.execute(uri: "/v1/registry/licences?status=revoked", method: .get, headers: portal) { response in
+                let object = try Self.object(response)
+                #expect((object["items"] as? [[String: Any]])?.map { $0["key"] as? String } == ["L-2"])
+            }
+        }
+        let queries = try Self.audit(fixture, kind: "queried")
+        #expect(queries.count == 4)
+        #expect(queries.allSatisfy { $0["actor"] as? String == "portal" && $0["outcome"] as? String == "ok" })
+        #expect(queries.map { $0["results"] as? Int } == [1, 2, 1, 1])
+    }
+
+    @Test func auditorsSeeWholeEntries() async throws {
+        let fixture = try await Self.fixture()
+        defer {
+            fixture.store.close()
+            fixture.directory.remove()
+        }
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/v1/registry/licences/L-1", method: .get, headers: [.authorization: "Bearer \(fixture.tokens["auditor"]!)"]) { response in
+                let object = try Self.object(response)
+                #expect(object["type"] as? String == "food")
+                #expect(object["projected"] as? Bool == false)
+                #expect(object["agreement"] == nil)
+                #expect((object["data"] as? [String: Any])?["licence_type"] as? String == "food")
+            }
+        }
+    }
+
+    @Test func refusalsAreProblemsAndAudited() async throws {
+        let fixture = try await Self.fixture()
+        defer {
+            fixture.store.close()
+            fixture.directory.remove()
+        }
+        let portal: HTTPFields = [.authorization: "Bearer \(fixture.tokens["portal"]!)"]
+        let cases: [(String, HTTPFields, Int, String)] = [
+            ("/v1/registry/permits/L-1", portal, 404, "registry.unknown-collection"),
+            ("/v1/registry/licences/L-404", portal, 404, "registry.not-found"),
+            ("/v1/registry/licences?cursor=AQEBAgM", portal, 400, "registry.bad-cursor"),
+            ("/v1/registry/licences?limit=5000", portal, 400, "registry.bad-query"),
+            ("/v1/registry/licences?colour=red", portal, 400, "registry.bad-query"),
+            ("/v1/registry/licences/L-1?history=maybe", portal, 400, "registry.bad-query"),
+            ("/v1/registry/licences/L-1", [.authorization: "Bearer \(fixture.tokens["stranger"]!)"], 403, "registry.not-entitled"),
+            ("/v1/registry/licences/L-1", [.authorization: "Bearer \(fixture.tokens["admin"]!)"], 403, "auth.forbidden"),
+            ("/v1/registry/licences/L-1", [:], 401, "auth.unauthenticated"),
+        ]
+        try await fixture.app.test(.router) { client in
+            for (uri, headers, status, code) in cases {
+                try await client.execute(uri: uri, method: .get, headers: headers) { response in
+                    #expect(Int(response.status.code) == status, "\(uri)")
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    let object = try Self.object(response)
+                    #expect(object["code"] as? String == code, "\(uri)")
+                }
+            }
+        }
+        let outcomes = try Self.audit(fixture, kind: "queried").map { $0["outcome"] as? String }
+        #expect(outcomes == [
+            "registry.unknown-collection", "registry.not-found", "registry.bad-cursor", "registry.bad-query", "registry.bad-query",
+            "registry.bad-query", "registry.not-entitled",
+        ])
+        // 401 and 403 answers are also access_denied entries.
+        #expect(try Self.audit(fixture, kind: "access_denied").count == 3)
+    }
+}
