@@ -7,12 +7,13 @@ extension ExchangeStore {
     /// The same publisher (`envelope.source`) and message id (`envelope.id`) append once: a
     /// repeat, however late, stores nothing and returns the original sequence with
     /// `isDuplicate` set. In the same transaction the store writes the topic index, one inbox
-    /// entry per route, the deduplication entry and a `published` audit entry.
+    /// entry per route, the deduplication entry and a `published` audit entry (with the digest of the
+    /// event's data under the audit log's hash function).
     /// - Parameter request: the event and its routes.
     /// - Throws: `StoreError` (`store.full` past the maximum map size, `store.closed`);
     ///   nothing is written when it throws.
     public func append(_ request: AppendRequest) async throws -> AppendResult {
-        try await submitAppend([PreparedAppend(request)])[0]
+        try await submitAppend([PreparedAppend(request, hash: configuration.auditHash)])[0]
     }
 
     /// Appends several events atomically: all of them are stored, or none.
@@ -20,7 +21,8 @@ extension ExchangeStore {
     /// - Returns: one result per request, in order.
     public func append(contentsOf requests: [AppendRequest]) async throws -> [AppendResult] {
         guard !requests.isEmpty else { return [] }
-        return try await submitAppend(requests.map(PreparedAppend.init))
+        let hash = configuration.auditHash
+        return try await submitAppend(requests.map { try PreparedAppend($0, hash: hash) })
     }
 
     /// Appends audit entries that record something other than a publish (a refusal, a query),
