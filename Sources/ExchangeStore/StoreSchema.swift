@@ -17,12 +17,17 @@ import LMDB
 /// | `dead_letters` | subscription id, sequence -> delivery count, time |
 /// | `audit` | audit index -> canonical audit entry |
 /// | `audit_nodes` | Merkle node (level, index) -> hash of that complete subtree |
+/// | `checkpoints` | tree size -> signed checkpoint note (C2SP signed-note text) |
 ///
 /// Integers in keys are big-endian so that byte order is numeric order.
 struct StoreSchema {
     /// The format this build writes and reads. A store of another version is refused.
-    /// Version 2 added the audit Merkle tree (`audit_nodes`, `audit_hash`).
-    static let formatVersion: UInt32 = 2
+    /// Version 2 added the audit Merkle tree (`audit_nodes`, `audit_hash`); version 3 added
+    /// `checkpoints`. A version 2 store is upgraded in place when opened (its `checkpoints`
+    /// database starts empty; nothing else changes).
+    static let formatVersion: UInt32 = 3
+    /// Older versions this build upgrades when it opens them.
+    static let upgradableVersions: Set<UInt32> = [2]
     static let formatKey = Array("format_version".utf8)
     static let auditHashKey = Array("audit_hash".utf8)
 
@@ -38,6 +43,7 @@ struct StoreSchema {
     let deadLetters: Database
     let audit: Database
     let auditNodes: Database
+    let checkpoints: Database
 
     init(opening txn: inout WriteTransaction) throws {
         meta = try txn.openDatabase("meta", flags: .create)
@@ -52,6 +58,7 @@ struct StoreSchema {
         deadLetters = try txn.openDatabase("dead_letters", flags: .create)
         audit = try txn.openDatabase("audit", flags: .create)
         auditNodes = try txn.openDatabase("audit_nodes", flags: .create)
+        checkpoints = try txn.openDatabase("checkpoints", flags: .create)
     }
 
     /// Checks the stored format version, writing it into a new store.
@@ -60,6 +67,10 @@ struct StoreSchema {
     func checkFormat(_ txn: inout WriteTransaction, directory: String) throws {
         if let stored = try txn.get(meta, key: Self.formatKey) {
             let version = stored.withUnsafeBytes { $0.count == 4 ? $0.bigEndianUInt32(at: 0) : 0 }
+            if Self.upgradableVersions.contains(version) {
+                try writeFormatVersion(&txn)
+                return
+            }
             guard version == Self.formatVersion else {
                 throw StoreError(
                     code: .unsupportedFormat,
@@ -74,6 +85,10 @@ struct StoreSchema {
                 message: "the store in \(directory) holds data but no format version; it was not written by this "
                     + "exchange and will not be opened")
         }
+        try writeFormatVersion(&txn)
+    }
+
+    private func writeFormatVersion(_ txn: inout WriteTransaction) throws {
         var version = BigEndianKey(capacity: 4)
         version.append(Self.formatVersion)
         try txn.put(meta, key: Self.formatKey, value: version.bytes)
