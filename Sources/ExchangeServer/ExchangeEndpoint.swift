@@ -42,6 +42,20 @@ public struct ExchangeEndpoint: Hashable, Sendable, CustomStringConvertible {
         case publishStream
         /// `GET /v1/subscriptions/{name}/stream`, upgraded to a WebSocket.
         case subscriptionStream
+        /// `GET /v1/audit/key`
+        case auditKey
+        /// `GET /v1/audit/checkpoint`
+        case auditCheckpoint
+        /// `GET /v1/audit/checkpoints`
+        case auditCheckpoints
+        /// `GET /v1/audit/entries`
+        case auditEntries
+        /// `GET /v1/audit/proof/inclusion`
+        case auditInclusionProof
+        /// `GET /v1/audit/proof/consistency`
+        case auditConsistencyProof
+        /// `GET /v1/audit/events`
+        case auditEvents
     }
 
     /// How the endpoint is served.
@@ -105,5 +119,12 @@ extension ExchangeRoutes {
         ExchangeEndpoint(.reload, .post, "/v1/admin/reload"),
         ExchangeEndpoint(.publishStream, .get, "/v1/publish", transport: .webSocket),
         ExchangeEndpoint(.subscriptionStream, .get, "/v1/subscriptions/{name}/stream", transport: .webSocket),
+        ExchangeEndpoint(.auditKey, .get, "/v1/audit/key"),
+        ExchangeEndpoint(.auditCheckpoint, .get, "/v1/audit/checkpoint"),
+        ExchangeEndpoint(.auditCheckpoints, .get, "/v1/audit/checkpoints"),
+        ExchangeEndpoint(.auditEntries, .get, "/v1/audit/entries"),
+        ExchangeEndpoint(.auditInclusionProof, .get, "/v1/audit/proof/inclusion"),
+        ExchangeEndpoint(.auditConsistencyProof, .get, "/v1/audit/proof/consistency"),
+        ExchangeEndpoint(.auditEvents, .get, "/v1/audit/events"),
     ]
 }
