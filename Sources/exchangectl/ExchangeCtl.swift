@@ -8,7 +8,7 @@ struct ExchangeCtl: AsyncParsableCommand {
         abstract: "Operate and use a Data Exchange.",
         subcommands: [
             PublishCommand.self, SubscribeCommand.self, ReplayCommand.self,
-            AgreementsCommand.self, ConfigCommand.self, PKICommand.self, TokenCommand.self,
+            AgreementsCommand.self, ConfigCommand.self, PKICommand.self, TokenCommand.self, AuditCommand.self,
         ]
     )
 }
