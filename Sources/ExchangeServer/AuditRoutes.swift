@@ -7,7 +7,8 @@ import Hummingbird
 import NIOCore
 
 /// The auditor API under `/v1/audit`: the log's key, signed checkpoints, entries with their
-/// stored leaf hashes, inclusion and consistency proofs, and filtered entries as NDJSON.
+/// stored leaf hashes, inclusion and consistency proofs, filtered entries as NDJSON, and the
+/// exchanged events themselves with their routes and receipts (`AuditRoutes+Replay.swift`).
 ///
 /// Only `auditor` and `admin` tokens may call it; a refusal is answered 403 and audited as
 /// `access_denied`. Every answered read is itself audited (`audit_read`: actor, endpoint,
@@ -31,7 +32,7 @@ public struct AuditRoutes: Sendable {
 
     /// The auditor, after writing the `audit_read` entry of this request.
     @discardableResult
-    private func authorize(_ request: Request, _ context: ExchangeRequestContext) async throws -> Principal {
+    func authorize(_ request: Request, _ context: ExchangeRequestContext) async throws -> Principal {
         let principal = try context.requireRole(.auditor, .admin)
         let event = AuditEvent(
             kind: .auditRead, actor: principal.actor,

@@ -56,6 +56,8 @@ public struct ExchangeEndpoint: Hashable, Sendable, CustomStringConvertible {
         case auditConsistencyProof
         /// `GET /v1/audit/events`
         case auditEvents
+        /// `GET /v1/audit/replay`
+        case auditReplay
     }
 
     /// How the endpoint is served.
@@ -126,5 +128,6 @@ extension ExchangeRoutes {
         ExchangeEndpoint(.auditInclusionProof, .get, "/v1/audit/proof/inclusion"),
         ExchangeEndpoint(.auditConsistencyProof, .get, "/v1/audit/proof/consistency"),
         ExchangeEndpoint(.auditEvents, .get, "/v1/audit/events"),
+        ExchangeEndpoint(.auditReplay, .get, "/v1/audit/replay"),
     ]
 }

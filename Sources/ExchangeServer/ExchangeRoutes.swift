@@ -69,6 +69,7 @@ public struct ExchangeRoutes: Sendable {
         case .auditInclusionProof: audit.inclusionProof
         case .auditConsistencyProof: audit.consistencyProof
         case .auditEvents: audit.events
+        case .auditReplay: audit.replay
         case .publishStream, .subscriptionStream:
             preconditionFailure("\(operation) is a WebSocket endpoint; registerWebSockets(on:) registers it")
         }

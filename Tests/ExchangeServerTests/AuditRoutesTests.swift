@@ -199,4 +199,47 @@ import Testing
             }
         }
     }
+
+    @Test func replayAnswersTheEventsWholeWithRoutesAndReceipts() async throws {
+        try await Self.withFixture { fixture, router in
+            let store = fixture.store
+            for (id, agreement) in [("m-1", "agr-tax"), ("m-2", "agr-portal")] {
+                _ = try await store.append(
+                    AppendRequest(
+                        envelope: Envelope(
+                            id: id, source: "msa", type: "licence.issued", topic: "licence.business.issued",
+                            data: Array(#"{"licence_no":"\#(id)"}"#.utf8)),
+                        routes: [StoredRoute(consumer: agreement == "agr-tax" ? "tax" : "portal", agreement: agreement, agreementVersion: 1)]))
+            }
+            _ = try await store.appendAudit([
+                AuditEvent(kind: .acknowledged, actor: "portal", fields: ["subscription": "p", "sequence": 2]),
+                AuditEvent(kind: .acknowledged, actor: "tax", fields: ["subscription": "t", "sequence": 1]),
+            ])
+            let headers: HTTPFields = [.authorization: "Bearer \(fixture.auditor)"]
+            try await Application(router: router).test(.router) { client in
+                let response = try await client.execute(uri: "/v1/audit/replay?agreement=agr-tax", method: .get, headers: headers)
+                #expect(response.status == .ok)
+                let lines = String(buffer: response.body).split(separator: "\n").map {
+                    (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:]
+                }
+                #expect(lines.map { $0["type"] as? String } == ["event", "acknowledged"])
+                let event = lines.first?["event"] as? [String: Any]
+                #expect(event?["id"] as? String == "m-1")
+                #expect((event?["data"] as? [String: Any])?["licence_no"] as? String == "m-1")
+                #expect(event?["sequence"] as? String == "1")
+                let audit = lines.first?["audit"] as? [String: Any]
+                #expect((audit?["routes"] as? [[String: Any]])?.first?["agreement"] as? String == "agr-tax")
+                #expect(audit?["data_digest"] as? String == (try HashAlgorithm.sha256.digest(Array(#"{"licence_no":"m-1"}"#.utf8)).hex))
+                #expect((lines.last?["audit"] as? [String: Any])?["actor"] as? String == "tax")
+
+                let byDepartment = try await client.execute(uri: "/v1/audit/replay?department=portal", method: .get, headers: headers)
+                #expect(String(buffer: byDepartment.body).split(separator: "\n").count == 2)
+                let refused = try await client.execute(uri: "/v1/audit/replay?type=published", method: .get, headers: headers)
+                #expect(refused.status == .badRequest)
+                let portal = try await client.execute(
+                    uri: "/v1/audit/replay", method: .get, headers: [.authorization: "Bearer \(fixture.portal)"])
+                #expect(portal.status == .forbidden)
+            }
+        }
+    }
 }
