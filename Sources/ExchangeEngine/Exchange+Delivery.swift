@@ -21,6 +21,7 @@ extension Exchange {
         let cap = Duration.milliseconds(Int64(configuration.maxPullWaitMilliseconds))
         let deadline = ContinuousClock.now + Swift.min(wait, cap)
         while true {
+            let signal = signal(for: owner)
             let generation = signal.generation
             let (events, nextDue) = try await deliveryRound(name, owner: owner, max: limit)
             let now = ContinuousClock.now
@@ -38,7 +39,7 @@ extension Exchange {
     /// redelivery deadline still in the future.
     private func deliveryRound(_ name: String, owner: DepartmentID, max: Int) async throws(ExchangeError) -> ([DeliveredEvent], UInt64?) {
         do {
-            return try await lock(for: name).withLock {
+            return try await withGate(name) { gate in
                 guard let record = try store.subscription(named: name), record.owner == owner.rawValue else {
                     throw ExchangeError.subscriptionNotFound(name)
                 }
@@ -116,7 +117,15 @@ extension Exchange {
                     }
                     if position != startPosition { update.position = position }
                 }
-                try await store.apply(update, toSubscription: name)
+                if events.isEmpty {
+                    try await store.apply(update, toSubscription: name)
+                } else if !update.isEmpty {
+                    // Queued, not awaited: the events go out one fsync sooner; the next holder
+                    // of the gate waits for the record (see SubscriptionGate).
+                    let record = QueuedRecord()
+                    store.apply(update, toSubscription: name) { error in record.finish(error) }
+                    gate.recordQueued(record)
+                }
                 metrics.deliveries.increment(by: events.count)
                 return (events, nextDue)
             }
@@ -180,6 +189,8 @@ extension Exchange {
         do {
             let settled = try await store.acknowledge(sequences, subscription: name, actor: owner.rawValue)
             metrics.acks.increment(by: settled.filter { $0 }.count)
+            // Settled events free in-flight capacity: a pull held back by max_in_flight may go on.
+            if settled.contains(true) { wake(owner) }
             return settled
         } catch {
             throw Self.mapped(error)
@@ -191,7 +202,7 @@ extension Exchange {
     public func nak(_ sequences: [UInt64], subscription name: String, owner: DepartmentID, delay: Duration = .zero) async throws(ExchangeError) -> [Bool] {
         _ = try subscriptionInfo(name, owner: owner)
         do {
-            return try await lock(for: name).withLock {
+            return try await withGate(name) { _ in
                 let due = Self.nanoseconds(Date()) + UInt64(Swift.max(0, delay.components.seconds)) * 1_000_000_000
                     + UInt64(Swift.max(0, delay.components.attoseconds / 1_000_000_000))
                 var update = SubscriptionUpdate()
@@ -206,7 +217,7 @@ extension Exchange {
                 }
                 try await store.apply(update, toSubscription: name)
                 metrics.naks.increment(by: update.deliveries.count)
-                signal.notify()
+                wake(owner)
                 return found
             }
         } catch {
@@ -219,7 +230,7 @@ extension Exchange {
     public func term(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [Bool] {
         _ = try subscriptionInfo(name, owner: owner)
         do {
-            return try await lock(for: name).withLock {
+            return try await withGate(name) { _ in
                 var update = SubscriptionUpdate()
                 var found: [Bool] = []
                 for sequence in sequences {
@@ -239,6 +250,7 @@ extension Exchange {
                 }
                 try await store.apply(update, toSubscription: name)
                 metrics.deadLetters.increment(by: update.deadLettered.count)
+                if !update.deadLettered.isEmpty { wake(owner) }
                 return found
             }
         } catch {
@@ -261,10 +273,10 @@ extension Exchange {
     public func redrive(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [UInt64] {
         _ = try subscriptionInfo(name, owner: owner)
         do {
-            let moved = try await lock(for: name).withLock {
+            let moved = try await withGate(name) { _ in
                 try await store.redrive(sequences, subscription: name, actor: owner.rawValue)
             }
-            signal.notify()
+            wake(owner)
             return moved
         } catch {
             throw Self.mapped(error)

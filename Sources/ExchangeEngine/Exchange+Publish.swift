@@ -41,13 +41,64 @@ extension Exchange {
     ///   `store.full`, ...).
     public func publish(_ events: [Envelope], from publisher: DepartmentID) async throws(ExchangeError) -> [PublishOutcome] {
         let started = ContinuousClock.now
+        let requests: [AppendRequest]
+        do {
+            requests = try prepare(events, from: publisher)
+        } catch {
+            throw await refuse(error)
+        }
+        let results: [AppendResult]
+        do {
+            results = requests.count == 1 ? [try await store.append(requests[0])] : try await store.append(contentsOf: requests)
+        } catch {
+            throw Self.mapped(error)
+        }
+        return record(results, of: requests, started: started)
+    }
+
+    /// Publishes events (atomically, as ``publish(_:from:)`` does) without suspending the
+    /// caller: checks and routes them at once, and calls `completion` after the transaction
+    /// that stores them committed with fsync, or with the refusal (audited first) or the
+    /// store's error.
+    ///
+    /// For pipelined publishers (the WebSocket publish stream) that keep thousands of events in
+    /// flight per connection: no task waits per write. `completion` usually runs on the store's
+    /// writer thread, in commit order; it must return quickly and must not block.
+    /// - Parameters:
+    ///   - events: the events, in order; each one's `source` is set to the publisher.
+    ///   - publisher: the authenticated department.
+    ///   - completion: receives one outcome per event, or the error.
+    public func publish(
+        _ events: [Envelope], from publisher: DepartmentID,
+        completion: @escaping @Sendable (Result<[PublishOutcome], ExchangeError>) -> Void
+    ) {
+        let started = ContinuousClock.now
+        let requests: [AppendRequest]
+        do {
+            requests = try prepare(events, from: publisher)
+        } catch {
+            Task { completion(.failure(await refuse(error))) }
+            return
+        }
+        store.append(contentsOf: requests) { [self] result in
+            switch result {
+            case .success(let appended): completion(.success(record(appended, of: requests, started: started)))
+            case .failure(let error): completion(.failure(Self.mapped(error)))
+            }
+        }
+    }
+
+    /// Checks events against the limits, the publisher's topics and the topic schemas, and
+    /// routes them: what the store needs to append them. Nothing is written.
+    private func prepare(_ events: [Envelope], from publisher: DepartmentID) throws(PublishRefusal) -> [AppendRequest] {
         guard !events.isEmpty else {
-            throw ExchangeError(code: "publish.empty", kind: .invalid, message: "the request holds no event")
+            throw PublishRefusal(
+                events: [], publisher: publisher, error: ExchangeError(code: "publish.empty", kind: .invalid, message: "the request holds no event"))
         }
         guard events.count <= configuration.maxBatchEvents else {
-            throw await refuse(
-                events, publisher,
-                ExchangeError(
+            throw PublishRefusal(
+                events: events, publisher: publisher,
+                error: ExchangeError(
                     code: "publish.too-many-events", kind: .invalid,
                     message: "a batch holds at most \(configuration.maxBatchEvents) events; this one holds \(events.count)"))
         }
@@ -58,21 +109,22 @@ extension Exchange {
         for var event in events {
             event.source = publisher.rawValue
             guard event.data.count <= configuration.maxEventBytes else {
-                throw await refuse(
-                    [event], publisher,
-                    ExchangeError(
+                throw PublishRefusal(
+                    events: [event], publisher: publisher,
+                    error: ExchangeError(
                         code: "publish.event-too-large", kind: .invalid,
                         message: "event '\(event.id)' carries \(event.data.count) bytes of data; the limit is \(configuration.maxEventBytes)"))
             }
             let routing = set.route(event, from: publisher, at: now)
             if let denial = routing.denial {
                 let kind: ExchangeError.Kind = denial.code == .unknownTopic ? .notFound : .forbidden
-                throw await refuse([event], publisher, ExchangeError(code: denial.code.rawValue, kind: kind, message: denial.message))
+                throw PublishRefusal(
+                    events: [event], publisher: publisher, error: ExchangeError(code: denial.code.rawValue, kind: kind, message: denial.message))
             }
             if let violation = Self.schemaViolation(event, routing: routing, set: set) {
-                throw await refuse(
-                    [event], publisher,
-                    ExchangeError(
+                throw PublishRefusal(
+                    events: [event], publisher: publisher,
+                    error: ExchangeError(
                         code: "publish.schema-violation", kind: .invalid,
                         message: "event '\(event.id)' breaks the schema of topic '\(event.topic)': \(violation)"))
             }
@@ -83,12 +135,11 @@ extension Exchange {
                         StoredRoute(consumer: $0.consumer.rawValue, agreement: $0.agreementID, agreementVersion: UInt32(clamping: $0.agreementVersion))
                     }))
         }
-        let results: [AppendResult]
-        do {
-            results = requests.count == 1 ? [try await store.append(requests[0])] : try await store.append(contentsOf: requests)
-        } catch {
-            throw Self.mapped(error)
-        }
+        return requests
+    }
+
+    /// Counts a committed publish in the metrics and returns its outcomes.
+    private func record(_ results: [AppendResult], of requests: [AppendRequest], started: ContinuousClock.Instant) -> [PublishOutcome] {
         var outcomes: [PublishOutcome] = []
         outcomes.reserveCapacity(results.count)
         var stored = 0
@@ -126,18 +177,22 @@ extension Exchange {
         return schema.validate(data)?.description
     }
 
-    /// Audits a refused publish and returns the error to throw.
-    private func refuse(_ events: [Envelope], _ publisher: DepartmentID, _ error: ExchangeError) async -> ExchangeError {
-        metrics.rejected.increment(by: events.count)
-        let first = events.first
-        var fields: [String: AuditValue] = [
-            "reason": .string(error.code), "detail": .string(error.message), "events": .integer(Int64(events.count)),
+    /// Audits a refused publish (unless it held no event) and returns the error to throw.
+    private func refuse(_ refusal: PublishRefusal) async -> ExchangeError {
+        guard let first = refusal.events.first else { return refusal.error }
+        metrics.rejected.increment(by: refusal.events.count)
+        let fields: [String: AuditValue] = [
+            "reason": .string(refusal.error.code), "detail": .string(refusal.error.message),
+            "events": .integer(Int64(refusal.events.count)), "topic": .string(first.topic), "message_id": .string(first.id),
         ]
-        if let first {
-            fields["topic"] = .string(first.topic)
-            fields["message_id"] = .string(first.id)
-        }
-        await auditRefusal([AuditEvent(kind: .rejected, actor: publisher.rawValue, fields: fields)])
-        return error
+        await auditRefusal([AuditEvent(kind: .rejected, actor: refusal.publisher.rawValue, fields: fields)])
+        return refusal.error
     }
+}
+
+/// A publish refused before anything was stored: the events concerned and the error.
+struct PublishRefusal: Error {
+    let events: [Envelope]
+    let publisher: DepartmentID
+    let error: ExchangeError
 }

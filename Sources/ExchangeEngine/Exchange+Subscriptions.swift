@@ -90,7 +90,7 @@ extension Exchange {
     public func deleteSubscription(_ name: String, owner: DepartmentID) async throws(ExchangeError) {
         _ = try subscriptionInfo(name, owner: owner)
         do {
-            try await lock(for: name).withLock {
+            try await withGate(name) { _ in
                 _ = try await store.deleteSubscription(named: name, actor: owner.rawValue)
             }
         } catch {

@@ -23,8 +23,10 @@ public final class Exchange: Sendable {
     public let configuration: EngineConfiguration
     let logger: Logger
     let metrics: EngineMetrics
-    let signal = CommitSignal()
-    private let locks = Mutex<[String: AsyncLock]>([:])
+    /// One signal per department with waiting pulls, woken by commits that route events to it
+    /// and by settlements that free a subscription's in-flight capacity.
+    private let signals = DepartmentSignals()
+    private let gates = Mutex<[String: SubscriptionGate]>([:])
     private let observerToken: UInt64
 
     /// Creates the engine over an open store and an agreement registry.
@@ -42,23 +44,42 @@ public final class Exchange: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.metrics = EngineMetrics()
-        let signal = self.signal
-        // Every commit may free a waiting pull: new events, acks that free in-flight capacity.
-        self.observerToken = store.addCommitObserver { _ in signal.notify() }
+        // Wake only the pulls of departments that got new inbox entries; settlements wake their
+        // own department's pulls (see `wake(_:)`).
+        let signals = self.signals
+        self.observerToken = store.addCommitObserver { commit in
+            if !commit.routedConsumers.isEmpty { signals.notify(commit.routedConsumers) }
+        }
     }
 
     deinit {
         store.removeCommitObserver(observerToken)
     }
 
-    /// The lock that serializes delivery rounds of one subscription.
-    func lock(for subscription: String) -> AsyncLock {
-        locks.withLock { locks in
-            if let lock = locks[subscription] { return lock }
-            let lock = AsyncLock()
-            locks[subscription] = lock
-            return lock
+    /// The signal that wakes `department`'s waiting pulls.
+    func signal(for department: DepartmentID) -> CommitSignal {
+        signals.signal(for: department.rawValue)
+    }
+
+    /// Wakes `department`'s waiting pulls: their subscriptions may have something to deliver.
+    func wake(_ department: DepartmentID) {
+        signal(for: department).notify()
+    }
+
+    /// The gate that serializes delivery rounds and settlements of one subscription.
+    func gate(for subscription: String) -> SubscriptionGate {
+        gates.withLock { gates in
+            if let gate = gates[subscription] { return gate }
+            let gate = SubscriptionGate()
+            gates[subscription] = gate
+            return gate
         }
+    }
+
+    /// Runs `body` holding the subscription's gate (see ``SubscriptionGate``).
+    func withGate<Result: Sendable>(_ subscription: String, _ body: (SubscriptionGate) async throws -> Result) async rethrows -> Result {
+        let gate = gate(for: subscription)
+        return try await gate.withLock(logger: logger) { try await body(gate) }
     }
 
     /// Nanoseconds since the Unix epoch of `date`.

@@ -96,7 +96,12 @@ public func buildApplication(
     let tls = try configuration.makeTLSConfiguration()
     return Application(
         router: router,
-        server: try .tls(.http1WebSocketUpgrade(webSocketRouter: webSocketRouter), tlsConfiguration: tls),
+        server: try .tls(
+            .http1WebSocketUpgrade(
+                webSocketRouter: webSocketRouter,
+                // A frame may carry a whole batch of events, as a request body may.
+                configuration: HTTP1WebSocketUpgradeChannel.Configuration(ws: WebSocketServerConfiguration(maxFrameSize: configuration.limits.maxRequestBody))),
+            tlsConfiguration: tls),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
         onServerRunning: onServerRunning,

@@ -47,7 +47,7 @@ extension CloudEvents {
         }
         if !envelope.data.isEmpty {
             if isJSON(contentType: envelope.dataContentType) {
-                if envelope.data.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+                if containsLineBreak(envelope.data) {
                     writer.member("data", raw: envelope.data.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 })
                 } else {
                     writer.member("data", raw: envelope.data)
@@ -58,6 +58,14 @@ extension CloudEvents {
         }
         writer.endObject()
         writer.finish(into: &bytes)
+    }
+
+    /// Whether `data` holds a line feed or a carriage return (which NDJSON lines must not).
+    static func containsLineBreak(_ data: [UInt8]) -> Bool {
+        data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return false }
+            return memchr(base, 0x0A, raw.count) != nil || memchr(base, 0x0D, raw.count) != nil
+        }
     }
 
     /// Encodes events as newline-delimited JSON: one structured event per line, each ending in `\n`.

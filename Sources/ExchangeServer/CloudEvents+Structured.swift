@@ -8,16 +8,20 @@ extension CloudEvents {
     ///   - options: limits, source and topic.
     /// - Returns: the envelope; JSON `data` is the exact bytes of the member's value.
     public static func parseStructured(_ body: [UInt8], options: CloudEventsOptions) throws(ProblemError) -> Envelope {
+        try body.withUnsafeBufferPointer { buffer throws(ProblemError) in try parseStructured(buffer, options: options) }
+    }
+
+    /// Parses a structured-mode event from bytes the caller holds, such as a received frame,
+    /// without copying them first. The envelope owns copies of what it keeps.
+    public static func parseStructured(_ body: UnsafeBufferPointer<UInt8>, options: CloudEventsOptions) throws(ProblemError) -> Envelope {
         do {
-            return try body.withUnsafeBufferPointer { buffer in
-                var scanner = JSONScanner(buffer)
-                let envelope = try readEvent(&scanner, options: options, location: "")
-                scanner.skipWhitespace()
-                guard scanner.isAtEnd else {
-                    throw ProblemError(.malformedJSON, detail: "unexpected content after the event at byte \(scanner.index)")
-                }
-                return envelope
+            var scanner = JSONScanner(body)
+            let envelope = try readEvent(&scanner, options: options, location: "")
+            scanner.skipWhitespace()
+            guard scanner.isAtEnd else {
+                throw ProblemError(.malformedJSON, detail: "unexpected content after the event at byte \(scanner.index)")
             }
+            return envelope
         } catch {
             throw problem(from: error)
         }
@@ -31,27 +35,31 @@ extension CloudEvents {
     /// - Throws: `cloudevents.empty_batch` for `[]`, `cloudevents.too_many_events` past the limit,
     ///   and the event's own problem, its detail prefixed with `event N: ` (0-based).
     public static func parseBatch(_ body: [UInt8], options: CloudEventsOptions) throws(ProblemError) -> [Envelope] {
+        try body.withUnsafeBufferPointer { buffer throws(ProblemError) in try parseBatch(buffer, options: options) }
+    }
+
+    /// Parses a batch from bytes the caller holds, such as a received frame, without copying
+    /// them first.
+    public static func parseBatch(_ body: UnsafeBufferPointer<UInt8>, options: CloudEventsOptions) throws(ProblemError) -> [Envelope] {
         do {
-            return try body.withUnsafeBufferPointer { buffer in
-                var scanner = JSONScanner(buffer)
-                var envelopes: [Envelope] = []
-                try scanner.expect(UInt8(ascii: "["))
-                if try !scanner.consume(UInt8(ascii: "]")) {
-                    repeat {
-                        guard envelopes.count < options.maxBatchEvents else {
-                            throw ProblemError(.tooManyEvents, detail: "a batch holds at most \(options.maxBatchEvents) events")
-                        }
-                        envelopes.append(try readEvent(&scanner, options: options, location: "event \(envelopes.count): "))
-                    } while try scanner.consume(UInt8(ascii: ","))
-                    try scanner.expect(UInt8(ascii: "]"))
-                }
-                scanner.skipWhitespace()
-                guard scanner.isAtEnd else {
-                    throw ProblemError(.malformedJSON, detail: "unexpected content after the batch at byte \(scanner.index)")
-                }
-                guard !envelopes.isEmpty else { throw ProblemError(.emptyBatch, detail: "a batch must hold at least one event") }
-                return envelopes
+            var scanner = JSONScanner(body)
+            var envelopes: [Envelope] = []
+            try scanner.expect(UInt8(ascii: "["))
+            if try !scanner.consume(UInt8(ascii: "]")) {
+                repeat {
+                    guard envelopes.count < options.maxBatchEvents else {
+                        throw ProblemError(.tooManyEvents, detail: "a batch holds at most \(options.maxBatchEvents) events")
+                    }
+                    envelopes.append(try readEvent(&scanner, options: options, location: "event \(envelopes.count): "))
+                } while try scanner.consume(UInt8(ascii: ","))
+                try scanner.expect(UInt8(ascii: "]"))
             }
+            scanner.skipWhitespace()
+            guard scanner.isAtEnd else {
+                throw ProblemError(.malformedJSON, detail: "unexpected content after the batch at byte \(scanner.index)")
+            }
+            guard !envelopes.isEmpty else { throw ProblemError(.emptyBatch, detail: "a batch must hold at least one event") }
+            return envelopes
         } catch {
             throw problem(from: error)
         }

@@ -88,8 +88,19 @@ public enum CloudEvents {
 
     /// The media type of a `Content-Type` value: lowercased, without parameters.
     static func mediaType(of contentType: String) -> String {
-        let end = contentType.firstIndex(of: ";") ?? contentType.endIndex
-        return contentType[..<end].trimmingCharacters(in: .whitespaces).lowercased()
+        // The media type before any parameters, without surrounding blanks, in lower case:
+        // in bytes, since this runs for every request and every encoded event.
+        let utf8 = contentType.utf8
+        var start = utf8.startIndex
+        var end = utf8.firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        while start < end, isBlank(utf8[start]) { start = utf8.index(after: start) }
+        while end > start, isBlank(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        let bytes = utf8[start..<end]
+        if !bytes.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
+            return String(Substring(contentType.utf8[start..<end]))
+        }
+        return String(decoding: bytes.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     /// Whether a `datacontenttype` denotes JSON: `application/json`, `text/json`, or `*/*+json`.

@@ -124,18 +124,3 @@ struct SubscriptionDocument: Encodable {
         maxInFlight = info.record.maxInFlight
     }
 }
-
-/// The JSON answer to one published event.
-struct PublishDocument: Encodable {
-    var id: String
-    var sequence: UInt64
-    var duplicate: Bool
-    var routes: Int
-
-    init(_ outcome: PublishOutcome) {
-        id = outcome.id
-        sequence = outcome.sequence
-        duplicate = outcome.isDuplicate
-        routes = outcome.routeCount
-    }
-}

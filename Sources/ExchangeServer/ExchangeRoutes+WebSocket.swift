@@ -11,11 +11,14 @@ extension ExchangeRoutes {
     static let maxPublishesInFlight = 4096
 
     /// Registers the WebSocket routes on the authenticated `/v1` group:
-    /// - `/v1/publish`: pipelined publishing. Each text frame is one structured-mode CloudEvent
-    ///   with a `topic` attribute; each is answered, after its durable commit, by a frame
-    ///   `{"index": n, "id": ..., "sequence": ..., "duplicate": ..., "routes": ...}` or
-    ///   `{"index": n, "error": <problem document>}`, where `n` counts the connection's frames
-    ///   from 0. Answers may come out of order.
+    /// - `/v1/publish`: pipelined publishing. Each text (or binary) frame is one structured-mode
+    ///   CloudEvent with a `topic` attribute, or a JSON array of them (a batch: all stored or
+    ///   none); each is answered, after its durable commit, by a line
+    ///   `{"index": n, "id": ..., "sequence": ..., "duplicate": ..., "routes": ...}` (a batch:
+    ///   `{"index": n, "results": [{"id": ..., ...}, ...]}`) or `{"index": n, "error": <problem
+    ///   document>}`, where `n` counts the connection's frames from 0. An answer frame holds one
+    ///   or more such lines, separated by `\n` (the answers that gathered while the previous
+    ///   frame was sent). Answers may come out of order.
     /// - `/v1/subscriptions/{name}/stream`: push delivery with credit. The client sends
     ///   `{"credit": n}` to allow n more events, and `{"ack": [seq, ...]}`, `{"nak": [...],
     ///   "delay_ms": d}` or `{"term": [...]}` to settle them; the server sends each event as a
@@ -35,6 +38,7 @@ extension ExchangeRoutes {
     private func registerPublishStream(on v1: RouterGroup<ExchangeRequestContext>, path: String) {
         let exchange = self.exchange
         let limits = self.limits
+        let logger = self.logger
         v1.ws(RouterPath(path)) { inbound, outbound, context in
             guard case .department(let department)? = context.requestContext.principal else {
                 let problem = ProblemError(.forbidden, detail: "only departments, authenticated by client certificate, may publish")
@@ -42,39 +46,53 @@ extension ExchangeRoutes {
                 return
             }
             let options = CloudEventsOptions(limits: limits, source: department.rawValue)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                var inFlight = 0
-                var index = 0
-                for try await message in inbound.messages(maxSize: limits.maxEventSize + 65_536) {
-                    let bytes: [UInt8]
-                    switch message {
-                    case .text(let text): bytes = Array(text.utf8)
-                    case .binary(let buffer): bytes = Array(buffer: buffer)
-                    }
-                    if inFlight >= Self.maxPublishesInFlight {
-                        try await group.next()
-                        inFlight -= 1
-                    }
-                    inFlight += 1
-                    let frameIndex = index
-                    index += 1
+            let replies = PublishReplyQueue(capacity: Self.maxPublishesInFlight)
+            try await withTaskCancellationHandler {
+                try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        let reply: [UInt8]
                         do {
-                            let envelope = try CloudEvents.parseStructured(bytes, options: options)
-                            do {
-                                let outcome = try await exchange.publish([envelope], from: department)
-                                reply = Self.reply(index: frameIndex, outcome: outcome[0])
-                            } catch {
-                                reply = Self.reply(index: frameIndex, problem: ProblemError.from(error))
+                            while let frame = await replies.next() {
+                                try await outbound.write(.text(String(decoding: frame, as: UTF8.self)))
                             }
                         } catch {
-                            reply = Self.reply(index: frameIndex, problem: ProblemError.from(error))
+                            // The connection is gone: stop reading; commits still due finish unanswered.
+                            replies.close()
+                            logger.debug("publish stream answer not sent", metadata: ["error": "\(error)"])
                         }
-                        try await outbound.write(.text(String(decoding: reply, as: UTF8.self)))
                     }
+                    var index = 0
+                    for try await message in inbound.messages(maxSize: limits.maxRequestBody) {
+                        guard await replies.reserve() else { break }
+                        let frameIndex = index
+                        index += 1
+                        let parsed: Result<(envelopes: [Envelope], isBatch: Bool), ProblemError>
+                        switch message {
+                        case .text(var text):
+                            parsed = text.withUTF8 { bytes in Self.parsePublishFrame(bytes, options: options) }
+                        case .binary(let buffer):
+                            parsed = buffer.withUnsafeReadableBytes { raw in
+                                Self.parsePublishFrame(raw.assumingMemoryBound(to: UInt8.self), options: options)
+                            }
+                        }
+                        switch parsed {
+                        case .success(let (envelopes, isBatch)):
+                            exchange.publish(envelopes, from: department) { result in
+                                switch result {
+                                case .success(let outcomes):
+                                    replies.push(isBatch ? Self.reply(index: frameIndex, batch: outcomes) : Self.reply(index: frameIndex, outcome: outcomes[0]))
+                                case .failure(let error):
+                                    replies.push(Self.reply(index: frameIndex, problem: error.problem))
+                                }
+                            }
+                        case .failure(let problem):
+                            replies.push(Self.reply(index: frameIndex, problem: problem))
+                        }
+                    }
+                    replies.close()
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
+            } onCancel: {
+                replies.close()
             }
         }
     }
@@ -149,15 +167,36 @@ extension ExchangeRoutes {
     }
 
     static func reply(index: Int, outcome: PublishOutcome) -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONWriter(capacity: 96)
         writer.beginObject()
         writer.member("index", integer: index)
-        writer.member("id", string: outcome.id)
-        writer.member("sequence", unsigned: outcome.sequence)
-        writer.member("duplicate", raw: Array((outcome.isDuplicate ? "true" : "false").utf8))
-        writer.member("routes", integer: outcome.routeCount)
+        writer.members(of: outcome)
         writer.endObject()
         return writer.bytes
+    }
+
+    /// `{"index": n, "results": [{"id": ..., "sequence": ..., "duplicate": ..., "routes": ...}, ...]}`
+    static func reply(index: Int, batch outcomes: [PublishOutcome]) -> [UInt8] {
+        var writer = JSONWriter(capacity: 32 + outcomes.count * 96)
+        writer.beginObject()
+        writer.member("index", integer: index)
+        writer.results(outcomes)
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// One publish frame: an event object, or a JSON array of events (a batch, all or none).
+    static func parsePublishFrame(
+        _ bytes: UnsafeBufferPointer<UInt8>, options: CloudEventsOptions
+    ) -> Result<(envelopes: [Envelope], isBatch: Bool), ProblemError> {
+        if firstSignificantByte(bytes) == UInt8(ascii: "[") {
+            return Result { () throws(ProblemError) in (try CloudEvents.parseBatch(bytes, options: options), true) }
+        }
+        return Result { () throws(ProblemError) in ([try CloudEvents.parseStructured(bytes, options: options)], false) }
+    }
+
+    private static func firstSignificantByte(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt8? {
+        bytes.first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }
     }
 
     static func reply(index: Int, problem: ProblemError) -> [UInt8] {

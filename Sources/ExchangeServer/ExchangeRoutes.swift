@@ -91,8 +91,15 @@ public struct ExchangeRoutes: Sendable {
         } catch {
             throw error.problem
         }
-        let documents = outcomes.map(PublishDocument.init)
-        return try Self.json(mode == .batch ? AnyEncodable(["results": documents]) : AnyEncodable(documents[0]), status: .ok)
+        var writer = JSONWriter(capacity: 32 + outcomes.count * 96)
+        writer.beginObject()
+        if mode == .batch {
+            writer.results(outcomes)
+        } else {
+            writer.members(of: outcomes[0])
+        }
+        writer.endObject()
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 
     // MARK: Subscriptions

@@ -207,6 +207,8 @@ struct JSONScanner: ~Copyable {
         index += 1
         var sawHigh = false
         while index < bytes.count {
+            index = Self.skipPlainBytes(bytes, from: index)
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
@@ -235,6 +237,29 @@ struct JSONScanner: ~Copyable {
             }
         }
         throw fail("unterminated string")
+    }
+
+    /// The index of the first byte at or after `start`, in steps of eight, that may need a
+    /// closer look inside a string: a quote, a backslash, a control character or a non-ASCII
+    /// byte. Plain ASCII text, the bulk of most payloads, is passed over a word at a time.
+    static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var index = start
+        guard let base = bytes.baseAddress else { return index }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            // A byte is special if its high bit is set, if it is below 0x20, or if it equals
+            // '"' or '\\'; each test sets the high bit of the matching byte (SWAR zero-byte trick).
+            let control = (word &- ones &* 0x20) & ~word
+            let quotes = word ^ (ones &* 0x22)
+            let backslashes = word ^ (ones &* 0x5C)
+            let quote = (quotes &- ones) & ~quotes
+            let backslash = (backslashes &- ones) & ~backslashes
+            if (word | control | quote | backslash) & highs != 0 { return index }
+            index += 8
+        }
+        return index
     }
 
     private mutating func skipNumber() throws(Failure) {

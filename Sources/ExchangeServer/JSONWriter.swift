@@ -77,7 +77,8 @@ struct JSONWriter {
         needsComma = true
     }
 
-    private mutating func key(_ name: String) {
+    /// A member's name; its value (an object, an array) is written next.
+    mutating func key(_ name: String) {
         separate()
         Self.appendString(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
@@ -93,6 +94,16 @@ struct JSONWriter {
     /// Appends `value` as a JSON string with the escapes RFC 8259 requires.
     static func appendString(_ value: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
+        // Most attributes need no escape: copy them whole.
+        let copied = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard !needsEscape(utf8) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied == true {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -108,5 +119,30 @@ struct JSONWriter {
             }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any byte of `utf8` must be escaped in a JSON string: a quote, a backslash or a
+    /// control character. Checks eight bytes at a time.
+    static func needsEscape(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = utf8.baseAddress else { return false }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var index = 0
+        while index + 8 <= utf8.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            let quotes = word ^ (ones &* 0x22)
+            let backslashes = word ^ (ones &* 0x5C)
+            // The high bit of a byte is set in each term when that byte is below 0x20, or is
+            // a quote or a backslash; bytes of 0x80 and above are masked out by `~word`.
+            let found = ((word &- ones &* 0x20) | (quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & ~word & highs
+            if found != 0 { return true }
+            index += 8
+        }
+        while index < utf8.count {
+            let byte = utf8[index]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return true }
+            index += 1
+        }
+        return false
     }
 }

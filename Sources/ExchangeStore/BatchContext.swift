@@ -26,6 +26,8 @@ struct BatchContext: ~Copyable {
     var addedNames: [(kind: NameTable.Kind, name: String, id: UInt32)] = []
     /// Deduplication entries of events appended in this batch.
     var dedupAdded: [DedupCache.Key: DedupCache.Entry] = [:]
+    /// The departments that got inbox entries in this batch, for commit observers.
+    var routedConsumers: Set<String> = []
     /// The batch's time as an audit member, encoded once.
     private let timeMember: CanonicalObject.Member
     private let encodedTime: [UInt8]

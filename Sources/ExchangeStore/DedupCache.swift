@@ -1,3 +1,4 @@
+import Foundation
 import LMDB
 
 /// The deduplication entries of events not yet merged into the on-disk `dedup` index.
@@ -22,6 +23,17 @@ final class DedupCache: @unchecked Sendable {
 
         func hash(into hasher: inout Hasher) {
             bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+
+        /// The `dedup` index's order: bytewise, as LMDB compares keys.
+        static func precedes(_ lhs: Key, _ rhs: Key) -> Bool {
+            lhs.bytes.withUnsafeBytes { left in
+                rhs.bytes.withUnsafeBytes { right in
+                    let common = min(left.count, right.count)
+                    let order = common == 0 ? 0 : memcmp(left.baseAddress!, right.baseAddress!, common)
+                    return order != 0 ? order < 0 : left.count < right.count
+                }
+            }
         }
     }
 
@@ -56,7 +68,7 @@ final class DedupCache: @unchecked Sendable {
     func merge(_ added: [Key: Entry], through: UInt64, txn: inout WriteTransaction, schema: StoreSchema) throws {
         var all = recent
         all.merge(added) { _, new in new }
-        for key in all.keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
+        for key in all.keys.sorted(by: Key.precedes) {
             let entry = all[key]!
             try txn.put(schema.dedup, key: key.bytes, value: Self.encode(entry))
         }

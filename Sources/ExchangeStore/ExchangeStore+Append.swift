@@ -16,6 +16,32 @@ extension ExchangeStore {
         try await submitAppend([PreparedAppend(request, hash: configuration.auditHash)])[0]
     }
 
+    /// Submits events to append atomically (all or none) and returns at once; `completion` gets
+    /// one result per request, in order, after the transaction that holds them committed with
+    /// fsync, or the error that kept them all out of the store.
+    ///
+    /// For pipelined publishers that must not spend a suspended task per write in flight.
+    /// `completion` runs on the store's writer thread, in commit order: it must return quickly
+    /// and must not block or wait for the store.
+    /// - Parameters:
+    ///   - requests: the events and their routes, at least one.
+    ///   - completion: receives the results, or the error.
+    public func append(contentsOf requests: [AppendRequest], completion: @escaping @Sendable (Result<[AppendResult], any Error>) -> Void) {
+        guard !requests.isEmpty else {
+            completion(.success([]))
+            return
+        }
+        let hash = configuration.auditHash
+        let prepared: [PreparedAppend]
+        do {
+            prepared = try requests.map { try PreparedAppend($0, hash: hash) }
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        submitAppend(prepared, .callback(completion))
+    }
+
     /// Appends several events atomically: all of them are stored, or none.
     /// - Parameter requests: the events, in order; duplicates among them are stored once.
     /// - Returns: one result per request, in order.
@@ -69,6 +95,7 @@ extension ExchangeStore {
             value.append(agreement)
             value.append(route.agreementVersion)
             try context.txn.put(schema.inbox, key: BigEndianKey.pair(consumer, sequence), value: value.bytes)
+            context.routedConsumers.insert(route.consumer)
         }
         context.dedupAdded[dedupKey] = DedupCache.Entry(sequence: sequence, routeCount: UInt32(append.routes.count))
         try context.appendAudit(append.audit, sequence: sequence)

@@ -113,31 +113,48 @@ extension ExchangeStore {
     /// - Throws: `store.not_found` for an unknown subscription.
     public func apply(_ update: SubscriptionUpdate, toSubscription name: String) async throws {
         guard !update.isEmpty else { return }
-        try await perform { context in
-            let id = try self.subscriptionID(name, context)
-            for delivery in update.deliveries {
-                var value = BigEndianKey(capacity: 12)
-                value.append(delivery.deliveries)
-                value.append(delivery.deadline)
-                try context.txn.put(self.schema.pending, key: BigEndianKey.pair(id, delivery.sequence), value: value.bytes)
-            }
-            if let position = update.position {
-                try context.txn.put(self.schema.positions, key: BigEndianKey.u64(UInt64(id)), value: BigEndianKey.u64(position))
-            }
-            for sequence in update.withdrawn {
-                try context.txn.delete(self.schema.pending, key: BigEndianKey.pair(id, sequence))
-            }
-            for letter in update.deadLettered {
-                let key = BigEndianKey.pair(id, letter.sequence)
-                guard try context.txn.delete(self.schema.pending, key: key) else { continue }
-                var value = BigEndianKey(capacity: 12)
-                value.append(letter.deliveries)
-                value.append(context.time)
-                try context.txn.put(self.schema.deadLetters, key: key, value: value.bytes)
-            }
-            for event in update.audit {
-                try context.appendAudit(event)
-            }
+        try await perform { context in try self.write(update, toSubscription: name, &context) }
+    }
+
+    /// Queues a delivery-state change and returns at once; `completion` runs on the writer
+    /// thread once it committed (`nil`) or failed. Operations queued afterwards (an
+    /// acknowledgement of what this change recorded) are applied after it.
+    /// - Parameters:
+    ///   - update: the change.
+    ///   - name: the subscription.
+    ///   - completion: must return quickly; it must not block or wait for the store.
+    public func apply(_ update: SubscriptionUpdate, toSubscription name: String, completion: @escaping @Sendable ((any Error)?) -> Void) {
+        guard !update.isEmpty else {
+            completion(nil)
+            return
+        }
+        submit({ context in try self.write(update, toSubscription: name, &context) }, completion: completion)
+    }
+
+    private func write(_ update: SubscriptionUpdate, toSubscription name: String, _ context: inout BatchContext) throws {
+        let id = try subscriptionID(name, context)
+        for delivery in update.deliveries {
+            var value = BigEndianKey(capacity: 12)
+            value.append(delivery.deliveries)
+            value.append(delivery.deadline)
+            try context.txn.put(schema.pending, key: BigEndianKey.pair(id, delivery.sequence), value: value.bytes)
+        }
+        if let position = update.position {
+            try context.txn.put(schema.positions, key: BigEndianKey.u64(UInt64(id)), value: BigEndianKey.u64(position))
+        }
+        for sequence in update.withdrawn {
+            try context.txn.delete(schema.pending, key: BigEndianKey.pair(id, sequence))
+        }
+        for letter in update.deadLettered {
+            let key = BigEndianKey.pair(id, letter.sequence)
+            guard try context.txn.delete(schema.pending, key: key) else { continue }
+            var value = BigEndianKey(capacity: 12)
+            value.append(letter.deliveries)
+            value.append(context.time)
+            try context.txn.put(schema.deadLetters, key: key, value: value.bytes)
+        }
+        for event in update.audit {
+            try context.appendAudit(event)
         }
     }
 

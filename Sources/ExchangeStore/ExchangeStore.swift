@@ -212,8 +212,18 @@ public final class ExchangeStore: Sendable {
 
     func submitAppend(_ requests: [PreparedAppend]) async throws -> [AppendResult] {
         try await withUnsafeThrowingContinuation { continuation in
-            writer.submit(.append(requests, continuation))
+            writer.submit(.append(requests, .task(continuation)))
         }
+    }
+
+    /// Queues a change without waiting for it: `completion` runs on the writer thread after the
+    /// transaction that holds it committed (`nil`) or with the error that kept it out.
+    func submit(_ body: @escaping (inout BatchContext) throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void) {
+        writer.submit(.mutation(Mutation(apply: body, finish: completion)))
+    }
+
+    func submitAppend(_ requests: [PreparedAppend], _ completion: AppendCompletion) {
+        writer.submit(.append(requests, completion))
     }
 
     /// Applies and commits one batch on the writer thread, then answers every operation in it.
@@ -294,6 +304,7 @@ public final class ExchangeStore: Sendable {
             let state = context.state
             let added = context.addedNames
             let dedupAdded = context.dedupAdded
+            let routedConsumers = context.routedConsumers
             let commitStarted = monotonicNanoseconds()
             applyNanoseconds.add(commitStarted - applyStarted, ordering: .relaxed)
             var commitDuration: UInt64 = 0
@@ -321,7 +332,7 @@ public final class ExchangeStore: Sendable {
             committedAuditCount.store(committed.nextAuditIndex, ordering: .releasing)
             for (index, write) in zip(active.indices, results.indices) {
                 switch active[index] {
-                case .append(_, let continuation): continuation.resume(returning: results[write])
+                case .append(_, let completion): completion.finish(.success(results[write]))
                 case .mutation(let mutation): mutation.finish(nil)
                 }
             }
@@ -329,7 +340,7 @@ public final class ExchangeStore: Sendable {
             if !observers.isEmpty {
                 let commit = StoreCommit(
                     lastSequence: committed.nextSequence - 1, appendedEvents: appended, operations: active.count,
-                    durationNanoseconds: commitDuration)
+                    durationNanoseconds: commitDuration, routedConsumers: routedConsumers)
                 for observer in observers { observer(commit) }
             }
             return
@@ -377,6 +388,9 @@ public struct StoreCommit: Sendable, Equatable {
     public var operations: Int
     /// How long `mdb_txn_commit` took, fsync included, in nanoseconds.
     public var durationNanoseconds: UInt64
+    /// The departments that got new inbox entries in the commit: whose waiting pulls may now
+    /// find something.
+    public var routedConsumers: Set<String>
 }
 
 /// Carries a mutation's result from the writer thread to its caller.

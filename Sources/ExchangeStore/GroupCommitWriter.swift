@@ -4,14 +4,29 @@ import Foundation
 /// applied it committed (or failed).
 enum PendingWrite: @unchecked Sendable {
     /// Events to append atomically: all of them or none.
-    case append([PreparedAppend], UnsafeContinuation<[AppendResult], any Error>)
+    case append([PreparedAppend], AppendCompletion)
     /// Any other change (subscriptions, acks, audit entries).
     case mutation(Mutation)
 
     func fail(_ error: any Error) {
         switch self {
-        case .append(_, let continuation): continuation.resume(throwing: error)
+        case .append(_, let completion): completion.finish(.failure(error))
         case .mutation(let mutation): mutation.finish(error)
+        }
+    }
+}
+
+/// Who waits for an append: a suspended task, or a callback run on the writer thread.
+enum AppendCompletion: @unchecked Sendable {
+    /// An `async` caller suspended until the commit.
+    case task(UnsafeContinuation<[AppendResult], any Error>)
+    /// A callback; it runs on the writer thread and must return quickly.
+    case callback(@Sendable (Result<[AppendResult], any Error>) -> Void)
+
+    func finish(_ result: Result<[AppendResult], any Error>) {
+        switch self {
+        case .task(let continuation): continuation.resume(with: result)
+        case .callback(let callback): callback(result)
         }
     }
 }

@@ -184,6 +184,9 @@ final class BenchDaemon: Sendable {
 
     /// Stops the started daemon (SIGTERM to its PID, SIGKILL after 20 s) and removes its
     /// directory; nothing for `--url`.
+    /// The started daemon's process id; nil for `--url`.
+    var processIdentifier: Int32? { child?.process.processIdentifier }
+
     func stop() {
         if let child { Self.stop(child) }
     }

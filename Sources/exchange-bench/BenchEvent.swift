@@ -46,6 +46,25 @@ struct BenchEvent: Sendable {
         return buffer
     }
 
+    /// A batch frame: the events numbered `indices` as one JSON array, all stamped with `time`.
+    func batchBuffer(indices: Range<Int>, time: UInt64 = 0, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: indices.count * (template.count + 1) + 2)
+        buffer.writeInteger(UInt8(ascii: "["))
+        for index in indices {
+            if index != indices.lowerBound { buffer.writeInteger(UInt8(ascii: ",")) }
+            let offset = buffer.readableBytes
+            buffer.writeBytes(template)
+            buffer.withUnsafeMutableReadableBytes { raw in
+                let event = UnsafeMutableRawBufferPointer(rebasing: raw[offset...])
+                Self.digits(UInt64(index), width: Self.indexWidth, into: event, at: idDigits)
+                Self.digits(UInt64(index), width: Self.indexWidth, into: event, at: keyDigits)
+                if time != 0 { Self.digits(time, width: Self.timeWidth, into: event, at: timeDigits) }
+            }
+        }
+        buffer.writeInteger(UInt8(ascii: "]"))
+        return buffer
+    }
+
     static func digits(_ value: UInt64, width: Int, into raw: UnsafeMutableRawBufferPointer, at offset: Int) {
         var value = value
         var position = offset + width - 1

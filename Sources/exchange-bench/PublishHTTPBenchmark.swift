@@ -66,6 +66,8 @@ struct PublishHTTPBenchmark: AsyncParsableCommand {
         }
         let outcomes: [Outcome]
         let seconds: Double
+        var cpuBefore = CPUUsage(client: 0, server: nil)
+        var cpuAfter = cpuBefore
         do {
             // One untimed request per connection opens every connection (TLS handshakes included).
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -78,6 +80,7 @@ struct PublishHTTPBenchmark: AsyncParsableCommand {
                 try await group.waitForAll()
             }
             let ticket = Ticket()
+            cpuBefore = CPUUsage.now(daemon: daemon)
             let start = monotonicNanoseconds()
             outcomes = try await withThrowingTaskGroup(of: Outcome.self) { group in
                 for _ in 0..<connections {
@@ -104,6 +107,7 @@ struct PublishHTTPBenchmark: AsyncParsableCommand {
                 return all
             }
             seconds = Double(monotonicNanoseconds() - start) / 1e9
+            cpuAfter = CPUUsage.now(daemon: daemon)
         } catch {
             try? await client.shutdown()
             throw error
@@ -119,6 +123,7 @@ struct PublishHTTPBenchmark: AsyncParsableCommand {
         report.add("events_per_s", (Double(count - errors) / seconds).rounded())
         report.add(LatencySummary(nanoseconds: outcomes.flatMap(\.latencies)))
         report.add("errors", errors)
+        cpuAfter.report(since: cpuBefore, events: count, into: &report)
         if let first = outcomes.lazy.compactMap(\.firstError).first { report.add("first_error", first) }
         if let bytes = daemon.storeBytes { report.add("store_bytes", bytes) }
         try report.print(json: options.json)

@@ -27,11 +27,14 @@ struct WebSocketPublisher {
 
     /// Publishes events `first..<first+count` on one connection.
     /// - Parameters:
-    ///   - window: the most frames awaiting a reply.
+    ///   - window: the most events awaiting a reply.
+    ///   - batch: events per frame; above 1, each frame is a batch (a JSON array).
     ///   - schedule: when given, frame k is not sent before `schedule(k)` (monotonic ns), and is
     ///     stamped with that time rather than the send time.
-    func run(first: Int, count: Int, window: Int, schedule: (@Sendable (Int) -> UInt64)? = nil) async throws -> Result {
-        let times = SendTimes(count: count)
+    func run(first: Int, count: Int, window: Int, batch: Int = 1, schedule: (@Sendable (Int) -> UInt64)? = nil) async throws -> Result {
+        let frameCount = (count + batch - 1) / batch
+        @Sendable func eventCount(inFrame frame: Int) -> Int { min(batch, count - frame * batch) }
+        let times = SendTimes(count: frameCount)
         let event = self.event
         let timeout = self.timeoutSeconds
         var logger = Logger(label: "exchange-bench.ws")
@@ -48,8 +51,9 @@ struct WebSocketPublisher {
                     var acknowledged = 0
                     var iterator = released.makeAsyncIterator()
                     let allocator = ByteBufferAllocator()
-                    for k in 0..<count {
-                        while k - acknowledged >= window {
+                    var sent = 0
+                    for k in 0..<frameCount {
+                        while sent - acknowledged >= window {
                             guard let more = await iterator.next() else { return nil }
                             acknowledged += more
                         }
@@ -62,7 +66,14 @@ struct WebSocketPublisher {
                             stamp = monotonicNanoseconds()
                         }
                         times.slots[k] = stamp
-                        try await outbound.write(.binary(event.buffer(index: first + k, time: schedule == nil ? 0 : stamp, allocator: allocator)))
+                        let time = schedule == nil ? 0 : stamp
+                        let firstEvent = first + k * batch
+                        let frame =
+                            batch == 1
+                            ? event.buffer(index: firstEvent, time: time, allocator: allocator)
+                            : event.batchBuffer(indices: firstEvent..<firstEvent + eventCount(inFrame: k), time: time, allocator: allocator)
+                        try await outbound.write(.binary(frame))
+                        sent += eventCount(inFrame: k)
                     }
                     return nil
                 }
@@ -78,18 +89,29 @@ struct WebSocketPublisher {
                         }
                         guard frame.opcode == .text || frame.opcode == .binary else { continue }
                         let now = monotonicNanoseconds()
-                        let parsed: (index: UInt64?, failed: Bool) = frame.data.withUnsafeReadableBytes { raw in
-                            (FrameScan.number(after: #""index":"#, in: raw), FrameScan.contains(#""error":"#, in: raw))
+                        // One frame holds one or more answer lines, each for one frame sent.
+                        let answered = frame.data.withUnsafeReadableBytes { raw in
+                            var events = 0
+                            var start = 0
+                            while start < raw.count {
+                                let end = raw[start...].firstIndex(of: UInt8(ascii: "\n")) ?? raw.count
+                                let line = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+                                start = end + 1
+                                let index = FrameScan.number(after: #""index":"#, in: line).map(Int.init) ?? -1
+                                let answered = index >= 0 && index < frameCount ? eventCount(inFrame: index) : 1
+                                events += answered
+                                if FrameScan.contains(#""error":"#, in: line) {
+                                    result.errors += answered
+                                    if result.firstError == nil { result.firstError = String(decoding: line, as: UTF8.self) }
+                                } else if index >= 0, index < frameCount {
+                                    let latency = now &- times.slots[index]
+                                    for _ in 0..<answered { result.latencies.append(latency) }
+                                }
+                            }
+                            return events
                         }
-                        if parsed.failed {
-                            result.errors += 1
-                            if result.firstError == nil { result.firstError = String(buffer: frame.data) }
-                        }
-                        if let index = parsed.index, index < count, !parsed.failed {
-                            result.latencies.append(now &- times.slots[Int(index)])
-                        }
-                        received += 1
-                        unreleased += 1
+                        received += answered
+                        unreleased += answered
                         if unreleased >= releaseEvery || received == count {
                             releases.yield(unreleased)
                             unreleased = 0

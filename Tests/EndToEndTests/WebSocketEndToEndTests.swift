@@ -26,29 +26,42 @@ struct WebSocketEndToEndTests {
                     try await outbound.write(.text(event))
                 }
                 try await outbound.write(.text(#"{"specversion":"1.0","id":"bad","type":"t","topic":"case.outcome.closed","data":{}}"#))
+                // A frame far larger than a WebSocket library's 16 KiB default is one event too.
+                let note = String(repeating: "n", count: 40_000)
+                try await outbound.write(.text(#"{"specversion":"1.0","id":"BIG","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"BIG","note":"\#(note)"}}"#))
+                // A batch frame: stored whole, answered by one line with a result per event.
+                let batch = (0..<3).map { #"{"specversion":"1.0","id":"B-\#($0)","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"B-\#($0)"}}"# }
+                try await outbound.write(.text("[" + batch.joined(separator: ",") + "]"))
+                // An answer frame carries one or more answers, a line each.
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     guard case .text(let text) = message else { continue }
                     let total = replies.withLock { list in
-                        list.append(text)
+                        list.append(contentsOf: text.split(separator: "\n").map(String.init))
                         return list.count
                     }
-                    if total == count + 1 { break }
+                    if total >= count + 3 { break }
                 }
             }
             let all = replies.withLock { $0 }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            #expect(all.count == count + 1)
+            #expect(all.count == count + 3)
             let accepted = all.filter { $0["sequence"] != nil }
-            #expect(Set(accepted.compactMap { $0["sequence"] as? Int }) == Set(1...count))
-            #expect(Set(accepted.compactMap { $0["id"] as? String }).count == count)
+            let batchAnswer = all.first { $0["results"] != nil }
+            #expect(batchAnswer?["index"] as? Int == count + 2)
+            #expect(all.contains { $0["id"] as? String == "BIG" && $0["index"] as? Int == count + 1 && $0["sequence"] != nil })
+            let batchResults = batchAnswer?["results"] as? [[String: Any]] ?? []
+            #expect(batchResults.compactMap { $0["id"] as? String } == ["B-0", "B-1", "B-2"])
+            #expect(Set(accepted.compactMap { $0["sequence"] as? Int } + batchResults.compactMap { $0["sequence"] as? Int }) == Set(1...count + 4))
+            #expect(Set(accepted.compactMap { $0["id"] as? String }).count == count + 1)
             let refused = all.filter { $0["error"] != nil }
             #expect(refused.count == 1)
             #expect((refused.first?["error"] as? [String: Any])?["code"] as? String == "access.not-topic-owner")
             #expect(refused.first?["index"] as? Int == count)
 
             // Push with credit: 50 at a time, acknowledging each batch.
+            let published = count + 4
             let received = Shared<[Int]>([])
             try await WebSocketClient.connect(
-                url: "wss://127.0.0.1:\(daemon.port)/v1/subscriptions/tax-push/stream", configuration: .init(sniHostname: "localhost"),
+                url: "wss://127.0.0.1:\(daemon.port)/v1/subscriptions/tax-push/stream", configuration: .init(maxFrameSize: 1 << 20, sniHostname: "localhost"),
                 tlsConfiguration: try daemon.tls("tax"), logger: Logger(label: "ws-stream")
             ) { inbound, outbound, _ in
                 try await outbound.write(.text(#"{"credit":50}"#))
@@ -64,18 +77,18 @@ struct WebSocketEndToEndTests {
                         list.append(sequence)
                         return list.count
                     }
-                    if batch.count == 50 {
+                    if batch.count == 50 || total == published {
                         try await outbound.write(.text(#"{"ack":\#(batch),"credit":50}"#))
                         batch.removeAll()
                     }
-                    if total == count { break }
+                    if total == published { break }
                 }
             }
-            #expect(received.withLock { $0 } == Array(1...count))
+            #expect(received.withLock { $0 } == Array(1...published))
             // Everything was acknowledged on the stream: nothing is pending.
             let info = try await daemon.request("tax", .GET, "/v1/subscriptions/tax-push")
             #expect(info.object["pending"] as? Int == 0, "\(info.text)")
-            #expect(info.object["position"] as? Int == count + 1)
+            #expect(info.object["position"] as? Int == published + 1)
             #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
         } catch {
             await daemon.tearDown()

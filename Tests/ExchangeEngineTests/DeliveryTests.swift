@@ -24,6 +24,31 @@ import Testing
         #expect(try await fixture.exchange.pull("portal-feed", owner: EngineFixture.portal, max: 10).isEmpty)
     }
 
+    /// Events are handed out before their delivery record commits; an ack sent at once must
+    /// still find them pending, and the next round must not hand them out again.
+    @Test func eventsHandedOutBeforeTheirRecordCommitsAreAckedAndNotRepeated() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("tax-feed", SubscriptionSpec(filter: "licence.>", start: .all), owner: EngineFixture.tax)
+        let batch = (0..<60).map { EngineFixture.licence("r\($0)", number: "L-\($0)") }
+        _ = try await fixture.exchange.publish(batch, from: EngineFixture.msa)
+        var delivered: [UInt64] = []
+        for _ in 0..<20 {
+            // Two rounds back to back: the second starts while the first one's record may
+            // still be queued.
+            let first = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 7)
+            let second = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 4)
+            let events = first + second
+            if events.isEmpty { break }
+            delivered += events.map(\.sequence)
+            let acked = try await fixture.exchange.ack(events.map(\.sequence), subscription: "tax-feed", owner: EngineFixture.tax)
+            #expect(acked.allSatisfy { $0 }, "an ack sent right after the pull found its event not pending")
+        }
+        #expect(delivered == Array(1...60))
+        #expect(try fixture.exchange.subscriptionInfo("tax-feed", owner: EngineFixture.tax).pending == 0)
+        #expect(try fixture.auditKinds().filter { $0 == "acknowledged" }.count == 60)
+    }
+
     @Test func unacknowledgedEventsAreRedeliveredThenDeadLettered() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
@@ -92,6 +117,21 @@ import Testing
         #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).isEmpty)
         _ = try await fixture.exchange.ack([1, 2], subscription: "tax-feed", owner: EngineFixture.tax)
         #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).map(\.sequence) == [4, 5])
+    }
+
+    @Test func anAckThatFreesCapacityWakesAWaitingPull() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, maxInFlight: 1), owner: EngineFixture.tax)
+        _ = try await fixture.exchange.publish([EngineFixture.licence("e1"), EngineFixture.licence("e2")], from: EngineFixture.msa)
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).map(\.sequence) == [1])
+        let started = ContinuousClock.now
+        // At capacity: this pull waits, until the ack below frees a slot (not until its 20 s).
+        async let waiting = fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(20))
+        try await Task.sleep(for: .milliseconds(200))
+        _ = try await fixture.exchange.ack([1], subscription: "tax-feed", owner: EngineFixture.tax)
+        #expect(try await waiting.map(\.sequence) == [2])
+        #expect(ContinuousClock.now - started < .seconds(10))
     }
 
     @Test func subscribingWithoutAnAgreementIsDenied() async throws {

@@ -111,3 +111,78 @@ import Testing
         #expect(fixture.store.lastSequence == 1)
     }
 }
+
+/// The completion-based publish used by pipelined WebSocket publishers.
+@Suite struct PipelinedPublishTests {
+    /// Waits for a completion-based publish.
+    private static func publish(_ fixture: EngineFixture, _ event: Envelope) async -> Result<PublishOutcome, ExchangeError> {
+        await withCheckedContinuation { continuation in
+            fixture.exchange.publish([event], from: EngineFixture.msa) { result in continuation.resume(returning: result.map { $0[0] }) }
+        }
+    }
+
+    @Test func completionComesAfterTheCommitThatStoresTheEvent() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let store = fixture.store
+        // Read inside the completion: the event must already be committed and readable.
+        let seen = await withCheckedContinuation { (continuation: CheckedContinuation<(PublishOutcome?, String?), Never>) in
+            fixture.exchange.publish([EngineFixture.licence("p1")], from: EngineFixture.msa) { result in
+                let outcome = try? result.get()[0]
+                let stored = outcome.flatMap { try? store.event($0.sequence)?.envelope.id }
+                continuation.resume(returning: (outcome, stored))
+            }
+        }
+        #expect(seen.0 == PublishOutcome(id: "p1", sequence: 1, isDuplicate: false, routeCount: 2))
+        #expect(seen.1 == "p1")
+        #expect(try fixture.auditKinds() == ["published"])
+    }
+
+    @Test func manyInFlightAreEachAnsweredOnceAndDuplicatesAreRecognised() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let results = await withTaskGroup(of: Result<PublishOutcome, ExchangeError>.self) { group in
+            for index in 0..<300 {
+                group.addTask { await Self.publish(fixture, EngineFixture.licence("m\(index % 200)")) }
+            }
+            var all: [Result<PublishOutcome, ExchangeError>] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        let outcomes = results.compactMap { try? $0.get() }
+        #expect(outcomes.count == 300)
+        #expect(outcomes.filter { !$0.isDuplicate }.count == 200)
+        #expect(Set(outcomes.map(\.sequence)) == Set(1...200))
+        #expect(fixture.store.lastSequence == 200)
+    }
+
+    @Test func aBatchIsStoredWhole() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let batch = [EngineFixture.licence("b1"), EngineFixture.licence("b2"), EngineFixture.licence("b3")]
+        let result = await withCheckedContinuation { continuation in
+            fixture.exchange.publish(batch, from: EngineFixture.msa) { continuation.resume(returning: $0) }
+        }
+        #expect((try? result.get())?.map(\.sequence) == [1, 2, 3])
+        // One bad event refuses the whole batch: nothing of it is stored.
+        let mixed = [EngineFixture.licence("c1"), EngineFixture.licence("c2", topic: "licence.unknown.issued")]
+        let refused = await withCheckedContinuation { continuation in
+            fixture.exchange.publish(mixed, from: EngineFixture.msa) { continuation.resume(returning: $0) }
+        }
+        #expect((try? refused.get()) == nil)
+        #expect(fixture.store.lastSequence == 3)
+    }
+
+    @Test func aRefusalIsAuditedBeforeItsCompletionAndStoresNothing() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let result = await Self.publish(fixture, EngineFixture.licence("x", topic: "licence.unknown.issued"))
+        guard case .failure(let error) = result else {
+            Issue.record("an event on an unknown topic was accepted")
+            return
+        }
+        #expect(error.kind == .notFound)
+        #expect(fixture.store.lastSequence == 0)
+        #expect(try fixture.auditKinds() == ["rejected"])
+    }
+}

@@ -43,6 +43,12 @@ import Testing
         #expect(RFC3339.parse(text) == nil)
     }
 
+    @Test func formatWritesFixedWidthUTC() {
+        #expect(RFC3339.format(nanoseconds: 0) == "1970-01-01T00:00:00.000000000Z")
+        #expect(RFC3339.format(nanoseconds: UInt64(1_709_251_199) * 1_000_000_000 + 500_000_000) == "2024-02-29T23:59:59.500000000Z")
+        #expect(RFC3339.format(nanoseconds: 1_795_768_200_000_000_042) == "2026-11-27T08:30:00.000000042Z")
+    }
+
     @Test func formatRoundTripsThroughParse() {
         for nanoseconds: UInt64 in [0, 1, 951_782_400_000_000_000, 1_795_768_200_999_999_999, 4_102_444_800_000_000_000] {
             #expect(RFC3339.parse(RFC3339.format(nanoseconds: nanoseconds)) == nanoseconds)

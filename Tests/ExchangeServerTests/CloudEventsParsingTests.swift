@@ -177,6 +177,10 @@ struct CloudEventsParsingTests {
     @Test func modeFromContentType() throws {
         #expect(try CloudEvents.mode(of: [.contentType: "application/cloudevents+json; charset=UTF-8"]) == .structured)
         #expect(try CloudEvents.mode(of: [.contentType: "Application/CloudEvents-Batch+JSON"]) == .batch)
+        #expect(try CloudEvents.mode(of: [.contentType: "  application/cloudevents+json ;charset=utf-8"]) == .structured)
+        #expect(CloudEvents.isJSON(contentType: " Text/JSON; charset=utf-8"))
+        #expect(CloudEvents.isJSON(contentType: "application/vnd.licence+json"))
+        #expect(!CloudEvents.isJSON(contentType: "application/xml"))
         for contentType in ["application/json", "application/cloudevents+avro", "text/plain"] {
             #expect(code { try CloudEvents.mode(of: [.contentType: contentType]) } == "cloudevents.unsupported_content_type", "\(contentType)")
         }
