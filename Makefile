@@ -1,6 +1,6 @@
 # Data Exchange: build, test and run.
-#   make run    install what is missing, build, create development certificates in Config/pki
-#               if there are none, run the daemon on Config/exchange.yaml
+#   make run    install what is missing, build, create development certificates and the audit
+#               signing key in Config/pki if there are none, run the daemon on Config/exchange.yaml
 #   make test   install what is missing, build, run every test
 #   make bench  release build of exchange-bench, store benchmark
 
@@ -24,6 +24,7 @@ test: deps
 run: deps
 	$(SWIFT) build
 	@test -f Config/pki/server.crt || $(SWIFT) run --skip-build exchangectl pki init --config-dir Config $(PKI_DEPARTMENTS)
+	@test -f Config/pki/audit.key || $(SWIFT) run --skip-build exchangectl audit keygen --out Config/pki/audit.key
 	$(SWIFT) run --skip-build exchanged --config $(CONFIG)
 
 bench: deps

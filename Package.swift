@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "ExchangeModel",
                 "ExchangeStore",
+                "ExchangeAudit",
                 "ExchangeRouting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -119,6 +120,7 @@ let package = Package(
             dependencies: [
                 "ExchangeModel",
                 "ExchangeStore",
+                "ExchangeAudit",
                 "ExchangeEngine",
                 "ExchangeRouting",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -143,6 +145,7 @@ let package = Package(
             name: "exchanged",
             dependencies: [
                 "ExchangeStore",
+                "ExchangeAudit",
                 "ExchangeServer",
                 "ExchangeEngine",
                 "ExchangeRouting",
@@ -162,6 +165,7 @@ let package = Package(
             name: "exchangectl",
             dependencies: [
                 "ExchangeStore",
+                "ExchangeAudit",
                 "ExchangeRouting",
                 "ExchangeServer",
                 "ExchangeModel",
@@ -180,6 +184,7 @@ let package = Package(
             name: "exchange-bench",
             dependencies: [
                 "ExchangeStore",
+                "ExchangeAudit",
                 "ExchangeRouting",
                 "ExchangeServer",
                 "ExchangeModel",
@@ -229,6 +234,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "ExchangeStore",
+                "ExchangeAudit",
                 "ExchangeServer",
                 "ExchangeModel",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -241,6 +247,7 @@ let package = Package(
             name: "ExchangeEngineTests",
             dependencies: [
                 "ExchangeEngine",
+                "ExchangeAudit",
                 "ExchangeStore",
                 "ExchangeRouting",
                 "ExchangeModel",
@@ -261,6 +268,8 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "ExchangeServer",
+                "ExchangeAudit",
+                "ExchangeEngine",
                 "ExchangeModel",
                 "ExchangeStore",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -33,6 +33,8 @@ public struct AuditEvent: Hashable, Sendable {
         public static let tokenChanged = Kind("token_changed")
         /// A request was refused for lack of identity or permission.
         public static let accessDenied = Kind("access_denied")
+        /// An auditor read the audit log (entries, proofs, checkpoints, filtered events).
+        public static let auditRead = Kind("audit_read")
 
         public var description: String { rawValue }
     }

@@ -16,12 +16,15 @@ public struct ExchangeConfiguration: Sendable {
     public var server: ServerConfiguration
     /// The lowest log level written (`log.level`, default `info`).
     public var logLevel: Logger.Level
+    /// Signed checkpoints of the audit log (`audit.*`; `audit.hash` is ``StoreConfiguration/auditHash``).
+    public var audit: AuditConfiguration
 
     /// Creates a configuration.
-    public init(store: StoreConfiguration, server: ServerConfiguration, logLevel: Logger.Level = .info) {
+    public init(store: StoreConfiguration, server: ServerConfiguration, logLevel: Logger.Level = .info, audit: AuditConfiguration = .init()) {
         self.store = store
         self.server = server
         self.logLevel = logLevel
+        self.audit = audit
     }
 
     /// Reads and validates the file at `path`.
@@ -53,9 +56,12 @@ public struct ExchangeConfiguration: Sendable {
     ///   `store.max_map_size` (default `64GiB`, at least the initial size),
     ///   `store.max_batch_operations` (1-1000000, default 4096), `store.max_readers` (8-100000, default 256);
     /// - `server.*` and `limits.*`: see ``ServerConfiguration``;
-    /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info).
+    /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info);
+    /// - `audit.*`: see ``AuditConfiguration``; `audit.hash` (sha256 or sm3, default sha256) sets
+    ///   the store's audit tree hash.
     init(reader: ConfigReader) throws {
-        try reader.rejectUnknownKeys(Self.storeKeys.union(ServerConfiguration.keys).union(["log.level"]))
+        try reader.rejectUnknownKeys(
+            Self.storeKeys.union(ServerConfiguration.keys).union(AuditConfiguration.keys).union(["log.level"]))
         let directory = try reader.path("store.directory") ?? reader.resolve("data")
         let defaults = StoreConfiguration(directory: directory)
         let initial = try reader.size("store.initial_map_size") ?? defaults.initialMapSize
@@ -66,7 +72,8 @@ public struct ExchangeConfiguration: Sendable {
         let store = StoreConfiguration(
             directory: directory, initialMapSize: initial, maxMapSize: maximum,
             maxBatchOperations: try reader.integer("store.max_batch_operations", in: 1...1_000_000) ?? defaults.maxBatchOperations,
-            maxReaders: UInt32(try reader.integer("store.max_readers", in: 8...100_000) ?? Int(defaults.maxReaders)))
+            maxReaders: UInt32(try reader.integer("store.max_readers", in: 8...100_000) ?? Int(defaults.maxReaders)),
+            auditHash: try AuditConfiguration.hashAlgorithm(reader: reader) ?? defaults.auditHash)
         var level = Logger.Level.info
         if let text = try reader.string("log.level") {
             guard let parsed = Logger.Level(rawValue: text) else {
@@ -74,6 +81,7 @@ public struct ExchangeConfiguration: Sendable {
             }
             level = parsed
         }
-        self.init(store: store, server: try ServerConfiguration(reader: reader), logLevel: level)
+        self.init(
+            store: store, server: try ServerConfiguration(reader: reader), logLevel: level, audit: try AuditConfiguration(reader: reader))
     }
 }

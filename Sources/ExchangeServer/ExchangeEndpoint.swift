@@ -46,6 +46,22 @@ public struct ExchangeEndpoint: Hashable, Sendable, CustomStringConvertible {
         case registryLookup
         /// `GET /v1/registry/{collection}`
         case registrySearch
+        /// `GET /v1/audit/key`
+        case auditKey
+        /// `GET /v1/audit/checkpoint`
+        case auditCheckpoint
+        /// `GET /v1/audit/checkpoints`
+        case auditCheckpoints
+        /// `GET /v1/audit/entries`
+        case auditEntries
+        /// `GET /v1/audit/proof/inclusion`
+        case auditInclusionProof
+        /// `GET /v1/audit/proof/consistency`
+        case auditConsistencyProof
+        /// `GET /v1/audit/events`
+        case auditEvents
+        /// `GET /v1/audit/replay`
+        case auditReplay
     }
 
     /// How the endpoint is served.
@@ -111,5 +127,13 @@ extension ExchangeRoutes {
         ExchangeEndpoint(.subscriptionStream, .get, "/v1/subscriptions/{name}/stream", transport: .webSocket),
         ExchangeEndpoint(.registryLookup, .get, "/v1/registry/{collection}/{key}"),
         ExchangeEndpoint(.registrySearch, .get, "/v1/registry/{collection}"),
+        ExchangeEndpoint(.auditKey, .get, "/v1/audit/key"),
+        ExchangeEndpoint(.auditCheckpoint, .get, "/v1/audit/checkpoint"),
+        ExchangeEndpoint(.auditCheckpoints, .get, "/v1/audit/checkpoints"),
+        ExchangeEndpoint(.auditEntries, .get, "/v1/audit/entries"),
+        ExchangeEndpoint(.auditInclusionProof, .get, "/v1/audit/proof/inclusion"),
+        ExchangeEndpoint(.auditConsistencyProof, .get, "/v1/audit/proof/consistency"),
+        ExchangeEndpoint(.auditEvents, .get, "/v1/audit/events"),
+        ExchangeEndpoint(.auditReplay, .get, "/v1/audit/replay"),
     ]
 }

@@ -1,3 +1,4 @@
+public import ExchangeAudit
 public import ExchangeEngine
 import ExchangeModel
 import ExchangeRouting
@@ -23,16 +24,20 @@ public struct ExchangeRoutes: Sendable {
     let exchange: Exchange
     let limits: ServerLimits
     let logger: Logger
+    let audit: AuditRoutes
 
     /// Creates the routes over an exchange.
     /// - Parameters:
     ///   - exchange: the engine.
     ///   - limits: event and batch size limits.
     ///   - logger: where handlers log.
-    public init(exchange: Exchange, limits: ServerLimits, logger: Logger) {
+    ///   - auditVerifier: the public key of the audit checkpoints, served at `/v1/audit/key`;
+    ///     `nil` when the exchange signs no checkpoints.
+    public init(exchange: Exchange, limits: ServerLimits, logger: Logger, auditVerifier: NoteVerifier? = nil) {
         self.exchange = exchange
         self.limits = limits
         self.logger = logger
+        self.audit = AuditRoutes(store: exchange.store, verifier: auditVerifier)
     }
 
     /// Registers the HTTP routes on the authenticated `/v1` group: every HTTP entry of
@@ -60,6 +65,14 @@ public struct ExchangeRoutes: Sendable {
         case .reload: reload
         case .registryLookup: registryLookup
         case .registrySearch: registrySearch
+        case .auditKey: audit.key
+        case .auditCheckpoint: audit.checkpoint
+        case .auditCheckpoints: audit.checkpoints
+        case .auditEntries: audit.entries
+        case .auditInclusionProof: audit.inclusionProof
+        case .auditConsistencyProof: audit.consistencyProof
+        case .auditEvents: audit.events
+        case .auditReplay: audit.replay
         case .publishStream, .subscriptionStream:
             preconditionFailure("\(operation) is a WebSocket endpoint; registerWebSockets(on:) registers it")
         }

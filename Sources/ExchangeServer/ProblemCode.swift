@@ -105,6 +105,13 @@ extension ProblemCode {
     /// The store failed (LMDB error, corrupt record, unsupported format, open failure).
     public static let storeFailure = ProblemCode("store.failure", status: .internalServerError, title: "Store failure")
 
+    // MARK: Audit
+
+    /// No signed checkpoint is kept yet, or none of the requested tree size.
+    public static let auditNoCheckpoint = ProblemCode("audit.no_checkpoint", status: .notFound, title: "No such checkpoint")
+    /// The exchange has no audit signing key (`audit.signing_key`), so it signs no checkpoints.
+    public static let auditNotConfigured = ProblemCode("audit.not_configured", status: .notFound, title: "Audit signing not configured")
+
     /// Every code of this table, in documentation order.
     public static let all: [ProblemCode] = [
         .badRequest, .notFound, .methodNotAllowed, .bodyTooLarge, .unsupportedMediaType,
@@ -113,6 +120,7 @@ extension ProblemCode {
         .eventTooLarge, .tooManyEvents, .emptyBatch,
         .notReady, .internalError,
         .storeFull, .storeClosed, .storeNotFound, .storeConflict, .storeInvalidRequest, .storeFailure,
+        .auditNoCheckpoint, .auditNotConfigured,
     ] + exchangeCodes
 
     /// The codes of the exchange engine and the routing core (publish, access, subscriptions,

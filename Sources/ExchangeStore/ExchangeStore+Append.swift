@@ -7,13 +7,14 @@ extension ExchangeStore {
     /// The same publisher (`envelope.source`) and message id (`envelope.id`) append once: a
     /// repeat, however late, stores nothing and returns the original sequence with
     /// `isDuplicate` set. In the same transaction the store writes the topic index, one inbox
-    /// entry per route, the deduplication entry, a `published` audit entry and, when the topic
-    /// feeds a registry collection, the registry entry and its indexes.
+    /// entry per route, the deduplication entry, a `published` audit entry (with the digest of the
+    /// event's data under the audit log's hash function) and, when the topic feeds a registry
+    /// collection, the registry entry and its indexes.
     /// - Parameter request: the event and its routes.
     /// - Throws: `StoreError` (`store.full` past the maximum map size, `store.closed`);
     ///   nothing is written when it throws.
     public func append(_ request: AppendRequest) async throws -> AppendResult {
-        try await submitAppend([PreparedAppend(request)])[0]
+        try await submitAppend([PreparedAppend(request, hash: configuration.auditHash)])[0]
     }
 
     /// Submits events to append atomically (all or none) and returns at once; `completion` gets
@@ -31,7 +32,15 @@ extension ExchangeStore {
             completion(.success([]))
             return
         }
-        submitAppend(requests.map(PreparedAppend.init), .callback(completion))
+        let hash = configuration.auditHash
+        let prepared: [PreparedAppend]
+        do {
+            prepared = try requests.map { try PreparedAppend($0, hash: hash) }
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        submitAppend(prepared, .callback(completion))
     }
 
     /// Appends several events atomically: all of them are stored, or none.
@@ -39,7 +48,8 @@ extension ExchangeStore {
     /// - Returns: one result per request, in order.
     public func append(contentsOf requests: [AppendRequest]) async throws -> [AppendResult] {
         guard !requests.isEmpty else { return [] }
-        return try await submitAppend(requests.map(PreparedAppend.init))
+        let hash = configuration.auditHash
+        return try await submitAppend(requests.map { try PreparedAppend($0, hash: hash) })
     }
 
     /// Appends audit entries that record something other than a publish (a refusal, a query),

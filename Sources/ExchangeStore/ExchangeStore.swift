@@ -67,7 +67,7 @@ public final class ExchangeStore: Sendable {
             environment = try Environment(
                 path: configuration.directory,
                 configuration: .init(
-                    mapSize: configuration.initialMapSize, maxDatabases: 16, maxReaders: configuration.maxReaders))
+                    mapSize: configuration.initialMapSize, maxDatabases: 32, maxReaders: configuration.maxReaders))
         } catch let error as LMDBError where error.isIncompatible {
             throw StoreError(
                 code: .unsupportedFormat,

@@ -1,3 +1,4 @@
+import ExchangeAudit
 import ExchangeModel
 
 /// An append encoded on the caller's thread, so that the writer thread only copies bytes:
@@ -13,7 +14,8 @@ struct PreparedAppend: Sendable {
     /// What the event does to its registry entry, read from its data here, off the writer.
     let registry: RegistryInput?
 
-    init(_ request: AppendRequest) {
+    /// Encodes `request`; `hash` is the audit log's hash function, which digests the event's data.
+    init(_ request: AppendRequest, hash: HashAlgorithm) throws {
         let envelope = request.envelope
         var writer = RecordWriter(capacity: 96 + envelope.data.count)
         EventRecord.encode(envelope, routeCount: request.routes.count, into: &writer)
@@ -22,7 +24,8 @@ struct PreparedAppend: Sendable {
         id = envelope.id
         topic = envelope.topic
         routes = request.routes
-        audit = PublishedAuditTemplate(envelope: envelope, routes: request.routes)
+        audit = PublishedAuditTemplate(
+            envelope: envelope, routes: request.routes, dataDigest: try hash.digest(envelope.data))
         registry = request.registry.flatMap { RegistryInput(envelope, collection: $0) }
     }
 }
@@ -31,20 +34,24 @@ struct PreparedAppend: Sendable {
 /// writer only inserts `"sequence":N` and `"time":"..."`.
 ///
 /// The result is byte for byte what `AuditEvent.canonicalBytes(time:)` produces for the same
-/// members (members sorted by name: actor, kind, message_id, routes, sequence, subject, time,
-/// topic, type); a test holds the two to that.
+/// members (members sorted by name: actor, data_digest, kind, message_id, routes, sequence,
+/// subject, time, topic, type); a test holds the two to that. `data_digest` is the lowercase hex
+/// digest of the event's stored `data` bytes with the audit log's hash function, computed on the
+/// caller's thread.
 struct PublishedAuditTemplate: Sendable {
-    /// `{"actor":…,"kind":"published","message_id":…,"routes":[…],`
+    /// `{"actor":…,"data_digest":…,"kind":"published","message_id":…,"routes":[…],`
     let head: [UInt8]
     /// `,"subject":…,` or `,`
     let middle: [UInt8]
     /// `,"topic":…,"type":…}`
     let tail: [UInt8]
 
-    init(envelope: Envelope, routes: [StoredRoute]) {
+    init(envelope: Envelope, routes: [StoredRoute], dataDigest: Digest) {
         var head: [UInt8] = [UInt8(ascii: "{")]
-        head.reserveCapacity(160 + routes.count * 96)
+        head.reserveCapacity(240 + routes.count * 96)
         Self.member("actor", envelope.source, into: &head)
+        head.append(UInt8(ascii: ","))
+        Self.member("data_digest", dataDigest.hex, into: &head)
         head.append(UInt8(ascii: ","))
         Self.member("kind", AuditEvent.Kind.published.rawValue, into: &head)
         head.append(UInt8(ascii: ","))

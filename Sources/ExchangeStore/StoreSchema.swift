@@ -19,14 +19,16 @@ import LMDB
 /// | `audit_nodes` | Merkle node (level, index) -> hash of that complete subtree |
 /// | `registry` | collection id, entry key -> registry entry |
 /// | `registry_index` | collection id, index, value, 0x00, entry key -> (empty) |
+/// | `checkpoints` | tree size -> signed checkpoint note (C2SP signed-note text) |
 ///
 /// Integers in keys are big-endian so that byte order is numeric order.
 struct StoreSchema {
     /// The format this build writes and reads. A store of another version is refused.
     /// Version 2 added the audit Merkle tree (`audit_nodes`, `audit_hash`); version 3 the
-    /// registry (`registry`, `registry_index`). A version 2 store is upgraded in place when
-    /// opened: the registry databases are created empty (`exchangectl registry rebuild --write`
-    /// fills them from the log).
+    /// registry (`registry`, `registry_index`) and the signed audit checkpoints (`checkpoints`).
+    /// A version 2 store is upgraded in place when opened: the new databases are created empty
+    /// (`exchangectl registry rebuild --write` fills the registry from the log; checkpoints are
+    /// issued from then on).
     static let formatVersion: UInt32 = 3
     /// The older version this build upgrades in place.
     static let upgradableVersion: UInt32 = 2
@@ -47,6 +49,7 @@ struct StoreSchema {
     let auditNodes: Database
     let registry: Database
     let registryIndex: Database
+    let checkpoints: Database
 
     init(opening txn: inout WriteTransaction) throws {
         meta = try txn.openDatabase("meta", flags: .create)
@@ -63,6 +66,7 @@ struct StoreSchema {
         auditNodes = try txn.openDatabase("audit_nodes", flags: .create)
         registry = try txn.openDatabase("registry", flags: .create)
         registryIndex = try txn.openDatabase("registry_index", flags: .create)
+        checkpoints = try txn.openDatabase("checkpoints", flags: .create)
     }
 
     /// Checks the stored format version, writing it into a new store and upgrading a version 2

@@ -14,6 +14,12 @@ struct ClientFailure: Error, CustomStringConvertible {
         detail = message
     }
 
+    /// A failure with a stable code of the client's own, e.g. `audit.mismatch`.
+    init(code: String, detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+
     /// The failure an error answer describes: its problem document's `code` and `detail`, or
     /// the status when the body is not a problem document.
     init(status: HTTPResponseStatus, body: [UInt8]) {

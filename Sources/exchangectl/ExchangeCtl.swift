@@ -8,7 +8,7 @@ struct ExchangeCtl: AsyncParsableCommand {
         abstract: "Operate and use a Data Exchange.",
         subcommands: [
             PublishCommand.self, SubscribeCommand.self, ReplayCommand.self,
-            RegistryCommand.self, AgreementsCommand.self, ConfigCommand.self, PKICommand.self, TokenCommand.self,
+            RegistryCommand.self, AuditCommand.self, AgreementsCommand.self, ConfigCommand.self, PKICommand.self, TokenCommand.self,
         ]
     )
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExchangeAudit
 import ExchangeRouting
 import ExchangeModel
 import ExchangeServer
@@ -18,7 +19,8 @@ struct PKICommand: ParsableCommand {
             discussion: """
                 Departments are read from CONFIG-DIR/departments.yaml (a list of entries with an `id`) when it \
                 exists, plus any --department options. Keys are P-256, written with mode 0600. Files: ca.crt, \
-                ca.key, server.crt, server.key, clients/ID.crt, clients/ID.key. Existing files are not \
+                ca.key, server.crt, server.key, clients/ID.crt, clients/ID.key, and the audit checkpoint signing \
+                key audit.key (Ed25519, mode 0600) with its public key audit.pub. Existing files are not \
                 overwritten unless --force is given.
                 """)
 
@@ -81,6 +83,10 @@ struct PKICommand: ParsableCommand {
                 files.append(("clients/\(id.rawValue).key", client.privateKeyPEM, true))
             }
 
+            let auditKey = try SigningKey.generate(.ed25519)
+            files.append(("audit.key", try auditKey.pemRepresentation(), true))
+            files.append(("audit.pub", try auditKey.publicKey.pemRepresentation(), false))
+
             let existing = files.map { (directory as NSString).appendingPathComponent($0.path) }
                 .filter { FileManager.default.fileExists(atPath: $0) }
             if !existing.isEmpty && !force {
@@ -99,6 +105,8 @@ struct PKICommand: ParsableCommand {
                 print("wrote \(path)\(file.secret ? " (private key, 0600)" : "")")
             }
             print("client certificates for: \(ids.map(\.rawValue).joined(separator: ", "))")
+            let verifierKey = try NoteVerifier(name: AuditKeygenCommand.defaultOrigin, publicKey: auditKey.publicKey).verifierKey
+            print("audit verifier key (origin \(AuditKeygenCommand.defaultOrigin)): \(verifierKey)")
         }
     }
 }

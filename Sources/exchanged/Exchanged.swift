@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExchangeAudit
 import ExchangeEngine
 import ExchangeModel
 import ExchangeRouting
@@ -77,6 +78,15 @@ struct Exchanged: AsyncParsableCommand {
         } catch {
             throw ValidationError("server: \(error)")
         }
+        let signer: NoteSigner?
+        do {
+            signer = try settings.audit.makeSigner()
+        } catch {
+            throw ValidationError("audit: \(error)")
+        }
+        if signer == nil {
+            logger.warning("no audit.signing_key: audit checkpoints are not signed or issued")
+        }
         let store: ExchangeStore
         do {
             store = try ExchangeStore(configuration: settings.store, logger: Logger(label: "exchange.store"))
@@ -121,7 +131,23 @@ struct Exchanged: AsyncParsableCommand {
                     if let subscriptions = try? store.subscriptions() { metrics.subscriptions.record(subscriptions.count) }
                 }
             })
-        let routes = ExchangeRoutes(exchange: exchange, limits: settings.server.limits, logger: Logger(label: "exchange.api"))
+        let checkpoints: CheckpointService?
+        do {
+            checkpoints = try signer.map {
+                CheckpointService(
+                    issuer: try CheckpointIssuer(
+                        store: store, signer: $0, configuration: settings.audit.checkpoints, logger: Logger(label: "exchange.audit")),
+                    logger: logger)
+            }
+        } catch {
+            store.close()
+            throw ValidationError("audit: \(error)")
+        }
+        if let signer {
+            logger.info("audit checkpoints signed", metadata: ["verifier_key": "\((try? signer.verifier.verifierKey) ?? "?")"])
+        }
+        let routes = ExchangeRoutes(
+            exchange: exchange, limits: settings.server.limits, logger: Logger(label: "exchange.api"), auditVerifier: signer?.verifier)
         let reloader = ReloadOnHangup(exchange: exchange, logger: logger)
         let app: any Service
         do {
@@ -144,10 +170,13 @@ struct Exchanged: AsyncParsableCommand {
             throw ValidationError("server: \(error)")
         }
         // A service group shuts its services down in reverse order: the server first (stop
-        // accepting, finish in-flight requests), then the store.
+        // accepting, finish in-flight requests), then the checkpoint issuer (a final
+        // checkpoint), then the store.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: storeService), .init(service: app)],
+                services: [ServiceGroupConfiguration.ServiceConfiguration(service: storeService)]
+                    + (checkpoints.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
+                    + [ServiceGroupConfiguration.ServiceConfiguration(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
@@ -190,6 +219,28 @@ final class StoreService: Service, Sendable {
         guard wasOpen else { return }
         logger.info("closing the store")
         store.close()
+    }
+}
+
+/// Issues signed audit checkpoints while the daemon runs and a last one at graceful shutdown,
+/// which reaches it after the server stopped and before the store closes.
+struct CheckpointService: Service {
+    let issuer: CheckpointIssuer
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await issuer.run()
+        }
+        do {
+            if let final = try await issuer.issue() {
+                logger.info("final audit checkpoint issued", metadata: ["tree_size": "\(final.treeSize)"])
+            } else {
+                logger.info("final audit checkpoint: the last one issued covers the log")
+            }
+        } catch {
+            logger.error("final audit checkpoint not issued", metadata: ["error": "\(error)"])
+        }
     }
 }
 

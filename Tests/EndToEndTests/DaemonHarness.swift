@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ExchangeAudit
 import ExchangeServer
 import Foundation
 import NIOCore
@@ -16,8 +17,14 @@ import Glibc
 /// for the test, and HTTPS clients for its departments.
 ///
 /// Departments: `msa` publishes `licence.business.issued` (owner) to `tax` (all fields) and
-/// `portal` (licence number and holder name only); `court` has no agreement.
+/// `portal` (licence number and holder name only); `court` has no agreement. The bearer token
+/// ``auditorToken`` has the auditor role; checkpoints of the audit log are signed with a key
+/// generated for the test (``auditVerifierKey``) every 5 entries or 200 ms.
 final class DaemonHarness: Sendable {
+    /// The secret of the `auditor-1` token.
+    let auditorToken: String
+    /// The C2SP verifier key of the daemon's checkpoint signing key.
+    let auditVerifierKey: String
     let directory: String
     private let clients = Mutex<[String: HTTPClient]>([:])
     private let state = Mutex<(process: Process?, output: DaemonOutput?, port: Int)>((nil, nil, 0))
@@ -27,6 +34,12 @@ final class DaemonHarness: Sendable {
     init() throws {
         directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
+        let auditKey = try SigningKey.generate()
+        try auditKey.writePEM(toFile: directory + "/audit.key")
+        auditVerifierKey = try NoteVerifier(name: "exchange.test/audit", publicKey: auditKey.publicKey).verifierKey
+        var tokens = TokenFile()
+        auditorToken = try tokens.create(name: "auditor-1", role: .auditor)
+        try tokens.save(path: directory + "/tokens.json")
         let pki = try DevelopmentPKI(commonName: "End-to-end Test CA", validityDays: 1)
         try write("ca.crt", try pki.authority.certificatePEM())
         let server = try pki.issueServerCertificate()
@@ -107,6 +120,12 @@ final class DaemonHarness: Sendable {
                 certificate: server.crt
                 private_key: server.key
                 client_ca: ca.crt
+              tokens_file: tokens.json
+            audit:
+              origin: exchange.test/audit
+              signing_key: audit.key
+              checkpoint_every_entries: 5
+              checkpoint_interval: 200ms
             log:
               level: info
 

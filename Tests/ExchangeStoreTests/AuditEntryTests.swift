@@ -1,3 +1,4 @@
+import ExchangeAudit
 import ExchangeModel
 import ExchangeStore
 import Foundation
@@ -20,6 +21,7 @@ import Testing
         let result = try await store.append(AppendRequest(envelope: envelope, routes: routes))
         let stored = try #require(try store.event(result.sequence))
         var fields: [String: AuditValue] = [
+            "data_digest": .string(try HashAlgorithm.sha256.digest(envelope.data).hex),
             "sequence": .integer(Int64(result.sequence)), "topic": .string(topic), "message_id": .string(id),
             "type": .string("t\"ype"),
             "routes": .list(

@@ -1,0 +1,112 @@
+public import ExchangeAudit
+public import ExchangeStore
+public import Logging
+
+/// Signs checkpoints of the audit log and keeps each one in the store.
+///
+/// A checkpoint is issued when `everyEntries` entries were appended since the last one, when
+/// `interval` passed and the log grew, when the log has no checkpoint at all, and once more at
+/// shutdown (``issue()``). It states the size and root hash of the committed tree, is signed
+/// as a C2SP signed note with the log's key, and is answered to auditors only after the
+/// transaction that keeps it committed.
+///
+/// ```swift
+/// let issuer = try await CheckpointIssuer(store: store, signer: NoteSigner(name: origin, key: key), configuration: .init())
+/// try await issuer.run()      // until the task is cancelled
+/// _ = try await issuer.issue() // a final checkpoint at shutdown
+/// ```
+public actor CheckpointIssuer {
+    /// When checkpoints are issued.
+    public struct Configuration: Sendable, Equatable {
+        /// Issue once this many entries were appended since the last checkpoint. Default 1,000.
+        public var everyEntries: UInt64
+        /// Issue when this much time passed since the last checkpoint and the log grew.
+        /// Default 60 seconds.
+        public var interval: Duration
+        /// How often the issuer looks at the log's size. Default 50 milliseconds.
+        public var pollInterval: Duration
+
+        /// Creates a configuration.
+        /// - Parameters:
+        ///   - everyEntries: entries between checkpoints at most (default 1,000; at least 1).
+        ///   - interval: time between checkpoints of a growing log at most (default 60 s).
+        ///   - pollInterval: how often the log's size is looked at (default 50 ms).
+        public init(everyEntries: UInt64 = 1000, interval: Duration = .seconds(60), pollInterval: Duration = .milliseconds(50)) {
+            self.everyEntries = max(1, everyEntries)
+            self.interval = interval
+            self.pollInterval = pollInterval
+        }
+    }
+
+    /// The store whose audit log is checkpointed.
+    public nonisolated let store: ExchangeStore
+    /// The log's signer; its name is the checkpoints' origin.
+    public nonisolated let signer: NoteSigner
+    /// When checkpoints are issued.
+    public nonisolated let configuration: Configuration
+    private let logger: Logger
+    private var lastSize: UInt64?
+    private var lastIssued: ContinuousClock.Instant
+
+    /// Creates an issuer; reads the size of the last kept checkpoint.
+    /// - Parameters:
+    ///   - store: the store.
+    ///   - signer: the log's key, named by the log's origin.
+    ///   - configuration: when to issue.
+    ///   - logger: where issued checkpoints are logged (info) and failures (error).
+    public init(store: ExchangeStore, signer: NoteSigner, configuration: Configuration, logger: Logger = Logger(label: "exchange.audit")) throws {
+        self.store = store
+        self.signer = signer
+        self.configuration = configuration
+        self.logger = logger
+        self.lastSize = try store.latestCheckpoint()?.treeSize
+        self.lastIssued = .now
+    }
+
+    /// The C2SP verifier key of the log (`<origin>+<key id>+<base64 key>`): what auditors pin.
+    public nonisolated var verifierKey: String {
+        get throws { try signer.verifier.verifierKey }
+    }
+
+    /// Signs and keeps a checkpoint of the committed log now, unless the last one already has
+    /// its size.
+    /// - Returns: the checkpoint kept, or `nil` when the log did not grow.
+    @discardableResult
+    public func issue() async throws -> StoredCheckpoint? {
+        let size = store.auditCount
+        if let lastSize, lastSize >= size { return nil }
+        let root = try store.auditRoot(treeSize: size)
+        let checkpoint = try Checkpoint(
+            origin: signer.name, treeSize: size, rootHash: root, hashAlgorithm: store.configuration.auditHash)
+        let note = try checkpoint.signed(by: [signer]).serialized
+        let stored = StoredCheckpoint(treeSize: size, note: note)
+        try await store.saveCheckpoint(stored)
+        lastSize = size
+        lastIssued = .now
+        logger.info("audit checkpoint issued", metadata: ["tree_size": "\(size)", "root": "\(root.base64)"])
+        return stored
+    }
+
+    /// Whether a checkpoint is due now.
+    private func isDue() -> Bool {
+        let size = store.auditCount
+        guard let lastSize else { return true }
+        guard size > lastSize else { return false }
+        return size - lastSize >= configuration.everyEntries || ContinuousClock.now - lastIssued >= configuration.interval
+    }
+
+    /// Issues checkpoints as they fall due until the calling task is cancelled. A failed issue
+    /// is logged and tried again at the next look.
+    public func run() async {
+        while !Task.isCancelled {
+            if isDue() {
+                do {
+                    try await issue()
+                } catch {
+                    logger.error("audit checkpoint not issued", metadata: ["error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: configuration.pollInterval)
+        }
+    }
+}

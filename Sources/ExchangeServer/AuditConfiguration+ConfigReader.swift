@@ -1,0 +1,61 @@
+import ExchangeAudit
+import ExchangeEngine
+import Foundation
+
+extension AuditConfiguration {
+    /// The keys of the `audit` section.
+    static let keys: Set<String> = [
+        "audit.origin", "audit.signing_key", "audit.hash", "audit.checkpoint_every_entries", "audit.checkpoint_interval",
+    ]
+
+    /// Reads the `audit` section:
+    /// - `audit.origin`: the log's identity (default `data-exchange/audit`; no spaces, no `+`);
+    /// - `audit.signing_key`: PEM private key file, Ed25519 or SM2, relative to the file's
+    ///   directory (default: none, no checkpoints are issued);
+    /// - `audit.checkpoint_every_entries`: 1-100000000 (default 1000);
+    /// - `audit.checkpoint_interval`: seconds as a number, or a number with `ms`, `s`, `m` or
+    ///   `h` (default 60s; from 10ms to 24h).
+    ///
+    /// `audit.hash` is read by ``hashAlgorithm(reader:)`` into the store's configuration.
+    init(reader: ConfigReader) throws {
+        let defaults = AuditConfiguration()
+        let origin = try reader.string("audit.origin") ?? defaults.origin
+        guard !origin.isEmpty, !origin.contains("+"),
+            !origin.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 })
+        else {
+            throw reader.problem("audit.origin", "must be non-empty, without spaces, control characters or '+'")
+        }
+        let every = try reader.integer("audit.checkpoint_every_entries", in: 1...100_000_000).map(UInt64.init)
+        let interval = try Self.duration(reader, "audit.checkpoint_interval")
+        if let interval, interval < .milliseconds(10) || interval > .seconds(86_400) {
+            throw reader.problem("audit.checkpoint_interval", "must be from 10ms to 24h")
+        }
+        self.init(
+            origin: origin, signingKeyPath: try reader.path("audit.signing_key"),
+            checkpoints: CheckpointIssuer.Configuration(
+                everyEntries: every ?? defaults.checkpoints.everyEntries, interval: interval ?? defaults.checkpoints.interval))
+    }
+
+    /// `audit.hash`: `sha256` (default) or `sm3`.
+    static func hashAlgorithm(reader: ConfigReader) throws -> HashAlgorithm? {
+        guard let text = try reader.string("audit.hash") else { return nil }
+        guard let algorithm = HashAlgorithm(rawValue: text) else {
+            throw reader.problem("audit.hash", "\"\(text)\" is not one of sha256, sm3")
+        }
+        return algorithm
+    }
+
+    /// A duration: a number of seconds, or a number followed by `ms`, `s`, `m` or `h`.
+    static func duration(_ reader: ConfigReader, _ key: String) throws -> Duration? {
+        guard let value = reader.value(key) else { return nil }
+        if let seconds = value as? Int { return .seconds(seconds) }
+        let text = String(describing: value).trimmingCharacters(in: .whitespaces)
+        let units: [(String, Duration)] = [("ms", .milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60)), ("h", .seconds(3600))]
+        for (suffix, unit) in units where text.hasSuffix(suffix) {
+            if let number = Int(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number >= 0 {
+                return unit * number
+            }
+        }
+        throw reader.problem(key, "\"\(text)\" is not a duration such as 30s, 5m or 500ms")
+    }
+}

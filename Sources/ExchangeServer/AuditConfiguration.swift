@@ -1,0 +1,46 @@
+public import ExchangeAudit
+public import ExchangeEngine
+
+/// Settings of the audit log's signed checkpoints (`audit.*` in Config/exchange.yaml). The tree's
+/// hash function (`audit.hash`) lives in ``ExchangeConfiguration/store`` because the store fixes
+/// it when it is created.
+public struct AuditConfiguration: Sendable, Equatable {
+    /// The log's identity, written as the first line of every checkpoint and used as the key
+    /// name of its signatures. Default `data-exchange/audit`.
+    public var origin: String
+    /// The PEM private key (Ed25519 or SM2) that signs checkpoints; `nil`: no checkpoints are
+    /// issued (the auditor API still serves entries and proofs). Default `nil`; the shipped
+    /// Config/exchange.yaml names `pki/audit.key`, which `exchangectl pki init` creates.
+    public var signingKeyPath: String?
+    /// When checkpoints are issued (`checkpoint_every_entries`, default 1,000;
+    /// `checkpoint_interval`, default 60 s).
+    public var checkpoints: CheckpointIssuer.Configuration
+
+    /// Creates a configuration.
+    /// - Parameters:
+    ///   - origin: the log's identity (default `data-exchange/audit`).
+    ///   - signingKeyPath: the signing key file, or `nil` for no checkpoints (default).
+    ///   - checkpoints: when checkpoints are issued.
+    public init(
+        origin: String = "data-exchange/audit", signingKeyPath: String? = nil,
+        checkpoints: CheckpointIssuer.Configuration = .init()
+    ) {
+        self.origin = origin
+        self.signingKeyPath = signingKeyPath
+        self.checkpoints = checkpoints
+    }
+
+    /// Loads the signing key and names it by the origin.
+    /// - Returns: the signer, or `nil` when no key is configured.
+    /// - Throws: ``ConfigurationError`` when the file cannot be read or is not a private key.
+    public func makeSigner() throws -> NoteSigner? {
+        guard let signingKeyPath else { return nil }
+        do {
+            return try NoteSigner(name: origin, key: SigningKey(pemFile: signingKeyPath))
+        } catch {
+            throw ConfigurationError(
+                file: signingKeyPath, key: "audit.signing_key",
+                message: "cannot load the audit signing key: \(error) (create one with `exchangectl audit keygen` or `exchangectl pki init`)")
+        }
+    }
+}

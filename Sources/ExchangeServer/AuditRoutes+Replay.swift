@@ -1,0 +1,81 @@
+import ExchangeModel
+import ExchangeStore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension AuditRoutes {
+    /// `GET /v1/audit/replay`: the exchanged events themselves, whole, with what the audit log
+    /// says about them, as NDJSON in log order.
+    ///
+    /// The audit log is read up to its size when the request began (header
+    /// `exchange-audit-size`), a page at a time. A `published` entry that passes the filter
+    /// (`agreement`: one of its routes; `department`: the publisher or a route's consumer;
+    /// `from`/`until`: its time) is answered as
+    /// `{"index":I,"type":"event","audit":<entry>,"event":<CloudEvent with sequence, topic, receivedat>}`;
+    /// later `acknowledged` (receipts), `withheld` and `dead_lettered` entries of those events as
+    /// `{"index":I,"type":"<kind>","audit":<entry>}`. Memory holds one page and the sequences
+    /// of the events answered so far.
+    @Sendable func replay(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        try await authorize(request, context)
+        var filter = try AuditEntryFilter(request)
+        guard filter.topic == nil, filter.kind == nil else {
+            throw ProblemError(.badRequest, detail: "replay filters by agreement, department, from, until and start only")
+        }
+        filter.kind = AuditEvent.Kind.published.rawValue
+        let store = self.store
+        let end = store.auditCount
+        return Response(
+            status: .ok, headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-audit-size")!: String(end)],
+            body: ResponseBody { [filter] writer in
+                var answered = Set<UInt64>()
+                var next = filter.start
+                while next < end {
+                    let records = try store.auditEntryRecords(from: next, limit: Int(min(UInt64(Self.maxPageSize), end - next)))
+                    guard let last = records.last else { break }
+                    var chunk: [UInt8] = []
+                    for record in records where record.index < end {
+                        guard let entry = try? JSONValue.parse(record.entry), let kind = entry["kind"]?.stringValue else { continue }
+                        let sequence = entry["sequence"].flatMap { value -> UInt64? in
+                            if case .number(let number) = value { return UInt64(number.text) }
+                            return nil
+                        }
+                        if kind == AuditEvent.Kind.published.rawValue {
+                            guard let sequence, filter.matches(record.entry), let stored = try store.event(sequence) else { continue }
+                            answered.insert(sequence)
+                            Self.line(index: record.index, type: "event", entry: record.entry, into: &chunk) { output in
+                                output.append(contentsOf: #","event":"#.utf8)
+                                CloudEvents.encode(
+                                    stored.envelope,
+                                    delivery: DeliveryAttributes(
+                                        sequence: sequence, topic: stored.envelope.topic, receivedAt: RFC3339.format(nanoseconds: stored.receivedAt)),
+                                    into: &output)
+                            }
+                        } else if Self.followUps.contains(kind), let sequence, answered.contains(sequence) {
+                            Self.line(index: record.index, type: kind, entry: record.entry, into: &chunk) { _ in }
+                        }
+                    }
+                    if !chunk.isEmpty { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    next = last.index + 1
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// The kinds answered after an event they name by `sequence`.
+    static let followUps: Set<String> = [
+        AuditEvent.Kind.acknowledged.rawValue, AuditEvent.Kind.withheld.rawValue, AuditEvent.Kind.deadLettered.rawValue,
+    ]
+
+    /// Writes `{"index":I,"type":"T","audit":<entry>` + what `rest` adds + `}\n`.
+    static func line(index: UInt64, type: String, entry: [UInt8], into output: inout [UInt8], _ rest: (inout [UInt8]) -> Void) {
+        output.append(contentsOf: #"{"index":"#.utf8)
+        output.append(contentsOf: String(index).utf8)
+        output.append(contentsOf: #","type":""#.utf8)
+        output.append(contentsOf: type.utf8)
+        output.append(contentsOf: #"","audit":"#.utf8)
+        output.append(contentsOf: entry)
+        rest(&output)
+        output.append(contentsOf: "}\n".utf8)
+    }
+}

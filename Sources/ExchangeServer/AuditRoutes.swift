@@ -1,0 +1,197 @@
+public import ExchangeAudit
+import ExchangeModel
+public import ExchangeStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The auditor API under `/v1/audit`: the log's key, signed checkpoints, entries with their
+/// stored leaf hashes, inclusion and consistency proofs, filtered entries as NDJSON, and the
+/// exchanged events themselves with their routes and receipts (`AuditRoutes+Replay.swift`).
+///
+/// Only `auditor` and `admin` tokens may call it; a refusal is answered 403 and audited as
+/// `access_denied`. Every answered read is itself audited (`audit_read`: actor, endpoint,
+/// query) and committed before the answer is sent. Binary values (entries, hashes) are base64.
+public struct AuditRoutes: Sendable {
+    /// Most entries (or checkpoints) in one page.
+    public static let maxPageSize = 1000
+
+    let store: ExchangeStore
+    /// The log's verifier key, when checkpoints are signed.
+    let verifier: NoteVerifier?
+
+    /// Creates the routes.
+    /// - Parameters:
+    ///   - store: the store holding the audit log and its checkpoints.
+    ///   - verifier: the public half of the checkpoint signing key, or `nil` when none is configured.
+    public init(store: ExchangeStore, verifier: NoteVerifier?) {
+        self.store = store
+        self.verifier = verifier
+    }
+
+    /// The auditor, after writing the `audit_read` entry of this request.
+    @discardableResult
+    func authorize(_ request: Request, _ context: ExchangeRequestContext) async throws -> Principal {
+        let principal = try context.requireRole(.auditor, .admin)
+        let event = AuditEvent(
+            kind: .auditRead, actor: principal.actor,
+            fields: ["endpoint": .string(request.uri.path), "query": .string(request.uri.query ?? "")])
+        do {
+            _ = try await store.appendAudit([event])
+        } catch {
+            throw Self.answer(error)
+        }
+        return principal
+    }
+
+    // MARK: Key and checkpoints
+
+    @Sendable func key(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        try await authorize(request, context)
+        guard let verifier else {
+            throw ProblemError(.auditNotConfigured, detail: "this exchange has no audit signing key (audit.signing_key)")
+        }
+        let document = AuditKeyDocument(
+            origin: verifier.name, algorithm: verifier.publicKey.algorithm.rawValue, verifierKey: try verifier.verifierKey,
+            publicKeyPEM: try verifier.publicKey.pemRepresentation())
+        return try ExchangeRoutes.json(AnyEncodable(document), status: .ok)
+    }
+
+    @Sendable func checkpoint(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        try await authorize(request, context)
+        let stored: StoredCheckpoint?
+        do {
+            if let size = try Self.unsigned(request, "tree_size") {
+                stored = try store.checkpoint(treeSize: size)
+            } else {
+                stored = try store.latestCheckpoint()
+            }
+        } catch {
+            throw Self.answer(error)
+        }
+        guard let stored else {
+            throw ProblemError(.auditNoCheckpoint, detail: "no checkpoint of that size is kept")
+        }
+        return try ExchangeRoutes.json(AnyEncodable(AuditCheckpointDocument(stored)), status: .ok)
+    }
+
+    @Sendable func checkpoints(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        try await authorize(request, context)
+        let start = try Self.unsigned(request, "start") ?? 0
+        let limit = try ExchangeRoutes.integer(request, "limit", default: Self.maxPageSize, in: 1...Self.maxPageSize)
+        let stored: [StoredCheckpoint]
+        do {
+            stored = try store.checkpoints(from: start, limit: limit)
+        } catch {
+            throw Self.answer(error)
+        }
+        return try ExchangeRoutes.json(AnyEncodable(AuditCheckpointsPage(checkpoints: stored.map(AuditCheckpointDocument.init))), status: .ok)
+    }
+
+    // MARK: Entries and proofs
+
+    @Sendable func entries(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        try await authorize(request, context)
+        let count = store.auditCount
+        let start = try Self.unsigned(request, "start") ?? 0
+        let end = min(try Self.unsigned(request, "end") ?? count, count)
+        guard start <= end else {
+            throw ProblemError(.badRequest, detail: "start \(start) is past end \(end) (the log holds \(count) entries)")
+        }
+        let limit = Int(min(end - start, UInt64(Self.maxPageSize)))
+        let records: [AuditEntryRecord]
+        do {
+            records = limit == 0 ? [] : try store.auditEntryRecords(from: start, limit: limit)
+        } catch {
+            throw Self.answer(error)
+        }
+        let documents = records.map {
+            AuditEntryDocument(index: $0.index, entry: Data($0.entry).base64EncodedString(), leafHash: $0.leafHash?.base64)
+        }
+        return try ExchangeRoutes.json(AnyEncodable(AuditEntriesPage(treeSize: count, entries: documents)), status: .ok)
+    }
+
+    @Sendable func inclusionProof(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        try await authorize(request, context)
+        guard let index = try Self.unsigned(request, "index") else {
+            throw ProblemError(.badRequest, detail: "index is required")
+        }
+        let size = try Self.unsigned(request, "tree_size") ?? store.auditCount
+        guard index < size else {
+            throw ProblemError(.badRequest, detail: "index \(index) is not in a tree of \(size) entries")
+        }
+        let proof: [Digest]
+        do {
+            proof = try store.auditInclusionProof(index: index, treeSize: size)
+        } catch {
+            throw Self.answer(error)
+        }
+        return try ExchangeRoutes.json(
+            AnyEncodable(AuditProofDocument(index: index, treeSize: size, first: nil, second: nil, proof: proof.map(\.base64))), status: .ok)
+    }
+
+    @Sendable func consistencyProof(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        try await authorize(request, context)
+        guard let first = try Self.unsigned(request, "first"), let second = try Self.unsigned(request, "second") else {
+            throw ProblemError(.badRequest, detail: "first and second are required")
+        }
+        guard first <= second else {
+            throw ProblemError(.badRequest, detail: "first \(first) is past second \(second)")
+        }
+        let proof: [Digest]
+        do {
+            proof = try store.auditConsistencyProof(first: first, second: second)
+        } catch {
+            throw Self.answer(error)
+        }
+        return try ExchangeRoutes.json(
+            AnyEncodable(AuditProofDocument(index: nil, treeSize: nil, first: first, second: second, proof: proof.map(\.base64))), status: .ok)
+    }
+
+    // MARK: Filtered events
+
+    @Sendable func events(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        try await authorize(request, context)
+        let filter = try AuditEntryFilter(request)
+        let store = self.store
+        let end = store.auditCount
+        return Response(
+            status: .ok, headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-audit-size")!: String(end)],
+            body: ResponseBody { writer in
+                var next = filter.start
+                // One page in memory at a time; the answer ends at the size when it started.
+                while next < end {
+                    let records = try store.auditEntryRecords(from: next, limit: Int(min(UInt64(Self.maxPageSize), end - next)))
+                    guard let last = records.last else { break }
+                    var chunk: [UInt8] = []
+                    for record in records where record.index < end {
+                        guard filter.matches(record.entry) else { continue }
+                        chunk.append(contentsOf: #"{"index":"#.utf8)
+                        chunk.append(contentsOf: String(record.index).utf8)
+                        chunk.append(contentsOf: #","entry":"#.utf8)
+                        chunk.append(contentsOf: record.entry)
+                        chunk.append(contentsOf: "}\n".utf8)
+                    }
+                    if !chunk.isEmpty { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    next = last.index + 1
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    // MARK: Helpers
+
+    /// A store error as its problem document; other errors as they are.
+    static func answer(_ error: any Error) -> any Error {
+        (error as? StoreError)?.problem ?? error
+    }
+
+    static func unsigned(_ request: Request, _ name: String) throws -> UInt64? {
+        guard let text = request.uri.queryParameters.get(name) else { return nil }
+        guard let number = UInt64(text) else {
+            throw ProblemError(.badRequest, detail: "\(name) must be a whole number from 0")
+        }
+        return number
+    }
+}

@@ -1,0 +1,49 @@
+import ExchangeAudit
+import ExchangeServer
+import Foundation
+import NIOHTTP1
+
+/// Where `audit verify` reads the log from: the exchange's auditor API or an export bundle.
+enum AuditLogSource {
+    case exchange(ExchangeClient)
+    case bundle(AuditBundle)
+
+    /// The checkpoints to verify against (signatures not yet checked), largest last.
+    func checkpoints() async throws -> [AuditCheckpointDocument] {
+        switch self {
+        case .exchange(let client):
+            return [try await client.sendJSON(client.request(.GET, "/v1/audit/checkpoint"), as: AuditCheckpointDocument.self)]
+        case .bundle(let bundle):
+            return try bundle.checkpoints().sorted { $0.treeSize < $1.treeSize }
+        }
+    }
+
+    /// Calls `body` with every entry of `0..<count`, in order, page by page.
+    func entries(count: UInt64, progress: (UInt64) -> Void, _ body: (AuditEntryDocument) throws -> Void) async throws {
+        switch self {
+        case .exchange(let client):
+            var next: UInt64 = 0
+            while next < count {
+                let page = try await client.sendJSON(
+                    client.request(.GET, "/v1/audit/entries", query: [("start", String(next)), ("end", String(count))]),
+                    as: AuditEntriesPage.self)
+                guard !page.entries.isEmpty else {
+                    throw ClientFailure("the exchange returned no entries from index \(next); it holds \(page.treeSize)")
+                }
+                for line in page.entries {
+                    try body(line)
+                }
+                next = page.entries.last!.index + 1
+                progress(next)
+            }
+        case .bundle(let bundle):
+            try bundle.forEachEntry { line in
+                guard line.index < count else { return false }
+                try body(line)
+                if line.index % 10_000 == 9_999 { progress(line.index + 1) }
+                return true
+            }
+            progress(count)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import ArgumentParser
+import ExchangeAudit
+import ExchangeServer
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `exchangectl audit verify`: recompute the audit log's tree and check it against signed
+/// checkpoints with a pinned key.
+struct AuditVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify the audit log against its signed checkpoint with a pinned key.",
+        discussion: """
+            Reads the latest checkpoint and every entry up to its size from the exchange (auditor or \
+            admin token), or from an export (--bundle, all its checkpoints), checks the checkpoint's \
+            signature with --verifier-key, recomputes the Merkle tree from the entries and compares roots. With \
+            --previous, a checkpoint saved earlier must be consistent with the new one (the log was only \
+            appended to). If anything was altered, the first wrong entry is named on one line and the \
+            exit status is 1. --save writes the verified checkpoint for the next --previous.
+
+            Examples:
+              exchangectl audit verify --token "$AUDITOR" --verifier-key 'data-exchange/audit+1a2b3c4d+AQ...' \\
+                --previous last.checkpoint --save last.checkpoint
+              exchangectl audit verify --bundle export/ --verifier-key key.txt
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "The log's pinned verifier key (NAME+KEYID+BASE64), or a file holding it.")
+    var verifierKey: String
+
+    @Option(help: "Verify an export directory (exchangectl audit export) instead of the exchange.")
+    var bundle: String?
+
+    @Option(help: "A checkpoint note saved earlier; it must be consistent with the new one.")
+    var previous: String?
+
+    @Option(help: "Write the verified checkpoint note to this file.")
+    var save: String?
+
+    func run() async throws {
+        try await reportingFailures {
+            let verifier = try pinnedVerifier(verifierKey)
+            if let bundle {
+                try await verify(.bundle(AuditBundle(directory: bundle)), verifier)
+            } else {
+                let client = try ExchangeClient(try connection.resolve())
+                do {
+                    try await verify(.exchange(client), verifier)
+                    await client.shutdown()
+                } catch {
+                    await client.shutdown()
+                    throw error
+                }
+            }
+        }
+    }
+
+    func verify(_ source: AuditLogSource, _ pinned: NoteVerifier) async throws {
+        var checkpoints: [Checkpoint] = []
+        var latestNote = ""
+        for line in try await source.checkpoints() {
+            checkpoints.append(try verifiedCheckpoint(line.checkpoint, pinned, what: "the checkpoint of size \(line.treeSize)"))
+            latestNote = line.checkpoint
+        }
+        if let previous {
+            guard let data = FileManager.default.contents(atPath: previous) else { throw ClientFailure("\(previous): cannot read") }
+            let earlier = try verifiedCheckpoint(String(decoding: data, as: UTF8.self), pinned, what: "the previous checkpoint \(previous)")
+            guard earlier.treeSize <= checkpoints.last!.treeSize else {
+                throw ClientFailure(
+                    "the previous checkpoint states \(earlier.treeSize) entries, more than the latest (\(checkpoints.last!.treeSize)): the log was truncated")
+            }
+            checkpoints.append(earlier)
+        }
+        var log = try AuditLogVerifier(checkpoints: checkpoints)
+        let count = log.requiredEntries
+        let reporter = ProgressReporter(total: count)
+        do {
+            try await source.entries(count: count, progress: reporter.report) { line in
+                try log.append(index: line.index, entry: try line.bytes(), storedLeafHash: try line.storedLeafHash())
+            }
+            let report = try log.finish()
+            reporter.done()
+            print("verified \(report.entries) entries against \(report.checkpointSizes.count) checkpoint(s); latest: size \(report.verifiedSize), root \(checkpoints.max { $0.treeSize < $1.treeSize }!.rootHash.base64)")
+        } catch let mismatch as AuditLogMismatch {
+            reporter.done()
+            throw ClientFailure(code: "audit.mismatch", detail: mismatch.message)
+        }
+        if let save {
+            guard FileManager.default.createFile(atPath: save, contents: Data(latestNote.utf8)) else {
+                throw ClientFailure("\(save): cannot write")
+            }
+        }
+    }
+}
+
+/// Progress of a long audit command on standard error: every half second on a terminal or
+/// with `--progress`-like callers, a last line when done.
+final class ProgressReporter {
+    let total: UInt64
+    let enabled: Bool
+    let terminal = isatty(STDERR_FILENO) == 1
+    private let clock = ContinuousClock()
+    private var next: ContinuousClock.Instant
+    private var finished = false
+    private var current: UInt64 = 0
+
+    init(total: UInt64, always: Bool = false) {
+        self.total = total
+        self.enabled = always || isatty(STDERR_FILENO) == 1
+        next = clock.now + .milliseconds(500)
+    }
+
+    func report(_ count: UInt64) {
+        current = count
+        guard enabled, clock.now >= next else { return }
+        next = clock.now + .milliseconds(500)
+        write()
+    }
+
+    func done() {
+        guard enabled, !finished else { return }
+        finished = true
+        write()
+        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    private func write() {
+        let percent = total == 0 ? 100 : Int(current * 100 / total)
+        let line = "\(current)/\(total) entries (\(percent)%)"
+        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+    }
+}

@@ -1,0 +1,91 @@
+import ExchangeAudit
+import ExchangeEngine
+import ExchangeServer
+import ExchangeStore
+import Foundation
+import Testing
+
+@Suite("Audit configuration")
+struct AuditConfigurationTests {
+    static let tls = """
+        server:
+          tls:
+            certificate: pki/server.crt
+            private_key: pki/server.key
+            client_ca: pki/ca.crt
+
+        """
+
+    static func parse(_ audit: String) throws -> ExchangeConfiguration {
+        try ExchangeConfiguration.parse(yaml: tls + audit, path: "/etc/exchange/exchange.yaml")
+    }
+
+    static func problem(_ audit: String) -> ConfigurationError? {
+        do {
+            _ = try parse(audit)
+            return nil
+        } catch {
+            return error as? ConfigurationError
+        }
+    }
+
+    @Test func defaultsIssueNoCheckpointsWithoutAKey() throws {
+        let configuration = try Self.parse("")
+        #expect(configuration.audit == AuditConfiguration())
+        #expect(configuration.audit.signingKeyPath == nil)
+        #expect(try configuration.audit.makeSigner() == nil)
+        #expect(configuration.audit.origin == "data-exchange/audit")
+        #expect(configuration.audit.checkpoints.everyEntries == 1000)
+        #expect(configuration.audit.checkpoints.interval == .seconds(60))
+        #expect(configuration.store.auditHash == .sha256)
+    }
+
+    @Test func readsEveryKey() throws {
+        let configuration = try Self.parse(
+            """
+            audit:
+              origin: tax.example.gov/audit
+              signing_key: pki/audit.key
+              hash: sm3
+              checkpoint_every_entries: 250
+              checkpoint_interval: 5m
+
+            """)
+        #expect(configuration.audit.origin == "tax.example.gov/audit")
+        #expect(configuration.audit.signingKeyPath == "/etc/exchange/pki/audit.key")
+        #expect(configuration.store.auditHash == .sm3)
+        #expect(configuration.audit.checkpoints.everyEntries == 250)
+        #expect(configuration.audit.checkpoints.interval == .seconds(300))
+        #expect(try Self.parse("audit:\n  checkpoint_interval: 500ms\n").audit.checkpoints.interval == .milliseconds(500))
+        #expect(try Self.parse("audit:\n  checkpoint_interval: 30\n").audit.checkpoints.interval == .seconds(30))
+    }
+
+    @Test func refusesBadValues() {
+        #expect(Self.problem("audit:\n  hash: md5\n")?.key == "audit.hash")
+        #expect(Self.problem("audit:\n  origin: has space\n")?.key == "audit.origin")
+        #expect(Self.problem("audit:\n  origin: a+b\n")?.key == "audit.origin")
+        #expect(Self.problem("audit:\n  checkpoint_every_entries: 0\n")?.key == "audit.checkpoint_every_entries")
+        #expect(Self.problem("audit:\n  checkpoint_interval: soon\n")?.key == "audit.checkpoint_interval")
+        #expect(Self.problem("audit:\n  checkpoint_interval: 1ms\n")?.key == "audit.checkpoint_interval")
+        #expect(Self.problem("audit:\n  checkpoint_every: 10\n")?.key == "audit.checkpoint_every")
+    }
+
+    @Test func aMissingOrWrongKeyFileIsAClearError() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let missing = AuditConfiguration(signingKeyPath: directory.file("absent.key"))
+        #expect(throws: ConfigurationError.self) { try missing.makeSigner() }
+        let key = try SigningKey.generate(.sm2)
+        try key.writePEM(toFile: directory.file("audit.key"))
+        let signer = try #require(try AuditConfiguration(origin: "o/audit", signingKeyPath: directory.file("audit.key")).makeSigner())
+        #expect(signer.name == "o/audit")
+        #expect(signer.key.algorithm == .sm2)
+    }
+
+    @Test func theShippedConfigurationSignsWithTheDevelopmentKey() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/exchange.yaml").standardized.path
+        let configuration = try ExchangeConfiguration.load(path: path)
+        #expect(configuration.audit.signingKeyPath?.hasSuffix("Config/pki/audit.key") == true)
+        #expect(configuration.store.auditHash == .sha256)
+    }
+}
