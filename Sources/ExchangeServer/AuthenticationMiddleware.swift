@@ -58,9 +58,23 @@ public struct AuthenticationMiddleware: RouterMiddleware {
 
     /// The secret of an `Authorization: Bearer <secret>` value (scheme case-insensitive).
     static func bearerSecret(_ value: String) -> String? {
-        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let secret = parts[1].trimmingCharacters(in: .whitespaces)
-        return secret.isEmpty ? nil : secret
+        // In bytes, without Foundation: this runs for every token-authenticated request.
+        let utf8 = value.utf8
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var start = utf8.startIndex
+        while start < utf8.endIndex, isBlank(utf8[start]) { start = utf8.index(after: start) }
+        let scheme = Array("bearer".utf8)
+        var index = start
+        for expected in scheme {
+            guard index < utf8.endIndex, utf8[index] | 0x20 == expected else { return nil }
+            index = utf8.index(after: index)
+        }
+        // The scheme must be followed by at least one blank.
+        guard index < utf8.endIndex, isBlank(utf8[index]) else { return nil }
+        while index < utf8.endIndex, isBlank(utf8[index]) { index = utf8.index(after: index) }
+        var end = utf8.endIndex
+        while end > index, isBlank(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        guard index < end else { return nil }
+        return String(Substring(utf8[index..<end]))
     }
 }
