@@ -16,6 +16,12 @@ extension AuditEvent {
 
 extension AuditValue {
     /// Appends the canonical JSON text of this value to `output`.
+    /// Appends `text` as a canonical JSON string, exactly as `.string(text)` writes it: for
+    /// encoders that assemble entries from precomputed parts.
+    public static func writeCanonicalString(_ text: String, into output: inout [UInt8]) {
+        writeString(text, into: &output)
+    }
+
     public func writeCanonical(into output: inout [UInt8]) {
         switch self {
         case .string(let text):
@@ -49,8 +55,14 @@ extension AuditValue {
     private static func writeString(_ text: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         // Most names and ids need no escape: copy them whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            output.append(contentsOf: text.utf8)
+        let copied = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return false
+            }
+            output.append(contentsOf: utf8)
+            return true
+        }
+        if copied == true {
             output.append(UInt8(ascii: "\""))
             return
         }

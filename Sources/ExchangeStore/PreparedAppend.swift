@@ -95,10 +95,12 @@ struct PublishedAuditTemplate: Sendable {
         output.append(contentsOf: tail)
     }
 
-    /// Writes `"name":"value"` canonically.
-    private static func member(_ name: String, _ value: String, into output: inout [UInt8]) {
-        AuditValue.string(name).writeCanonical(into: &output)
-        output.append(UInt8(ascii: ":"))
-        AuditValue.string(value).writeCanonical(into: &output)
+    /// Writes `"name":"value"` canonically. The names are fixed ASCII words, written as they
+    /// are; the value goes through the canonical string encoder.
+    private static func member(_ name: StaticString, _ value: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { output.append(contentsOf: $0) }
+        output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        AuditValue.writeCanonicalString(value, into: &output)
     }
 }
