@@ -1,6 +1,6 @@
 public import ExchangeModel
 import ExchangeRouting
-import ExchangeStore
+public import ExchangeStore
 import CoreMetrics
 import Foundation
 
@@ -49,25 +49,7 @@ extension Exchange {
     public func replay(
         _ query: ReplayQuery, scope: ReplayScope, actor: String, emit: ([DeliveredEvent]) async throws -> Void
     ) async throws -> Int {
-        var fields: [String: AuditValue] = ["from_sequence": .integer(Int64(query.fromSequence))]
-        if let topic = query.topic { fields["topic"] = .string(topic.description) }
-        if let fromTime = query.fromTime { fields["from_time"] = .string(RFC3339.format(nanoseconds: fromTime)) }
-        if let until = query.until { fields["until"] = .string(RFC3339.format(nanoseconds: until)) }
-        switch scope {
-        case .department(let department): fields["scope"] = .string(department.rawValue)
-        case .everything: fields["scope"] = "everything"
-        }
-        do {
-            _ = try await store.appendAudit([AuditEvent(kind: .replayed, actor: actor, fields: fields)])
-        } catch {
-            throw Self.mapped(error)
-        }
-
-        var position = query.fromSequence
-        if let fromTime = query.fromTime {
-            guard let first = try store.firstSequence(receivedAtOrAfter: fromTime) else { return 0 }
-            position = Swift.max(position, first)
-        }
+        guard var position = try await beginReplay(query, scope: scope, actor: actor) else { return 0 }
         let limit = query.limit ?? .max
         let chunkSize = configuration.replayChunkSize
         var emitted = 0
@@ -119,5 +101,69 @@ extension Exchange {
             if reachedEnd { break }
         }
         return emitted
+    }
+
+    /// Streams every event in range, whole (the auditors' view, ``ReplayScope/everything``),
+    /// without building an `Envelope` per event: `encode` gets each matching event's record view
+    /// inside a short read transaction (it must not keep it), and after each chunk `flush` is
+    /// awaited (it may suspend for backpressure, or throw to stop). Audited like
+    /// ``replay(_:scope:actor:emit:)``, whose output this matches event for event.
+    /// - Returns: the number of events encoded.
+    @discardableResult
+    public func replayRecords(
+        _ query: ReplayQuery, actor: String, encode: (EventView) throws -> Void, flush: () async throws -> Void
+    ) async throws -> Int {
+        guard var position = try await beginReplay(query, scope: .everything, actor: actor) else { return 0 }
+        let limit = query.limit ?? .max
+        let chunkSize = configuration.replayChunkSize
+        var emitted = 0
+        while emitted < limit {
+            var visited = 0
+            var encoded = 0
+            var reachedEnd = false
+            position = try store.scanLog(from: position, limit: chunkSize) { view in
+                visited += 1
+                if let until = query.until, view.receivedAt > until {
+                    reachedEnd = true
+                    return false
+                }
+                if let topic = query.topic, !topic.matches(name: try String(decoding: view.fields().topic, as: UTF8.self)) { return true }
+                try encode(view)
+                encoded += 1
+                return encoded + emitted < limit
+            }
+            if visited < chunkSize { reachedEnd = true }
+            if encoded > 0 {
+                try await flush()
+                emitted += encoded
+                metrics.replayed.increment(by: encoded)
+            }
+            if reachedEnd { break }
+        }
+        return emitted
+    }
+
+    /// Audits a replay and finds where it starts; `nil` when nothing is in range.
+    private func beginReplay(_ query: ReplayQuery, scope: ReplayScope, actor: String) async throws -> UInt64? {
+        var fields: [String: AuditValue] = ["from_sequence": .integer(Int64(query.fromSequence))]
+        if let topic = query.topic { fields["topic"] = .string(topic.description) }
+        if let fromTime = query.fromTime { fields["from_time"] = .string(RFC3339.format(nanoseconds: fromTime)) }
+        if let until = query.until { fields["until"] = .string(RFC3339.format(nanoseconds: until)) }
+        switch scope {
+        case .department(let department): fields["scope"] = .string(department.rawValue)
+        case .everything: fields["scope"] = "everything"
+        }
+        do {
+            _ = try await store.appendAudit([AuditEvent(kind: .replayed, actor: actor, fields: fields)])
+        } catch {
+            throw Self.mapped(error)
+        }
+
+        var position = query.fromSequence
+        if let fromTime = query.fromTime {
+            guard let first = try store.firstSequence(receivedAtOrAfter: fromTime) else { return nil }
+            position = Swift.max(position, first)
+        }
+        return position
     }
 }

@@ -62,10 +62,12 @@ extension CloudEvents {
 
     /// Whether `data` holds a line feed or a carriage return (which NDJSON lines must not).
     static func containsLineBreak(_ data: [UInt8]) -> Bool {
-        data.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return false }
-            return memchr(base, 0x0A, raw.count) != nil || memchr(base, 0x0D, raw.count) != nil
-        }
+        data.withUnsafeBytes { containsLineBreak($0) }
+    }
+
+    static func containsLineBreak(_ raw: UnsafeRawBufferPointer) -> Bool {
+        guard let base = raw.baseAddress else { return false }
+        return memchr(base, 0x0A, raw.count) != nil || memchr(base, 0x0D, raw.count) != nil
     }
 
     /// Encodes events as newline-delimited JSON: one structured event per line, each ending in `\n`.

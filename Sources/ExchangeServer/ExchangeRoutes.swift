@@ -247,9 +247,21 @@ public struct ExchangeRoutes: Sendable {
             headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-last-sequence")!: String(lastSequence)],
             body: ResponseBody { writer in
                 do {
-                    try await exchange.replay(query2, scope: scope, actor: actor) { chunk in
-                        let bytes = CloudEvents.encodeNDJSON(chunk.map { ($0.envelope, Self.attributes($0)) })
-                        try await writer.write(ByteBuffer(bytes: bytes))
+                    if scope == .everything {
+                        // Whole events: encoded straight from the stored records.
+                        var bytes: [UInt8] = []
+                        var receivedAt: (nanoseconds: UInt64, text: String) = (0, "")
+                        try await exchange.replayRecords(query2, actor: actor) { view in
+                            try CloudEvents.encodeLine(view, into: &bytes, receivedAt: &receivedAt)
+                        } flush: {
+                            try await writer.write(ByteBuffer(bytes: bytes))
+                            bytes.removeAll(keepingCapacity: true)
+                        }
+                    } else {
+                        try await exchange.replay(query2, scope: scope, actor: actor) { chunk in
+                            let bytes = CloudEvents.encodeNDJSON(chunk.map { ($0.envelope, Self.attributes($0)) })
+                            try await writer.write(ByteBuffer(bytes: bytes))
+                        }
                     }
                 } catch {
                     logger.warning("replay stopped", metadata: ["error": "\(error)", "actor": "\(actor)"])

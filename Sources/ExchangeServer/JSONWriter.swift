@@ -113,18 +113,20 @@ struct JSONWriter {
 
     /// Appends `value` as a JSON string with the escapes RFC 8259 requires.
     static func appendString(_ value: String, to bytes: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { appendString(utf8: $0, to: &bytes) }
+    }
+
+    /// Appends UTF-8 text as a JSON string with the escapes RFC 8259 requires.
+    static func appendString(utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         // Most attributes need no escape: copy them whole.
-        let copied = value.utf8.withContiguousStorageIfAvailable { utf8 in
-            guard !needsEscape(utf8) else { return false }
+        guard needsEscape(utf8) else {
             bytes.append(contentsOf: utf8)
-            return true
-        }
-        if copied == true {
             bytes.append(UInt8(ascii: "\""))
             return
         }
-        for byte in value.utf8 {
+        for byte in utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
@@ -139,6 +141,13 @@ struct JSONWriter {
             }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A member whose value is UTF-8 text, escaped as a JSON string.
+    mutating func member(_ name: String, utf8 value: UnsafeRawBufferPointer) {
+        key(name)
+        Self.appendString(utf8: value.assumingMemoryBound(to: UInt8.self), to: &bytes)
+        needsComma = true
     }
 
     /// Whether any byte of `utf8` must be escaped in a JSON string: a quote, a backslash or a

@@ -97,6 +97,15 @@ struct RecordReader {
         return try readString()
     }
 
+    mutating func readOptionalRun() throws(StoreError) -> UnsafeRawBufferPointer? {
+        try need(4)
+        if buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self) == UInt32.max {
+            offset += 4
+            return nil
+        }
+        return try readRun()
+    }
+
     mutating func readBytes() throws(StoreError) -> [UInt8] {
         Array(try readRun())
     }

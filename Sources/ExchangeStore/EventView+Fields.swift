@@ -1,0 +1,49 @@
+/// The fields of a stored event as views into its record: no copy, no string is made. Valid only
+/// where the `EventView` it came from is (inside the scan closure); never store it.
+public struct EventFields {
+    /// When the exchange committed the event, in nanoseconds since the Unix epoch.
+    public let receivedAt: UInt64
+    /// The CloudEvents attributes, as UTF-8 bytes.
+    public let id, source, type, topic: UnsafeRawBufferPointer
+    /// The optional attributes; `nil` when absent.
+    public let subject, time, dataContentType, dataSchema: UnsafeRawBufferPointer?
+    /// Extension attributes as name and value, sorted by name.
+    public let extensions: [(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)]
+    /// The data bytes exactly as published.
+    public let data: UnsafeRawBufferPointer
+}
+
+extension EventView {
+    /// The event's fields as views into the record, for encoders that write them straight out
+    /// (a replay) instead of building an `Envelope` first.
+    /// - Throws: `store.corrupt_record` if the record does not parse.
+    public func fields() throws -> EventFields {
+        var reader = RecordReader(record)
+        let recordVersion = try reader.readUInt8()
+        guard recordVersion == EventRecord.version else {
+            throw StoreError.corruptRecord("event \(sequence) has record version \(recordVersion), expected \(EventRecord.version)")
+        }
+        let receivedAt = try reader.readUInt64()
+        _ = try reader.readUInt32()
+        let id = try reader.readRun()
+        let source = try reader.readRun()
+        let type = try reader.readRun()
+        let topic = try reader.readRun()
+        let subject = try reader.readOptionalRun()
+        let time = try reader.readOptionalRun()
+        let contentType = try reader.readOptionalRun()
+        let schema = try reader.readOptionalRun()
+        let extensionCount = try reader.readUInt32()
+        var extensions: [(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)] = []
+        for _ in 0..<extensionCount {
+            extensions.append((try reader.readRun(), try reader.readRun()))
+        }
+        let data = try reader.readRun()
+        guard reader.isAtEnd else {
+            throw StoreError.corruptRecord("event \(sequence) has \(record.count - reader.offset) stray bytes")
+        }
+        return EventFields(
+            receivedAt: receivedAt, id: id, source: source, type: type, topic: topic, subject: subject, time: time,
+            dataContentType: contentType, dataSchema: schema, extensions: extensions, data: data)
+    }
+}
