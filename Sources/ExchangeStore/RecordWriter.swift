@@ -89,12 +89,7 @@ struct RecordReader {
     }
 
     mutating func readOptionalString() throws(StoreError) -> String? {
-        try need(4)
-        if buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self) == UInt32.max {
-            offset += 4
-            return nil
-        }
-        return try readString()
+        try readOptionalRun().map { String(decoding: $0, as: UTF8.self) }
     }
 
     mutating func readOptionalRun() throws(StoreError) -> UnsafeRawBufferPointer? {
