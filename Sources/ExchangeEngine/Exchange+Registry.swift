@@ -59,7 +59,7 @@ extension Exchange {
             let context = try registryContext(collection, viewer: viewer)
             var scan = query.scan(collection: collection)
             if let cursor = query.cursor {
-                scan.after = try RegistryQuery.decodeCursor(cursor, index: scan.index)
+                scan.after = try RegistryQuery.decodeCursor(cursor, index: scan.index, sealer: cursorSealer)
             }
             var items: [RegistryItem] = []
             let result: RegistryScanResult
@@ -75,7 +75,9 @@ extension Exchange {
             } catch {
                 throw Self.mapped(error)
             }
-            let next = result.exhausted ? nil : result.position.map { RegistryQuery.encodeCursor($0, index: scan.index) }
+            let next = try result.exhausted ? nil : result.position.map { position throws(ExchangeError) in
+                try RegistryQuery.encodeCursor(position, index: scan.index, sealer: cursorSealer)
+            }
             return (RegistryPage(items: items, nextCursor: next), items.count)
         }
     }

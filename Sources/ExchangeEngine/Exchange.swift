@@ -1,3 +1,4 @@
+import ExchangeAudit
 import ExchangeModel
 public import ExchangeRouting
 public import ExchangeStore
@@ -26,6 +27,8 @@ public final class Exchange: Sendable {
     /// One signal per department with waiting pulls, woken by commits that route events to it
     /// and by settlements that free a subscription's in-flight capacity.
     private let signals = DepartmentSignals()
+    /// Seals registry page cursors: they hold index keys of entries the caller may not see.
+    let cursorSealer = TokenSealer()
     private let gates = Mutex<[String: SubscriptionGate]>([:])
     private let observerToken: UInt64
 

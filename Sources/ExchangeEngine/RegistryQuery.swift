@@ -1,3 +1,4 @@
+import ExchangeAudit
 public import ExchangeModel
 import ExchangeStore
 import Foundation
@@ -99,22 +100,32 @@ public struct RegistryQuery: Hashable, Sendable {
         return RegistryScan(collection: collection)
     }
 
-    /// The cursor's bytes: format 1, the index walked (0: by key), the position.
-    static func encodeCursor(_ position: [UInt8], index: RegistryIndex?) -> String {
-        Data([1, index?.rawValue ?? 0] + position).base64EncodedString()
+    /// A cursor: format 1, the index walked (0: by key), the position, sealed with `sealer` so
+    /// that the caller can neither read the position (an index key of an entry it may not see)
+    /// nor forge one; base64url without padding.
+    static func encodeCursor(_ position: [UInt8], index: RegistryIndex?, sealer: TokenSealer) throws(ExchangeError) -> String {
+        let sealed: [UInt8]
+        do {
+            sealed = try sealer.seal([1, index?.rawValue ?? 0] + position)
+        } catch {
+            throw ExchangeError(code: "exchange.internal", kind: .unavailable, message: "the next page's cursor could not be sealed: \(error)")
+        }
+        return Data(sealed).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    /// The position of a cursor made for a walk of `index`.
-    static func decodeCursor(_ text: String, index: RegistryIndex?) throws(ExchangeError) -> [UInt8] {
+    /// The position of a cursor made for a walk of `index` by this process.
+    static func decodeCursor(_ text: String, index: RegistryIndex?, sealer: TokenSealer) throws(ExchangeError) -> [UInt8] {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), data.count > 2, data[data.startIndex] == 1,
-            data[data.startIndex + 1] == index?.rawValue ?? 0
+        guard let data = Data(base64Encoded: base64), let plain = sealer.open(Array(data)), plain.count > 2, plain[0] == 1,
+            plain[1] == index?.rawValue ?? 0
         else {
-            throw ExchangeError(code: "registry.bad-cursor", kind: .invalid, message: "the cursor is not one this query returned")
+            throw ExchangeError(
+                code: "registry.bad-cursor", kind: .invalid,
+                message: "the cursor is not one this query returned (cursors are valid until the exchange restarts)")
         }
-        return Array(data.dropFirst(2))
+        return Array(plain.dropFirst(2))
     }
 
     private static func nonEmpty(_ name: String, _ value: String) throws(ExchangeError) -> String {

@@ -17,7 +17,7 @@ extension AuditRoutes {
     /// `{"index":I,"type":"<kind>","audit":<entry>}`. Memory holds one page and the sequences
     /// of the events answered so far.
     @Sendable func replay(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
-        try await authorize(request, context)
+        try await authorize(request, context, contents: true)
         var filter = try AuditEntryFilter(request)
         guard filter.topic == nil, filter.kind == nil else {
             throw ProblemError(.badRequest, detail: "replay filters by agreement, department, from, until and start only")

@@ -30,10 +30,13 @@ public struct AuditRoutes: Sendable {
         self.verifier = verifier
     }
 
-    /// The auditor, after writing the `audit_read` entry of this request.
+    /// The auditor, after writing the `audit_read` entry of this request. Reads of the log's
+    /// contents (entries, filtered events, the exchanged events themselves) are for auditors
+    /// only: admins run the exchange, they do not read what it carries. The key, checkpoints
+    /// and proofs (hashes) are open to admins too.
     @discardableResult
-    func authorize(_ request: Request, _ context: ExchangeRequestContext) async throws -> Principal {
-        let principal = try context.requireRole(.auditor, .admin)
+    func authorize(_ request: Request, _ context: ExchangeRequestContext, contents: Bool = false) async throws -> Principal {
+        let principal = try contents ? context.requireRole(.auditor) : context.requireRole(.auditor, .admin)
         let event = AuditEvent(
             kind: .auditRead, actor: principal.actor,
             fields: ["endpoint": .string(request.uri.path), "query": .string(request.uri.query ?? "")])
@@ -92,7 +95,7 @@ public struct AuditRoutes: Sendable {
     // MARK: Entries and proofs
 
     @Sendable func entries(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
-        try await authorize(request, context)
+        try await authorize(request, context, contents: true)
         let count = store.auditCount
         let start = try Self.unsigned(request, "start") ?? 0
         let end = min(try Self.unsigned(request, "end") ?? count, count)
@@ -152,7 +155,7 @@ public struct AuditRoutes: Sendable {
     // MARK: Filtered events
 
     @Sendable func events(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
-        try await authorize(request, context)
+        try await authorize(request, context, contents: true)
         let filter = try AuditEntryFilter(request)
         let store = self.store
         let end = store.auditCount

@@ -43,7 +43,8 @@ struct AuditExportCommand: AsyncParsableCommand {
             throw ClientFailure("\(directory) is not empty")
         }
         do {
-            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // The bundle holds who exchanged what (actors, message ids, licence numbers): owner only.
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw ClientFailure("\(directory): cannot create: \(error)")
         }
@@ -72,7 +73,7 @@ struct AuditExportCommand: AsyncParsableCommand {
         try write(bundle.path("checkpoints.ndjson"), checkpointLines)
 
         let path = bundle.path("entries.ndjson")
-        guard manager.createFile(atPath: path, contents: nil), let output = FileHandle(forWritingAtPath: path) else {
+        guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]), let output = FileHandle(forWritingAtPath: path) else {
             throw ClientFailure("\(path): cannot create")
         }
         defer { try? output.close() }
@@ -87,6 +88,6 @@ struct AuditExportCommand: AsyncParsableCommand {
     }
 
     private func write(_ path: String, _ data: Data) throws {
-        guard FileManager.default.createFile(atPath: path, contents: data) else { throw ClientFailure("\(path): cannot write") }
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else { throw ClientFailure("\(path): cannot write") }
     }
 }

@@ -83,9 +83,19 @@ struct PKICommand: ParsableCommand {
                 files.append(("clients/\(id.rawValue).key", client.privateKeyPEM, true))
             }
 
-            let auditKey = try SigningKey.generate(.ed25519)
-            files.append(("audit.key", try auditKey.pemRepresentation(), true))
-            files.append(("audit.pub", try auditKey.publicKey.pemRepresentation(), false))
+            // An existing audit signing key is kept, even with --force: auditors have pinned its
+            // verifier key, and a new key would make every earlier checkpoint unverifiable
+            // against what they pinned. `exchangectl audit keygen` replaces it deliberately.
+            let auditKeyPath = (directory as NSString).appendingPathComponent("audit.key")
+            let auditKey: SigningKey
+            if FileManager.default.fileExists(atPath: auditKeyPath) {
+                auditKey = try SigningKey(pemFile: auditKeyPath)
+                print("kept the existing audit signing key \(auditKeyPath)")
+            } else {
+                auditKey = try SigningKey.generate(.ed25519)
+                files.append(("audit.key", try auditKey.pemRepresentation(), true))
+                files.append(("audit.pub", try auditKey.publicKey.pemRepresentation(), false))
+            }
 
             let existing = files.map { (directory as NSString).appendingPathComponent($0.path) }
                 .filter { FileManager.default.fileExists(atPath: $0) }

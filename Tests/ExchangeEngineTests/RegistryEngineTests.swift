@@ -154,6 +154,10 @@ struct RegistryEngineTests {
         let page = try await exchange.registrySearch(collection: "licences", query: RegistryQuery(limit: 2), viewer: .everything, actor: "a")
         #expect(page.items.map(\.entry.key) == ["L-1", "L-2"])
         let next = try #require(page.nextCursor)
+        // The cursor is sealed: it does not carry the position's key (which may be of an entry
+        // the caller cannot see) in readable form.
+        let raw = try #require(Data(base64Encoded: EngineFixture.paddedBase64(next)))
+        #expect(raw.range(of: Data("L-2".utf8)) == nil && raw.range(of: Data("L-".utf8)) == nil)
         let rest = try await exchange.registrySearch(collection: "licences", query: RegistryQuery(limit: 2, cursor: next), viewer: .everything, actor: "a")
         #expect(rest.items.map(\.entry.key) == ["L-3", "L-4"])
         #expect(rest.nextCursor == nil)
@@ -200,5 +204,11 @@ extension EngineFixture {
     func replacing(set: AgreementSet) -> EngineFixture {
         _ = registry.replace(with: set)
         return self
+    }
+
+    /// base64url without padding → standard base64.
+    static func paddedBase64(_ text: String) -> String {
+        let base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        return base64 + String(repeating: "=", count: (4 - base64.count % 4) % 4)
     }
 }

@@ -154,6 +154,11 @@ import Testing
                     let list = try #require(try Self.json(response)["checkpoints"] as? [[String: Any]])
                     #expect(list.map { $0["tree_size"] as? Int } == [Int(issued.treeSize)])
                 }
+                // Admins see checkpoints and proofs, never the log's contents.
+                for path in ["/v1/audit/entries?start=0&end=1", "/v1/audit/events", "/v1/audit/replay"] {
+                    let response = try await client.execute(uri: path, method: .get, headers: [.authorization: "Bearer \(fixture.admin)"])
+                    #expect(response.status == .forbidden, "\(path)")
+                }
             }
         }
     }
