@@ -27,6 +27,8 @@ public final class ExchangeStore: Sendable {
     let logger: Logger
     /// Held shared by readers and exclusively while the map is resized.
     let resizeLock = ReadWriteLock()
+    /// Held from open to close: one process at a time writes a data directory.
+    private let directoryLock: DirectoryLock
     let dedupCache: DedupCache
     /// The audit log's Merkle tree hashing (RFC 9162), with the store's hash algorithm.
     public let auditTree: MerkleTree
@@ -62,6 +64,7 @@ public final class ExchangeStore: Sendable {
                 code: .openFailed, message: "cannot create the data directory \(configuration.directory)",
                 underlying: String(describing: error))
         }
+        directoryLock = try DirectoryLock(directory: configuration.directory)
         let environment: Environment
         do {
             environment = try Environment(
@@ -129,6 +132,7 @@ public final class ExchangeStore: Sendable {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         writer.stop()
         resizeLock.withWriteLock { environment.close() }
+        directoryLock.release()
         logger.info("store closed", metadata: ["directory": "\(configuration.directory)"])
     }
 
