@@ -1,5 +1,6 @@
 import ExchangeEngine
 import ExchangeModel
+import ExchangeStore
 import Foundation
 public import Hummingbird
 import HummingbirdWebSocket
@@ -42,6 +43,7 @@ extension ExchangeRoutes {
         v1.ws(RouterPath(path)) { inbound, outbound, context in
             guard case .department(let department)? = context.requestContext.principal else {
                 let problem = ProblemError(.forbidden, detail: "only departments, authenticated by client certificate, may publish")
+                await Self.auditRefusal(problem, exchange: exchange, context: context)
                 try await outbound.write(.text(String(decoding: Self.reply(index: 0, problem: problem), as: UTF8.self)))
                 return
             }
@@ -108,6 +110,7 @@ extension ExchangeRoutes {
                 let name = context.requestContext.parameters.get("name")
             else {
                 let problem = ProblemError(.forbidden, detail: "only departments, authenticated by client certificate, may subscribe")
+                await Self.auditRefusal(problem, exchange: exchange, context: context)
                 try await outbound.write(.text(String(decoding: Self.reply(index: 0, problem: problem), as: UTF8.self)))
                 return
             }
@@ -166,6 +169,17 @@ extension ExchangeRoutes {
                 }
             }
             logger.debug("subscription stream closed", metadata: ["subscription": "\(name)"])
+        }
+    }
+
+    /// Writes the `access_denied` entry of a stream refused after its upgrade (the caller is not
+    /// a department), as the problem middleware does for HTTP refusals.
+    static func auditRefusal(_ problem: ProblemError, exchange: Exchange, context: WebSocketRouterContext<ExchangeRequestContext>) async {
+        let event = ProblemMiddleware.refusal(problem, request: context.request, principal: context.requestContext.principal)
+        do {
+            _ = try await exchange.store.appendAudit([event])
+        } catch {
+            context.requestContext.logger.error("refusal not audited", metadata: ["error": "\(error)"])
         }
     }
 

@@ -1,4 +1,6 @@
+import ExchangeStore
 import Foundation
+import HTTPTypes
 import HummingbirdWSClient
 import Logging
 import NIOCore
@@ -89,7 +91,28 @@ struct WebSocketEndToEndTests {
             let info = try await daemon.request("tax", .GET, "/v1/subscriptions/tax-push")
             #expect(info.object["pending"] as? Int == 0, "\(info.text)")
             #expect(info.object["position"] as? Int == published + 1)
+            // A bearer-token caller (the auditor, no certificate) may not publish: one error frame,
+            // and the refusal is in the audit log.
+            let refusal = Shared<[String]>([])
+            let headers: HTTPFields = [.authorization: "Bearer \(daemon.auditorToken)"]
+            try await WebSocketClient.connect(
+                url: "wss://127.0.0.1:\(daemon.port)/v1/publish", configuration: .init(additionalHeaders: headers, sniHostname: "localhost"),
+                tlsConfiguration: try daemon.tls(nil), logger: Logger(label: "ws-refused")
+            ) { inbound, _, _ in
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    if case .text(let text) = message { refusal.withLock { $0.append(text) } }
+                    break
+                }
+            }
+            #expect(refusal.withLock { $0 }.first?.contains("auth.forbidden") == true, "\(refusal.withLock { $0 })")
             #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
+            let store = try ExchangeStore(configuration: StoreConfiguration(directory: daemon.directory + "/data", initialMapSize: 16 << 20))
+            defer { store.close() }
+            let denials = try store.auditEntries(from: 0, limit: .max).compactMap { entry -> [String: Any]? in
+                let object = try? JSONSerialization.jsonObject(with: Data(entry)) as? [String: Any]
+                return object?["kind"] as? String == "access_denied" ? object : nil
+            }
+            #expect(denials.contains { $0["path"] as? String == "/v1/publish" && $0["actor"] as? String == "auditor-1" && $0["status"] as? Int == 403 })
         } catch {
             await daemon.tearDown()
             throw error
