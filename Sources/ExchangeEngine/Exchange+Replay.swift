@@ -49,6 +49,20 @@ extension Exchange {
     public func replay(
         _ query: ReplayQuery, scope: ReplayScope, actor: String, emit: ([DeliveredEvent]) async throws -> Void
     ) async throws -> Int {
+        guard case .department(let department) = scope else {
+            // Whole events: the record scan, each record decoded into a chunk.
+            var chunk: [DeliveredEvent] = []
+            return try await replayRecords(query, actor: actor) { view in
+                let stored = try view.decode()
+                chunk.append(
+                    DeliveredEvent(
+                        sequence: stored.sequence, receivedAt: stored.receivedAt, envelope: stored.envelope, agreement: "",
+                        agreementVersion: 0, deliveryCount: 0))
+            } flush: {
+                try await emit(chunk)
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
         guard var position = try await beginReplay(query, scope: scope, actor: actor) else { return 0 }
         let limit = query.limit ?? .max
         let chunkSize = configuration.replayChunkSize
@@ -58,39 +72,19 @@ extension Exchange {
         while emitted < limit {
             var chunk: [DeliveredEvent] = []
             var reachedEnd = false
-            switch scope {
-            case .everything:
-                var visited = 0
-                position = try store.scanLog(from: position, limit: chunkSize) { view in
-                    visited += 1
-                    if let until = query.until, view.receivedAt > until {
-                        reachedEnd = true
-                        return false
-                    }
-                    let stored = try view.decode()
-                    if let topic = query.topic, !topic.matches(name: stored.envelope.topic) { return true }
-                    chunk.append(
-                        DeliveredEvent(
-                            sequence: stored.sequence, receivedAt: stored.receivedAt, envelope: stored.envelope, agreement: "",
-                            agreementVersion: 0, deliveryCount: 0))
-                    return chunk.count + emitted < limit
+            let entries = try store.inboxEvents(consumer: department.rawValue, from: position, limit: chunkSize)
+            if entries.count < chunkSize { reachedEnd = true }
+            for (entry, stored) in entries {
+                position = entry.sequence + 1
+                if let until = query.until, stored.receivedAt > until {
+                    reachedEnd = true
+                    break
                 }
-                if visited < chunkSize { reachedEnd = true }
-            case .department(let department):
-                let entries = try store.inboxEvents(consumer: department.rawValue, from: position, limit: chunkSize)
-                if entries.count < chunkSize { reachedEnd = true }
-                for (entry, stored) in entries {
-                    position = entry.sequence + 1
-                    if let until = query.until, stored.receivedAt > until {
-                        reachedEnd = true
-                        break
-                    }
-                    if let topic = query.topic, !topic.matches(name: stored.envelope.topic) { continue }
-                    if case .deliver(var event) = prepare(stored, entry, for: department, set: set, at: now, count: 0) {
-                        event.deliveryCount = 0
-                        chunk.append(event)
-                        if chunk.count + emitted >= limit { break }
-                    }
+                if let topic = query.topic, !topic.matches(name: stored.envelope.topic) { continue }
+                if case .deliver(var event) = prepare(stored, entry, for: department, set: set, at: now, count: 0) {
+                    event.deliveryCount = 0
+                    chunk.append(event)
+                    if chunk.count + emitted >= limit { break }
                 }
             }
             if !chunk.isEmpty {
@@ -127,7 +121,7 @@ extension Exchange {
                     reachedEnd = true
                     return false
                 }
-                if let topic = query.topic, !topic.matches(name: try String(decoding: view.fields().topic, as: UTF8.self)) { return true }
+                if let topic = query.topic, !topic.matches(name: try view.topic()) { return true }
                 try encode(view)
                 encoded += 1
                 return encoded + emitted < limit

@@ -41,35 +41,15 @@ enum EventRecord {
     }
 
     static func decode(sequence: UInt64, _ buffer: UnsafeRawBufferPointer) throws(StoreError) -> StoredEvent {
-        var reader = RecordReader(buffer)
-        let recordVersion = try reader.readUInt8()
-        guard recordVersion == version else {
-            throw StoreError.corruptRecord("event \(sequence) has record version \(recordVersion), expected \(version)")
-        }
-        let receivedAt = try reader.readUInt64()
-        let routeCount = try reader.readUInt32()
-        let id = try reader.readString()
-        let source = try reader.readString()
-        let type = try reader.readString()
-        let topic = try reader.readString()
-        let subject = try reader.readOptionalString()
-        let time = try reader.readOptionalString()
-        let contentType = try reader.readOptionalString()
-        let schema = try reader.readOptionalString()
-        let extensionCount = try reader.readUInt32()
+        let fields = try EventView(sequence: sequence, record: buffer).fields()
+        func string(_ run: UnsafeRawBufferPointer) -> String { String(decoding: run, as: UTF8.self) }
         var extensions: [String: String] = [:]
-        for _ in 0..<extensionCount {
-            let name = try reader.readString()
-            extensions[name] = try reader.readString()
-        }
-        let data = try reader.readBytes()
-        guard reader.isAtEnd else {
-            throw StoreError.corruptRecord("event \(sequence) has \(buffer.count - reader.offset) stray bytes")
-        }
+        for (name, value) in fields.extensions { extensions[string(name)] = string(value) }
         let envelope = Envelope(
-            id: id, source: source, type: type, topic: topic, subject: subject, time: time,
-            dataContentType: contentType, dataSchema: schema, extensions: extensions, data: data)
-        return StoredEvent(sequence: sequence, receivedAt: receivedAt, routeCount: Int(routeCount), envelope: envelope)
+            id: string(fields.id), source: string(fields.source), type: string(fields.type), topic: string(fields.topic),
+            subject: fields.subject.map(string), time: fields.time.map(string), dataContentType: fields.dataContentType.map(string),
+            dataSchema: fields.dataSchema.map(string), extensions: extensions, data: Array(fields.data))
+        return StoredEvent(sequence: sequence, receivedAt: fields.receivedAt, routeCount: Int(fields.routeCount), envelope: envelope)
     }
 
     /// The publisher, message id and route count of a record, for rebuilding the recent

@@ -3,6 +3,8 @@
 public struct EventFields {
     /// When the exchange committed the event, in nanoseconds since the Unix epoch.
     public let receivedAt: UInt64
+    /// How many consumers the event was routed to.
+    public let routeCount: UInt32
     /// The CloudEvents attributes, as UTF-8 bytes.
     public let id, source, type, topic: UnsafeRawBufferPointer
     /// The optional attributes; `nil` when absent.
@@ -17,14 +19,14 @@ extension EventView {
     /// The event's fields as views into the record, for encoders that write them straight out
     /// (a replay) instead of building an `Envelope` first.
     /// - Throws: `store.corrupt_record` if the record does not parse.
-    public func fields() throws -> EventFields {
+    public func fields() throws(StoreError) -> EventFields {
         var reader = RecordReader(record)
         let recordVersion = try reader.readUInt8()
         guard recordVersion == EventRecord.version else {
             throw StoreError.corruptRecord("event \(sequence) has record version \(recordVersion), expected \(EventRecord.version)")
         }
         let receivedAt = try reader.readUInt64()
-        _ = try reader.readUInt32()
+        let routeCount = try reader.readUInt32()
         let id = try reader.readRun()
         let source = try reader.readRun()
         let type = try reader.readRun()
@@ -43,7 +45,18 @@ extension EventView {
             throw StoreError.corruptRecord("event \(sequence) has \(record.count - reader.offset) stray bytes")
         }
         return EventFields(
-            receivedAt: receivedAt, id: id, source: source, type: type, topic: topic, subject: subject, time: time,
+            receivedAt: receivedAt, routeCount: routeCount, id: id, source: source, type: type, topic: topic, subject: subject, time: time,
             dataContentType: contentType, dataSchema: schema, extensions: extensions, data: data)
+    }
+
+    /// The event's topic, read without the rest of the record: for filters that skip most
+    /// events.
+    public func topic() throws(StoreError) -> String {
+        var reader = RecordReader(record)
+        _ = try reader.readUInt8()
+        _ = try reader.readUInt64()
+        _ = try reader.readUInt32()
+        for _ in 0..<3 { _ = try reader.readRun() }
+        return try reader.readString()
     }
 }

@@ -88,10 +88,6 @@ struct RecordReader {
         return String(decoding: run, as: UTF8.self)
     }
 
-    mutating func readOptionalString() throws(StoreError) -> String? {
-        try readOptionalRun().map { String(decoding: $0, as: UTF8.self) }
-    }
-
     mutating func readOptionalRun() throws(StoreError) -> UnsafeRawBufferPointer? {
         try need(4)
         if buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self) == UInt32.max {
@@ -99,10 +95,6 @@ struct RecordReader {
             return nil
         }
         return try readRun()
-    }
-
-    mutating func readBytes() throws(StoreError) -> [UInt8] {
-        Array(try readRun())
     }
 
     mutating func readRun() throws(StoreError) -> UnsafeRawBufferPointer {
