@@ -189,6 +189,7 @@ let package = Package(
                 "ExchangeServer",
                 "ExchangeModel",
             ] + clientDependencies + [
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -217,6 +218,11 @@ let package = Package(
                 "ExchangeAudit",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExchangeBenchTests",
+            dependencies: ["exchange-bench"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

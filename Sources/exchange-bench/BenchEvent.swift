@@ -37,13 +37,20 @@ struct BenchEvent: Sendable {
     /// The event numbered `index`, stamped with `time`.
     func buffer(index: Int, time: UInt64 = 0, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: template.count)
+        write(index: index, time: time, into: &buffer)
+        return buffer
+    }
+
+    /// Appends the event numbered `index`, stamped with `time`, to `buffer`.
+    func write(index: Int, time: UInt64 = 0, into buffer: inout ByteBuffer) {
+        let offset = buffer.readableBytes
         buffer.writeBytes(template)
         buffer.withUnsafeMutableReadableBytes { raw in
-            Self.digits(UInt64(index), width: Self.indexWidth, into: raw, at: idDigits)
-            Self.digits(UInt64(index), width: Self.indexWidth, into: raw, at: keyDigits)
-            if time != 0 { Self.digits(time, width: Self.timeWidth, into: raw, at: timeDigits) }
+            let event = UnsafeMutableRawBufferPointer(rebasing: raw[offset...])
+            Self.digits(UInt64(index), width: Self.indexWidth, into: event, at: idDigits)
+            Self.digits(UInt64(index), width: Self.indexWidth, into: event, at: keyDigits)
+            if time != 0 { Self.digits(time, width: Self.timeWidth, into: event, at: timeDigits) }
         }
-        return buffer
     }
 
     /// A batch frame: the events numbered `indices` as one JSON array, all stamped with `time`.
@@ -52,14 +59,7 @@ struct BenchEvent: Sendable {
         buffer.writeInteger(UInt8(ascii: "["))
         for index in indices {
             if index != indices.lowerBound { buffer.writeInteger(UInt8(ascii: ",")) }
-            let offset = buffer.readableBytes
-            buffer.writeBytes(template)
-            buffer.withUnsafeMutableReadableBytes { raw in
-                let event = UnsafeMutableRawBufferPointer(rebasing: raw[offset...])
-                Self.digits(UInt64(index), width: Self.indexWidth, into: event, at: idDigits)
-                Self.digits(UInt64(index), width: Self.indexWidth, into: event, at: keyDigits)
-                if time != 0 { Self.digits(time, width: Self.timeWidth, into: event, at: timeDigits) }
-            }
+            write(index: index, time: time, into: &buffer)
         }
         buffer.writeInteger(UInt8(ascii: "]"))
         return buffer
