@@ -100,7 +100,10 @@ public func buildApplication(
             .http1WebSocketUpgrade(
                 webSocketRouter: webSocketRouter,
                 // A frame may carry a whole batch of events, as a request body may.
-                configuration: HTTP1WebSocketUpgradeChannel.Configuration(ws: WebSocketServerConfiguration(maxFrameSize: configuration.limits.maxRequestBody))),
+                configuration: HTTP1WebSocketUpgradeChannel.Configuration(
+                    ws: WebSocketServerConfiguration(
+                        maxFrameSize: configuration.limits.maxRequestBody,
+                        extensions: [.nonNegotiatedExtension { WebSocketUnmasking() }]))),
             tlsConfiguration: tls),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
