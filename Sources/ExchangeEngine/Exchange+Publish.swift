@@ -64,7 +64,7 @@ extension Exchange {
     ///
     /// For pipelined publishers (the WebSocket publish stream) that keep thousands of events in
     /// flight per connection: no task waits per write. `completion` usually runs on the store's
-    /// writer thread, in commit order; it must return quickly and must not block.
+    /// answer thread, in commit order; it must return quickly and must not block.
     /// - Parameters:
     ///   - events: the events, in order; each one's `source` is set to the publisher.
     ///   - publisher: the authenticated department.

@@ -36,7 +36,7 @@ final class SubscriptionGate: Sendable {
     }
 }
 
-/// The outcome of one write queued without waiting: finished on the writer thread, awaited
+/// The outcome of one write queued without waiting: finished on the store's answer thread, awaited
 /// later by whoever depends on it.
 final class QueuedRecord: Sendable {
     private struct State {

@@ -24,8 +24,6 @@ struct BatchContext: ~Copyable {
     let time: UInt64
     var record: RecordWriter
     var addedNames: [(kind: NameTable.Kind, name: String, id: UInt32)] = []
-    /// Deduplication entries of events appended in this batch.
-    var dedupAdded: [DedupCache.Key: DedupCache.Entry] = [:]
     /// The departments that got inbox entries in this batch, for commit observers.
     var routedConsumers: Set<String> = []
     /// The batch's time as an audit member, encoded once.
@@ -55,7 +53,7 @@ struct BatchContext: ~Copyable {
 
     /// The deduplication entry for `key`: appended in this batch, recent, or merged on disk.
     func dedupLookup(_ key: DedupCache.Key, cache: DedupCache) throws -> DedupCache.Entry? {
-        if let entry = dedupAdded[key] ?? cache.lookup(key) { return entry }
+        if let entry = cache.lookup(key) { return entry }
         return try key.bytes.withUnsafeBytes { bytes in
             try txn.get(schema.dedup, key: bytes).flatMap(DedupCache.decode)
         }

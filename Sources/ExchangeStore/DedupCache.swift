@@ -8,21 +8,34 @@ import LMDB
 /// same bytes, and merged into the index in sorted order once `threshold` accumulate, in the
 /// same transaction as a batch; `meta/dedup_merged_through` records the last sequence merged.
 /// When the store opens, the entries after that sequence are rebuilt from the log, so a crash
-/// loses none. Only the writer thread touches this object after the store opened.
+/// loses none.
+///
+/// A batch inserts its entries here as it applies them (one hash look-up each); they are
+/// `pending` until the batch commits, and ``rollback()`` removes them when its transaction is
+/// abandoned. Only the writer thread touches this object after the store opened.
 final class DedupCache: @unchecked Sendable {
     struct Entry {
         var sequence: UInt64
         var routeCount: UInt32
     }
 
-    /// Publisher id (big-endian) and message id: the `dedup` index key, hashed in one call.
+    /// Publisher id (big-endian) and message id: the `dedup` index key, hashed once (with the
+    /// process's seeded hasher, as message ids come from publishers) when it is made.
     struct Key: Hashable {
         let bytes: [UInt8]
+        private let hash: Int
 
-        static func == (lhs: Key, rhs: Key) -> Bool { lhs.bytes == rhs.bytes }
+        init(bytes: [UInt8]) {
+            self.bytes = bytes
+            var hasher = Hasher()
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+            hash = hasher.finalize()
+        }
+
+        static func == (lhs: Key, rhs: Key) -> Bool { lhs.hash == rhs.hash && lhs.bytes == rhs.bytes }
 
         func hash(into hasher: inout Hasher) {
-            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+            hasher.combine(hash)
         }
 
         /// The `dedup` index's order: bytewise, as LMDB compares keys.
@@ -40,6 +53,8 @@ final class DedupCache: @unchecked Sendable {
     static let mergedThroughKey = Array("dedup_merged_through".utf8)
 
     private(set) var recent: [Key: Entry] = [:]
+    /// Keys inserted by the batch being applied, not yet committed.
+    private var pending: [Key] = []
     let threshold: Int
 
     init(threshold: Int) {
@@ -50,26 +65,32 @@ final class DedupCache: @unchecked Sendable {
         recent[key]
     }
 
-    /// Keeps a committed batch's new entries.
-    func didCommit(_ added: [Key: Entry], merged: Bool) {
-        if merged {
-            recent.removeAll(keepingCapacity: true)
-        } else if !added.isEmpty {
-            recent.merge(added) { _, new in new }
-        }
+    /// Adds an entry of the batch being applied; it stays pending until ``didCommit(merged:)``.
+    func insert(_ key: Key, _ entry: Entry) {
+        recent[key] = entry
+        pending.append(key)
     }
 
-    /// Whether the entries held plus `adding` reach the merge threshold.
-    func shouldMerge(adding: Int) -> Bool {
-        recent.count + adding >= threshold
+    /// Removes the pending entries: their transaction was abandoned.
+    func rollback() {
+        for key in pending { recent.removeValue(forKey: key) }
+        pending.removeAll(keepingCapacity: true)
     }
 
-    /// Writes every held entry and `added` into the index, sorted, and records `through`.
-    func merge(_ added: [Key: Entry], through: UInt64, txn: inout WriteTransaction, schema: StoreSchema) throws {
-        var all = recent
-        all.merge(added) { _, new in new }
-        for key in all.keys.sorted(by: Key.precedes) {
-            let entry = all[key]!
+    /// Keeps the pending entries: their batch committed. After a merge, the index holds them all.
+    func didCommit(merged: Bool) {
+        pending.removeAll(keepingCapacity: true)
+        if merged { recent.removeAll(keepingCapacity: true) }
+    }
+
+    /// Whether the entries held (pending ones included) reach the merge threshold.
+    var shouldMerge: Bool {
+        recent.count >= threshold
+    }
+
+    /// Writes every held entry into the index, sorted, and records `through`.
+    func merge(through: UInt64, txn: inout WriteTransaction, schema: StoreSchema) throws {
+        for (key, entry) in recent.sorted(by: { Key.precedes($0.key, $1.key) }) {
             try txn.put(schema.dedup, key: key.bytes, value: Self.encode(entry))
         }
         try txn.put(schema.meta, key: Self.mergedThroughKey, value: BigEndianKey.u64(through))

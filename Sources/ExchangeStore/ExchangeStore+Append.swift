@@ -22,7 +22,7 @@ extension ExchangeStore {
     /// fsync, or the error that kept them all out of the store.
     ///
     /// For pipelined publishers that must not spend a suspended task per write in flight.
-    /// `completion` runs on the store's writer thread, in commit order: it must return quickly
+    /// `completion` runs on the store's answer thread, in commit order: it must return quickly
     /// and must not block or wait for the store.
     /// - Parameters:
     ///   - requests: the events and their routes, at least one.
@@ -98,7 +98,7 @@ extension ExchangeStore {
             try context.txn.put(schema.inbox, key: BigEndianKey.pair(consumer, sequence), value: value.bytes)
             context.routedConsumers.insert(route.consumer)
         }
-        context.dedupAdded[dedupKey] = DedupCache.Entry(sequence: sequence, routeCount: UInt32(append.routes.count))
+        dedupCache.insert(dedupKey, DedupCache.Entry(sequence: sequence, routeCount: UInt32(append.routes.count)))
         try context.appendAudit(append.audit, sequence: sequence)
         if let input = append.registry {
             try context.applyRegistry(input, sequence: sequence)

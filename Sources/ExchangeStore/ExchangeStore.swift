@@ -8,8 +8,9 @@ import Synchronization
 /// deduplication, consumer inboxes, durable subscriptions and the audit log.
 ///
 /// Writes are queued to one writer thread, which applies every operation waiting in one write
-/// transaction (group commit) and answers each caller only after `mdb_txn_commit` returned with
-/// LMDB's default durability (fsync). Reads run in short read transactions on the caller's
+/// transaction (group commit); each caller is answered only after `mdb_txn_commit` returned with
+/// LMDB's default durability (fsync), on a second thread (`CommitAnswerer`), so that answering
+/// one batch overlaps the next transaction. Reads run in short read transactions on the caller's
 /// thread and never across an `await`.
 ///
 /// ```swift
@@ -45,6 +46,7 @@ public final class ExchangeStore: Sendable {
     private let nextObserverID = Atomic<UInt64>(0)
     // Set once in init, after every stored property; read only by callers after init returned.
     nonisolated(unsafe) private var writer: GroupCommitWriter!
+    private let answerer = CommitAnswerer()
 
     /// Opens the store in `configuration.directory`, creating it if needed.
     /// - Parameters:
@@ -131,6 +133,7 @@ public final class ExchangeStore: Sendable {
     public func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         writer.stop()
+        answerer.stop()
         resizeLock.withWriteLock { environment.close() }
         directoryLock.release()
         logger.info("store closed", metadata: ["directory": "\(configuration.directory)"])
@@ -155,8 +158,9 @@ public final class ExchangeStore: Sendable {
         (applyNanoseconds.load(ordering: .relaxed), commitNanoseconds.load(ordering: .relaxed))
     }
 
-    /// Registers `observer`, called on the writer thread after every commit. Keep it short: it
-    /// delays the next commit.
+    /// Registers `observer`, called after every commit on the store's answer thread, in commit
+    /// order, after the commit's own operations were answered. Keep it short: it delays the
+    /// answers of later commits.
     /// - Returns: a token for `removeCommitObserver(_:)`.
     public func addCommitObserver(_ observer: @escaping @Sendable (StoreCommit) -> Void) -> UInt64 {
         let id = nextObserverID.add(1, ordering: .relaxed).newValue
@@ -240,6 +244,8 @@ public final class ExchangeStore: Sendable {
         var results: [[AppendResult]] = []
         results.reserveCapacity(batch.count)
         attempts: while !active.isEmpty {
+            // Entries of an attempt that did not commit (this batch's, or a failed one before it).
+            dedupCache.rollback()
             results.removeAll(keepingCapacity: true)
             let start = writerState.withLock { $0 }
             let time = max(wallClockNanoseconds(), start.lastBatchTime)
@@ -277,7 +283,8 @@ public final class ExchangeStore: Sendable {
             recordBuffer.withLock { $0 = record }
             if let failure {
                 context.txn.abort()
-                active[failure.index].fail(failure.error)
+                let failed = active[failure.index]
+                answerer.enqueue { failed.fail(failure.error) }
                 active.remove(at: failure.index)
                 continue attempts
             }
@@ -294,9 +301,9 @@ public final class ExchangeStore: Sendable {
                 return
             }
             var merged = false
-            if dedupCache.shouldMerge(adding: context.dedupAdded.count) {
+            if dedupCache.shouldMerge {
                 do {
-                    try dedupCache.merge(context.dedupAdded, through: context.state.nextSequence - 1, txn: &context.txn, schema: schema)
+                    try dedupCache.merge(through: context.state.nextSequence - 1, txn: &context.txn, schema: schema)
                     merged = true
                 } catch let error as LMDBError {
                     context.txn.abort()
@@ -311,7 +318,6 @@ public final class ExchangeStore: Sendable {
             }
             let state = context.state
             let added = context.addedNames
-            let dedupAdded = context.dedupAdded
             let routedConsumers = context.routedConsumers
             let commitStarted = monotonicNanoseconds()
             applyNanoseconds.add(commitStarted - applyStarted, ordering: .relaxed)
@@ -329,7 +335,7 @@ public final class ExchangeStore: Sendable {
                 return
             }
             names.didCommit(added)
-            dedupCache.didCommit(dedupAdded, merged: merged)
+            dedupCache.didCommit(merged: merged)
             commitCount.add(1, ordering: .relaxed)
             committedOperationCount.add(UInt64(active.count), ordering: .relaxed)
             var committed = state
@@ -338,17 +344,19 @@ public final class ExchangeStore: Sendable {
             let appended = committed.nextSequence - 1 > committedSequence.load(ordering: .relaxed)
             committedSequence.store(committed.nextSequence - 1, ordering: .releasing)
             committedAuditCount.store(committed.nextAuditIndex, ordering: .releasing)
-            for (index, write) in zip(active.indices, results.indices) {
-                switch active[index] {
-                case .append(_, let completion): completion.finish(.success(results[write]))
-                case .mutation(let mutation): mutation.finish(nil)
-                }
-            }
+            let answered = active
+            let answers = results
             let observers = commitObservers.withLock { Array($0.values) }
-            if !observers.isEmpty {
-                let commit = StoreCommit(
-                    lastSequence: committed.nextSequence - 1, appendedEvents: appended, operations: active.count,
-                    durationNanoseconds: commitDuration, routedConsumers: routedConsumers)
+            let commit = StoreCommit(
+                lastSequence: committed.nextSequence - 1, appendedEvents: appended, operations: active.count,
+                durationNanoseconds: commitDuration, routedConsumers: routedConsumers)
+            answerer.enqueue {
+                for (index, write) in zip(answered.indices, answers.indices) {
+                    switch answered[index] {
+                    case .append(_, let completion): completion.finish(.success(answers[write]))
+                    case .mutation(let mutation): mutation.finish(nil)
+                    }
+                }
                 for observer in observers { observer(commit) }
             }
             return
@@ -356,7 +364,9 @@ public final class ExchangeStore: Sendable {
     }
 
     private func fail(_ writes: ArraySlice<PendingWrite>, _ error: any Error) {
-        for write in writes { write.fail(error) }
+        answerer.enqueue {
+            for write in writes { write.fail(error) }
+        }
     }
 
     private func mapped(_ error: LMDBError) -> StoreError {

@@ -16,11 +16,11 @@ enum PendingWrite: @unchecked Sendable {
     }
 }
 
-/// Who waits for an append: a suspended task, or a callback run on the writer thread.
+/// Who waits for an append: a suspended task, or a callback run on the store's answer thread.
 enum AppendCompletion: @unchecked Sendable {
     /// An `async` caller suspended until the commit.
     case task(UnsafeContinuation<[AppendResult], any Error>)
-    /// A callback; it runs on the writer thread and must return quickly.
+    /// A callback; it runs on the store's answer thread, in commit order, and must return quickly.
     case callback(@Sendable (Result<[AppendResult], any Error>) -> Void)
 
     func finish(_ result: Result<[AppendResult], any Error>) {
@@ -41,70 +41,26 @@ struct Mutation {
 /// The single writer thread: drains every queued operation into one write transaction
 /// (group commit). Under light load an operation commits alone; under heavy load batches grow
 /// up to `maxBatch` operations.
-final class GroupCommitWriter: @unchecked Sendable {
-    private let lock = ConditionLock()
-    private var queue: [PendingWrite] = []
-    private var isStopping = false
-    private let stopped = DispatchSemaphore(value: 0)
-    private let maxBatch: Int
-    private let process: ([PendingWrite]) -> Void
+final class GroupCommitWriter: Sendable {
+    private let thread: DrainingThread<PendingWrite>
 
     /// Starts the thread.
     /// - Parameters:
     ///   - maxBatch: the most operations per transaction.
     ///   - process: applies and commits one batch, then answers every operation in it.
     init(maxBatch: Int, process: @escaping ([PendingWrite]) -> Void) {
-        self.maxBatch = maxBatch
-        self.process = process
-        let thread = Thread { [self] in run() }
-        thread.name = "exchange-store-writer"
-        thread.qualityOfService = .userInitiated
-        thread.start()
+        thread = DrainingThread(name: "exchange-store-writer", maxBatch: maxBatch, process: process)
     }
 
     /// Queues an operation; it fails at once with `store.closed` after `stop()`.
     func submit(_ write: PendingWrite) {
-        lock.lock()
-        if isStopping {
-            lock.unlock()
+        if !thread.submit(write) {
             write.fail(StoreError(code: .closed, message: "the store is closed"))
-            return
         }
-        queue.append(write)
-        let wasEmpty = queue.count == 1
-        lock.unlock()
-        if wasEmpty { lock.signal() }
     }
 
     /// Applies everything already queued, then stops the thread and waits for it.
     func stop() {
-        lock.withLock { isStopping = true }
-        lock.broadcast()
-        stopped.wait()
-    }
-
-    private func run() {
-        var batch: [PendingWrite] = []
-        batch.reserveCapacity(maxBatch)
-        while true {
-            lock.lock()
-            while queue.isEmpty && !isStopping {
-                lock.wait()
-            }
-            if queue.isEmpty {
-                lock.unlock()
-                break
-            }
-            if queue.count <= maxBatch {
-                swap(&batch, &queue)
-            } else {
-                batch.append(contentsOf: queue[0..<maxBatch])
-                queue.removeFirst(maxBatch)
-            }
-            lock.unlock()
-            process(batch)
-            batch.removeAll(keepingCapacity: true)
-        }
-        stopped.signal()
+        thread.stop()
     }
 }

@@ -11,6 +11,7 @@ import Testing
         let store = try directory.open(initialMapSize: 256 << 10, maxMapSize: 2 << 20)
         defer { store.close() }
         var refusal: StoreError?
+        var refused: [AppendRequest] = []
         var stored = 0
         for batch in 0..<400 {
             let requests = (0..<10).map { AppendRequest(envelope: sampleEvent(id: "b\(batch)-\($0)", size: 2000)) }
@@ -19,6 +20,7 @@ import Testing
                 stored += requests.count
             } catch let error as StoreError {
                 refusal = error
+                refused = requests
                 break
             }
         }
@@ -30,6 +32,19 @@ import Testing
         #expect(try store.event(UInt64(stored) + 1) == nil)
         #expect(try store.events(from: 1, limit: .max).count == stored)
         #expect(store.auditCount == UInt64(stored))
+        // The refused events left no trace: sent again one at a time, each is stored anew while
+        // room is left, or refused; none is taken for a duplicate of an event never stored.
+        for request in refused.prefix(3) {
+            do {
+                let result = try await store.append(request)
+                #expect(!result.isDuplicate)
+                #expect(result.sequence == UInt64(stored) + 1)
+                stored += 1
+            } catch let error as StoreError {
+                #expect(error.code == .storeFull)
+            }
+        }
+        #expect(store.lastSequence == UInt64(stored))
     }
 
     @Test func storeOfAnotherFormatVersionIsRefused() async throws {

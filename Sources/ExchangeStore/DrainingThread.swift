@@ -1,0 +1,71 @@
+import Foundation
+
+/// A thread of its own that takes everything queued for it, up to `maxBatch` items at a time,
+/// and hands each batch to `process`, in the order the items were queued.
+final class DrainingThread<Item>: @unchecked Sendable {
+    private let lock = ConditionLock()
+    private var queue: [Item] = []
+    private var isStopping = false
+    private let stopped = DispatchSemaphore(value: 0)
+    private let maxBatch: Int
+    private let process: ([Item]) -> Void
+
+    /// Starts the thread.
+    /// - Parameters:
+    ///   - name: the thread's name, as tools such as `top -H` and `perf` show it.
+    ///   - maxBatch: the most items handed to `process` at once.
+    ///   - process: runs on the thread, one batch at a time.
+    init(name: String, maxBatch: Int = .max, process: @escaping ([Item]) -> Void) {
+        self.maxBatch = maxBatch
+        self.process = process
+        let thread = Thread { [self] in run() }
+        thread.name = name
+        thread.qualityOfService = .userInitiated
+        thread.start()
+    }
+
+    /// Queues `item`. Returns `false`, queuing nothing, once `stop()` was called.
+    func submit(_ item: Item) -> Bool {
+        lock.lock()
+        if isStopping {
+            lock.unlock()
+            return false
+        }
+        queue.append(item)
+        let wasEmpty = queue.count == 1
+        lock.unlock()
+        if wasEmpty { lock.signal() }
+        return true
+    }
+
+    /// Processes everything already queued, then stops the thread and waits for it.
+    func stop() {
+        lock.withLock { isStopping = true }
+        lock.broadcast()
+        stopped.wait()
+    }
+
+    private func run() {
+        var batch: [Item] = []
+        while true {
+            lock.lock()
+            while queue.isEmpty && !isStopping {
+                lock.wait()
+            }
+            if queue.isEmpty {
+                lock.unlock()
+                break
+            }
+            if queue.count <= maxBatch {
+                swap(&batch, &queue)
+            } else {
+                batch.append(contentsOf: queue[0..<maxBatch])
+                queue.removeFirst(maxBatch)
+            }
+            lock.unlock()
+            process(batch)
+            batch.removeAll(keepingCapacity: true)
+        }
+        stopped.signal()
+    }
+}
