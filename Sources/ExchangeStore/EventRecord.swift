@@ -18,6 +18,16 @@ enum EventRecord {
     /// Where `received at` lies in a record.
     static let receivedAtOffset = 1
 
+    /// The bytes `encode` writes for `envelope`, so that its buffer is allocated once.
+    static func encodedSize(of envelope: Envelope) -> Int {
+        func run(_ text: String?) -> Int { 4 + (text?.utf8.count ?? 0) }
+        var size = 1 + 8 + 4 + 4 + 4 + envelope.data.count
+        size += run(envelope.id) + run(envelope.source) + run(envelope.type) + run(envelope.topic)
+        size += run(envelope.subject) + run(envelope.time) + run(envelope.dataContentType) + run(envelope.dataSchema)
+        for (name, value) in envelope.extensions { size += run(name) + run(value) }
+        return size
+    }
+
     static func encode(_ envelope: Envelope, routeCount: Int, into writer: inout RecordWriter) {
         writer.write(version)
         writer.write(UInt64(0))

@@ -17,7 +17,7 @@ struct PreparedAppend: Sendable {
     /// Encodes `request`; `hash` is the audit log's hash function, which digests the event's data.
     init(_ request: AppendRequest, hash: HashAlgorithm) throws {
         let envelope = request.envelope
-        var writer = RecordWriter(capacity: 96 + envelope.data.count)
+        var writer = RecordWriter(capacity: EventRecord.encodedSize(of: envelope))
         EventRecord.encode(envelope, routeCount: request.routes.count, into: &writer)
         record = writer.bytes
         source = envelope.source
