@@ -35,6 +35,15 @@ public enum ReplayScope: Hashable, Sendable {
     case everything
 }
 
+/// One event of a replay, as ``Exchange/replayRecords(_:scope:actor:encode:flush:)`` hands it out.
+public enum ReplayItem {
+    /// An event that goes out whole, straight from its stored record, under `agreement` (empty,
+    /// version 0, in an auditor's replay). The view is valid only during the call.
+    case record(EventView, agreement: String, agreementVersion: Int)
+    /// An event whose agreement inspects or limits its data: decoded, rechecked and projected.
+    case delivered(DeliveredEvent)
+}
+
 extension Exchange {
     /// Streams back what `scope` is entitled to, in log order, in chunks of bounded size: the
     /// memory used does not grow with the range. Subscriptions are not touched. The replay is
@@ -49,82 +58,97 @@ extension Exchange {
     public func replay(
         _ query: ReplayQuery, scope: ReplayScope, actor: String, emit: ([DeliveredEvent]) async throws -> Void
     ) async throws -> Int {
-        guard case .department(let department) = scope else {
-            // Whole events: the record scan, each record decoded into a chunk.
-            var chunk: [DeliveredEvent] = []
-            return try await replayRecords(query, actor: actor) { view in
+        var chunk: [DeliveredEvent] = []
+        return try await replayRecords(query, scope: scope, actor: actor) { item in
+            switch item {
+            case .record(let view, let agreement, let agreementVersion):
                 let stored = try view.decode()
                 chunk.append(
                     DeliveredEvent(
-                        sequence: stored.sequence, receivedAt: stored.receivedAt, envelope: stored.envelope, agreement: "",
-                        agreementVersion: 0, deliveryCount: 0))
-            } flush: {
-                try await emit(chunk)
-                chunk.removeAll(keepingCapacity: true)
+                        sequence: stored.sequence, receivedAt: stored.receivedAt, envelope: stored.envelope, agreement: agreement,
+                        agreementVersion: agreementVersion, deliveryCount: 0))
+            case .delivered(let event):
+                chunk.append(event)
             }
+        } flush: {
+            try await emit(chunk)
+            chunk.removeAll(keepingCapacity: true)
         }
-        guard var position = try await beginReplay(query, scope: scope, actor: actor) else { return 0 }
-        let limit = query.limit ?? .max
-        let chunkSize = configuration.replayChunkSize
-        var emitted = 0
-        let set = agreements.current
-        let now = Date()
-        while emitted < limit {
-            var chunk: [DeliveredEvent] = []
-            var reachedEnd = false
-            let entries = try store.inboxEvents(consumer: department.rawValue, from: position, limit: chunkSize)
-            if entries.count < chunkSize { reachedEnd = true }
-            for (entry, stored) in entries {
-                position = entry.sequence + 1
-                if let until = query.until, stored.receivedAt > until {
-                    reachedEnd = true
-                    break
-                }
-                if let topic = query.topic, !topic.matches(name: stored.envelope.topic) { continue }
-                if case .deliver(var event) = prepare(stored, entry, for: department, set: set, at: now, count: 0) {
-                    event.deliveryCount = 0
-                    chunk.append(event)
-                    if chunk.count + emitted >= limit { break }
-                }
-            }
-            if !chunk.isEmpty {
-                try await emit(chunk)
-                emitted += chunk.count
-                metrics.replayed.increment(by: chunk.count)
-            }
-            if reachedEnd { break }
-        }
-        return emitted
     }
 
-    /// Streams every event in range, whole (the auditors' view, ``ReplayScope/everything``),
-    /// without building an `Envelope` per event: `encode` gets each matching event's record view
-    /// inside a short read transaction (it must not keep it), and after each chunk `flush` is
-    /// awaited (it may suspend for backpressure, or throw to stop). Audited like
-    /// ``replay(_:scope:actor:emit:)``, whose output this matches event for event.
+    /// Streams what `scope` is entitled to, in log order, without building an `Envelope` for
+    /// events that go out whole: `encode` gets each event inside a short read transaction (it
+    /// must not keep a record view), and after each chunk `flush` is awaited (it may suspend for
+    /// backpressure, or throw to stop). A department's events are those routed to it, each
+    /// rechecked against the agreement in force as on delivery; events withheld now are left
+    /// out. Audited like ``replay(_:scope:actor:emit:)``, whose output this matches event for
+    /// event.
     /// - Returns: the number of events encoded.
     @discardableResult
     public func replayRecords(
-        _ query: ReplayQuery, actor: String, encode: (EventView) throws -> Void, flush: () async throws -> Void
+        _ query: ReplayQuery, scope: ReplayScope = .everything, actor: String, encode: (ReplayItem) throws -> Void,
+        flush: () async throws -> Void
     ) async throws -> Int {
-        guard var position = try await beginReplay(query, scope: .everything, actor: actor) else { return 0 }
+        guard var position = try await beginReplay(query, scope: scope, actor: actor) else { return 0 }
         let limit = query.limit ?? .max
         let chunkSize = configuration.replayChunkSize
+        let set = agreements.current
+        let now = Date()
+        // A department's events mostly share publisher, topic and agreement: the last check is
+        // reused while they do, without reading the two names into strings.
+        var lastCheck: (agreement: String, version: UInt32, source: [UInt8], topic: [UInt8], result: Result<Route?, WithholdReason>)?
         var emitted = 0
         while emitted < limit {
             var visited = 0
             var encoded = 0
             var reachedEnd = false
-            position = try store.scanLog(from: position, limit: chunkSize) { view in
+            /// Whether to go on after `view`: false past `until` or once `limit` events are out.
+            func visit(_ view: EventView, _ entry: InboxEntry?) throws -> Bool {
                 visited += 1
                 if let until = query.until, view.receivedAt > until {
                     reachedEnd = true
                     return false
                 }
-                if let topic = query.topic, !topic.matches(name: try view.topic()) { return true }
-                try encode(view)
+                guard let entry, case .department(let department) = scope else {
+                    if let topic = query.topic, !topic.matches(name: try view.topic()) { return true }
+                    try encode(.record(view, agreement: "", agreementVersion: 0))
+                    encoded += 1
+                    return encoded + emitted < limit
+                }
+                let runs = try view.publisherAndTopicRuns()
+                if let pattern = query.topic, !pattern.matches(name: String(decoding: runs.topic, as: UTF8.self)) { return true }
+                let result: Result<Route?, WithholdReason>
+                if let last = lastCheck, last.version == entry.agreementVersion, last.agreement == entry.agreement,
+                    runs.source.elementsEqual(last.source), runs.topic.elementsEqual(last.topic)
+                {
+                    result = last.result
+                } else {
+                    let route = Route(consumer: department, agreementID: entry.agreement, agreementVersion: Int(entry.agreementVersion))
+                    result = set.recheckWithoutData(
+                        route, source: String(decoding: runs.source, as: UTF8.self), topic: String(decoding: runs.topic, as: UTF8.self), at: now)
+                    lastCheck = (entry.agreement, entry.agreementVersion, Array(runs.source), Array(runs.topic), result)
+                }
+                switch result {
+                case .failure:
+                    return true
+                case .success(let current?):
+                    try encode(.record(view, agreement: current.agreementID, agreementVersion: current.agreementVersion))
+                case .success(nil):
+                    guard case .deliver(let event) = prepare(try view.decode(), entry, for: department, set: set, at: now, count: 0) else {
+                        return true
+                    }
+                    try encode(.delivered(event))
+                }
                 encoded += 1
                 return encoded + emitted < limit
+            }
+            switch scope {
+            case .everything:
+                position = try store.scanLog(from: position, limit: chunkSize) { view in try visit(view, nil) }
+            case .department(let department):
+                position = try store.scanInbox(consumer: department.rawValue, from: position, limit: chunkSize) { entry, view in
+                    try visit(view, entry)
+                }
             }
             if visited < chunkSize { reachedEnd = true }
             if encoded > 0 {

@@ -3,14 +3,18 @@ public import ExchangeStore
 
 extension CloudEvents {
     /// Appends a stored event, whole, as one NDJSON line (structured mode with the delivery
-    /// attributes `sequence`, `topic` and `receivedat`), writing its fields straight from the
-    /// record: byte for byte what ``encode(_:delivery:into:)`` writes for the decoded event, but
-    /// without building an `Envelope`. Events whose data is not JSON take the decoding path.
+    /// attributes `sequence`, `topic`, `agreement` when given, and `receivedat`), writing its
+    /// fields straight from the record: byte for byte what ``encode(_:delivery:into:)`` writes
+    /// for the decoded event, but without building an `Envelope`. Events whose data is not JSON
+    /// take the decoding path.
     /// - Parameters:
     ///   - view: the stored event, inside its scan.
+    ///   - agreement: the agreement it goes out under (a department's replay), or nil.
     ///   - bytes: the output.
     ///   - receivedAt: the last receive time formatted, reused while events share a commit.
-    public static func encodeLine(_ view: EventView, into bytes: inout [UInt8], receivedAt: inout (nanoseconds: UInt64, text: String)) throws {
+    public static func encodeLine(
+        _ view: EventView, agreement: String? = nil, into bytes: inout [UInt8], receivedAt: inout (nanoseconds: UInt64, text: String)
+    ) throws {
         let fields = try view.fields()
         if fields.receivedAt != receivedAt.nanoseconds || receivedAt.text.isEmpty {
             receivedAt = (fields.receivedAt, RFC3339.format(nanoseconds: fields.receivedAt))
@@ -20,7 +24,7 @@ extension CloudEvents {
             let stored = try view.decode()
             encode(
                 stored.envelope,
-                delivery: DeliveryAttributes(sequence: stored.sequence, topic: stored.envelope.topic, agreement: nil, receivedAt: receivedAt.text),
+                delivery: DeliveryAttributes(sequence: stored.sequence, topic: stored.envelope.topic, agreement: agreement, receivedAt: receivedAt.text),
                 into: &bytes)
             bytes.append(0x0A)
             return
@@ -37,6 +41,7 @@ extension CloudEvents {
         if let schema = fields.dataSchema { writer.member("dataschema", utf8: schema) }
         if !fields.topic.isEmpty { writer.member("topic", utf8: fields.topic) }
         writer.member("sequence", string: String(view.sequence))
+        if let agreement { writer.member("agreement", string: agreement) }
         writer.member("receivedat", string: receivedAt.text)
         for (name, value) in fields.extensions {
             let text = String(decoding: name, as: UTF8.self)

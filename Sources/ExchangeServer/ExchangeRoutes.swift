@@ -247,21 +247,20 @@ public struct ExchangeRoutes: Sendable {
             headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-last-sequence")!: String(lastSequence)],
             body: ResponseBody { writer in
                 do {
-                    if scope == .everything {
-                        // Whole events: encoded straight from the stored records.
-                        var bytes: [UInt8] = []
-                        var receivedAt: (nanoseconds: UInt64, text: String) = (0, "")
-                        try await exchange.replayRecords(query2, actor: actor) { view in
-                            try CloudEvents.encodeLine(view, into: &bytes, receivedAt: &receivedAt)
-                        } flush: {
-                            try await writer.write(ByteBuffer(bytes: bytes))
-                            bytes.removeAll(keepingCapacity: true)
+                    // Events that go out whole are encoded straight from their stored records.
+                    var bytes: [UInt8] = []
+                    var receivedAt: (nanoseconds: UInt64, text: String) = (0, "")
+                    try await exchange.replayRecords(query2, scope: scope, actor: actor) { item in
+                        switch item {
+                        case .record(let view, let agreement, _):
+                            try CloudEvents.encodeLine(view, agreement: agreement.isEmpty ? nil : agreement, into: &bytes, receivedAt: &receivedAt)
+                        case .delivered(let event):
+                            CloudEvents.encode(event.envelope, delivery: Self.attributes(event), into: &bytes)
+                            bytes.append(0x0A)
                         }
-                    } else {
-                        try await exchange.replay(query2, scope: scope, actor: actor) { chunk in
-                            let bytes = CloudEvents.encodeNDJSON(chunk.map { ($0.envelope, Self.attributes($0)) })
-                            try await writer.write(ByteBuffer(bytes: bytes))
-                        }
+                    } flush: {
+                        try await writer.write(ByteBuffer(bytes: bytes))
+                        bytes.removeAll(keepingCapacity: true)
                     }
                 } catch {
                     logger.warning("replay stopped", metadata: ["error": "\(error)", "actor": "\(actor)"])

@@ -52,11 +52,19 @@ extension EventView {
     /// The event's topic, read without the rest of the record: for filters that skip most
     /// events.
     public func topic() throws(StoreError) -> String {
+        String(decoding: try publisherAndTopicRuns().topic, as: UTF8.self)
+    }
+
+    /// The UTF-8 bytes of the event's publisher and topic, inside the record (valid while the
+    /// view is): what an agreement's route check needs, without the rest of the record.
+    public func publisherAndTopicRuns() throws(StoreError) -> (source: UnsafeRawBufferPointer, topic: UnsafeRawBufferPointer) {
         var reader = RecordReader(record)
         _ = try reader.readUInt8()
         _ = try reader.readUInt64()
         _ = try reader.readUInt32()
-        for _ in 0..<3 { _ = try reader.readRun() }
-        return try reader.readString()
+        _ = try reader.readRun()
+        let source = try reader.readRun()
+        _ = try reader.readRun()
+        return (source, try reader.readRun())
     }
 }

@@ -122,28 +122,54 @@ extension ExchangeStore {
     /// Up to `limit` inbox entries of `consumer` from sequence `from`, each with its event, read
     /// in one transaction (the inbox and the log walked with two cursors).
     public func inboxEvents(consumer: String, from sequence: UInt64, limit: Int) throws -> [(entry: InboxEntry, event: StoredEvent)] {
-        guard let consumerID = names.id(of: consumer, kind: .department) else { return [] }
+        var result: [(entry: InboxEntry, event: StoredEvent)] = []
+        try scanInbox(consumer: consumer, from: sequence, limit: limit) { entry, view in
+            result.append((entry, try view.decode()))
+            return true
+        }
+        return result
+    }
+
+    /// Visits up to `limit` inbox entries of `consumer` from sequence `from`, each with its
+    /// event's record, in one read transaction, without copying the records. `body` returns
+    /// `false` to stop early; it must not keep the view.
+    /// - Returns: the sequence after the last entry visited (where to continue).
+    @discardableResult
+    public func scanInbox(consumer: String, from sequence: UInt64, limit: Int, _ body: (InboxEntry, EventView) throws -> Bool) throws -> UInt64 {
+        guard let consumerID = names.id(of: consumer, kind: .department) else { return sequence }
         return try read { txn in
             try txn.withCursor(schema.inbox) { inbox in
                 try txn.withCursor(schema.log) { log in
-                    var result: [(entry: InboxEntry, event: StoredEvent)] = []
+                    var next = sequence
+                    var visited = 0
                     var entry = try inbox.seek(atOrAfter: BigEndianKey.pair(consumerID, sequence))
                     var sequenceKey = UInt64(0)
-                    while result.count < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == consumerID {
+                    var logPosition: UInt64?
+                    var agreementNames: (id: UInt32, name: String) = (0, "")
+                    while visited < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == consumerID {
                         let sequence = current.key.bigEndianUInt64(at: 4)
-                        sequenceKey = sequence.bigEndian
-                        let found = try withUnsafeBytes(of: &sequenceKey) { try log.seek(atOrAfter: $0) }
+                        next = sequence + 1
+                        visited += 1
+                        // A consumer's events are often consecutive in the log: step instead of searching.
+                        var found = logPosition == sequence &- 1 ? try log.next() : nil
+                        if found.map({ $0.key.bigEndianUInt64(at: 0) }) != sequence {
+                            sequenceKey = sequence.bigEndian
+                            found = try withUnsafeBytes(of: &sequenceKey) { try log.seek(atOrAfter: $0) }
+                        }
                         guard let record = found, record.key.bigEndianUInt64(at: 0) == sequence else {
                             throw StoreError.corruptRecord("the inbox names event \(sequence), which the log lacks")
                         }
+                        logPosition = sequence
                         let agreementID = current.value.bigEndianUInt32(at: 0)
+                        if agreementNames.name.isEmpty || agreementNames.id != agreementID {
+                            agreementNames = (agreementID, names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)")
+                        }
                         let inboxEntry = InboxEntry(
-                            sequence: sequence, agreement: names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)",
-                            agreementVersion: current.value.bigEndianUInt32(at: 4))
-                        result.append((inboxEntry, try EventRecord.decode(sequence: sequence, record.value)))
+                            sequence: sequence, agreement: agreementNames.name, agreementVersion: current.value.bigEndianUInt32(at: 4))
+                        guard try body(inboxEntry, EventView(sequence: sequence, record: record.value)) else { break }
                         entry = try inbox.next()
                     }
-                    return result
+                    return next
                 }
             }
         }

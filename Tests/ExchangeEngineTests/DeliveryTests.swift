@@ -197,4 +197,46 @@ import Testing
         #expect(limited == [1190, 1191, 1192, 1193, 1194])
         #expect(try fixture.auditKinds().filter { $0 == "replayed" }.count == 4)
     }
+
+    @Test func departmentReplayGoesOutWholeFromRecordsOnlyWhereTheAgreementAllowsItAndStopsOnRevocation() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.exchange.publish((1...40).map { EngineFixture.licence("w\($0)") }, from: EngineFixture.msa)
+        _ = try await fixture.exchange.publish([EngineFixture.licence("r1", topic: "licence.business.revoked")], from: EngineFixture.msa)
+        // tax shares every field: each event straight from its record, under msa-tax v1.
+        var whole: [(sequence: UInt64, agreement: String, version: Int, envelope: Envelope)] = []
+        var projected = 0
+        try await fixture.exchange.replayRecords(ReplayQuery(), scope: .department(EngineFixture.tax), actor: "tax") { item in
+            switch item {
+            case .record(let view, let agreement, let version): whole.append((view.sequence, agreement, version, try view.decode().envelope))
+            case .delivered: projected += 1
+            }
+        } flush: {}
+        #expect(projected == 0)
+        #expect(whole.map(\.sequence) == Array(1...41))
+        #expect(whole.allSatisfy { $0.agreement == "msa-tax" && $0.version == 1 })
+        // The same events through the decoding path, byte for byte.
+        var decoded: [DeliveredEvent] = []
+        try await fixture.exchange.replay(ReplayQuery(), scope: .department(EngineFixture.tax), actor: "tax") { decoded += $0 }
+        #expect(decoded.map(\.envelope) == whole.map(\.envelope))
+        // portal sees two fields: every event rechecked and projected, none whole.
+        var portalWhole = 0
+        var portal: [DeliveredEvent] = []
+        try await fixture.exchange.replayRecords(ReplayQuery(), scope: .department(EngineFixture.portal), actor: "portal") { item in
+            switch item {
+            case .record: portalWhole += 1
+            case .delivered(let event): portal.append(event)
+            }
+        } flush: {}
+        #expect(portalWhole == 0)
+        #expect(portal.count == 40)
+        #expect(portal.allSatisfy { !String(decoding: $0.envelope.data, as: UTF8.self).contains("capital") })
+        // Revoked: what was routed under msa-tax is withheld from the replay too.
+        _ = fixture.registry.replace(with: try EngineFixture.set(EngineFixture.defaultAgreements(taxStatus: .revoked)))
+        var afterRevocation = 0
+        try await fixture.exchange.replayRecords(ReplayQuery(), scope: .department(EngineFixture.tax), actor: "tax") { _ in
+            afterRevocation += 1
+        } flush: {}
+        #expect(afterRevocation == 0)
+    }
 }

@@ -3,8 +3,8 @@ import ExchangeServer
 import ExchangeStore
 import Testing
 
-/// The auditors' replay writes events straight from their records; its lines must be exactly
-/// what the envelope encoder writes for the decoded events.
+/// Replays write events straight from their records; the lines must be exactly what the
+/// envelope encoder writes for the decoded events, with or without an agreement.
 @Suite struct RecordEncodingTests {
     @Test func linesFromRecordsEqualLinesFromDecodedEvents() async throws {
         let directory = try TemporaryDirectory()
@@ -27,19 +27,23 @@ import Testing
         var fromRecords: [UInt8] = []
         var expected: [UInt8] = []
         var receivedAt: (nanoseconds: UInt64, text: String) = (0, "")
-        _ = try store.scanLog(from: 1, limit: 100) { view in
-            try CloudEvents.encodeLine(view, into: &fromRecords, receivedAt: &receivedAt)
-            let stored = try view.decode()
-            CloudEvents.encode(
-                stored.envelope,
-                delivery: DeliveryAttributes(
-                    sequence: stored.sequence, topic: stored.envelope.topic, agreement: nil,
-                    receivedAt: RFC3339.format(nanoseconds: stored.receivedAt)),
-                into: &expected)
-            expected.append(0x0A)
-            return true
+        // A department's replay names the agreement; an auditor's does not.
+        for agreement in [nil, "agr-business-licences"] {
+            _ = try store.scanLog(from: 1, limit: 100) { view in
+                try CloudEvents.encodeLine(view, agreement: agreement, into: &fromRecords, receivedAt: &receivedAt)
+                let stored = try view.decode()
+                CloudEvents.encode(
+                    stored.envelope,
+                    delivery: DeliveryAttributes(
+                        sequence: stored.sequence, topic: stored.envelope.topic, agreement: agreement,
+                        receivedAt: RFC3339.format(nanoseconds: stored.receivedAt)),
+                    into: &expected)
+                expected.append(0x0A)
+                return true
+            }
         }
         #expect(String(decoding: fromRecords, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
-        #expect(fromRecords.filter { $0 == 0x0A }.count == events.count)
+        #expect(fromRecords.filter { $0 == 0x0A }.count == 2 * events.count)
+        #expect(String(decoding: fromRecords, as: UTF8.self).contains(#""agreement":"agr-business-licences""#))
     }
 }
