@@ -7,6 +7,7 @@ import Testing
 struct HandshakeLogFilterTests {
     final class Capture: Sendable {
         let lines = Mutex<[(Logger.Level, String)]>([])
+        let metadata = Mutex<[Logger.Metadata]>([])
     }
 
     struct CaptureHandler: LogHandler {
@@ -21,6 +22,7 @@ struct HandshakeLogFilterTests {
 
         func log(event: LogEvent) {
             capture.lines.withLock { $0.append((event.level, event.message.description)) }
+            capture.metadata.withLock { $0.append(event.metadata ?? [:]) }
         }
     }
 
@@ -39,5 +41,17 @@ struct HandshakeLogFilterTests {
         #expect(lines.map(\.1) == [
             "something else broke", "started", "Error handling upgrade result", "something else broke", "started",
         ])
+    }
+
+    @Test func metadataSetOnTheLoggerReachesEachLineWithoutTouchingTheBaseHandler() {
+        let capture = Capture()
+        let base = Logger(label: "server", factory: { _ in CaptureHandler(capture: capture) })
+        var logger = HandshakeLogFilter.wrapping(base)
+        logger[metadataKey: "hb.request.id"] = "r-1"
+        logger[metadataKey: "actor"] = "tax-bureau"
+        logger.info("request", metadata: ["actor": "line wins"])
+        #expect(logger[metadataKey: "hb.request.id"] == "r-1")
+        #expect(capture.metadata.withLock { $0 } == [["hb.request.id": "r-1", "actor": "line wins"]])
+        #expect((logger.handler as? HandshakeLogFilter)?.base.metadata.isEmpty == true)
     }
 }
