@@ -157,12 +157,7 @@ extension Exchange {
                 code: "registry.not-entitled", kind: .forbidden,
                 message: "no agreement in force gives '\(department)' a topic feeding '\(collection)'")
         }
-        return RegistryViewContext(collection: declaration, viewer: viewer, set: set, now: now, today: Self.day(now))
-    }
-
-    /// `YYYY-MM-DD` of `date` in UTC.
-    static func day(_ date: Date) -> String {
-        String(RFC3339.format(nanoseconds: nanoseconds(date)).prefix(10))
+        return RegistryViewContext(collection: declaration, viewer: viewer, set: set, now: now, today: declaration.day(of: now))
     }
 }
 

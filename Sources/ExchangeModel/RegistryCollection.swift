@@ -1,3 +1,5 @@
+public import Foundation
+
 /// A registry collection as `topics.yaml` declares it: a latest-state view keyed by each event's
 /// `subject`, fed by the topics that name it, with the data fields its indexes read.
 ///
@@ -8,6 +10,7 @@
 ///     type: /licence_type
 ///     valid_from: /valid_from
 ///     valid_until: /valid_until
+///     time_zone: Asia/Shanghai
 /// ```
 public struct RegistryCollection: Hashable, Sendable {
     /// The collection's name, e.g. `licences`: letters, digits, `-` and `_`.
@@ -20,6 +23,9 @@ public struct RegistryCollection: Hashable, Sendable {
     public var validFrom: JSONPointer?
     /// Where the last day of validity is in the data (RFC 3339 date or date-time).
     public var validUntil: JSONPointer?
+    /// The time zone of the collection's calendar: a licence valid until a day is valid to the
+    /// end of that day there. Default UTC.
+    public var timeZone: TimeZone
 
     /// Creates a collection.
     /// - Parameters:
@@ -28,14 +34,49 @@ public struct RegistryCollection: Hashable, Sendable {
     ///   - type: pointer to the licence type; none by default.
     ///   - validFrom: pointer to the start of validity; none by default.
     ///   - validUntil: pointer to the end of validity; none by default (the entry never expires).
+    ///   - timeZone: the calendar's time zone; UTC by default.
     public init(
-        name: String, holder: JSONPointer? = nil, type: JSONPointer? = nil, validFrom: JSONPointer? = nil, validUntil: JSONPointer? = nil
+        name: String, holder: JSONPointer? = nil, type: JSONPointer? = nil, validFrom: JSONPointer? = nil, validUntil: JSONPointer? = nil,
+        timeZone: TimeZone = RegistryCollection.utc
     ) {
         self.name = name
         self.holder = holder
         self.type = type
         self.validFrom = validFrom
         self.validUntil = validUntil
+        self.timeZone = timeZone
+    }
+
+    /// UTC, the default calendar.
+    public static let utc = TimeZone(secondsFromGMT: 0)!
+
+    /// The day (`YYYY-MM-DD`) `date` falls on in the collection's time zone: the day a query at
+    /// `date` compares validity with.
+    public func day(of date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        func padded(_ value: Int?, _ width: Int) -> String {
+            let digits = String(value ?? 0)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return padded(parts.year, 4) + "-" + padded(parts.month, 2) + "-" + padded(parts.day, 2)
+    }
+
+    /// The time zone `text` names: an IANA name such as `Asia/Shanghai`, `UTC`, or an offset
+    /// from UTC such as `+08:00`; nil when it names none.
+    public static func timeZone(named text: String) -> TimeZone? {
+        if text == "UTC" || text == "Z" { return utc }
+        let bytes = Array(text.utf8)
+        if bytes.count == 6, bytes[0] == UInt8(ascii: "+") || bytes[0] == UInt8(ascii: "-"), bytes[3] == UInt8(ascii: ":"),
+            let hours = Int(String(decoding: bytes[1...2], as: UTF8.self)), let minutes = Int(String(decoding: bytes[4...5], as: UTF8.self)),
+            hours <= 14, minutes < 60
+        {
+            let seconds = (hours * 3600 + minutes * 60) * (bytes[0] == UInt8(ascii: "-") ? -1 : 1)
+            return TimeZone(secondsFromGMT: seconds)
+        }
+        guard text.contains("/") else { return nil }
+        return TimeZone(identifier: text)
     }
 
     /// Whether `text` is a valid collection name: 1 to 64 letters, digits, `-` and `_`.

@@ -80,7 +80,7 @@ extension ConfigurationLoader {
         guard let entries = reader.sequence(node, key: "registries") else { return [:] }
         var collections: [String: RegistryCollection] = [:]
         for (key, node) in entries {
-            guard let mapping = reader.mapping(node, key: key, allowed: ["name", "holder", "type", "valid_from", "valid_until"]),
+            guard let mapping = reader.mapping(node, key: key, allowed: ["name", "holder", "type", "valid_from", "valid_until", "time_zone"]),
                 let nameNode = reader.required(mapping, "name", in: key, at: node), let name = reader.text(nameNode, key: key + ".name")
             else { continue }
             guard RegistryCollection.isValidName(name) else {
@@ -94,8 +94,19 @@ extension ConfigurationLoader {
             func pointer(_ field: String) -> JSONPointer? {
                 mapping[field].flatMap { reader.pointer($0, key: key + "." + field) }
             }
+            var timeZone = RegistryCollection.utc
+            if let zoneNode = mapping["time_zone"], let text = reader.text(zoneNode, key: key + ".time_zone") {
+                guard let zone = RegistryCollection.timeZone(named: text) else {
+                    reader.fail(
+                        .invalidValue, at: zoneNode, key: key + ".time_zone",
+                        "'\(text)' is not a time zone: give an IANA name such as Asia/Shanghai, UTC, or an offset such as +08:00")
+                    continue
+                }
+                timeZone = zone
+            }
             collections[name] = RegistryCollection(
-                name: name, holder: pointer("holder"), type: pointer("type"), validFrom: pointer("valid_from"), validUntil: pointer("valid_until"))
+                name: name, holder: pointer("holder"), type: pointer("type"), validFrom: pointer("valid_from"), validUntil: pointer("valid_until"),
+                timeZone: timeZone)
         }
         return collections
     }

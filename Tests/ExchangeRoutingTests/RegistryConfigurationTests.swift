@@ -1,4 +1,5 @@
 import ExchangeModel
+import Foundation
 import ExchangeRouting
 import Testing
 
@@ -51,6 +52,8 @@ import Testing
             ("  - {name: 'lic ences'}", "licences", "registries[0].name"),
             ("  - {name: licences}\n  - {name: licences}", "licences", "registries[1].name"),
             ("  - {name: licences}", "'bad name'", "topics[0].registry"),
+            ("  - {name: licences, time_zone: Mars/Olympus}", "licences", "registries[0].time_zone"),
+            ("  - {name: licences, time_zone: '+8'}", "licences", "registries[0].time_zone"),
         ]
         for (registries, registry, key) in cases {
             let configuration = try TemporaryConfiguration(topics: Self.topics(registries: registries, registry: registry))
@@ -58,5 +61,20 @@ import Testing
             #expect(result.set == nil, "\(registries) was accepted")
             #expect(result.report.allErrors.contains { $0.key == key }, "\(registries): \(result.report.allErrors.map(\.description))")
         }
+    }
+
+    @Test func aCollectionsCalendarIsInItsTimeZone() throws {
+        let configuration = try TemporaryConfiguration(
+            topics: Self.topics(registries: "  - {name: licences, valid_until: /valid_until, time_zone: '+08:00'}"))
+        let set = try #require(configuration.loader.load().set)
+        let collection = try #require(set.registryCollection(named: "licences"))
+        // 2026-12-31T16:30Z is half past midnight on 1 January in UTC+8: the licence valid until
+        // 31 December has expired there, though the day is still the 31st in UTC.
+        let instant = try #require(ISO8601DateFormatter().date(from: "2026-12-31T16:30:00Z"))
+        #expect(collection.day(of: instant) == "2027-01-01")
+        #expect(RegistryCollection(name: "licences").day(of: instant) == "2026-12-31")
+        #expect(RegistryCollection.timeZone(named: "-05:30")?.secondsFromGMT() == -19_800)
+        #expect(RegistryCollection.timeZone(named: "UTC")?.secondsFromGMT() == 0)
+        #expect(RegistryCollection.timeZone(named: "8") == nil)
     }
 }
