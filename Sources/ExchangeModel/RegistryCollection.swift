@@ -68,12 +68,14 @@ public struct RegistryCollection: Hashable, Sendable {
     public static func timeZone(named text: String) -> TimeZone? {
         if text == "UTC" || text == "Z" { return utc }
         let bytes = Array(text.utf8)
-        if bytes.count == 6, bytes[0] == UInt8(ascii: "+") || bytes[0] == UInt8(ascii: "-"), bytes[3] == UInt8(ascii: ":"),
-            let hours = Int(String(decoding: bytes[1...2], as: UTF8.self)), let minutes = Int(String(decoding: bytes[4...5], as: UTF8.self)),
-            hours <= 14, minutes < 60
-        {
-            let seconds = (hours * 3600 + minutes * 60) * (bytes[0] == UInt8(ascii: "-") ? -1 : 1)
-            return TimeZone(secondsFromGMT: seconds)
+        if bytes.count == 6, bytes[0] == UInt8(ascii: "+") || bytes[0] == UInt8(ascii: "-"), bytes[3] == UInt8(ascii: ":") {
+            let digits = [bytes[1], bytes[2], bytes[4], bytes[5]]
+            guard digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+            let value = digits.map { Int($0 - UInt8(ascii: "0")) }
+            let hours = value[0] * 10 + value[1]
+            let minutes = value[2] * 10 + value[3]
+            guard minutes < 60, hours * 60 + minutes <= 14 * 60 else { return nil }
+            return TimeZone(secondsFromGMT: (hours * 3600 + minutes * 60) * (bytes[0] == UInt8(ascii: "-") ? -1 : 1))
         }
         guard text.contains("/") else { return nil }
         return TimeZone(identifier: text)

@@ -19,6 +19,8 @@ struct WebSocketUnmasking: WebSocketExtension {
     /// `frame` with its data unmasked and no mask key.
     static func unmasked(_ frame: WebSocketFrame) -> WebSocketFrame {
         guard let key = frame.maskKey else { return frame }
+        // Extension data would share the mask's byte positions; leave such a frame to the library.
+        guard frame.extensionData == nil else { return frame }
         var frame = frame
         frame.maskKey = nil
         frame.data.withUnsafeMutableReadableBytes { unmask($0, key: key) }

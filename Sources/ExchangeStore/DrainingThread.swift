@@ -7,6 +7,8 @@ final class DrainingThread<Item>: @unchecked Sendable {
     private var queue: [Item] = []
     private var isStopping = false
     private let stopped = DispatchSemaphore(value: 0)
+    /// The thread's identity, set when it starts: `stop()` called from it must not wait for it.
+    private var runner: pthread_t?
     private let maxBatch: Int
     private let process: ([Item]) -> Void
 
@@ -38,14 +40,20 @@ final class DrainingThread<Item>: @unchecked Sendable {
         return true
     }
 
-    /// Processes everything already queued, then stops the thread and waits for it.
+    /// Processes everything already queued, then stops the thread and waits for it. Called on
+    /// the thread itself (its last owner released while it processed), it only asks the thread to
+    /// stop after the current batch, since waiting for itself would never end.
     func stop() {
-        lock.withLock { isStopping = true }
+        let onRunner = lock.withLock { () -> Bool in
+            isStopping = true
+            return runner.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+        }
         lock.broadcast()
-        stopped.wait()
+        if !onRunner { stopped.wait() }
     }
 
     private func run() {
+        lock.withLock { runner = pthread_self() }
         var batch: [Item] = []
         while true {
             lock.lock()

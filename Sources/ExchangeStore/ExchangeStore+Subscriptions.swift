@@ -116,8 +116,8 @@ extension ExchangeStore {
         try await perform { context in try self.write(update, toSubscription: name, &context) }
     }
 
-    /// Queues a delivery-state change and returns at once; `completion` runs on the writer
-    /// thread once it committed (`nil`) or failed. Operations queued afterwards (an
+    /// Queues a delivery-state change and returns at once; `completion` runs on the store's
+    /// answer thread once it committed (`nil`) or failed. Operations queued afterwards (an
     /// acknowledgement of what this change recorded) are applied after it.
     /// - Parameters:
     ///   - update: the change.

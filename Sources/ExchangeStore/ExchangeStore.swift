@@ -46,7 +46,8 @@ public final class ExchangeStore: Sendable {
     private let nextObserverID = Atomic<UInt64>(0)
     // Set once in init, after every stored property; read only by callers after init returned.
     nonisolated(unsafe) private var writer: GroupCommitWriter!
-    private let answerer = CommitAnswerer()
+    // Created in init after everything that can throw, so a failed open leaves no thread behind.
+    private let answerer: CommitAnswerer
 
     /// Opens the store in `configuration.directory`, creating it if needed.
     /// - Parameters:
@@ -113,6 +114,7 @@ public final class ExchangeStore: Sendable {
         self.writerState = Mutex(opened.1)
         self.committedSequence = Atomic(opened.1.nextSequence - 1)
         self.committedAuditCount = Atomic(opened.1.nextAuditIndex)
+        self.answerer = CommitAnswerer()
         self.writer = GroupCommitWriter(maxBatch: configuration.maxBatchOperations) { [unowned self] batch in
             self.process(batch)
         }
@@ -228,7 +230,7 @@ public final class ExchangeStore: Sendable {
         }
     }
 
-    /// Queues a change without waiting for it: `completion` runs on the writer thread after the
+    /// Queues a change without waiting for it: `completion` runs on the answer thread after the
     /// transaction that holds it committed (`nil`) or with the error that kept it out.
     func submit(_ body: @escaping (inout BatchContext) throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void) {
         writer.submit(.mutation(Mutation(apply: body, finish: completion)))

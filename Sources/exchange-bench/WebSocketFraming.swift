@@ -22,21 +22,19 @@ struct WebSocketFraming {
     static let ping: UInt8 = 0x9
     static let pong: UInt8 = 0xA
 
-    /// Masking keys: unpredictable per frame (RFC 6455 section 5.3) from a generator seeded
-    /// by the system's, cheap enough to draw per frame.
-    private var state: UInt64
+    /// Masking keys, one per frame, from a strong entropy source (RFC 6455 section 10.3), drawn
+    /// 1,024 at a time so that a frame costs no system call.
+    private var masks: [UInt32] = []
 
-    init() {
-        var system = SystemRandomNumberGenerator()
-        state = system.next() | 1
-    }
+    init() {}
 
     private mutating func nextMask() -> UInt32 {
-        // xorshift64*
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        return UInt32(truncatingIfNeeded: (state &* 0x2545_F491_4F6C_DD1D) >> 32)
+        if masks.isEmpty {
+            // Random bytes from BoringSSL's generator, as swift-crypto draws keys.
+            let random = SymmetricKey(size: SymmetricKeySize(bitCount: 1024 * 32))
+            masks = random.withUnsafeBytes { raw in (0..<1024).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self) } }
+        }
+        return masks.removeLast()
     }
 
     /// Appends a masked frame carrying `payload` to `out`.

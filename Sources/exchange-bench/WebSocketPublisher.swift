@@ -82,6 +82,8 @@ final class WebSocketPublishHandler: ChannelInboundHandler {
     private enum Phase {
         case handshake
         case open
+        /// Every answer arrived; the Close was sent and the server's is awaited.
+        case closing
         case finished
     }
 
@@ -128,7 +130,7 @@ final class WebSocketPublishHandler: ChannelInboundHandler {
             if case .handshake = phase {
                 guard try completeHandshake(context: context) else { return }
             }
-            while case .open = phase, let frame = try WebSocketFraming.read(from: &inbound, maxPayload: 1 << 24) {
+            while let frame = try readFrame() {
                 try handle(frame, context: context)
             }
             if inbound.readerIndex > 1 << 16 { inbound.discardReadBytes() }
@@ -138,15 +140,31 @@ final class WebSocketPublishHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .finished = phase {} else {
+        switch phase {
+        case .finished:
+            break
+        case .closing:
+            phase = .finished
+        case .handshake, .open:
             fail(WebSocketPublisher.Failure(description: "the server closed the publish stream after \(received) replies"), context: context)
         }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if case .finished = phase { return }
-        fail(error, context: context)
+        switch phase {
+        case .finished: return
+        case .closing: context.close(promise: nil)
+        case .handshake, .open: fail(error, context: context)
+        }
+    }
+
+    /// The next whole frame while the stream is open or closing.
+    private func readFrame() throws -> WebSocketFraming.Frame? {
+        switch phase {
+        case .open, .closing: try WebSocketFraming.read(from: &inbound, maxPayload: 1 << 24)
+        case .handshake, .finished: nil
+        }
     }
 
     /// Reads the server's answer to the upgrade; true once the stream is open.
@@ -172,6 +190,7 @@ final class WebSocketPublishHandler: ChannelInboundHandler {
     private func handle(_ frame: WebSocketFraming.Frame, context: ChannelHandlerContext) throws {
         switch frame.opcode {
         case WebSocketFraming.text, WebSocketFraming.binary, WebSocketFraming.continuation:
+            guard case .open = phase else { return }
             var payload = frame.payload
             if frame.opcode == WebSocketFraming.continuation {
                 guard message != nil else { throw WebSocketPublisher.Failure(description: "a continuation frame without a first frame") }
@@ -193,6 +212,12 @@ final class WebSocketPublishHandler: ChannelInboundHandler {
             frame.payload.withUnsafeReadableBytes { framing.write(opcode: WebSocketFraming.pong, payload: $0, into: &out) }
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)
         case WebSocketFraming.close:
+            if case .closing = phase {
+                // The server answered the Close: the closing handshake is complete.
+                phase = .finished
+                context.close(promise: nil)
+                return
+            }
             let code = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt16.self).map(String.init) ?? "none"
             let reason = frame.payload.getString(at: frame.payload.readerIndex + 2, length: max(0, frame.payload.readableBytes - 2)) ?? ""
             throw WebSocketPublisher.Failure(description: "the server closed the publish stream after \(received) replies: \(code) \(reason)")
@@ -267,17 +292,23 @@ final class WebSocketPublishHandler: ChannelInboundHandler {
         context.flush()
     }
 
+    /// Reports the result and starts the closing handshake (RFC 6455 section 7): a Close frame
+    /// now, the connection closed when the server's Close arrives, or after a second.
     private func finish(context: ChannelHandlerContext) {
-        phase = .finished
+        phase = .closing
         promise.succeed(result)
         var out = context.channel.allocator.buffer(capacity: 8)
         withUnsafeBytes(of: UInt16(1000).bigEndian) { framing.write(opcode: WebSocketFraming.close, payload: $0, into: &out) }
         context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-        context.close(promise: nil)
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .seconds(1)) { loopBound.value.close(promise: nil) }
     }
 
     private func fail(_ error: any Error, context: ChannelHandlerContext) {
-        if case .finished = phase { return }
+        switch phase {
+        case .finished, .closing: return
+        case .handshake, .open: break
+        }
         phase = .finished
         promise.fail(error)
         context.close(promise: nil)

@@ -239,4 +239,57 @@ import Testing
         } flush: {}
         #expect(afterRevocation == 0)
     }
+
+    @Test func departmentReplayEqualsARecheckOfEveryInboxEntryAcrossGapsAndAlternatingAgreements() async throws {
+        // tax receives msa's licences whole (msa-tax) and psb's closed cases of Ningbo only, one
+        // field (psb-tax): its inbox has gaps (psb's other cases) and alternates agreements,
+        // publishers and topics, and some events need their data rechecked and projected.
+        let psb = DepartmentID("psb")!
+        let ningbo = try ContentPattern(JSONValue.parse(#"{"data":{"city":["Ningbo"]}}"#))
+        let psbTax = Agreement(
+            id: "psb-tax", provider: psb, consumers: [EngineFixture.tax], topics: [TopicPattern("case.outcome.closed")!],
+            fields: [try JSONPointer("/case_no")], match: ningbo, purpose: "case outcomes", legalBasis: "test")
+        let fixture = try EngineFixture(agreements: EngineFixture.defaultAgreements() + [psbTax])
+        defer { fixture.remove() }
+        for round in 0..<30 {
+            _ = try await fixture.exchange.publish([EngineFixture.licence("l\(round)")], from: EngineFixture.msa)
+            let city = round % 3 == 0 ? "Hangzhou" : "Ningbo"
+            let closed = Envelope(
+                id: "c\(round)", source: "psb", type: "case.closed", topic: "case.outcome.closed", subject: "C-\(round)",
+                data: Array(#"{"case_no":"C-\#(round)","city":"\#(city)","judge":"X"}"#.utf8))
+            _ = try await fixture.exchange.publish([closed], from: psb)
+            if round % 4 == 0 {
+                _ = try await fixture.exchange.publish([EngineFixture.licence("r\(round)", topic: "licence.business.revoked")], from: EngineFixture.msa)
+            }
+        }
+        // What delivery's recheck gives for each inbox entry, one by one.
+        let set = fixture.registry.current
+        var expected: [String] = []
+        for (entry, stored) in try fixture.store.inboxEvents(consumer: "tax", from: 1, limit: .max) {
+            let route = Route(consumer: EngineFixture.tax, agreementID: entry.agreement, agreementVersion: Int(entry.agreementVersion))
+            guard case .deliver(let delivery) = set.recheck(route, envelope: stored.envelope, at: Date()) else { continue }
+            expected.append("\(stored.sequence) \(delivery.route.agreementID) v\(delivery.route.agreementVersion) \(String(decoding: delivery.data, as: UTF8.self))")
+        }
+        var replayed: [String] = []
+        var whole = 0
+        try await fixture.exchange.replayRecords(ReplayQuery(), scope: .department(EngineFixture.tax), actor: "tax") { item in
+            switch item {
+            case .record(let view, let agreement, let version):
+                whole += 1
+                replayed.append("\(view.sequence) \(agreement) v\(version) \(String(decoding: try view.decode().envelope.data, as: UTF8.self))")
+            case .delivered(let event):
+                replayed.append("\(event.sequence) \(event.agreement) v\(event.agreementVersion) \(String(decoding: event.envelope.data, as: UTF8.self))")
+            }
+        } flush: {}
+        #expect(replayed == expected)
+        #expect(whole == 30 + 8, "msa's licences go out whole")
+        #expect(replayed.count == 30 + 8 + 20, "and the 20 Ningbo cases projected")
+        #expect(replayed.contains { $0.hasSuffix(#"{"case_no":"C-1"}"#) })
+        // From the middle, within a gap, with a limit: the same events.
+        var tail: [UInt64] = []
+        try await fixture.exchange.replay(ReplayQuery(fromSequence: 4, limit: 5), scope: .department(EngineFixture.tax), actor: "tax") {
+            tail += $0.map(\.sequence)
+        }
+        #expect(tail.map { "\($0)" } == expected.map { String($0.prefix { $0 != " " }) }.filter { UInt64($0)! >= 4 }.prefix(5).map { $0 })
+    }
 }

@@ -76,5 +76,9 @@ import Testing
         #expect(RegistryCollection.timeZone(named: "-05:30")?.secondsFromGMT() == -19_800)
         #expect(RegistryCollection.timeZone(named: "UTC")?.secondsFromGMT() == 0)
         #expect(RegistryCollection.timeZone(named: "8") == nil)
+        #expect(RegistryCollection.timeZone(named: "+14:00")?.secondsFromGMT() == 50_400)
+        for malformed in ["+-3:00", "++1:00", "+01:-5", "+14:30", "+08:60", "+0800"] {
+            #expect(RegistryCollection.timeZone(named: malformed) == nil, "\(malformed) was taken for a time zone")
+        }
     }
 }
