@@ -86,7 +86,7 @@ extension Exchange {
     /// - Returns: the number of events encoded.
     @discardableResult
     public func replayRecords(
-        _ query: ReplayQuery, scope: ReplayScope = .everything, actor: String, encode: (ReplayItem) throws -> Void,
+        _ query: ReplayQuery, scope: ReplayScope, actor: String, encode: (ReplayItem) throws -> Void,
         flush: () async throws -> Void
     ) async throws -> Int {
         guard var position = try await beginReplay(query, scope: scope, actor: actor) else { return 0 }
