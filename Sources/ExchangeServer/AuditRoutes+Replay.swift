@@ -24,42 +24,30 @@ extension AuditRoutes {
         }
         filter.kind = AuditEvent.Kind.published.rawValue
         let store = self.store
-        let end = store.auditCount
-        return Response(
-            status: .ok, headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-audit-size")!: String(end)],
-            body: ResponseBody { [filter] writer in
-                var answered = Set<UInt64>()
-                var next = filter.start
-                while next < end {
-                    let records = try store.auditEntryRecords(from: next, limit: Int(min(UInt64(Self.maxPageSize), end - next)))
-                    guard let last = records.last else { break }
-                    var chunk: [UInt8] = []
-                    for record in records where record.index < end {
-                        guard let entry = try? JSONValue.parse(record.entry), let kind = entry["kind"]?.stringValue else { continue }
-                        let sequence = entry["sequence"].flatMap { value -> UInt64? in
-                            if case .number(let number) = value { return UInt64(number.text) }
-                            return nil
-                        }
-                        if kind == AuditEvent.Kind.published.rawValue {
-                            guard let sequence, filter.matches(record.entry), let stored = try store.event(sequence) else { continue }
-                            answered.insert(sequence)
-                            Self.line(index: record.index, type: "event", entry: record.entry, into: &chunk) { output in
-                                output.append(contentsOf: #","event":"#.utf8)
-                                CloudEvents.encode(
-                                    stored.envelope,
-                                    delivery: DeliveryAttributes(
-                                        sequence: sequence, topic: stored.envelope.topic, receivedAt: RFC3339.format(nanoseconds: stored.receivedAt)),
-                                    into: &output)
-                            }
-                        } else if Self.followUps.contains(kind), let sequence, answered.contains(sequence) {
-                            Self.line(index: record.index, type: kind, entry: record.entry, into: &chunk) { _ in }
-                        }
-                    }
-                    if !chunk.isEmpty { try await writer.write(ByteBuffer(bytes: chunk)) }
-                    next = last.index + 1
+        return Self.ndjsonPages(store: store, from: filter.start) { [filter] in
+            var answered = Set<UInt64>()
+            return { record, chunk in
+                guard let entry = try? JSONValue.parse(record.entry), let kind = entry["kind"]?.stringValue else { return }
+                let sequence = entry["sequence"].flatMap { value -> UInt64? in
+                    if case .number(let number) = value { return UInt64(number.text) }
+                    return nil
                 }
-                try await writer.finish(nil)
-            })
+                if kind == AuditEvent.Kind.published.rawValue {
+                    guard let sequence, filter.matches(record.entry), let stored = try store.event(sequence) else { return }
+                    answered.insert(sequence)
+                    Self.line(index: record.index, type: "event", entry: record.entry, into: &chunk) { output in
+                        output.append(contentsOf: #","event":"#.utf8)
+                        CloudEvents.encode(
+                            stored.envelope,
+                            delivery: DeliveryAttributes(
+                                sequence: sequence, topic: stored.envelope.topic, receivedAt: RFC3339.format(nanoseconds: stored.receivedAt)),
+                            into: &output)
+                    }
+                } else if Self.followUps.contains(kind), let sequence, answered.contains(sequence) {
+                    Self.line(index: record.index, type: kind, entry: record.entry, into: &chunk) { _ in }
+                }
+            }
+        }
     }
 
     /// The kinds answered after an event they name by `sequence`.

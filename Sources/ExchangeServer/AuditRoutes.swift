@@ -157,25 +157,37 @@ public struct AuditRoutes: Sendable {
     @Sendable func events(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         try await authorize(request, context, contents: true)
         let filter = try AuditEntryFilter(request)
-        let store = self.store
+        return Self.ndjsonPages(store: store, from: filter.start) {
+            { record, chunk in
+                guard filter.matches(record.entry) else { return }
+                chunk.append(contentsOf: #"{"index":"#.utf8)
+                chunk.append(contentsOf: String(record.index).utf8)
+                chunk.append(contentsOf: #","entry":"#.utf8)
+                chunk.append(contentsOf: record.entry)
+                chunk.append(contentsOf: "}\n".utf8)
+            }
+        }
+    }
+
+    /// An NDJSON answer built from the audit entries from `start` up to the log's size when the
+    /// request began (header `exchange-audit-size`), one page in memory at a time. `makeLines`
+    /// runs once per answer and gives the function that appends one entry's lines (it may keep
+    /// state across the answer's pages).
+    static func ndjsonPages(
+        store: ExchangeStore, from start: UInt64,
+        makeLines: @escaping @Sendable () -> (AuditEntryRecord, inout [UInt8]) throws -> Void
+    ) -> Response {
         let end = store.auditCount
         return Response(
             status: .ok, headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-audit-size")!: String(end)],
             body: ResponseBody { writer in
-                var next = filter.start
-                // One page in memory at a time; the answer ends at the size when it started.
+                let lines = makeLines()
+                var next = start
                 while next < end {
                     let records = try store.auditEntryRecords(from: next, limit: Int(min(UInt64(Self.maxPageSize), end - next)))
                     guard let last = records.last else { break }
                     var chunk: [UInt8] = []
-                    for record in records where record.index < end {
-                        guard filter.matches(record.entry) else { continue }
-                        chunk.append(contentsOf: #"{"index":"#.utf8)
-                        chunk.append(contentsOf: String(record.index).utf8)
-                        chunk.append(contentsOf: #","entry":"#.utf8)
-                        chunk.append(contentsOf: record.entry)
-                        chunk.append(contentsOf: "}\n".utf8)
-                    }
+                    for record in records where record.index < end { try lines(record, &chunk) }
                     if !chunk.isEmpty { try await writer.write(ByteBuffer(bytes: chunk)) }
                     next = last.index + 1
                 }

@@ -1,6 +1,6 @@
-import HummingbirdWebSocket
-import NIOCore
-import NIOWebSocket
+package import HummingbirdWebSocket
+package import NIOCore
+package import NIOWebSocket
 
 /// Unmasks received WebSocket frames a machine word at a time.
 ///
@@ -9,10 +9,10 @@ import NIOWebSocket
 /// 1.5 µs of the daemon's CPU per event. Applied to every connection without negotiation (it
 /// changes nothing on the wire), this extension unmasks first and hands the library frames with
 /// no mask left to remove.
-struct WebSocketUnmasking: WebSocketExtension {
-    let name = "exchange-unmask"
+package struct WebSocketUnmasking: WebSocketExtension {
+    package let name = "exchange-unmask"
 
-    func processReceivedFrame(_ frame: WebSocketFrame, context: WebSocketExtensionContext) async throws -> WebSocketFrame {
+    package func processReceivedFrame(_ frame: WebSocketFrame, context: WebSocketExtensionContext) async throws -> WebSocketFrame {
         Self.unmasked(frame)
     }
 
@@ -27,26 +27,24 @@ struct WebSocketUnmasking: WebSocketExtension {
         return frame
     }
 
-    func processFrameToSend(_ frame: WebSocketFrame, context: WebSocketExtensionContext) async throws -> WebSocketFrame {
+    package func processFrameToSend(_ frame: WebSocketFrame, context: WebSocketExtensionContext) async throws -> WebSocketFrame {
         frame
     }
 
-    func shutdown() async {}
+    package func shutdown() async {}
 
-    /// XORs `bytes` with `key` repeated from the key's first byte, as RFC 6455 section 5.3 defines.
+    /// XORs `bytes` with `key` repeated from the key's first byte, as RFC 6455 section 5.3 defines
+    /// (masking and unmasking are the same operation).
     static func unmask(_ bytes: UnsafeMutableRawBufferPointer, key: WebSocketMaskingKey) {
-        let keyBytes = (key[0], key[1], key[2], key[3])
-        var wide: UInt64 = 0
-        withUnsafeMutableBytes(of: &wide) { raw in
-            for index in 0..<8 {
-                switch index % 4 {
-                case 0: raw[index] = keyBytes.0
-                case 1: raw[index] = keyBytes.1
-                case 2: raw[index] = keyBytes.2
-                default: raw[index] = keyBytes.3
-                }
-            }
-        }
+        unmask(bytes, key: UInt32(key[0]) << 24 | UInt32(key[1]) << 16 | UInt32(key[2]) << 8 | UInt32(key[3]))
+    }
+
+    /// The same with the key as the frame carries it: four bytes read as a big-endian integer.
+    /// The load client masks its frames with it too.
+    package static func unmask(_ bytes: UnsafeMutableRawBufferPointer, key: UInt32) {
+        // The key's bytes twice, in memory order.
+        let half = UInt64(key.bigEndian)
+        let wide = half | half << 32
         var offset = 0
         let count = bytes.count
         while offset + 8 <= count {
@@ -54,9 +52,11 @@ struct WebSocketUnmasking: WebSocketExtension {
             bytes.storeBytes(of: word ^ wide, toByteOffset: offset, as: UInt64.self)
             offset += 8
         }
-        while offset < count {
-            bytes[offset] ^= key[offset % 4]
-            offset += 1
+        withUnsafeBytes(of: wide) { keyBytes in
+            while offset < count {
+                bytes[offset] ^= keyBytes[offset % 4]
+                offset += 1
+            }
         }
     }
 }

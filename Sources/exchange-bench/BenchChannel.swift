@@ -106,3 +106,16 @@ enum HTTPHeadScan {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 }
+
+extension ByteBuffer {
+    /// Adds bytes read from the connection to those not yet consumed, taking the read buffer
+    /// over whole when nothing is pending.
+    mutating func gather(_ received: ByteBuffer) {
+        if readableBytes == 0 {
+            self = received
+        } else {
+            var received = received
+            writeBuffer(&received)
+        }
+    }
+}

@@ -87,12 +87,7 @@ final class HTTPPublishHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if inbound.readableBytes == 0 {
-            inbound = bytes
-        } else {
-            inbound.writeBuffer(&bytes)
-        }
+        inbound.gather(unwrapInboundIn(data))
         do {
             while let (status, body) = try readResponse() {
                 try answered(status: status, body: body, context: context)

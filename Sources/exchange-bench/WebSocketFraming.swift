@@ -1,4 +1,5 @@
 import Crypto
+import ExchangeServer
 import Foundation
 import NIOCore
 
@@ -23,7 +24,7 @@ struct WebSocketFraming {
     static let pong: UInt8 = 0xA
 
     /// Masking keys, one per frame, from a strong entropy source (RFC 6455 section 10.3), drawn
-    /// 1,024 at a time so that a frame costs no system call.
+    /// 16,384 at a time so that a frame costs no system call.
     private var masks: [UInt32] = []
 
     init() {}
@@ -31,8 +32,8 @@ struct WebSocketFraming {
     private mutating func nextMask() -> UInt32 {
         if masks.isEmpty {
             // Random bytes from BoringSSL's generator, as swift-crypto draws keys.
-            let random = SymmetricKey(size: SymmetricKeySize(bitCount: 1024 * 32))
-            masks = random.withUnsafeBytes { raw in (0..<1024).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self) } }
+            let random = SymmetricKey(size: SymmetricKeySize(bitCount: 16_384 * 32))
+            masks = random.withUnsafeBytes { raw in (0..<16_384).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self) } }
         }
         return masks.removeLast()
     }
@@ -55,27 +56,7 @@ struct WebSocketFraming {
         let start = out.writerIndex - out.readerIndex
         out.writeBytes(payload)
         out.withUnsafeMutableReadableBytes { raw in
-            Self.apply(mask: mask, to: UnsafeMutableRawBufferPointer(rebasing: raw[start...]))
-        }
-    }
-
-    /// XORs `bytes` with the big-endian `mask` repeated, eight bytes at a time.
-    static func apply(mask: UInt32, to bytes: UnsafeMutableRawBufferPointer) {
-        let maskBytes = withUnsafeBytes(of: mask.bigEndian) { Array($0) }
-        var wide: UInt64 = 0
-        withUnsafeMutableBytes(of: &wide) { raw in
-            for index in 0..<8 { raw[index] = maskBytes[index % 4] }
-        }
-        var offset = 0
-        let count = bytes.count
-        while offset + 8 <= count {
-            let word = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            bytes.storeBytes(of: word ^ wide, toByteOffset: offset, as: UInt64.self)
-            offset += 8
-        }
-        while offset < count {
-            bytes[offset] ^= maskBytes[offset % 4]
-            offset += 1
+            WebSocketUnmasking.unmask(UnsafeMutableRawBufferPointer(rebasing: raw[start...]), key: mask)
         }
     }
 
@@ -99,7 +80,7 @@ struct WebSocketFraming {
         }
         guard length <= maxPayload else { throw Failure(description: "a frame of \(length) bytes exceeds \(maxPayload)") }
         let masked = second & 0x80 != 0
-        var mask: UInt32 = 0
+        var mask: UInt32?
         if masked {
             guard let key = buffer.getInteger(at: buffer.readerIndex + headerLength, as: UInt32.self) else { return nil }
             mask = key
@@ -108,8 +89,8 @@ struct WebSocketFraming {
         guard buffer.readableBytes >= headerLength + length else { return nil }
         buffer.moveReaderIndex(forwardBy: headerLength)
         var payload = buffer.readSlice(length: length)!
-        if masked {
-            payload.withUnsafeMutableReadableBytes { apply(mask: mask, to: $0) }
+        if let mask {
+            payload.withUnsafeMutableReadableBytes { WebSocketUnmasking.unmask($0, key: mask) }
         }
         return Frame(fin: first & 0x80 != 0, opcode: first & 0x0F, payload: payload)
     }

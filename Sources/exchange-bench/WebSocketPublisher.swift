@@ -120,12 +120,7 @@ final class WebSocketPublishHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if inbound.readableBytes == 0 {
-            inbound = bytes
-        } else {
-            inbound.writeBuffer(&bytes)
-        }
+        inbound.gather(unwrapInboundIn(data))
         do {
             if case .handshake = phase {
                 guard try completeHandshake(context: context) else { return }
