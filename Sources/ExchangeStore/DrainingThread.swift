@@ -6,22 +6,33 @@ final class DrainingThread<Item>: @unchecked Sendable {
     private let lock = ConditionLock()
     private var queue: [Item] = []
     private var isStopping = false
+    /// A batch is being processed, by the thread or by `processHereIfIdle(_:)`.
+    private var isBusy = false
     private let stopped = DispatchSemaphore(value: 0)
     /// The thread's identity, set when it starts: `stop()` called from it must not wait for it.
     private var runner: pthread_t?
     private let maxBatch: Int
     private let process: ([Item]) -> Void
 
+    /// The longest thread name Linux keeps, in bytes (`TASK_COMM_LEN` less its terminator).
+    static var maxNameLength: Int { 15 }
+
     /// Starts the thread.
     /// - Parameters:
-    ///   - name: the thread's name, as tools such as `top -H` and `perf` show it.
+    ///   - name: the thread's name, as tools such as `top -H` and `perf` show it: at most 15
+    ///     bytes, the most Linux keeps (a longer name would leave the thread unnamed).
     ///   - maxBatch: the most items handed to `process` at once.
     ///   - process: runs on the thread, one batch at a time.
     init(name: String, maxBatch: Int = .max, process: @escaping ([Item]) -> Void) {
+        precondition(name.utf8.count <= Self.maxNameLength, "thread name \(name) is longer than \(Self.maxNameLength) bytes")
         self.maxBatch = maxBatch
         self.process = process
-        let thread = Thread { [self] in run() }
-        thread.name = name
+        let thread = Thread { [self] in
+            // Named from inside: a name given before `start()` does not reach the system's
+            // thread on Linux.
+            Thread.current.name = name
+            run()
+        }
         thread.qualityOfService = .userInitiated
         thread.start()
     }
@@ -37,6 +48,27 @@ final class DrainingThread<Item>: @unchecked Sendable {
         let wasEmpty = queue.count == 1
         lock.unlock()
         if wasEmpty { lock.signal() }
+        return true
+    }
+
+    /// Processes `item` on the calling thread when the thread is idle (nothing queued, nothing
+    /// being processed), and returns `true`; otherwise returns `false` and does nothing. The
+    /// thread waits meanwhile, so items queued during the call are processed after it, and the
+    /// order of submission holds. This saves a thread wake-up when work comes rarely.
+    func processHereIfIdle(_ item: Item) -> Bool {
+        lock.lock()
+        guard !isStopping, !isBusy, queue.isEmpty else {
+            lock.unlock()
+            return false
+        }
+        isBusy = true
+        lock.unlock()
+        process([item])
+        lock.lock()
+        isBusy = false
+        let wake = !queue.isEmpty || isStopping
+        lock.unlock()
+        if wake { lock.signal() }
         return true
     }
 
@@ -57,7 +89,10 @@ final class DrainingThread<Item>: @unchecked Sendable {
         var batch: [Item] = []
         while true {
             lock.lock()
-            while queue.isEmpty && !isStopping {
+            // The batch this thread processed is done (no call of `processHereIfIdle` can have
+            // started while it was busy).
+            isBusy = false
+            while (queue.isEmpty && !isStopping) || isBusy {
                 lock.wait()
             }
             if queue.isEmpty {
@@ -70,6 +105,7 @@ final class DrainingThread<Item>: @unchecked Sendable {
                 batch.append(contentsOf: queue[0..<maxBatch])
                 queue.removeFirst(maxBatch)
             }
+            isBusy = true
             lock.unlock()
             process(batch)
             batch.removeAll(keepingCapacity: true)

@@ -22,8 +22,9 @@ extension ExchangeStore {
     /// fsync, or the error that kept them all out of the store.
     ///
     /// For pipelined publishers that must not spend a suspended task per write in flight.
-    /// `completion` runs on the store's answer thread, in commit order: it must return quickly
-    /// and must not block or wait for the store.
+    /// `completion` runs in commit order on the store's answer thread (or, for a small batch
+    /// while that thread is idle, on the writer thread): it must return quickly and must not
+    /// block or wait for the store.
     /// - Parameters:
     ///   - requests: the events and their routes, at least one.
     ///   - completion: receives the results, or the error.

@@ -160,9 +160,10 @@ public final class ExchangeStore: Sendable {
         (applyNanoseconds.load(ordering: .relaxed), commitNanoseconds.load(ordering: .relaxed))
     }
 
-    /// Registers `observer`, called after every commit on the store's answer thread, in commit
-    /// order, after the commit's own operations were answered. Keep it short: it delays the
-    /// answers of later commits.
+    /// Registers `observer`, called after every commit on the store's answer thread (or, for a
+    /// small batch while that thread is idle, on the writer thread), in commit order, after the
+    /// commit's own operations were answered. Keep it short and never wait for the store: it
+    /// delays the answers of later commits.
     /// - Returns: a token for `removeCommitObserver(_:)`.
     public func addCommitObserver(_ observer: @escaping @Sendable (StoreCommit) -> Void) -> UInt64 {
         let id = nextObserverID.add(1, ordering: .relaxed).newValue
@@ -352,7 +353,7 @@ public final class ExchangeStore: Sendable {
             let commit = StoreCommit(
                 lastSequence: committed.nextSequence - 1, appendedEvents: appended, operations: active.count,
                 durationNanoseconds: commitDuration, routedConsumers: routedConsumers)
-            answerer.enqueue {
+            let answer = {
                 for (index, write) in zip(answered.indices, answers.indices) {
                     switch answered[index] {
                     case .append(_, let completion): completion.finish(.success(answers[write]))
@@ -361,9 +362,18 @@ public final class ExchangeStore: Sendable {
                 }
                 for observer in observers { observer(commit) }
             }
+            if active.count <= Self.answerHereLimit {
+                answerer.answerHereIfIdle(answer)
+            } else {
+                answerer.enqueue(answer)
+            }
             return
         }
     }
+
+    /// The most operations in a committed batch that the writer answers itself when the answer
+    /// thread is idle (light load); larger batches always go to the answer thread.
+    static let answerHereLimit = 4
 
     private func fail(_ writes: ArraySlice<PendingWrite>, _ error: any Error) {
         answerer.enqueue {

@@ -20,7 +20,8 @@ enum PendingWrite: @unchecked Sendable {
 enum AppendCompletion: @unchecked Sendable {
     /// An `async` caller suspended until the commit.
     case task(UnsafeContinuation<[AppendResult], any Error>)
-    /// A callback; it runs on the store's answer thread, in commit order, and must return quickly.
+    /// A callback; it runs in commit order on the store's answer thread (or, for a small batch
+    /// while that thread is idle, on the writer thread), and must return quickly.
     case callback(@Sendable (Result<[AppendResult], any Error>) -> Void)
 
     func finish(_ result: Result<[AppendResult], any Error>) {
@@ -49,7 +50,7 @@ final class GroupCommitWriter: Sendable {
     ///   - maxBatch: the most operations per transaction.
     ///   - process: applies and commits one batch, then answers every operation in it.
     init(maxBatch: Int, process: @escaping ([PendingWrite]) -> Void) {
-        thread = DrainingThread(name: "exchange-store-writer", maxBatch: maxBatch, process: process)
+        thread = DrainingThread(name: "store-writer", maxBatch: maxBatch, process: process)
     }
 
     /// Queues an operation; it fails at once with `store.closed` after `stop()`.

@@ -37,6 +37,57 @@ import Testing
         #expect(finished.wait(timeout: .now() + 10) == .success, "stop() on its own thread waited for itself")
         #expect(!thread.submit(2))
     }
+
+    @Test func theThreadCarriesItsNameForOperatorsTools() {
+        let name = Mutex("")
+        let thread = DrainingThread<Int>(name: "store-writer") { _ in
+            // What `top -H` and `perf` read for this thread.
+            let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+            name.withLock { $0 = comm.trimmingCharacters(in: .newlines) }
+        }
+        #expect(thread.submit(1))
+        thread.stop()
+        #expect(name.withLock { $0 } == "store-writer", "top -H and perf show the thread by this name")
+    }
+
+    @Test func processHereIfIdleRunsOnTheCallerOnlyWhenIdleAndKeepsOrder() {
+        let seen = Seen()
+        let onCaller = Mutex(0)
+        let caller = Mutex<pthread_t?>(nil)
+        let thread = DrainingThread<Int>(name: "test-inline") { batch in
+            if let caller = caller.withLock({ $0 }), pthread_equal(caller, pthread_self()) != 0 {
+                onCaller.withLock { $0 += batch.count }
+            }
+            // Slow enough now and then that the thread is often busy when the next item comes.
+            if batch.contains(where: { $0 % 97 == 0 }) { usleep(200) }
+            seen.items.withLock { $0 += batch }
+        }
+        caller.withLock { $0 = pthread_self() }
+        // Idle: processed here, before the call returns.
+        #expect(thread.processHereIfIdle(-1))
+        #expect(seen.items.withLock { $0 } == [-1])
+        #expect(onCaller.withLock { $0 } == 1)
+        // A mix of both paths from one producer, as the writer hands answers over: the order of
+        // submission holds whichever path each item took.
+        var here = 0
+        for item in 0..<5_000 {
+            // Now and then the producer pauses, as light load does: the thread drains and idles.
+            if item % 500 == 1 { usleep(5_000) }
+            if item % 10 == 0 {
+                // Queued outright, as a large batch is: the thread becomes busy for a while.
+                #expect(thread.submit(item))
+            } else if thread.processHereIfIdle(item) {
+                here += 1
+            } else {
+                #expect(thread.submit(item))
+            }
+        }
+        thread.stop()
+        #expect(seen.items.withLock { $0 } == [-1] + Array(0..<5_000))
+        #expect(onCaller.withLock { $0 } == here + 1)
+        #expect(here > 0 && here < 4_500, "some items ran here and some found the thread busy")
+        #expect(!thread.processHereIfIdle(5_000), "nothing runs after stop")
+    }
 }
 
 /// A batch's dedup entries are visible to later events of the batch, kept when it commits and
