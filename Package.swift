@@ -222,7 +222,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ExchangeBenchTests",
-            dependencies: ["exchange-bench"],
+            dependencies: [
+                "exchange-bench",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

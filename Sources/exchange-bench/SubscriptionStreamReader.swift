@@ -1,14 +1,12 @@
 import AsyncHTTPClient
-import HummingbirdWSClient
-import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
-import NIOWebSocket
-import Synchronization
 
-/// Receives a subscription over `WS /v1/subscriptions/{name}/stream`: grants credit, acks in
-/// batches, and records for each event the time from the stamp in its data to its arrival.
+/// Receives a subscription over `WS /v1/subscriptions/{name}/stream` and records for each event
+/// the time from the stamp in its data to its arrival. The stream runs on one event loop with
+/// only ``SubscriptionStreamRole`` above TLS, so an event is stamped when its bytes are read.
 struct SubscriptionStreamReader {
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -48,75 +46,125 @@ struct SubscriptionStreamReader {
 
     /// Receives until `expected` events with an index of at least `skipBelow` (in the data's
     /// `k`) and all earlier ones have arrived, or `deadline` (monotonic ns) passes.
-    /// - Parameter ready: resumed once the stream is open and credit granted.
+    /// - Parameter ready: called once the stream is open and credit granted.
     func run(expected: Int, skipBelow: Int, deadline: @escaping @Sendable () -> UInt64, ready: @escaping @Sendable () -> Void) async throws -> Result {
-        var logger = Logger(label: "exchange-bench.stream")
-        logger.logLevel = .critical
-        let outcome = Locked<Result?>(nil)
-        try await WebSocketClient.connect(
-            url: url + "/v1/subscriptions/" + name + "/stream", configuration: .init(maxFrameSize: 1 << 21, sniHostname: "localhost"),
-            tlsConfiguration: tls, logger: logger
-        ) { inbound, outbound, _ in
-            let initialCredit = min(expected, 100_000)
-            try await outbound.write(.text(#"{"credit":\#(initialCredit)}"#))
-            ready()
-            var result = Result()
-            result.latencies.reserveCapacity(expected)
-            var acks: [UInt64] = []
-            var lastAck = monotonicNanoseconds()
-            var credited = initialCredit
-            var frames = inbound.makeAsyncIterator()
-            func flush() async throws {
-                guard !acks.isEmpty else { return }
-                var text = #"{"ack":["#
-                for (position, sequence) in acks.enumerated() {
-                    if position > 0 { text += "," }
-                    text += String(sequence)
-                }
-                text += "]}"
-                acks.removeAll(keepingCapacity: true)
-                lastAck = monotonicNanoseconds()
-                try await outbound.write(.text(text))
-            }
-            let stop = Locked(false)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    while monotonicNanoseconds() < deadline() { try await Task.sleep(for: .milliseconds(50)) }
-                    stop.value = true
-                    try? await outbound.close(.normalClosure, reason: nil)
-                }
-                while result.received < expected {
-                    guard let frame = try await frames.next() else { break }
-                    guard frame.opcode == .text || frame.opcode == .binary else { continue }
-                    let now = monotonicNanoseconds()
-                    let parsed: (stamp: UInt64?, index: UInt64?, sequence: UInt64?) = frame.data.withUnsafeReadableBytes { raw in
-                        (FrameScan.number(after: #""t":""#, in: raw), FrameScan.number(after: #""k":""#, in: raw),
-                         FrameScan.number(after: #""sequence":""#, in: raw))
-                    }
-                    guard let stamp = parsed.stamp, let index = parsed.index, let sequence = parsed.sequence else {
-                        result.errors += 1
-                        if result.firstError == nil { result.firstError = String(buffer: frame.data) }
-                        continue
-                    }
-                    result.received += 1
-                    if index >= skipBelow { result.latencies.append(now &- stamp) }
-                    acks.append(sequence)
-                    if acks.count >= 256 || now - lastAck > 5_000_000 { try await flush() }
-                    if result.received + 10_000 > credited, credited < expected {
-                        let more = min(10_000, expected - credited)
-                        credited += more
-                        try await outbound.write(.text(#"{"credit":\#(more)}"#))
-                    }
-                }
-                if !stop.value {
-                    try await flush()
-                }
-                group.cancelAll()
-            }
-            outcome.value = result
-            try? await outbound.close(.normalClosure, reason: nil)
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let promise = loop.makePromise(of: Result.self)
+        let plan = SubscriptionStreamRole.Plan(name: name, expected: expected, skipBelow: skipBelow, deadline: deadline, ready: ready)
+        let channel: any Channel
+        do {
+            channel = try await BenchChannel.connect(
+                to: url, tls: tls, handler: { WebSocketClientConnection(role: SubscriptionStreamRole(plan: plan, promise: promise)) }, group: loop)
+        } catch {
+            promise.fail(error)
+            throw error
         }
-        guard let result = outcome.value else { throw Failure(description: "the subscription stream ended early") }
-        return result
+        return try await withTaskCancellationHandler {
+            let result = try await promise.futureResult.get()
+            try? await channel.closeFuture.get()
+            return result
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+/// One subscription stream's state, touched only on its event loop: grants credit, acks in
+/// batches of up to 256 or every 5 ms, and stamps each event's arrival as its bytes are read.
+final class SubscriptionStreamRole: WebSocketClientRole {
+    struct Plan: Sendable {
+        var name: String
+        var expected: Int
+        var skipBelow: Int
+        var deadline: @Sendable () -> UInt64
+        var ready: @Sendable () -> Void
+    }
+
+    let path: String
+    private let plan: Plan
+    private let promise: EventLoopPromise<SubscriptionStreamReader.Result>
+    private var result = SubscriptionStreamReader.Result()
+    private var acks: [UInt64] = []
+    private var lastAck: UInt64 = 0
+    private var credited = 0
+    private var isDone = false
+
+    init(plan: Plan, promise: EventLoopPromise<SubscriptionStreamReader.Result>) {
+        self.plan = plan
+        self.promise = promise
+        path = "/v1/subscriptions/" + plan.name + "/stream"
+        result.latencies.reserveCapacity(plan.expected)
+    }
+
+    func opened(_ connection: WebSocketClientConnection) {
+        credited = min(plan.expected, 100_000)
+        connection.sendText(#"{"credit":\#(credited)}"#)
+        lastAck = monotonicNanoseconds()
+        plan.ready()
+        watchDeadline(connection)
+    }
+
+    func received(_ message: UnsafeRawBufferPointer, on connection: WebSocketClientConnection) {
+        guard !isDone else { return }
+        let now = monotonicNanoseconds()
+        guard let stamp = FrameScan.number(after: #""t":""#, in: message),
+            let index = FrameScan.number(after: #""k":""#, in: message),
+            let sequence = FrameScan.number(after: #""sequence":""#, in: message)
+        else {
+            result.errors += 1
+            if result.firstError == nil { result.firstError = String(decoding: message, as: UTF8.self) }
+            return
+        }
+        result.received += 1
+        if index >= plan.skipBelow { result.latencies.append(now &- stamp) }
+        acks.append(sequence)
+        if acks.count >= 256 || now - lastAck > 5_000_000 { flushAcks(connection, now: now) }
+        if result.received >= plan.expected {
+            flushAcks(connection, now: now)
+            stop(connection)
+            return
+        }
+        if result.received + 10_000 > credited, credited < plan.expected {
+            let more = min(10_000, plan.expected - credited)
+            credited += more
+            connection.sendText(#"{"credit":\#(more)}"#)
+        }
+    }
+
+    func failed(_ error: any Error) {
+        guard !isDone else { return }
+        isDone = true
+        promise.fail(SubscriptionStreamReader.Failure(description: "subscription stream, after \(result.received) events: \(error)"))
+    }
+
+    private func flushAcks(_ connection: WebSocketClientConnection, now: UInt64) {
+        guard !acks.isEmpty else { return }
+        var text = #"{"ack":["#
+        for (position, sequence) in acks.enumerated() {
+            if position > 0 { text += "," }
+            text += String(sequence)
+        }
+        text += "]}"
+        acks.removeAll(keepingCapacity: true)
+        lastAck = now
+        connection.sendText(text)
+    }
+
+    /// Ends the run with what arrived once the deadline passes; checked every 50 ms.
+    private func watchDeadline(_ connection: WebSocketClientConnection) {
+        connection.schedule(in: .milliseconds(50)) { [self] in
+            guard !isDone else { return }
+            if monotonicNanoseconds() >= plan.deadline() {
+                stop(connection)
+            } else {
+                watchDeadline(connection)
+            }
+        }
+    }
+
+    private func stop(_ connection: WebSocketClientConnection) {
+        isDone = true
+        promise.succeed(result)
+        connection.finish()
     }
 }

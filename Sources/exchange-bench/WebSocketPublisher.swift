@@ -56,7 +56,7 @@ struct WebSocketPublisher {
         let channel: any Channel
         do {
             channel = try await BenchChannel.connect(
-                to: url, tls: tls, handler: { WebSocketPublishHandler(event: event, plan: plan, promise: promise) }, group: loop)
+                to: url, tls: tls, handler: { WebSocketClientConnection(role: WebSocketPublishRole(event: event, plan: plan, promise: promise)) }, group: loop)
         } catch {
             timer.cancel()
             promise.fail(error)
@@ -75,33 +75,17 @@ struct WebSocketPublisher {
 }
 
 /// One publish connection's state, touched only on its event loop.
-final class WebSocketPublishHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    private enum Phase {
-        case handshake
-        case open
-        /// Every answer arrived; the Close was sent and the server's is awaited.
-        case closing
-        case finished
-    }
-
+final class WebSocketPublishRole: WebSocketClientRole {
+    let path = "/v1/publish"
     private let event: BenchEvent
     private let plan: WebSocketPublisher.Plan
     private let promise: EventLoopPromise<WebSocketPublisher.Result>
-    private let handshake = WebSocketFraming.handshakeKey()
-    private var framing = WebSocketFraming()
-    private var phase = Phase.handshake
-    private var inbound = ByteBuffer()
-    private var message: ByteBuffer?
     private var times: [UInt64]
     private var result = WebSocketPublisher.Result()
     private var sentFrames = 0
     private var sentEvents = 0
     private var received = 0
     private var waitingForSchedule = false
-    private let allocator = ByteBufferAllocator()
 
     init(event: BenchEvent, plan: WebSocketPublisher.Plan, promise: EventLoopPromise<WebSocketPublisher.Result>) {
         self.event = event
@@ -111,114 +95,22 @@ final class WebSocketPublishHandler: ChannelInboundHandler {
         result.latencies.reserveCapacity(plan.count)
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        let request =
-            "GET /v1/publish HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: \(handshake.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: request)), promise: nil)
-        context.fireChannelActive()
+    func opened(_ connection: WebSocketClientConnection) {
+        sendMore(connection)
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        inbound.gather(unwrapInboundIn(data))
-        do {
-            if case .handshake = phase {
-                guard try completeHandshake(context: context) else { return }
-            }
-            while let frame = try readFrame() {
-                try handle(frame, context: context)
-            }
-            if inbound.readerIndex > 1 << 16 { inbound.discardReadBytes() }
-        } catch {
-            fail(error, context: context)
+    func received(_ message: UnsafeRawBufferPointer, on connection: WebSocketClientConnection) {
+        answer(message)
+        if received >= plan.count {
+            promise.succeed(result)
+            connection.finish()
+        } else {
+            sendMore(connection)
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        switch phase {
-        case .finished:
-            break
-        case .closing:
-            phase = .finished
-        case .handshake, .open:
-            fail(WebSocketPublisher.Failure(description: "the server closed the publish stream after \(received) replies"), context: context)
-        }
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        switch phase {
-        case .finished: return
-        case .closing: context.close(promise: nil)
-        case .handshake, .open: fail(error, context: context)
-        }
-    }
-
-    /// The next whole frame while the stream is open or closing.
-    private func readFrame() throws -> WebSocketFraming.Frame? {
-        switch phase {
-        case .open, .closing: try WebSocketFraming.read(from: &inbound, maxPayload: 1 << 24)
-        case .handshake, .finished: nil
-        }
-    }
-
-    /// Reads the server's answer to the upgrade; true once the stream is open.
-    private func completeHandshake(context: ChannelHandlerContext) throws -> Bool {
-        guard let end = inbound.withUnsafeReadableBytes({ HTTPHeadScan.headEnd(in: $0) }) else {
-            if inbound.readableBytes > 1 << 16 { throw WebSocketPublisher.Failure(description: "the upgrade answer has no end") }
-            return false
-        }
-        let head = inbound.readSlice(length: end)!
-        try head.withUnsafeReadableBytes { raw in
-            guard HTTPHeadScan.status(of: raw) == 101 else {
-                throw WebSocketPublisher.Failure(description: "the server refused the upgrade: \(String(decoding: raw, as: UTF8.self))")
-            }
-            guard HTTPHeadScan.value(of: "sec-websocket-accept", in: raw) == handshake.accept else {
-                throw WebSocketPublisher.Failure(description: "the server's Sec-WebSocket-Accept does not match the key sent")
-            }
-        }
-        phase = .open
-        sendMore(context: context)
-        return true
-    }
-
-    private func handle(_ frame: WebSocketFraming.Frame, context: ChannelHandlerContext) throws {
-        switch frame.opcode {
-        case WebSocketFraming.text, WebSocketFraming.binary, WebSocketFraming.continuation:
-            guard case .open = phase else { return }
-            var payload = frame.payload
-            if frame.opcode == WebSocketFraming.continuation {
-                guard message != nil else { throw WebSocketPublisher.Failure(description: "a continuation frame without a first frame") }
-                message!.writeBuffer(&payload)
-            } else if !frame.fin {
-                message = payload
-            }
-            guard frame.fin else { return }
-            let whole = message ?? payload
-            message = nil
-            whole.withUnsafeReadableBytes { answer($0) }
-            if received >= plan.count {
-                finish(context: context)
-            } else {
-                sendMore(context: context)
-            }
-        case WebSocketFraming.ping:
-            var out = context.channel.allocator.buffer(capacity: frame.payload.readableBytes + 8)
-            frame.payload.withUnsafeReadableBytes { framing.write(opcode: WebSocketFraming.pong, payload: $0, into: &out) }
-            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-        case WebSocketFraming.close:
-            if case .closing = phase {
-                // The server answered the Close: the closing handshake is complete.
-                phase = .finished
-                context.close(promise: nil)
-                return
-            }
-            let code = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt16.self).map(String.init) ?? "none"
-            let reason = frame.payload.getString(at: frame.payload.readerIndex + 2, length: max(0, frame.payload.readableBytes - 2)) ?? ""
-            throw WebSocketPublisher.Failure(description: "the server closed the publish stream after \(received) replies: \(code) \(reason)")
-        default:
-            break
-        }
+    func failed(_ error: any Error) {
+        promise.fail(WebSocketPublisher.Failure(description: "publish stream, after \(received) replies: \(error)"))
     }
 
     /// Counts the answer lines of one reply frame, each for one frame sent.
@@ -244,8 +136,9 @@ final class WebSocketPublishHandler: ChannelInboundHandler {
     }
 
     /// Sends frames while the window allows and the schedule has come, flushing once.
-    private func sendMore(context: ChannelHandlerContext) {
-        guard case .open = phase, !waitingForSchedule else { return }
+    private func sendMore(_ connection: WebSocketClientConnection) {
+        guard connection.isOpen, !waitingForSchedule else { return }
+        let allocator = connection.allocator
         var out = allocator.buffer(capacity: 0)
         while sentFrames < plan.frameCount, sentEvents - received < plan.window {
             let k = sentFrames
@@ -255,11 +148,9 @@ final class WebSocketPublishHandler: ChannelInboundHandler {
                 let now = monotonicNanoseconds()
                 if stamp > now + 50_000 {
                     waitingForSchedule = true
-                    let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                    context.eventLoop.scheduleTask(in: .nanoseconds(Int64(stamp - now))) {
-                        let (handler, context) = loopBound.value
-                        handler.waitingForSchedule = false
-                        handler.sendMore(context: context)
+                    connection.schedule(in: .nanoseconds(Int64(stamp - now))) { [self] in
+                        waitingForSchedule = false
+                        sendMore(connection)
                     }
                     break
                 }
@@ -275,37 +166,15 @@ final class WebSocketPublishHandler: ChannelInboundHandler {
                 ? event.buffer(index: firstEvent, time: time, allocator: allocator)
                 : event.batchBuffer(indices: firstEvent..<firstEvent + events, time: time, allocator: allocator)
             if out.capacity == 0 { out.reserveCapacity(min(1 << 18, (payload.readableBytes + 14) * plan.window)) }
-            payload.withUnsafeReadableBytes { framing.write(opcode: WebSocketFraming.binary, payload: $0, into: &out) }
+            payload.withUnsafeReadableBytes { connection.appendFrame(opcode: WebSocketFraming.binary, payload: $0, into: &out) }
             sentFrames += 1
             sentEvents += events
             if out.readableBytes >= 1 << 18 {
-                context.write(wrapOutboundOut(out), promise: nil)
+                connection.write(out)
                 out = allocator.buffer(capacity: 0)
             }
         }
-        if out.readableBytes > 0 { context.write(wrapOutboundOut(out), promise: nil) }
-        context.flush()
-    }
-
-    /// Reports the result and starts the closing handshake (RFC 6455 section 7): a Close frame
-    /// now, the connection closed when the server's Close arrives, or after a second.
-    private func finish(context: ChannelHandlerContext) {
-        phase = .closing
-        promise.succeed(result)
-        var out = context.channel.allocator.buffer(capacity: 8)
-        withUnsafeBytes(of: UInt16(1000).bigEndian) { framing.write(opcode: WebSocketFraming.close, payload: $0, into: &out) }
-        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: .seconds(1)) { loopBound.value.close(promise: nil) }
-    }
-
-    private func fail(_ error: any Error, context: ChannelHandlerContext) {
-        switch phase {
-        case .finished, .closing: return
-        case .handshake, .open: break
-        }
-        phase = .finished
-        promise.fail(error)
-        context.close(promise: nil)
+        if out.readableBytes > 0 { connection.write(out) }
+        connection.flush()
     }
 }
