@@ -36,8 +36,8 @@ final class SubscriptionGate: Sendable {
     }
 }
 
-/// The outcome of one write queued without waiting: finished on the store's answer thread, awaited
-/// later by whoever depends on it.
+/// The outcome of one write queued without waiting: finished after its commit (on the store's
+/// answer thread, or its writer under light load), awaited later by whoever depends on it.
 final class QueuedRecord: Sendable {
     private struct State {
         var isFinished = false

@@ -3,9 +3,10 @@ import Synchronization
 /// The answers of one WebSocket publish stream on their way out, and its flow control.
 ///
 /// The read loop reserves a slot for each frame before it hands the event to the exchange;
-/// commits (on the store's answer thread) put the answers here; one writer task takes
-/// everything that has gathered and sends it as one frame, so a commit of hundreds of the
-/// connection's events costs one TLS record and one `write(2)`, not hundreds. A slot is free
+/// commits (answered on the store's answer thread, or its writer under light load) put the
+/// answers here; one writer task takes everything that has gathered and sends it as one frame,
+/// so a commit of hundreds of the connection's events costs one TLS record and one `write(2)`,
+/// not hundreds. A slot is free
 /// again once its answer has been taken for sending, so a client that stops reading its
 /// answers stops being read (at most `capacity` answers are held per connection).
 final class PublishReplyQueue: Sendable {

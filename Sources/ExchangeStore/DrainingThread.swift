@@ -11,6 +11,8 @@ final class DrainingThread<Item>: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     /// The thread's identity, set when it starts: `stop()` called from it must not wait for it.
     private var runner: pthread_t?
+    /// The thread running `processHereIfIdle`, while it does: it must not wait for the stop either.
+    private var inlineRunner: pthread_t?
     private let maxBatch: Int
     private let process: ([Item]) -> Void
 
@@ -62,10 +64,12 @@ final class DrainingThread<Item>: @unchecked Sendable {
             return false
         }
         isBusy = true
+        inlineRunner = pthread_self()
         lock.unlock()
         process([item])
         lock.lock()
         isBusy = false
+        inlineRunner = nil
         let wake = !queue.isEmpty || isStopping
         lock.unlock()
         if wake { lock.signal() }
@@ -73,12 +77,14 @@ final class DrainingThread<Item>: @unchecked Sendable {
     }
 
     /// Processes everything already queued, then stops the thread and waits for it. Called on
-    /// the thread itself (its last owner released while it processed), it only asks the thread to
-    /// stop after the current batch, since waiting for itself would never end.
+    /// the thread itself (its last owner released while it processed), or from an item that
+    /// `processHereIfIdle` is running, it only asks the thread to stop after the current batch,
+    /// since waiting for itself would never end.
     func stop() {
         let onRunner = lock.withLock { () -> Bool in
             isStopping = true
-            return runner.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+            let me = pthread_self()
+            return [runner, inlineRunner].contains { $0.map { pthread_equal($0, me) != 0 } ?? false }
         }
         lock.broadcast()
         if !onRunner { stopped.wait() }
@@ -87,18 +93,13 @@ final class DrainingThread<Item>: @unchecked Sendable {
     private func run() {
         lock.withLock { runner = pthread_self() }
         var batch: [Item] = []
+        lock.lock()
         while true {
-            lock.lock()
-            // The batch this thread processed is done (no call of `processHereIfIdle` can have
-            // started while it was busy).
-            isBusy = false
+            // Wait while a `processHereIfIdle` call runs, too: its item comes before any queued.
             while (queue.isEmpty && !isStopping) || isBusy {
                 lock.wait()
             }
-            if queue.isEmpty {
-                lock.unlock()
-                break
-            }
+            if queue.isEmpty { break }
             if queue.count <= maxBatch {
                 swap(&batch, &queue)
             } else {
@@ -109,7 +110,10 @@ final class DrainingThread<Item>: @unchecked Sendable {
             lock.unlock()
             process(batch)
             batch.removeAll(keepingCapacity: true)
+            lock.lock()
+            isBusy = false
         }
+        lock.unlock()
         stopped.signal()
     }
 }

@@ -116,8 +116,9 @@ extension ExchangeStore {
         try await perform { context in try self.write(update, toSubscription: name, &context) }
     }
 
-    /// Queues a delivery-state change and returns at once; `completion` runs on the store's
-    /// answer thread once it committed (`nil`) or failed. Operations queued afterwards (an
+    /// Queues a delivery-state change and returns at once; `completion` runs once it committed
+    /// (`nil`) or failed, in commit order, where answers run (the store's answer thread, or its
+    /// writer for a small batch under light load). Operations queued afterwards (an
     /// acknowledgement of what this change recorded) are applied after it.
     /// - Parameters:
     ///   - update: the change.

@@ -231,8 +231,9 @@ public final class ExchangeStore: Sendable {
         }
     }
 
-    /// Queues a change without waiting for it: `completion` runs on the answer thread after the
-    /// transaction that holds it committed (`nil`) or with the error that kept it out.
+    /// Queues a change without waiting for it: `completion` runs where answers run (see
+    /// `CommitAnswerer`) after the transaction that holds it committed (`nil`), or with the
+    /// error that kept it out.
     func submit(_ body: @escaping (inout BatchContext) throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void) {
         writer.submit(.mutation(Mutation(apply: body, finish: completion)))
     }
@@ -362,7 +363,7 @@ public final class ExchangeStore: Sendable {
                 }
                 for observer in observers { observer(commit) }
             }
-            if active.count <= Self.answerHereLimit {
+            if Self.isAnsweredHere(active) {
                 answerer.answerHereIfIdle(answer)
             } else {
                 answerer.enqueue(answer)
@@ -371,9 +372,20 @@ public final class ExchangeStore: Sendable {
         }
     }
 
-    /// The most operations in a committed batch that the writer answers itself when the answer
-    /// thread is idle (light load); larger batches always go to the answer thread.
-    static let answerHereLimit = 4
+    /// The most operations, and events, in a committed batch that the writer answers itself
+    /// when the answer thread is idle (light load); larger batches always go to the answer
+    /// thread.
+    static let answerHereLimit = (operations: 4, events: 64)
+
+    /// Whether `batch` is small enough for the writer to answer it itself.
+    private static func isAnsweredHere(_ batch: ArraySlice<PendingWrite>) -> Bool {
+        guard batch.count <= answerHereLimit.operations else { return false }
+        var events = 0
+        for write in batch {
+            if case .append(let requests, _) = write { events += requests.count }
+        }
+        return events <= answerHereLimit.events
+    }
 
     private func fail(_ writes: ArraySlice<PendingWrite>, _ error: any Error) {
         answerer.enqueue {

@@ -16,7 +16,7 @@ enum PendingWrite: @unchecked Sendable {
     }
 }
 
-/// Who waits for an append: a suspended task, or a callback run on the store's answer thread.
+/// Who waits for an append: a suspended task, or a callback run after the commit, in commit order.
 enum AppendCompletion: @unchecked Sendable {
     /// An `async` caller suspended until the commit.
     case task(UnsafeContinuation<[AppendResult], any Error>)

@@ -38,6 +38,7 @@ import Testing
         #expect(!thread.submit(2))
     }
 
+    #if os(Linux)
     @Test func theThreadCarriesItsNameForOperatorsTools() {
         let name = Mutex("")
         let thread = DrainingThread<Int>(name: "store-writer") { _ in
@@ -49,6 +50,7 @@ import Testing
         thread.stop()
         #expect(name.withLock { $0 } == "store-writer", "top -H and perf show the thread by this name")
     }
+    #endif
 
     @Test func processHereIfIdleRunsOnTheCallerOnlyWhenIdleAndKeepsOrder() {
         let seen = Seen()
@@ -87,6 +89,54 @@ import Testing
         #expect(onCaller.withLock { $0 } == here + 1)
         #expect(here > 0 && here < 4_500, "some items ran here and some found the thread busy")
         #expect(!thread.processHereIfIdle(5_000), "nothing runs after stop")
+    }
+
+    @Test func whileAnItemRunsHereQueuedItemsAndStopWaitForIt() {
+        let seen = Seen()
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let thread = DrainingThread<Int>(name: "test-inl-wait") { batch in
+            if batch == [0] {
+                entered.signal()
+                release.wait()
+            }
+            seen.items.withLock { $0 += batch }
+        }
+        let ranHere = Mutex(false)
+        DispatchQueue.global().async {
+            let here = thread.processHereIfIdle(0)
+            ranHere.withLock { $0 = here }
+        }
+        #expect(entered.wait(timeout: .now() + 10) == .success)
+        #expect(thread.submit(1))
+        let stopped = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            thread.stop()
+            stopped.signal()
+        }
+        // The queued item and the stop wait for the one running elsewhere.
+        #expect(stopped.wait(timeout: .now() + 0.2) == .timedOut, "stop() returned while an item still ran")
+        #expect(seen.items.withLock { $0 }.isEmpty, "the queued item ran before the one running elsewhere")
+        release.signal()
+        #expect(stopped.wait(timeout: .now() + 10) == .success)
+        #expect(ranHere.withLock { $0 })
+        #expect(seen.items.withLock { $0 } == [0, 1])
+    }
+
+    @Test func stopCalledFromAnItemRunningHereReturns() {
+        let holder = Mutex<DrainingThread<Int>?>(nil)
+        let thread = DrainingThread<Int>(name: "test-inl-stop") { _ in
+            // As when an answer run on the writer releases the store's last owner.
+            holder.withLock { $0 }?.stop()
+        }
+        holder.withLock { $0 = thread }
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = thread.processHereIfIdle(1)
+            finished.signal()
+        }
+        #expect(finished.wait(timeout: .now() + 10) == .success, "stop() from an item run here waited for itself")
+        #expect(!thread.submit(2))
     }
 }
 
