@@ -14,8 +14,8 @@ extension AuditRoutes {
     /// `from`/`until`: its time) is answered as
     /// `{"index":I,"type":"event","audit":<entry>,"event":<CloudEvent with sequence, topic, receivedat>}`;
     /// later `acknowledged` (receipts), `withheld` and `dead_lettered` entries of those events as
-    /// `{"index":I,"type":"<kind>","audit":<entry>}`. Memory holds one page and the sequences
-    /// of the events answered so far.
+    /// `{"index":I,"type":"<kind>","audit":<entry>}`. Memory holds one page and a bit per event
+    /// from the first answered to the last (``SequenceBitSet``).
     @Sendable func replay(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         try await authorize(request, context, contents: true)
         var filter = try AuditEntryFilter(request)
@@ -25,7 +25,7 @@ extension AuditRoutes {
         filter.kind = AuditEvent.Kind.published.rawValue
         let store = self.store
         return Self.ndjsonPages(store: store, from: filter.start) { [filter] in
-            var answered = Set<UInt64>()
+            var answered = SequenceBitSet()
             return { record, chunk in
                 guard let entry = try? JSONValue.parse(record.entry), let kind = entry["kind"]?.stringValue else { return }
                 let sequence = entry["sequence"].flatMap { value -> UInt64? in
