@@ -88,6 +88,7 @@ final class SubscriptionStreamRole: WebSocketClientRole {
     private var lastAck: UInt64 = 0
     private var credited = 0
     private var isDone = false
+    private var hasOpened = false
 
     init(plan: Plan, promise: EventLoopPromise<SubscriptionStreamReader.Result>) {
         self.plan = plan
@@ -97,6 +98,7 @@ final class SubscriptionStreamRole: WebSocketClientRole {
     }
 
     func opened(_ connection: WebSocketClientConnection) {
+        hasOpened = true
         credited = min(plan.expected, 100_000)
         connection.sendText(#"{"credit":\#(credited)}"#)
         lastAck = monotonicNanoseconds()
@@ -131,10 +133,18 @@ final class SubscriptionStreamRole: WebSocketClientRole {
         }
     }
 
+    /// Before the stream opened, the run fails; after, it ends with what arrived, the error
+    /// noted in `firstError` (the report then shows fewer events delivered than published).
     func failed(_ error: any Error) {
         guard !isDone else { return }
         isDone = true
-        promise.fail(SubscriptionStreamReader.Failure(description: "subscription stream, after \(result.received) events: \(error)"))
+        let description = "subscription stream, after \(result.received) events: \(error)"
+        guard hasOpened else {
+            promise.fail(SubscriptionStreamReader.Failure(description: description))
+            return
+        }
+        if result.firstError == nil { result.firstError = description }
+        promise.succeed(result)
     }
 
     private func flushAcks(_ connection: WebSocketClientConnection, now: UInt64) {

@@ -35,6 +35,7 @@ final class WebSocketClientConnection: ChannelInboundHandler {
     }
 
     private let role: any WebSocketClientRole
+    private let upgradeTimeout: TimeAmount
     private let handshake = WebSocketFraming.handshakeKey()
     private var framing = WebSocketFraming()
     private var phase = Phase.handshake
@@ -44,8 +45,13 @@ final class WebSocketClientConnection: ChannelInboundHandler {
     /// For the role's outgoing buffers.
     let allocator = ByteBufferAllocator()
 
-    init(role: any WebSocketClientRole) {
+    /// - Parameters:
+    ///   - role: what the stream carries.
+    ///   - upgradeTimeout: how long the server may take to answer the upgrade before the
+    ///     connection fails.
+    init(role: any WebSocketClientRole, upgradeTimeout: TimeAmount = .seconds(30)) {
         self.role = role
+        self.upgradeTimeout = upgradeTimeout
     }
 
     /// The loop every call of the role runs on.
@@ -117,6 +123,13 @@ final class WebSocketClientConnection: ChannelInboundHandler {
             "GET \(role.path) HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: \(handshake.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: request)), promise: nil)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let seconds = Double(upgradeTimeout.nanoseconds) / 1e9
+        context.eventLoop.scheduleTask(in: upgradeTimeout) {
+            let (connection, context) = bound.value
+            guard case .handshake = connection.phase else { return }
+            connection.fail(Failure(description: "the server did not answer the upgrade within \(seconds) s"), context: context)
+        }
         context.fireChannelActive()
     }
 

@@ -14,12 +14,14 @@ import Testing
     }
 
     /// A connection running the role on an embedded channel, upgraded as a server would.
-    static func open(expected: Int, skipBelow: Int, outcome: Outcome) throws -> EmbeddedChannel {
+    static func open(
+        expected: Int, skipBelow: Int, outcome: Outcome, deadline: @escaping @Sendable () -> UInt64 = { .max }
+    ) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         let promise = channel.eventLoop.makePromise(of: SubscriptionStreamReader.Result.self)
         promise.futureResult.whenComplete { result in outcome.result.withLock { $0 = result } }
         let plan = SubscriptionStreamRole.Plan(
-            name: "bench-s", expected: expected, skipBelow: skipBelow, deadline: { .max },
+            name: "bench-s", expected: expected, skipBelow: skipBelow, deadline: deadline,
             ready: { outcome.ready.withLock { $0 = true } })
         try channel.pipeline.syncOperations.addHandler(WebSocketClientConnection(role: SubscriptionStreamRole(plan: plan, promise: promise)))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
@@ -85,18 +87,70 @@ import Testing
         _ = try? channel.finish()
     }
 
-    @Test func anEventWithoutStampIsAnErrorAndAnEarlyCloseFailsTheRun() throws {
+    @Test func anEventWithoutStampIsAnErrorAndAnEarlyCloseEndsTheRunWithWhatArrived() throws {
         let outcome = Outcome()
         let channel = try Self.open(expected: 5, skipBelow: 0, outcome: outcome)
         _ = try Self.clientFrames(channel)
-        try channel.writeInbound(Self.serverFrame(#"{"index":-1,"error":{"code":"subscription.not_found"}}"#))
+        let problem = #"{"index":-1,"error":{"code":"subscription.not_found"}}"#
+        try channel.writeInbound(Self.serverFrame(problem))
+        #expect(outcome.result.withLock { $0 } == nil, "one bad frame does not end the run")
         try channel.writeInbound(ByteBuffer(bytes: [0x88, 0x02, 0x03, 0xE8]))
+        let result = try #require(try outcome.result.withLock { $0 }?.get())
+        #expect(result.received == 0)
+        #expect(result.errors == 1)
+        #expect(result.firstError == problem)
+        _ = try? channel.finish()
+    }
+
+    @Test func aCloseBeforeTheUpgradeFailsTheRun() throws {
+        let outcome = Outcome()
+        let channel = EmbeddedChannel()
+        let promise = channel.eventLoop.makePromise(of: SubscriptionStreamReader.Result.self)
+        promise.futureResult.whenComplete { result in outcome.result.withLock { $0 = result } }
+        let plan = SubscriptionStreamRole.Plan(name: "bench-s", expected: 1, skipBelow: 0, deadline: { .max }, ready: {})
+        try channel.pipeline.syncOperations.addHandler(
+            WebSocketClientConnection(role: SubscriptionStreamRole(plan: plan, promise: promise), upgradeTimeout: .seconds(5)))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
+        // No answer to the upgrade: the connection gives up after its timeout.
+        channel.embeddedEventLoop.advanceTime(by: .seconds(6))
         let failure = try #require(outcome.result.withLock { $0 })
         #expect(throws: SubscriptionStreamReader.Failure.self) { try failure.get() }
-        if case .failure(let error) = failure {
-            #expect("\(error)".contains("after 0 events"))
-            #expect("\(error)".contains("closed"))
+        if case .failure(let error) = failure { #expect("\(error)".contains("did not answer the upgrade")) }
+        _ = try? channel.finish()
+    }
+
+    @Test func acksGoInBatchesOfAtMost256AndNameEveryEventOnce() throws {
+        let outcome = Outcome()
+        let channel = try Self.open(expected: 300, skipBelow: 0, outcome: outcome)
+        _ = try Self.clientFrames(channel)
+        let stamp = monotonicNanoseconds()
+        var acked: [Int] = []
+        var ackFrames = 0
+        for k in 0..<300 {
+            try channel.writeInbound(Self.serverFrame(#"{"sequence":"\#(1000 + k)","data":{"k":"\#(k)","t":"\#(stamp)"}}"#))
+            for frame in try Self.clientFrames(channel) where frame.opcode == WebSocketFraming.text {
+                let text = String(buffer: frame.payload)
+                let sequences = text.dropFirst(#"{"ack":["#.count).dropLast(2).split(separator: ",").compactMap { Int($0) }
+                #expect(sequences.count <= 256)
+                acked += sequences
+                ackFrames += 1
+            }
         }
+        #expect(acked == Array(1000..<1300))
+        #expect(ackFrames >= 2, "300 events need at least two ack frames")
+        #expect(try #require(try outcome.result.withLock { $0 }?.get()).received == 300)
+        _ = try? channel.finish()
+    }
+
+    @Test func theDeadlineEndsTheRunWithWhatArrived() throws {
+        let outcome = Outcome()
+        let channel = try Self.open(expected: 10, skipBelow: 0, outcome: outcome, deadline: { 0 })
+        _ = try Self.clientFrames(channel)
+        #expect(outcome.result.withLock { $0 } == nil)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(60))
+        let result = try #require(try outcome.result.withLock { $0 }?.get())
+        #expect(result.received == 0 && result.errors == 0)
+        #expect(try Self.clientFrames(channel).last?.opcode == WebSocketFraming.close)
         _ = try? channel.finish()
     }
 }
