@@ -9,8 +9,9 @@ extension ExchangeStore {
     /// `RegistryEntry.applying`, the functions the live update uses, so a difference means the
     /// stored registry was not written by this log under `feeds` (a changed configuration, an
     /// upgraded store, damage). With `write`, the stored registry is first replaced: cleared,
-    /// then every event applied again through the live writer, in chunks; the comparison then
-    /// checks the result. Run it with the daemon stopped: events appended meanwhile would show
+    /// then every event applied again through the live writer, in chunks, with a marker that
+    /// stays until the last chunk committed (``isRegistryRebuildInterrupted``); the comparison
+    /// then checks the result. Run it with the daemon stopped: events appended meanwhile would show
     /// as differences.
     /// - Parameters:
     ///   - feeds: the collection each feeding topic feeds, by topic name (from `topics.yaml`).
@@ -36,6 +37,9 @@ extension ExchangeStore {
             report.indexKeys += entries.values.reduce(0) { $0 + RegistryIndex.values(of: $1).count }
         }
         try compareRegistry(rebuilt, into: &report)
+        if try isRegistryRebuildInterrupted {
+            report.difference("a rewrite of the registry (--write) was interrupted; run it again")
+        }
         return report
     }
 
@@ -106,8 +110,19 @@ extension ExchangeStore {
         }
     }
 
+    /// Whether a rewrite of the registry (`rebuildRegistry(feeds:write: true)`) began and did
+    /// not finish: the registry is then incomplete, and the daemon refuses to serve it until a
+    /// rewrite completes.
+    public var isRegistryRebuildInterrupted: Bool {
+        get throws {
+            let schema = self.schema
+            return try read { txn in try txn.get(schema.meta, key: StoreSchema.registryRebuildKey) != nil }
+        }
+    }
+
     /// Clears the registry databases and applies every event of a feeding topic again through
-    /// the live writer, in chunks of 10,000 events per transaction.
+    /// the live writer, in chunks of 10,000 events per transaction. The clearing transaction
+    /// marks the rewrite as pending, and the marker goes only after the last chunk committed.
     private func replaceRegistry(feeds: [String: RegistryCollection]) async throws {
         let schema = self.schema
         try await perform { context in
@@ -116,6 +131,7 @@ extension ExchangeStore {
                     while try cursor.first() != nil { try cursor.deleteCurrent() }
                 }
             }
+            try context.txn.put(schema.meta, key: StoreSchema.registryRebuildKey, value: [1])
         }
         var chunks: [[(RegistryInput, UInt64)]] = []
         try forEachFeedingChunk(feeds: feeds, chunk: 10_000) { inputs, _ in
@@ -125,6 +141,9 @@ extension ExchangeStore {
             try await perform { context in
                 for (input, sequence) in chunk { try context.applyRegistry(input, sequence: sequence) }
             }
+        }
+        try await perform { context in
+            _ = try context.txn.delete(schema.meta, key: StoreSchema.registryRebuildKey)
         }
     }
 

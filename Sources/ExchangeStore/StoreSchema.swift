@@ -5,7 +5,7 @@ import LMDB
 ///
 /// | database | key -> value |
 /// | --- | --- |
-/// | `meta` | format version, interned names, counters |
+/// | `meta` | format version, interned names, counters, an unfinished registry rewrite's marker |
 /// | `log` | sequence -> event record |
 /// | `topic_index` | topic id, sequence -> (empty) |
 /// | `time_index` | receive time, first sequence of the commit -> (empty) |
@@ -34,6 +34,9 @@ struct StoreSchema {
     static let upgradableVersion: UInt32 = 2
     static let formatKey = Array("format_version".utf8)
     static let auditHashKey = Array("audit_hash".utf8)
+    /// Present from the transaction that clears the registry for a rewrite until the one after
+    /// its last chunk: while it is, the registry is incomplete.
+    static let registryRebuildKey = Array("registry_rebuild_pending".utf8)
 
     let meta: Database
     let log: Database

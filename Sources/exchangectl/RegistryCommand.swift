@@ -102,7 +102,8 @@ struct RegistryCommand: AsyncParsableCommand {
                 function the live update uses, and compares entries and index keys both ways. \
                 Exits 0 when the stored registry matches, 1 when it differs. With --write, the \
                 stored registry is first replaced by the recomputed one (after upgrading a store \
-                of format 2, or after changing which topics feed which collection).
+                of format 2, or after changing which topics feed which collection); if that is \
+                interrupted, exchanged refuses to start until it is run again to the end.
 
                 Example:
                   exchangectl registry rebuild --config Config/exchange.yaml

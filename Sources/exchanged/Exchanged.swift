@@ -93,6 +93,12 @@ struct Exchanged: AsyncParsableCommand {
         } catch {
             throw ValidationError("store: \(error)")
         }
+        if (try? store.isRegistryRebuildInterrupted) ?? true {
+            store.close()
+            throw ValidationError(
+                "store: a rewrite of the registry in \(settings.store.directory) was interrupted, so the registry is incomplete; "
+                    + "run `exchangectl registry rebuild --write --config \(config)` again, then start the daemon")
+        }
         auditSink.attach(store)
         let departmentCount = initialSet.departments.count
         let exchange = Exchange(

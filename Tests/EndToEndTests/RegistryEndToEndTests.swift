@@ -1,4 +1,5 @@
 import Foundation
+import LMDB
 import NIOHTTP1
 import Testing
 import TestSupport
@@ -31,6 +32,31 @@ struct RegistryEndToEndTests {
         }
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    /// Runs `exchanged` with `arguments`, expecting it to exit by itself within 30 s (it is
+    /// killed otherwise); returns its exit status and what it printed.
+    static func exchanged(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = try BuiltExecutable.locate("exchanged")
+        process.arguments = arguments
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("exchanged-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while process.isRunning && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try handle.close()
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 
     @Test(.timeLimit(.minutes(3)))
@@ -75,6 +101,21 @@ struct RegistryEndToEndTests {
             #expect(rebuild.status == 0, "\(rebuild.output)")
             #expect(rebuild.output.contains("collection      licences: 2 entries"), "\(rebuild.output)")
             #expect(rebuild.output.contains("the stored registry matches the log"), "\(rebuild.output)")
+
+            // A rewrite stopped midway leaves its marker: the daemon refuses the incomplete
+            // registry until a rewrite completes.
+            let environment = try Environment(path: daemon.directory + "/data", configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
+            let meta = try environment.write { txn in try txn.openDatabase("meta") }
+            try environment.write { txn in try txn.put(meta, key: Array("registry_rebuild_pending".utf8), value: [1]) }
+            environment.close()
+            let refused = try await Self.exchanged(["--config", daemon.directory + "/exchange.yaml"])
+            #expect(refused.status != 0)
+            #expect(refused.output.contains("registry rebuild --write"), "\(refused.output)")
+            let rewrite = try await Self.exchangectl(["registry", "rebuild", "--write", "--config", daemon.directory + "/exchange.yaml"])
+            #expect(rewrite.status == 0, "\(rewrite.output)")
+            #expect(rewrite.output.contains("the stored registry matches the log"), "\(rewrite.output)")
+            try await daemon.start()
+            #expect(try await daemon.stop() == 0)
         } catch {
             await daemon.tearDown()
             throw error

@@ -229,6 +229,40 @@ struct RegistryStoreTests {
         #expect(back.matches)
     }
 
+    /// A rewrite interrupted after it cleared the registry leaves a marker that survives a
+    /// restart, shows as a difference, and goes only when a rewrite completes.
+    @Test func anInterruptedRewriteIsKnownUntilARewriteCompletes() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        var store = try directory.open()
+        for index in 0..<30 {
+            _ = try await store.append(licenceEvent(id: "e\(index)", number: "L-\(index % 7)", action: "issued", holder: "H", type: "food", until: "2030-06-30"))
+        }
+        #expect(try !store.isRegistryRebuildInterrupted)
+        #expect(try await store.rebuildRegistry(feeds: licenceFeeds, write: true).matches)
+        #expect(try !store.isRegistryRebuildInterrupted, "a completed rewrite leaves no marker")
+        // As a rewrite stopped after its first transaction leaves the store: cleared and marked.
+        store.close()
+        let env = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
+        let (meta, registry) = try env.write { txn in (try txn.openDatabase("meta"), try txn.openDatabase("registry")) }
+        try env.write { txn in
+            try txn.withCursor(registry) { cursor in
+                while try cursor.first() != nil { try cursor.deleteCurrent() }
+            }
+            try txn.put(meta, key: Array("registry_rebuild_pending".utf8), value: [1])
+        }
+        env.close()
+        store = try directory.open()
+        defer { store.close() }
+        #expect(try store.isRegistryRebuildInterrupted, "the marker survives a restart")
+        let compared = try await store.rebuildRegistry(feeds: licenceFeeds)
+        #expect(!compared.matches)
+        #expect(compared.differences.contains { $0.contains("interrupted") })
+        let rewritten = try await store.rebuildRegistry(feeds: licenceFeeds, write: true)
+        #expect(rewritten.matches)
+        #expect(try !store.isRegistryRebuildInterrupted)
+    }
+
     @Test func formatTwoStoreIsUpgraded() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
