@@ -13,44 +13,9 @@ import Glibc
 /// `exchangectl audit export`, `verify` (online and offline) and `prove`, and a byte changed in
 /// `data.mdb` named by `verify`.
 @Suite(.serialized) struct AuditEndToEndTests {
-    struct Run {
-        let status: Int32
-        let output: String
-        let errors: String
-    }
-
     /// Runs `exchangectl` with `arguments` and waits for it (60 s at most).
-    static func exchangectl(_ arguments: [String]) async throws -> Run {
-        let process = Process()
-        process.executableURL = try BuiltExecutable.locate("exchangectl")
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        async let out = Task.detached { () -> String in
-            var lines: [String] = []
-            readLines(from: output.fileHandleForReading.fileDescriptor) { lines.append($0) }
-            return lines.joined(separator: "\n")
-        }.value
-        async let err = Task.detached { () -> String in
-            var lines: [String] = []
-            readLines(from: errors.fileHandleForReading.fileDescriptor) { lines.append($0) }
-            return lines.joined(separator: "\n")
-        }.value
-        let deadline = ContinuousClock.now + .seconds(60)
-        while process.isRunning && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            throw HarnessError("exchangectl \(arguments.joined(separator: " ")) did not finish in 60 s")
-        }
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: await out, errors: await err)
+    static func exchangectl(_ arguments: [String]) async throws -> ExecutableRun {
+        try await ExecutableRun.of("exchangectl", arguments)
     }
 
     static func connection(_ harness: DaemonHarness) -> [String] {

@@ -12,53 +12,6 @@ import Glibc
 /// TLS, then the offline rebuild on the stopped daemon's data directory.
 @Suite("registry end to end", .serialized)
 struct RegistryEndToEndTests {
-    /// Runs `exchangectl` with `arguments`; returns its exit status and standard output.
-    static func exchangectl(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = try BuiltExecutable.locate("exchangectl")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        var output: [UInt8] = []
-        let descriptor = pipe.fileHandleForReading.fileDescriptor
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            output += buffer[0..<count]
-        }
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
-
-    /// Runs `exchanged` with `arguments`, expecting it to exit by itself within 30 s (it is
-    /// killed otherwise); returns its exit status and what it printed.
-    static func exchanged(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = try BuiltExecutable.locate("exchanged")
-        process.arguments = arguments
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("exchanged-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while process.isRunning && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        try handle.close()
-        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
-    }
-
     @Test(.timeLimit(.minutes(3)))
     func lookUpThroughAgreementsThenRebuildOffline() async throws {
         let daemon = try DaemonHarness()
@@ -97,10 +50,10 @@ struct RegistryEndToEndTests {
             #expect(court.object["code"] as? String == "registry.not-entitled")
             #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
 
-            let rebuild = try await Self.exchangectl(["registry", "rebuild", "--config", daemon.directory + "/exchange.yaml"])
-            #expect(rebuild.status == 0, "\(rebuild.output)")
-            #expect(rebuild.output.contains("collection      licences: 2 entries"), "\(rebuild.output)")
-            #expect(rebuild.output.contains("the stored registry matches the log"), "\(rebuild.output)")
+            let rebuild = try await ExecutableRun.of("exchangectl", ["registry", "rebuild", "--config", daemon.directory + "/exchange.yaml"])
+            #expect(rebuild.status == 0, "\(rebuild.text)")
+            #expect(rebuild.text.contains("collection      licences: 2 entries"), "\(rebuild.text)")
+            #expect(rebuild.text.contains("the stored registry matches the log"), "\(rebuild.text)")
 
             // A rewrite stopped midway leaves its marker: the daemon refuses the incomplete
             // registry until a rewrite completes.
@@ -108,12 +61,12 @@ struct RegistryEndToEndTests {
             let meta = try environment.write { txn in try txn.openDatabase("meta") }
             try environment.write { txn in try txn.put(meta, key: Array("registry_rebuild_pending".utf8), value: [1]) }
             environment.close()
-            let refused = try await Self.exchanged(["--config", daemon.directory + "/exchange.yaml"])
+            let refused = try await ExecutableRun.of("exchanged", ["--config", daemon.directory + "/exchange.yaml"], seconds: 30)
             #expect(refused.status != 0)
-            #expect(refused.output.contains("registry rebuild --write"), "\(refused.output)")
-            let rewrite = try await Self.exchangectl(["registry", "rebuild", "--write", "--config", daemon.directory + "/exchange.yaml"])
-            #expect(rewrite.status == 0, "\(rewrite.output)")
-            #expect(rewrite.output.contains("the stored registry matches the log"), "\(rewrite.output)")
+            #expect(refused.text.contains("registry rebuild --write"), "\(refused.text)")
+            let rewrite = try await ExecutableRun.of("exchangectl", ["registry", "rebuild", "--write", "--config", daemon.directory + "/exchange.yaml"])
+            #expect(rewrite.status == 0, "\(rewrite.text)")
+            #expect(rewrite.text.contains("the stored registry matches the log"), "\(rewrite.text)")
             try await daemon.start()
             #expect(try await daemon.stop() == 0)
         } catch {
