@@ -10,7 +10,7 @@ extension ExchangeStore {
     /// stored registry was not written by this log under `feeds` (a changed configuration, an
     /// upgraded store, damage). With `write`, the stored registry is first replaced: cleared,
     /// then every event applied again through the live writer, in chunks, with a marker that
-    /// stays until the last chunk committed (``isRegistryRebuildInterrupted``); the comparison
+    /// stays until the last chunk committed (``isRegistryRebuildPending``); the comparison
     /// then checks the result. Run it with the daemon stopped: events appended meanwhile would show
     /// as differences.
     /// - Parameters:
@@ -37,8 +37,8 @@ extension ExchangeStore {
             report.indexKeys += entries.values.reduce(0) { $0 + RegistryIndex.values(of: $1).count }
         }
         try compareRegistry(rebuilt, into: &report)
-        if try isRegistryRebuildInterrupted {
-            report.difference("a rewrite of the registry (--write) was interrupted; run it again")
+        if try isRegistryRebuildPending {
+            report.difference("the registry awaits a rewrite (an interrupted --write, or an upgraded store); run it with --write")
         }
         return report
     }
@@ -110,10 +110,10 @@ extension ExchangeStore {
         }
     }
 
-    /// Whether a rewrite of the registry (`rebuildRegistry(feeds:write: true)`) began and did
-    /// not finish: the registry is then incomplete, and the daemon refuses to serve it until a
-    /// rewrite completes.
-    public var isRegistryRebuildInterrupted: Bool {
+    /// Whether the stored registry awaits a rewrite (`rebuildRegistry(feeds:write: true)`) to be
+    /// complete: one began and did not finish, or the store was upgraded from format 2 (which
+    /// had no registry). The daemon refuses to serve it until a rewrite completes.
+    public var isRegistryRebuildPending: Bool {
         get throws {
             let schema = self.schema
             return try read { txn in try txn.get(schema.meta, key: StoreSchema.registryRebuildKey) != nil }

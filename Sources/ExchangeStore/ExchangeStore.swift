@@ -131,7 +131,8 @@ public final class ExchangeStore: Sendable {
     }
 
     /// Applies every queued write, stops the writer and closes the environment. Later writes fail
-    /// with `store.closed`. Safe to call more than once.
+    /// with `store.closed`. Safe to call more than once; not from a completion or commit observer,
+    /// which may run on the writer thread in the middle of its batch.
     public func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         writer.stop()

@@ -34,8 +34,9 @@ struct StoreSchema {
     static let upgradableVersion: UInt32 = 2
     static let formatKey = Array("format_version".utf8)
     static let auditHashKey = Array("audit_hash".utf8)
-    /// Present from the transaction that clears the registry for a rewrite until the one after
-    /// its last chunk: while it is, the registry is incomplete.
+    /// Present from the transaction that clears the registry for a rewrite (or upgrades a format
+    /// 2 store) until the one after the rewrite's last chunk: while it is, the registry is
+    /// incomplete.
     static let registryRebuildKey = Array("registry_rebuild_pending".utf8)
 
     let meta: Database
@@ -85,6 +86,8 @@ struct StoreSchema {
             let storedVersion = stored.withUnsafeBytes { $0.count == 4 ? $0.bigEndianUInt32(at: 0) : 0 }
             if storedVersion == Self.upgradableVersion {
                 try txn.put(meta, key: Self.formatKey, value: version.bytes)
+                // Its registry databases were just created empty: it awaits a rewrite.
+                try txn.put(meta, key: Self.registryRebuildKey, value: [1])
                 return storedVersion
             }
             guard storedVersion == Self.formatVersion else {

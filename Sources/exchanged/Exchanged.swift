@@ -93,11 +93,18 @@ struct Exchanged: AsyncParsableCommand {
         } catch {
             throw ValidationError("store: \(error)")
         }
-        if (try? store.isRegistryRebuildInterrupted) ?? true {
+        let registryPending: Bool
+        do {
+            registryPending = try store.isRegistryRebuildPending
+        } catch {
+            store.close()
+            throw ValidationError("store: cannot read the registry's state: \(error)")
+        }
+        if registryPending {
             store.close()
             throw ValidationError(
-                "store: a rewrite of the registry in \(settings.store.directory) was interrupted, so the registry is incomplete; "
-                    + "run `exchangectl registry rebuild --write --config \(config)` again, then start the daemon")
+                "store: the registry in \(settings.store.directory) is incomplete (a rewrite was interrupted, or the store "
+                    + "was upgraded from format 2); run `exchangectl registry rebuild --write --config \(config)`, then start the daemon")
         }
         auditSink.attach(store)
         let departmentCount = initialSet.departments.count

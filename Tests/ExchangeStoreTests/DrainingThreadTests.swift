@@ -126,7 +126,7 @@ import Testing
     @Test func stopCalledFromAnItemRunningHereReturns() {
         let holder = Mutex<DrainingThread<Int>?>(nil)
         let thread = DrainingThread<Int>(name: "test-inl-stop") { _ in
-            // As when an answer run on the writer releases the store's last owner.
+            // An item that stops its own drainer must not wait for itself.
             holder.withLock { $0 }?.stop()
         }
         holder.withLock { $0 = thread }

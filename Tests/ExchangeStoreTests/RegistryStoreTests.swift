@@ -2,6 +2,7 @@ import ExchangeModel
 import ExchangeStore
 import Foundation
 import LMDB
+import Synchronization
 import Testing
 
 /// A small deterministic generator (SplitMix64), so a failing randomised history can be replayed.
@@ -238,9 +239,20 @@ struct RegistryStoreTests {
         for index in 0..<30 {
             _ = try await store.append(licenceEvent(id: "e\(index)", number: "L-\(index % 7)", action: "issued", holder: "H", type: "food", until: "2030-06-30"))
         }
-        #expect(try !store.isRegistryRebuildInterrupted)
+        #expect(try !store.isRegistryRebuildPending)
+        // The rewrite's commits: the marker is there from the first (the clearing) to the last
+        // chunk's, and gone after the last.
+        let seen = Mutex<[Bool]>([])
+        let observer = store.addCommitObserver { [store] _ in
+            let pending = (try? store.isRegistryRebuildPending) ?? false
+            seen.withLock { $0.append(pending) }
+        }
         #expect(try await store.rebuildRegistry(feeds: licenceFeeds, write: true).matches)
-        #expect(try !store.isRegistryRebuildInterrupted, "a completed rewrite leaves no marker")
+        store.removeCommitObserver(observer)
+        let marks = seen.withLock { $0 }
+        #expect(marks.count >= 3 && marks.first == true && marks.last == false, "\(marks)")
+        #expect(marks.dropLast().allSatisfy { $0 }, "\(marks)")
+        #expect(try !store.isRegistryRebuildPending, "a completed rewrite leaves no marker")
         // As a rewrite stopped after its first transaction leaves the store: cleared and marked.
         store.close()
         let env = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
@@ -254,13 +266,13 @@ struct RegistryStoreTests {
         env.close()
         store = try directory.open()
         defer { store.close() }
-        #expect(try store.isRegistryRebuildInterrupted, "the marker survives a restart")
+        #expect(try store.isRegistryRebuildPending, "the marker survives a restart")
         let compared = try await store.rebuildRegistry(feeds: licenceFeeds)
         #expect(!compared.matches)
         #expect(compared.differences.contains { $0.contains("interrupted") })
         let rewritten = try await store.rebuildRegistry(feeds: licenceFeeds, write: true)
         #expect(rewritten.matches)
-        #expect(try !store.isRegistryRebuildInterrupted)
+        #expect(try !store.isRegistryRebuildPending)
     }
 
     @Test func formatTwoStoreIsUpgraded() async throws {
@@ -272,8 +284,11 @@ struct RegistryStoreTests {
         try env.write { txn in try txn.put(meta, key: Array("format_version".utf8), value: [0, 0, 0, 2]) }
         env.close()
         let store = try directory.open()
+        #expect(try store.isRegistryRebuildPending, "an upgraded store's registry awaits a rewrite")
         _ = try await store.append(licenceEvent(id: "a", number: "L-1", action: "issued"))
         #expect(try store.registryEntry(collection: "licences", key: "L-1")?.entry.storedStatus == .valid)
+        #expect(try await store.rebuildRegistry(feeds: licenceFeeds, write: true).matches)
+        #expect(try !store.isRegistryRebuildPending)
         store.close()
         let check = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 16))
         defer { check.close() }
