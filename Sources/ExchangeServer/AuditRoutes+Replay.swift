@@ -15,7 +15,7 @@ extension AuditRoutes {
     /// `{"index":I,"type":"event","audit":<entry>,"event":<CloudEvent with sequence, topic, receivedat>}`;
     /// later `acknowledged` (receipts), `withheld` and `dead_lettered` entries of those events as
     /// `{"index":I,"type":"<kind>","audit":<entry>}`. Memory holds one page and a bit per event
-    /// from the first answered to the last (``SequenceBitSet``).
+    /// answered (``SequenceBitSet``: about half a byte per event).
     @Sendable func replay(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         try await authorize(request, context, contents: true)
         var filter = try AuditEntryFilter(request)

@@ -24,13 +24,20 @@ import Testing
         }
     }
 
-    @Test func holdsABitPerEventOfItsRange() {
-        var bits = SequenceBitSet()
-        #expect(bits.isEmpty && !bits.contains(0))
-        for sequence in stride(from: UInt64(1_000_001), through: 2_000_000, by: 3) { bits.insert(sequence) }
-        #expect(bits.contains(1_000_001) && bits.contains(1_000_004) && bits.contains(2_000_000))
-        #expect(!bits.contains(1_000_002) && !bits.contains(1_999_999) && !bits.contains(2_000_003))
-        #expect(!bits.contains(0) && !bits.contains(UInt64.max))
-        #expect(bits.byteCount <= 1_000_000 / 8 + 16, "one bit per event in the range, not an entry per event")
+    @Test func costsLittleForDenseAndForFarApartEvents() {
+        var dense = SequenceBitSet()
+        #expect(dense.isEmpty && !dense.contains(0))
+        for sequence in stride(from: UInt64(1_000_001), through: 2_000_000, by: 3) { dense.insert(sequence) }
+        #expect(dense.contains(1_000_001) && dense.contains(1_000_004) && dense.contains(2_000_000))
+        #expect(!dense.contains(1_000_002) && !dense.contains(1_999_999) && !dense.contains(2_000_003))
+        #expect(!dense.contains(0) && !dense.contains(UInt64.max))
+        // 333,334 events: a hash set of them would take about 13 MB.
+        #expect(dense.byteCount <= 1_000_000 / 2, "about half a byte per event, not an entry per event")
+
+        var sparse = SequenceBitSet()
+        for sequence: UInt64 in [0, 63, 64, 1_000_000_000, UInt64.max - 1, UInt64.max] { sparse.insert(sequence) }
+        #expect([0, 63, 64, 1_000_000_000, UInt64.max - 1, UInt64.max].allSatisfy { sparse.contains($0) })
+        #expect(![1, 62, 65, 999_999_999, UInt64.max - 2].contains { sparse.contains($0) })
+        #expect(sparse.byteCount <= 1024, "far-apart events cost a word each, not the range between them")
     }
 }
