@@ -134,7 +134,7 @@ final class SubscriptionStreamRole: WebSocketClientRole {
     }
 
     /// Before the stream opened, the run fails; after, it ends with what arrived, the error
-    /// noted in `firstError` (the report then shows fewer events delivered than published).
+    /// added to `firstError` (the report then shows fewer events delivered than published).
     func failed(_ error: any Error) {
         guard !isDone else { return }
         isDone = true
@@ -143,7 +143,11 @@ final class SubscriptionStreamRole: WebSocketClientRole {
             promise.fail(SubscriptionStreamReader.Failure(description: description))
             return
         }
-        if result.firstError == nil { result.firstError = description }
+        if let first = result.firstError {
+            result.firstError = first + "; then the " + description
+        } else {
+            result.firstError = description
+        }
         promise.succeed(result)
     }
 

@@ -42,6 +42,7 @@ final class WebSocketClientConnection: ChannelInboundHandler {
     private var inbound = ByteBuffer()
     private var message: ByteBuffer?
     private var context: ChannelHandlerContext?
+    private var upgradeDeadline: Scheduled<Void>?
     /// For the role's outgoing buffers.
     let allocator = ByteBufferAllocator()
 
@@ -125,7 +126,7 @@ final class WebSocketClientConnection: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: request)), promise: nil)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let seconds = Double(upgradeTimeout.nanoseconds) / 1e9
-        context.eventLoop.scheduleTask(in: upgradeTimeout) {
+        upgradeDeadline = context.eventLoop.scheduleTask(in: upgradeTimeout) {
             let (connection, context) = bound.value
             guard case .handshake = connection.phase else { return }
             connection.fail(Failure(description: "the server did not answer the upgrade within \(seconds) s"), context: context)
@@ -192,6 +193,8 @@ final class WebSocketClientConnection: ChannelInboundHandler {
             }
         }
         phase = .open
+        upgradeDeadline?.cancel()
+        upgradeDeadline = nil
         role.opened(self)
         return true
     }

@@ -98,11 +98,26 @@ import Testing
         let result = try #require(try outcome.result.withLock { $0 }?.get())
         #expect(result.received == 0)
         #expect(result.errors == 1)
-        #expect(result.firstError == problem)
+        #expect(result.firstError?.hasPrefix(problem) == true, "the first bad frame comes first")
+        #expect(result.firstError?.contains("1000") == true, "and how the stream ended follows it")
         _ = try? channel.finish()
     }
 
-    @Test func aCloseBeforeTheUpgradeFailsTheRun() throws {
+    @Test func aCloseBeforeTheUpgradeIsAnsweredFailsTheRun() throws {
+        let outcome = Outcome()
+        let channel = EmbeddedChannel()
+        let promise = channel.eventLoop.makePromise(of: SubscriptionStreamReader.Result.self)
+        promise.futureResult.whenComplete { result in outcome.result.withLock { $0 = result } }
+        let plan = SubscriptionStreamRole.Plan(name: "bench-s", expected: 1, skipBelow: 0, deadline: { .max }, ready: {})
+        try channel.pipeline.syncOperations.addHandler(WebSocketClientConnection(role: SubscriptionStreamRole(plan: plan, promise: promise)))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
+        try channel.close().wait()
+        let failure = try #require(outcome.result.withLock { $0 })
+        #expect(throws: SubscriptionStreamReader.Failure.self) { try failure.get() }
+        if case .failure(let error) = failure { #expect("\(error)".contains("closed the connection")) }
+    }
+
+    @Test func noAnswerToTheUpgradeFailsTheRunAfterItsTimeout() throws {
         let outcome = Outcome()
         let channel = EmbeddedChannel()
         let promise = channel.eventLoop.makePromise(of: SubscriptionStreamReader.Result.self)
