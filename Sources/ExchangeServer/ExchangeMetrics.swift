@@ -1,6 +1,7 @@
 public import CoreMetrics
 public import ExchangeStore
 public import Prometheus
+import Synchronization
 
 /// The metrics the engine updates, created through swift-metrics so that libraries need no
 /// backend; the daemon bootstraps `MetricsSystem` with ``makePrometheusFactory(registry:)``.
@@ -17,6 +18,7 @@ public import Prometheus
 /// | `exchange_subscriptions` | gauge | |
 /// | `exchange_store_map_size_bytes` | gauge | |
 /// | `exchange_store_used_bytes` | gauge | |
+/// | `exchange_writer_seconds_total` | counter | `phase`: applying, committing |
 ///
 /// ```swift
 /// let metrics = ExchangeMetrics()
@@ -55,6 +57,10 @@ public struct ExchangeMetrics: Sendable {
     public let storeMapSize: CoreMetrics.Gauge
     /// The bytes of the map in use.
     public let storeUsed: CoreMetrics.Gauge
+    /// Seconds the store's writer thread spent applying operations and committing them: its
+    /// rate is how busy the one serial stage of every write is (near 1, writes queue).
+    public let writerSeconds: (applying: CoreMetrics.FloatingPointCounter, committing: CoreMetrics.FloatingPointCounter)
+    private let writerRecorded = WriterTimeRecord()
 
     /// Creates the metrics.
     /// - Parameter factory: the factory to create them with; `nil` uses the bootstrapped `MetricsSystem`.
@@ -86,6 +92,12 @@ public struct ExchangeMetrics: Sendable {
         subscriptions = gauge("exchange_subscriptions")
         storeMapSize = gauge("exchange_store_map_size_bytes")
         storeUsed = gauge("exchange_store_used_bytes")
+        func seconds(_ phase: String) -> CoreMetrics.FloatingPointCounter {
+            let dimensions = [("phase", phase)]
+            if let factory { return CoreMetrics.FloatingPointCounter(label: "exchange_writer_seconds_total", dimensions: dimensions, factory: factory) }
+            return CoreMetrics.FloatingPointCounter(label: "exchange_writer_seconds_total", dimensions: dimensions)
+        }
+        writerSeconds = (seconds("applying"), seconds("committing"))
     }
 
     /// Sets the store gauges from the store's statistics.
@@ -93,6 +105,9 @@ public struct ExchangeMetrics: Sendable {
     public func record(_ statistics: StoreStatistics) {
         storeMapSize.record(Int64(clamping: statistics.mapSize))
         storeUsed.record(Int64(clamping: statistics.usedBytes))
+        let (applying, committing) = writerRecorded.advance(to: statistics.writerNanoseconds)
+        writerSeconds.applying.increment(by: Double(applying) / 1e9)
+        writerSeconds.committing.increment(by: Double(committing) / 1e9)
     }
 
     /// The publish counter of one outcome.
@@ -112,5 +127,22 @@ public struct ExchangeMetrics: Sendable {
             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
         ]
         return factory
+    }
+}
+
+/// The writer times already added to the counters, so that each record adds only what passed
+/// since (the store reports totals, counters take increments).
+final class WriterTimeRecord: Sendable {
+    private let recorded = Mutex<(applying: UInt64, committing: UInt64)>((0, 0))
+
+    /// The increments from the last recorded totals to `totals`; totals that went backwards (a
+    /// store opened anew) count from zero.
+    func advance(to totals: (applying: UInt64, committing: UInt64)) -> (applying: UInt64, committing: UInt64) {
+        recorded.withLock { last in
+            let applying = totals.applying >= last.applying ? totals.applying - last.applying : totals.applying
+            let committing = totals.committing >= last.committing ? totals.committing - last.committing : totals.committing
+            last = totals
+            return (applying, committing)
+        }
     }
 }

@@ -95,6 +95,7 @@ struct DaemonTests {
             let metrics = try await http.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/metrics"), timeout: .seconds(10))
             let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
             #expect(text.contains("exchange_store_map_size_bytes 1048576"))
+            #expect(text.contains(#"exchange_writer_seconds_total{phase="committing"}"#), "the writer's busy time is exported")
         } catch {
             try? await http.shutdown()
             throw error
