@@ -13,9 +13,10 @@ import Testing
         let ready = Mutex(false)
     }
 
-    /// A connection running the role on an embedded channel, upgraded as a server would.
-    static func open(
-        expected: Int, skipBelow: Int, outcome: Outcome, deadline: @escaping @Sendable () -> UInt64 = { .max }
+    /// A connection running the role on an embedded channel, connected, its upgrade sent.
+    static func connect(
+        expected: Int, skipBelow: Int, outcome: Outcome, deadline: @escaping @Sendable () -> UInt64 = { .max },
+        upgradeTimeout: TimeAmount = .seconds(30)
     ) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         let promise = channel.eventLoop.makePromise(of: SubscriptionStreamReader.Result.self)
@@ -23,8 +24,17 @@ import Testing
         let plan = SubscriptionStreamRole.Plan(
             name: "bench-s", expected: expected, skipBelow: skipBelow, deadline: deadline,
             ready: { outcome.ready.withLock { $0 = true } })
-        try channel.pipeline.syncOperations.addHandler(WebSocketClientConnection(role: SubscriptionStreamRole(plan: plan, promise: promise)))
+        try channel.pipeline.syncOperations.addHandler(
+            WebSocketClientConnection(role: SubscriptionStreamRole(plan: plan, promise: promise), upgradeTimeout: upgradeTimeout))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
+        return channel
+    }
+
+    /// A connection running the role on an embedded channel, upgraded as a server would.
+    static func open(
+        expected: Int, skipBelow: Int, outcome: Outcome, deadline: @escaping @Sendable () -> UInt64 = { .max }
+    ) throws -> EmbeddedChannel {
+        let channel = try connect(expected: expected, skipBelow: skipBelow, outcome: outcome, deadline: deadline)
         let request = String(buffer: try #require(try channel.readOutbound(as: ByteBuffer.self)))
         #expect(request.hasPrefix("GET /v1/subscriptions/bench-s/stream HTTP/1.1\r\n"))
         let keyLine = try #require(request.split(separator: "\r\n").first { $0.hasPrefix("Sec-WebSocket-Key: ") })
@@ -105,12 +115,7 @@ import Testing
 
     @Test func aCloseBeforeTheUpgradeIsAnsweredFailsTheRun() throws {
         let outcome = Outcome()
-        let channel = EmbeddedChannel()
-        let promise = channel.eventLoop.makePromise(of: SubscriptionStreamReader.Result.self)
-        promise.futureResult.whenComplete { result in outcome.result.withLock { $0 = result } }
-        let plan = SubscriptionStreamRole.Plan(name: "bench-s", expected: 1, skipBelow: 0, deadline: { .max }, ready: {})
-        try channel.pipeline.syncOperations.addHandler(WebSocketClientConnection(role: SubscriptionStreamRole(plan: plan, promise: promise)))
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
+        let channel = try Self.connect(expected: 1, skipBelow: 0, outcome: outcome)
         try channel.close().wait()
         let failure = try #require(outcome.result.withLock { $0 })
         #expect(throws: SubscriptionStreamReader.Failure.self) { try failure.get() }
@@ -119,13 +124,7 @@ import Testing
 
     @Test func noAnswerToTheUpgradeFailsTheRunAfterItsTimeout() throws {
         let outcome = Outcome()
-        let channel = EmbeddedChannel()
-        let promise = channel.eventLoop.makePromise(of: SubscriptionStreamReader.Result.self)
-        promise.futureResult.whenComplete { result in outcome.result.withLock { $0 = result } }
-        let plan = SubscriptionStreamRole.Plan(name: "bench-s", expected: 1, skipBelow: 0, deadline: { .max }, ready: {})
-        try channel.pipeline.syncOperations.addHandler(
-            WebSocketClientConnection(role: SubscriptionStreamRole(plan: plan, promise: promise), upgradeTimeout: .seconds(5)))
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
+        let channel = try Self.connect(expected: 1, skipBelow: 0, outcome: outcome, upgradeTimeout: .seconds(5))
         // No answer to the upgrade: the connection gives up after its timeout.
         channel.embeddedEventLoop.advanceTime(by: .seconds(6))
         let failure = try #require(outcome.result.withLock { $0 })
