@@ -105,7 +105,8 @@ public struct ExchangeMetrics: Sendable {
     public func record(_ statistics: StoreStatistics) {
         storeMapSize.record(Int64(clamping: statistics.mapSize))
         storeUsed.record(Int64(clamping: statistics.usedBytes))
-        let (applying, committing) = writerRecorded.advance(to: statistics.writerNanoseconds)
+        let (applying, committing) = writerRecorded.advance(
+            to: (statistics.writerApplyingNanoseconds, statistics.writerCommittingNanoseconds))
         writerSeconds.applying.increment(by: Double(applying) / 1e9)
         writerSeconds.committing.increment(by: Double(committing) / 1e9)
     }

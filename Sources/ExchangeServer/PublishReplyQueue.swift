@@ -6,9 +6,9 @@ import Synchronization
 /// commits (answered on the store's answer thread, or its writer under light load) put the
 /// answers here; one writer task takes everything that has gathered and sends it as one frame,
 /// so a commit of hundreds of the connection's events costs one TLS record and one `write(2)`,
-/// not hundreds. A slot is free
-/// again once its answer has been taken for sending, so a client that stops reading its
-/// answers stops being read (at most `capacity` answers are held per connection).
+/// not hundreds. A slot is free again once its answer has been taken for sending, so a client
+/// that stops reading its answers stops being read (at most `capacity` answers are held per
+/// connection).
 final class PublishReplyQueue: Sendable {
     private struct State {
         var replies: [UInt8] = []

@@ -12,28 +12,25 @@ public struct StoreStatistics: Sendable, Equatable {
     public var lastSequence: UInt64
     /// The number of audit entries.
     public var auditCount: UInt64
-    /// Nanoseconds the writer thread spent applying operations, and committing them (fsync
-    /// included), since the store was opened. Their sum over wall time is how busy the serial
-    /// stage of every write is.
-    public var writerNanoseconds: (applying: UInt64, committing: UInt64)
+    /// Nanoseconds the writer thread spent applying operations since the store was opened.
+    public var writerApplyingNanoseconds: UInt64
+    /// Nanoseconds the writer thread spent committing them (fsync included) since the store was
+    /// opened. With ``writerApplyingNanoseconds``, over wall time: how busy the serial stage of
+    /// every write is.
+    public var writerCommittingNanoseconds: UInt64
 
     /// Creates statistics; the store makes them with ``ExchangeStore/statistics()``.
     public init(
         mapSize: Int, maxMapSize: Int, usedBytes: Int, lastSequence: UInt64, auditCount: UInt64,
-        writerNanoseconds: (applying: UInt64, committing: UInt64)
+        writerApplyingNanoseconds: UInt64, writerCommittingNanoseconds: UInt64
     ) {
         self.mapSize = mapSize
         self.maxMapSize = maxMapSize
         self.usedBytes = usedBytes
         self.lastSequence = lastSequence
         self.auditCount = auditCount
-        self.writerNanoseconds = writerNanoseconds
-    }
-
-    public static func == (lhs: StoreStatistics, rhs: StoreStatistics) -> Bool {
-        lhs.mapSize == rhs.mapSize && lhs.maxMapSize == rhs.maxMapSize && lhs.usedBytes == rhs.usedBytes
-            && lhs.lastSequence == rhs.lastSequence && lhs.auditCount == rhs.auditCount
-            && lhs.writerNanoseconds == rhs.writerNanoseconds
+        self.writerApplyingNanoseconds = writerApplyingNanoseconds
+        self.writerCommittingNanoseconds = writerCommittingNanoseconds
     }
 }
 
@@ -241,9 +238,11 @@ extension ExchangeStore {
     /// Map size and use, last sequence and audit count.
     public func statistics() -> StoreStatistics {
         let info = resizeLock.withReadLock { environment.info() }
+        let writer = writerTime
         return StoreStatistics(
             mapSize: info.mapSize, maxMapSize: configuration.maxMapSize, usedBytes: info.usedBytes,
-            lastSequence: lastSequence, auditCount: auditCount, writerNanoseconds: writerTime)
+            lastSequence: lastSequence, auditCount: auditCount,
+            writerApplyingNanoseconds: writer.applying, writerCommittingNanoseconds: writer.committing)
     }
 
     /// Writes a consistent, compacted copy of the store into the empty directory `path` while

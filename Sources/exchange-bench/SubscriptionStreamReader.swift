@@ -70,7 +70,8 @@ struct SubscriptionStreamReader {
 }
 
 /// One subscription stream's state, touched only on its event loop: grants credit, acks in
-/// batches of up to 256 or every 5 ms, and stamps each event's arrival as its bytes are read.
+/// batches of 256 (sooner when an event arrives 5 ms after the last ack), and stamps each
+/// event's arrival as its bytes are read.
 final class SubscriptionStreamRole: WebSocketClientRole {
     struct Plan: Sendable {
         var name: String

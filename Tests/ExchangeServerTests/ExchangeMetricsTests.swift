@@ -9,7 +9,7 @@ import Testing
     static func statistics(applying: UInt64, committing: UInt64) -> StoreStatistics {
         StoreStatistics(
             mapSize: 1 << 20, maxMapSize: 1 << 30, usedBytes: 4096, lastSequence: 0, auditCount: 0,
-            writerNanoseconds: (applying, committing))
+            writerApplyingNanoseconds: applying, writerCommittingNanoseconds: committing)
     }
 
     static func exposition(_ registry: PrometheusCollectorRegistry) -> String {
