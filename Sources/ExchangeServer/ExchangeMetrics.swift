@@ -19,6 +19,7 @@ import Synchronization
 /// | `exchange_store_map_size_bytes` | gauge | |
 /// | `exchange_store_used_bytes` | gauge | |
 /// | `exchange_writer_seconds_total` | counter | `phase`: applying, committing |
+/// | `exchange_writer_cpu_seconds_total` | counter | |
 ///
 /// ```swift
 /// let metrics = ExchangeMetrics()
@@ -60,6 +61,9 @@ public struct ExchangeMetrics: Sendable {
     /// Seconds the store's writer thread spent applying operations and committing them: its
     /// rate is how busy the one serial stage of every write is (near 1, writes queue).
     public let writerSeconds: (applying: CoreMetrics.FloatingPointCounter, committing: CoreMetrics.FloatingPointCounter)
+    /// CPU seconds the writer thread used over the same spans: against `writerSeconds`, how
+    /// much of the serial stage is computing rather than waiting for the disk.
+    public let writerCPUSeconds: CoreMetrics.FloatingPointCounter
     private let writerRecorded = WriterTimeRecord()
 
     /// Creates the metrics.
@@ -92,12 +96,15 @@ public struct ExchangeMetrics: Sendable {
         subscriptions = gauge("exchange_subscriptions")
         storeMapSize = gauge("exchange_store_map_size_bytes")
         storeUsed = gauge("exchange_store_used_bytes")
-        func seconds(_ phase: String) -> CoreMetrics.FloatingPointCounter {
-            let dimensions = [("phase", phase)]
-            if let factory { return CoreMetrics.FloatingPointCounter(label: "exchange_writer_seconds_total", dimensions: dimensions, factory: factory) }
-            return CoreMetrics.FloatingPointCounter(label: "exchange_writer_seconds_total", dimensions: dimensions)
+        func seconds(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.FloatingPointCounter {
+            if let factory { return CoreMetrics.FloatingPointCounter(label: label, dimensions: dimensions, factory: factory) }
+            return CoreMetrics.FloatingPointCounter(label: label, dimensions: dimensions)
         }
-        writerSeconds = (seconds("applying"), seconds("committing"))
+        writerSeconds = (
+            seconds("exchange_writer_seconds_total", [("phase", "applying")]),
+            seconds("exchange_writer_seconds_total", [("phase", "committing")])
+        )
+        writerCPUSeconds = seconds("exchange_writer_cpu_seconds_total")
     }
 
     /// Sets the store gauges from the store's statistics.
@@ -105,10 +112,13 @@ public struct ExchangeMetrics: Sendable {
     public func record(_ statistics: StoreStatistics) {
         storeMapSize.record(Int64(clamping: statistics.mapSize))
         storeUsed.record(Int64(clamping: statistics.usedBytes))
-        let (applying, committing) = writerRecorded.advance(
-            to: (statistics.writerApplyingNanoseconds, statistics.writerCommittingNanoseconds))
-        writerSeconds.applying.increment(by: Double(applying) / 1e9)
-        writerSeconds.committing.increment(by: Double(committing) / 1e9)
+        let increment = writerRecorded.advance(
+            to: WriterTimeRecord.Totals(
+                applying: statistics.writerApplyingNanoseconds, committing: statistics.writerCommittingNanoseconds,
+                cpu: statistics.writerCPUNanoseconds))
+        writerSeconds.applying.increment(by: Double(increment.applying) / 1e9)
+        writerSeconds.committing.increment(by: Double(increment.committing) / 1e9)
+        writerCPUSeconds.increment(by: Double(increment.cpu) / 1e9)
     }
 
     /// The publish counter of one outcome.
@@ -134,16 +144,25 @@ public struct ExchangeMetrics: Sendable {
 /// The writer times already added to the counters, so that each record adds only what passed
 /// since (the store reports totals, counters take increments).
 final class WriterTimeRecord: Sendable {
-    private let recorded = Mutex<(applying: UInt64, committing: UInt64)>((0, 0))
+    /// The writer's totals in nanoseconds: wall time applying and committing, and CPU time.
+    struct Totals: Equatable {
+        var applying: UInt64
+        var committing: UInt64
+        var cpu: UInt64
+    }
 
-    /// The increments from the last recorded totals to `totals`; totals that went backwards (a
-    /// store opened anew) count from zero.
-    func advance(to totals: (applying: UInt64, committing: UInt64)) -> (applying: UInt64, committing: UInt64) {
+    private let recorded = Mutex(Totals(applying: 0, committing: 0, cpu: 0))
+
+    /// The increments from the last recorded totals to `totals`; a total that went backwards (a
+    /// store opened anew) counts from zero.
+    func advance(to totals: Totals) -> Totals {
         recorded.withLock { last in
-            let applying = totals.applying >= last.applying ? totals.applying - last.applying : totals.applying
-            let committing = totals.committing >= last.committing ? totals.committing - last.committing : totals.committing
+            func increment(_ now: UInt64, _ before: UInt64) -> UInt64 { now >= before ? now - before : now }
+            let result = Totals(
+                applying: increment(totals.applying, last.applying), committing: increment(totals.committing, last.committing),
+                cpu: increment(totals.cpu, last.cpu))
             last = totals
-            return (applying, committing)
+            return result
         }
     }
 }

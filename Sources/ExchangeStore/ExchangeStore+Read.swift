@@ -18,11 +18,15 @@ public struct StoreStatistics: Sendable, Equatable {
     /// opened. With ``writerApplyingNanoseconds``, over wall time: how busy the serial stage of
     /// every write is.
     public var writerCommittingNanoseconds: UInt64
+    /// CPU time the writer thread used while applying and committing, in nanoseconds since the
+    /// store was opened. Close to the two times above, the writer is computing (LMDB, or the
+    /// kernel copying and writing back pages); far below them, it waits for the disk.
+    public var writerCPUNanoseconds: UInt64
 
     /// Creates statistics; the store makes them with ``ExchangeStore/statistics()``.
     public init(
         mapSize: Int, maxMapSize: Int, usedBytes: Int, lastSequence: UInt64, auditCount: UInt64,
-        writerApplyingNanoseconds: UInt64, writerCommittingNanoseconds: UInt64
+        writerApplyingNanoseconds: UInt64, writerCommittingNanoseconds: UInt64, writerCPUNanoseconds: UInt64
     ) {
         self.mapSize = mapSize
         self.maxMapSize = maxMapSize
@@ -31,6 +35,7 @@ public struct StoreStatistics: Sendable, Equatable {
         self.auditCount = auditCount
         self.writerApplyingNanoseconds = writerApplyingNanoseconds
         self.writerCommittingNanoseconds = writerCommittingNanoseconds
+        self.writerCPUNanoseconds = writerCPUNanoseconds
     }
 }
 
@@ -242,7 +247,8 @@ extension ExchangeStore {
         return StoreStatistics(
             mapSize: info.mapSize, maxMapSize: configuration.maxMapSize, usedBytes: info.usedBytes,
             lastSequence: lastSequence, auditCount: auditCount,
-            writerApplyingNanoseconds: writer.applying, writerCommittingNanoseconds: writer.committing)
+            writerApplyingNanoseconds: writer.applying, writerCommittingNanoseconds: writer.committing,
+            writerCPUNanoseconds: writerCPUTime)
     }
 
     /// Writes a consistent, compacted copy of the store into the empty directory `path` while

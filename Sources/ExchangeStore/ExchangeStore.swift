@@ -42,6 +42,7 @@ public final class ExchangeStore: Sendable {
     private let committedOperationCount = Atomic<UInt64>(0)
     private let applyNanoseconds = Atomic<UInt64>(0)
     private let commitNanoseconds = Atomic<UInt64>(0)
+    private let writerCPUNanoseconds = Atomic<UInt64>(0)
     private let commitObservers = Mutex<[UInt64: @Sendable (StoreCommit) -> Void]>([:])
     private let nextObserverID = Atomic<UInt64>(0)
     // Set once in init, after every stored property; read only by callers after init returned.
@@ -161,6 +162,14 @@ public final class ExchangeStore: Sendable {
         (applyNanoseconds.load(ordering: .relaxed), commitNanoseconds.load(ordering: .relaxed))
     }
 
+    /// CPU time (user and system) the writer thread spent over the same spans as
+    /// ``writerTime``, in nanoseconds since the store was opened. Against their sum it tells a
+    /// writer that computes (LMDB, the kernel writing pages back) from one that waits for the
+    /// disk.
+    public var writerCPUTime: UInt64 {
+        writerCPUNanoseconds.load(ordering: .relaxed)
+    }
+
     /// Registers `observer`, called after every commit on the store's answer thread (or, for a
     /// small batch while that thread is idle, on the writer thread), in commit order, after the
     /// commit's own operations were answered. Keep it short and never wait for the store: it
@@ -263,6 +272,7 @@ public final class ExchangeStore: Sendable {
                 return
             }
             let applyStarted = monotonicNanoseconds()
+            let cpuStarted = threadCPUNanoseconds()
             var context = BatchContext(
                 txn: txn, schema: schema, names: names, tree: auditTree, state: start, time: time, record: record)
             var failure: (index: Int, error: any Error)?
@@ -328,6 +338,7 @@ public final class ExchangeStore: Sendable {
             applyNanoseconds.add(commitStarted - applyStarted, ordering: .relaxed)
             var commitDuration: UInt64 = 0
             do {
+                defer { writerCPUNanoseconds.add(threadCPUNanoseconds() &- cpuStarted, ordering: .relaxed) }
                 try context.txn.commit()
                 commitDuration = monotonicNanoseconds() - commitStarted
                 commitNanoseconds.add(commitDuration, ordering: .relaxed)

@@ -96,6 +96,7 @@ struct DaemonTests {
             let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
             #expect(text.contains("exchange_store_map_size_bytes 1048576"))
             #expect(text.contains(#"exchange_writer_seconds_total{phase="committing"}"#), "the writer's busy time is exported")
+            #expect(text.contains("exchange_writer_cpu_seconds_total"), "the writer's CPU time is exported")
         } catch {
             try? await http.shutdown()
             throw error
