@@ -41,6 +41,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
         let event = BenchEvent(topic: options.topic, size: options.size, run: benchRunTag())
         let publisher = WebSocketPublisher(url: daemon.webSocketURL, tls: daemon.publisher, event: event, timeoutSeconds: options.timeout)
         let reader = SubscriptionStreamReader(url: daemon.webSocketURL, tls: daemon.consumer, name: name)
+        let writerBefore = await WriterFigures.scrape(daemon, timeoutSeconds: options.timeout)
         let (readiness, ready) = AsyncStream.makeStream(of: Void.self)
         let start = Locked<UInt64>(UInt64.max)
         let interval = 1e9 / Double(rate)
@@ -75,6 +76,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
             }
             return (published!, received!)
         }
+        let writerAfter = await WriterFigures.scrape(daemon, timeoutSeconds: options.timeout)
         let ackLatencies = Array(published.latencies.dropFirst(warmup))
         var report = EndToEndReport()
         report.add("mode", "latency")
@@ -87,6 +89,10 @@ struct LatencyBenchmark: AsyncParsableCommand {
         report.add(LatencySummary(nanoseconds: received.latencies))
         report.add(LatencySummary(nanoseconds: ackLatencies), prefix: "ack_")
         report.add("errors", published.errors + received.errors)
+        // Over the whole schedule, the warm-up second included.
+        if let writerBefore, let writerAfter {
+            writerAfter.report(since: writerBefore, seconds: Double(total) / Double(rate), into: &report)
+        }
         if let first = published.firstError ?? received.firstError { report.add("first_error", first) }
         try report.print(json: options.json)
     }

@@ -59,6 +59,7 @@ struct PublishHTTPBenchmark: AsyncParsableCommand {
             finishes.append(finished.futureResult)
         }
         for warmup in warmups { try await warmup.get() }
+        let writerBefore = await WriterFigures.scrape(daemon, timeoutSeconds: options.timeout)
         let cpuBefore = CPUUsage.now(daemon: daemon)
         let start = monotonicNanoseconds()
         for channel in channels { channel.pipeline.fireUserInboundEventTriggered(HTTPPublishHandler.Start()) }
@@ -66,6 +67,7 @@ struct PublishHTTPBenchmark: AsyncParsableCommand {
         for finish in finishes { outcomes.append(try await finish.get()) }
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
         let cpuAfter = CPUUsage.now(daemon: daemon)
+        let writerAfter = await WriterFigures.scrape(daemon, timeoutSeconds: options.timeout)
         let errors = outcomes.reduce(0) { $0 + $1.errors }
         var report = EndToEndReport()
         report.add("mode", "publish-http")
@@ -77,6 +79,7 @@ struct PublishHTTPBenchmark: AsyncParsableCommand {
         report.add(LatencySummary(nanoseconds: outcomes.flatMap(\.latencies)))
         report.add("errors", errors)
         cpuAfter.report(since: cpuBefore, events: count, into: &report)
+        if let writerBefore, let writerAfter { writerAfter.report(since: writerBefore, seconds: seconds, into: &report) }
         if let first = outcomes.lazy.compactMap(\.firstError).first { report.add("first_error", first) }
         if let bytes = daemon.storeBytes { report.add("store_bytes", bytes) }
         try report.print(json: options.json)

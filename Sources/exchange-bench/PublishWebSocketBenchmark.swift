@@ -44,6 +44,7 @@ struct PublishWebSocketBenchmark: AsyncParsableCommand {
         let connections = self.connections
         let inflight = self.inflight
         let batch = self.batch
+        let writerBefore = await WriterFigures.scrape(daemon, timeoutSeconds: options.timeout)
         let cpuBefore = CPUUsage.now(daemon: daemon)
         let start = monotonicNanoseconds()
         let results = try await withThrowingTaskGroup(of: WebSocketPublisher.Result.self) { group in
@@ -58,6 +59,7 @@ struct PublishWebSocketBenchmark: AsyncParsableCommand {
         }
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
         let cpuAfter = CPUUsage.now(daemon: daemon)
+        let writerAfter = await WriterFigures.scrape(daemon, timeoutSeconds: options.timeout)
         let latencies = results.flatMap(\.latencies)
         let errors = results.reduce(0) { $0 + $1.errors }
         var report = EndToEndReport()
@@ -73,6 +75,7 @@ struct PublishWebSocketBenchmark: AsyncParsableCommand {
         report.add(LatencySummary(nanoseconds: latencies))
         report.add("errors", errors)
         cpuAfter.report(since: cpuBefore, events: count, into: &report)
+        if let writerBefore, let writerAfter { writerAfter.report(since: writerBefore, seconds: seconds, into: &report) }
         if let first = results.lazy.compactMap(\.firstError).first { report.add("first_error", first) }
         if let bytes = daemon.storeBytes { report.add("store_bytes", bytes) }
         try report.print(json: options.json)

@@ -115,6 +115,7 @@ struct StoreBenchmark: AsyncParsableCommand {
                 "commits": store.commits, "mean_batch": (meanBatch * 10).rounded() / 10,
                 "store_bytes": statistics.usedBytes,
                 "writer_apply_s": Double(writerTime.applying) / 1e9, "writer_commit_s": Double(writerTime.committing) / 1e9,
+                "writer_cpu_s": Double(statistics.writerCPUNanoseconds) / 1e9,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -123,7 +124,10 @@ struct StoreBenchmark: AsyncParsableCommand {
             print(String(format: "append latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms", summary.p50, summary.p99, summary.p999, summary.max))
             print(String(format: "read by topic: %.0f events/s, %.0f MB/s warm; %.0f events/s on the first pass", readRate, readMegabytes, coldRate))
             print("store size: \(statistics.usedBytes / 1_048_576) MiB")
-            print(String(format: "writer: %.2f s applying, %.2f s committing", Double(writerTime.applying) / 1e9, Double(writerTime.committing) / 1e9))
+            print(
+                String(
+                    format: "writer: %.2f s applying, %.2f s committing, %.2f s of CPU", Double(writerTime.applying) / 1e9,
+                    Double(writerTime.committing) / 1e9, Double(statistics.writerCPUNanoseconds) / 1e9))
         }
     }
 
