@@ -27,7 +27,8 @@ public struct MerkleNodeID: Sendable, Hashable, Comparable, CustomStringConverti
     public var firstLeaf: UInt64 { index << UInt64(level) }
 
     /// A 9-byte key for ordered key-value stores: the level as one byte, then the index as
-    /// a big-endian `UInt64`, so that byte order is (level, index) order.
+    /// a big-endian `UInt64`, so that byte order is (level, index) order. Stores of format 3
+    /// and before keyed their nodes so; new ones use ``appendOrderKey``.
     public var storageKey: [UInt8] {
         var key: [UInt8] = [UInt8(level)]
         key.reserveCapacity(9)
@@ -48,6 +49,44 @@ public struct MerkleNodeID: Sendable, Hashable, Comparable, CustomStringConverti
             index = index << 8 | UInt64(byte)
         }
         self.init(level: Int(level), index: index)
+    }
+
+    /// The index of the node's last leaf.
+    public var lastLeaf: UInt64 { index << UInt64(level) | (UInt64(1) << UInt64(level) &- 1) }
+
+    /// A 9-byte key in the order nodes are completed: the index of the node's last leaf as a
+    /// big-endian `UInt64`, then the level as one byte.
+    ///
+    /// The nodes an append completes all end at the new leaf, so they are adjacent under this
+    /// key and follow every node written before: an ordered store appends them at its end.
+    /// ``storageKey`` instead groups nodes by level, which spreads one append's nodes over as
+    /// many places as it has levels.
+    public var appendOrderKey: [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(9)
+        let last = lastLeaf
+        for shift in stride(from: 56, through: 0, by: -8) {
+            key.append(UInt8(truncatingIfNeeded: last >> UInt64(shift)))
+        }
+        key.append(UInt8(level))
+        return key
+    }
+
+    /// Decodes a key written by ``appendOrderKey``; `nil` unless it names a node (9 bytes, a
+    /// level under 64, and a last leaf whose low `level` bits are all ones).
+    ///
+    /// - Parameters:
+    ///   - appendOrderKey: The big-endian last leaf, then the level.
+    public init?(appendOrderKey: some Collection<UInt8>) {
+        guard appendOrderKey.count == 9 else { return nil }
+        var last: UInt64 = 0
+        for byte in appendOrderKey.prefix(8) {
+            last = last << 8 | UInt64(byte)
+        }
+        guard let level = appendOrderKey.dropFirst(8).first, level < 64 else { return nil }
+        let ones = UInt64(1) << UInt64(level) &- 1
+        guard last & ones == ones else { return nil }
+        self.init(level: Int(level), index: last >> UInt64(level))
     }
 
     /// Orders nodes by level, then index (the order of ``storageKey``).

@@ -1,6 +1,6 @@
 /// Read access to the stored hashes of complete subtrees of an append-only Merkle tree.
 ///
-/// A store (for example an LMDB database keyed by ``MerkleNodeID/storageKey``) conforms to this
+/// A store (for example an LMDB database keyed by ``MerkleNodeID/appendOrderKey``) conforms to this
 /// to let ``MerkleTree`` compute roots and proofs for any past tree size with O(log n) reads.
 /// Within a write transaction the reader must see the transaction's own earlier writes.
 /// Conforming types may be non-copyable (a transaction handle); the tree only borrows them.

@@ -118,12 +118,13 @@ struct BatchContext: ~Copyable {
                 _ = try txn.put(schema.audit, key: key, value: value, flags: .append)
             }
         }
-        // The Merkle nodes this entry completes, in the same transaction as the entry.
+        // The Merkle nodes this entry completes, in the same transaction as the entry. They all
+        // end at this entry, so their keys follow every earlier node's: appended at the end.
         let writes = try tree.appendWrites(leafHash: tree.leafHash(auditBuffer), treeSize: index, nodes: state.frontier)
         for write in writes {
-            try write.node.storageKey.withUnsafeBytes { key in
+            try write.node.appendOrderKey.withUnsafeBytes { key in
                 try write.hash.withUnsafeBytes { value in
-                    _ = try txn.put(schema.auditNodes, key: key, value: value)
+                    _ = try txn.put(schema.auditTree, key: key, value: value, flags: .append)
                 }
             }
         }

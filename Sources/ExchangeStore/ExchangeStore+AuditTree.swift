@@ -7,7 +7,7 @@ extension ExchangeStore {
     public func auditRoot(treeSize: UInt64) throws -> Digest {
         try checkTreeSize(treeSize)
         return try read { txn in
-            try auditTree.root(treeSize: treeSize, nodes: StoredMerkleNodes(transaction: txn.handle, database: schema.auditNodes))
+            try auditTree.root(treeSize: treeSize, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema))
         }
     }
 
@@ -16,7 +16,7 @@ extension ExchangeStore {
         try checkTreeSize(treeSize)
         return try read { txn in
             try auditTree.inclusionProof(
-                leafIndex: index, treeSize: treeSize, nodes: StoredMerkleNodes(transaction: txn.handle, database: schema.auditNodes))
+                leafIndex: index, treeSize: treeSize, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema))
         }
     }
 
@@ -25,7 +25,7 @@ extension ExchangeStore {
         try checkTreeSize(second)
         return try read { txn in
             try auditTree.consistencyProof(
-                oldSize: first, newSize: second, nodes: StoredMerkleNodes(transaction: txn.handle, database: schema.auditNodes))
+                oldSize: first, newSize: second, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema))
         }
     }
 

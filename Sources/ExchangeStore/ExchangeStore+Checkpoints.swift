@@ -21,7 +21,7 @@ public struct AuditEntryRecord: Sendable, Hashable {
     public var index: UInt64
     /// The canonical entry bytes as stored.
     public var entry: [UInt8]
-    /// The leaf hash written when the entry was appended (`audit_nodes` level 0); `nil` if absent.
+    /// The leaf hash written when the entry was appended (its level 0 Merkle node); `nil` if absent.
     public var leafHash: Digest?
 }
 
@@ -89,7 +89,7 @@ extension ExchangeStore {
     /// altered entry exactly.
     public func auditEntryRecords(from index: UInt64, limit: Int) throws -> [AuditEntryRecord] {
         try read { txn in
-            let nodes = StoredMerkleNodes(transaction: txn.handle, database: schema.auditNodes)
+            let nodes = StoredMerkleNodes(transaction: txn.handle, schema: schema)
             return try txn.withCursor(schema.audit) { cursor in
                 var records: [AuditEntryRecord] = []
                 var entry = try cursor.seek(atOrAfter: BigEndianKey.u64(index))

@@ -96,10 +96,15 @@ public final class ExchangeStore: Sendable {
         do {
             opened = try environment.write { txn -> (StoreSchema, WriterState) in
                 let schema = try StoreSchema(opening: &txn)
-                if try schema.checkFormat(&txn, directory: configuration.directory) == StoreSchema.upgradableVersion {
+                let previous = try schema.checkFormat(&txn, directory: configuration.directory)
+                if previous == StoreSchema.versionWithoutRegistry {
                     logger.notice(
                         "store upgraded to format \(StoreSchema.formatVersion): the registry is empty until rebuilt",
                         metadata: ["directory": "\(configuration.directory)", "command": "exchangectl registry rebuild --write"])
+                } else if StoreSchema.upgradableVersions.contains(previous) {
+                    logger.notice(
+                        "store upgraded to format \(StoreSchema.formatVersion)",
+                        metadata: ["directory": "\(configuration.directory)", "from": "\(previous)"])
                 }
                 try schema.checkAuditHash(&txn, configuration.auditHash, directory: configuration.directory)
                 try names.load(txn, meta: schema.meta)
@@ -210,7 +215,7 @@ public final class ExchangeStore: Sendable {
         for kind in NameTable.Kind.allCases {
             lastIDs[kind] = names.lastID(kind: kind)
         }
-        let frontier = try MerkleFrontier.load(txn, database: schema.auditNodes)
+        let frontier = try MerkleFrontier.load(treeSize: auditCount, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema))
         return WriterState(
             nextSequence: lastSequence + 1, nextAuditIndex: auditCount, lastBatchTime: lastTime, lastIDs: lastIDs, frontier: frontier)
     }

@@ -2,11 +2,11 @@ import CLMDB
 import ExchangeAudit
 import LMDB
 
-/// The right edge of the audit Merkle tree: at each level, the last complete subtree written.
+/// The right edge of the audit Merkle tree: at each level, the last complete subtree.
 ///
 /// These are exactly the left siblings the next append combines with, so the writer computes
-/// each append's node hashes without reading the database. The frontier is rebuilt from
-/// `audit_nodes` when the store opens and advanced only when a batch commits.
+/// each append's node hashes without reading the database. The frontier is read from the
+/// stored nodes when the store opens and advanced only when a batch commits.
 struct MerkleFrontier: MerkleNodeReader {
     private var latest = [MerkleNodeWrite?](repeating: nil, count: 64)
 
@@ -21,39 +21,48 @@ struct MerkleFrontier: MerkleNodeReader {
         }
     }
 
-    /// Reads the last node of every level from `audit_nodes`.
-    static func load(_ txn: borrowing WriteTransaction, database: Database) throws -> MerkleFrontier {
+    /// The frontier of the tree of `treeSize` leaves: at each level with a complete subtree,
+    /// the last one, node (level, treeSize >> level - 1), read from `nodes`.
+    /// - Throws: `StoreError.corruptRecord` when one of them is not stored.
+    static func load(treeSize: UInt64, nodes: borrowing StoredMerkleNodes) throws -> MerkleFrontier {
         var frontier = MerkleFrontier()
-        try txn.withCursor(database) { cursor in
-            for level in 0..<64 {
-                // The last key of this level: the one before the first key of the next level.
-                let entry: Cursor.Entry?
-                if level < 63, try cursor.seek(atOrAfter: MerkleNodeID(level: level + 1, index: 0).storageKey) != nil {
-                    entry = try cursor.previous()
-                } else {
-                    entry = try cursor.last()
-                }
-                guard let entry, let node = MerkleNodeID(storageKey: entry.key), node.level == level else { continue }
-                frontier.latest[level] = MerkleNodeWrite(node: node, hash: try Digest(bytes: entry.value))
+        for level in 0..<64 where treeSize >> UInt64(level) > 0 {
+            let node = MerkleNodeID(level: level, index: treeSize >> UInt64(level) - 1)
+            guard let hash = try nodes.hash(of: node) else {
+                throw StoreError.corruptRecord("the audit tree of \(treeSize) entries lacks its node \(node)")
             }
+            frontier.latest[level] = MerkleNodeWrite(node: node, hash: hash)
         }
         return frontier
     }
 }
 
-/// Reads stored Merkle nodes inside a read transaction.
+/// Reads stored Merkle nodes inside a read (or the writer's) transaction: from `audit_tree`,
+/// or, for a store upgraded from format 3 or earlier, from `audit_nodes` where it wrote them.
 struct StoredMerkleNodes: MerkleNodeReader {
     let transaction: OpaquePointer
-    let database: Database
+    let tree: Database
+    let legacy: Database
+
+    init(transaction: OpaquePointer, schema: StoreSchema) {
+        self.transaction = transaction
+        self.tree = schema.auditTree
+        self.legacy = schema.auditNodes
+    }
 
     func hash(of node: MerkleNodeID) throws -> Digest? {
-        var key = node.storageKey
+        if let hash = try Self.hash(transaction, tree, key: node.appendOrderKey) { return hash }
+        return try Self.hash(transaction, legacy, key: node.storageKey)
+    }
+
+    private static func hash(_ transaction: OpaquePointer, _ database: Database, key: [UInt8]) throws -> Digest? {
+        var key = key
         return try key.withUnsafeMutableBytes { bytes in
             var keyValue = MDB_val(mv_size: bytes.count, mv_data: bytes.baseAddress)
             var value = MDB_val()
             let rc = mdb_get(transaction, database.handle, &keyValue, &value)
             if rc == MDB_NOTFOUND { return nil }
-            try LMDBError.check(rc, "mdb_get(audit_nodes)")
+            try LMDBError.check(rc, "mdb_get(audit nodes)")
             return try Digest(bytes: UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
         }
     }

@@ -16,7 +16,8 @@ import LMDB
 /// | `pending` | subscription id, sequence -> delivery count, deadline |
 /// | `dead_letters` | subscription id, sequence -> delivery count, time |
 /// | `audit` | audit index -> canonical audit entry |
-/// | `audit_nodes` | Merkle node (level, index) -> hash of that complete subtree |
+/// | `audit_tree` | Merkle node (last leaf, level) -> hash of that complete subtree |
+/// | `audit_nodes` | Merkle node (level, index) -> hash: the nodes a store written before format 4 holds; never written |
 /// | `registry` | collection id, entry key -> registry entry |
 /// | `registry_index` | collection id, index, value, 0x00, entry key -> (empty) |
 /// | `checkpoints` | tree size -> signed checkpoint note (C2SP signed-note text) |
@@ -25,13 +26,20 @@ import LMDB
 struct StoreSchema {
     /// The format this build writes and reads. A store of another version is refused.
     /// Version 2 added the audit Merkle tree (`audit_nodes`, `audit_hash`); version 3 the
-    /// registry (`registry`, `registry_index`) and the signed audit checkpoints (`checkpoints`).
-    /// A version 2 store is upgraded in place when opened: the new databases are created empty
-    /// (`exchangectl registry rebuild --write` fills the registry from the log; checkpoints are
-    /// issued from then on).
-    static let formatVersion: UInt32 = 3
-    /// The older version this build upgrades in place.
-    static let upgradableVersion: UInt32 = 2
+    /// registry (`registry`, `registry_index`) and the signed audit checkpoints (`checkpoints`);
+    /// version 4 writes new Merkle nodes into `audit_tree`, keyed in the order appends complete
+    /// them, and keeps `audit_nodes` for the nodes written before.
+    ///
+    /// Versions 2 and 3 are upgraded in place when opened: the new databases are created empty
+    /// (`exchangectl registry rebuild --write` fills a version 2 store's registry from the log;
+    /// checkpoints are issued from then on; nodes already in `audit_nodes` stay there and are
+    /// read from there). A build of version 3 refuses an upgraded store: it would look for the
+    /// newer nodes in `audit_nodes` only.
+    static let formatVersion: UInt32 = 4
+    /// The older versions this build upgrades in place.
+    static let upgradableVersions: Set<UInt32> = [2, 3]
+    /// The version whose upgrade leaves the registry to be rebuilt (it had none).
+    static let versionWithoutRegistry: UInt32 = 2
     static let formatKey = Array("format_version".utf8)
     static let auditHashKey = Array("audit_hash".utf8)
     /// Present from the transaction that clears the registry for a rewrite (or upgrades a format
@@ -50,6 +58,10 @@ struct StoreSchema {
     let pending: Database
     let deadLetters: Database
     let audit: Database
+    /// Merkle nodes keyed by ``MerkleNodeID/appendOrderKey``: every node of a format 4 store,
+    /// and those an upgraded store wrote since its upgrade.
+    let auditTree: Database
+    /// Merkle nodes keyed by ``MerkleNodeID/storageKey``, written before format 4; read only.
     let auditNodes: Database
     let registry: Database
     let registryIndex: Database
@@ -67,6 +79,7 @@ struct StoreSchema {
         pending = try txn.openDatabase("pending", flags: .create)
         deadLetters = try txn.openDatabase("dead_letters", flags: .create)
         audit = try txn.openDatabase("audit", flags: .create)
+        auditTree = try txn.openDatabase("audit_tree", flags: .create)
         auditNodes = try txn.openDatabase("audit_nodes", flags: .create)
         registry = try txn.openDatabase("registry", flags: .create)
         registryIndex = try txn.openDatabase("registry_index", flags: .create)
@@ -74,7 +87,7 @@ struct StoreSchema {
     }
 
     /// Checks the stored format version, writing it into a new store and upgrading a version 2
-    /// store (whose registry databases were just created empty).
+    /// or 3 store (whose newer databases were just created empty).
     /// - Returns: the version the store had when opened (0 for a new store).
     /// - Throws: `StoreError.unsupportedFormat` for a store of another version, or for one with
     ///   data but no version.
@@ -84,17 +97,20 @@ struct StoreSchema {
         version.append(Self.formatVersion)
         if let stored = try txn.get(meta, key: Self.formatKey) {
             let storedVersion = stored.withUnsafeBytes { $0.count == 4 ? $0.bigEndianUInt32(at: 0) : 0 }
-            if storedVersion == Self.upgradableVersion {
+            if Self.upgradableVersions.contains(storedVersion) {
                 try txn.put(meta, key: Self.formatKey, value: version.bytes)
-                // Its registry databases were just created empty: it awaits a rewrite.
-                try txn.put(meta, key: Self.registryRebuildKey, value: [1])
+                if storedVersion == Self.versionWithoutRegistry {
+                    // Its registry databases were just created empty: it awaits a rewrite.
+                    try txn.put(meta, key: Self.registryRebuildKey, value: [1])
+                }
                 return storedVersion
             }
             guard storedVersion == Self.formatVersion else {
                 throw StoreError(
                     code: .unsupportedFormat,
                     message: "the store in \(directory) has format version \(storedVersion); this build reads version "
-                        + "\(Self.formatVersion) (and upgrades \(Self.upgradableVersion)). Use the build that wrote it, or restore a matching backup")
+                        + "\(Self.formatVersion) (and upgrades \(Self.upgradableVersions.sorted().map(String.init).joined(separator: " and "))). "
+                        + "Use the build that wrote it, or restore a matching backup")
             }
             return storedVersion
         }

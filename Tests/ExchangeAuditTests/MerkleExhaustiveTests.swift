@@ -130,4 +130,29 @@ struct MerkleExhaustiveTests {
         #expect(MerkleNodeID(storageKey: [64, 0, 0, 0, 0, 0, 0, 0, 0]) == nil)
         #expect(MerkleNodeID(storageKey: [1, 0]) == nil)
     }
+
+    @Test("Append-order keys put each append's nodes after every earlier node, and round trip")
+    func appendOrderKeys() throws {
+        // The nodes appends complete, in the order they are written: each append's leaf first,
+        // then upwards. Their keys must rise strictly, so that a store only ever appends.
+        let tree = MerkleTree(algorithm: .sha256)
+        var storage = InMemoryMerkleNodeStorage()
+        var written: [MerkleNodeID] = []
+        for size in 0..<300 as Range<UInt64> {
+            written += try tree.append(entry: [UInt8(truncatingIfNeeded: size)], treeSize: size, to: &storage).map(\.node)
+        }
+        for (earlier, later) in zip(written, written.dropFirst()) {
+            #expect(earlier.appendOrderKey.lexicographicallyPrecedes(later.appendOrderKey), "\(earlier) before \(later)")
+        }
+        for node in written + [MerkleNodeID(level: 63, index: 1), MerkleNodeID(level: 0, index: .max)] {
+            #expect(MerkleNodeID(appendOrderKey: node.appendOrderKey) == node)
+        }
+        #expect(MerkleNodeID(level: 2, index: 0x0102).lastLeaf == 0x040B)
+        #expect(MerkleNodeID(level: 2, index: 0x0102).appendOrderKey == [0, 0, 0, 0, 0, 0, 0x04, 0x0B, 2])
+        #expect(MerkleNodeID(level: 63, index: 1).lastLeaf == .max)
+        // The low `level` bits of a node's last leaf are ones; a key that breaks this names no node.
+        #expect(MerkleNodeID(appendOrderKey: [0, 0, 0, 0, 0, 0, 0x04, 0x0A, 2]) == nil)
+        #expect(MerkleNodeID(appendOrderKey: [0, 0, 0, 0, 0, 0, 0, 0, 64]) == nil)
+        #expect(MerkleNodeID(appendOrderKey: [0, 2]) == nil)
+    }
 }
