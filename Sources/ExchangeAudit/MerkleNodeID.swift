@@ -51,7 +51,8 @@ public struct MerkleNodeID: Sendable, Hashable, Comparable, CustomStringConverti
         self.init(level: Int(level), index: index)
     }
 
-    /// The index of the node's last leaf.
+    /// The index of the node's last leaf. Defined for the nodes of trees of up to 2^64 - 1
+    /// leaves (`firstLeaf` likewise): a node past them has no last leaf in a `UInt64`.
     public var lastLeaf: UInt64 { index << UInt64(level) | (UInt64(1) << UInt64(level) &- 1) }
 
     /// A 9-byte key in the order nodes are completed: the index of the node's last leaf as a

@@ -109,6 +109,12 @@ public struct WriteTransaction: ~Copyable {
         try key.withUnsafeBytes { k in try delete(database, key: k) }
     }
 
+    /// Empties `database` (`mdb_drop`); with `delete`, also removes it from the environment and
+    /// closes its handle, which must not be used after.
+    public mutating func drop(_ database: Database, delete: Bool = false) throws {
+        try LMDBError.check(mdb_drop(handle, database.handle, delete ? 1 : 0), "mdb_drop")
+    }
+
     /// Opens a cursor on `database` for the duration of `body`.
     public func withCursor<Result>(_ database: Database, _ body: (inout Cursor) throws -> Result) throws -> Result {
         var cursor = try Cursor(transaction: handle, database: database)

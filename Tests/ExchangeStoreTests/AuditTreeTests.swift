@@ -86,11 +86,11 @@ import Testing
 
         var store = try directory.open()
         #expect(store.auditCount == 37)
+        #expect(try !store.isRegistryRebuildPending, "a format 3 store has its registry; only format 2 awaits a rewrite")
         try await appendAudit(store, 37..<66)
         store.close()
         store = try directory.open()
         try await appendAudit(store, 66..<70)
-        defer { store.close() }
 
         let entries = try store.auditEntries(from: 0, limit: .max)
         #expect(entries.count == 70)
@@ -113,6 +113,7 @@ import Testing
         for record in records {
             #expect(record.leafHash == (try tree.leafHash(record.entry)), "leaf \(record.index), either side of the upgrade")
         }
+        store.close()
 
         let environment = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
         defer { environment.close() }
@@ -129,7 +130,8 @@ import Testing
     }
 
     /// Moves every Merkle node of the store in `path` to `audit_nodes` under its level-first
-    /// key and sets format version 3; returns the number of nodes moved.
+    /// key, removes `audit_tree` (a format 3 store has none) and sets format version 3;
+    /// returns the number of nodes moved.
     static func rewriteAsFormatThree(_ path: String) throws -> Int {
         let environment = try Environment(path: path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
         defer { environment.close() }
@@ -149,8 +151,8 @@ import Testing
             }
             for (node, hash) in nodes {
                 _ = try txn.put(legacy, key: node.storageKey, value: hash)
-                _ = try txn.delete(current, key: node.appendOrderKey)
             }
+            try txn.drop(current, delete: true)
             _ = try txn.put(meta, key: Array("format_version".utf8), value: [0, 0, 0, 3])
             return nodes.count
         }
