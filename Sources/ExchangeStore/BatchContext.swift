@@ -8,6 +8,8 @@ struct WriterState {
     var nextSequence: UInt64
     var nextAuditIndex: UInt64
     var lastBatchTime: UInt64
+    /// The receive time of the last `time_index` entry; 0 when there is none.
+    var lastIndexedTime: UInt64
     var lastIDs: [NameTable.Kind: UInt32]
     /// The right edge of the audit Merkle tree.
     var frontier: MerkleFrontier
@@ -77,14 +79,18 @@ struct BatchContext: ~Copyable {
         names.id(of: name, kind: kind) ?? addedIDs[kind]?[name]
     }
 
-    /// Takes the next log sequence; the first of a batch also writes the sparse time index.
+    /// Takes the next log sequence. The first of a batch also writes the sparse time index when
+    /// ``StoreSchema/timeIndexInterval`` passed since its last entry.
     mutating func takeSequence() throws -> UInt64 {
         let sequence = state.nextSequence
         state.nextSequence += 1
         if firstSequence == nil {
             firstSequence = sequence
-            let key = BigEndianKey.pair(time, sequence)
-            try txn.put(schema.timeIndex, key: key, value: [], flags: .append)
+            if state.lastIndexedTime == 0 || time >= state.lastIndexedTime + StoreSchema.timeIndexInterval {
+                let key = BigEndianKey.pair(time, sequence)
+                try txn.put(schema.timeIndex, key: key, value: [], flags: .append)
+                state.lastIndexedTime = time
+            }
         }
         return sequence
     }

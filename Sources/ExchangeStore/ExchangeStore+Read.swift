@@ -216,11 +216,28 @@ extension ExchangeStore {
     }
 
     /// The first sequence received at or after `time` (ns since the Unix epoch), or `nil` when
-    /// every event is older. Uses the sparse time index: one entry per committed batch.
+    /// every event is older.
+    ///
+    /// The sparse time index gives the last entry before `time` and the first at or after it;
+    /// the log between them (at most ``StoreSchema/timeIndexInterval`` of events, or every
+    /// event of a commit without an entry of its own) is read for the first receive time that
+    /// is not older. Receive times never decrease with the sequence.
     public func firstSequence(receivedAtOrAfter time: UInt64) throws -> UInt64? {
         try read { txn in
-            try txn.withCursor(schema.timeIndex) { cursor in
-                try cursor.seek(atOrAfter: BigEndianKey.pair(time, 0)).map { $0.key.bigEndianUInt64(at: 8) }
+            let (before, after) = try txn.withCursor(schema.timeIndex) { cursor -> (UInt64?, UInt64?) in
+                let after = try cursor.seek(atOrAfter: BigEndianKey.pair(time, 0)).map { $0.key.bigEndianUInt64(at: 8) }
+                let previous = after == nil ? try cursor.last() : try cursor.previous()
+                return (previous.map { $0.key.bigEndianUInt64(at: 8) }, after)
+            }
+            return try txn.withCursor(schema.log) { cursor in
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.u64(before ?? 0))
+                while let current = entry {
+                    let sequence = current.key.bigEndianUInt64(at: 0)
+                    if let after, sequence >= after { return after }
+                    if EventView(sequence: sequence, record: current.value).receivedAt >= time { return sequence }
+                    entry = try cursor.next()
+                }
+                return after
             }
         }
     }

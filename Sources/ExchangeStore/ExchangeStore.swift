@@ -208,8 +208,12 @@ public final class ExchangeStore: Sendable {
         let auditCount = try txn.withCursor(schema.audit) { cursor in
             try cursor.last().map { $0.key.bigEndianUInt64(at: 0) + 1 } ?? 0
         }
-        let lastTime = try txn.withCursor(schema.timeIndex) { cursor in
+        let lastIndexedTime = try txn.withCursor(schema.timeIndex) { cursor in
             try cursor.last().map { $0.key.bigEndianUInt64(at: 0) } ?? 0
+        }
+        // The time index is sparse: the last event's receive time is the latest a batch used.
+        let lastEventTime = try txn.withCursor(schema.log) { cursor in
+            try cursor.last().map { EventView(sequence: 0, record: $0.value).receivedAt } ?? 0
         }
         var lastIDs: [NameTable.Kind: UInt32] = [:]
         for kind in NameTable.Kind.allCases {
@@ -217,7 +221,8 @@ public final class ExchangeStore: Sendable {
         }
         let frontier = try MerkleFrontier.load(treeSize: auditCount, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema))
         return WriterState(
-            nextSequence: lastSequence + 1, nextAuditIndex: auditCount, lastBatchTime: lastTime, lastIDs: lastIDs, frontier: frontier)
+            nextSequence: lastSequence + 1, nextAuditIndex: auditCount, lastBatchTime: max(lastIndexedTime, lastEventTime),
+            lastIndexedTime: lastIndexedTime, lastIDs: lastIDs, frontier: frontier)
     }
 
     // MARK: Writing

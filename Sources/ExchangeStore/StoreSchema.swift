@@ -8,7 +8,7 @@ import LMDB
 /// | `meta` | format version, interned names, counters, an unfinished registry rewrite's marker |
 /// | `log` | sequence -> event record |
 /// | `topic_index` | topic id, sequence -> (empty) |
-/// | `time_index` | receive time, first sequence of the commit -> (empty) |
+/// | `time_index` | receive time, first sequence of a commit -> (empty); at most one entry per `timeIndexInterval` |
 /// | `inbox` | consumer id, sequence -> agreement id, agreement version |
 /// | `dedup` | publisher id, message id -> sequence, route count |
 /// | `subscriptions` | subscription id -> subscription record |
@@ -40,6 +40,11 @@ struct StoreSchema {
     static let upgradableVersions: Set<UInt32> = [2, 3]
     /// The version whose upgrade leaves the registry to be rebuilt (it had none).
     static let versionWithoutRegistry: UInt32 = 2
+    /// The least time between two `time_index` entries, in nanoseconds (100 ms): a commit that
+    /// appends events writes one only when this much passed since the last. A look-up by time
+    /// then reads at most this span of the log beyond the index (events' receive times never
+    /// decrease with their sequence), and a commit under light load writes one B-tree fewer.
+    static let timeIndexInterval: UInt64 = 100_000_000
     static let formatKey = Array("format_version".utf8)
     static let auditHashKey = Array("audit_hash".utf8)
     /// Present from the transaction that clears the registry for a rewrite (or upgrades a format

@@ -1,6 +1,7 @@
 import ExchangeModel
 import ExchangeStore
 import Foundation
+import LMDB
 import Testing
 
 @Suite struct AppendTests {
@@ -196,5 +197,42 @@ import Testing
         await #expect(throws: StoreError.self) {
             _ = try await store.append(AppendRequest(envelope: sampleEvent(id: "late")))
         }
+    }
+
+    /// The time index holds at most one entry per 100 ms of commits; a look-up by time still
+    /// finds the exact first event at or after it, reading the log past the index entry.
+    @Test func lookupsByTimeAreExactBetweenSparseIndexEntries() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let store = try directory.open()
+        var stored: [StoredEvent] = []
+        for index in 0..<12 {
+            // Two groups of commits, the second more than the index interval after the first.
+            if index == 6 { try await Task.sleep(for: .milliseconds(150)) }
+            let result = try await store.append(AppendRequest(envelope: sampleEvent(id: "time-\(index)")))
+            stored.append(try #require(try store.event(result.sequence)))
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        for (position, event) in stored.enumerated() {
+            #expect(try store.firstSequence(receivedAtOrAfter: event.receivedAt) == event.sequence, "event \(position)")
+            let next = position + 1 < stored.count ? stored[position + 1].sequence : nil
+            #expect(try store.firstSequence(receivedAtOrAfter: event.receivedAt + 1) == next, "just after event \(position)")
+        }
+        #expect(try store.firstSequence(receivedAtOrAfter: 0) == stored[0].sequence)
+        store.close()
+
+        let environment = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
+        defer { environment.close() }
+        let entries = try environment.write { txn in try txn.count(try txn.openDatabase("time_index")) }
+        // Each append was its own commit: an entry for the first, then for each commit at least
+        // 100 ms after the last entry (two, unless the machine stalled a commit that long).
+        var expected = 0
+        var lastIndexed: UInt64?
+        for event in stored where lastIndexed.map({ event.receivedAt >= $0 + 100_000_000 }) ?? true {
+            expected += 1
+            lastIndexed = event.receivedAt
+        }
+        #expect(expected >= 2)
+        #expect(entries == expected, "one index entry per 100 ms of commits, not one per commit")
     }
 }
