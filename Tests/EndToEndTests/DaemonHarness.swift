@@ -205,6 +205,27 @@ final class DaemonHarness: Sendable {
     /// The daemon's log lines so far.
     var log: [String] { state.withLock { $0.output?.all ?? [] } }
 
+    /// Runs `body`, or fails after `seconds` with `what` (read then, so it can tell how far the
+    /// body got) and the daemon's last log lines: an exchange that stalls names itself instead
+    /// of running into the test's time limit.
+    @discardableResult
+    func within<Value: Sendable>(
+        _ seconds: Int, _ what: @escaping @Sendable () -> String, _ body: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
+        try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let finished = try await group.next(), let value = finished else {
+                throw HarnessError("\(what()) within \(seconds) s; the daemon's log ends:\n\(log.suffix(30).joined(separator: "\n"))")
+            }
+            return value
+        }
+    }
+
     /// An HTTPS client presenting `department`'s certificate, or none for `nil`.
     func client(_ department: String?) throws -> HTTPClient {
         let key = department ?? ""

@@ -18,30 +18,32 @@ struct WebSocketEndToEndTests {
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/tax-push", ["filter": "licence.>", "start": "all"]).status == 201)
             let count = 200
             let replies = Shared<[String]>([])
-            try await WebSocketClient.connect(
-                url: "wss://127.0.0.1:\(daemon.port)/v1/publish", configuration: .init(sniHostname: "localhost"),
-                tlsConfiguration: try daemon.tls("msa"), logger: Logger(label: "ws-publish")
-            ) { inbound, outbound, _ in
-                // Everything in flight at once, answers as commits complete.
-                for index in 0..<count {
-                    let event = #"{"specversion":"1.0","id":"W-\#(index)","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"W-\#(index)"}}"#
-                    try await outbound.write(.text(event))
-                }
-                try await outbound.write(.text(#"{"specversion":"1.0","id":"bad","type":"t","topic":"case.outcome.closed","data":{}}"#))
-                // A frame far larger than a WebSocket library's 16 KiB default is one event too.
-                let note = String(repeating: "n", count: 40_000)
-                try await outbound.write(.text(#"{"specversion":"1.0","id":"BIG","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"BIG","note":"\#(note)"}}"#))
-                // A batch frame: stored whole, answered by one line with a result per event.
-                let batch = (0..<3).map { #"{"specversion":"1.0","id":"B-\#($0)","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"B-\#($0)"}}"# }
-                try await outbound.write(.text("[" + batch.joined(separator: ",") + "]"))
-                // An answer frame carries one or more answers, a line each.
-                for try await message in inbound.messages(maxSize: 1 << 20) {
-                    guard case .text(let text) = message else { continue }
-                    let total = replies.withLock { list in
-                        list.append(contentsOf: text.split(separator: "\n").map(String.init))
-                        return list.count
+            try await daemon.within(60, { "\(replies.withLock { $0.count }) of \(count + 3) publish answers arrived" }) {
+                try await WebSocketClient.connect(
+                    url: "wss://127.0.0.1:\(daemon.port)/v1/publish", configuration: .init(sniHostname: "localhost"),
+                    tlsConfiguration: try daemon.tls("msa"), logger: Logger(label: "ws-publish")
+                ) { inbound, outbound, _ in
+                    // Everything in flight at once, answers as commits complete.
+                    for index in 0..<count {
+                        let event = #"{"specversion":"1.0","id":"W-\#(index)","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"W-\#(index)"}}"#
+                        try await outbound.write(.text(event))
                     }
-                    if total >= count + 3 { break }
+                    try await outbound.write(.text(#"{"specversion":"1.0","id":"bad","type":"t","topic":"case.outcome.closed","data":{}}"#))
+                    // A frame far larger than a WebSocket library's 16 KiB default is one event too.
+                    let note = String(repeating: "n", count: 40_000)
+                    try await outbound.write(.text(#"{"specversion":"1.0","id":"BIG","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"BIG","note":"\#(note)"}}"#))
+                    // A batch frame: stored whole, answered by one line with a result per event.
+                    let batch = (0..<3).map { #"{"specversion":"1.0","id":"B-\#($0)","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"B-\#($0)"}}"# }
+                    try await outbound.write(.text("[" + batch.joined(separator: ",") + "]"))
+                    // An answer frame carries one or more answers, a line each.
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message else { continue }
+                        let total = replies.withLock { list in
+                            list.append(contentsOf: text.split(separator: "\n").map(String.init))
+                            return list.count
+                        }
+                        if total >= count + 3 { break }
+                    }
                 }
             }
             let all = replies.withLock { $0 }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -62,28 +64,30 @@ struct WebSocketEndToEndTests {
             // Push with credit: 50 at a time, acknowledging each batch.
             let published = count + 4
             let received = Shared<[Int]>([])
-            try await WebSocketClient.connect(
-                url: "wss://127.0.0.1:\(daemon.port)/v1/subscriptions/tax-push/stream", configuration: .init(maxFrameSize: 1 << 20, sniHostname: "localhost"),
-                tlsConfiguration: try daemon.tls("tax"), logger: Logger(label: "ws-stream")
-            ) { inbound, outbound, _ in
-                try await outbound.write(.text(#"{"credit":50}"#))
-                var batch: [Int] = []
-                for try await message in inbound.messages(maxSize: 1 << 20) {
-                    guard case .text(let text) = message,
-                        let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                        let sequence = (object["sequence"] as? String).flatMap(Int.init)
-                    else { continue }
-                    #expect(object["agreement"] as? String == "msa-tax")
-                    batch.append(sequence)
-                    let total = received.withLock { list in
-                        list.append(sequence)
-                        return list.count
+            try await daemon.within(60, { "\(received.withLock { $0.count }) of \(published) events were pushed" }) {
+                try await WebSocketClient.connect(
+                    url: "wss://127.0.0.1:\(daemon.port)/v1/subscriptions/tax-push/stream", configuration: .init(maxFrameSize: 1 << 20, sniHostname: "localhost"),
+                    tlsConfiguration: try daemon.tls("tax"), logger: Logger(label: "ws-stream")
+                ) { inbound, outbound, _ in
+                    try await outbound.write(.text(#"{"credit":50}"#))
+                    var batch: [Int] = []
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message,
+                            let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                            let sequence = (object["sequence"] as? String).flatMap(Int.init)
+                        else { continue }
+                        #expect(object["agreement"] as? String == "msa-tax")
+                        batch.append(sequence)
+                        let total = received.withLock { list in
+                            list.append(sequence)
+                            return list.count
+                        }
+                        if batch.count == 50 || total == published {
+                            try await outbound.write(.text(#"{"ack":\#(batch),"credit":50}"#))
+                            batch.removeAll()
+                        }
+                        if total == published { break }
                     }
-                    if batch.count == 50 || total == published {
-                        try await outbound.write(.text(#"{"ack":\#(batch),"credit":50}"#))
-                        batch.removeAll()
-                    }
-                    if total == published { break }
                 }
             }
             #expect(received.withLock { $0 } == Array(1...published))
@@ -95,13 +99,15 @@ struct WebSocketEndToEndTests {
             // and the refusal is in the audit log.
             let refusal = Shared<[String]>([])
             let headers: HTTPFields = [.authorization: "Bearer \(daemon.auditorToken)"]
-            try await WebSocketClient.connect(
-                url: "wss://127.0.0.1:\(daemon.port)/v1/publish", configuration: .init(additionalHeaders: headers, sniHostname: "localhost"),
-                tlsConfiguration: try daemon.tls(nil), logger: Logger(label: "ws-refused")
-            ) { inbound, _, _ in
-                for try await message in inbound.messages(maxSize: 1 << 20) {
-                    if case .text(let text) = message { refusal.withLock { $0.append(text) } }
-                    break
+            try await daemon.within(60, { "the refused publisher got no error frame" }) {
+                try await WebSocketClient.connect(
+                    url: "wss://127.0.0.1:\(daemon.port)/v1/publish", configuration: .init(additionalHeaders: headers, sniHostname: "localhost"),
+                    tlsConfiguration: try daemon.tls(nil), logger: Logger(label: "ws-refused")
+                ) { inbound, _, _ in
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        if case .text(let text) = message { refusal.withLock { $0.append(text) } }
+                        break
+                    }
                 }
             }
             #expect(refusal.withLock { $0 }.first?.contains("auth.forbidden") == true, "\(refusal.withLock { $0 })")
