@@ -219,26 +219,42 @@ extension ExchangeStore {
     /// every event is older.
     ///
     /// The sparse time index gives the last entry before `time` and the first at or after it;
-    /// the log between them (at most ``StoreSchema/timeIndexInterval`` of events, or every
-    /// event of a commit without an entry of its own) is read for the first receive time that
-    /// is not older. Receive times never decrease with the sequence.
+    /// between them the log is searched by halving, reading each probed record's receive time:
+    /// sequences have no gaps and receive times never decrease with them. O(log n) reads
+    /// however many events lie between two entries (about 100 ms of them while the clock runs
+    /// forward, any number while it stands behind the last batch's time).
     public func firstSequence(receivedAtOrAfter time: UInt64) throws -> UInt64? {
         try read { txn in
             let (before, after) = try txn.withCursor(schema.timeIndex) { cursor -> (UInt64?, UInt64?) in
                 let after = try cursor.seek(atOrAfter: BigEndianKey.pair(time, 0)).map { $0.key.bigEndianUInt64(at: 8) }
+                // After a seek that found nothing the cursor's position is undefined: go to the end.
                 let previous = after == nil ? try cursor.last() : try cursor.previous()
                 return (previous.map { $0.key.bigEndianUInt64(at: 8) }, after)
             }
-            return try txn.withCursor(schema.log) { cursor in
-                var entry = try cursor.seek(atOrAfter: BigEndianKey.u64(before ?? 0))
-                while let current = entry {
-                    let sequence = current.key.bigEndianUInt64(at: 0)
-                    if let after, sequence >= after { return after }
-                    if EventView(sequence: sequence, record: current.value).receivedAt >= time { return sequence }
-                    entry = try cursor.next()
+            let end: UInt64
+            if let after {
+                end = after
+            } else {
+                guard let last = try txn.withCursor(schema.log, { try $0.last() }).map({ $0.key.bigEndianUInt64(at: 0) }) else {
+                    return nil
                 }
-                return after
+                end = last + 1
             }
+            // The first sequence in [low, end) received at or after `time`, or `end`.
+            var low = before ?? 1
+            var high = end
+            while low < high {
+                let middle = low + (high - low) / 2
+                guard let record = try BigEndianKey.u64(middle).withUnsafeBytes({ try txn.get(schema.log, key: $0) }) else {
+                    throw StoreError.corruptRecord("the log has no event \(middle) between \(low) and \(high)")
+                }
+                if EventView(sequence: middle, record: record).receivedAt >= time {
+                    high = middle
+                } else {
+                    low = middle + 1
+                }
+            }
+            return low < end || after != nil ? low : nil
         }
     }
 

@@ -41,9 +41,9 @@ struct StoreSchema {
     /// The version whose upgrade leaves the registry to be rebuilt (it had none).
     static let versionWithoutRegistry: UInt32 = 2
     /// The least time between two `time_index` entries, in nanoseconds (100 ms): a commit that
-    /// appends events writes one only when this much passed since the last. A look-up by time
-    /// then reads at most this span of the log beyond the index (events' receive times never
-    /// decrease with their sequence), and a commit under light load writes one B-tree fewer.
+    /// appends events writes one only when this much passed since the last, so a commit under
+    /// light load writes one B-tree fewer. A look-up by time searches the log between two
+    /// entries by halving (events' receive times never decrease with their sequence).
     static let timeIndexInterval: UInt64 = 100_000_000
     static let formatKey = Array("format_version".utf8)
     static let auditHashKey = Array("audit_hash".utf8)

@@ -221,6 +221,17 @@ import Testing
         #expect(try store.firstSequence(receivedAtOrAfter: 0) == stored[0].sequence)
         store.close()
 
+        // Reopened, the store goes on from the last event's time, and look-ups stay exact.
+        let reopened = try directory.open()
+        let later = try await reopened.append(AppendRequest(envelope: sampleEvent(id: "time-after-reopen")))
+        stored.append(try #require(try reopened.event(later.sequence)))
+        #expect(stored[stored.count - 1].receivedAt >= stored[stored.count - 2].receivedAt, "receive times never decrease")
+        for (position, event) in stored.enumerated() {
+            #expect(try reopened.firstSequence(receivedAtOrAfter: event.receivedAt) == event.sequence, "event \(position) after reopening")
+        }
+        #expect(try reopened.firstSequence(receivedAtOrAfter: stored[stored.count - 1].receivedAt + 1) == nil)
+        reopened.close()
+
         let environment = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
         defer { environment.close() }
         let entries = try environment.write { txn in try txn.count(try txn.openDatabase("time_index")) }
