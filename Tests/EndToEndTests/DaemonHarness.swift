@@ -205,6 +205,30 @@ final class DaemonHarness: Sendable {
     /// The daemon's log lines so far.
     var log: [String] { state.withLock { $0.output?.all ?? [] } }
 
+    /// The running daemon's thread stacks, from gdb when it is installed (at most 30 s): what a
+    /// stalled exchange was waiting for. A note saying why there are none otherwise.
+    func threadStacks() -> String {
+        guard let process = state.withLock({ $0.process }), process.isRunning else { return "(the daemon is not running)" }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else { return "(no gdb for the daemon's stacks)" }
+        let gdb = Process()
+        gdb.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
+        gdb.arguments = ["-p", "\(process.processIdentifier)", "-batch", "-nx", "-ex", "thread apply all bt 25"]
+        // A file, not a pipe: gdb must never block on a full pipe while this waits for it.
+        let path = directory + "/gdb-stacks.txt"
+        guard FileManager.default.createFile(atPath: path, contents: nil), let output = FileHandle(forWritingAtPath: path) else {
+            return "(no file for the daemon's stacks)"
+        }
+        defer { try? output.close() }
+        gdb.standardOutput = output
+        gdb.standardError = FileHandle.nullDevice
+        do { try gdb.run() } catch { return "(gdb did not start: \(error))" }
+        let deadline = Date().addingTimeInterval(30)
+        while gdb.isRunning && Date() < deadline { usleep(50_000) }
+        if gdb.isRunning { kill(gdb.processIdentifier, SIGKILL) }
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return "the daemon's threads:\n" + text.split(separator: "\n").filter { $0.hasPrefix("#") || $0.hasPrefix("Thread") }.joined(separator: "\n")
+    }
+
     /// Runs `body`, or fails after `seconds` with `what` (read then, so it can tell how far the
     /// body got) and the daemon's last log lines: an exchange that stalls names itself instead
     /// of running into the test's time limit.
@@ -220,7 +244,9 @@ final class DaemonHarness: Sendable {
             }
             defer { group.cancelAll() }
             guard let finished = try await group.next(), let value = finished else {
-                throw HarnessError("\(what()) within \(seconds) s; the daemon's log ends:\n\(log.suffix(30).joined(separator: "\n"))")
+                throw HarnessError(
+                    "\(what()) within \(seconds) s; the daemon's log ends:\n\(log.suffix(30).joined(separator: "\n"))"
+                        + "\n\(threadStacks())")
             }
             return value
         }
