@@ -30,13 +30,28 @@ final class DrainingThread<Item>: @unchecked Sendable {
         self.maxBatch = maxBatch
         self.process = process
         let thread = Thread { [self] in
-            // Named from inside: a name given before `start()` does not reach the system's
-            // thread on Linux.
-            Thread.current.name = name
+            // Named from inside, by the system call itself: a name given before `start()` does
+            // not reach the system's thread on Linux, and Foundation's setter passes it on only
+            // once the creating thread has recorded the new thread's handle, which it may not
+            // have yet when the new thread runs (the thread then keeps its creator's name).
+            Self.setSystemName(name)
             run()
         }
         thread.qualityOfService = .userInitiated
         thread.start()
+    }
+
+    /// Names the calling thread for Foundation and for the system (`top -H`, `perf`): on Linux
+    /// by writing `/proc/thread-self/comm`, as `pthread_setname_np` does (which Swift's Glibc
+    /// module does not export).
+    private static func setSystemName(_ name: String) {
+        Thread.current.name = name
+        #if os(Linux)
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        _ = name.utf8CString.withUnsafeBufferPointer { bytes in write(descriptor, bytes.baseAddress, bytes.count - 1) }
+        #endif
     }
 
     /// Queues `item`. Returns `false`, queuing nothing, once `stop()` was called.

@@ -40,15 +40,21 @@ import Testing
 
     #if os(Linux)
     @Test func theThreadCarriesItsNameForOperatorsTools() {
-        let name = Mutex("")
-        let thread = DrainingThread<Int>(name: "store-writer") { _ in
-            // What `top -H` and `perf` read for this thread.
-            let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
-            name.withLock { $0 = comm.trimmingCharacters(in: .newlines) }
+        // Several at once: a thread that runs before its creator has recorded it must be named
+        // too (it would otherwise keep its creator's name).
+        let names = Mutex<[String]>([])
+        let threads = (0..<16).map { index in
+            DrainingThread<Int>(name: "store-writer-\(index)") { _ in
+                // What `top -H` and `perf` read for this thread.
+                let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+                names.withLock { $0.append(comm.trimmingCharacters(in: .newlines)) }
+            }
         }
-        #expect(thread.submit(1))
-        thread.stop()
-        #expect(name.withLock { $0 } == "store-writer", "top -H and perf show the thread by this name")
+        for thread in threads {
+            #expect(thread.submit(1))
+            thread.stop()
+        }
+        #expect(names.withLock { $0 } == (0..<16).map { "store-writer-\($0)" }, "top -H and perf show each thread by its name")
     }
     #endif
 
