@@ -24,12 +24,22 @@ final class DedupCache: @unchecked Sendable {
     struct Key: Hashable {
         let bytes: [UInt8]
         private let hash: Int
+        /// The first eight bytes as a big-endian integer (zeros past a shorter key): orders most
+        /// pairs of keys without reading their arrays.
+        private let prefix: UInt64
 
         init(bytes: [UInt8]) {
             self.bytes = bytes
             var hasher = Hasher()
-            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+            var prefix: UInt64 = 0
+            bytes.withUnsafeBytes { raw in
+                hasher.combine(bytes: raw)
+                for index in 0..<8 {
+                    prefix = prefix << 8 | UInt64(index < raw.count ? raw[index] : 0)
+                }
+            }
             hash = hasher.finalize()
+            self.prefix = prefix
         }
 
         static func == (lhs: Key, rhs: Key) -> Bool { lhs.hash == rhs.hash && lhs.bytes == rhs.bytes }
@@ -38,9 +48,12 @@ final class DedupCache: @unchecked Sendable {
             hasher.combine(hash)
         }
 
-        /// The `dedup` index's order: bytewise, as LMDB compares keys.
+        /// The `dedup` index's order: bytewise, as LMDB compares keys. Differing prefixes decide
+        /// as the bytes would (zero padding sorts a shorter key first unless its next bytes are
+        /// zeros, and then the bytes decide).
         static func precedes(_ lhs: Key, _ rhs: Key) -> Bool {
-            lhs.bytes.withUnsafeBytes { left in
+            if lhs.prefix != rhs.prefix { return lhs.prefix < rhs.prefix }
+            return lhs.bytes.withUnsafeBytes { left in
                 rhs.bytes.withUnsafeBytes { right in
                     let common = min(left.count, right.count)
                     let order = common == 0 ? 0 : memcmp(left.baseAddress!, right.baseAddress!, common)

@@ -66,8 +66,10 @@ extension ExchangeStore {
     func applyAppend(_ appends: [PreparedAppend], _ context: inout BatchContext) throws -> [AppendResult] {
         var results: [AppendResult] = []
         results.reserveCapacity(appends.count)
-        for append in appends {
-            results.append(try applyAppend(append, &context))
+        // By index, borrowing each element: iterating would copy every append (its arrays and
+        // strings retained and released) on the writer thread.
+        for index in appends.indices {
+            results.append(try applyAppend(appends[index], &context))
         }
         return results
     }

@@ -145,26 +145,3 @@ import Testing
         #expect(!thread.submit(2))
     }
 }
-
-/// A batch's dedup entries are visible to later events of the batch, kept when it commits and
-/// gone when it is abandoned.
-@Suite struct DedupCacheTests {
-    @Test func pendingEntriesAreRolledBackAndCommittedOnesKept() {
-        let cache = DedupCache(threshold: 100)
-        let committed = DedupCache.key(publisher: 1, id: "a")
-        cache.insert(committed, .init(sequence: 1, routeCount: 2))
-        cache.didCommit(merged: false)
-        let abandoned = DedupCache.key(publisher: 1, id: "b")
-        cache.insert(abandoned, .init(sequence: 2, routeCount: 0))
-        #expect(cache.lookup(abandoned)?.sequence == 2, "a later event of the same batch sees it")
-        cache.rollback()
-        #expect(cache.lookup(abandoned) == nil)
-        #expect(cache.lookup(committed)?.sequence == 1)
-        #expect(cache.lookup(DedupCache.key(publisher: 2, id: "a")) == nil, "the publisher is part of the key")
-        cache.rollback()
-        #expect(cache.lookup(committed)?.routeCount == 2, "a rollback with nothing pending changes nothing")
-        cache.insert(abandoned, .init(sequence: 3, routeCount: 0))
-        cache.didCommit(merged: true)
-        #expect(cache.lookup(committed) == nil && cache.lookup(abandoned) == nil, "after a merge the index holds them")
-    }
-}
