@@ -205,6 +205,29 @@ final class DaemonHarness: Sendable {
     /// The daemon's log lines so far.
     var log: [String] { state.withLock { $0.output?.all ?? [] } }
 
+    /// The TCP connections to and from the daemon's port with their queues (`ss`): bytes one
+    /// side sent and the other has not read show which side a stalled exchange waits on.
+    func connections() -> String {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ss") || FileManager.default.isExecutableFile(atPath: "/bin/ss") else {
+            return "(no ss for the daemon's connections)"
+        }
+        let ss = Process()
+        ss.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/bin/ss") ? "/usr/bin/ss" : "/bin/ss")
+        ss.arguments = ["-tnoi", "state", "all", "( sport = :\(port) or dport = :\(port) )"]
+        let path = directory + "/ss.txt"
+        guard FileManager.default.createFile(atPath: path, contents: nil), let output = FileHandle(forWritingAtPath: path) else {
+            return "(no file for the daemon's connections)"
+        }
+        defer { try? output.close() }
+        ss.standardOutput = output
+        ss.standardError = FileHandle.nullDevice
+        do { try ss.run() } catch { return "(ss did not start: \(error))" }
+        let deadline = Date().addingTimeInterval(10)
+        while ss.isRunning && Date() < deadline { usleep(20_000) }
+        if ss.isRunning { kill(ss.processIdentifier, SIGKILL) }
+        return "the daemon's connections:\n" + ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+    }
+
     /// The running daemon's thread stacks, from gdb when it is installed (at most 30 s): what a
     /// stalled exchange was waiting for. A note saying why there are none otherwise.
     func threadStacks() -> String {
@@ -246,7 +269,7 @@ final class DaemonHarness: Sendable {
             guard let finished = try await group.next(), let value = finished else {
                 throw HarnessError(
                     "\(what()) within \(seconds) s; the daemon's log ends:\n\(log.suffix(30).joined(separator: "\n"))"
-                        + "\n\(threadStacks())")
+                        + "\n\(connections())\n\(threadStacks())")
             }
             return value
         }
