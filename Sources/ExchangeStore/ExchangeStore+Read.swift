@@ -281,7 +281,7 @@ extension ExchangeStore {
             mapSize: info.mapSize, maxMapSize: configuration.maxMapSize, usedBytes: info.usedBytes,
             lastSequence: lastSequence, auditCount: auditCount,
             writerApplyingNanoseconds: writer.applying, writerCommittingNanoseconds: writer.committing,
-            writerCPUNanoseconds: writerCPUTime)
+            writerCPUNanoseconds: writer.cpu)
     }
 
     /// Writes a consistent, compacted copy of the store into the empty directory `path` while

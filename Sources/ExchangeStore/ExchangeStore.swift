@@ -161,18 +161,15 @@ public final class ExchangeStore: Sendable {
     /// divided by `commits`, the mean group-commit batch size.
     public var committedOperations: UInt64 { committedOperationCount.load(ordering: .relaxed) }
 
-    /// Time the writer spent applying operations and committing (fsync included), in
-    /// nanoseconds since the store was opened.
-    public var writerTime: (applying: UInt64, committing: UInt64) {
-        (applyNanoseconds.load(ordering: .relaxed), commitNanoseconds.load(ordering: .relaxed))
-    }
-
-    /// CPU time (user and system) the writer thread spent over the same spans as
-    /// ``writerTime``, in nanoseconds since the store was opened. Against their sum it tells a
-    /// writer that computes (LMDB, the kernel writing pages back) from one that waits for the
-    /// disk.
-    public var writerCPUTime: UInt64 {
-        writerCPUNanoseconds.load(ordering: .relaxed)
+    /// Time the writer spent applying operations and committing (fsync included), and the CPU
+    /// time (user and system) its thread used over those same spans, in nanoseconds since the
+    /// store was opened. CPU close to the busy time means commits cost computing (LMDB, the
+    /// kernel writing pages back); far below it, the writer waits for the disk.
+    public var writerTime: (applying: UInt64, committing: UInt64, cpu: UInt64) {
+        (
+            applyNanoseconds.load(ordering: .relaxed), commitNanoseconds.load(ordering: .relaxed),
+            writerCPUNanoseconds.load(ordering: .relaxed)
+        )
     }
 
     /// Registers `observer`, called after every commit on the store's answer thread (or, for a

@@ -115,7 +115,7 @@ struct StoreBenchmark: AsyncParsableCommand {
                 "commits": store.commits, "mean_batch": (meanBatch * 10).rounded() / 10,
                 "store_bytes": statistics.usedBytes,
                 "writer_apply_s": Double(writerTime.applying) / 1e9, "writer_commit_s": Double(writerTime.committing) / 1e9,
-                "writer_cpu_s": Double(statistics.writerCPUNanoseconds) / 1e9,
+                "writer_cpu_s": Double(writerTime.cpu) / 1e9,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -127,7 +127,7 @@ struct StoreBenchmark: AsyncParsableCommand {
             print(
                 String(
                     format: "writer: %.2f s applying, %.2f s committing, %.2f s of CPU", Double(writerTime.applying) / 1e9,
-                    Double(writerTime.committing) / 1e9, Double(statistics.writerCPUNanoseconds) / 1e9))
+                    Double(writerTime.committing) / 1e9, Double(writerTime.cpu) / 1e9))
         }
     }
 

@@ -208,24 +208,10 @@ final class DaemonHarness: Sendable {
     /// The TCP connections to and from the daemon's port with their queues (`ss`): bytes one
     /// side sent and the other has not read show which side a stalled exchange waits on.
     func connections() -> String {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ss") || FileManager.default.isExecutableFile(atPath: "/bin/ss") else {
-            return "(no ss for the daemon's connections)"
-        }
-        let ss = Process()
-        ss.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/bin/ss") ? "/usr/bin/ss" : "/bin/ss")
-        ss.arguments = ["-tnoi", "state", "all", "( sport = :\(port) or dport = :\(port) )"]
-        let path = directory + "/ss.txt"
-        guard FileManager.default.createFile(atPath: path, contents: nil), let output = FileHandle(forWritingAtPath: path) else {
-            return "(no file for the daemon's connections)"
-        }
-        defer { try? output.close() }
-        ss.standardOutput = output
-        ss.standardError = FileHandle.nullDevice
-        do { try ss.run() } catch { return "(ss did not start: \(error))" }
-        let deadline = Date().addingTimeInterval(10)
-        while ss.isRunning && Date() < deadline { usleep(20_000) }
-        if ss.isRunning { kill(ss.processIdentifier, SIGKILL) }
-        return "the daemon's connections:\n" + ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+        let ss = ["/usr/bin/ss", "/bin/ss"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let ss else { return "(no ss for the daemon's connections)" }
+        let output = runTool(ss, ["-tnoi", "state", "all", "( sport = :\(port) or dport = :\(port) )"], seconds: 10, into: "ss.txt")
+        return "the daemon's connections:\n" + output
     }
 
     /// The running daemon's thread stacks, from gdb when it is installed (at most 30 s): what a
@@ -233,23 +219,31 @@ final class DaemonHarness: Sendable {
     func threadStacks() -> String {
         guard let process = state.withLock({ $0.process }), process.isRunning else { return "(the daemon is not running)" }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else { return "(no gdb for the daemon's stacks)" }
-        let gdb = Process()
-        gdb.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
-        gdb.arguments = ["-p", "\(process.processIdentifier)", "-batch", "-nx", "-ex", "thread apply all bt 25"]
-        // A file, not a pipe: gdb must never block on a full pipe while this waits for it.
-        let path = directory + "/gdb-stacks.txt"
-        guard FileManager.default.createFile(atPath: path, contents: nil), let output = FileHandle(forWritingAtPath: path) else {
-            return "(no file for the daemon's stacks)"
+        let text = runTool(
+            "/usr/bin/gdb", ["-p", "\(process.processIdentifier)", "-batch", "-nx", "-ex", "thread apply all bt 25"], seconds: 30,
+            into: "gdb-stacks.txt")
+        return "the daemon's threads:\n" + text.split(separator: "\n").filter { $0.hasPrefix("#") || $0.hasPrefix("Thread") }.joined(separator: "\n")
+    }
+
+    /// Runs the diagnostic tool at `path` for at most `seconds` and returns its standard output,
+    /// or why there is none. The output goes to the file `name` in the harness's directory, not
+    /// a pipe: the tool must never block on a full pipe while this waits for it.
+    private func runTool(_ path: String, _ arguments: [String], seconds: Double, into name: String) -> String {
+        let file = directory + "/" + name
+        guard FileManager.default.createFile(atPath: file, contents: nil), let output = FileHandle(forWritingAtPath: file) else {
+            return "(no file for the output of \(path))"
         }
         defer { try? output.close() }
-        gdb.standardOutput = output
-        gdb.standardError = FileHandle.nullDevice
-        do { try gdb.run() } catch { return "(gdb did not start: \(error))" }
-        let deadline = Date().addingTimeInterval(30)
-        while gdb.isRunning && Date() < deadline { usleep(50_000) }
-        if gdb.isRunning { kill(gdb.processIdentifier, SIGKILL) }
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        return "the daemon's threads:\n" + text.split(separator: "\n").filter { $0.hasPrefix("#") || $0.hasPrefix("Thread") }.joined(separator: "\n")
+        let tool = Process()
+        tool.executableURL = URL(fileURLWithPath: path)
+        tool.arguments = arguments
+        tool.standardOutput = output
+        tool.standardError = FileHandle.nullDevice
+        do { try tool.run() } catch { return "(\(path) did not start: \(error))" }
+        let deadline = Date().addingTimeInterval(seconds)
+        while tool.isRunning && Date() < deadline { usleep(20_000) }
+        if tool.isRunning { kill(tool.processIdentifier, SIGKILL) }
+        return (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
     }
 
     /// Runs `body`, or fails after `seconds` with `what` (read then, so it can tell how far the
