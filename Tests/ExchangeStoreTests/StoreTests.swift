@@ -1,4 +1,5 @@
 import ExchangeStore
+import Foundation
 import Testing
 
 @Suite struct DirectoryLockTests {
@@ -19,5 +20,28 @@ import Testing
         first.close()
         let again = try directory.open()
         again.close()
+    }
+
+    /// A holder that lets go within a moment (a process being started holds a copy of the
+    /// lock's descriptor until it runs its program) delays the open instead of failing it.
+    @Test func aLockHeldForAMomentIsWaitedFor() throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let first = try directory.open()
+        first.close()
+        // Another open file description of the same lock file, locked, stands in for it.
+        let holder = open(directory.path + "/exchange.lock", O_RDWR | O_CLOEXEC)
+        #expect(holder >= 0)
+        #expect(flock(holder, LOCK_EX | LOCK_NB) == 0)
+        let released = DispatchSemaphore(value: 0)
+        // A thread of its own: the shared queues' threads may all be busy in other tests.
+        Thread {
+            usleep(100_000)
+            close(holder)
+            released.signal()
+        }.start()
+        let store = try directory.open()
+        store.close()
+        #expect(released.wait(timeout: .now() + 10) == .success)
     }
 }
