@@ -43,8 +43,7 @@ extension ExchangeRoutes {
         v1.ws(RouterPath(path)) { inbound, outbound, context in
             guard case .department(let department)? = context.requestContext.principal else {
                 let problem = ProblemError(.forbidden, detail: "only departments, authenticated by client certificate, may publish")
-                await Self.auditRefusal(problem, exchange: exchange, context: context)
-                try await outbound.write(.text(String(decoding: Self.reply(index: 0, problem: problem), as: UTF8.self)))
+                try await Self.refuse(problem, inbound: inbound, outbound: outbound, exchange: exchange, context: context)
                 return
             }
             let options = CloudEventsOptions(limits: limits, source: department.rawValue)
@@ -110,8 +109,7 @@ extension ExchangeRoutes {
                 let name = context.requestContext.parameters.get("name")
             else {
                 let problem = ProblemError(.forbidden, detail: "only departments, authenticated by client certificate, may subscribe")
-                await Self.auditRefusal(problem, exchange: exchange, context: context)
-                try await outbound.write(.text(String(decoding: Self.reply(index: 0, problem: problem), as: UTF8.self)))
+                try await Self.refuse(problem, inbound: inbound, outbound: outbound, exchange: exchange, context: context)
                 return
             }
             let credit = CreditCounter()
@@ -169,6 +167,34 @@ extension ExchangeRoutes {
                 }
             }
             logger.debug("subscription stream closed", metadata: ["subscription": "\(name)"])
+        }
+    }
+
+    /// How long a refused stream stays open for its client to read the refusal and close it.
+    static let refusalLinger: Duration = .seconds(10)
+
+    /// Refuses a stream after its upgrade (the caller is not a department): audits the refusal,
+    /// sends it as one error frame, then waits until the client closes the stream, at most
+    /// `refusalLinger`, before the connection closes from this side. A close sent right after
+    /// the frame can reach a client while it is still completing the upgrade, and some client
+    /// libraries then lose the frame and the close and wait forever.
+    static func refuse(
+        _ problem: ProblemError, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+        exchange: Exchange, context: WebSocketRouterContext<ExchangeRequestContext>
+    ) async throws {
+        await auditRefusal(problem, exchange: exchange, context: context)
+        try await outbound.write(.text(String(decoding: reply(index: 0, problem: problem), as: UTF8.self)))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await _ in inbound {}
+                } catch {
+                    // The connection failed: nothing more to wait for.
+                }
+            }
+            group.addTask { try? await Task.sleep(for: refusalLinger) }
+            await group.next()
+            group.cancelAll()
         }
     }
 

@@ -125,4 +125,53 @@ struct WebSocketEndToEndTests {
         }
         await daemon.tearDown()
     }
+
+    /// Every refused stream gets its error frame, however the close that follows it races the
+    /// client's upgrade; a refused client that never closes is closed by the daemon.
+    @Test(.timeLimit(.minutes(3)))
+    func refusedStreamsGetTheirErrorFrameAndAreClosed() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            let headers: HTTPFields = [.authorization: "Bearer \(daemon.auditorToken)"]
+            let paths = ["/v1/publish", "/v1/subscriptions/tax-push/stream"]
+            for attempt in 0..<100 {
+                let path = paths[attempt % 2]
+                let frames = Shared<[String]>([])
+                try await daemon.within(20, { "refused stream \(attempt) (\(path)) got no error frame" }) {
+                    try await WebSocketClient.connect(
+                        url: "wss://127.0.0.1:\(daemon.port)\(path)", configuration: .init(additionalHeaders: headers, sniHostname: "localhost"),
+                        tlsConfiguration: try daemon.tls(nil), logger: Logger(label: "ws-refused")
+                    ) { inbound, _, _ in
+                        for try await message in inbound.messages(maxSize: 1 << 20) {
+                            if case .text(let text) = message { frames.withLock { $0.append(text) } }
+                            break
+                        }
+                    }
+                }
+                #expect(frames.withLock { $0 }.first?.contains("auth.forbidden") == true, "attempt \(attempt): \(frames.withLock { $0 })")
+            }
+            // A client that reads the refusal and stays: the daemon closes the stream after its
+            // linger (10 s), so a refused connection costs bounded time.
+            let frames = Shared<[String]>([])
+            let started = ContinuousClock.now
+            try await daemon.within(40, { "the daemon kept a refused stream open" }) {
+                try await WebSocketClient.connect(
+                    url: "wss://127.0.0.1:\(daemon.port)/v1/publish", configuration: .init(additionalHeaders: headers, sniHostname: "localhost"),
+                    tlsConfiguration: try daemon.tls(nil), logger: Logger(label: "ws-refused-stays")
+                ) { inbound, _, _ in
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        if case .text(let text) = message { frames.withLock { $0.append(text) } }
+                    }
+                }
+            }
+            #expect(frames.withLock { $0.count } == 1)
+            #expect(ContinuousClock.now - started >= .seconds(9), "the refused stream closed before its client could read the refusal at leisure")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
 }
