@@ -109,22 +109,27 @@ import Testing
             seen.items.withLock { $0 += batch }
         }
         let ranHere = Mutex(false)
-        DispatchQueue.global().async {
+        let returned = DispatchSemaphore(value: 0)
+        // A thread of its own: the shared queues' threads may all be busy in other tests.
+        Thread {
             let here = thread.processHereIfIdle(0)
             ranHere.withLock { $0 = here }
-        }
+            returned.signal()
+        }.start()
         #expect(entered.wait(timeout: .now() + 10) == .success)
         #expect(thread.submit(1))
         let stopped = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        Thread {
             thread.stop()
             stopped.signal()
-        }
+        }.start()
         // The queued item and the stop wait for the one running elsewhere.
         #expect(stopped.wait(timeout: .now() + 0.2) == .timedOut, "stop() returned while an item still ran")
         #expect(seen.items.withLock { $0 }.isEmpty, "the queued item ran before the one running elsewhere")
         release.signal()
         #expect(stopped.wait(timeout: .now() + 10) == .success)
+        // The call returns after its item, but not necessarily before stop() does.
+        #expect(returned.wait(timeout: .now() + 10) == .success)
         #expect(ranHere.withLock { $0 })
         #expect(seen.items.withLock { $0 } == [0, 1])
     }
@@ -137,10 +142,11 @@ import Testing
         }
         holder.withLock { $0 = thread }
         let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        // A thread of its own: the shared queues' threads may all be busy in other tests.
+        Thread {
             _ = thread.processHereIfIdle(1)
             finished.signal()
-        }
+        }.start()
         #expect(finished.wait(timeout: .now() + 10) == .success, "stop() from an item run here waited for itself")
         #expect(!thread.submit(2))
     }
