@@ -167,7 +167,24 @@ struct WebSocketEndToEndTests {
             }
             #expect(frames.withLock { $0.count } == 1)
             #expect(ContinuousClock.now - started >= .seconds(9), "the refused stream closed before its client could read the refusal at leisure")
-            #expect(try await daemon.stop() == 0)
+            // Shutdown does not wait out a refused stream's linger.
+            let lingering = Shared<[String]>([])
+            let client = Task {
+                try await WebSocketClient.connect(
+                    url: "wss://127.0.0.1:\(daemon.port)/v1/publish", configuration: .init(additionalHeaders: headers, sniHostname: "localhost"),
+                    tlsConfiguration: try daemon.tls(nil), logger: Logger(label: "ws-refused-at-stop")
+                ) { inbound, _, _ in
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        if case .text(let text) = message { lingering.withLock { $0.append(text) } }
+                    }
+                }
+            }
+            for _ in 0..<500 where lingering.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(lingering.withLock { $0.count } == 1)
+            let stopping = ContinuousClock.now
+            #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
+            #expect(ContinuousClock.now - stopping < .seconds(8), "shutdown waited for a refused stream's linger")
+            _ = try? await client.value
         } catch {
             await daemon.tearDown()
             throw error
