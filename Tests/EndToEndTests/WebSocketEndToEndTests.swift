@@ -98,17 +98,8 @@ struct WebSocketEndToEndTests {
             // A bearer-token caller (the auditor, no certificate) may not publish: one error frame,
             // and the refusal is in the audit log.
             let refusal = Shared<[String]>([])
-            let headers: HTTPFields = [.authorization: "Bearer \(daemon.auditorToken)"]
             try await daemon.within(60, { "the refused publisher got no error frame" }) {
-                try await WebSocketClient.connect(
-                    url: "wss://127.0.0.1:\(daemon.port)/v1/publish", configuration: .init(additionalHeaders: headers, sniHostname: "localhost"),
-                    tlsConfiguration: try daemon.tls(nil), logger: Logger(label: "ws-refused")
-                ) { inbound, _, _ in
-                    for try await message in inbound.messages(maxSize: 1 << 20) {
-                        if case .text(let text) = message { refusal.withLock { $0.append(text) } }
-                        break
-                    }
-                }
+                try await Self.openAsAuditor(daemon, "/v1/publish", into: refusal, untilClosed: false)
             }
             #expect(refusal.withLock { $0 }.first?.contains("auth.forbidden") == true, "\(refusal.withLock { $0 })")
             #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
@@ -133,21 +124,12 @@ struct WebSocketEndToEndTests {
         let daemon = try DaemonHarness()
         do {
             try await daemon.start()
-            let headers: HTTPFields = [.authorization: "Bearer \(daemon.auditorToken)"]
             let paths = ["/v1/publish", "/v1/subscriptions/tax-push/stream"]
             for attempt in 0..<100 {
                 let path = paths[attempt % 2]
                 let frames = Shared<[String]>([])
                 try await daemon.within(20, { "refused stream \(attempt) (\(path)) got no error frame" }) {
-                    try await WebSocketClient.connect(
-                        url: "wss://127.0.0.1:\(daemon.port)\(path)", configuration: .init(additionalHeaders: headers, sniHostname: "localhost"),
-                        tlsConfiguration: try daemon.tls(nil), logger: Logger(label: "ws-refused")
-                    ) { inbound, _, _ in
-                        for try await message in inbound.messages(maxSize: 1 << 20) {
-                            if case .text(let text) = message { frames.withLock { $0.append(text) } }
-                            break
-                        }
-                    }
+                    try await Self.openAsAuditor(daemon, path, into: frames, untilClosed: false)
                 }
                 #expect(frames.withLock { $0 }.first?.contains("auth.forbidden") == true, "attempt \(attempt): \(frames.withLock { $0 })")
             }
@@ -156,29 +138,13 @@ struct WebSocketEndToEndTests {
             let frames = Shared<[String]>([])
             let started = ContinuousClock.now
             try await daemon.within(40, { "the daemon kept a refused stream open" }) {
-                try await WebSocketClient.connect(
-                    url: "wss://127.0.0.1:\(daemon.port)/v1/publish", configuration: .init(additionalHeaders: headers, sniHostname: "localhost"),
-                    tlsConfiguration: try daemon.tls(nil), logger: Logger(label: "ws-refused-stays")
-                ) { inbound, _, _ in
-                    for try await message in inbound.messages(maxSize: 1 << 20) {
-                        if case .text(let text) = message { frames.withLock { $0.append(text) } }
-                    }
-                }
+                try await Self.openAsAuditor(daemon, "/v1/publish", into: frames, untilClosed: true)
             }
             #expect(frames.withLock { $0.count } == 1)
             #expect(ContinuousClock.now - started >= .seconds(9), "the refused stream closed before its client could read the refusal at leisure")
             // Shutdown does not wait out a refused stream's linger.
             let lingering = Shared<[String]>([])
-            let client = Task {
-                try await WebSocketClient.connect(
-                    url: "wss://127.0.0.1:\(daemon.port)/v1/publish", configuration: .init(additionalHeaders: headers, sniHostname: "localhost"),
-                    tlsConfiguration: try daemon.tls(nil), logger: Logger(label: "ws-refused-at-stop")
-                ) { inbound, _, _ in
-                    for try await message in inbound.messages(maxSize: 1 << 20) {
-                        if case .text(let text) = message { lingering.withLock { $0.append(text) } }
-                    }
-                }
-            }
+            let client = Task { try await Self.openAsAuditor(daemon, "/v1/publish", into: lingering, untilClosed: true) }
             for _ in 0..<500 where lingering.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(20)) }
             #expect(lingering.withLock { $0.count } == 1)
             let stopping = ContinuousClock.now
@@ -190,5 +156,21 @@ struct WebSocketEndToEndTests {
             throw error
         }
         await daemon.tearDown()
+    }
+
+    /// Opens the stream at `path` as the auditor (a bearer token, no certificate), which the
+    /// daemon refuses after the upgrade, and collects the text frames it sends: the first only,
+    /// or all of them until the stream closes.
+    static func openAsAuditor(_ daemon: DaemonHarness, _ path: String, into frames: Shared<[String]>, untilClosed: Bool) async throws {
+        let headers: HTTPFields = [.authorization: "Bearer \(daemon.auditorToken)"]
+        try await WebSocketClient.connect(
+            url: "wss://127.0.0.1:\(daemon.port)\(path)", configuration: .init(additionalHeaders: headers, sniHostname: "localhost"),
+            tlsConfiguration: try daemon.tls(nil), logger: Logger(label: "ws-refused")
+        ) { inbound, _, _ in
+            for try await message in inbound.messages(maxSize: 1 << 20) {
+                if case .text(let text) = message { frames.withLock { $0.append(text) } }
+                if !untilClosed { break }
+            }
+        }
     }
 }
