@@ -182,7 +182,13 @@ extension ExchangeRoutes {
         _ problem: ProblemError, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
         exchange: Exchange, context: WebSocketRouterContext<ExchangeRequestContext>
     ) async throws {
-        await auditRefusal(problem, exchange: exchange, context: context)
+        // The `access_denied` entry, as the problem middleware writes for HTTP refusals.
+        let event = ProblemMiddleware.refusal(problem, request: context.request, principal: context.requestContext.principal)
+        do {
+            _ = try await exchange.store.appendAudit([event])
+        } catch {
+            context.requestContext.logger.error("refusal not audited", metadata: ["error": "\(error)"])
+        }
         try await outbound.write(.text(String(decoding: reply(index: 0, problem: problem), as: UTF8.self)))
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -195,17 +201,6 @@ extension ExchangeRoutes {
             group.addTask { try? await Task.sleep(for: refusalLinger) }
             await group.next()
             group.cancelAll()
-        }
-    }
-
-    /// Writes the `access_denied` entry of a stream refused after its upgrade (the caller is not
-    /// a department), as the problem middleware does for HTTP refusals.
-    static func auditRefusal(_ problem: ProblemError, exchange: Exchange, context: WebSocketRouterContext<ExchangeRequestContext>) async {
-        let event = ProblemMiddleware.refusal(problem, request: context.request, principal: context.requestContext.principal)
-        do {
-            _ = try await exchange.store.appendAudit([event])
-        } catch {
-            context.requestContext.logger.error("refusal not audited", metadata: ["error": "\(error)"])
         }
     }
 
