@@ -20,6 +20,8 @@ import Synchronization
 /// | `exchange_store_used_bytes` | gauge | |
 /// | `exchange_writer_seconds_total` | counter | `phase`: applying, committing |
 /// | `exchange_writer_cpu_seconds_total` | counter | |
+/// | `exchange_dedup_merges_total` | counter | |
+/// | `exchange_dedup_merge_seconds_total` | counter | |
 ///
 /// ```swift
 /// let metrics = ExchangeMetrics()
@@ -64,6 +66,12 @@ public struct ExchangeMetrics: Sendable {
     /// CPU seconds the writer thread used over the same spans: against `writerSeconds`, how
     /// much of the serial stage is computing rather than waiting for the disk.
     public let writerCPUSeconds: CoreMetrics.FloatingPointCounter
+    /// Deduplication merges: the writer moving the entries it holds in memory into the on-disk
+    /// index, in one commit every 65,536 new events.
+    public let dedupMerges: CoreMetrics.Counter
+    /// Seconds the writer spent in those merges, commit included; publishes queued meanwhile
+    /// waited. Divided by `dedupMerges`, how long one merge holds the writer.
+    public let dedupMergeSeconds: CoreMetrics.FloatingPointCounter
     private let writerRecorded = WriterTimeRecord()
 
     /// Creates the metrics.
@@ -105,6 +113,8 @@ public struct ExchangeMetrics: Sendable {
             seconds("exchange_writer_seconds_total", [("phase", "committing")])
         )
         writerCPUSeconds = seconds("exchange_writer_cpu_seconds_total")
+        dedupMerges = counter("exchange_dedup_merges_total")
+        dedupMergeSeconds = seconds("exchange_dedup_merge_seconds_total")
     }
 
     /// Sets the store gauges from the store's statistics.
@@ -115,10 +125,13 @@ public struct ExchangeMetrics: Sendable {
         let increment = writerRecorded.advance(
             to: WriterTimeRecord.Totals(
                 applying: statistics.writerApplyingNanoseconds, committing: statistics.writerCommittingNanoseconds,
-                cpu: statistics.writerCPUNanoseconds))
+                cpu: statistics.writerCPUNanoseconds, merges: statistics.dedupMerges,
+                merging: statistics.dedupMergeNanoseconds))
         writerSeconds.applying.increment(by: Double(increment.applying) / 1e9)
         writerSeconds.committing.increment(by: Double(increment.committing) / 1e9)
         writerCPUSeconds.increment(by: Double(increment.cpu) / 1e9)
+        if increment.merges > 0 { dedupMerges.increment(by: Int64(clamping: increment.merges)) }
+        if increment.merging > 0 { dedupMergeSeconds.increment(by: Double(increment.merging) / 1e9) }
     }
 
     /// The publish counter of one outcome.
@@ -144,11 +157,14 @@ public struct ExchangeMetrics: Sendable {
 /// The writer times already added to the counters, so that each record adds only what passed
 /// since (the store reports totals, counters take increments).
 final class WriterTimeRecord: Sendable {
-    /// The writer's totals in nanoseconds: wall time applying and committing, and CPU time.
+    /// The writer's totals: wall time applying and committing, and CPU time, in nanoseconds;
+    /// deduplication merges, and the nanoseconds they held the writer.
     struct Totals: Equatable {
         var applying: UInt64
         var committing: UInt64
         var cpu: UInt64
+        var merges: UInt64 = 0
+        var merging: UInt64 = 0
     }
 
     private let recorded = Mutex(Totals(applying: 0, committing: 0, cpu: 0))
@@ -160,7 +176,8 @@ final class WriterTimeRecord: Sendable {
             func increment(_ now: UInt64, _ before: UInt64) -> UInt64 { now >= before ? now - before : now }
             let result = Totals(
                 applying: increment(totals.applying, last.applying), committing: increment(totals.committing, last.committing),
-                cpu: increment(totals.cpu, last.cpu))
+                cpu: increment(totals.cpu, last.cpu), merges: increment(totals.merges, last.merges),
+                merging: increment(totals.merging, last.merging))
             last = totals
             return result
         }

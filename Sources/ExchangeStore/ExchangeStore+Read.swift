@@ -22,11 +22,17 @@ public struct StoreStatistics: Sendable, Equatable {
     /// store was opened. Close to the two times above, the writer is computing (LMDB, or the
     /// kernel copying and writing back pages); far below them, it waits for the disk.
     public var writerCPUNanoseconds: UInt64
+    /// Deduplication merges committed since the store was opened.
+    public var dedupMerges: UInt64
+    /// The writer's time in those merges, from the start of each merge to the end of its commit,
+    /// in nanoseconds: every write queued meanwhile waited.
+    public var dedupMergeNanoseconds: UInt64
 
     /// Creates statistics; the store makes them with ``ExchangeStore/statistics()``.
     public init(
         mapSize: Int, maxMapSize: Int, usedBytes: Int, lastSequence: UInt64, auditCount: UInt64,
-        writerApplyingNanoseconds: UInt64, writerCommittingNanoseconds: UInt64, writerCPUNanoseconds: UInt64
+        writerApplyingNanoseconds: UInt64, writerCommittingNanoseconds: UInt64, writerCPUNanoseconds: UInt64,
+        dedupMerges: UInt64 = 0, dedupMergeNanoseconds: UInt64 = 0
     ) {
         self.mapSize = mapSize
         self.maxMapSize = maxMapSize
@@ -36,6 +42,8 @@ public struct StoreStatistics: Sendable, Equatable {
         self.writerApplyingNanoseconds = writerApplyingNanoseconds
         self.writerCommittingNanoseconds = writerCommittingNanoseconds
         self.writerCPUNanoseconds = writerCPUNanoseconds
+        self.dedupMerges = dedupMerges
+        self.dedupMergeNanoseconds = dedupMergeNanoseconds
     }
 }
 
@@ -277,11 +285,12 @@ extension ExchangeStore {
     public func statistics() -> StoreStatistics {
         let info = resizeLock.withReadLock { environment.info() }
         let writer = writerTime
+        let merges = dedupMerges
         return StoreStatistics(
             mapSize: info.mapSize, maxMapSize: configuration.maxMapSize, usedBytes: info.usedBytes,
             lastSequence: lastSequence, auditCount: auditCount,
             writerApplyingNanoseconds: writer.applying, writerCommittingNanoseconds: writer.committing,
-            writerCPUNanoseconds: writer.cpu)
+            writerCPUNanoseconds: writer.cpu, dedupMerges: merges.count, dedupMergeNanoseconds: merges.nanoseconds)
     }
 
     /// Writes a consistent, compacted copy of the store into the empty directory `path` while

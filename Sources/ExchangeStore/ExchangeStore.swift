@@ -43,6 +43,8 @@ public final class ExchangeStore: Sendable {
     private let applyNanoseconds = Atomic<UInt64>(0)
     private let commitNanoseconds = Atomic<UInt64>(0)
     private let writerCPUNanoseconds = Atomic<UInt64>(0)
+    private let dedupMergeCount = Atomic<UInt64>(0)
+    private let dedupMergeNanoseconds = Atomic<UInt64>(0)
     private let commitObservers = Mutex<[UInt64: @Sendable (StoreCommit) -> Void]>([:])
     private let nextObserverID = Atomic<UInt64>(0)
     // Set once in init, after every stored property; read only by callers after init returned.
@@ -170,6 +172,12 @@ public final class ExchangeStore: Sendable {
             applyNanoseconds.load(ordering: .relaxed), commitNanoseconds.load(ordering: .relaxed),
             writerCPUNanoseconds.load(ordering: .relaxed)
         )
+    }
+
+    /// Deduplication merges committed since the store was opened, and the time from the start
+    /// of each merge to the end of its commit, in nanoseconds: the writer was held that long.
+    public var dedupMerges: (count: UInt64, nanoseconds: UInt64) {
+        (dedupMergeCount.load(ordering: .relaxed), dedupMergeNanoseconds.load(ordering: .relaxed))
     }
 
     /// Registers `observer`, called after every commit on the store's answer thread (or, for a
@@ -323,8 +331,12 @@ public final class ExchangeStore: Sendable {
                 return
             }
             var merged = false
+            var mergeStarted: UInt64 = 0
+            var mergedEntries = 0
             if dedupCache.shouldMerge {
                 do {
+                    mergeStarted = monotonicNanoseconds()
+                    mergedEntries = dedupCache.recent.count
                     try dedupCache.merge(through: context.state.nextSequence - 1, txn: &context.txn, schema: schema)
                     merged = true
                 } catch let error as LMDBError {
@@ -359,6 +371,7 @@ public final class ExchangeStore: Sendable {
             }
             names.didCommit(added)
             dedupCache.didCommit(merged: merged)
+            if merged { recordMerge(entries: mergedEntries, nanoseconds: commitStarted - mergeStarted + commitDuration) }
             commitCount.add(1, ordering: .relaxed)
             committedOperationCount.add(UInt64(active.count), ordering: .relaxed)
             var committed = state
@@ -388,6 +401,24 @@ public final class ExchangeStore: Sendable {
                 answerer.enqueue(answer)
             }
             return
+        }
+    }
+
+    /// A deduplication merge whose commit ended this long after the merge began is logged at
+    /// notice level: every publish queued behind it waited as long (architecture.md,
+    /// Deduplication without a time window).
+    static let slowMergeNanoseconds: UInt64 = 100_000_000
+
+    /// Counts a committed deduplication merge and logs it: at debug level, or at notice level
+    /// when it held the writer for ``slowMergeNanoseconds`` or longer.
+    private func recordMerge(entries: Int, nanoseconds: UInt64) {
+        dedupMergeCount.add(1, ordering: .relaxed)
+        dedupMergeNanoseconds.add(nanoseconds, ordering: .relaxed)
+        let metadata: Logger.Metadata = ["entries": "\(entries)", "milliseconds": "\(nanoseconds / 1_000_000)"]
+        if nanoseconds >= Self.slowMergeNanoseconds {
+            logger.notice("deduplication merge held the writer; publishes waited for it", metadata: metadata)
+        } else {
+            logger.debug("deduplication entries merged into the index", metadata: metadata)
         }
     }
 

@@ -97,6 +97,8 @@ struct DaemonTests {
             #expect(text.contains("exchange_store_map_size_bytes 1048576"))
             #expect(text.contains(#"exchange_writer_seconds_total{phase="committing"}"#), "the writer's busy time is exported")
             #expect(text.contains("exchange_writer_cpu_seconds_total"), "the writer's CPU time is exported")
+            #expect(text.contains("exchange_dedup_merges_total"), "deduplication merges are exported")
+            #expect(text.contains("exchange_dedup_merge_seconds_total"), "the time merges held the writer is exported")
         } catch {
             try? await http.shutdown()
             throw error

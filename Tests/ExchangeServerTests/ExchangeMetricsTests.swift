@@ -6,10 +6,13 @@ import Testing
 /// The writer's busy time as Prometheus counters: what operators watch for the serial stage of
 /// every write.
 @Suite struct ExchangeMetricsTests {
-    static func statistics(applying: UInt64, committing: UInt64, cpu: UInt64) -> StoreStatistics {
+    static func statistics(
+        applying: UInt64, committing: UInt64, cpu: UInt64, merges: UInt64 = 0, merging: UInt64 = 0
+    ) -> StoreStatistics {
         StoreStatistics(
             mapSize: 1 << 20, maxMapSize: 1 << 30, usedBytes: 4096, lastSequence: 0, auditCount: 0,
-            writerApplyingNanoseconds: applying, writerCommittingNanoseconds: committing, writerCPUNanoseconds: cpu)
+            writerApplyingNanoseconds: applying, writerCommittingNanoseconds: committing, writerCPUNanoseconds: cpu,
+            dedupMerges: merges, dedupMergeNanoseconds: merging)
     }
 
     static func exposition(_ registry: PrometheusCollectorRegistry) -> String {
@@ -33,5 +36,23 @@ import Testing
         #expect(text.contains(#"exchange_writer_seconds_total{phase="applying"} 3.0"#), "\(text)")
         #expect(text.contains(#"exchange_writer_seconds_total{phase="committing"} 2.25"#), "\(text)")
         #expect(text.contains("exchange_writer_cpu_seconds_total 2.25"), "\(text)")
+    }
+
+    @Test func deduplicationMergesBecomeACountAndSeconds() {
+        let registry = PrometheusCollectorRegistry()
+        let metrics = ExchangeMetrics(factory: ExchangeMetrics.makePrometheusFactory(registry: registry))
+        metrics.record(Self.statistics(applying: 0, committing: 0, cpu: 0))
+        var text = Self.exposition(registry)
+        #expect(text.contains("exchange_dedup_merges_total 0"), "exported before the first merge: \(text)")
+        metrics.record(Self.statistics(applying: 1, committing: 1, cpu: 1, merges: 2, merging: 500_000_000))
+        metrics.record(Self.statistics(applying: 2, committing: 2, cpu: 2, merges: 3, merging: 1_250_000_000))
+        text = Self.exposition(registry)
+        #expect(text.contains("exchange_dedup_merges_total 3"), "\(text)")
+        #expect(text.contains("exchange_dedup_merge_seconds_total 1.25"), "\(text)")
+        // A store opened anew counts its merges from zero: the counters keep adding.
+        metrics.record(Self.statistics(applying: 0, committing: 0, cpu: 0, merges: 1, merging: 250_000_000))
+        text = Self.exposition(registry)
+        #expect(text.contains("exchange_dedup_merges_total 4"), "\(text)")
+        #expect(text.contains("exchange_dedup_merge_seconds_total 1.5"), "\(text)")
     }
 }
