@@ -19,10 +19,14 @@ enum AuditLogSource {
     }
 
     /// Calls `body` with every entry of `0..<count`, in order, page by page.
-    func entries(count: UInt64, progress: (UInt64) -> Void, _ body: (AuditEntryDocument) throws -> Void) async throws {
+    /// - Returns: the size of the log as the exchange stated it with its last page (entries
+    ///   beyond `count` included), or `nil` for a bundle or when no page was read.
+    @discardableResult
+    func entries(count: UInt64, progress: (UInt64) -> Void, _ body: (AuditEntryDocument) throws -> Void) async throws -> UInt64? {
         switch self {
         case .exchange(let client):
             var next: UInt64 = 0
+            var logSize: UInt64?
             while next < count {
                 let page = try await client.sendJSON(
                     client.request(.GET, "/v1/audit/entries", query: [("start", String(next)), ("end", String(count))]),
@@ -34,8 +38,10 @@ enum AuditLogSource {
                     try body(line)
                 }
                 next = page.entries.last!.index + 1
+                logSize = page.treeSize
                 progress(next)
             }
+            return logSize
         case .bundle(let bundle):
             try bundle.forEachEntry { line in
                 guard line.index < count else { return false }
@@ -44,6 +50,7 @@ enum AuditLogSource {
                 return true
             }
             progress(count)
+            return nil
         }
     }
 }

@@ -81,12 +81,13 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         let count = log.requiredEntries
         let reporter = ProgressReporter(total: count)
         do {
-            try await source.entries(count: count, progress: reporter.report) { line in
+            let logSize = try await source.entries(count: count, progress: reporter.report) { line in
                 try log.append(index: line.index, entry: try line.bytes(), storedLeafHash: try line.storedLeafHash())
             }
             let report = try log.finish()
             reporter.done()
             print("verified \(report.entries) entries against \(report.checkpointSizes.count) checkpoint(s); latest: size \(report.verifiedSize), root \(checkpoints.max { $0.treeSize < $1.treeSize }!.rootHash.base64)")
+            if let note = Self.uncoveredNote(logSize: logSize, verifiedSize: report.verifiedSize) { print(note) }
         } catch let mismatch as AuditLogMismatch {
             reporter.done()
             throw ClientFailure(code: "audit.mismatch", detail: mismatch.message)
@@ -96,6 +97,18 @@ struct AuditVerifyCommand: AsyncParsableCommand {
                 throw ClientFailure("\(save): cannot write")
             }
         }
+    }
+
+    /// The line that tells an auditor how many entries the exchange holds beyond the latest
+    /// checkpoint, which this run could not verify; `nil` when there are none (or the count is
+    /// unknown, as for a bundle). Every read is audited, so an online run's own reads are
+    /// always among them.
+    static func uncoveredNote(logSize: UInt64?, verifiedSize: UInt64) -> String? {
+        guard let logSize, logSize > verifiedSize else { return nil }
+        let count = logSize - verifiedSize
+        return "\(count) \(count == 1 ? "entry" : "entries") after size \(verifiedSize) not yet covered by a checkpoint "
+            + "(reads are audited: this verification's own are among them); the next checkpoint covers them "
+            + "(issued every audit.checkpoint_every_entries entries or audit.checkpoint_interval)"
     }
 }
 

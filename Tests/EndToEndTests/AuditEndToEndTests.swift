@@ -103,4 +103,33 @@ import Glibc
         }
         await harness.tearDown()
     }
+
+    /// Entries appended after the latest checkpoint cannot be verified yet; `verify` says how
+    /// many, so that an auditor does not take the checkpoint's size for the whole log.
+    @Test func verifyCountsTheEntriesNoCheckpointCoversYet() async throws {
+        // No checkpoint but the one at start for a day or a thousand entries.
+        let harness = try DaemonHarness(checkpointEveryEntries: 1000, checkpointInterval: "24h")
+        defer { try? FileManager.default.removeItem(atPath: harness.directory) }
+        try await harness.start()
+        do {
+            for index in 0..<3 {
+                let reply = try await harness.publish("msa", id: "U-\(index)", data: ["licence_no": "U-\(index)"])
+                #expect(reply.status == 200)
+            }
+            let run = try await Self.exchangectl(["audit", "verify", "--verifier-key", harness.auditVerifierKey] + Self.connection(harness))
+            #expect(run.status == 0, "\(run.errors)")
+            let lines = run.output.split(separator: "\n").map(String.init)
+            let verified = try #require(lines.first { $0.hasPrefix("verified ") }, "\(run.output)")
+            let size = try #require(verified.firstRange(of: "latest: size ").map { verified[$0.upperBound...].prefix { $0.isNumber } })
+            let note = try #require(lines.first { $0.contains("not yet covered by a checkpoint") }, "\(run.output)")
+            let uncovered = try #require(Int(note.prefix { $0.isNumber }), "\(note)")
+            #expect(uncovered >= 3, "the three publishes came after the checkpoint at start: \(note)")
+            #expect(note.contains("after size \(size) "), "\(note)")
+            #expect(try await harness.stop() == 0)
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
 }

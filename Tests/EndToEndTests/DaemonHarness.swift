@@ -19,7 +19,8 @@ import Glibc
 /// Departments: `msa` publishes `licence.business.issued` (owner) to `tax` (all fields) and
 /// `portal` (licence number and holder name only); `court` has no agreement. The bearer token
 /// ``auditorToken`` has the auditor role; checkpoints of the audit log are signed with a key
-/// generated for the test (``auditVerifierKey``) every 5 entries or 200 ms.
+/// generated for the test (``auditVerifierKey``) every 5 entries or 200 ms unless the test
+/// asks for other figures.
 final class DaemonHarness: Sendable {
     /// The secret of the `auditor-1` token.
     let auditorToken: String
@@ -31,7 +32,9 @@ final class DaemonHarness: Sendable {
 
     static let departments = ["msa", "tax", "portal", "court"]
 
-    init() throws {
+    /// Writes the test's configuration; `checkpointEveryEntries` and `checkpointInterval` are
+    /// `audit.checkpoint_every_entries` and `audit.checkpoint_interval`.
+    init(checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms") throws {
         directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
         let auditKey = try SigningKey.generate()
@@ -124,8 +127,8 @@ final class DaemonHarness: Sendable {
             audit:
               origin: exchange.test/audit
               signing_key: audit.key
-              checkpoint_every_entries: 5
-              checkpoint_interval: 200ms
+              checkpoint_every_entries: \(checkpointEveryEntries)
+              checkpoint_interval: \(checkpointInterval)
             log:
               level: info
 
