@@ -55,7 +55,8 @@ public final class ExchangeStore: Sendable {
     /// Opens the store in `configuration.directory`, creating it if needed.
     /// - Parameters:
     ///   - configuration: directory, map sizes and limits.
-    ///   - logger: where the store reports map growth and failures (info level and below).
+    ///   - logger: where the store reports map growth (info), upgrades and deduplication merges
+    ///     that held the writer 100 ms or more (notice), and failures (error).
     /// - Throws: `StoreError` with code `store.unsupported_format` for a store of another format
     ///   version, `store.open_failed` when the directory or environment cannot be opened.
     public init(configuration: StoreConfiguration, logger: Logger = Logger(label: "exchange.store")) throws {

@@ -21,7 +21,9 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             signature with --verifier-key, recomputes the Merkle tree from the entries and compares roots. With \
             --previous, a checkpoint saved earlier must be consistent with the new one (the log was only \
             appended to). If anything was altered, the first wrong entry is named on one line and the \
-            exit status is 1. --save writes the verified checkpoint for the next --previous.
+            exit status is 1. --save writes the verified checkpoint for the next --previous. Online, a \
+            second line counts the entries appended after the verified checkpoint (every read is audited, \
+            so this run's own are among them); a later checkpoint covers them.
 
             Examples:
               exchangectl audit verify --token "$AUDITOR" --verifier-key 'data-exchange/audit+1a2b3c4d+AQ...' \\
@@ -99,16 +101,16 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         }
     }
 
-    /// The line that tells an auditor how many entries the exchange holds beyond the latest
-    /// checkpoint, which this run could not verify; `nil` when there are none (or the count is
+    /// The line that tells an auditor how many entries the exchange holds beyond the checkpoint
+    /// this run verified, which it could not check; `nil` when there are none (or the count is
     /// unknown, as for a bundle). Every read is audited, so an online run's own reads are
     /// always among them.
     static func uncoveredNote(logSize: UInt64?, verifiedSize: UInt64) -> String? {
         guard let logSize, logSize > verifiedSize else { return nil }
         let count = logSize - verifiedSize
-        return "\(count) \(count == 1 ? "entry" : "entries") after size \(verifiedSize) not yet covered by a checkpoint "
-            + "(reads are audited: this verification's own are among them); the next checkpoint covers them "
-            + "(issued every audit.checkpoint_every_entries entries or audit.checkpoint_interval)"
+        return "\(count) \(count == 1 ? "entry" : "entries") after size \(verifiedSize), the checkpoint verified here, "
+            + "not covered by this verification (reads are audited: its own are among them); "
+            + "a later checkpoint covers them (issued every audit.checkpoint_every_entries entries or audit.checkpoint_interval)"
     }
 }
 

@@ -208,6 +208,13 @@ final class DaemonHarness: Sendable {
     /// The daemon's log lines so far.
     var log: [String] { state.withLock { $0.output?.all ?? [] } }
 
+    /// Waits, at most `seconds`, for a line of the running daemon's output containing `text`;
+    /// returns the last such line, or `nil`.
+    func waitForLog(_ text: String, seconds: Double) async -> String? {
+        guard let output = state.withLock({ $0.output }) else { return nil }
+        return await output.waitFor(text, seconds: seconds)
+    }
+
     /// The TCP connections to and from the daemon's port with their queues (`ss`): bytes one
     /// side sent and the other has not read show which side a stalled exchange waits on.
     func connections() -> String {
