@@ -130,8 +130,8 @@ public struct ExchangeMetrics: Sendable {
         writerSeconds.applying.increment(by: Double(increment.applying) / 1e9)
         writerSeconds.committing.increment(by: Double(increment.committing) / 1e9)
         writerCPUSeconds.increment(by: Double(increment.cpu) / 1e9)
-        if increment.merges > 0 { dedupMerges.increment(by: Int64(clamping: increment.merges)) }
-        if increment.merging > 0 { dedupMergeSeconds.increment(by: Double(increment.merging) / 1e9) }
+        dedupMerges.increment(by: Int64(clamping: increment.merges))
+        dedupMergeSeconds.increment(by: Double(increment.merging) / 1e9)
     }
 
     /// The publish counter of one outcome.

@@ -177,7 +177,8 @@ public final class ExchangeStore: Sendable {
 
     /// Deduplication merges committed since the store was opened, and the time from the start
     /// of each merge to the end of its commit, in nanoseconds: the writer was held that long.
-    public var dedupMerges: (count: UInt64, nanoseconds: UInt64) {
+    /// Read through ``statistics()``.
+    var dedupMerges: (count: UInt64, nanoseconds: UInt64) {
         (dedupMergeCount.load(ordering: .relaxed), dedupMergeNanoseconds.load(ordering: .relaxed))
     }
 
