@@ -211,9 +211,9 @@ extension JSONSchema {
                     return fail("does not match the pattern \(pattern)")
                 }
                 switch format {
-                case "date" where text.utf8.count != 10 || RFC3339.parse(text) == nil:
+                case "date" where text.utf8.count != 10 || !RFC3339.isValid(text):
                     return fail("is not a date (YYYY-MM-DD)")
-                case "date-time" where text.utf8.count <= 10 || RFC3339.parse(text) == nil:
+                case "date-time" where text.utf8.count <= 10 || !RFC3339.isValid(text):
                     return fail("is not an RFC 3339 date-time")
                 default: break
                 }

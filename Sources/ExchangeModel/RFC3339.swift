@@ -35,12 +35,41 @@ public enum RFC3339 {
         }
     }
 
+    /// The latest instant ``parse(_:)`` accepts: 2500-12-31T23:59:59.999999999Z. Instants are
+    /// nanoseconds since the Unix epoch in a `UInt64`, which ends in 2554; the round limit leaves
+    /// room for arithmetic on them.
+    public static let latestNanoseconds: UInt64 = 16_756_761_599_999_999_999
+
+    /// The accepted range, for error messages.
+    public static let rangeDescription = "1970-01-01T00:00:00Z to 2500-12-31T23:59:59Z"
+
     /// Parses an RFC 3339 timestamp (`2026-11-27T08:30:00Z`, `...00.5+08:00`) or a plain date
     /// (`2026-11-27`, read as midnight UTC) into nanoseconds since the Unix epoch; `nil` if it
-    /// is neither or lies before 1970.
+    /// is neither, or lies outside ``rangeDescription`` (before 1970 or after 2500).
     /// - Parameter text: the timestamp or date.
     public static func parse(_ text: String) -> UInt64? {
+        guard let parts = components(text) else { return nil }
+        // Years are four digits, so these stay far inside Int64.
+        let seconds = parts.days * 86_400 + parts.seconds
+        guard seconds >= 0 else { return nil }
+        let (total, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow, total <= latestNanoseconds - UInt64(parts.nanoseconds) else { return nil }
+        return total + UInt64(parts.nanoseconds)
+    }
+
+    /// Whether `text` is an RFC 3339 timestamp or a plain date of any year from 0000 to 9999,
+    /// without converting it to an instant: for data fields (`format: date` in a topic schema),
+    /// where `9999-12-31` ("no expiry") and dates before 1970 are ordinary values.
+    /// - Parameter text: the timestamp or date.
+    public static func isValid(_ text: String) -> Bool {
+        components(text) != nil
+    }
+
+    /// The parts of a timestamp or date: days since 1970-01-01 (negative before), seconds into
+    /// that day in UTC (the offset applied, so it may be negative or pass a day), nanoseconds.
+    private static func components(_ text: String) -> (days: Int64, seconds: Int64, nanoseconds: Int64)? {
         let bytes = Array(text.utf8)
+        guard bytes.count <= 64 else { return nil }
         var index = 0
         func number(_ width: Int) -> Int64? {
             guard index + width <= bytes.count else { return nil }
@@ -60,9 +89,9 @@ public enum RFC3339 {
         guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
             (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month)
         else { return nil }
+        let days = daysSinceEpoch(year: year, month: month, day: day)
         if index == bytes.count {
-            let days = daysSinceEpoch(year: year, month: month, day: day)
-            return days >= 0 ? UInt64(days) * 86_400 * 1_000_000_000 : nil
+            return (days, 0, 0)
         }
         guard expect("Tt "), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
             let second = number(2), hour < 24, minute < 60, second < 61
@@ -84,16 +113,14 @@ public enum RFC3339 {
         } else if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
             let sign: Int64 = bytes[index] == UInt8(ascii: "+") ? 1 : -1
             index += 1
-            guard let offsetHours = number(2), expect(":"), let offsetMinutes = number(2) else { return nil }
+            guard let offsetHours = number(2), expect(":"), let offsetMinutes = number(2), offsetHours < 24, offsetMinutes < 60
+            else { return nil }
             offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
         } else {
             return nil
         }
         guard index == bytes.count else { return nil }
-        let days = daysSinceEpoch(year: year, month: month, day: day)
-        let total = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-        guard total >= 0 else { return nil }
-        return UInt64(total) * 1_000_000_000 + UInt64(nanos)
+        return (days, hour * 3600 + minute * 60 + second - offsetSeconds, nanos)
     }
 
     static func daysInMonth(year: Int64, month: Int64) -> Int64 {

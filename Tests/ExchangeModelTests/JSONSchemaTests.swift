@@ -40,6 +40,15 @@ import Testing
         #expect(try violation(#"{"const":1}"#, "1") == nil)
     }
 
+    /// Dates in data are values of any year: "9999-12-31" (no expiry) and birth dates before
+    /// 1970 are ordinary, and none of them may trap.
+    @Test func datesOfAnyYearAreValidData() throws {
+        #expect(try violation(#"{"format":"date"}"#, #""9999-12-31""#) == nil)
+        #expect(try violation(#"{"format":"date"}"#, #""1965-03-01""#) == nil)
+        #expect(try violation(#"{"format":"date-time"}"#, #""3026-09-14T09:00:00+08:00""#) == nil)
+        #expect(try violation(#"{"format":"date"}"#, #""9999-13-01""#) != nil)
+    }
+
     @Test func unsupportedKeywordsAndBadValuesAreRefusedAtCompile() {
         #expect(throws: JSONSchemaError.self) { try schema(#"{"oneOf":[]}"#) }
         #expect(throws: JSONSchemaError.self) { try schema(#"{"type":"text"}"#) }
