@@ -68,7 +68,7 @@ extension Exchange {
                                 kind: .deadLettered, actor: "exchange",
                                 fields: [
                                     "subscription": .string(name), "consumer": .string(owner.rawValue),
-                                    "sequence": .integer(Int64(delivery.sequence)), "deliveries": .integer(Int64(delivery.deliveries)),
+                                    "sequence": .integer(Int64(clamping: delivery.sequence)), "deliveries": .integer(Int64(clamping: delivery.deliveries)),
                                 ]))
                         inFlight -= 1
                         metrics.deadLetters.increment()
@@ -78,7 +78,7 @@ extension Exchange {
                     case .deliver(let event):
                         events.append(event)
                         update.deliveries.append(
-                            PendingDelivery(sequence: delivery.sequence, deliveries: delivery.deliveries + 1, deadline: now + Self.delay(record, after: delivery.deliveries + 1)))
+                            PendingDelivery(sequence: delivery.sequence, deliveries: delivery.deliveries + 1, deadline: Self.deadline(now, plus: Self.delay(record, after: delivery.deliveries &+ 1))))
                         metrics.redeliveries.increment()
                     case .withhold(let audit):
                         update.withdrawn.append(delivery.sequence)
@@ -105,7 +105,7 @@ extension Exchange {
                             switch prepare(stored, entry, for: owner, set: set, at: nowDate, count: 1) {
                             case .deliver(let event):
                                 events.append(event)
-                                update.deliveries.append(PendingDelivery(sequence: entry.sequence, deliveries: 1, deadline: now + Self.delay(record, after: 1)))
+                                update.deliveries.append(PendingDelivery(sequence: entry.sequence, deliveries: 1, deadline: Self.deadline(now, plus: Self.delay(record, after: 1))))
                                 capacity -= 1
                             case .withhold(let audit):
                                 update.audit.append(audit.withSubscription(name))
@@ -142,7 +142,15 @@ extension Exchange {
         } else {
             milliseconds = record.backoffMilliseconds[Swift.min(Int(count) - 1, record.backoffMilliseconds.count - 1)]
         }
-        return milliseconds * 1_000_000
+        // Stored settings are bounded when they are set; a store written before the bounds may
+        // hold larger ones, so the bound is applied again here rather than trusted.
+        return Swift.min(milliseconds, InputBounds.maxDurationMilliseconds) * 1_000_000
+    }
+
+    /// `now` plus `delay` nanoseconds, saturating instead of trapping.
+    static func deadline(_ now: UInt64, plus delay: UInt64) -> UInt64 {
+        let (sum, overflow) = now.addingReportingOverflow(delay)
+        return overflow ? .max : sum
     }
 
     enum Preparation {
@@ -175,8 +183,8 @@ extension Exchange {
                 AuditEvent(
                     kind: .withheld, actor: "exchange",
                     fields: [
-                        "consumer": .string(consumer.rawValue), "sequence": .integer(Int64(stored.sequence)),
-                        "agreement": .string(entry.agreement), "agreement_version": .integer(Int64(entry.agreementVersion)),
+                        "consumer": .string(consumer.rawValue), "sequence": .integer(Int64(clamping: stored.sequence)),
+                        "agreement": .string(entry.agreement), "agreement_version": .integer(Int64(clamping: entry.agreementVersion)),
                         "reason": .string(reason.code.rawValue),
                     ]))
         }
@@ -203,8 +211,7 @@ extension Exchange {
         _ = try subscriptionInfo(name, owner: owner)
         do {
             return try await withGate(name) { _ in
-                let due = Self.nanoseconds(Date()) + UInt64(Swift.max(0, delay.components.seconds)) * 1_000_000_000
-                    + UInt64(Swift.max(0, delay.components.attoseconds / 1_000_000_000))
+                let due = Self.deadline(Self.nanoseconds(Date()), plus: Self.nanoseconds(of: delay))
                 var update = SubscriptionUpdate()
                 var found: [Bool] = []
                 for sequence in sequences {
@@ -225,6 +232,15 @@ extension Exchange {
         }
     }
 
+    /// A non-negative duration in nanoseconds, at most ``InputBounds/maxDurationMilliseconds``.
+    static func nanoseconds(of duration: Duration) -> UInt64 {
+        let components = duration.components
+        guard components.seconds >= 0, components.attoseconds >= 0 else { return 0 }
+        let limit = InputBounds.maxDurationMilliseconds * 1_000_000
+        guard UInt64(components.seconds) <= limit / 1_000_000_000 else { return limit }
+        return Swift.min(limit, UInt64(components.seconds) * 1_000_000_000 + UInt64(components.attoseconds / 1_000_000_000))
+    }
+
     /// Stops redelivering events: each pending one moves to the dead-letter list at once.
     /// - Returns: for each sequence, whether it was pending.
     public func term(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [Bool] {
@@ -240,8 +256,8 @@ extension Exchange {
                             AuditEvent(
                                 kind: .deadLettered, actor: owner.rawValue,
                                 fields: [
-                                    "subscription": .string(name), "sequence": .integer(Int64(sequence)),
-                                    "deliveries": .integer(Int64(pending.deliveries)), "reason": "terminated",
+                                    "subscription": .string(name), "sequence": .integer(Int64(clamping: sequence)),
+                                    "deliveries": .integer(Int64(clamping: pending.deliveries)), "reason": "terminated",
                                 ]))
                         found.append(true)
                     } else {

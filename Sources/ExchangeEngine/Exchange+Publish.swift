@@ -116,6 +116,17 @@ extension Exchange {
                         code: "publish.event-too-large", kind: .invalid,
                         message: "event '\(event.id)' carries \(event.data.count) bytes of data; the limit is \(configuration.maxEventBytes)"))
             }
+            if let violation = Self.keyLimitViolation(event) {
+                throw PublishRefusal(
+                    events: [event], publisher: publisher, error: ExchangeError(code: "publish.field-too-long", kind: .invalid, message: violation))
+            }
+            let collection = set.topic(event.topic)?.collection
+            let registryInput = collection.flatMap { RegistryInput(event, collection: $0) }
+            if let registryInput, let violation = Self.keyLimitViolation(registryInput) {
+                throw PublishRefusal(
+                    events: [event], publisher: publisher,
+                    error: ExchangeError(code: "publish.field-too-long", kind: .invalid, message: "event '\(event.id)': \(violation)"))
+            }
             let routing = set.route(event, from: publisher, at: now)
             if let denial = routing.denial {
                 let kind: ExchangeError.Kind = denial.code == .unknownTopic ? .notFound : .forbidden
@@ -135,9 +146,34 @@ extension Exchange {
                     routes: routing.routes.map {
                         StoredRoute(consumer: $0.consumer.rawValue, agreement: $0.agreementID, agreementVersion: UInt32(clamping: $0.agreementVersion))
                     },
-                    registry: set.topic(event.topic)?.collection))
+                    registry: collection, registryInput: registryInput))
         }
         return requests
+    }
+
+    /// Why an event's attributes would make an LMDB key too long, or `nil`. The HTTP layer
+    /// checks the same bounds; this keeps every caller of the engine within them.
+    static func keyLimitViolation(_ event: Envelope) -> String? {
+        if event.id.utf8.count > InputBounds.maxMessageIDBytes {
+            return "the message id is \(event.id.utf8.count) bytes long; at most \(InputBounds.maxMessageIDBytes) are allowed"
+        }
+        if let subject = event.subject, subject.utf8.count > InputBounds.maxSubjectBytes {
+            return "event '\(event.id)': the subject is \(subject.utf8.count) bytes long; at most \(InputBounds.maxSubjectBytes) are allowed"
+        }
+        if event.type.utf8.count > InputBounds.maxTypeBytes {
+            return "event '\(event.id)': the type is \(event.type.utf8.count) bytes long; at most \(InputBounds.maxTypeBytes) are allowed"
+        }
+        return nil
+    }
+
+    /// Why a registry input's indexed values would make an index key too long, or `nil`.
+    static func keyLimitViolation(_ input: RegistryInput) -> String? {
+        for (name, value) in [("holder", input.holder), ("type", input.type)] {
+            if let value, value.utf8.count > InputBounds.maxIndexedValueBytes {
+                return "the registry field \(name) is \(value.utf8.count) bytes long; at most \(InputBounds.maxIndexedValueBytes) are allowed"
+            }
+        }
+        return nil
     }
 
     /// Counts a committed publish in the metrics and returns its outcomes.
@@ -184,11 +220,14 @@ extension Exchange {
         guard let first = refusal.events.first else { return refusal.error }
         metrics.rejected.increment(by: refusal.events.count)
         let fields: [String: AuditValue] = [
-            "reason": .string(refusal.error.code), "detail": .string(refusal.error.message),
-            "events": .integer(Int64(refusal.events.count)), "topic": .string(first.topic), "message_id": .string(first.id),
+            "reason": .string(refusal.error.code), "detail": .string(AuditEvent.bounded(refusal.error.message)),
+            "events": .integer(Int64(clamping: refusal.events.count)), "topic": .string(AuditEvent.bounded(first.topic)),
+            "message_id": .string(AuditEvent.bounded(first.id)),
         ]
         await auditRefusal([AuditEvent(kind: .rejected, actor: refusal.publisher.rawValue, fields: fields)])
-        return refusal.error
+        var error = refusal.error
+        error.isAudited = true
+        return error
     }
 }
 

@@ -163,7 +163,7 @@ extension Exchange {
 
     /// Audits a replay and finds where it starts; `nil` when nothing is in range.
     private func beginReplay(_ query: ReplayQuery, scope: ReplayScope, actor: String) async throws -> UInt64? {
-        var fields: [String: AuditValue] = ["from_sequence": .integer(Int64(query.fromSequence))]
+        var fields: [String: AuditValue] = ["from_sequence": .integer(Int64(clamping: query.fromSequence))]
         if let topic = query.topic { fields["topic"] = .string(topic.description) }
         if let fromTime = query.fromTime { fields["from_time"] = .string(RFC3339.format(nanoseconds: fromTime)) }
         if let until = query.until { fields["until"] = .string(RFC3339.format(nanoseconds: until)) }

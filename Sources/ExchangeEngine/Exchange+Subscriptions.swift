@@ -12,20 +12,18 @@ extension Exchange {
     /// - Returns: the subscription, and whether it was created.
     @discardableResult
     public func putSubscription(_ name: String, _ spec: SubscriptionSpec, owner: DepartmentID) async throws(ExchangeError) -> (info: SubscriptionInfo, created: Bool) {
-        guard DepartmentID.isValid(name) else {
+        guard Self.isValidSubscriptionName(name) else {
             throw ExchangeError(
                 code: "subscription.invalid-name", kind: .invalid,
-                message: "subscription names are 1 to 64 letters, digits, '-', '_' or '.'; '\(name)' is not")
+                message: "subscription names are 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit; '\(AuditEvent.bounded(name))' is not")
         }
         guard let filter = TopicPattern(spec.filter) else {
             throw ExchangeError(
                 code: "subscription.invalid-filter", kind: .invalid,
                 message: "'\(spec.filter)' is not a topic pattern: \(TopicPattern.syntaxError(spec.filter) ?? "invalid")")
         }
-        guard spec.maxDeliver >= 1, spec.maxInFlight >= 1, spec.ackWaitMilliseconds >= 1 else {
-            throw ExchangeError(
-                code: "subscription.invalid-limits", kind: .invalid,
-                message: "max_deliver, max_in_flight and ack_wait must be at least 1")
+        if let violation = spec.boundsViolation {
+            throw ExchangeError(code: "subscription.invalid-limits", kind: .invalid, message: violation)
         }
         let now = Date()
         do {
@@ -36,7 +34,7 @@ extension Exchange {
                     kind: .accessDenied, actor: owner.rawValue,
                     fields: ["action": "subscribe", "subscription": .string(name), "filter": .string(spec.filter), "reason": .string(error.code.rawValue)])
             ])
-            throw ExchangeError(code: error.code.rawValue, kind: .forbidden, message: error.message)
+            throw ExchangeError(code: error.code.rawValue, kind: .forbidden, message: error.message, isAudited: true)
         }
         do {
             let existing = try store.subscription(named: name)
@@ -59,6 +57,13 @@ extension Exchange {
         } catch {
             throw Self.mapped(error)
         }
+    }
+
+    /// Whether `name` may name a subscription: 1 to 64 letters, digits, `-`, `_` or `.`,
+    /// starting with a letter or digit (so never `.` or `..`, which read as path segments).
+    public static func isValidSubscriptionName(_ name: String) -> Bool {
+        guard DepartmentID.isValid(name), let first = name.utf8.first else { return false }
+        return (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
     }
 
     /// The subscription `name` of `owner`.

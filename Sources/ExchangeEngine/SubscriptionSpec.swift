@@ -1,4 +1,5 @@
 public import ExchangeStore
+import ExchangeModel
 
 /// Where a new durable subscription starts.
 public enum StartPosition: Hashable, Sendable {
@@ -38,6 +39,37 @@ public struct SubscriptionSpec: Hashable, Sendable {
         self.backoffMilliseconds = backoffMilliseconds
         self.maxDeliver = maxDeliver
         self.maxInFlight = maxInFlight
+    }
+}
+
+extension SubscriptionSpec {
+    /// Why the specification is outside ``InputBounds``, or `nil` when it is within them: the
+    /// ack wait (1 ms to 7 days), each backoff step (0 to 7 days, at most 32 steps),
+    /// `max_deliver`, `max_in_flight`, and a start sequence that JSON carries exactly.
+    public var boundsViolation: String? {
+        let maxDuration = InputBounds.maxDurationMilliseconds
+        if !(1...maxDuration).contains(ackWaitMilliseconds) {
+            return "ack_wait_ms must be from 1 to \(maxDuration) (7 days); it is \(ackWaitMilliseconds)"
+        }
+        if backoffMilliseconds.count > InputBounds.maxBackoffSteps {
+            return "backoff_ms holds at most \(InputBounds.maxBackoffSteps) steps; it holds \(backoffMilliseconds.count)"
+        }
+        if let step = backoffMilliseconds.first(where: { $0 > maxDuration }) {
+            return "each backoff_ms step must be from 0 to \(maxDuration) (7 days); one is \(step)"
+        }
+        if !InputBounds.maxDeliver.contains(maxDeliver) {
+            return "max_deliver must be from \(InputBounds.maxDeliver.lowerBound) to \(InputBounds.maxDeliver.upperBound); it is \(maxDeliver)"
+        }
+        if !InputBounds.maxInFlight.contains(maxInFlight) {
+            return "max_in_flight must be from \(InputBounds.maxInFlight.lowerBound) to \(InputBounds.maxInFlight.upperBound); it is \(maxInFlight)"
+        }
+        if case .sequence(let sequence) = start, sequence > InputBounds.sequence.upperBound {
+            return "start.sequence must be at most \(InputBounds.sequence.upperBound); it is \(sequence)"
+        }
+        if case .time(let time) = start, time > RFC3339.latestNanoseconds {
+            return "start.time must lie within \(RFC3339.rangeDescription)"
+        }
+        return nil
     }
 }
 

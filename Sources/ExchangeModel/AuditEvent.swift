@@ -60,6 +60,27 @@ public struct AuditEvent: Hashable, Sendable {
 }
 
 /// A value inside an audit entry.
+extension AuditEvent {
+    /// The longest text an audit entry keeps of a value a client chose (a path, a message id, an
+    /// error detail) in UTF-8 bytes; longer values are cut with "…" appended.
+    public static let maxClientTextBytes = 256
+
+    /// `text` cut to at most ``maxClientTextBytes`` UTF-8 bytes (at a character boundary), with
+    /// "…" appended when it was cut, so that no client can grow an audit entry at will.
+    /// - Parameter text: a value the client chose.
+    public static func bounded(_ text: String) -> String {
+        guard text.utf8.count > maxClientTextBytes else { return text }
+        var kept = Substring.UnicodeScalarView()
+        var bytes = 0
+        for scalar in text.unicodeScalars {
+            bytes += scalar.utf8.count
+            guard bytes <= maxClientTextBytes - 3 else { break }
+            kept.append(scalar)
+        }
+        return String(kept) + "…"
+    }
+}
+
 public indirect enum AuditValue: Hashable, Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
     /// Text.
     case string(String)

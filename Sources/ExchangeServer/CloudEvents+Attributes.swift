@@ -86,14 +86,28 @@ struct EventAttributes {
         }
         guard let id, !id.isEmpty else { throw problem(.missingAttribute, "attribute \"id\" is required and must not be empty") }
         guard let type, !type.isEmpty else { throw problem(.missingAttribute, "attribute \"type\" is required and must not be empty") }
+        guard id.utf8.count <= InputBounds.maxMessageIDBytes else {
+            throw problem(.invalidAttribute, "attribute \"id\" is \(id.utf8.count) bytes long; at most \(InputBounds.maxMessageIDBytes) are allowed")
+        }
+        guard type.utf8.count <= InputBounds.maxTypeBytes else {
+            throw problem(.invalidAttribute, "attribute \"type\" is \(type.utf8.count) bytes long; at most \(InputBounds.maxTypeBytes) are allowed")
+        }
         if let time, RFC3339.parse(time) == nil {
-            throw problem(.invalidAttribute, "attribute \"time\" is not an RFC 3339 timestamp")
+            throw problem(
+                .invalidAttribute,
+                RFC3339.isValid(time)
+                    ? "attribute \"time\" lies outside \(RFC3339.rangeDescription)"
+                    : "attribute \"time\" is not an RFC 3339 timestamp")
         }
         if let dataSchema, dataSchema.isEmpty {
             throw problem(.invalidAttribute, "attribute \"dataschema\" must not be empty")
         }
         if let subject, subject.isEmpty {
             throw problem(.invalidAttribute, "attribute \"subject\" must not be empty")
+        }
+        if let subject, subject.utf8.count > InputBounds.maxSubjectBytes {
+            throw problem(
+                .invalidAttribute, "attribute \"subject\" is \(subject.utf8.count) bytes long; at most \(InputBounds.maxSubjectBytes) are allowed")
         }
         let resolvedTopic: String
         switch (options.topic, topic) {

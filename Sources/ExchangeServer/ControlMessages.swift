@@ -54,7 +54,13 @@ struct SubscriptionRequest: Decodable {
         case .named(let other): throw ProblemError(.badRequest, detail: "start \"\(other)\" is not all, new, {\"sequence\": n} or {\"time\": \"...\"}")
         case .sequence(let sequence): start = .sequence(sequence)
         case .time(let text):
-            guard let time = RFC3339.parse(text) else { throw ProblemError(.badRequest, detail: "start.time \"\(text)\" is not an RFC 3339 timestamp") }
+            guard let time = RFC3339.parse(text) else {
+                throw ProblemError(
+                    .badRequest,
+                    detail: RFC3339.isValid(text)
+                        ? "start.time must lie within \(RFC3339.rangeDescription)"
+                        : "start.time \"\(AuditEvent.bounded(text))\" is not an RFC 3339 timestamp")
+            }
             start = .time(time)
         }
         return SubscriptionSpec(
@@ -73,6 +79,26 @@ struct SequencesRequest: Decodable {
         case sequences
         case delayMs = "delay_ms"
     }
+
+    /// Refuses sequences and delays outside ``InputBounds``.
+    func checkBounds() throws(ProblemError) {
+        try Self.checkBounds(sequences: sequences, delayMs: delayMs)
+    }
+
+    /// Refuses more than ``InputBounds/maxSequencesPerRequest`` sequences, a sequence outside
+    /// ``InputBounds/sequence``, or a delay over ``InputBounds/maxDurationMilliseconds``.
+    static func checkBounds(sequences: [UInt64], delayMs: UInt64?) throws(ProblemError) {
+        guard sequences.count <= InputBounds.maxSequencesPerRequest else {
+            throw ProblemError(
+                .badRequest, detail: "at most \(InputBounds.maxSequencesPerRequest) sequences per request; this one holds \(sequences.count)")
+        }
+        if let sequence = sequences.first(where: { !InputBounds.isSequence($0) }) {
+            throw ProblemError(.badRequest, detail: "sequence \(sequence) is not from 1 to \(InputBounds.sequence.upperBound)")
+        }
+        if let delayMs, delayMs > InputBounds.maxDurationMilliseconds {
+            throw ProblemError(.badRequest, detail: "delay_ms must be from 0 to \(InputBounds.maxDurationMilliseconds) (7 days); it is \(delayMs)")
+        }
+    }
 }
 
 /// A control message on the subscription WebSocket.
@@ -86,6 +112,17 @@ struct StreamControl: Decodable {
     enum CodingKeys: String, CodingKey {
         case credit, ack, nak, term
         case delayMs = "delay_ms"
+    }
+
+    /// Refuses a credit outside ``InputBounds/credit`` and sequences or a delay outside their
+    /// bounds (as ``SequencesRequest/checkBounds()``).
+    func checkBounds() throws(ProblemError) {
+        if let credit, !InputBounds.credit.contains(credit) {
+            throw ProblemError(.badRequest, detail: "credit must be from 1 to \(InputBounds.credit.upperBound); it is \(credit)")
+        }
+        for sequences in [ack, nak, term] {
+            try SequencesRequest.checkBounds(sequences: sequences ?? [], delayMs: delayMs)
+        }
     }
 }
 

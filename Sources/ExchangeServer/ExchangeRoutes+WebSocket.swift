@@ -152,13 +152,16 @@ extension ExchangeRoutes {
                         continue
                     }
                     do {
+                        try control.checkBounds()
                         if let ack = control.ack { _ = try await exchange.ack(ack, subscription: name, owner: department) }
                         if let nak = control.nak {
-                            _ = try await exchange.nak(nak, subscription: name, owner: department, delay: .milliseconds(Int64(control.delayMs ?? 0)))
+                            _ = try await exchange.nak(
+                                nak, subscription: name, owner: department, delay: .milliseconds(Int64(clamping: control.delayMs ?? 0)))
                         }
                         if let term = control.term { _ = try await exchange.term(term, subscription: name, owner: department) }
                     } catch {
                         try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: ProblemError.from(error)), as: UTF8.self)))
+                        continue
                     }
                     if let more = control.credit, more > 0 {
                         credit.add(more)
@@ -182,13 +185,8 @@ extension ExchangeRoutes {
         _ problem: ProblemError, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
         exchange: Exchange, context: WebSocketRouterContext<ExchangeRequestContext>
     ) async throws {
-        // The `access_denied` entry, as the problem middleware writes for HTTP refusals.
-        let event = ProblemMiddleware.refusal(problem, request: context.request, principal: context.requestContext.principal)
-        do {
-            _ = try await exchange.store.appendAudit([event])
-        } catch {
-            context.requestContext.logger.error("refusal not audited", metadata: ["error": "\(error)"])
-        }
+        // Audited as the problem middleware audits HTTP refusals.
+        await exchange.recordRefusal(ProblemMiddleware.refusal(problem, request: context.request, context: context.requestContext))
         try await outbound.write(.text(String(decoding: reply(index: 0, problem: problem), as: UTF8.self)))
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -252,6 +250,9 @@ final class CreditCounter: Sendable {
     var value: Int { credit.withLock { $0 } }
 
     func add(_ amount: Int) {
-        credit.withLock { $0 = min(max(0, $0 + amount), 1_000_000) }
+        credit.withLock { value in
+            let (sum, overflow) = value.addingReportingOverflow(amount)
+            value = overflow ? (amount > 0 ? InputBounds.credit.upperBound : 0) : min(max(0, sum), InputBounds.credit.upperBound)
+        }
     }
 }

@@ -176,8 +176,11 @@ public struct ExchangeRoutes: Sendable {
         do {
             document = try JSONDecoder().decode(SequencesRequest.self, from: Data(body))
         } catch {
-            throw ProblemError(.badRequest, detail: "expected {\"sequences\": [n, ...]}: \(Self.describe(error))")
+            throw ProblemError(
+                .badRequest,
+                detail: "expected {\"sequences\": [n, ...]} with whole numbers from 1 to \(InputBounds.sequence.upperBound): \(Self.describe(error))")
         }
+        try document.checkBounds()
         do {
             switch settlement {
             case .ack:
@@ -185,7 +188,7 @@ public struct ExchangeRoutes: Sendable {
                 return try Self.json(AnyEncodable(["acknowledged": settled]), status: .ok)
             case .nak:
                 let settled = try await exchange.nak(
-                    document.sequences, subscription: name, owner: department, delay: .milliseconds(Int64(document.delayMs ?? 0)))
+                    document.sequences, subscription: name, owner: department, delay: .milliseconds(Int64(clamping: document.delayMs ?? 0)))
                 return try Self.json(AnyEncodable(["declined": settled]), status: .ok)
             case .term:
                 let settled = try await exchange.term(document.sequences, subscription: name, owner: department)
@@ -229,7 +232,9 @@ public struct ExchangeRoutes: Sendable {
             query.topic = pattern
         }
         if let text = parameters.get("from_seq") {
-            guard let sequence = UInt64(text) else { throw ProblemError(.badRequest, detail: "from_seq must be a whole number") }
+            guard let sequence = UInt64(text), sequence <= InputBounds.sequence.upperBound else {
+                throw ProblemError(.badRequest, detail: "from_seq must be a whole number from 0 to \(InputBounds.sequence.upperBound)")
+            }
             query.fromSequence = sequence
         }
         query.fromTime = try Self.time(request, "from_time")
@@ -309,7 +314,13 @@ public struct ExchangeRoutes: Sendable {
 
     static func time(_ request: Request, _ name: String) throws -> UInt64? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
-        guard let time = RFC3339.parse(text) else { throw ProblemError(.badRequest, detail: "\(name) \"\(text)\" is not an RFC 3339 timestamp") }
+        guard let time = RFC3339.parse(text) else {
+            throw ProblemError(
+                .badRequest,
+                detail: RFC3339.isValid(text)
+                    ? "\(name) must lie within \(RFC3339.rangeDescription)"
+                    : "\(name) \"\(AuditEvent.bounded(text))\" is not an RFC 3339 timestamp")
+        }
         return time
     }
 

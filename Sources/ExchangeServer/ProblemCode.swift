@@ -131,6 +131,7 @@ extension ProblemCode {
         ProblemCode("publish.too-many-events", status: .badRequest, title: "Too many events"),
         ProblemCode("publish.event-too-large", status: .badRequest, title: "Event data too large"),
         ProblemCode("publish.schema-violation", status: .unprocessableContent, title: "Data breaks the topic schema"),
+        ProblemCode("publish.field-too-long", status: .badRequest, title: "Value too long"),
         ProblemCode("access.unknown-topic", status: .notFound, title: "Unknown topic"),
         ProblemCode("access.not-topic-owner", status: .forbidden, title: "Not the topic's owner"),
         ProblemCode("access.source-mismatch", status: .forbidden, title: "Source is not the publisher"),

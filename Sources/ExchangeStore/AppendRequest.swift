@@ -26,16 +26,21 @@ public struct AppendRequest: Sendable {
     /// The registry collection the event's topic feeds, if any: the entry keyed by the event's
     /// `subject` is updated in the event's transaction (not for a duplicate).
     public var registry: RegistryCollection?
+    /// What the event contributes to its registry entry, when the caller already read it from
+    /// the event (the engine does, to check its byte limits); otherwise the store reads it.
+    public var registryInput: RegistryInput?
 
     /// Creates a request.
     /// - Parameters:
     ///   - envelope: the event.
     ///   - routes: its routes.
     ///   - registry: the collection its topic feeds; none by default.
-    public init(envelope: Envelope, routes: [StoredRoute] = [], registry: RegistryCollection? = nil) {
+    ///   - registryInput: the event's registry input for `registry`, if already computed.
+    public init(envelope: Envelope, routes: [StoredRoute] = [], registry: RegistryCollection? = nil, registryInput: RegistryInput? = nil) {
         self.envelope = envelope
         self.routes = routes
         self.registry = registry
+        self.registryInput = registryInput
     }
 }
 

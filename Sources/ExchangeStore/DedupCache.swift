@@ -1,3 +1,4 @@
+import ExchangeModel
 import Foundation
 import LMDB
 
@@ -102,11 +103,24 @@ final class DedupCache: @unchecked Sendable {
     }
 
     /// Writes every held entry into the index, sorted, and records `through`.
-    func merge(through: UInt64, txn: inout WriteTransaction, schema: StoreSchema) throws {
+    ///
+    /// An entry whose key LMDB would refuse (a message id over the key limit, which only a
+    /// store written before ids were bounded can hold) is left out: it stays recognised until
+    /// the merge, and is not recognised after it, instead of failing every merge and with it
+    /// every later batch.
+    /// - Returns: how many entries were left out.
+    @discardableResult
+    func merge(through: UInt64, txn: inout WriteTransaction, schema: StoreSchema) throws -> Int {
+        var skipped = 0
         for (key, entry) in recent.sorted(by: { Key.precedes($0.key, $1.key) }) {
+            guard key.bytes.count <= InputBounds.maxKeyBytes else {
+                skipped += 1
+                continue
+            }
             try txn.put(schema.dedup, key: key.bytes, value: Self.encode(entry))
         }
         try txn.put(schema.meta, key: Self.mergedThroughKey, value: BigEndianKey.u64(through))
+        return skipped
     }
 
     /// Rebuilds the entries of events after the last merge from the log.

@@ -30,7 +30,7 @@ extension ExchangeStore {
                     fields: [
                         "subscription": .string(record.name), "change": .string(wasStored ? "replaced" : "created"),
                         "filter": .string(record.filter), "owner": .string(record.owner),
-                        "position": .integer(Int64(position)),
+                        "position": .integer(Int64(clamping: position)),
                     ]))
             return !wasStored
         }
@@ -205,7 +205,7 @@ extension ExchangeStore {
                 try context.appendAudit(
                     AuditEvent(
                         kind: .acknowledged, actor: actor,
-                        fields: ["subscription": .string(name), "sequence": .integer(Int64(sequence))]))
+                        fields: ["subscription": .string(name), "sequence": .integer(Int64(clamping: sequence))]))
                 return true
             }
         }
@@ -227,8 +227,8 @@ extension ExchangeStore {
                 AuditEvent(
                     kind: .deadLettered, actor: "exchange",
                     fields: [
-                        "subscription": .string(name), "sequence": .integer(Int64(sequence)),
-                        "deliveries": .integer(Int64(deliveries)),
+                        "subscription": .string(name), "sequence": .integer(Int64(clamping: sequence)),
+                        "deliveries": .integer(Int64(clamping: deliveries)),
                     ]))
             return true
         }
@@ -274,7 +274,7 @@ extension ExchangeStore {
                         kind: .subscriptionChanged, actor: actor,
                         fields: [
                             "subscription": .string(name), "change": .string("redriven"),
-                            "sequences": .list(moved.map { .integer(Int64($0)) }),
+                            "sequences": .list(moved.map { .integer(Int64(clamping: $0)) }),
                         ]))
             }
             return moved

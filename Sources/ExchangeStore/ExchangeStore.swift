@@ -1,4 +1,5 @@
 public import ExchangeAudit
+import ExchangeModel
 import Foundation
 public import Logging
 import LMDB
@@ -339,7 +340,12 @@ public final class ExchangeStore: Sendable {
                 do {
                     mergeStarted = monotonicNanoseconds()
                     mergedEntries = dedupCache.recent.count
-                    try dedupCache.merge(through: context.state.nextSequence - 1, txn: &context.txn, schema: schema)
+                    let skipped = try dedupCache.merge(through: context.state.nextSequence - 1, txn: &context.txn, schema: schema)
+                    if skipped > 0 {
+                        logger.warning(
+                            "deduplication entries with keys over LMDB's limit left out of the index",
+                            metadata: ["entries": "\(skipped)", "limit_bytes": "\(InputBounds.maxKeyBytes)"])
+                    }
                     merged = true
                 } catch let error as LMDBError {
                     context.txn.abort()

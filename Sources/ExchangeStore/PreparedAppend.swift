@@ -26,7 +26,26 @@ struct PreparedAppend: Sendable {
         routes = request.routes
         audit = PublishedAuditTemplate(
             envelope: envelope, routes: request.routes, dataDigest: try hash.digest(envelope.data))
-        registry = request.registry.flatMap { RegistryInput(envelope, collection: $0) }
+        registry = request.registryInput ?? request.registry.flatMap { RegistryInput(envelope, collection: $0) }
+        try Self.checkKeys(publisherID: id, registry: registry)
+    }
+
+    /// Refuses an append whose deduplication or registry keys LMDB would not store, before it
+    /// reaches the writer, where a refused key would fail every append of its batch.
+    static func checkKeys(publisherID id: String, registry: RegistryInput?) throws(StoreError) {
+        func check(_ bytes: Int, _ what: String) throws(StoreError) {
+            guard bytes <= InputBounds.maxKeyBytes else {
+                throw StoreError(
+                    code: .invalidRequest, message: "\(what) makes a \(bytes)-byte key; LMDB keys are at most \(InputBounds.maxKeyBytes) bytes")
+            }
+        }
+        try check(4 + id.utf8.count, "the message id")
+        guard let registry else { return }
+        try check(4 + registry.key.utf8.count, "the subject")
+        for value in [registry.holder, registry.type, registry.issuer, registry.validUntil] {
+            // An index key: collection (4), index (1), the value escaped (at most twice its bytes), 0x00, the subject.
+            if let value { try check(4 + 1 + 2 * value.utf8.count + 1 + registry.key.utf8.count, "a registry index value") }
+        }
     }
 }
 

@@ -65,7 +65,7 @@ struct AuditProofBenchmark: AsyncParsableCommand {
                         let events = (0..<size).map { offset in
                             AuditEvent(
                                 kind: .acknowledged, actor: "tax-bureau",
-                                fields: ["subscription": "licences", "sequence": .integer(Int64(number * batch + offset + 1))])
+                                fields: ["subscription": "licences", "sequence": .integer(Int64(clamping: number * batch + offset + 1))])
                         }
                         _ = try await store.appendAudit(events)
                     }
