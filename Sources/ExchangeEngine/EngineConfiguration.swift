@@ -10,12 +10,17 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var maxPullWaitMilliseconds: UInt64
     /// Events read from the store per replay chunk. Default 512.
     public var replayChunkSize: Int
+    /// How refusals of anonymous requests are aggregated in the audit log. Default: one entry
+    /// per source per 60 seconds, for at most 32 sources.
+    public var anonymousRefusals: AnonymousRefusals.Configuration
 
     /// Creates a configuration; defaults as documented on each property.
     public init(
         maxBatchEvents: Int = 1000, maxEventBytes: Int = 1 << 20, maxPullEvents: Int = 1000,
-        maxPullWaitMilliseconds: UInt64 = 30_000, replayChunkSize: Int = 512
+        maxPullWaitMilliseconds: UInt64 = 30_000, replayChunkSize: Int = 512,
+        anonymousRefusals: AnonymousRefusals.Configuration = .init()
     ) {
+        self.anonymousRefusals = anonymousRefusals
         self.maxBatchEvents = maxBatchEvents
         self.maxEventBytes = maxEventBytes
         self.maxPullEvents = maxPullEvents

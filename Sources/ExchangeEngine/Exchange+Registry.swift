@@ -2,6 +2,7 @@ public import ExchangeModel
 import ExchangeRouting
 import ExchangeStore
 import Foundation
+import Logging
 
 extension Exchange {
     /// The current state of one registry entry as `viewer` may see it. The lookup is audited
@@ -22,7 +23,7 @@ extension Exchange {
     public func registryLookup(
         collection: String, key: String, history: Bool = false, viewer: RegistryViewer, actor: String
     ) async throws(ExchangeError) -> RegistryItem {
-        try await audited(actor: actor, fields: ["collection": .string(collection), "key": .string(key)]) { () throws(ExchangeError) in
+        try await audited(actor: actor, fields: ["collection": .string(AuditEvent.bounded(collection)), "key": .string(AuditEvent.bounded(key))]) { () throws(ExchangeError) in
             let context = try registryContext(collection, viewer: viewer)
             let record: RegistryRecord?
             do {
@@ -55,7 +56,7 @@ extension Exchange {
     public func registrySearch(
         collection: String, query: RegistryQuery, viewer: RegistryViewer, actor: String
     ) async throws(ExchangeError) -> RegistryPage {
-        try await audited(actor: actor, fields: ["collection": .string(collection), "query": query.auditValue]) { () throws(ExchangeError) in
+        try await audited(actor: actor, fields: ["collection": .string(AuditEvent.bounded(collection)), "query": query.auditValue]) { () throws(ExchangeError) in
             let context = try registryContext(collection, viewer: viewer)
             var scan = query.scan(collection: collection)
             if let cursor = query.cursor {
@@ -90,7 +91,7 @@ extension Exchange {
         var history = false
         for (name, value) in parameters {
             guard name == "history", value == "true" || value == "false" else {
-                return try await audited(actor: actor, fields: ["collection": .string(collection), "key": .string(key)]) { () throws(ExchangeError) -> (RegistryItem, Int) in
+                return try await audited(actor: actor, fields: ["collection": .string(AuditEvent.bounded(collection)), "key": .string(AuditEvent.bounded(key))]) { () throws(ExchangeError) -> (RegistryItem, Int) in
                     throw ExchangeError(code: "registry.bad-query", kind: .invalid, message: "the only parameter is history=true|false")
                 }
             }
@@ -108,7 +109,7 @@ extension Exchange {
         do throws(ExchangeError) {
             query = try RegistryQuery(parameters: parameters)
         } catch {
-            return try await audited(actor: actor, fields: ["collection": .string(collection)]) { () throws(ExchangeError) -> (RegistryPage, Int) in
+            return try await audited(actor: actor, fields: ["collection": .string(AuditEvent.bounded(collection))]) { () throws(ExchangeError) -> (RegistryPage, Int) in
                 throw error
             }
         }
@@ -128,10 +129,16 @@ extension Exchange {
         } catch {
             fields["results"] = 0
             fields["outcome"] = .string(error.code)
-            try? await auditQuery(actor: actor, fields: fields)
+            var error = error
+            do throws(ExchangeError) {
+                try await auditQuery(actor: actor, fields: fields)
+                error.isAudited = true
+            } catch {
+                logger.error("could not audit a refused query", metadata: ["error": "\(error)"])
+            }
             throw error
         }
-        fields["results"] = .integer(Int64(answer.1))
+        fields["results"] = .integer(Int64(clamping: answer.1))
         fields["outcome"] = "ok"
         try await auditQuery(actor: actor, fields: fields)
         return answer.0
@@ -152,6 +159,11 @@ extension Exchange {
             throw ExchangeError(code: "registry.unknown-collection", kind: .notFound, message: "no topic feeds a registry collection '\(collection)'")
         }
         let now = Date()
+        if case .nobody = viewer {
+            throw ExchangeError(
+                code: "registry.not-entitled", kind: .forbidden,
+                message: "a portal token acts for the department it is named after, which must have the portal role in departments.yaml")
+        }
         if case .department(let department) = viewer, set.viewableTopics(of: collection, for: department, at: now).isEmpty {
             throw ExchangeError(
                 code: "registry.not-entitled", kind: .forbidden,
@@ -174,7 +186,12 @@ struct RegistryViewContext {
         var item = RegistryItem(
             collection: collection.name, entry: record.entry, status: record.entry.status(onDay: today), data: record.dataEvent?.envelope.data,
             agreement: nil, isProjected: false, includesHistory: history)
-        guard case .department(let department) = viewer else { return item }
+        let department: DepartmentID
+        switch viewer {
+        case .everything: return item
+        case .nobody: return nil
+        case .department(let id): department = id
+        }
         guard let event = record.dataEvent, let delivery = set.registryView(of: event.envelope, for: department, at: now) else { return nil }
         item.data = delivery.data
         item.agreement = delivery.route.agreementID

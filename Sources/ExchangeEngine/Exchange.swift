@@ -29,6 +29,8 @@ public final class Exchange: Sendable {
     private let signals = DepartmentSignals()
     /// Seals registry page cursors: they hold index keys of entries the caller may not see.
     let cursorSealer = TokenSealer()
+    /// Refusals of anonymous requests, counted until the next flush.
+    public let anonymousRefusals: AnonymousRefusals
     private let gates = Mutex<[String: SubscriptionGate]>([:])
     private let observerToken: UInt64
 
@@ -47,6 +49,7 @@ public final class Exchange: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.metrics = EngineMetrics()
+        self.anonymousRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals)
         // Wake only the pulls of departments that got new inbox entries; settlements wake their
         // own department's pulls (see `wake(_:)`).
         let signals = self.signals

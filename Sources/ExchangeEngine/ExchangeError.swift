@@ -21,15 +21,31 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
     public let kind: Kind
     /// A sentence for the caller.
     public let message: String
+    /// Whether the engine already wrote the refusal's audit entry, so that the layer answering
+    /// it must not write another.
+    public var isAudited: Bool
 
     /// Creates an error.
-    public init(code: String, kind: Kind, message: String) {
+    public init(code: String, kind: Kind, message: String, isAudited: Bool = false) {
         self.code = code
         self.kind = kind
         self.message = message
+        self.isAudited = isAudited
     }
 
     public var description: String { "\(code): \(message)" }
+
+    /// Errors are equal when their code, kind and message are (whether one was audited is not
+    /// part of what it says).
+    public static func == (lhs: ExchangeError, rhs: ExchangeError) -> Bool {
+        lhs.code == rhs.code && lhs.kind == rhs.kind && lhs.message == rhs.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(kind)
+        hasher.combine(message)
+    }
 
     static func subscriptionNotFound(_ name: String) -> ExchangeError {
         ExchangeError(code: "subscription.not-found", kind: .notFound, message: "there is no subscription named '\(name)'")

@@ -78,11 +78,11 @@ public struct RegistryQuery: Hashable, Sendable {
     /// The filters as audit particulars (the cursor and limit are left out).
     var auditValue: AuditValue {
         var fields: [String: AuditValue] = [:]
-        if let holder { fields["holder"] = .string(holder) }
-        if let type { fields["type"] = .string(type) }
-        if let issuer { fields["issuer"] = .string(issuer) }
+        if let holder { fields["holder"] = .string(AuditEvent.bounded(holder)) }
+        if let type { fields["type"] = .string(AuditEvent.bounded(type)) }
+        if let issuer { fields["issuer"] = .string(AuditEvent.bounded(issuer)) }
         if let status { fields["status"] = .string(status.rawValue) }
-        if let expiresBefore { fields["expires_before"] = .string(expiresBefore) }
+        if let expiresBefore { fields["expires_before"] = .string(AuditEvent.bounded(expiresBefore)) }
         return .object(fields)
     }
 

@@ -7,4 +7,6 @@ public enum RegistryViewer: Hashable, Sendable {
     case department(DepartmentID)
     /// Every entry, whole (auditors).
     case everything
+    /// No entry: a portal token whose name is no department with the `portal` role.
+    case nobody
 }

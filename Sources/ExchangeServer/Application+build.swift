@@ -16,7 +16,7 @@ public struct ServerDependencies: Sendable {
     public var registry: PrometheusCollectorRegistry
     /// Whether the exchange takes traffic; `/readyz` answers 503 while it returns `false`.
     public var readiness: @Sendable () async -> Bool
-    /// Receives every 401 and 403 as an `access_denied` audit event.
+    /// Receives every refused request to audit (see ``RefusalObserver``).
     public var refusalObserver: RefusalObserver
     /// Called before each `/metrics` answer, to refresh gauges such as the store size.
     public var beforeScrape: @Sendable () -> Void

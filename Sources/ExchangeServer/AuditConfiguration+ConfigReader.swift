@@ -6,6 +6,7 @@ extension AuditConfiguration {
     /// The keys of the `audit` section.
     static let keys: Set<String> = [
         "audit.origin", "audit.signing_key", "audit.hash", "audit.checkpoint_every_entries", "audit.checkpoint_interval",
+        "audit.anonymous_refusals.interval", "audit.anonymous_refusals.max_sources",
     ]
 
     /// Reads the `audit` section:
@@ -14,7 +15,11 @@ extension AuditConfiguration {
     ///   directory (default: none, no checkpoints are issued);
     /// - `audit.checkpoint_every_entries`: 1-100000000 (default 1000);
     /// - `audit.checkpoint_interval`: seconds as a number, or a number with `ms`, `s`, `m` or
-    ///   `h` (default 60s; from 10ms to 24h).
+    ///   `h` (default 60s; from 10ms to 24h);
+    /// - `audit.anonymous_refusals.interval`: how long refusals of anonymous requests are
+    ///   counted per source before one entry per source is written (default 60s; from 1s to 1h);
+    /// - `audit.anonymous_refusals.max_sources`: sources with their own entry per interval, the
+    ///   rest counted together in one more (default 32; 1-10000).
     ///
     /// `audit.hash` is read by ``hashAlgorithm(reader:)`` into the store's configuration.
     init(reader: ConfigReader) throws {
@@ -30,10 +35,18 @@ extension AuditConfiguration {
         if let interval, interval < .milliseconds(10) || interval > .seconds(86_400) {
             throw reader.problem("audit.checkpoint_interval", "must be from 10ms to 24h")
         }
+        let refusalInterval = try Self.duration(reader, "audit.anonymous_refusals.interval")
+        if let refusalInterval, refusalInterval < .seconds(1) || refusalInterval > .seconds(3600) {
+            throw reader.problem("audit.anonymous_refusals.interval", "must be from 1s to 1h")
+        }
+        let maxSources = try reader.integer("audit.anonymous_refusals.max_sources", in: 1...10_000)
         self.init(
             origin: origin, signingKeyPath: try reader.path("audit.signing_key"),
             checkpoints: CheckpointIssuer.Configuration(
-                everyEntries: every ?? defaults.checkpoints.everyEntries, interval: interval ?? defaults.checkpoints.interval))
+                everyEntries: every ?? defaults.checkpoints.everyEntries, interval: interval ?? defaults.checkpoints.interval),
+            anonymousRefusals: AnonymousRefusals.Configuration(
+                intervalSeconds: refusalInterval.map { Int($0.components.seconds) } ?? defaults.anonymousRefusals.intervalSeconds,
+                maxSources: maxSources ?? defaults.anonymousRefusals.maxSources))
     }
 
     /// `audit.hash`: `sha256` (default) or `sm3`.

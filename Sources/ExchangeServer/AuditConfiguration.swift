@@ -15,19 +15,24 @@ public struct AuditConfiguration: Sendable, Equatable {
     /// When checkpoints are issued (`checkpoint_every_entries`, default 1,000;
     /// `checkpoint_interval`, default 60 s).
     public var checkpoints: CheckpointIssuer.Configuration
+    /// How refusals of anonymous requests are aggregated (`anonymous_refusals.interval`, default
+    /// 60 s; `anonymous_refusals.max_sources`, default 32).
+    public var anonymousRefusals: AnonymousRefusals.Configuration
 
     /// Creates a configuration.
     /// - Parameters:
     ///   - origin: the log's identity (default `data-exchange/audit`).
     ///   - signingKeyPath: the signing key file, or `nil` for no checkpoints (default).
     ///   - checkpoints: when checkpoints are issued.
+    ///   - anonymousRefusals: how anonymous refusals are aggregated.
     public init(
         origin: String = "data-exchange/audit", signingKeyPath: String? = nil,
-        checkpoints: CheckpointIssuer.Configuration = .init()
+        checkpoints: CheckpointIssuer.Configuration = .init(), anonymousRefusals: AnonymousRefusals.Configuration = .init()
     ) {
         self.origin = origin
         self.signingKeyPath = signingKeyPath
         self.checkpoints = checkpoints
+        self.anonymousRefusals = anonymousRefusals
     }
 
     /// Loads the signing key and names it by the origin.

@@ -4,7 +4,9 @@ import HTTPTypes
 extension ExchangeError {
     /// The problem document answering this error: its stable code, with the status of its kind.
     var problem: ProblemError {
-        ProblemError(ProblemCode.engine(code, kind: kind), detail: message)
+        var problem = ProblemError(ProblemCode.engine(code, kind: kind), detail: message)
+        problem.isAudited = isAudited
+        return problem
     }
 }
 

@@ -1,5 +1,6 @@
 import ExchangeEngine
 import ExchangeModel
+import ExchangeRouting
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -17,7 +18,7 @@ extension ExchangeRoutes {
         do {
             let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
             item = try await exchange.registryLookup(
-                collection: collection, key: key, parameters: parameters, viewer: Self.viewer(principal), actor: principal.actor)
+                collection: collection, key: key, parameters: parameters, viewer: viewer(principal), actor: principal.actor)
         } catch {
             throw error.problem
         }
@@ -35,7 +36,7 @@ extension ExchangeRoutes {
         do {
             let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
             page = try await exchange.registrySearch(
-                collection: collection, parameters: parameters, viewer: Self.viewer(principal), actor: principal.actor)
+                collection: collection, parameters: parameters, viewer: viewer(principal), actor: principal.actor)
         } catch {
             throw error.problem
         }
@@ -52,13 +53,18 @@ extension ExchangeRoutes {
     }
 
     /// The registry view of a principal: a department sees through its agreements; a portal
-    /// token acts as the department its name names (e.g. `service-portal`), so a token whose name
-    /// is no department's is entitled to nothing; auditors see everything.
-    static func viewer(_ principal: Principal) -> RegistryViewer {
+    /// token acts as the department its name names (e.g. `service-portal`) when departments.yaml
+    /// gives that department the `portal` role, and is entitled to nothing otherwise (so a token
+    /// named after another department gets none of its view); auditors see everything.
+    func viewer(_ principal: Principal) -> RegistryViewer {
         switch principal {
-        case .department(let department): .department(department)
-        case .token(let name, .portal): .department(DepartmentID(trusted: name))
-        case .token: .everything
+        case .department(let department): return .department(department)
+        case .token(let name, .portal):
+            guard let id = DepartmentID(name), let department = exchange.agreements.current.department(id),
+                department.roles.contains(.portal)
+            else { return .nobody }
+            return .department(id)
+        case .token: return .everything
         }
     }
 

@@ -17,6 +17,9 @@ public struct ProblemError: Error, Sendable, CustomStringConvertible {
     public var detail: String?
     /// Extra response headers, e.g. `WWW-Authenticate`.
     public var headers: HTTPFields
+    /// Whether the refusal's audit entry was already written (by the engine), so that the
+    /// problem middleware writes none.
+    public var isAudited = false
 
     /// Creates a problem.
     /// - Parameters:

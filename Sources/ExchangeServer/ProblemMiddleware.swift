@@ -1,3 +1,4 @@
+import ExchangeEngine
 import ExchangeModel
 import ExchangeStore
 import HTTPTypes
@@ -6,7 +7,7 @@ public import Logging
 import NIOCore
 
 /// Turns every error, and every bare error response, into an RFC 9457 problem document, and
-/// reports 401 and 403 answers to the refusal observer.
+/// reports every 4xx answer that the engine did not audit itself to the refusal observer.
 ///
 /// Mapping: ``ProblemError`` as is; `StoreError` by ``StoreError/problem``; Hummingbird's
 /// `HTTPError` by status (404 `http.not_found`, 405 `http.method_not_allowed`, 413
@@ -22,7 +23,7 @@ public struct ProblemMiddleware: RouterMiddleware {
 
     /// Creates the middleware.
     /// - Parameters:
-    ///   - refusalObserver: receives each refusal as an `access_denied` audit event.
+    ///   - refusalObserver: receives each refusal to audit.
     ///   - logger: where unexpected errors are logged.
     public init(refusalObserver: @escaping RefusalObserver, logger: Logger) {
         self.refusalObserver = refusalObserver
@@ -39,23 +40,18 @@ public struct ProblemMiddleware: RouterMiddleware {
         } catch {
             problem = Self.problem(for: error, logger: logger)
         }
-        if problem.code.status == .unauthorized || problem.code.status == .forbidden {
-            await refusalObserver(Self.refusal(problem, request: request, principal: context.principal))
+        if (400..<500).contains(problem.code.status.code), !problem.isAudited {
+            await refusalObserver(Self.refusal(problem, request: request, context: context))
         }
         return problem.response(instance: request.uri.path)
     }
 
-    /// The audit event of a refusal.
-    static func refusal(_ problem: ProblemError, request: Request, principal: Principal?) -> AuditEvent {
-        var fields: [String: AuditValue] = [
-            "method": .string(request.method.rawValue),
-            "path": .string(request.uri.path),
-            "status": .integer(Int64(problem.code.status.code)),
-            "code": .string(problem.code.rawValue),
-        ]
-        if let detail = problem.detail { fields["reason"] = .string(detail) }
-        if let principal { fields["role"] = .string(principal.role.rawValue) }
-        return AuditEvent(kind: .accessDenied, actor: principal?.actor ?? "anonymous", fields: fields)
+    /// The refusal of `request`, answered with `problem`, for the audit log.
+    static func refusal(_ problem: ProblemError, request: Request, context: ExchangeRequestContext) -> RequestRefusal {
+        RequestRefusal(
+            actor: context.principal?.actor, role: context.principal?.role.rawValue,
+            source: context.channel.remoteAddress?.ipAddress ?? "unknown", method: request.method.rawValue,
+            path: request.uri.path, status: Int(problem.code.status.code), code: problem.code.rawValue, detail: problem.detail)
     }
 
     /// The problem answered for `error`.

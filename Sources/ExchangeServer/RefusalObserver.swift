@@ -1,8 +1,6 @@
-public import ExchangeModel
+public import ExchangeEngine
 
-/// Receives every refused request (401 and 403 answers) as an `access_denied` audit event, so
-/// that the daemon can write it to the audit log.
-///
-/// The event's `actor` is the principal's name, or `anonymous`; its fields are `method`, `path`,
-/// `status`, `code`, `reason` (the problem detail) and, when known, `role`.
-public typealias RefusalObserver = @Sendable (AuditEvent) async -> Void
+/// Receives every refused request (a 4xx answer whose refusal the engine did not audit itself),
+/// so that the daemon can audit it through ``ExchangeEngine/Exchange/recordRefusal(_:)``: at
+/// once when it names an identity, aggregated per source when it does not.
+public typealias RefusalObserver = @Sendable (RequestRefusal) async -> Void

@@ -6,9 +6,10 @@ import Synchronization
 /// The bearer tokens the server accepts, loaded from a ``TokenFile`` and reloaded when it changes.
 ///
 /// Lookups hash the presented secret with SHA-256 and compare it with every stored hash in
-/// constant time. At most once per `reloadInterval` a lookup checks the file's modification
-/// time and size and reloads it when either changed; a file that fails to load keeps the
-/// previous tokens and logs the error.
+/// constant time. A lookup first checks the file's inode, modification time and size (one
+/// `stat`, at most once per `reloadInterval`, by default every lookup) and reloads it when any
+/// changed, so a token revoked with `exchangectl token revoke` is refused from the next request
+/// on; a file that fails to load keeps the previous tokens and logs the error.
 public final class TokenStore: Sendable {
     /// A change between two loads of the tokens file, for the audit log.
     public struct Change: Hashable, Sendable {
@@ -52,7 +53,11 @@ public final class TokenStore: Sendable {
         var lastCheck: ContinuousClock.Instant?
     }
 
+    /// What identifies one version of the file: `exchangectl token` replaces it by renaming a
+    /// new file over it, so the inode changes with every write, and the modification time and
+    /// size change with edits in place.
     private struct FileStamp: Equatable, Sendable {
+        var inode: UInt64
         var modified: Date
         var size: Int
     }
@@ -67,13 +72,13 @@ public final class TokenStore: Sendable {
     /// Loads the tokens file at `path`.
     /// - Parameters:
     ///   - path: the tokens file; `nil` accepts no tokens. A missing file is empty until created.
-    ///   - reloadInterval: how often lookups look for a changed file.
+    ///   - reloadInterval: how often lookups look for a changed file; default every lookup.
     ///   - logger: where reloads and reload failures are logged.
     ///   - onChange: called after a reload with what changed (tokens created, revoked, reinstated,
     ///     removed), so that the daemon can audit it.
     /// - Throws: ``ConfigurationError`` when the file exists but is malformed.
     public init(
-        path: String?, reloadInterval: Duration = .seconds(2), logger: Logger = Logger(label: "exchange.tokens"),
+        path: String?, reloadInterval: Duration = .zero, logger: Logger = Logger(label: "exchange.tokens"),
         onChange: (@Sendable ([Change]) -> Void)? = nil
     ) throws {
         self.path = path
@@ -178,7 +183,8 @@ public final class TokenStore: Sendable {
             let modified = attributes[.modificationDate] as? Date,
             let size = attributes[.size] as? Int
         else { return nil }
-        return FileStamp(modified: modified, size: size)
+        let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0
+        return FileStamp(inode: inode, modified: modified, size: size)
     }
 
     private static func bytes(hex: String) -> [UInt8]? {

@@ -12,8 +12,21 @@ package import NIOWebSocket
 package struct WebSocketUnmasking: WebSocketExtension {
     package let name = "exchange-unmask"
 
+    /// Unmasks a received data frame; refuses a frame the client sent without a mask, which
+    /// RFC 6455 section 5.1 requires the server to answer by closing the connection.
     package func processReceivedFrame(_ frame: WebSocketFrame, context: WebSocketExtensionContext) async throws -> WebSocketFrame {
-        Self.unmasked(frame)
+        try Self.received(frame)
+    }
+
+    /// A received frame unmasked, or ``UnmaskedFrameError`` when the client did not mask it.
+    static func received(_ frame: WebSocketFrame) throws(UnmaskedFrameError) -> WebSocketFrame {
+        guard frame.maskKey != nil else { throw UnmaskedFrameError() }
+        return unmasked(frame)
+    }
+
+    /// A client sent a frame without a mask.
+    package struct UnmaskedFrameError: Error, CustomStringConvertible {
+        package var description: String { "the client sent an unmasked frame (RFC 6455 section 5.1)" }
     }
 
     /// `frame` with its data unmasked and no mask key.

@@ -111,7 +111,8 @@ struct Exchanged: AsyncParsableCommand {
         let exchange = Exchange(
             store: store, agreements: registry,
             configuration: EngineConfiguration(
-                maxBatchEvents: settings.server.limits.maxBatchEvents, maxEventBytes: settings.server.limits.maxEventSize),
+                maxBatchEvents: settings.server.limits.maxBatchEvents, maxEventBytes: settings.server.limits.maxEventSize,
+                anonymousRefusals: settings.audit.anonymousRefusals),
             logger: Logger(label: "exchange.engine"))
         await exchange.auditReload(loaded.report, actor: "exchange")
         // Created here so that /metrics lists every exchange metric from the start; the engine
@@ -130,13 +131,16 @@ struct Exchanged: AsyncParsableCommand {
             tokens: tokens,
             registry: prometheus,
             readiness: { storeService.isOpen },
-            refusalObserver: { event in
-                auditLogger.info("access denied", metadata: ["actor": "\(event.actor)"])
-                do {
-                    _ = try await store.appendAudit([event])
-                } catch {
-                    auditLogger.error("refusal not audited", metadata: ["error": "\(error)"])
-                }
+            refusalObserver: { refusal in
+                // Anonymous refusals are logged at debug: anyone can cause them, and the audit
+                // log's aggregated entries (logged when written) count them.
+                auditLogger.log(
+                    level: refusal.actor == nil ? .debug : .info, "request refused",
+                    metadata: [
+                        "actor": "\(refusal.actor ?? "anonymous")", "source": "\(refusal.source)", "status": "\(refusal.status)",
+                        "code": "\(refusal.code)", "path": "\(AuditEvent.bounded(refusal.path))",
+                    ])
+                await exchange.recordRefusal(refusal)
             },
             beforeScrape: {
                 if storeService.isOpen {
@@ -183,13 +187,16 @@ struct Exchanged: AsyncParsableCommand {
             throw ValidationError("server: \(error)")
         }
         // A service group shuts its services down in reverse order: the server first (stop
-        // accepting, finish in-flight requests), then the checkpoint issuer (a final
-        // checkpoint), then the store.
+        // accepting, finish in-flight requests), then the anonymous refusals counted so far are
+        // written, then the checkpoint issuer (a final checkpoint), then the store.
         let group = ServiceGroup(
             configuration: .init(
                 services: [ServiceGroupConfiguration.ServiceConfiguration(service: storeService)]
                     + (checkpoints.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
-                    + [ServiceGroupConfiguration.ServiceConfiguration(service: app)],
+                    + [
+                        ServiceGroupConfiguration.ServiceConfiguration(service: RefusalFlushService(exchange: exchange)),
+                        ServiceGroupConfiguration.ServiceConfiguration(service: app),
+                    ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
@@ -320,6 +327,20 @@ struct TokenWatcher: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
             tokens.reloadIfChanged()
+        }
+    }
+}
+
+/// Writes the anonymous refusals counted in each interval (see `AnonymousRefusals`), and those
+/// of the last, partial interval at graceful shutdown.
+struct RefusalFlushService: Service {
+    let exchange: Exchange
+
+    func run() async throws {
+        let interval = Duration.seconds(exchange.configuration.anonymousRefusals.intervalSeconds)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            await exchange.flushAnonymousRefusals()
         }
     }
 }

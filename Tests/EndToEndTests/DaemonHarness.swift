@@ -33,8 +33,9 @@ final class DaemonHarness: Sendable {
     static let departments = ["msa", "tax", "portal", "court"]
 
     /// Writes the test's configuration; `checkpointEveryEntries` and `checkpointInterval` are
-    /// `audit.checkpoint_every_entries` and `audit.checkpoint_interval`.
-    init(checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms") throws {
+    /// `audit.checkpoint_every_entries` and `audit.checkpoint_interval`; `auditSettings` are more
+    /// lines of the `audit` section (e.g. `anonymous_refusals:` with its keys), indented two spaces.
+    init(checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms", auditSettings: String = "") throws {
         directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
         let auditKey = try SigningKey.generate()
@@ -70,6 +71,8 @@ final class DaemonHarness: Sendable {
                 schema:
                   type: object
                   required: [licence_no]
+                  properties:
+                    issued_on: {type: string, format: date}
               - name: licence.business.revoked
                 owner: msa
                 key: /licence_no
@@ -129,6 +132,7 @@ final class DaemonHarness: Sendable {
               signing_key: audit.key
               checkpoint_every_entries: \(checkpointEveryEntries)
               checkpoint_interval: \(checkpointInterval)
+            \(auditSettings)
             log:
               level: info
 

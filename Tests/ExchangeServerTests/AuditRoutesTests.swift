@@ -39,7 +39,7 @@ import Testing
         let configuration = ServerConfiguration(certificatePath: "unused", privateKeyPath: "unused", clientCAPath: "unused")
         let dependencies = ServerDependencies(
             identityResolver: StaticCertificateIdentityResolver([]), tokens: try TokenStore(path: directory.file("tokens.json")),
-            refusalObserver: { event in _ = try? await store.appendAudit([event]) })
+            refusalObserver: { refusal in await exchange.recordRefusal(refusal) })
         let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: Logger(label: "test"))
         routes.register(on: router.group("v1").add(middleware: RequireAuthenticationMiddleware()))
         try await body(Fixture(directory: directory, store: store, signer: signer, auditor: auditor, admin: admin, portal: portal), router)

@@ -39,7 +39,10 @@ struct RegistryRoutesTests {
             validUntil: try JSONPointer("/valid_until"))
         let department = { (id: String) in Department(id: DepartmentID(id)!, name: id, certificate: CertificateIdentity(subjectCommonName: id)) }
         let set = try AgreementSet(
-            departments: [department("msa"), department("portal")],
+            departments: [
+                department("msa"),
+                Department(id: DepartmentID("portal")!, name: "portal", certificate: CertificateIdentity(subjectCommonName: "portal"), roles: [.department, .portal]),
+            ],
             topics: ["issued", "revoked"].map {
                 TopicDefinition(name: Topic("licence.business.\($0)")!, owner: msa, registry: "licences", collection: collection)
             },
@@ -61,7 +64,7 @@ struct RegistryRoutesTests {
         let configuration = ServerConfiguration(certificatePath: "unused", privateKeyPath: "unused", clientCAPath: "unused")
         let dependencies = ServerDependencies(
             identityResolver: StaticCertificateIdentityResolver([]), tokens: try TokenStore(path: directory.file("tokens.json")),
-            refusalObserver: { event in _ = try? await store.appendAudit([event]) })
+            refusalObserver: { refusal in await exchange.recordRefusal(refusal) })
         let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: Logger(label: "test"))
         ExchangeRoutes(exchange: exchange, limits: ServerLimits(), logger: Logger(label: "test"))
             .register(on: router.group("v1").add(middleware: RequireAuthenticationMiddleware()))
@@ -175,7 +178,16 @@ struct RegistryRoutesTests {
             "registry.unknown-collection", "registry.not-found", "registry.bad-cursor", "registry.bad-query", "registry.bad-query",
             "registry.bad-query", "registry.not-entitled",
         ])
-        // 401 and 403 answers are also access_denied entries.
-        #expect(try Self.audit(fixture, kind: "access_denied").count == 3)
+        // Each refusal is audited once: the engine's own refusals as `queried` with their
+        // outcome, the admin's 403 as `access_denied` at once, and the anonymous 401 counted
+        // and written with its source's others when the refusals are flushed.
+        let denied = try Self.audit(fixture, kind: "access_denied")
+        #expect(denied.map { $0["actor"] as? String } == ["ops"])
+        #expect(denied.first?["code"] as? String == "auth.forbidden")
+        #expect(await fixture.exchange.flushAnonymousRefusals() == 1)
+        let anonymous = try Self.audit(fixture, kind: "access_denied").dropFirst()
+        #expect(anonymous.map { $0["actor"] as? String } == ["anonymous"])
+        #expect(anonymous.first?["count"] as? Int == 1)
+        #expect(anonymous.first?["code"] as? String == "auth.unauthenticated")
     }
 }

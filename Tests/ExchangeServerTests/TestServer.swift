@@ -1,3 +1,4 @@
+import ExchangeEngine
 import ExchangeModel
 import ExchangeServer
 import Foundation
@@ -8,12 +9,12 @@ import Synchronization
 
 /// Collects refusals reported by the server.
 final class RefusalLog: Sendable {
-    private let events = Mutex<[AuditEvent]>([])
+    private let refusals = Mutex<[RequestRefusal]>([])
 
-    var all: [AuditEvent] { events.withLock { $0 } }
+    var all: [RequestRefusal] { refusals.withLock { $0 } }
 
-    func record(_ event: AuditEvent) {
-        events.withLock { $0.append(event) }
+    func record(_ refusal: RequestRefusal) {
+        refusals.withLock { $0.append(refusal) }
     }
 }
 

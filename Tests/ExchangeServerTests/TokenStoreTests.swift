@@ -113,4 +113,21 @@ struct TokenStoreTests {
         let store = try TokenStore(path: "/nonexistent/tokens.json")
         #expect(store.principal(forSecret: "dx_anything") == nil)
     }
+
+    /// With the default settings a revoked token is refused by the very next lookup: every
+    /// lookup checks the file, whose inode changes with each save.
+    @Test func aRevokedTokenIsRefusedByTheNextLookup() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("tokens.json")
+        var file = TokenFile()
+        let secret = try file.create(name: "auditor-1", role: .auditor)
+        try file.save(path: path)
+        let store = try TokenStore(path: path)
+        #expect(store.principal(forSecret: secret) == .token(name: "auditor-1", role: .auditor))
+        let found = file.revoke(name: "auditor-1")
+        #expect(found)
+        try file.save(path: path)
+        #expect(store.principal(forSecret: secret) == nil)
+    }
 }

@@ -28,4 +28,14 @@ import Testing
         #expect(String(buffer: processed.data) == #"{"specversion":"1.0"}"#)
         #expect(String(buffer: processed.unmaskedData) == #"{"specversion":"1.0"}"#)
     }
+
+    /// RFC 6455 section 5.1: a server closes the connection on a frame the client did not mask.
+    @Test func anUnmaskedFrameFromTheClientIsRefused() throws {
+        let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: nil, data: ByteBuffer(string: #"{"credit":1}"#))
+        #expect(throws: WebSocketUnmasking.UnmaskedFrameError.self) { try WebSocketUnmasking.received(frame) }
+        let key = WebSocketMaskingKey([5, 6, 7, 8])!
+        var data = ByteBuffer(string: #"{"credit":1}"#)
+        data.webSocketMask(key)
+        #expect(String(buffer: try WebSocketUnmasking.received(WebSocketFrame(fin: true, opcode: .text, maskKey: key, data: data)).data) == #"{"credit":1}"#)
+    }
 }

@@ -1,0 +1,40 @@
+public import ExchangeModel
+import Foundation
+import Logging
+
+extension Exchange {
+    /// Audits a request refused outside the engine (by authentication, the HTTP layer's parsing,
+    /// or a role check).
+    ///
+    /// A refusal that names an identity is written at once as one entry: `access_denied` for a
+    /// 401 or 403, `rejected` for other answers, with the method, the path (bounded), status,
+    /// code, reason and role. A refusal without an identity is only counted (see
+    /// ``AnonymousRefusals``) and written with its source's others at the next
+    /// ``flushAnonymousRefusals()``.
+    /// - Parameter refusal: what was refused, and how it was answered.
+    public func recordRefusal(_ refusal: RequestRefusal) async {
+        guard let actor = refusal.actor else {
+            anonymousRefusals.record(refusal, at: Self.nanoseconds(Date()))
+            return
+        }
+        var fields: [String: AuditValue] = [
+            "method": .string(AuditEvent.bounded(refusal.method)), "path": .string(AuditEvent.bounded(refusal.path)),
+            "status": .integer(Int64(clamping: refusal.status)), "code": .string(AuditEvent.bounded(refusal.code)),
+        ]
+        if let detail = refusal.detail { fields["reason"] = .string(AuditEvent.bounded(detail)) }
+        if let role = refusal.role { fields["role"] = .string(role) }
+        let kind: AuditEvent.Kind = refusal.status == 401 || refusal.status == 403 ? .accessDenied : .rejected
+        await auditRefusal([AuditEvent(kind: kind, actor: actor, fields: fields)])
+    }
+
+    /// Writes the anonymous refusals counted since the last flush (at most
+    /// `maxSources + 1` entries) and returns how many entries were written.
+    @discardableResult
+    public func flushAnonymousRefusals() async -> Int {
+        let events = anonymousRefusals.drain()
+        guard !events.isEmpty else { return 0 }
+        await auditRefusal(events)
+        logger.info("anonymous refusals audited", metadata: ["entries": "\(events.count)"])
+        return events.count
+    }
+}

@@ -1,0 +1,298 @@
+import AsyncHTTPClient
+import ExchangeServer
+import Foundation
+import HTTPTypes
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// Requests that once brought the daemon down, or let one client harm others, sent to the real
+/// daemon: each is refused with a 400 problem document, changes nothing, and the daemon keeps
+/// serving every department.
+@Suite("hostile input end to end", .serialized)
+struct HardeningEndToEndTests {
+    static let twoTo63 = "9223372036854775808"
+
+    /// The daemon is still up: `/healthz` answers and a department can publish.
+    static func expectServing(_ daemon: DaemonHarness, _ id: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let health = try await daemon.request(nil, .GET, "/healthz", timeout: .seconds(5))
+        #expect(health.status == 200, "healthz after \(id)", sourceLocation: sourceLocation)
+        let published = try await daemon.publish("msa", id: "alive-\(id)", data: ["licence_no": "alive-\(id)"])
+        #expect(published.status == 200, "publish after \(id): \(published.text)", sourceLocation: sourceLocation)
+    }
+
+    static func expectBadRequest(_ reply: DaemonHarness.Reply, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(reply.status == 400, "\(what): \(reply.status) \(reply.text)", sourceLocation: sourceLocation)
+        #expect(reply.contentType == "application/problem+json", "\(what)", sourceLocation: sourceLocation)
+    }
+
+    static func structured(_ event: [String: Any]) throws -> [UInt8] {
+        Array(try JSONSerialization.data(withJSONObject: event))
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func numbersOutOfRangeAreRefusedAndTheDaemonKeepsServing() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            // A pending delivery of tax's own, to nak with an absurd delay.
+            #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/own", ["filter": "licence.>", "start": "all"]).status == 201)
+            #expect(try await daemon.publish("msa", id: "L-1", data: ["licence_no": "L-1"]).status == 200)
+            let pulled = try await daemon.request("tax", .GET, "/v1/subscriptions/own/events?max=10&wait=5000")
+            #expect(pulled.array.count == 1)
+
+            let raw: [(String, HTTPMethod, String, String)] = [
+                ("nak of nothing with delay 2^63", .POST, "/v1/subscriptions/nope/nak", #"{"sequences":[],"delay_ms":\#(Self.twoTo63)}"#),
+                ("nak of a pending event with delay 1e14", .POST, "/v1/subscriptions/own/nak", #"{"sequences":[1],"delay_ms":100000000000000}"#),
+                ("ack of sequence 2^63", .POST, "/v1/subscriptions/own/ack", #"{"sequences":[\#(Self.twoTo63)]}"#),
+                ("ack of a sequence past 2^64", .POST, "/v1/subscriptions/own/ack", #"{"sequences":[18446744073709551616]}"#),
+                ("start.sequence 2^63", .PUT, "/v1/subscriptions/far", #"{"filter":"licence.>","start":{"sequence":\#(Self.twoTo63)}}"#),
+                ("start.time in 3026", .PUT, "/v1/subscriptions/late", #"{"filter":"licence.>","start":{"time":"3026-09-14T09:00:00+08:00"}}"#),
+                ("ack_wait_ms 1e14", .PUT, "/v1/subscriptions/slow", #"{"filter":"licence.>","ack_wait_ms":100000000000000}"#),
+                ("backoff_ms 1e14", .PUT, "/v1/subscriptions/slow", #"{"filter":"licence.>","backoff_ms":[100000000000000]}"#),
+                ("max_deliver 4e9", .PUT, "/v1/subscriptions/slow", #"{"filter":"licence.>","max_deliver":4000000000}"#),
+                ("subscription named .hidden", .PUT, "/v1/subscriptions/.hidden", #"{"filter":"licence.>"}"#),
+            ]
+            for (what, method, path, body) in raw {
+                let reply = try await daemon.request("tax", method, path, contentType: "application/json", body: Array(body.utf8))
+                Self.expectBadRequest(reply, what)
+            }
+            let manySteps = Array(repeating: 1, count: 200_000)
+            Self.expectBadRequest(
+                try await daemon.json("tax", .PUT, "/v1/subscriptions/slow", ["filter": "licence.>", "backoff_ms": manySteps]), "200,000 backoff steps")
+            // Nothing of the refused settings was stored: no subscription `slow` or `far`.
+            #expect(try await daemon.request("tax", .GET, "/v1/subscriptions/slow").status == 404)
+            #expect(try await daemon.request("tax", .GET, "/v1/subscriptions/far").status == 404)
+            // The pending event is still pending, with its old deadline.
+            #expect(try await daemon.request("tax", .GET, "/v1/subscriptions/own").object["pending"] as? Int == 1)
+
+            for (who, path) in [
+                ("tax", "/v1/replay?from_seq=\(Self.twoTo63)"), (nil, "/v1/replay?from_seq=\(Self.twoTo63)"),
+                ("tax", "/v1/replay?from_time=3026-09-14T09:00:00Z"), ("tax", "/v1/replay?until=9999-12-31"),
+            ] as [(String?, String)] {
+                let reply = try await daemon.request(who, .GET, path)
+                // Without a certificate the request is refused before its parameters are read.
+                if who == nil { #expect(reply.status == 401) } else { Self.expectBadRequest(reply, path) }
+            }
+            try await Self.expectServing(daemon, "numbers")
+
+            // The auditor's replay and audit event filters read the same numbers and times.
+            for path in ["/v1/replay?from_seq=\(Self.twoTo63)", "/v1/audit/events?from=3026-01-01T00:00:00Z"] {
+                var request = HTTPClientRequest(url: daemon.baseURL + path)
+                request.headers.add(name: "authorization", value: "Bearer \(daemon.auditorToken)")
+                let response = try await daemon.client(nil).execute(request, timeout: .seconds(30))
+                #expect(response.status == .badRequest, "\(path)")
+            }
+            try await Self.expectServing(daemon, "auditor")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func timesAndLongValuesInEventsAreRefusedWithoutHarmingOthers() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            let topic = "/v1/topics/licence.business.issued/events"
+            let base: [String: Any] = ["specversion": "1.0", "type": "licence.issued", "data": ["licence_no": "T-1"]]
+            func event(_ extra: [String: Any]) -> [String: Any] { base.merging(extra) { $1 } }
+
+            let refused: [(String, [String: Any])] = [
+                ("time in 3026", event(["id": "T-1", "time": "3026-09-14T09:00:00+08:00"])),
+                ("time in 9999", event(["id": "T-2", "time": "9999-12-31T23:59:59Z"])),
+                ("a 600-byte id", event(["id": String(repeating: "i", count: 600)])),
+                ("a 500-byte subject", event(["id": "T-3", "subject": String(repeating: "s", count: 500)])),
+                ("a 300-byte type", event(["id": "T-4", "type": String(repeating: "t", count: 300)])),
+                ("a 200-byte holder on a registry topic", event(["id": "T-5", "subject": "T-5", "data": ["licence_no": "T-5", "holder": ["credit_code": String(repeating: "h", count: 200)]]])),
+            ]
+            for (what, body) in refused {
+                let reply = try await daemon.request("msa", .POST, topic, contentType: "application/cloudevents+json", body: try Self.structured(body))
+                Self.expectBadRequest(reply, what)
+            }
+            // Binary mode: the same time in a header.
+            var request = HTTPClientRequest(url: daemon.baseURL + topic)
+            request.method = .POST
+            request.headers.add(contentsOf: [
+                ("content-type", "application/json"), ("ce-specversion", "1.0"), ("ce-id", "B-1"), ("ce-type", "licence.issued"),
+                ("ce-time", "3026-09-14T09:00:00Z"),
+            ])
+            request.body = .bytes(Array(#"{"licence_no":"B-1"}"#.utf8))
+            let binary = try await daemon.client("msa").execute(request, timeout: .seconds(30))
+            #expect(binary.status == .badRequest)
+
+            let impossible = try await daemon.publish("msa", id: "T-6", data: ["licence_no": "T-6", "issued_on": "2026-02-30"])
+            #expect(impossible.status == 422, "\(impossible.text)")
+            // A date far in the future is an ordinary value in data ("no expiry").
+            let farDate = try await daemon.publish("msa", id: "T-7", data: ["licence_no": "T-7", "issued_on": "9999-12-31"])
+            #expect(farDate.status == 200, "\(farDate.text)")
+
+            // Refused events never reached the writer: innocent publishes at the same time all
+            // succeed, and the log holds exactly the accepted ones.
+            let hostile = try (0..<40).map { index in
+                try Self.structured(
+                    event(["id": "H-\(index)", "subject": "H-\(index)", "data": ["licence_no": "H", "holder": ["credit_code": String(repeating: "x", count: 480)]]]))
+            }
+            let results = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<40 {
+                    group.addTask {
+                        if index % 2 == 0 {
+                            let reply = try await daemon.request("msa", .POST, topic, contentType: "application/cloudevents+json", body: hostile[index])
+                            return reply.status == 400 ? 0 : 1000
+                        }
+                        return try await daemon.publish("msa", id: "OK-\(index)", data: ["licence_no": "OK-\(index)"]).status == 200 ? 1 : 1000
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(results == 20)
+            let replayed = try await daemon.request("tax", .GET, "/v1/replay")
+            let lines = replayed.text.split(separator: "\n")
+            #expect(lines.count == 21)
+            try await Self.expectServing(daemon, "events")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func streamControlNumbersAreRefusedOnTheStream() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/push", ["filter": "licence.>", "start": "all"]).status == 201)
+            #expect(try await daemon.publish("msa", id: "S-1", data: ["licence_no": "S-1"]).status == 200)
+            let frames = Shared<[String]>([])
+            try await daemon.within(60, { "\(frames.withLock { $0.count }) frames arrived" }) {
+                try await WebSocketClient.connect(
+                    url: "wss://127.0.0.1:\(daemon.port)/v1/subscriptions/push/stream", configuration: .init(sniHostname: "localhost"),
+                    tlsConfiguration: try daemon.tls("tax"), logger: Logger(label: "ws-hostile")
+                ) { inbound, outbound, _ in
+                    try await outbound.write(.text(#"{"credit":9223372036854775807}"#))
+                    try await outbound.write(.text(#"{"credit":9223372036854775807}"#))
+                    try await outbound.write(.text(#"{"nak":[1],"delay_ms":\#(Self.twoTo63)}"#))
+                    try await outbound.write(.text(#"{"credit":1}"#))
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message else { continue }
+                        let count = frames.withLock { $0.append(text); return $0.count }
+                        if count >= 4 { break }
+                    }
+                }
+            }
+            let received = frames.withLock { $0 }
+            // Three refusals (two credits out of range, a delay out of range) and the event the
+            // last, valid credit asked for.
+            #expect(received.filter { $0.contains("\"error\"") }.count == 3, "\(received)")
+            #expect(received.contains { $0.contains("\"S-1\"") }, "\(received)")
+            try await Self.expectServing(daemon, "stream")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func refusalsAreAuditedOnceAndAnonymousOnesCannotGrowTheLog() async throws {
+        let daemon = try DaemonHarness(
+            checkpointEveryEntries: 1_000_000, checkpointInterval: "24h",
+            auditSettings: "  anonymous_refusals:\n    interval: 1s\n    max_sources: 4")
+        do {
+            try await daemon.start()
+            let auditor = "Bearer \(daemon.auditorToken)"
+            func entries(from start: Int) async throws -> [[String: Any]] {
+                var request = HTTPClientRequest(url: daemon.baseURL + "/v1/audit/events?start=\(start)")
+                request.headers.add(name: "authorization", value: auditor)
+                let response = try await daemon.client(nil).execute(request, timeout: .seconds(30))
+                let body = try await response.body.collect(upTo: 64 << 20)
+                return String(buffer: body).split(separator: "\n").compactMap {
+                    (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["entry"] as? [String: Any]
+                }
+            }
+            // Let the entries of the start settle (the agreements loaded), then count from here.
+            try await Task.sleep(for: .milliseconds(1500))
+            let start = try await entries(from: 0).count
+
+            // 200 anonymous refusals with 60 kB paths.
+            let longPath = "/v1/" + String(repeating: "a", count: 60_000)
+            let began = ContinuousClock.now
+            for _ in 0..<200 {
+                let reply = try await daemon.request(nil, .GET, longPath)
+                #expect(reply.status == 401 || reply.status == 404 || reply.status == 431 || reply.status == 400)
+            }
+            // Aggregated: at most one entry per source and 1 s interval, its path cut short.
+            let intervals = Int((ContinuousClock.now - began).components.seconds) + 2
+            try await Task.sleep(for: .milliseconds(2500))
+            let afterAnonymous = try await entries(from: start)
+            let anonymous = afterAnonymous.filter { $0["actor"] as? String == "anonymous" }
+            #expect(anonymous.count >= 1 && anonymous.count <= intervals + 1, "\(anonymous.count) anonymous entries in \(intervals) intervals")
+            #expect(anonymous.count < 50)
+            #expect(anonymous.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 200)
+            #expect(anonymous.allSatisfy { (($0["path"] as? String)?.utf8.count ?? 0) <= 256 })
+            #expect(anonymous.first?["source"] as? String == "127.0.0.1")
+
+            // A department's refusals are audited once each: a CloudEvents-layer 400, an engine
+            // 403 (a topic it does not own), a 404 on another department's subscription.
+            let mark = afterAnonymous.count + start
+            let malformed = try await daemon.request(
+                "tax", .POST, "/v1/topics/licence.business.issued/events", contentType: "application/cloudevents+json",
+                body: Array(#"{"specversion":"1.0""#.utf8))
+            #expect(malformed.status == 400)
+            #expect(try await daemon.publish("tax", id: "X-1", data: ["licence_no": "X-1"]).status == 403)
+            #expect(try await daemon.json("portal", .PUT, "/v1/subscriptions/portal-own", ["filter": "licence.business.issued"]).status == 201)
+            #expect(try await daemon.request("tax", .DELETE, "/v1/subscriptions/portal-own").status == 404)
+            let named = try await entries(from: mark).filter { $0["actor"] as? String == "tax" }
+            #expect(named.map { $0["kind"] as? String } == ["rejected", "rejected", "rejected"], "\(named)")
+            #expect(named.map { ($0["code"] ?? $0["reason"]) as? String } == ["cloudevents.malformed_json", "access.not-topic-owner", "subscription.not-found"], "\(named)")
+            try await Self.expectServing(daemon, "audit")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func revokedTokensAndTokensNamedAfterDepartmentsGetNothing() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            #expect(try await daemon.publish("msa", id: "P-1", data: ["licence_no": "P-1", "holder": ["credit_code": "9133P1", "name": "Acme"]]).status == 200)
+            var file = try TokenFile.load(path: daemon.directory + "/tokens.json")
+            let impostor = try file.create(name: "tax", role: .portal)
+            try file.save(path: daemon.directory + "/tokens.json")
+            func get(_ path: String, _ secret: String) async throws -> Int {
+                var request = HTTPClientRequest(url: daemon.baseURL + path)
+                request.headers.add(name: "authorization", value: "Bearer \(secret)")
+                return Int(try await daemon.client(nil).execute(request, timeout: .seconds(30)).status.code)
+            }
+            // A portal token named after a department without the portal role sees nothing of
+            // that department's registry view.
+            #expect(try await get("/v1/registry/licences/P-1", impostor) == 403)
+            #expect(try await daemon.request("tax", .GET, "/v1/registry/licences/P-1").status == 200)
+
+            // A revoked token is refused from the very next request.
+            #expect(try await get("/v1/audit/checkpoint", daemon.auditorToken) == 200)
+            var revoked = try TokenFile.load(path: daemon.directory + "/tokens.json")
+            let found = revoked.revoke(name: "auditor-1")
+            #expect(found)
+            try revoked.save(path: daemon.directory + "/tokens.json")
+            #expect(try await get("/v1/audit/checkpoint", daemon.auditorToken) == 401)
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+}
