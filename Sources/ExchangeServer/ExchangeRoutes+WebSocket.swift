@@ -90,6 +90,7 @@ extension ExchangeRoutes {
                             }
                         case .failure(let problem):
                             replies.push(Self.reply(index: frameIndex, problem: problem))
+                            await Self.auditFrameRefusal(problem, exchange: exchange, context: context)
                         }
                     }
                     replies.close()
@@ -149,6 +150,7 @@ extension ExchangeRoutes {
                     else {
                         let problem = ProblemError(.badRequest, detail: "send {\"credit\": n}, {\"ack\": [...]}, {\"nak\": [...]} or {\"term\": [...]}")
                         try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: problem), as: UTF8.self)))
+                        await Self.auditFrameRefusal(problem, exchange: exchange, context: context)
                         continue
                     }
                     do {
@@ -160,7 +162,9 @@ extension ExchangeRoutes {
                         }
                         if let term = control.term { _ = try await exchange.term(term, subscription: name, owner: department) }
                     } catch {
-                        try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: ProblemError.from(error)), as: UTF8.self)))
+                        let problem = ProblemError.from(error)
+                        try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: problem), as: UTF8.self)))
+                        await Self.auditFrameRefusal(problem, exchange: exchange, context: context)
                         continue
                     }
                     if let more = control.credit, more > 0 {
@@ -171,6 +175,17 @@ extension ExchangeRoutes {
             }
             logger.debug("subscription stream closed", metadata: ["subscription": "\(name)"])
         }
+    }
+
+    /// Audits a frame refused on an open stream (a malformed event or control message, a number
+    /// out of range, an engine refusal the engine did not audit), once, as HTTP refusals are.
+    static func auditFrameRefusal(
+        _ problem: ProblemError, exchange: Exchange, context: WebSocketRouterContext<ExchangeRequestContext>
+    ) async {
+        guard !problem.isAudited else { return }
+        var refusal = ProblemMiddleware.refusal(problem, request: context.request, context: context.requestContext)
+        refusal.method = "WS"
+        await exchange.recordRefusal(refusal)
     }
 
     /// How long a refused stream stays open for its client to read the refusal and close it.
