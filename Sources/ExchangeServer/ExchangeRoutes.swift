@@ -281,12 +281,11 @@ public struct ExchangeRoutes: Sendable {
         let principal = try context.requireRole(.admin)
         let report = exchange.agreements.reload()
         await exchange.auditReload(report, actor: principal.actor)
-        var document: [String: [String]] = [
-            "added": report.added.map(\.description), "removed": report.removed.map(\.description),
-            "changed": report.changed.map(\.description), "errors": report.allErrors.map(\.description),
-        ]
-        document["applied"] = [report.isApplied ? "true" : "false"]
-        return try Self.json(AnyEncodable(document), status: report.isApplied ? .ok : .unprocessableContent)
+        var body: [UInt8] = []
+        AuditValue.object(Exchange.document(of: report)).writeCanonical(into: &body)
+        return Response(
+            status: report.isApplied ? .ok : .unprocessableContent, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     // MARK: Helpers

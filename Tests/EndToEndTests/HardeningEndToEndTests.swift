@@ -296,3 +296,61 @@ struct HardeningEndToEndTests {
         await daemon.tearDown()
     }
 }
+
+/// The admin reload answers one document of what changed, and the audit log records the same.
+@Suite("agreement reload end to end", .serialized)
+struct ReloadEndToEndTests {
+    @Test(.timeLimit(.minutes(3)))
+    func reloadAnswersWhatWasAddedChangedRemovedAndRefused() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            var tokens = try TokenFile.load(path: daemon.directory + "/tokens.json")
+            let admin = try tokens.create(name: "admin-1", role: .admin)
+            try tokens.save(path: daemon.directory + "/tokens.json")
+            let agreements = daemon.directory + "/agreements/"
+            // msa-tax changes version and status; msa-portal goes; a new file is refused.
+            let changed = try String(contentsOfFile: agreements + "msa-tax.yaml", encoding: .utf8)
+                .replacingOccurrences(of: "version: 1", with: "version: 2").replacingOccurrences(of: "status: active", with: "status: suspended")
+            try changed.write(toFile: agreements + "msa-tax.yaml", atomically: true, encoding: .utf8)
+            try FileManager.default.removeItem(atPath: agreements + "msa-portal.yaml")
+            try "id: broken\nversion: 1\nprovider: msa\n".write(toFile: agreements + "broken.yaml", atomically: true, encoding: .utf8)
+
+            var request = HTTPClientRequest(url: daemon.baseURL + "/v1/admin/reload")
+            request.method = .POST
+            request.headers.add(name: "authorization", value: "Bearer \(admin)")
+            let response = try await daemon.client(nil).execute(request, timeout: .seconds(30))
+            #expect(response.status == .ok)
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
+            #expect(document["applied"] as? Bool == true)
+            #expect((document["added"] as? [Any])?.isEmpty == true)
+            let removed = try #require(document["removed"] as? [[String: Any]])
+            #expect(removed.map { $0["id"] as? String } == ["msa-portal"])
+            #expect(removed.first?["version"] as? Int == 1)
+            let change = try #require((document["changed"] as? [[String: Any]])?.first)
+            #expect(change["id"] as? String == "msa-tax")
+            #expect(change["from_version"] as? Int == 1 && change["to_version"] as? Int == 2)
+            #expect(change["from_status"] as? String == "active" && change["to_status"] as? String == "suspended")
+            let refused = try #require((document["refused"] as? [[String: Any]])?.first)
+            #expect((refused["file"] as? String)?.hasSuffix("broken.yaml") == true)
+            #expect((refused["errors"] as? [String])?.isEmpty == false)
+            #expect((document["errors"] as? [String])?.isEmpty == true)
+
+            // The audit entry holds the same document.
+            var audit = HTTPClientRequest(url: daemon.baseURL + "/v1/audit/events?type=agreements_changed")
+            audit.headers.add(name: "authorization", value: "Bearer \(daemon.auditorToken)")
+            let lines = String(buffer: try await daemon.client(nil).execute(audit, timeout: .seconds(30)).body.collect(upTo: 1 << 20))
+            let last = try #require(lines.split(separator: "\n").last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+            let entry = try #require(last["entry"] as? [String: Any])
+            #expect(entry["actor"] as? String == "admin-1")
+            #expect((entry["changed"] as? [[String: Any]])?.first?["to_status"] as? String == "suspended")
+            #expect((entry["refused"] as? [[String: Any]])?.count == 1)
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+}
