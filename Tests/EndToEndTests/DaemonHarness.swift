@@ -33,8 +33,9 @@ final class DaemonHarness: Sendable {
     static let departments = ["msa", "tax", "portal", "court"]
 
     /// Writes the test's configuration; `checkpointEveryEntries` and `checkpointInterval` are
-    /// `audit.checkpoint_every_entries` and `audit.checkpoint_interval`.
-    init(checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms") throws {
+    /// `audit.checkpoint_every_entries` and `audit.checkpoint_interval`; `server` adds keys of
+    /// the `server` section, e.g. `["max_connections": "50", "idle_timeout": "1s"]`.
+    init(checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms", server serverKeys: [String: String] = [:]) throws {
         directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
         let auditKey = try SigningKey.generate()
@@ -124,7 +125,7 @@ final class DaemonHarness: Sendable {
                 private_key: server.key
                 client_ca: ca.crt
               tokens_file: tokens.json
-            audit:
+            \(serverKeys.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)\n" }.joined())audit:
               origin: exchange.test/audit
               signing_key: audit.key
               checkpoint_every_entries: \(checkpointEveryEntries)
