@@ -109,8 +109,13 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         hasAnswered = true
         context.write(wrapOutboundOut(.head(response.head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        let activity = self.activity
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
+            // The TLS close waits for the peer's close_notify: read it even when nothing after
+            // this handler asks for input, and give the peer a second at most.
+            context.read()
+            context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { activity.closeAbruptly() }
         }
     }
 
