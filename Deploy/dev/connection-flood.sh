@@ -121,7 +121,7 @@ EOF
     url="https://127.0.0.1:$port"
     ca="$work/ca.crt"; cert="$work/msa.crt"; key="$work/msa.key"
     echo "daemon pid $daemon_pid under ulimit -n $nofile at $url"
-    grep -o 'connection limit.*' "$work/daemon.log" | head -1 || true
+    grep 'connection limit' "$work/daemon.log" | head -1 || true
 fi
 
 python3 - "$url" "$ca" "$cert" "$key" "$topic" "$connections" <<'EOF'
