@@ -1,8 +1,9 @@
 public import Hummingbird
-import HummingbirdTLS
+import HummingbirdCore
 import HummingbirdWebSocket
 public import Logging
 public import NIOCore
+import NIOSSL
 public import Prometheus
 public import ServiceLifecycle
 
@@ -20,6 +21,8 @@ public struct ServerDependencies: Sendable {
     public var refusalObserver: RefusalObserver
     /// Called before each `/metrics` answer, to refresh gauges such as the store size.
     public var beforeScrape: @Sendable () -> Void
+    /// Where the listener counts open, shed and timed-out connections.
+    public var connectionMetrics: ConnectionMetrics
 
     /// Creates the dependencies.
     /// - Parameters:
@@ -29,13 +32,15 @@ public struct ServerDependencies: Sendable {
     ///   - readiness: the readiness check.
     ///   - refusalObserver: the refusal hook.
     ///   - beforeScrape: refreshes gauges before `/metrics` answers.
+    ///   - connectionMetrics: the connection metrics; by default through the bootstrapped `MetricsSystem`.
     public init(
         identityResolver: any CertificateIdentityResolver,
         tokens: TokenStore?,
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         readiness: @escaping @Sendable () async -> Bool = { true },
         refusalObserver: @escaping RefusalObserver = { _ in },
-        beforeScrape: @escaping @Sendable () -> Void = {}
+        beforeScrape: @escaping @Sendable () -> Void = {},
+        connectionMetrics: ConnectionMetrics = ConnectionMetrics()
     ) {
         self.identityResolver = identityResolver
         self.tokens = tokens
@@ -43,11 +48,14 @@ public struct ServerDependencies: Sendable {
         self.readiness = readiness
         self.refusalObserver = refusalObserver
         self.beforeScrape = beforeScrape
+        self.connectionMetrics = connectionMetrics
     }
 }
 
 /// Builds the exchange's HTTPS application: TLS (client certificates per ``ServerConfiguration``),
-/// HTTP/1.1 with WebSocket upgrade, the middleware stack (problem+json errors and refusal
+/// HTTP/1.1 with WebSocket upgrade, connections held to ``ConnectionLimits`` (a limit lowered to
+/// the open-file limit less ``ConnectionLimits/descriptorReserve``, logged; timeouts per phase;
+/// malformed requests answered 400), the middleware stack (problem+json errors and refusal
 /// reporting, request logging, body limit, authentication), the operations endpoints, and the
 /// routes the engine registers.
 ///
@@ -90,21 +98,37 @@ public func buildApplication(
     routes(router.group("v1").add(middleware: RequireAuthenticationMiddleware()))
 
     let webSocketRouter = Router(context: ExchangeRequestContext.self)
+    // Outermost: hands a refused upgrade's answer to the connection, which writes it.
+    webSocketRouter.add(middleware: WebSocketRefusalMiddleware())
     addMiddlewares(to: webSocketRouter, configuration: configuration, dependencies: dependencies, logger: logger)
     webSocketRoutes(webSocketRouter.group("v1").add(middleware: RequireAuthenticationMiddleware()))
 
-    let tls = try configuration.makeTLSConfiguration()
+    let sslContext = try NIOSSLContext(configuration: try configuration.makeTLSConfiguration())
+    let limits = configuration.connections
+    let descriptorLimit = DescriptorLimit.current()
+    let governor = ConnectionGovernor(
+        maxConnections: limits.effectiveMaxConnections(descriptorLimit: descriptorLimit), metrics: dependencies.connectionMetrics)
+    logger.info(
+        "connection limit",
+        metadata: [
+            "max_connections": "\(governor.maxConnections)", "configured": "\(limits.maxConnections)",
+            "open_file_limit": "\(descriptorLimit.map(String.init) ?? "unlimited")",
+        ])
+    let webSocketResponder = webSocketRouter.buildResponder()
+    let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+        ws: WebSocketServerConfiguration(
+            // A frame may carry a whole batch of events, as a request body may.
+            maxFrameSize: configuration.limits.maxRequestBody,
+            extensions: [.nonNegotiatedExtension { WebSocketUnmasking() }],
+            autoPing: limits.webSocketPingInterval.map { .enabled(timePeriod: $0) } ?? .disabled))
     return Application(
         router: router,
-        server: try .tls(
-            .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter,
-                // A frame may carry a whole batch of events, as a request body may.
-                configuration: HTTP1WebSocketUpgradeChannel.Configuration(
-                    ws: WebSocketServerConfiguration(
-                        maxFrameSize: configuration.limits.maxRequestBody,
-                        extensions: [.nonNegotiatedExtension { WebSocketUnmasking() }]))),
-            tlsConfiguration: tls),
+        server: HTTPServerBuilder { responder in
+            GovernedChannel(
+                base: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, webSocketResponder: webSocketResponder, configuration: channelConfiguration),
+                sslContext: sslContext, governor: governor, limits: limits, metrics: dependencies.connectionMetrics)
+        },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
         onServerRunning: onServerRunning,

@@ -31,7 +31,7 @@ extension AuditConfiguration {
             throw reader.problem("audit.origin", "must be non-empty, without spaces, control characters or '+'")
         }
         let every = try reader.integer("audit.checkpoint_every_entries", in: 1...100_000_000).map(UInt64.init)
-        let interval = try Self.duration(reader, "audit.checkpoint_interval")
+        let interval = try reader.duration("audit.checkpoint_interval")
         if let interval, interval < .milliseconds(10) || interval > .seconds(86_400) {
             throw reader.problem("audit.checkpoint_interval", "must be from 10ms to 24h")
         }
@@ -56,19 +56,5 @@ extension AuditConfiguration {
             throw reader.problem("audit.hash", "\"\(text)\" is not one of sha256, sm3")
         }
         return algorithm
-    }
-
-    /// A duration: a number of seconds, or a number followed by `ms`, `s`, `m` or `h`.
-    static func duration(_ reader: ConfigReader, _ key: String) throws -> Duration? {
-        guard let value = reader.value(key) else { return nil }
-        if let seconds = value as? Int { return .seconds(seconds) }
-        let text = String(describing: value).trimmingCharacters(in: .whitespaces)
-        let units: [(String, Duration)] = [("ms", .milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60)), ("h", .seconds(3600))]
-        for (suffix, unit) in units where text.hasSuffix(suffix) {
-            if let number = Int(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number >= 0 {
-                return unit * number
-            }
-        }
-        throw reader.problem(key, "\"\(text)\" is not a duration such as 30s, 5m or 500ms")
     }
 }

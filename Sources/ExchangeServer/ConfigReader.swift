@@ -116,4 +116,18 @@ struct ConfigReader {
         }
         throw problem(key, "\"\(text)\" is not a size such as 1048576 or 1MiB")
     }
+
+    /// A duration: a number of seconds, or a number followed by `ms`, `s`, `m` or `h`.
+    func duration(_ key: String) throws -> Duration? {
+        guard let value = value(key) else { return nil }
+        if let seconds = value as? Int { return .seconds(seconds) }
+        let text = String(describing: value).trimmingCharacters(in: .whitespaces)
+        let units: [(String, Duration)] = [("ms", .milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60)), ("h", .seconds(3600))]
+        for (suffix, unit) in units where text.hasSuffix(suffix) {
+            if let number = Int(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number >= 0 {
+                return unit * number
+            }
+        }
+        throw problem(key, "\"\(text)\" is not a duration such as 30s, 5m or 500ms")
+    }
 }

@@ -3,6 +3,8 @@ extension ServerConfiguration {
     static let keys: Set<String> = [
         "server.host", "server.port", "server.tls.certificate", "server.tls.private_key",
         "server.tls.client_ca", "server.tls.require_client_certificate", "server.tokens_file",
+        "server.max_connections", "server.handshake_timeout", "server.request_head_timeout", "server.idle_timeout",
+        "server.websocket_ping_interval",
         "limits.max_event_size", "limits.max_batch_events", "limits.max_request_body",
     ]
 
@@ -18,6 +20,14 @@ extension ServerConfiguration {
     /// - `server.tls.require_client_certificate`: `true` refuses a handshake without a client
     ///   certificate; default `false` (certificates optional, verified when presented).
     /// - `server.tokens_file`: bearer tokens file (JSON, see ``TokenFile``); absent = no tokens.
+    /// - `server.max_connections`: most connections open at once, 1-1000000, default 4096; the
+    ///   daemon lowers it to the open-file limit less 128 (see ``ConnectionLimits``).
+    /// - `server.handshake_timeout`: longest TLS handshake, a duration, default `10s`.
+    /// - `server.request_head_timeout`: longest request head from its first byte, a duration,
+    ///   default `10s`.
+    /// - `server.idle_timeout`: longest wait for a request (first or next), a duration, default `60s`.
+    /// - `server.websocket_ping_interval`: WebSocket ping period, a duration, default `30s`; `0`
+    ///   sends no pings.
     /// - `limits.max_event_size`: largest CloudEvent, a size, default `1MiB`.
     /// - `limits.max_batch_events`: most events per batch, 1-100000, default 1000.
     /// - `limits.max_request_body`: largest request body, a size, default `16MiB`; at least
@@ -42,6 +52,25 @@ extension ServerConfiguration {
         guard limits.maxRequestBody >= limits.maxEventSize else {
             throw reader.problem("limits.max_request_body", "must be at least limits.max_event_size")
         }
+        let connectionDefaults = ConnectionLimits.default
+        func timeout(_ key: String, _ fallback: Duration) throws -> Duration {
+            guard let value = try reader.duration(key) else { return fallback }
+            guard value >= .milliseconds(100), value <= .seconds(3600) else { throw reader.problem(key, "must be from 100ms to 1h") }
+            return value
+        }
+        var ping = connectionDefaults.webSocketPingInterval
+        if let value = try reader.duration("server.websocket_ping_interval") {
+            guard value == .zero || (value >= .seconds(1) && value <= .seconds(3600)) else {
+                throw reader.problem("server.websocket_ping_interval", "must be 0 (no pings) or from 1s to 1h")
+            }
+            ping = value == .zero ? nil : value
+        }
+        let connections = ConnectionLimits(
+            maxConnections: try reader.integer("server.max_connections", in: 1...1_000_000) ?? connectionDefaults.maxConnections,
+            handshakeTimeout: try timeout("server.handshake_timeout", connectionDefaults.handshakeTimeout),
+            requestHeadTimeout: try timeout("server.request_head_timeout", connectionDefaults.requestHeadTimeout),
+            idleTimeout: try timeout("server.idle_timeout", connectionDefaults.idleTimeout),
+            webSocketPingInterval: ping)
         self.init(
             host: host,
             port: try reader.integer("server.port", in: 0...65535) ?? 8443,
@@ -50,6 +79,7 @@ extension ServerConfiguration {
             clientCAPath: clientCA,
             requireClientCertificate: try reader.bool("server.tls.require_client_certificate") ?? false,
             limits: limits,
+            connections: connections,
             tokensPath: try reader.path("server.tokens_file"))
     }
 }

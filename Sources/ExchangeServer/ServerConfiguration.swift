@@ -1,4 +1,5 @@
-/// The HTTPS listener: address, TLS material, client certificate policy, limits and tokens.
+/// The HTTPS listener: address, TLS material, client certificate policy, limits, connection
+/// limits and timeouts, and tokens.
 ///
 /// Every field has a default except the TLS paths, which the daemon requires. See
 /// `ServerConfiguration+ConfigReader.swift` for the configuration keys.
@@ -25,6 +26,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var requireClientCertificate: Bool
     /// Request size limits.
     public var limits: ServerLimits
+    /// Connection count limit and timeouts (`server.max_connections`, `server.*_timeout`,
+    /// `server.websocket_ping_interval`).
+    public var connections: ConnectionLimits
     /// The bearer tokens file (`server.tokens_file`); `nil` accepts no tokens.
     public var tokensPath: String?
 
@@ -37,6 +41,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     ///   - clientCAPath: the client CA certificates, PEM.
     ///   - requireClientCertificate: whether a client certificate is mandatory at the TLS layer.
     ///   - limits: request size limits.
+    ///   - connections: connection count limit and timeouts.
     ///   - tokensPath: the bearer tokens file.
     public init(
         host: String = "127.0.0.1",
@@ -46,6 +51,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         clientCAPath: String,
         requireClientCertificate: Bool = false,
         limits: ServerLimits = .default,
+        connections: ConnectionLimits = .default,
         tokensPath: String? = nil
     ) {
         self.host = host
@@ -55,6 +61,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.clientCAPath = clientCAPath
         self.requireClientCertificate = requireClientCertificate
         self.limits = limits
+        self.connections = connections
         self.tokensPath = tokensPath
     }
 }

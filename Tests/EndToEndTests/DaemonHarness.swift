@@ -34,8 +34,12 @@ final class DaemonHarness: Sendable {
 
     /// Writes the test's configuration; `checkpointEveryEntries` and `checkpointInterval` are
     /// `audit.checkpoint_every_entries` and `audit.checkpoint_interval`; `auditSettings` are more
-    /// lines of the `audit` section (e.g. `anonymous_refusals:` with its keys), indented two spaces.
-    init(checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms", auditSettings: String = "") throws {
+    /// lines of the `audit` section (e.g. `anonymous_refusals:` with its keys), indented two
+    /// spaces; `server` adds keys of the `server` section, e.g. `["max_connections": "50", "idle_timeout": "1s"]`.
+    init(
+        checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms", auditSettings: String = "",
+        server serverKeys: [String: String] = [:]
+    ) throws {
         directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
         let auditKey = try SigningKey.generate()
@@ -127,7 +131,7 @@ final class DaemonHarness: Sendable {
                 private_key: server.key
                 client_ca: ca.crt
               tokens_file: tokens.json
-            audit:
+            \(serverKeys.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)\n" }.joined())audit:
               origin: exchange.test/audit
               signing_key: audit.key
               checkpoint_every_entries: \(checkpointEveryEntries)

@@ -37,6 +37,11 @@ struct ConfigurationTests {
         #expect(configuration.server.requireClientCertificate == false)
         #expect(configuration.server.limits == ServerLimits(maxEventSize: 1 << 20, maxBatchEvents: 1000, maxRequestBody: 16 << 20))
         #expect(configuration.server.tokensPath == nil)
+        #expect(
+            configuration.server.connections
+                == ConnectionLimits(
+                    maxConnections: 4096, handshakeTimeout: .seconds(10), requestHeadTimeout: .seconds(10), idleTimeout: .seconds(60),
+                    webSocketPingInterval: .seconds(30)))
         #expect(configuration.store.directory == "/etc/exchange/data")
         #expect(configuration.logLevel == .info)
     }
@@ -63,6 +68,11 @@ struct ConfigurationTests {
                 client_ca: c.pem
                 require_client_certificate: true
               tokens_file: tokens.json
+              max_connections: 500
+              handshake_timeout: 5s
+              request_head_timeout: 2500ms
+              idle_timeout: 2m
+              websocket_ping_interval: 0
             limits:
               max_event_size: 64KiB
               max_batch_events: 50
@@ -76,6 +86,11 @@ struct ConfigurationTests {
         #expect(configuration.server.requireClientCertificate)
         #expect(configuration.server.tokensPath == "/srv/tokens.json")
         #expect(configuration.server.limits == ServerLimits(maxEventSize: 65536, maxBatchEvents: 50, maxRequestBody: 1 << 20))
+        #expect(
+            configuration.server.connections
+                == ConnectionLimits(
+                    maxConnections: 500, handshakeTimeout: .seconds(5), requestHeadTimeout: .milliseconds(2500),
+                    idleTimeout: .seconds(120), webSocketPingInterval: nil))
         #expect(configuration.store.maxMapSize == 2 << 30)
         #expect(configuration.logLevel == .debug)
     }
@@ -95,6 +110,11 @@ struct ConfigurationTests {
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "limits:\n  max_event_size: 0\n", "limits.max_event_size"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "limits:\n  max_batch_events: 0\n", "limits.max_batch_events"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "limits:\n  max_event_size: 2MiB\n  max_request_body: 1MiB\n", "limits.max_request_body"),
+        ("server:\n  max_connections: 0\n  tls:\n" + ConfigurationTests.tlsKeys, "server.max_connections"),
+        ("server:\n  handshake_timeout: 10 seconds\n  tls:\n" + ConfigurationTests.tlsKeys, "server.handshake_timeout"),
+        ("server:\n  request_head_timeout: 50ms\n  tls:\n" + ConfigurationTests.tlsKeys, "server.request_head_timeout"),
+        ("server:\n  idle_timeout: 2h\n  tls:\n" + ConfigurationTests.tlsKeys, "server.idle_timeout"),
+        ("server:\n  websocket_ping_interval: 500ms\n  tls:\n" + ConfigurationTests.tlsKeys, "server.websocket_ping_interval"),
         ("serve:\n  port: 1\nserver:\n  tls:\n" + ConfigurationTests.tlsKeys, "serve"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "log:\n  level: loud\n", "log.level"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  initial_map_size: 2GiB\n  max_map_size: 1GiB\n", "store.max_map_size"),
@@ -136,6 +156,7 @@ struct ConfigurationTests {
         #expect(configuration.server.port == 8443)
         #expect(configuration.server.tokensPath?.hasSuffix("Config/tokens.json") == true)
         #expect(configuration.server.limits == .default)
+        #expect(configuration.server.connections == .default)
     }
 
     @Test func departmentList() throws {

@@ -1,0 +1,112 @@
+import CoreMetrics
+import NIOCore
+
+/// One connection's phase and the deadline of that phase, kept on the connection's event loop
+/// by the handlers that observe it: ``ConnectionAdmissionHandler`` (opened, closed),
+/// ``TLSActivityHandler`` (handshake done, bytes arriving) and ``HTTPRequestGuard`` (request
+/// heads, response ends, upgrades).
+///
+/// Each phase has its deadline: the handshake ``ConnectionLimits/handshakeTimeout``, waiting for
+/// a request ``ConnectionLimits/idleTimeout``, reading a head
+/// ``ConnectionLimits/requestHeadTimeout``; a request in progress and a WebSocket stream have
+/// none. A deadline that passes closes the connection and counts the timeout. Every change of
+/// phase is told to the ``ConnectionGovernor``.
+final class ConnectionActivity {
+    let governor: ConnectionGovernor
+    let ticket: ConnectionGovernor.Ticket
+    let limits: ConnectionLimits
+    let metrics: ConnectionMetrics
+    private(set) var phase: ConnectionPhase = .handshaking
+    private var requestsInProgress = 0
+    private var deadline: Scheduled<Void>?
+    private var isClosed = false
+    /// The context of the pipeline's first handler: a close issued there skips the handlers
+    /// after it, so the TLS handler does not wait for the peer's `close_notify`.
+    private var headContext: ChannelHandlerContext?
+
+    init(governor: ConnectionGovernor, ticket: ConnectionGovernor.Ticket, limits: ConnectionLimits, metrics: ConnectionMetrics) {
+        self.governor = governor
+        self.ticket = ticket
+        self.limits = limits
+        self.metrics = metrics
+    }
+
+    /// The connection was accepted: the handshake deadline starts.
+    func opened(headContext: ChannelHandlerContext) {
+        self.headContext = headContext
+        schedule(.handshake)
+    }
+
+    /// The TLS handshake completed: the connection waits for its first request.
+    func handshakeCompleted() {
+        move(to: .waiting)
+    }
+
+    /// Decrypted bytes arrived: the first of a request starts its head deadline.
+    func bytesReceived() {
+        if phase == .waiting { move(to: .readingHead) }
+    }
+
+    /// A request head was read completely.
+    func requestStarted() {
+        requestsInProgress += 1
+        move(to: .busy)
+    }
+
+    /// A response was written completely; with no other request in progress the connection
+    /// waits for the next.
+    func responseCompleted() {
+        requestsInProgress = max(0, requestsInProgress - 1)
+        if requestsInProgress == 0, phase == .busy { move(to: .waiting) }
+    }
+
+    /// The connection became a WebSocket stream.
+    func upgraded() {
+        move(to: .streaming)
+    }
+
+    /// Closes the connection at once, without a TLS `close_notify`.
+    func closeAbruptly() {
+        if let headContext { headContext.close(promise: nil) }
+    }
+
+    /// The connection closed: its deadline is cancelled and the governor forgets it.
+    func closed() {
+        guard !isClosed else { return }
+        isClosed = true
+        deadline?.cancel()
+        deadline = nil
+        headContext = nil
+        governor.remove(ticket)
+    }
+
+    private func move(to next: ConnectionPhase) {
+        guard next != phase, !isClosed else { return }
+        phase = next
+        governor.enter(next, for: ticket)
+        deadline?.cancel()
+        deadline = nil
+        switch next {
+        case .handshaking: schedule(.handshake)
+        case .waiting: schedule(.idle)
+        case .readingHead: schedule(.requestHead)
+        case .busy, .streaming: break
+        }
+    }
+
+    private func schedule(_ kind: ConnectionMetrics.Timeout) {
+        guard let headContext else { return }
+        let timeout: Duration
+        switch kind {
+        case .handshake: timeout = limits.handshakeTimeout
+        case .requestHead: timeout = limits.requestHeadTimeout
+        case .idle: timeout = limits.idleTimeout
+        }
+        deadline = headContext.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
+            self.deadline = nil
+            guard !self.isClosed else { return }
+            self.metrics.timeouts(kind).increment()
+            self.closeAbruptly()
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/// Where a connection is in its life, as the ``ConnectionGovernor`` weighs it for eviction.
+public enum ConnectionPhase: String, Sendable, CaseIterable {
+    /// Accepted; the TLS handshake is not complete.
+    case handshaking
+    /// Handshaken, waiting for its first request or, after a response, for the next one.
+    case waiting
+    /// A request's first bytes arrived; its head is not complete.
+    case readingHead = "reading_head"
+    /// A request is being handled or its response written.
+    case busy
+    /// Upgraded to a WebSocket stream.
+    case streaming
+
+    /// Whether a new connection may close one in this phase: only when no request or stream
+    /// is in progress.
+    public var isEvictable: Bool {
+        switch self {
+        case .handshaking, .waiting, .readingHead: true
+        case .busy, .streaming: false
+        }
+    }
+
+    /// Eviction order: handshaking and waiting connections (those that sent nothing, or
+    /// nothing since their last response) first, then those reading a head.
+    var evictionRank: Int? {
+        switch self {
+        case .handshaking, .waiting: 0
+        case .readingHead: 1
+        case .busy, .streaming: nil
+        }
+    }
+}

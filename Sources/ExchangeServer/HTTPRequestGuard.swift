@@ -1,0 +1,136 @@
+import CoreMetrics
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+
+/// Sits right after the HTTP decoder and upgrade handler of every connection: marks the
+/// connection busy from each request head to the end of its response, answers what never
+/// reaches the router, and removes itself when the connection becomes a WebSocket stream.
+///
+/// Answered here, each with `Connection: close` and the connection then closed:
+/// - a request the HTTP parser refuses (a garbage request line, headers over the decoder's
+///   limits, both `Content-Length` and `Transfer-Encoding`, two `Content-Length`s): 400
+///   `http.bad_request` as `application/problem+json`;
+/// - a WebSocket upgrade without one `Sec-WebSocket-Key` and `Sec-WebSocket-Version: 13`: 400
+///   `http.bad_request`;
+/// - a WebSocket upgrade the router refused: the router's own answer (401 `auth.unauthenticated`
+///   for a client without certificate or token, 404, ...), which
+///   ``WebSocketRefusalMiddleware`` hands over in ``upgradeRefusal``, instead of the framework's
+///   empty 400.
+///
+/// A parse error while a response is still owed is answered after it.
+final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let activity: ConnectionActivity
+    private var requestsInProgress = 0
+    /// The answer owed once the responses in progress are written.
+    private var pendingAnswer: PreparedResponse?
+    /// Set once this handler answered: the connection is closing and takes nothing more.
+    private var hasAnswered = false
+    /// The router's answer to a refused WebSocket upgrade on this connection.
+    var upgradeRefusal: PreparedResponse?
+
+    init(activity: ConnectionActivity) {
+        self.activity = activity
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !hasAnswered else { return }
+        if case .head = unwrapInboundIn(data) {
+            requestsInProgress += 1
+            activity.requestStarted()
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard !hasAnswered else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        let isEnd: Bool
+        if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
+        context.write(data, promise: promise)
+        guard isEnd else { return }
+        requestsInProgress = max(0, requestsInProgress - 1)
+        activity.responseCompleted()
+        if requestsInProgress == 0, let pendingAnswer {
+            self.pendingAnswer = nil
+            answer(pendingAnswer, context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch error {
+        case let parserError as HTTPParserError:
+            activity.metrics.badRequests.increment()
+            reject(ProblemError(.badRequest, detail: Self.detail(parserError)), context: context)
+        case let upgradeError as NIOWebSocketUpgradeError where upgradeError == .invalidUpgradeHeader:
+            activity.metrics.badRequests.increment()
+            reject(
+                ProblemError(.badRequest, detail: "a WebSocket upgrade needs one Sec-WebSocket-Key and Sec-WebSocket-Version: 13"),
+                context: context)
+        case let upgradeError as NIOWebSocketUpgradeError where upgradeError == .unsupportedWebSocketTarget:
+            let refusal = upgradeRefusal ?? PreparedResponse(problem: ProblemError(.badRequest, detail: "the WebSocket upgrade was refused"), instance: nil)
+            upgradeRefusal = nil
+            answer(refusal, context: context)
+        default:
+            context.fireErrorCaught(error)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let upgradeEvent = event as? HTTPServerUpgradeEvents, case .upgradeComplete = upgradeEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        activity.upgraded()
+        context.fireUserInboundEventTriggered(event)
+        // From here on the connection carries WebSocket frames, not HTTP parts.
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// Answers `problem` now, or after the responses still owed.
+    private func reject(_ problem: ProblemError, context: ChannelHandlerContext) {
+        let response = PreparedResponse(problem: problem, instance: nil)
+        if requestsInProgress > 0 {
+            if pendingAnswer == nil { pendingAnswer = response }
+        } else {
+            answer(response, context: context)
+        }
+    }
+
+    private func answer(_ response: PreparedResponse, context: ChannelHandlerContext) {
+        guard !hasAnswered else { return }
+        hasAnswered = true
+        context.write(wrapOutboundOut(.head(response.head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        let activity = self.activity
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+            // The TLS close waits for the peer's close_notify: read it even when nothing after
+            // this handler asks for input, and give the peer a second at most.
+            context.read()
+            context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { activity.closeAbruptly() }
+        }
+    }
+
+    /// What the client did wrong, in words safe to answer.
+    static func detail(_ error: HTTPParserError) -> String {
+        switch error {
+        case .headerOverflow: "the request head is larger than accepted"
+        case .unexpectedContentLength: "the request has an ambiguous length (Content-Length with Transfer-Encoding, or two Content-Lengths)"
+        case .invalidContentLength: "the request has an invalid Content-Length"
+        case .invalidChunkSize: "the request has an invalid chunk size"
+        case .invalidMethod: "the request line has an invalid method"
+        case .invalidURL: "the request line has an invalid target"
+        case .invalidVersion: "the request line has an invalid HTTP version"
+        case .invalidHeaderToken: "the request has an invalid header"
+        default: "the request is not valid HTTP/1.1"
+        }
+    }
+}
