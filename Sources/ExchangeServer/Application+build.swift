@@ -1,3 +1,4 @@
+import ExchangeEngine
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
@@ -127,7 +128,18 @@ public func buildApplication(
             GovernedChannel(
                 base: HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: webSocketResponder, configuration: channelConfiguration),
-                sslContext: sslContext, governor: governor, limits: limits, metrics: dependencies.connectionMetrics)
+                sslContext: sslContext, governor: governor, limits: limits, metrics: dependencies.connectionMetrics,
+                handshakeRefused: { source, reason in
+                    // Refused before any request: nobody is identified, so the refusal is
+                    // counted with its source's others (see AnonymousRefusals).
+                    let observer = dependencies.refusalObserver
+                    Task {
+                        await observer(
+                            RequestRefusal(
+                                actor: nil, role: nil, source: source, method: "TLS", path: "", status: 0, code: "tls.handshake_refused",
+                                detail: reason))
+                    }
+                })
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,

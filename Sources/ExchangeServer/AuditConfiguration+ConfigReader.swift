@@ -35,7 +35,7 @@ extension AuditConfiguration {
         if let interval, interval < .milliseconds(10) || interval > .seconds(86_400) {
             throw reader.problem("audit.checkpoint_interval", "must be from 10ms to 24h")
         }
-        let refusalInterval = try Self.duration(reader, "audit.anonymous_refusals.interval")
+        let refusalInterval = try reader.duration("audit.anonymous_refusals.interval")
         if let refusalInterval, refusalInterval < .seconds(1) || refusalInterval > .seconds(3600) {
             throw reader.problem("audit.anonymous_refusals.interval", "must be from 1s to 1h")
         }

@@ -31,6 +31,8 @@ struct GovernedChannel: ServerChildChannel {
     let governor: ConnectionGovernor
     let limits: ConnectionLimits
     let metrics: ConnectionMetrics
+    /// Receives each refused TLS handshake: the peer's address and the reason.
+    var handshakeRefused: @Sendable (_ source: String, _ reason: String) -> Void = { _, _ in }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let eventLoop = channel.eventLoop
@@ -48,7 +50,7 @@ struct GovernedChannel: ServerChildChannel {
             activityBox.value = activity
             try pipeline.addHandler(ConnectionAdmissionHandler(activity: activity))
             try pipeline.addHandler(NIOSSLServerHandler(context: sslContext))
-            try pipeline.addHandler(TLSActivityHandler(activity: activity))
+            try pipeline.addHandler(TLSActivityHandler(activity: activity, handshakeRefused: handshakeRefused))
             return true
         }
         return admitted.flatMap { admitted in

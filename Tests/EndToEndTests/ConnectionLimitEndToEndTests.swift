@@ -120,7 +120,7 @@ struct ConnectionLimitEndToEndTests {
 
     @Test(.timeLimit(.minutes(3)))
     func refusedWebSocketUpgradesAreAnsweredWithAProblem() async throws {
-        let daemon = try DaemonHarness()
+        let daemon = try DaemonHarness(auditSettings: "  anonymous_refusals:\n    interval: 1s")
         do {
             try await daemon.start()
             // Neither a certificate nor a token.
@@ -143,10 +143,11 @@ struct ConnectionLimitEndToEndTests {
             #expect(bad.headers["content-type"] == "application/problem+json")
             #expect(bad.object["code"] as? String == "http.bad_request", "\(bad.body)")
 
-            // The refusal is audited like any other.
+            // The refusal is audited like any other anonymous one: counted, then written with
+            // its source's others at the end of the interval.
             let entries = try await daemon.request(nil, .GET, "/healthz")
             #expect(entries.status == 200)
-            #expect(await daemon.waitForLog("access denied", seconds: 5) != nil)
+            #expect(await daemon.waitForLog("anonymous refusals audited", seconds: 5) != nil)
             #expect(try await daemon.stop() == 0)
         } catch {
             await daemon.tearDown()

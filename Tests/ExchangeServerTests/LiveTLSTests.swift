@@ -191,7 +191,8 @@ struct LiveTLSTests {
     @Test func foreignCertificateFailsTheHandshake() async throws {
         let pki = try Self.makePKI()
         defer { pki.directory.remove() }
-        try await Self.withServer(pki, refusals: RefusalLog()) { port in
+        let refusals = RefusalLog()
+        try await Self.withServer(pki, refusals: refusals) { port in
             let foreign = try Self.client(pki: pki, certificate: pki.foreign)
             let trusted = try Self.client(pki: pki, certificate: pki.client)
             // The same request with the CA's own certificate succeeds: the failure below is the certificate's.
@@ -206,7 +207,14 @@ struct LiveTLSTests {
             }
             try await foreign.shutdown()
             try await trusted.shutdown()
+            // The refused handshake is reported for the audit log, without an identity.
+            for _ in 0..<100 where refusals.all.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
         }
+        #expect(refusals.all.map(\.code) == ["tls.handshake_refused"])
+        #expect(refusals.all.first?.actor == nil)
+        #expect(refusals.all.first?.method == "TLS")
+        #expect(refusals.all.first?.source == "127.0.0.1")
+        #expect(refusals.all.first?.detail?.contains("CERTIFICATE") == true, "\(refusals.all)")
     }
 
     @Test func requiredClientCertificateRefusesTokenOnlyClients() async throws {
