@@ -34,7 +34,7 @@ final class ExchangeClient: Sendable {
                 tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
             }
         } catch {
-            throw ClientFailure("cannot load TLS files: \(error)")
+            throw ClientFailure(connectionError: error, url: connection.baseURL, connection: connection)
         }
         return tls
     }
@@ -66,7 +66,7 @@ final class ExchangeClient: Sendable {
         do {
             response = try await http.execute(request, timeout: timeout)
         } catch {
-            throw ClientFailure(connectionError: error, url: connection.baseURL)
+            throw ClientFailure(connectionError: error, url: connection.baseURL, connection: connection)
         }
         let body = Array(buffer: try await response.body.collect(upTo: limit))
         if response.status.code >= 400 {
@@ -81,7 +81,7 @@ final class ExchangeClient: Sendable {
         do {
             return try JSONDecoder().decode(Answer.self, from: Data(body))
         } catch {
-            throw ClientFailure("unexpected answer from the exchange: \(String(decoding: body.prefix(200), as: UTF8.self))")
+            throw ClientFailure(code: "client.unexpected_answer", detail: "unexpected answer from the exchange: \(String(decoding: body.prefix(200), as: UTF8.self))")
         }
     }
 }

@@ -40,7 +40,6 @@ struct PublishCommand: AsyncParsableCommand {
     var file: String?
 
     func validate() throws {
-        _ = try connection.resolve()
         guard (file == nil) != (batchFile == nil) else {
             throw ValidationError("give an event FILE, - for NDJSON on standard input, or --batch FILE")
         }

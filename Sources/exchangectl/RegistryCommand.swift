@@ -33,7 +33,6 @@ struct RegistryCommand: AsyncParsableCommand {
         @Flag(help: "Include the entry's history.")
         var history = false
 
-        func validate() throws { _ = try connection.resolve() }
 
         func run() async throws {
             try await reportingFailures {
@@ -78,7 +77,6 @@ struct RegistryCommand: AsyncParsableCommand {
         @Option(help: "The next_cursor of the previous page.")
         var cursor: String?
 
-        func validate() throws { _ = try connection.resolve() }
 
         func run() async throws {
             try await reportingFailures {

@@ -52,7 +52,6 @@ struct ReplayCommand: AsyncParsableCommand {
     var progress = false
 
     func validate() throws {
-        _ = try connection.resolve()
         if let topic, TopicPattern(topic) == nil { throw ValidationError("--topic \(topic): not a topic pattern") }
         for (name, value) in [("--from-time", fromTime), ("--until", until)] {
             if let value, RFC3339.parse(value) == nil { throw ValidationError("\(name) \(value): not an RFC 3339 time") }
@@ -89,7 +88,7 @@ struct ReplayCommand: AsyncParsableCommand {
         do {
             response = try await client.http.execute(client.request(.GET, "/v1/replay", query: query), deadline: .distantFuture)
         } catch {
-            throw ClientFailure(connectionError: error, url: client.connection.baseURL)
+            throw ClientFailure(connectionError: error, url: client.connection.baseURL, connection: client.connection)
         }
         if response.status.code >= 400 {
             throw ClientFailure(status: response.status, body: Array(buffer: try await response.body.collect(upTo: 1 << 20)))

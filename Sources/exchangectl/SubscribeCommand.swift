@@ -61,7 +61,6 @@ struct SubscribeCommand: AsyncParsableCommand {
     var waitMs = 10_000
 
     func validate() throws {
-        _ = try connection.resolve()
         if create && filter == nil { throw ValidationError("--create needs --filter") }
         if let filter, TopicPattern(filter) == nil { throw ValidationError("--filter \(filter): not a topic pattern") }
         _ = try SubscriptionStart(start)

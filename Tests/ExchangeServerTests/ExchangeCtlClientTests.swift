@@ -75,12 +75,23 @@ struct ExchangeCtlClientTests {
         return directory
     }
 
+    /// Every failure is one line `error: <code>: <detail>` on standard error, no usage block.
+    static func expectOneErrorLine(_ outcome: Outcome, code: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let lines = outcome.standardError.split(separator: "\n")
+        #expect(lines.count == 1, "\(outcome.standardError)", sourceLocation: sourceLocation)
+        #expect(lines.first?.hasPrefix("error: \(code): ") == true, "\(outcome.standardError)", sourceLocation: sourceLocation)
+        #expect(!outcome.standardError.contains("USAGE"), sourceLocation: sourceLocation)
+        #expect(outcome.standardOutput.isEmpty, sourceLocation: sourceLocation)
+    }
+
     @Test func departmentWithoutCertificateIsAUsageError() throws {
         let directory = try Self.workspace()
         defer { directory.remove() }
         let outcome = try Self.run(["publish", "--department", "nobody", "event.json"], in: directory)
         #expect(outcome.status == 64)
+        Self.expectOneErrorLine(outcome, code: "config.missing_file")
         #expect(outcome.standardError.contains("Config/pki/clients/nobody.crt: no such file"))
+        #expect(outcome.standardError.contains("exchangectl pki init"))
     }
 
     @Test func certificateNeedsKey() throws {
@@ -88,6 +99,7 @@ struct ExchangeCtlClientTests {
         defer { directory.remove() }
         let outcome = try Self.run(["publish", "--cert", "Config/pki/clients/tax-bureau.crt", "event.json"], in: directory)
         #expect(outcome.status == 64)
+        Self.expectOneErrorLine(outcome, code: "usage.conflict")
         #expect(outcome.standardError.contains("--cert and --key go together"))
     }
 
@@ -96,6 +108,7 @@ struct ExchangeCtlClientTests {
         defer { directory.remove() }
         let outcome = try Self.run(["replay", "--department", "tax-bureau", "--token", "secret"], in: directory)
         #expect(outcome.status == 64)
+        Self.expectOneErrorLine(outcome, code: "usage.conflict")
         #expect(outcome.standardError.contains("not both"))
     }
 
@@ -106,6 +119,7 @@ struct ExchangeCtlClientTests {
         #expect(none.status == 64)
         let both = try Self.run(["publish", "--department", "tax-bureau", "--batch", "event.json", "event.json"], in: directory)
         #expect(both.status == 64)
+        Self.expectOneErrorLine(both, code: "usage.invalid")
         #expect(both.standardError.contains("--batch FILE"))
     }
 
@@ -136,10 +150,49 @@ struct ExchangeCtlClientTests {
         defer { directory.remove() }
         let outcome = try Self.run(["replay", "--url", "http://127.0.0.1:1", "--token", "secret"], in: directory)
         #expect(outcome.status == 1)
-        #expect(outcome.standardOutput.isEmpty)
-        let lines = outcome.standardError.split(separator: "\n")
-        #expect(lines.count == 1)
-        #expect(lines.first?.hasPrefix("error: cannot reach http://127.0.0.1:1") == true)
+        Self.expectOneErrorLine(outcome, code: "connection.refused")
+        #expect(outcome.standardError.contains("http://127.0.0.1:1"))
+        #expect(outcome.standardError.contains("is exchanged running?"))
+    }
+
+    /// The URL comes from EXCHANGE_URL, then the client configuration file, then the port of
+    /// Config/exchange.yaml in the working directory; an option always wins.
+    @Test func theURLComesFromTheEnvironmentTheClientConfigurationOrTheDaemonsConfiguration() throws {
+        let directory = try Self.workspace()
+        defer { directory.remove() }
+        func refusedAt(_ outcome: Outcome) -> String? {
+            outcome.standardError.split(separator: " ").first { $0.hasPrefix("http") }.map(String.init)
+        }
+        // The system's trust roots, not the workspace's stand-in CA file.
+        try FileManager.default.removeItem(atPath: directory.file("Config/pki/ca.crt"))
+        try FileManager.default.createDirectory(atPath: directory.file("xdg/exchange"), withIntermediateDirectories: true)
+        _ = try directory.write("Config/exchange.yaml", "server:\n  host: 0.0.0.0\n  port: 3\n")
+        let fromDaemon = try Self.run(["replay", "--token", "secret"], in: directory)
+        #expect(refusedAt(fromDaemon) == "https://127.0.0.1:3:")
+        _ = try directory.write("client.yaml", "url: https://127.0.0.1:4\n")
+        let fromFile = try Self.run(["replay", "--token", "secret", "--client-config", "client.yaml"], in: directory)
+        #expect(refusedAt(fromFile) == "https://127.0.0.1:4:")
+        let fromDefaultFile = try Self.run(
+            ["replay", "--token", "secret"], in: directory, environment: ["XDG_CONFIG_HOME": directory.file("nothing-here")])
+        #expect(refusedAt(fromDefaultFile) == "https://127.0.0.1:3:", "no default file yet: the daemon's port")
+        _ = try directory.write("xdg/exchange/client.yaml", "url: https://127.0.0.1:6\ntoken_file: token.txt\n")
+        _ = try directory.write("xdg/exchange/token.txt", "from-file\n")
+        let fromXDG = try Self.run(["replay"], in: directory, environment: ["XDG_CONFIG_HOME": directory.file("xdg")])
+        #expect(refusedAt(fromXDG) == "https://127.0.0.1:6:", "\(fromXDG.standardError)")
+        let fromEnvironment = try Self.run(
+            ["replay", "--token", "secret", "--client-config", "client.yaml"], in: directory, environment: ["EXCHANGE_URL": "https://127.0.0.1:5"])
+        #expect(refusedAt(fromEnvironment) == "https://127.0.0.1:5:")
+        let fromOption = try Self.run(
+            ["replay", "--token", "secret", "--url", "https://127.0.0.1:7"], in: directory, environment: ["EXCHANGE_URL": "https://127.0.0.1:5"])
+        #expect(refusedAt(fromOption) == "https://127.0.0.1:7:")
+        for outcome in [fromDaemon, fromFile, fromEnvironment, fromOption, fromXDG] {
+            Self.expectOneErrorLine(outcome, code: "connection.refused")
+        }
+        let typo = try directory.write("typo.yaml", "ulr: https://127.0.0.1:4\n")
+        let refused = try Self.run(["replay", "--token", "secret", "--client-config", typo], in: directory)
+        #expect(refused.status == 64)
+        Self.expectOneErrorLine(refused, code: "config.invalid")
+        #expect(refused.standardError.contains("ulr"))
     }
 
     /// The token comes from `EXCHANGE_TOKEN` when `--token` is absent, and a client certificate
