@@ -218,7 +218,7 @@ for role in $ROLES; do
     if ! "$VENV/bin/schemathesis" --config-file "$ROOT/Tests/API/schemathesis.toml" run "$SPEC" \
         --url "$BASE_URL" --tls-verify "$PKI/ca.crt" "${auth[@]}" \
         --checks "$CHECKS" --max-examples "$MAX_EXAMPLES" --max-time "$SECONDS_PER_ROLE" \
-        --request-timeout 10 --workers 2 --no-color \
+        --request-timeout 10 --workers 1 --no-color \
         ${API_FUZZ_SEED:+--seed "$API_FUZZ_SEED"} ${API_FUZZ_ARGS:-} </dev/null; then
         failures+=("schemathesis as $role found failures")
     fi
