@@ -3,13 +3,14 @@
 #               signing key in Config/pki if there are none, run the daemon on Config/exchange.yaml
 #   make test   install what is missing, build, run every test
 #   make bench  release build of exchange-bench, store benchmark
+#   make api-fuzz  build, validate docs/openapi.yaml and fuzz the live daemon's API (Tests/API)
 
 SWIFT ?= swift
 CONFIG ?= Config/exchange.yaml
 # Departments to issue development client certificates for, besides Config/departments.yaml.
 PKI_DEPARTMENTS ?= --department market-regulation --department tax-bureau
 
-.PHONY: deps build test run bench clean
+.PHONY: deps build test run bench clean api-fuzz
 
 deps:
 	@Deploy/dev/install-dependencies.sh
@@ -20,6 +21,7 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	Tests/API/run-schemathesis.sh .build/debug
 
 run: deps
 	$(SWIFT) build
@@ -29,6 +31,10 @@ run: deps
 
 bench: deps
 	$(SWIFT) run -c release exchange-bench store --count 200000 --concurrency 64
+
+api-fuzz: deps
+	$(SWIFT) build
+	Tests/API/run-schemathesis.sh .build/debug
 
 clean:
 	rm -rf .build

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the exchange builds and runs with, when they are missing:
-# liblmdb-dev (the storage engine) and libssl-dev (OpenSSL, for audit signatures).
+# liblmdb-dev (the storage engine) and libssl-dev (OpenSSL, for audit signatures); python3 with
+# venv, curl and jq for the API checks (Tests/API/run-schemathesis.sh).
 # Uses apt-get; runs it through sudo when not root.
 set -euo pipefail
 
@@ -9,6 +10,9 @@ pkg-config --exists lmdb 2>/dev/null || missing+=(liblmdb-dev)
 pkg-config --exists libcrypto 2>/dev/null || missing+=(libssl-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
