@@ -25,6 +25,9 @@ extension Exchange {
         if let violation = spec.boundsViolation {
             throw ExchangeError(code: "subscription.invalid-limits", kind: .invalid, message: violation)
         }
+        if let unknown = unknownTopicMessage(filter) {
+            throw ExchangeError(code: "access.unknown-topic", kind: .notFound, message: unknown)
+        }
         let now = Date()
         do {
             _ = try agreements.current.checkSubscribe(owner, to: filter, at: now)

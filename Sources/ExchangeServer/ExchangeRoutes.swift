@@ -228,7 +228,12 @@ public struct ExchangeRoutes: Sendable {
         var query = ReplayQuery()
         let parameters = request.uri.queryParameters
         if let topic = parameters.get("topic") {
-            guard let pattern = TopicPattern(topic) else { throw ProblemError(.badRequest, detail: "topic \"\(topic)\" is not a topic pattern") }
+            guard let pattern = TopicPattern(topic) else {
+                throw ProblemError(.badRequest, detail: "topic \"\(AuditEvent.bounded(topic))\" is not a topic pattern")
+            }
+            if let unknown = exchange.unknownTopicMessage(pattern) {
+                throw ExchangeError(code: "access.unknown-topic", kind: .notFound, message: unknown).problem
+            }
             query.topic = pattern
         }
         if let text = parameters.get("from_seq") {

@@ -281,6 +281,11 @@ extension ExchangeStore {
         }
     }
 
+    /// The name of every topic the store holds an event of, declared now or not.
+    public func topicNames() -> [String] {
+        names.names(kind: .topic)
+    }
+
     /// Map size and use, last sequence and audit count.
     public func statistics() -> StoreStatistics {
         let info = resizeLock.withReadLock { environment.info() }

@@ -54,6 +54,11 @@ final class NameTable: Sendable {
         tables.withLock { $0.names[kind]?[id] }
     }
 
+    /// Every committed name of `kind`.
+    func names(kind: Kind) -> [String] {
+        tables.withLock { Array(($0.names[kind] ?? [:]).values) }
+    }
+
     /// The highest committed id of `kind`.
     func lastID(kind: Kind) -> UInt32 {
         tables.withLock { $0.lastID[kind] ?? 0 }

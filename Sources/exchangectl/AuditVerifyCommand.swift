@@ -25,10 +25,13 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             second line counts the entries appended after the verified checkpoint (every read is audited, \
             so this run's own are among them); a later checkpoint covers them.
 
-            Examples:
+            Examples (the verifier key comes from the exchange's operators, not from the exchange \
+            or the bundle being verified):
               exchangectl audit verify --token "$AUDITOR" --verifier-key 'data-exchange/audit+1a2b3c4d+AQ...' \\
-                --previous last.checkpoint --save last.checkpoint
-              exchangectl audit verify --bundle export/ --verifier-key key.txt
+                --save last.checkpoint                                  # the first run
+              exchangectl audit verify --token "$AUDITOR" --verifier-key 'data-exchange/audit+1a2b3c4d+AQ...' \\
+                --previous last.checkpoint --save last.checkpoint       # every later run
+              exchangectl audit verify --bundle export/ --verifier-key 'data-exchange/audit+1a2b3c4d+AQ...'
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -71,7 +74,12 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             latestNote = line.checkpoint
         }
         if let previous {
-            guard let data = FileManager.default.contents(atPath: previous) else { throw ClientFailure("\(previous): cannot read") }
+            guard FileManager.default.fileExists(atPath: previous) else {
+                throw ClientFailure(
+                    code: "audit.no_previous",
+                    detail: "\(previous) does not exist: on the first run leave out --previous; --save \(previous) writes it for the next run")
+            }
+            guard let data = FileManager.default.contents(atPath: previous) else { throw ClientFailure(code: "file.unreadable", detail: "\(previous): cannot read") }
             let earlier = try verifiedCheckpoint(String(decoding: data, as: UTF8.self), pinned, what: "the previous checkpoint \(previous)")
             guard earlier.treeSize <= checkpoints.last!.treeSize else {
                 throw ClientFailure(

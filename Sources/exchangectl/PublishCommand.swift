@@ -14,8 +14,11 @@ struct PublishCommand: AsyncParsableCommand {
             FILE is one structured-mode CloudEvent (JSON); `-` reads NDJSON (one event a line) from \
             standard input; --batch reads a JSON array of events. Events go to --topic, or each to \
             its own `topic` attribute, in batches of up to --batch-size consecutive events of one \
-            topic. Prints, per event: its id, sequence, route count, and `duplicate` when the \
-            exchange already had it.
+            topic. Prints, per event, what the exchange did with it: `ID: stored as sequence N, \
+            routed to R consumers`, or `ID: duplicate of sequence N: already published, nothing \
+            stored` when the exchange had the same id from this department before. --json prints \
+            one JSON object per event instead (id, sequence, duplicate, routes), the summary on \
+            standard error.
 
             Example, against `make run`:
               exchangectl publish --department market-regulation \\
@@ -36,6 +39,9 @@ struct PublishCommand: AsyncParsableCommand {
     @Flag(help: "Print only a summary.")
     var quiet = false
 
+    @Flag(help: "Print one JSON object per event (id, sequence, duplicate, routes).")
+    var json = false
+
     @Argument(help: "An event file, or - for NDJSON on standard input.")
     var file: String?
 
@@ -51,12 +57,14 @@ struct PublishCommand: AsyncParsableCommand {
         try await reportingFailures {
             let client = try ExchangeClient(try connection.resolve())
             do {
-                var publisher = Publisher(client: client, topic: topic, batchSize: batchSize, quiet: quiet)
+                var publisher = Publisher(client: client, topic: topic, batchSize: batchSize, quiet: quiet, json: json)
                 try await publish(with: &publisher)
                 try await publisher.flush()
                 await client.shutdown()
                 if quiet || publisher.published != 1 || publisher.requests != 1 {
-                    print("published \(publisher.published) event\(publisher.published == 1 ? "" : "s") (\(publisher.duplicates) duplicate\(publisher.duplicates == 1 ? "" : "s")) in \(publisher.requests) request\(publisher.requests == 1 ? "" : "s")")
+                    let summary =
+                        "published \(publisher.published) event\(publisher.published == 1 ? "" : "s") (\(publisher.duplicates) duplicate\(publisher.duplicates == 1 ? "" : "s")) in \(publisher.requests) request\(publisher.requests == 1 ? "" : "s")"
+                    if json { printError(summary) } else { print(summary) }
                 }
             } catch {
                 await client.shutdown()
@@ -125,6 +133,7 @@ struct Publisher {
     let topic: String?
     let batchSize: Int
     let quiet: Bool
+    let json: Bool
 
     private(set) var published = 0
     private(set) var duplicates = 0
@@ -132,11 +141,12 @@ struct Publisher {
     private var pending: [JSONValue] = []
     private var pendingTopic = ""
 
-    init(client: ExchangeClient, topic: String?, batchSize: Int, quiet: Bool) {
+    init(client: ExchangeClient, topic: String?, batchSize: Int, quiet: Bool, json: Bool = false) {
         self.client = client
         self.topic = topic
         self.batchSize = batchSize
         self.quiet = quiet
+        self.json = json
     }
 
     /// Queues an event, sending the queue first when the event's topic differs or it is full.
@@ -168,7 +178,11 @@ struct Publisher {
         for result in results {
             published += 1
             if result.duplicate { duplicates += 1 }
-            if !quiet { print(result.line) }
+            if json {
+                print(result.jsonLine)
+            } else if !quiet {
+                print(result.line)
+            }
         }
     }
 }
@@ -180,9 +194,23 @@ struct PublishResult: Decodable {
     var duplicate: Bool
     var routes: Int
 
-    /// `ID  sequence N  routes R[  duplicate]`.
+    /// What the exchange did with the event, in words.
     var line: String {
-        "\(id)  sequence \(sequence)  routes \(routes)\(duplicate ? "  duplicate" : "")"
+        if duplicate {
+            return "\(id): duplicate of sequence \(sequence): already published, nothing stored"
+        }
+        return "\(id): stored as sequence \(sequence), routed to \(routes) consumer\(routes == 1 ? "" : "s")"
+    }
+
+    /// The result as one JSON object: `{"id":…,"sequence":…,"duplicate":…,"routes":…}`.
+    var jsonLine: String {
+        let value = JSONValue.object(
+            JSONObject([
+                .init(key: "id", value: .string(id)), .init(key: "sequence", value: .whole(sequence)),
+                .init(key: "duplicate", value: .bool(duplicate)), .init(key: "routes", value: .whole(UInt64(routes))),
+            ])
+        )
+        return String(decoding: value.serialized(), as: UTF8.self)
     }
 }
 

@@ -33,8 +33,8 @@ struct SubscribeCommand: AsyncParsableCommand {
     @Option(help: "The topic pattern (`*` one segment, `>` the rest); implies --create.")
     var filter: String?
 
-    @Option(help: "Where a new subscription starts: all, new, a sequence number or an RFC 3339 time.")
-    var start = "new"
+    @Option(help: "Where a new subscription starts: all, new (the default), a sequence number or an RFC 3339 time; an existing subscription keeps its position.")
+    var start: String?
 
     @Option(help: "How long a delivery waits for its ack before it is delivered again, milliseconds.")
     var ackWaitMs: UInt64?
@@ -63,7 +63,7 @@ struct SubscribeCommand: AsyncParsableCommand {
     func validate() throws {
         if create && filter == nil { throw ValidationError("--create needs --filter") }
         if let filter, TopicPattern(filter) == nil { throw ValidationError("--filter \(filter): not a topic pattern") }
-        _ = try SubscriptionStart(start)
+        _ = try SubscriptionStart(start ?? "new")
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be positive") }
         guard (1...10_000).contains(max) else { throw ValidationError("--max must be from 1 to 10000") }
@@ -87,7 +87,7 @@ struct SubscribeCommand: AsyncParsableCommand {
     func subscriptionBody() throws -> [UInt8] {
         var members: [JSONObject.Member] = [
             .init(key: "filter", value: .string(filter ?? "")),
-            .init(key: "start", value: try SubscriptionStart(start).json),
+            .init(key: "start", value: try SubscriptionStart(start ?? "new").json),
         ]
         if let ackWaitMs { members.append(.init(key: "ack_wait_ms", value: .whole(ackWaitMs))) }
         if let maxDeliver { members.append(.init(key: "max_deliver", value: .whole(UInt64(maxDeliver)))) }
@@ -101,9 +101,12 @@ struct SubscribeCommand: AsyncParsableCommand {
             let request = client.request(.PUT, path, contentType: "application/json", body: try subscriptionBody())
             let (response, body) = try await client.send(request)
             let info = try? JSONDecoder().decode(SubscriptionInfo.self, from: Data(body))
-            printError(
-                "subscription \(name) \(response.status.code == 201 ? "created" : "updated"): filter \(info?.filter ?? filter ?? ""), position \(info?.position ?? 0), pending \(info?.pending ?? 0)")
+            printError(Self.status(name: name, created: response.status.code == 201, info: info, filter: filter ?? "", start: start))
         }
+        printError(
+            "waiting for events"
+                + (count.map { " until \($0) arrived" } ?? "")
+                + (timeout.map { ", at most \(Self.seconds($0))" } ?? " (--timeout SECONDS to stop waiting; Ctrl-C to stop)"))
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + .milliseconds(Int64($0 * 1000)) }
         var received = 0
@@ -142,8 +145,26 @@ struct SubscribeCommand: AsyncParsableCommand {
             printError("received \(received) event\(received == 1 ? "" : "s")\(noAck ? "" : ", acknowledged")")
         }
         if let count, received < count {
-            throw ClientFailure("timed out after \(received) of \(count) events")
+            throw ClientFailure(code: "subscribe.timeout", detail: "timed out after \(received) of \(count) events")
         }
+    }
+
+    /// What the subscription's `PUT` did, said on standard error: created, or found existing,
+    /// where it stands, and that `--start` only places a new subscription.
+    static func status(name: String, created: Bool, info: SubscriptionInfo?, filter: String, start: String?) -> String {
+        let position = info.map { "next sequence \($0.position), \($0.pending) pending" } ?? "position unknown"
+        if created {
+            return "subscription \(name) created: filter \(info?.filter ?? filter), \(position)"
+        }
+        var line = "subscription \(name) exists: filter \(info?.filter ?? filter), \(position)"
+        if let start {
+            line += "; --start \(start) is not applied (it places only a new subscription; delete this one to start over)"
+        }
+        return line
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 }
 

@@ -142,3 +142,22 @@ import Testing
         #expect(try fixture.auditKinds() == ["access_denied", "rejected"])
     }
 }
+
+@Suite struct UnknownTopicTests {
+    @Test func aSubscriptionToNoDeclaredTopicSaysSoAndSuggestsTheNearest() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        do {
+            try await fixture.exchange.putSubscription("s", SubscriptionSpec(filter: "licence.busines.>"), owner: EngineFixture.tax)
+            Issue.record("a filter matching no topic was accepted")
+        } catch {
+            #expect(error.code == "access.unknown-topic")
+            #expect(error.kind == .notFound)
+            #expect(error.message.contains("did you mean 'licence.business.>'?"), "\(error.message)")
+        }
+        #expect(fixture.exchange.unknownTopicMessage(TopicPattern("licence.business.>")!) == nil)
+        // A declared topic names something, with or without events.
+        #expect(fixture.exchange.unknownTopicMessage(TopicPattern("case.outcome.closed")!) == nil)
+        #expect(fixture.exchange.unknownTopicMessage(TopicPattern("weather.>")!) == "no declared topic matches 'weather.>'")
+    }
+}

@@ -281,12 +281,21 @@ struct ExchangeCtlClientTests {
             #expect(published.status == 0, "\(published.standardError)")
             #expect(
                 published.standardOutput == """
-                    e1@a.b  sequence 1  routes 2
-                    e2@a.b  sequence 2  routes 2  duplicate
-                    e3@c.d  sequence 1  routes 2
+                    e1@a.b: stored as sequence 1, routed to 2 consumers
+                    e2@a.b: duplicate of sequence 2: already published, nothing stored
+                    e3@c.d: stored as sequence 1, routed to 2 consumers
                     published 3 events (1 duplicate) in 2 requests
 
                     """)
+            let json = try await Self.runDetached(["publish", "--url", url, "--token", "t", "--json", "-"], in: directory, input: events.joined(separator: "\n"))
+            #expect(
+                json.standardOutput == """
+                    {"id":"e1@a.b","sequence":1,"duplicate":false,"routes":2}
+                    {"id":"e2@a.b","sequence":2,"duplicate":true,"routes":2}
+                    {"id":"e3@c.d","sequence":1,"duplicate":false,"routes":2}
+
+                    """)
+            #expect(json.standardError == "published 3 events (1 duplicate) in 2 requests\n")
             let quiet = try await Self.runDetached(["publish", "--url", url, "--token", "t", "--quiet", "--topic", "x.y", "-"], in: directory, input: events.joined(separator: "\n"))
             #expect(quiet.standardOutput == "published 3 events (1 duplicate) in 1 request\n")
 
@@ -305,12 +314,14 @@ struct ExchangeCtlClientTests {
         defer { directory.remove() }
         let requests = Mutex<[String]>([])
         let router = Router()
-        router.put("v1/subscriptions/:name") { request, _ in
+        router.put("v1/subscriptions/:name") { request, context in
             let body = try await request.body.collect(upTo: 1 << 16)
             requests.withLock { $0.append("PUT " + String(buffer: body)) }
+            // `existing` was created before: 200 with where it stands.
+            let existing = context.parameters.get("name") == "existing"
             return Response(
-                status: .created, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: #"{"filter":"licence.>","position":0,"pending":0}"#)))
+                status: existing ? .ok : .created, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: existing ? #"{"filter":"licence.>","position":42,"pending":3}"# : #"{"filter":"licence.>","position":0,"pending":0}"#)))
         }
         router.get("v1/subscriptions/:name/events") { request, _ in
             requests.withLock { $0.append("GET max=\(request.uri.queryParameters.get("max") ?? "")") }
@@ -337,10 +348,22 @@ struct ExchangeCtlClientTests {
 
                     """)
             #expect(outcome.standardError.contains("subscription tax-licences created"))
+            #expect(outcome.standardError.contains("waiting for events until 3 arrived"))
             #expect(
                 requests.withLock { $0 } == [
                     #"PUT {"filter":"licence.>","start":{"sequence":5}}"#, "GET max=3", #"ACK {"sequences":[7,9,12]}"#,
                 ])
+
+            // An existing subscription: where it stands, and that --start was not applied.
+            let existing = try await Self.runDetached(
+                ["subscribe", "--url", url, "--token", "t", "existing", "--create", "--filter", "licence.>", "--start", "all", "--count", "1"],
+                in: directory)
+            #expect(existing.status == 0, "\(existing.standardError)")
+            let lines = existing.standardError.split(separator: "\n").map(String.init)
+            #expect(
+                lines.first
+                    == "subscription existing exists: filter licence.>, next sequence 42, 3 pending; --start all is not applied (it places only a new subscription; delete this one to start over)")
+            #expect(lines.dropFirst().first == "waiting for events until 1 arrived (--timeout SECONDS to stop waiting; Ctrl-C to stop)")
         }
     }
 }
