@@ -331,6 +331,8 @@ public struct ExchangeRoutes: Sendable {
     static func describe(_ error: any Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, _): "missing \"\(key.stringValue)\""
+        case DecodingError.dataCorrupted(let context) where "\(context.underlyingError.map { "\($0)" } ?? "")".contains("not representable"):
+            "a number is outside the range this field takes"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context), DecodingError.dataCorrupted(let context):
             (context.codingPath.map(\.stringValue).joined(separator: ".") + " " + context.debugDescription).trimmingCharacters(in: .whitespaces)
         default: "malformed JSON"

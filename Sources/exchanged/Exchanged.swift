@@ -21,7 +21,31 @@ import Synchronization
 struct Exchanged: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exchanged",
-        abstract: "Run the Data Exchange daemon.")
+        abstract: "Run the Data Exchange daemon.",
+        discussion: """
+            Runs until SIGTERM or SIGINT (graceful shutdown); SIGHUP reloads the agreements. A \
+            failure to start is one line on standard error, `error: <code>: <detail>`, exit status 1; \
+            wrong options exit with status 64.
+            """)
+
+    /// Parses the options and runs the daemon; a failure at run time is one line, not a usage text.
+    static func main() async {
+        let command: Exchanged
+        do {
+            command = try parseAsRoot() as! Exchanged
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try await command.run()
+        } catch let failure as StartupFailure {
+            FileHandle.standardError.write(Data("error: \(failure.code): \(failure.detail)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            FileHandle.standardError.write(Data("error: exchange.failed: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
 
     @Option(help: "The configuration file.")
     var config = "Config/exchange.yaml"
@@ -34,7 +58,7 @@ struct Exchanged: AsyncParsableCommand {
         do {
             settings = try ExchangeConfiguration.load(path: config)
         } catch {
-            throw ValidationError("configuration: \(error)")
+            throw StartupFailure(code: "config.invalid", detail: "\(error)")
         }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -48,8 +72,8 @@ struct Exchanged: AsyncParsableCommand {
         let agreementsDirectory = agreements ?? URL(fileURLWithPath: config).deletingLastPathComponent().path
         let loaded = ConfigurationLoader(directory: agreementsDirectory).load()
         guard let initialSet = loaded.set else {
-            throw ValidationError(
-                "agreements in \(agreementsDirectory):\n" + loaded.report.allErrors.map(\.description).joined(separator: "\n"))
+            throw StartupFailure(
+                code: "config.agreements", detail: "agreements in \(agreementsDirectory):\n" + loaded.report.allErrors.map(\.description).joined(separator: "\n"))
         }
         for error in loaded.report.allErrors {
             logger.warning("agreement refused", metadata: ["error": "\(error)"])
@@ -69,20 +93,20 @@ struct Exchanged: AsyncParsableCommand {
                 }
             }
         } catch {
-            throw ValidationError("tokens: \(error)")
+            throw StartupFailure(code: "config.tokens", detail: "\(error)")
         }
 
         do {
             // Fail on unreadable TLS material before the store is opened.
             _ = try settings.server.makeTLSConfiguration()
         } catch {
-            throw ValidationError("server: \(error)")
+            throw StartupFailure(code: "server.start_failed", detail: "\(error)")
         }
         let signer: NoteSigner?
         do {
             signer = try settings.audit.makeSigner()
         } catch {
-            throw ValidationError("audit: \(error)")
+            throw StartupFailure(code: "audit.signing_key", detail: "\(error)")
         }
         if signer == nil {
             logger.warning("no audit.signing_key: audit checkpoints are not signed or issued")
@@ -91,19 +115,19 @@ struct Exchanged: AsyncParsableCommand {
         do {
             store = try ExchangeStore(configuration: settings.store, logger: Logger(label: "exchange.store"))
         } catch {
-            throw ValidationError("store: \(error)")
+            throw StartupFailure(code: (error as? StoreError)?.code.rawValue ?? "store.open_failed", detail: "\(error)")
         }
         let registryPending: Bool
         do {
             registryPending = try store.isRegistryRebuildPending
         } catch {
             store.close()
-            throw ValidationError("store: cannot read the registry's state: \(error)")
+            throw StartupFailure(code: "store.registry_unreadable", detail: "cannot read the registry's state: \(error)")
         }
         if registryPending {
             store.close()
-            throw ValidationError(
-                "store: the registry in \(settings.store.directory) is incomplete (a rewrite was interrupted, or the store "
+            throw StartupFailure(
+                code: "store.registry_incomplete", detail: "the registry in \(settings.store.directory) is incomplete (a rewrite was interrupted, or the store "
                     + "was upgraded from format 2); run `exchangectl registry rebuild --write --config \(config)`, then start the daemon")
         }
         auditSink.attach(store)
@@ -158,7 +182,7 @@ struct Exchanged: AsyncParsableCommand {
             }
         } catch {
             store.close()
-            throw ValidationError("audit: \(error)")
+            throw StartupFailure(code: "audit.signing_key", detail: "\(error)")
         }
         if let signer {
             logger.info("audit checkpoints signed", metadata: ["verifier_key": "\((try? signer.verifier.verifierKey) ?? "?")"])
@@ -184,7 +208,7 @@ struct Exchanged: AsyncParsableCommand {
                 routes: routes.register, webSocketRoutes: routes.registerWebSockets)
         } catch {
             store.close()
-            throw ValidationError("server: \(error)")
+            throw StartupFailure(code: "server.start_failed", detail: "\(error)")
         }
         // A service group shuts its services down in reverse order: the server first (stop
         // accepting, finish in-flight requests), then the anonymous refusals counted so far are
@@ -343,4 +367,12 @@ struct RefusalFlushService: Service {
             await exchange.flushAnonymousRefusals()
         }
     }
+}
+
+/// Why the daemon could not start or stopped with an error: a stable code and a sentence.
+struct StartupFailure: Error, CustomStringConvertible {
+    var code: String
+    var detail: String
+
+    var description: String { "\(code): \(detail)" }
 }

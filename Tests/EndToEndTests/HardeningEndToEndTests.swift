@@ -6,6 +6,7 @@ import HummingbirdWSClient
 import Logging
 import NIOCore
 import NIOHTTP1
+import TestSupport
 import Testing
 
 /// Requests that once brought the daemon down, or let one client harm others, sent to the real
@@ -346,6 +347,37 @@ struct ReloadEndToEndTests {
             #expect(entry["actor"] as? String == "admin-1")
             #expect((entry["changed"] as? [[String: Any]])?.first?["to_status"] as? String == "suspended")
             #expect((entry["refused"] as? [[String: Any]])?.count == 1)
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+}
+
+/// `exchanged` reports a failure to start as one line, not a usage text.
+@Suite("daemon start-up failures", .serialized)
+struct DaemonStartupEndToEndTests {
+    @Test(.timeLimit(.minutes(3)))
+    func aSecondDaemonOnTheSameStoreSaysWhyInOneLine() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            let second = Process()
+            second.executableURL = try BuiltExecutable.locate("exchanged")
+            second.arguments = ["--config", daemon.directory + "/exchange.yaml"]
+            let errors = Pipe()
+            second.standardError = errors
+            second.standardOutput = FileHandle.nullDevice
+            try second.run()
+            let output = errors.fileHandleForReading.readDataToEndOfFile()
+            second.waitUntilExit()
+            let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").filter { !$0.contains(" info ") && !$0.contains(" notice ") }
+            #expect(second.terminationStatus == 1)
+            #expect(lines.count == 1, "\(lines)")
+            #expect(lines.first?.hasPrefix("error: store.") == true, "\(lines)")
+            #expect(!String(decoding: output, as: UTF8.self).contains("USAGE"))
             #expect(try await daemon.stop() == 0)
         } catch {
             await daemon.tearDown()
