@@ -115,7 +115,7 @@ public struct ExchangeRoutes: Sendable {
         do {
             document = try JSONDecoder().decode(SubscriptionRequest.self, from: Data(body))
         } catch {
-            throw ProblemError(.badRequest, detail: "the subscription body is not valid: \(Self.describe(error))")
+            throw ProblemError(.badRequest, detail: "the subscription body is not valid: \(Self.describe(error, body: Array(body)))")
         }
         let specification = try document.specification()
         do {
@@ -178,7 +178,7 @@ public struct ExchangeRoutes: Sendable {
         } catch {
             throw ProblemError(
                 .badRequest,
-                detail: "expected {\"sequences\": [n, ...]} with whole numbers from 1 to \(InputBounds.sequence.upperBound): \(Self.describe(error))")
+                detail: "expected {\"sequences\": [n, ...]} with whole numbers from 1 to \(InputBounds.sequence.upperBound): \(Self.describe(error, body: Array(body)))")
         }
         try document.checkBounds()
         do {
@@ -328,11 +328,14 @@ public struct ExchangeRoutes: Sendable {
         return time
     }
 
-    static func describe(_ error: any Error) -> String {
-        switch error {
+    static func describe(_ error: any Error, body: [UInt8]? = nil) -> String {
+        // Foundation's decoder calls a number it cannot hold "not valid JSON"; the exchange's
+        // own parser tells the two apart.
+        if case DecodingError.dataCorrupted = error, let body, (try? JSONValue.parse(body)) != nil {
+            return "a number is outside the range its field takes"
+        }
+        return switch error {
         case DecodingError.keyNotFound(let key, _): "missing \"\(key.stringValue)\""
-        case DecodingError.dataCorrupted(let context) where "\(context.underlyingError.map { "\($0)" } ?? "")".contains("not representable"):
-            "a number is outside the range this field takes"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context), DecodingError.dataCorrupted(let context):
             (context.codingPath.map(\.stringValue).joined(separator: ".") + " " + context.debugDescription).trimmingCharacters(in: .whitespaces)
         default: "malformed JSON"

@@ -59,6 +59,7 @@ struct HardeningEndToEndTests {
             for (what, method, path, body) in raw {
                 let reply = try await daemon.request("tax", method, path, contentType: "application/json", body: Array(body.utf8))
                 Self.expectBadRequest(reply, what)
+                #expect(!reply.text.contains("not valid JSON"), "\(what): \(reply.text)")
             }
             let manySteps = Array(repeating: 1, count: 200_000)
             Self.expectBadRequest(
