@@ -19,7 +19,7 @@ struct RegistryCommand: AsyncParsableCommand {
             abstract: "Print the current state of one entry (JSON).",
             discussion: """
                 Example, against `make run`:
-                  exchangectl registry get licences SCJG-2026-000123 --department service-portal --history
+                  exchangectl registry get licences 91330100MA2KX0001X --department service-portal --history
                 """)
 
         @OptionGroup var connection: ConnectionOptions
@@ -48,7 +48,7 @@ struct RegistryCommand: AsyncParsableCommand {
             abstract: "Print one page of matching entries (JSON), with next_cursor when there are more.",
             discussion: """
                 Example, against `make run`:
-                  exchangectl registry search licences --holder 91310000MA1FL0001X --department service-portal
+                  exchangectl registry search licences --holder 91330100MA2KX0001X --department service-portal
                 """)
 
         @OptionGroup var connection: ConnectionOptions
