@@ -68,7 +68,7 @@ replay() {
         echo "fuzz: $target: replayed ${#files[@]} committed inputs"
     else
         local file
-        file=$(grep -o '^Running: .*' "$log" | tail -1 | cut -d' ' -f2-)
+        file=$(grep -o '^Running: .*' "$log" | tail -1 | cut -d' ' -f2- || true)
         echo "fuzz: $target: FAILED on committed input $file (log $log)" >&2
         grep -E 'Fatal error|ERROR: libFuzzer|SUMMARY' "$log" | head -5 >&2 || true
         failures+=("$target: $file")
@@ -93,7 +93,7 @@ fuzz() {
         echo "fuzz: $target: ${seconds}s, $runs runs, $speed exec/s, corpus $(find "$corpus" -type f | wc -l) files"
     else
         local file
-        file=$(grep -o "Test unit written to .*" "$log" | tail -1 | cut -d' ' -f5-)
+        file=$(grep -o "Test unit written to .*" "$log" | tail -1 | cut -d' ' -f5- || true)
         echo "fuzz: $target: CRASHED (exit $status) after $runs runs; input ${file:-not saved}; log $log" >&2
         grep -E 'Fatal error|ERROR: libFuzzer|SUMMARY' "$log" | head -5 >&2 || true
         grep -E '^ *#[0-9]+ .* in \$s' "$log" | head -8 >&2 || true
@@ -114,7 +114,7 @@ case "$mode" in
         ;;
     minimize)
         [ ${#targets[@]} -eq 2 ] || { echo "usage: Fuzz/fuzz.sh minimize TARGET FILE" >&2; exit 2; }
-        FUZZ_TARGET=${targets[0]} "$FUZZ_BIN" -minimize_crash=1 -runs=100000 -max_total_time=120 \
+        FUZZ_TARGET=${targets[0]} "$FUZZ_BIN" -minimize_crash=1 -runs=50000 -max_total_time=60 \
             -exact_artifact_path="${targets[1]}.min" "${targets[1]}" || true
         [ -f "${targets[1]}.min" ] && echo "fuzz: minimized input in ${targets[1]}.min"
         exit 0
