@@ -87,8 +87,16 @@ fuzz() {
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" ${FUZZ_FLAGS:-} \
         -artifact_prefix="$crashes/" "$corpus" $(committed "$target") >"$log" 2>&1 || status=$?
     local runs speed
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
-    speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+    speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+    if [ -z "$runs" ]; then
+        # Fork mode prints no final statistics: take its last progress line, "#RUNS: ... exec/s: N".
+        local last
+        last=$(grep -E '^#[0-9]+:? .*exec/s: [0-9]+' "$log" | tail -1 || true)
+        runs=$(echo "$last" | grep -oE '^#[0-9]+' | tr -d '#' || true)
+        runs=${runs:-?}
+        speed=$(( ${runs/\?/0} / (seconds > 0 ? seconds : 1) ))
+    fi
     if [ "$status" -eq 0 ]; then
         echo "fuzz: $target: ${seconds}s, $runs runs, $speed exec/s, corpus $(find "$corpus" -type f | wc -l) files"
     else
