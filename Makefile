@@ -1,7 +1,9 @@
 # Data Exchange: build, test and run.
 #   make run    install what is missing, build, create development certificates and the audit
 #               signing key in Config/pki if there are none, run the daemon on Config/exchange.yaml
-#   make test   install what is missing, build, run every test
+#   make test   install what is missing, build, run every test, the API checks, then the fuzz smoke run
+#   make fuzz   release build of the libFuzzer harness, each target for FUZZ_SECONDS (Fuzz/fuzz.sh)
+#   make fuzz-smoke  replay the committed fuzz inputs, each target for FUZZ_SECONDS (20 s)
 #   make bench  release build of exchange-bench, store benchmark
 #   make api-fuzz  build, validate docs/openapi.yaml and fuzz the live daemon's API (Tests/API)
 
@@ -9,8 +11,13 @@ SWIFT ?= swift
 CONFIG ?= Config/exchange.yaml
 # Departments to issue development client certificates for, besides Config/departments.yaml.
 PKI_DEPARTMENTS ?= --department market-regulation --department tax-bureau
+# Seconds each fuzz target runs in `make fuzz`; `make fuzz-smoke` runs each for FUZZ_SMOKE_SECONDS.
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 20
+# Fuzz targets to run (all when empty), e.g. FUZZ_TARGETS="json rfc3339".
+FUZZ_TARGETS ?=
 
-.PHONY: deps build test run bench clean api-fuzz
+.PHONY: deps build test run bench fuzz-build fuzz fuzz-smoke api-fuzz clean
 
 deps:
 	@Deploy/dev/install-dependencies.sh
@@ -22,6 +29,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	Tests/API/run-schemathesis.sh .build/debug
+	$(MAKE) fuzz-smoke
 
 run: deps
 	$(SWIFT) build
@@ -36,5 +44,15 @@ api-fuzz: deps
 	$(SWIFT) build
 	Tests/API/run-schemathesis.sh .build/debug
 
+# The harness in Fuzz/Sources, built with libFuzzer in its own scratch path.
+fuzz-build: deps
+	$(SWIFT) build -c release --sanitize=fuzzer --scratch-path .build-fuzz --product exchange-fuzz
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/fuzz.sh run $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) Fuzz/fuzz.sh smoke $(FUZZ_TARGETS)
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "exchanged", targets: ["exchanged"]),
         .executable(name: "exchangectl", targets: ["exchangectl"]),
         .executable(name: "exchange-bench", targets: ["exchange-bench"]),
+        .executable(name: "exchange-fuzz", targets: ["exchange-fuzz"]),
         .library(name: "LMDB", targets: ["LMDB"]),
         .library(name: "ExchangeModel", targets: ["ExchangeModel"]),
         .library(name: "ExchangeStore", targets: ["ExchangeStore"]),
@@ -196,6 +197,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        // A libFuzzer harness: built with `--sanitize=fuzzer` by `make fuzz`, a program that does
+        // nothing in other builds (Fuzz/README.md).
+        .executableTarget(
+            name: "exchange-fuzz",
+            dependencies: [
+                "ExchangeServer",
+                "ExchangeRouting",
+                "ExchangeAudit",
+                "ExchangeModel",
+            ],
+            path: "Fuzz/Sources",
             swiftSettings: swiftSettings
         ),
 

@@ -130,14 +130,15 @@ extension JSONSchema {
                 case "items":
                     items = [try Node(field, at: at)]
                 case "minItems", "maxItems", "minLength", "maxLength":
-                    guard let number = field.doubleValue, number >= 0, number == number.rounded() else {
+                    // Int(exactly:) also refuses counts past Int.max (1e19), which Int(_:) traps on.
+                    guard let number = field.doubleValue, number >= 0, let count = Int(exactly: number) else {
                         throw JSONSchemaError(path: at, message: "must be a non-negative whole number")
                     }
                     switch key {
-                    case "minItems": minItems = Int(number)
-                    case "maxItems": maxItems = Int(number)
-                    case "minLength": minLength = Int(number)
-                    default: maxLength = Int(number)
+                    case "minItems": minItems = count
+                    case "maxItems": maxItems = count
+                    case "minLength": minLength = count
+                    default: maxLength = count
                     }
                 case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
                     guard let number = field.doubleValue else { throw JSONSchemaError(path: at, message: "must be a number") }

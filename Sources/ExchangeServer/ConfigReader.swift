@@ -22,12 +22,16 @@ struct ConfigReader {
 
     /// Parses YAML `text` as if read from `path`.
     static func parse(text: String, path: String) throws -> ConfigReader {
-        let loaded: Any?
+        let node: Node?
         do {
-            loaded = try Yams.load(yaml: text)
+            node = try Yams.compose(yaml: text)
         } catch {
             throw ConfigurationError(file: path, key: "(file)", message: "is not valid YAML: \(error)")
         }
+        if let node, let problem = constructionProblem(node) {
+            throw ConfigurationError(file: path, key: "(file)", message: problem)
+        }
+        let loaded = node?.any
         let root: [String: Any]
         switch loaded {
         case nil: root = [:]
@@ -37,6 +41,26 @@ struct ConfigReader {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         let reader = ConfigReader(file: path, root: root, base: URL(fileURLWithPath: absolute).deletingLastPathComponent())
         return reader
+    }
+
+    /// What keeps Yams from turning `node` into values, or `nil` when nothing does: a mapping key
+    /// that is a mapping or a list (`? [a, b]`), or an unresolved alias; constructing either traps.
+    static func constructionProblem(_ node: Node) -> String? {
+        func line(_ node: Node) -> String { node.mark.map { " (line \($0.line))" } ?? "" }
+        switch node {
+        case .scalar:
+            return nil
+        case .alias:
+            return "holds an unresolved YAML alias\(line(node))"
+        case .sequence(let sequence):
+            return sequence.lazy.compactMap(constructionProblem).first
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                guard case .scalar = key else { return "has a mapping key that is not text\(line(key))" }
+                if let problem = constructionProblem(value) { return problem }
+            }
+            return nil
+        }
     }
 
     func problem(_ key: String, _ message: String) -> ConfigurationError {

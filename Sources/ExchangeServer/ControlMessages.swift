@@ -1,9 +1,9 @@
-import ExchangeEngine
+package import ExchangeEngine
 import ExchangeModel
 import ExchangeStore
 
 /// The JSON body of `PUT /v1/subscriptions/{name}`.
-struct SubscriptionRequest: Decodable {
+package struct SubscriptionRequest: Decodable {
     /// Topic pattern.
     var filter: String
     /// `all`, `new`, or an object `{"sequence": n}` / `{"time": "RFC 3339"}`.
@@ -45,7 +45,7 @@ struct SubscriptionRequest: Decodable {
     }
 
     /// The engine's specification, or a problem naming the bad field.
-    func specification() throws(ProblemError) -> SubscriptionSpec {
+    package func specification() throws(ProblemError) -> SubscriptionSpec {
         let defaults = SubscriptionSpec(filter: filter)
         var start = StartPosition.new
         switch self.start {
@@ -71,7 +71,7 @@ struct SubscriptionRequest: Decodable {
 }
 
 /// The JSON body of ack, nak, term and redrive requests.
-struct SequencesRequest: Decodable {
+package struct SequencesRequest: Decodable {
     var sequences: [UInt64]
     var delayMs: UInt64?
 
@@ -102,7 +102,7 @@ struct SequencesRequest: Decodable {
 }
 
 /// A control message on the subscription WebSocket.
-struct StreamControl: Decodable {
+package struct StreamControl: Decodable {
     var credit: Int?
     var ack: [UInt64]?
     var nak: [UInt64]?

@@ -3,10 +3,10 @@
 ///
 /// Errors are thrown as `JSONScanner.Failure` with the byte offset; callers turn them into
 /// `cloudevents.malformed_json` problems.
-struct JSONScanner: ~Copyable {
-    struct Failure: Error {
-        var offset: Int
-        var message: String
+package struct JSONScanner: ~Copyable {
+    package struct Failure: Error {
+        package var offset: Int
+        package var message: String
     }
 
     /// The kind of the next value.
@@ -17,20 +17,20 @@ struct JSONScanner: ~Copyable {
     let bytes: UnsafeBufferPointer<UInt8>
     var index: Int
     /// Deepest nesting of arrays and objects accepted inside skipped values.
-    let maxDepth = 128
+    package let maxDepth = 128
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    package init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         self.index = 0
     }
 
-    var isAtEnd: Bool { index >= bytes.count }
+    package var isAtEnd: Bool { index >= bytes.count }
 
     func fail(_ message: String) -> Failure {
         Failure(offset: index, message: message)
     }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1
@@ -73,7 +73,7 @@ struct JSONScanner: ~Copyable {
     }
 
     /// Reads a string, decoding escapes.
-    mutating func readString() throws(Failure) -> String {
+    package mutating func readString() throws(Failure) -> String {
         try expect(UInt8(ascii: "\""))
         let start = index
         // Fast path: no escapes.
@@ -163,7 +163,7 @@ struct JSONScanner: ~Copyable {
     }
 
     /// Skips one value, checking its syntax, and returns the byte range it occupied.
-    mutating func skipValue() throws(Failure) -> Range<Int> {
+    package mutating func skipValue() throws(Failure) -> Range<Int> {
         skipWhitespace()
         let start = index
         try skipValue(depth: 0)

@@ -60,4 +60,18 @@ import Testing
             #expect((error as? JSONSchemaError)?.path == "/properties/a/minLength")
         }
     }
+
+    @Test(arguments: ["minItems", "maxItems", "minLength", "maxLength"])
+    func countsBeyondTheIntegerRangeAreRefusedAtCompile(keyword: String) throws {
+        for number in ["1e19", "9223372036854775808", "1e308"] {
+            do {
+                _ = try schema(#"{"\#(keyword)":\#(number)}"#)
+                Issue.record("\(keyword) \(number) compiled")
+            } catch {
+                #expect((error as? JSONSchemaError)?.path == "/\(keyword)")
+                #expect((error as? JSONSchemaError)?.message == "must be a non-negative whole number")
+            }
+        }
+        #expect(throws: Never.self) { try schema(#"{"\#(keyword)":4611686018427387904}"#) }
+    }
 }

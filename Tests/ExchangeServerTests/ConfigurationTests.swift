@@ -150,6 +150,13 @@ struct ConfigurationTests {
         }
     }
 
+    @Test(arguments: ["? ?\n", "? [a, b]\n: c\n", "server:\n  ? {tls: x}\n  : y\n"])
+    func mappingKeysThatAreNotTextAreRefused(yaml: String) throws {
+        let found = try #require(error(yaml))
+        #expect(found.key == "(file)")
+        #expect(found.message.hasPrefix("has a mapping key that is not text"))
+    }
+
     @Test func exampleConfigurationIsValid() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/exchange.yaml").standardized.path
         let configuration = try ExchangeConfiguration.load(path: path)

@@ -1,0 +1,16 @@
+import ExchangeServer
+import Foundation
+
+/// The control messages a client sends as JSON: each decodes or throws, and a subscription
+/// request turns into the engine's specification or a problem.
+enum ControlMessagesTarget {
+    static func run(_ input: FuzzInput) {
+        let data = Data(input.bytes)
+        let decoder = JSONDecoder()
+        if let request = try? decoder.decode(SubscriptionRequest.self, from: data) {
+            _ = try? request.specification()
+        }
+        _ = try? decoder.decode(SequencesRequest.self, from: data)
+        _ = try? decoder.decode(StreamControl.self, from: data)
+    }
+}
