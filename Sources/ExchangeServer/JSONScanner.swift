@@ -221,7 +221,18 @@ package struct JSONScanner: ~Copyable {
                 switch escape {
                 case UInt8(ascii: "u"):
                     index += 2
-                    _ = try hex4()
+                    // Surrogates must pair, as the reader and `JSONValue.parse` require: data
+                    // skipped here is parsed later (patterns, projections, schemas).
+                    let scalar = try hex4()
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                            throw fail("unpaired surrogate")
+                        }
+                        index += 2
+                        guard (0xDC00..<0xE000).contains(try hex4()) else { throw fail("unpaired surrogate") }
+                    } else if (0xDC00..<0xE000).contains(scalar) {
+                        throw fail("unpaired surrogate")
+                    }
                     continue
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
                     UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):

@@ -39,4 +39,15 @@ import Testing
             + Array(#"inside"}"#.utf8)
         #expect(throws: ProblemError.self) { try CloudEvents.parseStructured(broken, options: CloudEventsOptions(limits: ServerLimits(), source: "s")) }
     }
+
+    /// Data the scanner keeps as raw bytes must be what `JSONValue.parse` reads later (patterns,
+    /// projections, schemas): an unpaired surrogate escape is refused by both.
+    @Test(arguments: [#""\ud800""#, #""\udc00""#, #""\ud800x""#, #""\ud800\u0041""#])
+    func unpairedSurrogatesInDataAreRefusedAsTheParserRefusesThem(_ data: String) throws {
+        #expect(throws: (any Error).self) { try JSONValue.parse(Array(data.utf8)) }
+        let text = #"{"specversion":"1.0","id":"x","type":"t","topic":"a.b","data":{"note":"# + data + "}}"
+        #expect(throws: ProblemError.self) { try CloudEvents.parseStructured(Array(text.utf8), options: CloudEventsOptions(limits: ServerLimits(), source: "s")) }
+        let paired = #"{"specversion":"1.0","id":"x","type":"t","topic":"a.b","data":{"note":"\ud83d\ude00"}}"#
+        #expect(try JSONValue.parse(try CloudEvents.parseStructured(Array(paired.utf8), options: CloudEventsOptions(limits: ServerLimits(), source: "s")).data) != nil)
+    }
 }
