@@ -54,14 +54,7 @@ package struct SubscriptionRequest: Decodable {
         case .named(let other): throw ProblemError(.badRequest, detail: "start \"\(other)\" is not all, new, {\"sequence\": n} or {\"time\": \"...\"}")
         case .sequence(let sequence): start = .sequence(sequence)
         case .time(let text):
-            guard let time = RFC3339.parse(text) else {
-                throw ProblemError(
-                    .badRequest,
-                    detail: RFC3339.isValid(text)
-                        ? "start.time must lie within \(RFC3339.rangeDescription)"
-                        : "start.time \"\(AuditEvent.bounded(text))\" is not an RFC 3339 timestamp")
-            }
-            start = .time(time)
+            start = .time(try ExchangeRoutes.instant(text, name: "start.time"))
         }
         return SubscriptionSpec(
             filter: filter, start: start, ackWaitMilliseconds: ackWaitMs ?? defaults.ackWaitMilliseconds,

@@ -318,6 +318,15 @@ public struct ExchangeRoutes: Sendable {
 
     static func time(_ request: Request, _ name: String) throws -> UInt64? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
+        return try instant(text, name: name)
+    }
+
+    /// The instant a client's timestamp names, or a 400 problem that says whether it is not a
+    /// timestamp or lies outside the range instants take.
+    /// - Parameters:
+    ///   - text: the timestamp.
+    ///   - name: the parameter or member it came from, for the message.
+    static func instant(_ text: String, name: String) throws(ProblemError) -> UInt64 {
         guard let time = RFC3339.parse(text) else {
             throw ProblemError(
                 .badRequest,
