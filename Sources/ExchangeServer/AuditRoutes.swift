@@ -120,7 +120,11 @@ public struct AuditRoutes: Sendable {
         guard let index = try Self.unsigned(request, "index") else {
             throw ProblemError(.badRequest, detail: "index is required")
         }
-        let size = try Self.unsigned(request, "tree_size") ?? store.auditCount
+        let count = store.auditCount
+        let size = try Self.unsigned(request, "tree_size") ?? count
+        guard size <= count else {
+            throw ProblemError(.badRequest, detail: "tree_size \(size) is larger than the log, which holds \(count) entries")
+        }
         guard index < size else {
             throw ProblemError(.badRequest, detail: "index \(index) is not in a tree of \(size) entries")
         }
