@@ -50,6 +50,11 @@ struct ExchangeCtl: AsyncParsableCommand {
         } catch let validation as ValidationError {
             fail(ClientFailure(code: "usage.invalid", detail: validation.message, exitCode: 64))
         } catch {
+            // Help and the argument parser's own errors (a command run without its subcommand)
+            // keep their text and status.
+            if exitCode(for: error) == .success || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+                exit(withError: error)
+            }
             fail(ClientFailure(code: "client.failed", detail: ClientFailure.sanitized("\(error)")))
         }
     }

@@ -30,18 +30,26 @@ struct Exchanged: AsyncParsableCommand {
 
     /// Parses the options and runs the daemon; a failure at run time is one line, not a usage text.
     static func main() async {
-        let command: Exchanged
+        var command: any ParsableCommand
         do {
-            command = try parseAsRoot() as! Exchanged
+            command = try parseAsRoot()
         } catch {
             exit(withError: error)
         }
         do {
-            try await command.run()
+            if var daemon = command as? Exchanged {
+                try await daemon.run()
+            } else {
+                // --help and the like.
+                try command.run()
+            }
         } catch let failure as StartupFailure {
             FileHandle.standardError.write(Data("error: \(failure.code): \(failure.detail)\n".utf8))
             Foundation.exit(1)
         } catch {
+            if exitCode(for: error) == .success || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+                exit(withError: error)
+            }
             FileHandle.standardError.write(Data("error: exchange.failed: \(error)\n".utf8))
             Foundation.exit(1)
         }
