@@ -135,7 +135,7 @@ struct SoakBenchmark: AsyncParsableCommand {
             ],
             timeoutSeconds: options.timeout)
         let pid = daemon.processIdentifier
-        func memory() -> ProcessMemory? { pid.flatMap(ProcessMemory.read) }
+        func memory() -> ProcessMemory? { pid.flatMap { ProcessMemory.read(pid: $0) } }
 
         // The memory a subscription costs: resident memory before and after creating them.
         try await Task.sleep(for: .seconds(2))
@@ -231,6 +231,7 @@ struct SoakBenchmark: AsyncParsableCommand {
                 if let writerNow, let writer { figures.writerBusy = (writerNow.busySeconds - writer.busySeconds) / 60 }
                 writer = writerNow
                 figures.storeBytes = daemon.storeBytes
+                figures.loadAverage = SoakMinute.readLoadAverage()
                 minuteFigures.append(figures)
                 if !options.json {
                     print(figures.line)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One minute of a soak run: what the clients counted and measured in it, and the daemon's
 /// memory, CPU, writer and store as sampled at its end.
 struct SoakMinute: Sendable {
@@ -28,6 +30,8 @@ struct SoakMinute: Sendable {
     var writerBusy: Double?
     /// `data.mdb`'s size at the end of the minute, bytes; nil for `--url`.
     var storeBytes: Int?
+    /// The machine's one-minute load average at the end of the minute (the cores are shared).
+    var loadAverage: Double?
 
     /// The minute as a JSON object (latencies in milliseconds, memory in bytes).
     var dictionary: [String: Any] {
@@ -51,6 +55,7 @@ struct SoakMinute: Sendable {
         if let daemonCores { object["daemon_cores"] = EndToEndReport.round(daemonCores) }
         if let writerBusy { object["writer_busy"] = EndToEndReport.round(writerBusy) }
         if let storeBytes { object["store_bytes"] = storeBytes }
+        if let loadAverage { object["load_average"] = loadAverage }
         return object
     }
 
@@ -69,6 +74,7 @@ struct SoakMinute: Sendable {
         if let daemonCores { text += " cpu \(EndToEndReport.round(daemonCores, places: 100))" }
         if let writerBusy { text += " writer \(Int((writerBusy * 100).rounded()))%" }
         text += " store \(mb(storeBytes)) MB"
+        if let loadAverage { text += " load \(loadAverage)" }
         return text
     }
 }
@@ -155,5 +161,13 @@ struct SoakSummary: Equatable {
         report.add("published", published)
         report.add("delivered", delivered)
         report.add("pulled", pulled)
+    }
+}
+
+extension SoakMinute {
+    /// The one-minute load average from `/proc/loadavg`.
+    static func readLoadAverage() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").first.flatMap { Double($0) }
     }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// The soak's auditor: each ``replay(recorder:)`` streams `GET /v1/replay` from the sequence
 /// after the last one the previous replay saw (the `exchange-last-sequence` header), with the
@@ -17,10 +18,10 @@ struct SoakReplayer {
 
         var dictionary: [String: Any] {
             var object: [String: Any] = [
-                "from_seq": fromSequence, "events": events, "bytes": bytes, "seconds": EndToEndReport.round(seconds),
+                "from_seq": Int(clamping: fromSequence), "events": events, "bytes": bytes, "seconds": EndToEndReport.round(seconds),
                 "events_per_s": seconds > 0 ? (Double(events) / seconds).rounded() : 0,
             ]
-            if let lastSequence { object["last_sequence"] = lastSequence }
+            if let lastSequence { object["last_sequence"] = Int(clamping: lastSequence) }
             if let error { object["error"] = error }
             return object
         }

@@ -73,26 +73,23 @@ struct SoakSubscribers: Sendable {
     func create(filter: String, maxInFlight: Int, concurrency: Int) async throws {
         let body = #"{"filter":""# + filter + #"","start":"new","max_in_flight":\#(maxInFlight)}"#
         try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = 0
-            func add() {
-                let name = subscriptions[next].name
-                next += 1
-                group.addTask {
-                    var request = HTTPClientRequest(url: baseURL + "/v1/subscriptions/" + name)
-                    request.method = .PUT
-                    request.headers.add(name: "content-type", value: "application/json")
-                    request.body = .bytes(ByteBuffer(string: body))
-                    let response = try await client.execute(request, timeout: .seconds(Int64(timeoutSeconds)))
-                    let answer = try await response.body.collect(upTo: 1 << 20)
-                    guard response.status == .ok || response.status == .created else {
-                        throw SubscriptionStreamReader.Failure(description: "creating subscription \(name): \(response.status.code) \(String(buffer: answer))")
-                    }
-                }
+            for (index, subscription) in subscriptions.enumerated() {
+                if index >= concurrency { _ = try await group.next() }
+                group.addTask { try await create(subscription.name, body: body) }
             }
-            while next < min(concurrency, subscriptions.count) { add() }
-            while try await group.next() != nil {
-                if next < subscriptions.count { add() }
-            }
+            try await group.waitForAll()
+        }
+    }
+
+    private func create(_ name: String, body: String) async throws {
+        var request = HTTPClientRequest(url: baseURL + "/v1/subscriptions/" + name)
+        request.method = .PUT
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await client.execute(request, timeout: .seconds(Int64(timeoutSeconds)))
+        let answer = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .ok || response.status == .created else {
+            throw SubscriptionStreamReader.Failure(description: "creating subscription \(name): \(response.status.code) \(String(buffer: answer))")
         }
     }
 
