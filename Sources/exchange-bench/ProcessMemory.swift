@@ -28,7 +28,7 @@ struct ProcessMemory: Sendable, Equatable {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon]
             guard name == "VmRSS" || name == "VmHWM" || name == "RssAnon" || name == "RssFile" else { continue }
-            let parts = line[line.index(after: colon)...].split(separator: " ")
+            let parts = line[line.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard let value = parts.first.flatMap({ Int($0) }) else { continue }
             let unit = parts.count > 1 ? parts[1].lowercased() : "b"
             fields[name] = value * (unit == "kb" ? 1024 : unit == "mb" ? 1_048_576 : 1)

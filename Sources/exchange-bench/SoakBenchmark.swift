@@ -156,6 +156,7 @@ struct SoakBenchmark: AsyncParsableCommand {
             if let beforeCreate, let afterCreate, subscriptions > 0 {
                 print("memory: rss \(beforeCreate.rss / 1024) → \(afterCreate.rss / 1024) KiB, anon \(beforeCreate.anonymous / 1024) → \(afterCreate.anonymous / 1024) KiB after creating \(subscriptions) subscriptions")
             }
+            fflush(nil)
         }
 
         let recorder = SoakRecorder()
@@ -236,6 +237,7 @@ struct SoakBenchmark: AsyncParsableCommand {
                 if !options.json {
                     print(figures.line)
                     if let error = bucket.firstError { print("  first failure this minute: \(error)") }
+                    fflush(nil)
                 }
             }
             var outcome = SoakOutcome()
