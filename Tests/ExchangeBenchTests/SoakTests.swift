@@ -91,3 +91,13 @@ import Testing
         #expect(Array("[]".utf8).withUnsafeBytes { SoakSubscribers.sequences(in: $0) }.isEmpty)
     }
 }
+
+/// Where the soak's next replay starts.
+@Suite struct SoakReplayerTests {
+    @Test func theLastSequenceReceivedIsTheLastLines() {
+        let ending = "\"sequence\":\"41\",\"data\":{}}\n{\"id\":\"x\",\"sequence\":\"42\",\"data\":{}}\n{\"id\":\"y\",\"sequence\":\"43\",\"data\":{\"pad\":\"xx"
+        let found = Array(ending.utf8).withUnsafeBytes { SoakReplayer.lastSequence(in: $0) }
+        #expect(found == 43)
+        #expect(Array("no events".utf8).withUnsafeBytes { SoakReplayer.lastSequence(in: $0) } == nil)
+    }
+}
