@@ -2,7 +2,6 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import NIOSSL
 
 /// `exchange-bench soak`: load that lasts. Many durable subscriptions, some never acknowledging
 /// and some reading slowly, while events are published at a fixed rate for many minutes, one
@@ -303,6 +302,7 @@ enum SoakTaskResult: Sendable {
     case background
 }
 
+/// What the publisher and the measured subscriber ended with.
 struct SoakOutcome {
     var published: WebSocketPublisher.Result?
     var received: SubscriptionStreamReader.Result?
