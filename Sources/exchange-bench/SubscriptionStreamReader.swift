@@ -46,11 +46,18 @@ struct SubscriptionStreamReader {
 
     /// Receives until `expected` events with an index of at least `skipBelow` (in the data's
     /// `k`) and all earlier ones have arrived, or `deadline` (monotonic ns) passes.
-    /// - Parameter ready: called once the stream is open and credit granted.
-    func run(expected: Int, skipBelow: Int, deadline: @escaping @Sendable () -> UInt64, ready: @escaping @Sendable () -> Void) async throws -> Result {
+    /// - Parameters:
+    ///   - ready: called once the stream is open and credit granted.
+    ///   - observe: when given, each measured latency (nanoseconds) is passed to it instead of
+    ///     being kept in ``Result/latencies``.
+    func run(
+        expected: Int, skipBelow: Int, deadline: @escaping @Sendable () -> UInt64, ready: @escaping @Sendable () -> Void,
+        observe: (@Sendable (UInt64) -> Void)? = nil
+    ) async throws -> Result {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let promise = loop.makePromise(of: Result.self)
-        let plan = SubscriptionStreamRole.Plan(name: name, expected: expected, skipBelow: skipBelow, deadline: deadline, ready: ready)
+        let plan = SubscriptionStreamRole.Plan(
+            name: name, expected: expected, skipBelow: skipBelow, deadline: deadline, ready: ready, observe: observe)
         let channel: any Channel
         do {
             channel = try await BenchChannel.connect(
@@ -79,6 +86,7 @@ final class SubscriptionStreamRole: WebSocketClientRole {
         var skipBelow: Int
         var deadline: @Sendable () -> UInt64
         var ready: @Sendable () -> Void
+        var observe: (@Sendable (UInt64) -> Void)? = nil
     }
 
     let path: String
@@ -95,7 +103,7 @@ final class SubscriptionStreamRole: WebSocketClientRole {
         self.plan = plan
         self.promise = promise
         path = "/v1/subscriptions/" + plan.name + "/stream"
-        result.latencies.reserveCapacity(plan.expected)
+        if plan.observe == nil { result.latencies.reserveCapacity(plan.expected) }
     }
 
     func opened(_ connection: WebSocketClientConnection) {
@@ -119,7 +127,9 @@ final class SubscriptionStreamRole: WebSocketClientRole {
             return
         }
         result.received += 1
-        if index >= plan.skipBelow { result.latencies.append(now &- stamp) }
+        if index >= plan.skipBelow {
+            if let observe = plan.observe { observe(now &- stamp) } else { result.latencies.append(now &- stamp) }
+        }
         acks.append(sequence)
         if acks.count >= 256 || now - lastAck > 5_000_000 { flushAcks(connection, now: now) }
         if result.received >= plan.expected {

@@ -32,6 +32,10 @@ struct WebSocketPublisher {
         /// When given, frame k is not sent before `schedule(k)` (monotonic ns), and is stamped
         /// with that time rather than the send time.
         var schedule: (@Sendable (Int) -> UInt64)?
+        /// When given, each answered event is passed to it (its latency in nanoseconds, or nil
+        /// for an error) instead of being kept in ``Result/latencies``: for runs too long to
+        /// keep every sample, or that report as they go.
+        var observe: (@Sendable (UInt64?) -> Void)?
 
         var frameCount: Int { (count + batch - 1) / batch }
 
@@ -44,8 +48,11 @@ struct WebSocketPublisher {
     let timeoutSeconds: Int
 
     /// Publishes events `first..<first+count` on one connection.
-    func run(first: Int, count: Int, window: Int, batch: Int = 1, schedule: (@Sendable (Int) -> UInt64)? = nil) async throws -> Result {
-        let plan = Plan(first: first, count: count, window: window, batch: batch, schedule: schedule)
+    func run(
+        first: Int, count: Int, window: Int, batch: Int = 1, schedule: (@Sendable (Int) -> UInt64)? = nil,
+        observe: (@Sendable (UInt64?) -> Void)? = nil
+    ) async throws -> Result {
+        let plan = Plan(first: first, count: count, window: window, batch: batch, schedule: schedule, observe: observe)
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let promise = loop.makePromise(of: Result.self)
         let seconds = timeoutSeconds + (schedule.map { Int((Double($0(count) &- $0(0)) / 1e9).rounded(.up)) } ?? count / 10_000)
@@ -92,7 +99,7 @@ final class WebSocketPublishRole: WebSocketClientRole {
         self.plan = plan
         self.promise = promise
         times = Array(repeating: 0, count: max(1, plan.frameCount))
-        result.latencies.reserveCapacity(plan.count)
+        if plan.observe == nil { result.latencies.reserveCapacity(plan.count) }
     }
 
     func opened(_ connection: WebSocketClientConnection) {
@@ -128,9 +135,14 @@ final class WebSocketPublishRole: WebSocketClientRole {
             if FrameScan.contains(#""error":"#, in: line) {
                 result.errors += answered
                 if result.firstError == nil { result.firstError = String(decoding: line, as: UTF8.self) }
+                if let observe = plan.observe { for _ in 0..<answered { observe(nil) } }
             } else if known {
                 let latency = now &- times[index]
-                for _ in 0..<answered { result.latencies.append(latency) }
+                if let observe = plan.observe {
+                    for _ in 0..<answered { observe(latency) }
+                } else {
+                    for _ in 0..<answered { result.latencies.append(latency) }
+                }
             }
         }
     }
