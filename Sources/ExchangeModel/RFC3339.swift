@@ -57,6 +57,16 @@ public enum RFC3339 {
         return total + UInt64(parts.nanoseconds)
     }
 
+    /// Whether `text` is a full RFC 3339 timestamp (`date-time`: a date, `T`, a time and `Z` or
+    /// an offset), not a plain date nor the space-separated form, as CloudEvents' `time` must be.
+    /// - Parameter text: the timestamp.
+    public static func isTimestamp(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard bytes.count > 10, isValid(text) else { return false }
+        let separator = bytes[bytes.index(bytes.startIndex, offsetBy: 10)]
+        return separator == UInt8(ascii: "T") || separator == UInt8(ascii: "t")
+    }
+
     /// Whether `text` is an RFC 3339 timestamp or a plain date of any year from 0000 to 9999,
     /// without converting it to an instant: for data fields (`format: date` in a topic schema),
     /// where `9999-12-31` ("no expiry") and dates before 1970 are ordinary values.

@@ -121,7 +121,10 @@ public func buildApplication(
             // A frame may carry a whole batch of events, as a request body may.
             maxFrameSize: configuration.limits.maxRequestBody,
             extensions: [.nonNegotiatedExtension { WebSocketUnmasking() }],
-            autoPing: limits.webSocketPingInterval.map { .enabled(timePeriod: $0) } ?? .disabled))
+            autoPing: limits.webSocketPingInterval.map { .enabled(timePeriod: $0) } ?? .disabled,
+            // A text frame that is not UTF-8 closes the stream (1007) instead of reaching a
+            // handler with its bytes replaced.
+            validateUTF8: true))
     return Application(
         router: router,
         server: HTTPServerBuilder { responder in

@@ -39,7 +39,7 @@ public struct AuditRoutes: Sendable {
         let principal = try contents ? context.requireRole(.auditor) : context.requireRole(.auditor, .admin)
         let event = AuditEvent(
             kind: .auditRead, actor: principal.actor,
-            fields: ["endpoint": .string(request.uri.path), "query": .string(request.uri.query ?? "")])
+            fields: ["endpoint": .string(AuditEvent.bounded(request.uri.path)), "query": .string(AuditEvent.bounded(request.uri.query ?? ""))])
         do {
             _ = try await store.appendAudit([event])
         } catch {

@@ -92,12 +92,12 @@ struct EventAttributes {
         guard type.utf8.count <= InputBounds.maxTypeBytes else {
             throw problem(.invalidAttribute, "attribute \"type\" is \(type.utf8.count) bytes long; at most \(InputBounds.maxTypeBytes) are allowed")
         }
-        if let time, RFC3339.parse(time) == nil {
+        if let time, !RFC3339.isTimestamp(time) || RFC3339.parse(time) == nil {
             throw problem(
                 .invalidAttribute,
                 RFC3339.isValid(time)
                     ? "attribute \"time\" lies outside \(RFC3339.rangeDescription)"
-                    : "attribute \"time\" is not an RFC 3339 timestamp")
+                    : "attribute \"time\" is not an RFC 3339 timestamp (YYYY-MM-DDThh:mm:ss with Z or an offset)")
         }
         if let dataSchema, dataSchema.isEmpty {
             throw problem(.invalidAttribute, "attribute \"dataschema\" must not be empty")

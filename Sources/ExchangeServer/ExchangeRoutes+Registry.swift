@@ -13,7 +13,11 @@ extension ExchangeRoutes {
     @Sendable func registryLookup(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let principal = try context.requireRole(.department, .portal, .auditor)
         let collection = try context.parameters.require("collection")
-        let key = try context.parameters.require("key")
+        // A licence number may hold any character; the client percent-encodes it in the path.
+        let encoded = try context.parameters.require("key")
+        guard let key = encoded.removingPercentEncoding else {
+            throw ProblemError(.badRequest, detail: "the key \"\(AuditEvent.bounded(encoded))\" is not percent-encoded UTF-8")
+        }
         let item: RegistryItem
         do {
             let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }

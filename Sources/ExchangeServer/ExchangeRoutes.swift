@@ -65,16 +65,33 @@ public struct ExchangeRoutes: Sendable {
         case .reload: reload
         case .registryLookup: registryLookup
         case .registrySearch: registrySearch
-        case .auditKey: audit.key
-        case .auditCheckpoint: audit.checkpoint
-        case .auditCheckpoints: audit.checkpoints
-        case .auditEntries: audit.entries
-        case .auditInclusionProof: audit.inclusionProof
-        case .auditConsistencyProof: audit.consistencyProof
-        case .auditEvents: audit.events
-        case .auditReplay: audit.replay
+        case .auditKey: Self.readAudited(audit.key)
+        case .auditCheckpoint: Self.readAudited(audit.checkpoint)
+        case .auditCheckpoints: Self.readAudited(audit.checkpoints)
+        case .auditEntries: Self.readAudited(audit.entries)
+        case .auditInclusionProof: Self.readAudited(audit.inclusionProof)
+        case .auditConsistencyProof: Self.readAudited(audit.consistencyProof)
+        case .auditEvents: Self.readAudited(audit.events)
+        case .auditReplay: Self.readAudited(audit.replay)
         case .publishStream, .subscriptionStream:
             preconditionFailure("\(operation) is a WebSocket endpoint; registerWebSockets(on:) registers it")
+        }
+    }
+
+    /// An auditor API handler whose refusals after the role check are not audited again: the
+    /// handler wrote the request's `audit_read` entry (with its query) before reading anything,
+    /// so a parameter refused afterwards is already in the log. Refusals of the role check
+    /// itself (401, 403) come before that entry and are audited as any other.
+    static func readAudited(
+        _ handler: @escaping @Sendable (Request, ExchangeRequestContext) async throws -> Response
+    ) -> @Sendable (Request, ExchangeRequestContext) async throws -> Response {
+        { request, context in
+            do {
+                return try await handler(request, context)
+            } catch var problem as ProblemError where problem.code.status != .unauthorized && problem.code.status != .forbidden {
+                problem.isAudited = true
+                throw problem
+            }
         }
     }
 

@@ -108,6 +108,7 @@ struct HardeningEndToEndTests {
             let refused: [(String, [String: Any])] = [
                 ("time in 3026", event(["id": "T-1", "time": "3026-09-14T09:00:00+08:00"])),
                 ("time in 9999", event(["id": "T-2", "time": "9999-12-31T23:59:59Z"])),
+                ("a date where a timestamp belongs", event(["id": "T-2b", "time": "2026-01-01"])),
                 ("a 600-byte id", event(["id": String(repeating: "i", count: 600)])),
                 ("a 500-byte subject", event(["id": "T-3", "subject": String(repeating: "s", count: 500)])),
                 ("a 300-byte type", event(["id": "T-4", "type": String(repeating: "t", count: 300)])),
@@ -156,6 +157,11 @@ struct HardeningEndToEndTests {
             let replayed = try await daemon.request("tax", .GET, "/v1/replay")
             let lines = replayed.text.split(separator: "\n")
             #expect(lines.count == 21)
+
+            // A key with any characters is found through its percent-encoding, and only so.
+            #expect(try await daemon.publish("msa", id: "K é/1", data: ["licence_no": "K é/1"]).status == 200)
+            #expect(try await daemon.request("tax", .GET, "/v1/registry/licences/K%20%C3%A9%2F1").status == 200)
+            #expect(try await daemon.request("tax", .GET, "/v1/registry/licences/K%20%C3%A9%252F1").status == 404)
             try await Self.expectServing(daemon, "events")
             #expect(try await daemon.stop() == 0)
         } catch {
@@ -195,6 +201,36 @@ struct HardeningEndToEndTests {
             #expect(received.filter { $0.contains("\"error\"") }.count == 3, "\(received)")
             #expect(received.contains { $0.contains("\"S-1\"") }, "\(received)")
             try await Self.expectServing(daemon, "stream")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
+    /// A text frame whose bytes are not UTF-8 closes the stream (RFC 6455 section 8.1) rather
+    /// than being stored with its bytes replaced.
+    @Test(.timeLimit(.minutes(3)))
+    func aTextFrameThatIsNotUTF8ClosesTheStreamAndStoresNothing() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("msa"))
+            try await connection.send(
+                "GET /v1/publish HTTP/1.1\r\nHost: exchange\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+            #expect(await connection.waitFor("101 Switching Protocols", seconds: 10))
+            let event = Array(#"{"specversion":"1.0","id":"bad-"#.utf8) + [0xC3, 0x28, 0xFF]
+                + Array(#"","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"U-1"}}"#.utf8)
+            let key: [UInt8] = [0x11, 0x22, 0x33, 0x44]
+            var frame: [UInt8] = [0x81, 0x80 | 126, UInt8(event.count >> 8), UInt8(event.count & 0xFF)] + key
+            frame += event.enumerated().map { $0.element ^ key[$0.offset % 4] }
+            try await connection.send(bytes: frame)
+            #expect(await connection.waitForClose(seconds: 10) != nil, "the stream stayed open: \(connection.text)")
+            #expect(!connection.text.contains("\"sequence\""), "\(connection.text)")
+            #expect(try await daemon.request("tax", .GET, "/v1/replay").text.isEmpty)
+            try await Self.expectServing(daemon, "utf8")
             #expect(try await daemon.stop() == 0)
         } catch {
             await daemon.tearDown()

@@ -44,6 +44,11 @@ final class RawConnection: Sendable {
         try await channel.writeAndFlush(ByteBuffer(string: text)).get()
     }
 
+    /// Sends `bytes` as they are.
+    func send(bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    }
+
     /// Everything received so far, as text.
     var text: String { String(decoding: state.withLock { $0.received }, as: UTF8.self) }
 

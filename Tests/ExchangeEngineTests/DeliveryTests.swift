@@ -53,7 +53,9 @@ import Testing
         let fixture = try EngineFixture()
         defer { fixture.remove() }
         try await fixture.exchange.putSubscription(
-            "tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, ackWaitMilliseconds: 1500, maxDeliver: 2), owner: EngineFixture.tax)
+            // An ack wait long enough that the immediate second pull comes before it ends even
+            // when the whole suite loads the machine.
+            "tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, ackWaitMilliseconds: 3000, maxDeliver: 2), owner: EngineFixture.tax)
         _ = try await fixture.exchange.publish([EngineFixture.licence("e1")], from: EngineFixture.msa)
         let first = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10)
         #expect(first.map(\.deliveryCount) == [1])
@@ -61,7 +63,7 @@ import Testing
         let second = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(10))
         #expect(second.map(\.sequence) == [1])
         #expect(second.map(\.deliveryCount) == [2])
-        let third = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(3))
+        let third = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(6))
         #expect(third.isEmpty)
         #expect(try fixture.exchange.deadLetters(subscription: "tax-feed", owner: EngineFixture.tax).map(\.sequence) == [1])
         #expect(try fixture.auditKinds().contains("dead_lettered"))

@@ -78,6 +78,24 @@ import Testing
         }
     }
 
+    /// An auditor's read is audited once, before anything is read, with its query cut short:
+    /// a parameter refused afterwards writes no second entry, and no query can grow the log.
+    @Test func anAuditorsRefusedReadIsOneBoundedEntry() async throws {
+        try await Self.withFixture { fixture, router in
+            try await Application(router: router).test(.router) { client in
+                let before = fixture.store.auditCount
+                let long = String(repeating: "q", count: 5_000)
+                let response = try await client.execute(
+                    uri: "/v1/audit/entries?start=x&zz=\(long)", method: .get, headers: [.authorization: "Bearer \(fixture.auditor)"])
+                #expect(response.status == .badRequest)
+                #expect(fixture.store.auditCount == before + 1)
+                let entry = try Self.lastEntry(fixture.store)
+                #expect(entry["kind"] as? String == "audit_read")
+                #expect(((entry["query"] as? String)?.utf8.count ?? .max) <= AuditEvent.maxClientTextBytes)
+            }
+        }
+    }
+
     @Test func auditorsReadCheckpointsEntriesAndProofsThatVerify() async throws {
         try await Self.withFixture { fixture, router in
             let store = fixture.store
