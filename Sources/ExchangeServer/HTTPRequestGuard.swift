@@ -18,7 +18,8 @@ import NIOWebSocket
 ///   ``WebSocketRefusalMiddleware`` hands over in ``upgradeRefusal``, instead of the framework's
 ///   empty 400.
 ///
-/// A parse error while a response is still owed is answered after it.
+/// A parse error while a response is still owed is answered after it; a parse error in the body
+/// of the one request in progress, before its response began, is its answer.
 final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -27,6 +28,10 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let activity: ConnectionActivity
     private var requestsInProgress = 0
+    /// A request head arrived and its body has not ended yet.
+    private var readingBody = false
+    /// A response head was written and its end not yet.
+    private var responseStarted = false
     /// The answer owed once the responses in progress are written.
     private var pendingAnswer: PreparedResponse?
     /// Set once this handler answered: the connection is closing and takes nothing more.
@@ -40,9 +45,15 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !hasAnswered else { return }
-        if case .head = unwrapInboundIn(data) {
+        switch unwrapInboundIn(data) {
+        case .head:
             requestsInProgress += 1
+            readingBody = true
             activity.requestStarted()
+        case .end:
+            readingBody = false
+        case .body:
+            break
         }
         context.fireChannelRead(data)
     }
@@ -53,7 +64,11 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let isEnd: Bool
-        if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
+        switch unwrapOutboundIn(data) {
+        case .head: responseStarted = true; isEnd = false
+        case .end: responseStarted = false; isEnd = true
+        case .body: isEnd = false
+        }
         context.write(data, promise: promise)
         guard isEnd else { return }
         requestsInProgress = max(0, requestsInProgress - 1)
@@ -94,10 +109,14 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
-    /// Answers `problem` now, or after the responses still owed.
+    /// Answers `problem` now, or after the responses still owed. A request whose body the
+    /// parser refused can never end, so its answer cannot wait for it: unless its response has
+    /// begun, the problem is its answer, at once.
     private func reject(_ problem: ProblemError, context: ChannelHandlerContext) {
         let response = PreparedResponse(problem: problem, instance: nil)
-        if requestsInProgress > 0 {
+        if readingBody && !responseStarted && requestsInProgress == 1 {
+            answer(response, context: context)
+        } else if requestsInProgress > 0 {
             if pendingAnswer == nil { pendingAnswer = response }
         } else {
             answer(response, context: context)

@@ -209,6 +209,31 @@ struct HardeningEndToEndTests {
         await daemon.tearDown()
     }
 
+    /// A body the HTTP parser refuses (a bad chunk size) is answered 400 at once and the
+    /// connection closed, rather than leaving the request waiting for a body that cannot come.
+    @Test(.timeLimit(.minutes(3)))
+    func aMalformedChunkedBodyIsAnsweredAndClosed() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            for size in ["-1", "zz", "FFFFFFFFFFFFFFFFFF"] {
+                let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
+                try await connection.send(
+                    "POST /v1/subscriptions/any/ack HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n\(size)\r\n{\"sequences\":[1]}\r\n0\r\n\r\n")
+                #expect(await connection.waitForClose(seconds: 5) != nil, "chunk size \(size): the connection stayed open")
+                #expect(connection.text.hasPrefix("HTTP/1.1 400"), "chunk size \(size): \(connection.text)")
+                #expect(connection.text.contains("application/problem+json"))
+            }
+            try await Self.expectServing(daemon, "chunked")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
     /// A text frame whose bytes are not UTF-8 closes the stream (RFC 6455 section 8.1) rather
     /// than being stored with its bytes replaced.
     @Test(.timeLimit(.minutes(3)))
