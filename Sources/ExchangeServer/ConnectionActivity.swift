@@ -8,8 +8,8 @@ import NIOCore
 ///
 /// Each phase has its deadline: the handshake ``ConnectionLimits/handshakeTimeout``, waiting for
 /// a request ``ConnectionLimits/idleTimeout``, reading a head
-/// ``ConnectionLimits/requestHeadTimeout``; a request in progress and a WebSocket stream have
-/// none. A deadline that passes closes the connection and counts the timeout. Every change of
+/// ``ConnectionLimits/requestHeadTimeout``, reading its body ``ConnectionLimits/requestBodyTimeout``;
+/// a request being handled and a WebSocket stream have none. A deadline that passes closes the connection and counts the timeout. Every change of
 /// phase is told to the ``ConnectionGovernor``.
 final class ConnectionActivity {
     let governor: ConnectionGovernor
@@ -47,17 +47,22 @@ final class ConnectionActivity {
         if phase == .waiting { move(to: .readingHead) }
     }
 
-    /// A request head was read completely.
+    /// A request head was read completely: its body's deadline starts.
     func requestStarted() {
         requestsInProgress += 1
-        move(to: .busy)
+        move(to: .readingBody)
+    }
+
+    /// A request's body ended: the request is handled without a deadline.
+    func requestBodyEnded() {
+        if phase == .readingBody { move(to: .busy) }
     }
 
     /// A response was written completely; with no other request in progress the connection
     /// waits for the next.
     func responseCompleted() {
         requestsInProgress = max(0, requestsInProgress - 1)
-        if requestsInProgress == 0, phase == .busy { move(to: .waiting) }
+        if requestsInProgress == 0, phase == .busy || phase == .readingBody { move(to: .waiting) }
     }
 
     /// The connection became a WebSocket stream.
@@ -90,6 +95,7 @@ final class ConnectionActivity {
         case .handshaking: schedule(.handshake)
         case .waiting: schedule(.idle)
         case .readingHead: schedule(.requestHead)
+        case .readingBody: schedule(.requestBody)
         case .busy, .streaming: break
         }
     }
@@ -101,6 +107,7 @@ final class ConnectionActivity {
         case .handshake: timeout = limits.handshakeTimeout
         case .requestHead: timeout = limits.requestHeadTimeout
         case .idle: timeout = limits.idleTimeout
+        case .requestBody: timeout = limits.requestBodyTimeout
         }
         deadline = headContext.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
             self.deadline = nil

@@ -24,6 +24,9 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// The longest a connection may wait for a request, after its handshake and after each
     /// response (`server.idle_timeout`, default 60 s).
     public var idleTimeout: Duration
+    /// The longest a request body may take, from the end of its head to its end
+    /// (`server.request_body_timeout`, default 60 s: 16 MiB at about 2.2 Mbit/s).
+    public var requestBodyTimeout: Duration
     /// How often a WebSocket stream is pinged; a ping unanswered when the next is due closes
     /// the stream (`server.websocket_ping_interval`, default 30 s; `nil` sends no pings).
     public var webSocketPingInterval: Duration?
@@ -34,14 +37,17 @@ public struct ConnectionLimits: Sendable, Equatable {
     ///   - handshakeTimeout: the longest TLS handshake.
     ///   - requestHeadTimeout: the longest request head.
     ///   - idleTimeout: the longest wait for a request.
+    ///   - requestBodyTimeout: the longest request body.
     ///   - webSocketPingInterval: the WebSocket ping period, `nil` for none.
     public init(
         maxConnections: Int = 4096,
         handshakeTimeout: Duration = .seconds(10),
         requestHeadTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(60),
+        requestBodyTimeout: Duration = .seconds(60),
         webSocketPingInterval: Duration? = .seconds(30)
     ) {
+        self.requestBodyTimeout = requestBodyTimeout
         self.maxConnections = maxConnections
         self.handshakeTimeout = handshakeTimeout
         self.requestHeadTimeout = requestHeadTimeout
@@ -49,7 +55,8 @@ public struct ConnectionLimits: Sendable, Equatable {
         self.webSocketPingInterval = webSocketPingInterval
     }
 
-    /// 4096 connections, 10 s handshakes, 10 s request heads, 60 s idle, 30 s WebSocket pings.
+    /// 4096 connections, 10 s handshakes, 10 s request heads, 60 s idle, 60 s request bodies, 30 s
+    /// WebSocket pings.
     public static let `default` = ConnectionLimits()
 
     /// File descriptors kept free of connections for the store, log and configuration files,

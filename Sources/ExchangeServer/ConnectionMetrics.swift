@@ -6,7 +6,7 @@ public import CoreMetrics
 /// | --- | --- | --- |
 /// | `exchange_connections_open` | gauge | |
 /// | `exchange_connections_shed_total` | counter | `action`: evicted, refused; `phase`: handshaking, waiting, reading_head (evicted), at_limit (refused) |
-/// | `exchange_connection_timeouts_total` | counter | `kind`: handshake, request_head, idle |
+/// | `exchange_connection_timeouts_total` | counter | `kind`: handshake, request_head, idle, request_body |
 /// | `exchange_bad_requests_total` | counter | |
 public struct ConnectionMetrics: Sendable {
     /// A timeout that closes a connection.
@@ -17,6 +17,8 @@ public struct ConnectionMetrics: Sendable {
         case requestHead = "request_head"
         /// No request came within `server.idle_timeout`.
         case idle
+        /// A request body took longer than `server.request_body_timeout`.
+        case requestBody = "request_body"
     }
 
     /// Connections open now.

@@ -6,6 +6,8 @@ public enum ConnectionPhase: String, Sendable, CaseIterable {
     case waiting
     /// A request's first bytes arrived; its head is not complete.
     case readingHead = "reading_head"
+    /// A request head arrived; its body has not ended.
+    case readingBody = "reading_body"
     /// A request is being handled or its response written.
     case busy
     /// Upgraded to a WebSocket stream.
@@ -16,7 +18,7 @@ public enum ConnectionPhase: String, Sendable, CaseIterable {
     public var isEvictable: Bool {
         switch self {
         case .handshaking, .waiting, .readingHead: true
-        case .busy, .streaming: false
+        case .readingBody, .busy, .streaming: false
         }
     }
 
@@ -26,7 +28,7 @@ public enum ConnectionPhase: String, Sendable, CaseIterable {
         switch self {
         case .handshaking, .waiting: 0
         case .readingHead: 1
-        case .busy, .streaming: nil
+        case .readingBody, .busy, .streaming: nil
         }
     }
 }

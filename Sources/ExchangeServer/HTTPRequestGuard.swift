@@ -52,6 +52,7 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
             activity.requestStarted()
         case .end:
             readingBody = false
+            activity.requestBodyEnded()
         case .body:
             break
         }

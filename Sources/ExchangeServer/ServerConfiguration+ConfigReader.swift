@@ -3,7 +3,7 @@ extension ServerConfiguration {
     static let keys: Set<String> = [
         "server.host", "server.port", "server.tls.certificate", "server.tls.private_key",
         "server.tls.client_ca", "server.tls.require_client_certificate", "server.tokens_file",
-        "server.max_connections", "server.handshake_timeout", "server.request_head_timeout", "server.idle_timeout",
+        "server.max_connections", "server.handshake_timeout", "server.request_head_timeout", "server.idle_timeout", "server.request_body_timeout",
         "server.websocket_ping_interval",
         "limits.max_event_size", "limits.max_batch_events", "limits.max_request_body",
     ]
@@ -26,6 +26,8 @@ extension ServerConfiguration {
     /// - `server.request_head_timeout`: longest request head from its first byte, a duration,
     ///   default `10s`.
     /// - `server.idle_timeout`: longest wait for a request (first or next), a duration, default `60s`.
+    /// - `server.request_body_timeout`: longest request body from the end of its head, a duration,
+    ///   default `60s`.
     /// - `server.websocket_ping_interval`: WebSocket ping period, a duration, default `30s`; `0`
     ///   sends no pings.
     /// - `limits.max_event_size`: largest CloudEvent, a size, default `1MiB`.
@@ -70,6 +72,7 @@ extension ServerConfiguration {
             handshakeTimeout: try timeout("server.handshake_timeout", connectionDefaults.handshakeTimeout),
             requestHeadTimeout: try timeout("server.request_head_timeout", connectionDefaults.requestHeadTimeout),
             idleTimeout: try timeout("server.idle_timeout", connectionDefaults.idleTimeout),
+            requestBodyTimeout: try timeout("server.request_body_timeout", connectionDefaults.requestBodyTimeout),
             webSocketPingInterval: ping)
         self.init(
             host: host,

@@ -234,6 +234,31 @@ struct HardeningEndToEndTests {
         await daemon.tearDown()
     }
 
+    /// A request body that never ends is cut off at `server.request_body_timeout`, so an
+    /// authenticated client cannot hold connections with unfinished bodies for ever.
+    @Test(.timeLimit(.minutes(3)))
+    func aBodyThatNeverEndsIsClosedAtItsDeadline() async throws {
+        let daemon = try DaemonHarness(server: ["request_body_timeout": "1s"])
+        do {
+            try await daemon.start()
+            let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
+            let sent = ContinuousClock.now
+            try await connection.send(
+                "POST /v1/subscriptions/any/ack HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            let closed = await connection.waitForClose(seconds: 10)
+            #expect(closed != nil, "the connection with an unfinished body stayed open")
+            if let closed { #expect(closed - sent < .seconds(5)) }
+            let metrics = try await daemon.request(nil, .GET, "/metrics").text
+            #expect(metrics.contains(#"exchange_connection_timeouts_total{kind="request_body"} 1"#))
+            try await Self.expectServing(daemon, "body")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
     /// A text frame whose bytes are not UTF-8 closes the stream (RFC 6455 section 8.1) rather
     /// than being stored with its bytes replaced.
     @Test(.timeLimit(.minutes(3)))
