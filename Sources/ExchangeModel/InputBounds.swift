@@ -53,9 +53,6 @@ public enum InputBounds {
     /// in every audit entry).
     public static let maxTypeBytes = 256
 
-    /// The longest name (department, topic, agreement, subscription, token) in UTF-8 bytes.
-    public static let maxNameBytes = 128
-
     /// Whether `value` is a sequence a client may name.
     public static func isSequence(_ value: UInt64) -> Bool { sequence.contains(value) }
 }
