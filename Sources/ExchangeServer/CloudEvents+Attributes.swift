@@ -95,7 +95,7 @@ struct EventAttributes {
         if let time, !RFC3339.isTimestamp(time) || RFC3339.parse(time) == nil {
             throw problem(
                 .invalidAttribute,
-                RFC3339.isValid(time)
+                RFC3339.isTimestamp(time)
                     ? "attribute \"time\" lies outside \(RFC3339.rangeDescription)"
                     : "attribute \"time\" is not an RFC 3339 timestamp (YYYY-MM-DDThh:mm:ss with Z or an offset)")
         }
