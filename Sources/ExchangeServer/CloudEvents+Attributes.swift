@@ -67,6 +67,10 @@ struct EventAttributes {
         case "datacontenttype": dataContentType = value
         case "dataschema": dataSchema = value
         case "topic": topic = value
+        case "data", "data_base64":
+            // Only a binary-mode header can name these here (the structured reader takes the
+            // members itself): an extension by that name would collide with the event's data.
+            throw problem(.invalidAttribute, "\"\(name)\" is the event's data, not a context attribute; in binary mode the data is the request body")
         default:
             guard CloudEvents.isValidAttributeName(name) else {
                 throw problem(.invalidAttribute, "attribute name \"\(name)\" must be 1 to 20 lower-case letters or digits")

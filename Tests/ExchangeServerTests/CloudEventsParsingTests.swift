@@ -172,6 +172,20 @@ struct CloudEventsParsingTests {
         #expect(code { try CloudEvents.parse(headers: headers(base, contentType: "text/plain"), body: big, options: options) } == "cloudevents.event_too_large")
     }
 
+    /// A `ce-data` header would become an extension named `data`; written in structured mode for
+    /// delivery it would collide with the data member, and consumers could not parse the event.
+    @Test func binaryRefusesDataAsAHeaderAttribute() throws {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        for (name, value) in [("ce-specversion", "1.0"), ("ce-id", "1"), ("ce-type", "t"), ("ce-topic", "a"), ("ce-data", "x")] {
+            fields.append(HTTPField(name: HTTPField.Name(name)!, value: value))
+        }
+        #expect(code { try CloudEvents.parse(headers: fields, body: bytes("{\"n\":1}"), options: options) } == "cloudevents.invalid_attribute")
+        fields[HTTPField.Name("ce-data")!] = nil
+        let envelope = try CloudEvents.parse(headers: fields, body: bytes("{\"n\":1}"), options: options)[0]
+        let reread = try CloudEvents.parseStructured(CloudEvents.encode(envelope), options: options)
+        #expect(reread == envelope)
+    }
+
     // MARK: Modes
 
     @Test func modeFromContentType() throws {
