@@ -130,7 +130,16 @@ public enum RFC3339 {
             return nil
         }
         guard index == bytes.count else { return nil }
-        return (days, hour * 3600 + minute * 60 + second - offsetSeconds, nanos)
+        let secondOfDay = hour * 3600 + minute * 60 + second - offsetSeconds
+        if second == 60 {
+            // A leap second is 23:59:60 UTC, at the end of June or December (section 5.7).
+            let utcDay = days + (secondOfDay - 1).floorDivided(by: 86_400)
+            guard (secondOfDay - 1).floorModulo(86_400) == 86_399,
+                [daysSinceEpoch(year: year, month: 6, day: 30), daysSinceEpoch(year: year, month: 12, day: 31),
+                 daysSinceEpoch(year: year - 1, month: 12, day: 31)].contains(utcDay)
+            else { return nil }
+        }
+        return (days, secondOfDay, nanos)
     }
 
     static func daysInMonth(year: Int64, month: Int64) -> Int64 {
@@ -162,5 +171,19 @@ public enum RFC3339 {
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+extension Int64 {
+    /// The quotient rounded toward negative infinity.
+    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+
+    /// The remainder with the sign of a positive divisor.
+    fileprivate func floorModulo(_ divisor: Int64) -> Int64 {
+        let remainder = self % divisor
+        return remainder < 0 ? remainder + divisor : remainder
     }
 }

@@ -28,17 +28,26 @@ import Testing
 }
 
 @Suite struct RFC3339Tests {
-    @Test(arguments: [
-        ("1970-01-01T00:00:00Z", UInt64(0)),
-        ("2026-11-27T08:30:00Z", UInt64(1_795_768_200) * 1_000_000_000),
-        ("2026-11-27T16:30:00+08:00", UInt64(1_795_768_200) * 1_000_000_000),
-        ("2024-02-29T23:59:59.5Z", UInt64(1_709_251_199) * 1_000_000_000 + 500_000_000),
-    ])
+    static let timestamps: [(String, UInt64)] = [
+        ("1970-01-01T00:00:00Z", 0),
+        ("2026-11-27T08:30:00Z", 1_795_768_200_000_000_000),
+        ("2026-11-27T16:30:00+08:00", 1_795_768_200_000_000_000),
+        ("2024-02-29T23:59:59.5Z", 1_709_251_199_500_000_000),
+        // Leap seconds (RFC 3339 section 5.7) are read as the first second of the next day, in
+        // UTC or at an offset.
+        ("2016-12-31T23:59:60Z", 1_483_228_800_000_000_000),
+        ("2017-01-01T08:59:60+09:00", 1_483_228_800_000_000_000),
+        ("2015-06-30T23:59:60.5Z", 1_435_708_800_500_000_000),
+    ]
+
+    @Test(arguments: timestamps)
     func parsesTimestamps(_ text: String, _ nanoseconds: UInt64) {
         #expect(RFC3339.parse(text) == nanoseconds)
     }
 
-    @Test(arguments: ["", "2026-13-01T00:00:00Z", "2026-11-27 08:30", "2026-11-27T08:30:00", "1969-12-31T23:59:59Z", "2026-11-27T08:30:00.Z"])
+    @Test(arguments: ["", "2026-13-01T00:00:00Z", "2026-11-27 08:30", "2026-11-27T08:30:00", "1969-12-31T23:59:59Z", "2026-11-27T08:30:00.Z",
+        // Second 60 exists only as the last second of June or December in UTC.
+        "2026-11-27T08:30:60Z", "2016-12-31T23:58:60Z", "2016-12-31T23:59:60+09:00", "2016-03-31T23:59:60Z"])
     func refusesMalformedTimestamps(_ text: String) {
         #expect(RFC3339.parse(text) == nil)
     }
