@@ -80,6 +80,10 @@ public struct ExchangeEndpoint: Hashable, Sendable, CustomStringConvertible {
     public let path: String
     /// HTTP or WebSocket.
     public let transport: Transport
+    /// The query parameters the operation reads; any other is refused (400), so that a misspelt
+    /// filter cannot silently widen an answer. `nil` when the operation takes any name (the
+    /// registry filters by the collection's configured fields).
+    public let queryParameters: Set<String>?
 
     /// Creates an endpoint.
     /// - Parameters:
@@ -87,11 +91,22 @@ public struct ExchangeEndpoint: Hashable, Sendable, CustomStringConvertible {
     ///   - method: the HTTP method.
     ///   - path: the path template, starting with `/v1/`.
     ///   - transport: HTTP or WebSocket.
-    public init(_ operation: Operation, _ method: HTTPRequest.Method, _ path: String, transport: Transport = .http) {
+    ///   - query: the query parameters it reads; `nil` for any.
+    public init(
+        _ operation: Operation, _ method: HTTPRequest.Method, _ path: String, transport: Transport = .http, query: Set<String>? = []
+    ) {
         self.operation = operation
         self.method = method
         self.path = path
         self.transport = transport
+        self.queryParameters = query
+    }
+
+    /// The query parameter names of `names` that this endpoint does not read, sorted.
+    /// - Parameter names: the names in a request's query.
+    public func unknownQueryParameters(_ names: some Sequence<String>) -> [String] {
+        guard let queryParameters else { return [] }
+        return Set(names).subtracting(queryParameters).sorted()
     }
 
     /// The path relative to the `/v1` group in Hummingbird's syntax: `subscriptions/:name/ack`.
@@ -115,25 +130,25 @@ extension ExchangeRoutes {
         ExchangeEndpoint(.putSubscription, .put, "/v1/subscriptions/{name}"),
         ExchangeEndpoint(.getSubscription, .get, "/v1/subscriptions/{name}"),
         ExchangeEndpoint(.deleteSubscription, .delete, "/v1/subscriptions/{name}"),
-        ExchangeEndpoint(.pull, .get, "/v1/subscriptions/{name}/events"),
+        ExchangeEndpoint(.pull, .get, "/v1/subscriptions/{name}/events", query: ["max", "wait"]),
         ExchangeEndpoint(.ack, .post, "/v1/subscriptions/{name}/ack"),
         ExchangeEndpoint(.nak, .post, "/v1/subscriptions/{name}/nak"),
         ExchangeEndpoint(.term, .post, "/v1/subscriptions/{name}/term"),
         ExchangeEndpoint(.deadLetters, .get, "/v1/subscriptions/{name}/dead-letters"),
         ExchangeEndpoint(.redrive, .post, "/v1/subscriptions/{name}/dead-letters/redrive"),
-        ExchangeEndpoint(.replay, .get, "/v1/replay"),
+        ExchangeEndpoint(.replay, .get, "/v1/replay", query: ["topic", "from_seq", "from_time", "until", "limit"]),
         ExchangeEndpoint(.reload, .post, "/v1/admin/reload"),
         ExchangeEndpoint(.publishStream, .get, "/v1/publish", transport: .webSocket),
         ExchangeEndpoint(.subscriptionStream, .get, "/v1/subscriptions/{name}/stream", transport: .webSocket),
-        ExchangeEndpoint(.registryLookup, .get, "/v1/registry/{collection}/{key}"),
-        ExchangeEndpoint(.registrySearch, .get, "/v1/registry/{collection}"),
+        ExchangeEndpoint(.registryLookup, .get, "/v1/registry/{collection}/{key}", query: nil),
+        ExchangeEndpoint(.registrySearch, .get, "/v1/registry/{collection}", query: nil),
         ExchangeEndpoint(.auditKey, .get, "/v1/audit/key"),
-        ExchangeEndpoint(.auditCheckpoint, .get, "/v1/audit/checkpoint"),
-        ExchangeEndpoint(.auditCheckpoints, .get, "/v1/audit/checkpoints"),
-        ExchangeEndpoint(.auditEntries, .get, "/v1/audit/entries"),
-        ExchangeEndpoint(.auditInclusionProof, .get, "/v1/audit/proof/inclusion"),
-        ExchangeEndpoint(.auditConsistencyProof, .get, "/v1/audit/proof/consistency"),
-        ExchangeEndpoint(.auditEvents, .get, "/v1/audit/events"),
-        ExchangeEndpoint(.auditReplay, .get, "/v1/audit/replay"),
+        ExchangeEndpoint(.auditCheckpoint, .get, "/v1/audit/checkpoint", query: ["tree_size"]),
+        ExchangeEndpoint(.auditCheckpoints, .get, "/v1/audit/checkpoints", query: ["start", "limit"]),
+        ExchangeEndpoint(.auditEntries, .get, "/v1/audit/entries", query: ["start", "end"]),
+        ExchangeEndpoint(.auditInclusionProof, .get, "/v1/audit/proof/inclusion", query: ["index", "tree_size"]),
+        ExchangeEndpoint(.auditConsistencyProof, .get, "/v1/audit/proof/consistency", query: ["first", "second"]),
+        ExchangeEndpoint(.auditEvents, .get, "/v1/audit/events", query: ["type", "department", "agreement", "topic", "from", "until", "start"]),
+        ExchangeEndpoint(.auditReplay, .get, "/v1/audit/replay", query: ["agreement", "department", "from", "until", "start"]),
     ]
 }

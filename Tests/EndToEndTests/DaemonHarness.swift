@@ -317,6 +317,8 @@ final class DaemonHarness: Sendable {
         let status: Int
         let contentType: String?
         let body: [UInt8]
+        /// The `Allow` header, when the reply has one.
+        var allow: String? = nil
 
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(body)) }
         var object: [String: Any] { (json as? [String: Any]) ?? [:] }
@@ -335,7 +337,9 @@ final class DaemonHarness: Sendable {
         if let body { request.body = .bytes(body) }
         let response = try await client(department).execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 64 << 20)
-        return Reply(status: Int(response.status.code), contentType: response.headers.first(name: "content-type"), body: Array(buffer: bytes))
+        return Reply(
+            status: Int(response.status.code), contentType: response.headers.first(name: "content-type"), body: Array(buffer: bytes),
+            allow: response.headers.first(name: "allow"))
     }
 
     func json(_ department: String?, _ method: HTTPMethod, _ path: String, _ value: Any) async throws -> Reply {

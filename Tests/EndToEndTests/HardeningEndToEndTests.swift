@@ -96,6 +96,51 @@ struct HardeningEndToEndTests {
         await daemon.tearDown()
     }
 
+    /// A wrong method on a path the API serves is told which methods it takes (405 with `Allow`),
+    /// and a query parameter an endpoint does not read is refused rather than ignored, so that a
+    /// misspelt filter cannot silently widen an auditor's or a department's answer.
+    @Test(.timeLimit(.minutes(3)))
+    func wrongMethodsAndUnknownQueryParametersAreNamed() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            for (method, path, allow) in [
+                (HTTPMethod.POST, "/v1/replay", "GET, HEAD"),
+                (.PATCH, "/v1/subscriptions/own", "GET, HEAD, PUT, DELETE"),
+                (.GET, "/v1/subscriptions/own/ack", "POST"),
+                (.DELETE, "/v1/topics/licence.business.issued/events", "POST"),
+                (.POST, "/v1/publish", "GET, HEAD"),
+            ] {
+                let reply = try await daemon.request("tax", method, path)
+                #expect(reply.status == 405, "\(method) \(path): \(reply.status) \(reply.text)")
+                #expect(reply.contentType == "application/problem+json", "\(method) \(path)")
+                #expect(reply.object["code"] as? String == "http.method_not_allowed", "\(method) \(path)")
+                #expect(reply.allow == allow, "\(method) \(path)")
+            }
+            // Without a certificate or token the method is not discussed.
+            #expect(try await daemon.request(nil, .POST, "/v1/replay").status == 401)
+            #expect(try await daemon.request("tax", .GET, "/v1/nowhere").status == 404)
+
+            #expect(try await daemon.publish("msa", id: "Q-1", data: ["licence_no": "Q-1"]).status == 200)
+            let misspelt = try await daemon.request("tax", .GET, "/v1/replay?form_seq=2")
+            Self.expectBadRequest(misspelt, "replay?form_seq")
+            #expect(misspelt.text.contains("form_seq"), "\(misspelt.text)")
+            #expect(try await daemon.request("tax", .GET, "/v1/replay?from_seq=1").status == 200)
+            for path in ["/v1/audit/events?typ=published", "/v1/audit/entries?begin=0", "/v1/audit/key?x=1"] {
+                var request = HTTPClientRequest(url: daemon.baseURL + path)
+                request.headers.add(name: "authorization", value: "Bearer \(daemon.auditorToken)")
+                let response = try await daemon.client(nil).execute(request, timeout: .seconds(30))
+                #expect(response.status == .badRequest, "\(path)")
+            }
+            try await Self.expectServing(daemon, "methods")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func timesAndLongValuesInEventsAreRefusedWithoutHarmingOthers() async throws {
         let daemon = try DaemonHarness()
