@@ -175,5 +175,6 @@ private func addMiddlewares(
     router.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens, resolver: dependencies.identityResolver))
     router.add(middleware: RequestLoggingMiddleware(logger: logger))
     router.add(middleware: ProblemMiddleware(refusalObserver: dependencies.refusalObserver, logger: logger))
+    router.add(middleware: MethodNotAllowedMiddleware())
     router.add(middleware: BodyLimitMiddleware(maxRequestBody: configuration.limits.maxRequestBody))
 }

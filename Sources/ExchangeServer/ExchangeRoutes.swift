@@ -41,13 +41,11 @@ public struct ExchangeRoutes: Sendable {
     }
 
     /// Registers the HTTP routes on the authenticated `/v1` group: every HTTP entry of
-    /// ``endpoints``, each with its operation's handler behind a check of its query parameters,
-    /// and 405 answers for the methods a path does not serve.
+    /// ``endpoints``, each with its operation's handler behind a check of its query parameters.
     public func register(on v1: RouterGroup<ExchangeRequestContext>) {
         for endpoint in Self.endpoints where endpoint.transport == .http {
             v1.on(RouterPath(endpoint.routerPath), method: endpoint.method, use: Self.refusingUnknownQuery(endpoint, handler(for: endpoint.operation)))
         }
-        Self.registerMethodNotAllowed(on: v1)
     }
 
     /// The handler of an HTTP operation.

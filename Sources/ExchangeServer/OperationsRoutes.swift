@@ -27,6 +27,9 @@ public struct OperationsRoutes: Sendable {
         self.beforeScrape = beforeScrape
     }
 
+    /// The paths served, each with `GET` only.
+    public static let paths = ["/healthz", "/readyz", "/metrics"]
+
     /// Adds the endpoints to `router`.
     public func register(on router: some RouterMethods<ExchangeRequestContext>) {
         router.get("healthz") { _, _ in

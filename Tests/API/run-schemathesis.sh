@@ -16,7 +16,8 @@
 #   API_FUZZ_SECONDS          time budget of one role's run (default 30)
 #   API_FUZZ_MAX_EXAMPLES     test cases per operation and phase (default 25)
 #   API_FUZZ_CHECKS           schemathesis checks (default: no 5xx, and status codes, content types,
-#                             headers and bodies as documented; "all" adds the stricter ones)
+#                             headers and bodies as documented, 405 for undeclared methods; "all"
+#                             adds the stricter ones)
 #   API_FUZZ_SEED             schemathesis seed (default random; printed by schemathesis)
 #   API_FUZZ_ARGS             more schemathesis arguments, e.g. "--exclude-operation-id nak"
 #   API_FUZZ_KEEP=1           keep the work directory (configuration, PKI, logs) even on success
@@ -29,7 +30,7 @@ VENV=${API_FUZZ_VENV:-$ROOT/.build/api-venv}
 ROLES=${API_FUZZ_ROLES:-department portal auditor admin anonymous}
 SECONDS_PER_ROLE=${API_FUZZ_SECONDS:-30}
 MAX_EXAMPLES=${API_FUZZ_MAX_EXAMPLES:-25}
-CHECKS=${API_FUZZ_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}
+CHECKS=${API_FUZZ_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method}
 REQUIREMENTS=$ROOT/Tests/API/requirements.txt
 SPEC=$ROOT/docs/openapi.yaml
 

@@ -110,6 +110,8 @@ struct HardeningEndToEndTests {
                 (.GET, "/v1/subscriptions/own/ack", "POST"),
                 (.DELETE, "/v1/topics/licence.business.issued/events", "POST"),
                 (.POST, "/v1/publish", "GET, HEAD"),
+                (.TRACE, "/healthz", "GET, HEAD"),
+                (.RAW(value: "QUERY"), "/v1/audit/entries", "GET, HEAD"),
             ] {
                 let reply = try await daemon.request("tax", method, path)
                 #expect(reply.status == 405, "\(method) \(path): \(reply.status) \(reply.text)")
