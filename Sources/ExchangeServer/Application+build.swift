@@ -107,12 +107,16 @@ public func buildApplication(
     let sslContext = try NIOSSLContext(configuration: try configuration.makeTLSConfiguration())
     let limits = configuration.connections
     let descriptorLimit = DescriptorLimit.current()
+    let maxConnections = limits.effectiveMaxConnections(descriptorLimit: descriptorLimit)
     let governor = ConnectionGovernor(
-        maxConnections: limits.effectiveMaxConnections(descriptorLimit: descriptorLimit), metrics: dependencies.connectionMetrics)
+        maxConnections: maxConnections,
+        maxConnectionsPerCertificate: limits.effectiveMaxConnectionsPerCertificate(maxConnections: maxConnections),
+        metrics: dependencies.connectionMetrics)
     logger.info(
         "connection limit",
         metadata: [
             "max_connections": "\(governor.maxConnections)", "configured": "\(limits.maxConnections)",
+            "per_certificate": "\(governor.maxConnectionsPerCertificate)",
             "open_file_limit": "\(descriptorLimit.map(String.init) ?? "unlimited")",
         ])
     let webSocketResponder = webSocketRouter.buildResponder()

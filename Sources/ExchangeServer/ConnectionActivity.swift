@@ -37,9 +37,19 @@ final class ConnectionActivity {
         schedule(.handshake)
     }
 
-    /// The TLS handshake completed: the connection waits for its first request.
-    func handshakeCompleted() {
+    /// The TLS handshake completed: the connection waits for its first request, unless the
+    /// client certificate it presented already holds its share of connections, in which case
+    /// the connection is closed.
+    /// - Parameter certificate: a digest of the client certificate, `nil` without one.
+    /// - Returns: whether the connection goes on.
+    @discardableResult
+    func handshakeCompleted(certificate: [UInt8]? = nil) -> Bool {
+        if let certificate, !governor.claim(ticket, certificate: certificate) {
+            closeAbruptly()
+            return false
+        }
         move(to: .waiting)
+        return true
     }
 
     /// Decrypted bytes arrived: the first of a request starts its head deadline.

@@ -13,7 +13,12 @@ import Synchronization
 ///
 /// An evicted connection still holds its descriptor until its close completes, so it is counted
 /// until ``remove(_:)``; at most ``closingAllowance`` such connections are let beyond the limit,
-/// after which new connections are refused until closes catch up. The evictable connections wait
+/// after which new connections are refused until closes catch up.
+///
+/// Once its TLS handshake names a client certificate, a connection is counted against that
+/// certificate's share (``claim(_:certificate:)``); beyond ``maxConnectionsPerCertificate`` it is
+/// refused, so that one department's slow requests, which are never evicted, cannot fill the
+/// listener. The evictable connections wait
 /// in one queue per eviction rank, ordered by when they entered their phase, so that every
 /// operation is O(1) under one lock.
 ///
@@ -31,6 +36,8 @@ public final class ConnectionGovernor: Sendable {
 
     /// The most connections admitted at once.
     public let maxConnections: Int
+    /// The most connections one client certificate holds at once.
+    public let maxConnectionsPerCertificate: Int
     /// Evicted connections still closing that may be counted beyond ``maxConnections``: 32.
     public static let closingAllowance = 32
 
@@ -40,10 +47,13 @@ public final class ConnectionGovernor: Sendable {
     /// Creates a governor.
     /// - Parameters:
     ///   - maxConnections: the most connections admitted at once, at least 1.
+    ///   - maxConnectionsPerCertificate: the most one client certificate holds, at least 1;
+    ///     `nil` for `maxConnections`.
     ///   - metrics: where open, evicted and refused connections are counted.
-    public init(maxConnections: Int, metrics: ConnectionMetrics = ConnectionMetrics()) {
+    public init(maxConnections: Int, maxConnectionsPerCertificate: Int? = nil, metrics: ConnectionMetrics = ConnectionMetrics()) {
         precondition(maxConnections >= 1, "maxConnections must be at least 1")
         self.maxConnections = maxConnections
+        self.maxConnectionsPerCertificate = max(1, maxConnectionsPerCertificate ?? maxConnections)
         self.metrics = metrics
     }
 
@@ -88,10 +98,39 @@ public final class ConnectionGovernor: Sendable {
         }
     }
 
+    /// Counts the connection of `ticket` against the share of the client certificate it
+    /// presented.
+    /// - Parameters:
+    ///   - ticket: the connection, after its handshake.
+    ///   - certificate: a digest of the client certificate.
+    /// - Returns: `false` when the certificate already holds its share: the caller closes the
+    ///   connection (counted as refused `over_certificate_share`).
+    public func claim(_ ticket: Ticket, certificate: [UInt8]) -> Bool {
+        let claimed = state.withLock { state -> Bool in
+            guard let entry = state.entries[ticket.id], !entry.isEvicted, entry.certificate == nil else { return true }
+            let held = state.certificates[certificate, default: 0]
+            guard held < maxConnectionsPerCertificate else { return false }
+            state.certificates[certificate] = held + 1
+            state.entries[ticket.id]?.certificate = certificate
+            return true
+        }
+        if !claimed { metrics.overCertificateShare.increment() }
+        return claimed
+    }
+
+    /// Connections held by the client certificate with `digest`.
+    public func connections(ofCertificate digest: [UInt8]) -> Int {
+        state.withLock { $0.certificates[digest] ?? 0 }
+    }
+
     /// Forgets the connection of `ticket`, which has closed.
     public func remove(_ ticket: Ticket) {
         let open = state.withLock { state in
             state.unlink(ticket.id)
+            if let certificate = state.entries[ticket.id]?.certificate {
+                let held = (state.certificates[certificate] ?? 1) - 1
+                state.certificates[certificate] = held > 0 ? held : nil
+            }
             state.entries[ticket.id] = nil
             return state.entries.count
         }
@@ -115,6 +154,8 @@ public final class ConnectionGovernor: Sendable {
         var next: UInt64?
         var isQueued = false
         var isEvicted = false
+        /// The digest of the client certificate the connection counts against, once claimed.
+        var certificate: [UInt8]?
 
         init(phase: ConnectionPhase, close: @escaping @Sendable () -> Void) {
             self.phase = phase
@@ -130,6 +171,8 @@ public final class ConnectionGovernor: Sendable {
 
     private struct State {
         var entries: [UInt64: Entry] = [:]
+        /// Connections per client certificate digest.
+        var certificates: [[UInt8]: Int] = [:]
         /// One queue per ``ConnectionPhase/evictionRank``, oldest first.
         var queues = [Queue(), Queue()]
         var nextID: UInt64 = 0

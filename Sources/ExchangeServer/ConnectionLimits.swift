@@ -10,7 +10,9 @@
 /// At ``maxConnections`` a new connection closes the one that has waited longest among those
 /// handshaking or waiting for a request, else the one that has been reading its head longest;
 /// requests in progress and WebSocket streams are never closed for another connection. When
-/// none can be closed, the new connection is closed at once. See ``ConnectionGovernor``.
+/// none can be closed, the new connection is closed at once. One client certificate holds at most
+/// its share of the connections (``maxConnectionsPerCertificate``), so that one department cannot
+/// keep the others out with requests it never finishes. See ``ConnectionGovernor``.
 public struct ConnectionLimits: Sendable, Equatable {
     /// The most connections held open at once (`server.max_connections`, default 4096). The
     /// daemon lowers it to the process's open-file limit less ``descriptorReserve``.
@@ -27,6 +29,11 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// The longest a request body may take, from the end of its head to its end
     /// (`server.request_body_timeout`, default 60 s: 16 MiB at about 2.2 Mbit/s).
     public var requestBodyTimeout: Duration
+    /// The most connections one client certificate may hold at once
+    /// (`server.max_connections_per_certificate`); `nil`, the default, is a quarter of the
+    /// connection limit in force (at least 1). A connection beyond the share is closed right after
+    /// its handshake and counted.
+    public var maxConnectionsPerCertificate: Int?
     /// How often a WebSocket stream is pinged; a ping unanswered when the next is due closes
     /// the stream (`server.websocket_ping_interval`, default 30 s; `nil` sends no pings).
     public var webSocketPingInterval: Duration?
@@ -39,14 +46,17 @@ public struct ConnectionLimits: Sendable, Equatable {
     ///   - idleTimeout: the longest wait for a request.
     ///   - requestBodyTimeout: the longest request body.
     ///   - webSocketPingInterval: the WebSocket ping period, `nil` for none.
+    ///   - maxConnectionsPerCertificate: the share of one client certificate, `nil` for a quarter.
     public init(
         maxConnections: Int = 4096,
         handshakeTimeout: Duration = .seconds(10),
         requestHeadTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(60),
         requestBodyTimeout: Duration = .seconds(60),
-        webSocketPingInterval: Duration? = .seconds(30)
+        webSocketPingInterval: Duration? = .seconds(30),
+        maxConnectionsPerCertificate: Int? = nil
     ) {
+        self.maxConnectionsPerCertificate = maxConnectionsPerCertificate
         self.requestBodyTimeout = requestBodyTimeout
         self.maxConnections = maxConnections
         self.handshakeTimeout = handshakeTimeout
@@ -69,5 +79,13 @@ public struct ConnectionLimits: Sendable, Equatable {
     public func effectiveMaxConnections(descriptorLimit: Int?) -> Int {
         guard let descriptorLimit else { return maxConnections }
         return max(1, min(maxConnections, descriptorLimit - Self.descriptorReserve))
+    }
+
+    /// The share of one client certificate under a connection limit in force:
+    /// ``maxConnectionsPerCertificate``, or a quarter of `maxConnections`, at most
+    /// `maxConnections` and at least 1.
+    /// - Parameter maxConnections: the connection limit in force (``effectiveMaxConnections(descriptorLimit:)``).
+    public func effectiveMaxConnectionsPerCertificate(maxConnections: Int) -> Int {
+        max(1, min(maxConnections, maxConnectionsPerCertificate ?? maxConnections / 4))
     }
 }

@@ -5,7 +5,7 @@ public import CoreMetrics
 /// | name | kind | labels |
 /// | --- | --- | --- |
 /// | `exchange_connections_open` | gauge | |
-/// | `exchange_connections_shed_total` | counter | `action`: evicted, refused; `phase`: handshaking, waiting, reading_head (evicted), at_limit (refused) |
+/// | `exchange_connections_shed_total` | counter | `action`: evicted, refused; `phase`: handshaking, waiting, reading_head (evicted), at_limit, over_certificate_share (refused) |
 /// | `exchange_connection_timeouts_total` | counter | `kind`: handshake, request_head, idle, request_body |
 /// | `exchange_bad_requests_total` | counter | |
 public struct ConnectionMetrics: Sendable {
@@ -25,6 +25,9 @@ public struct ConnectionMetrics: Sendable {
     public let open: CoreMetrics.Gauge
     /// New connections closed at once at the limit, none being evictable.
     public let refused: CoreMetrics.Counter
+    /// Connections refused after their handshake because their client certificate held its
+    /// share (`exchange_connections_shed_total{action="refused",phase="over_certificate_share"}`).
+    public let overCertificateShare: CoreMetrics.Counter
     private let evictedCounters: [ConnectionPhase: CoreMetrics.Counter]
     private let timeoutCounters: [Timeout: CoreMetrics.Counter]
     /// Malformed requests answered 400 before routing (bad request line or headers, an
@@ -40,6 +43,7 @@ public struct ConnectionMetrics: Sendable {
         }
         open = factory.map { CoreMetrics.Gauge(label: "exchange_connections_open", factory: $0) } ?? CoreMetrics.Gauge(label: "exchange_connections_open")
         refused = counter("exchange_connections_shed_total", [("action", "refused"), ("phase", "at_limit")])
+        overCertificateShare = counter("exchange_connections_shed_total", [("action", "refused"), ("phase", "over_certificate_share")])
         var evicted: [ConnectionPhase: CoreMetrics.Counter] = [:]
         for phase in ConnectionPhase.allCases where phase.isEvictable {
             evicted[phase] = counter("exchange_connections_shed_total", [("action", "evicted"), ("phase", phase.rawValue)])

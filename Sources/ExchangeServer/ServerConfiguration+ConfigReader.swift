@@ -3,7 +3,7 @@ extension ServerConfiguration {
     static let keys: Set<String> = [
         "server.host", "server.port", "server.tls.certificate", "server.tls.private_key",
         "server.tls.client_ca", "server.tls.require_client_certificate", "server.tokens_file",
-        "server.max_connections", "server.handshake_timeout", "server.request_head_timeout", "server.idle_timeout", "server.request_body_timeout",
+        "server.max_connections", "server.max_connections_per_certificate", "server.handshake_timeout", "server.request_head_timeout", "server.idle_timeout", "server.request_body_timeout",
         "server.websocket_ping_interval",
         "limits.max_event_size", "limits.max_batch_events", "limits.max_request_body",
     ]
@@ -22,6 +22,8 @@ extension ServerConfiguration {
     /// - `server.tokens_file`: bearer tokens file (JSON, see ``TokenFile``); absent = no tokens.
     /// - `server.max_connections`: most connections open at once, 1-1000000, default 4096; the
     ///   daemon lowers it to the open-file limit less 128 (see ``ConnectionLimits``).
+    /// - `server.max_connections_per_certificate`: most connections one client certificate holds
+    ///   at once, 1-1000000, default a quarter of the connection limit in force.
     /// - `server.handshake_timeout`: longest TLS handshake, a duration, default `10s`.
     /// - `server.request_head_timeout`: longest request head from its first byte, a duration,
     ///   default `10s`.
@@ -73,7 +75,8 @@ extension ServerConfiguration {
             requestHeadTimeout: try timeout("server.request_head_timeout", connectionDefaults.requestHeadTimeout),
             idleTimeout: try timeout("server.idle_timeout", connectionDefaults.idleTimeout),
             requestBodyTimeout: try timeout("server.request_body_timeout", connectionDefaults.requestBodyTimeout),
-            webSocketPingInterval: ping)
+            webSocketPingInterval: ping,
+            maxConnectionsPerCertificate: try reader.integer("server.max_connections_per_certificate", in: 1...1_000_000))
         self.init(
             host: host,
             port: try reader.integer("server.port", in: 0...65535) ?? 8443,

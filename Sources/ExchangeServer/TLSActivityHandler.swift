@@ -1,3 +1,4 @@
+import Crypto
 import NIOCore
 import NIOSSL
 import NIOTLS
@@ -6,7 +7,8 @@ import NIOTLS
 /// handshake completed and when decrypted bytes arrive (the first byte of a request starts its
 /// head deadline), and reports a handshake the TLS handler refused (a certificate of a foreign
 /// CA, none where one is required, a protocol error) to `handshakeRefused` with the peer's
-/// address and the reason, for the audit log.
+/// address and the reason, for the audit log. A completed handshake with a client certificate
+/// counts against that certificate's share of connections; beyond it the connection is closed.
 final class TLSActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -50,7 +52,9 @@ final class TLSActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
             handshakeDone = true
-            activity.handshakeCompleted()
+            let certificate = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate
+            let digest = certificate.flatMap { try? $0.toDERBytes() }.map { Array(SHA256.hash(data: $0)) }
+            guard activity.handshakeCompleted(certificate: digest) else { return }
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -219,4 +219,47 @@ struct ConnectionLimitEndToEndTests {
         }
         await daemon.tearDown()
     }
+
+    /// One department holding its share of connections with requests it never finishes (never
+    /// evicted) cannot keep other departments out: its next connection is closed after the
+    /// handshake, and another department publishes at once.
+    @Test(.timeLimit(.minutes(3)))
+    func oneCertificateCannotHoldMoreThanItsShare() async throws {
+        let daemon = try DaemonHarness(server: ["max_connections": "20", "max_connections_per_certificate": "5"])
+        var held: [RawConnection] = []
+        do {
+            try await daemon.start()
+            #expect(await daemon.waitForLog("per_certificate=5", seconds: 5) != nil, "\(daemon.log.suffix(5))")
+            // Five requests whose bodies never end: busy connections, never evicted.
+            for index in 0..<5 {
+                let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
+                #expect(await connection.waitForHandshake(seconds: 5))
+                try await connection.send(
+                    "POST /v1/topics/licence.business.issued/events HTTP/1.1\r\nHost: localhost\r\n"
+                        + "Content-Type: application/cloudevents+json\r\nContent-Length: 100000\r\n\r\n{\"slow\(index)")
+                held.append(connection)
+            }
+            let sixth = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
+            // Generous: a handshake on a loaded 2-core machine can take seconds.
+            #expect(await sixth.waitForClose(seconds: 20) != nil, "a sixth connection of the same certificate stays open")
+            #expect(try await daemon.publish("msa", id: "share-1", data: ["licence_no": "share-1"]).status == 200)
+            let metrics = try await daemon.request(nil, .GET, "/metrics").text
+            #expect(Self.metric(metrics, #"exchange_connections_shed_total{action="refused",phase="over_certificate_share"}"#) >= 1, "\(metrics)")
+            // A held connection that closes frees its place.
+            held.removeFirst().close()
+            var served = false
+            for _ in 0..<50 where !served {
+                served = (try? await daemon.request("tax", .GET, "/v1/subscriptions/none"))?.status == 404
+                if !served { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(served, "tax is not served after one of its connections closed")
+            for connection in held { connection.close() }
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            for connection in held { connection.close() }
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
 }

@@ -11,9 +11,9 @@ import Testing
         let governor: ConnectionGovernor
         let closed = Mutex<[String]>([])
 
-        init(maxConnections: Int) {
+        init(maxConnections: Int, perCertificate: Int? = nil) {
             governor = ConnectionGovernor(
-                maxConnections: maxConnections,
+                maxConnections: maxConnections, maxConnectionsPerCertificate: perCertificate,
                 metrics: ConnectionMetrics(factory: ExchangeMetrics.makePrometheusFactory(registry: registry)))
         }
 
@@ -39,6 +39,36 @@ import Testing
         #expect(fixture.governor.openConnections == 2)
         #expect(fixture.governor.phase(of: tickets[1]) == nil)
         #expect(fixture.exposition.contains("exchange_connections_open 2"), "\(fixture.exposition)")
+    }
+
+    /// One certificate holds at most its share; another certificate, and connections without
+    /// one, are not affected; a closed connection frees its place in the share.
+    @Test func aCertificateHoldsAtMostItsShare() throws {
+        let fixture = Fixture(maxConnections: 10, perCertificate: 2)
+        let tax: [UInt8] = [1, 2, 3]
+        let msa: [UInt8] = [4, 5, 6]
+        let first = try #require(fixture.admit("t1"))
+        let second = try #require(fixture.admit("t2"))
+        let third = try #require(fixture.admit("t3"))
+        #expect(fixture.governor.claim(first, certificate: tax))
+        #expect(fixture.governor.claim(second, certificate: tax))
+        #expect(!fixture.governor.claim(third, certificate: tax))
+        #expect(fixture.governor.connections(ofCertificate: tax) == 2)
+        let other = try #require(fixture.admit("m1"))
+        #expect(fixture.governor.claim(other, certificate: msa))
+        fixture.governor.remove(third)
+        fixture.governor.remove(first)
+        #expect(fixture.governor.connections(ofCertificate: tax) == 1)
+        let fourth = try #require(fixture.admit("t4"))
+        #expect(fixture.governor.claim(fourth, certificate: tax))
+        #expect(fixture.exposition.contains(#"exchange_connections_shed_total{action="refused",phase="over_certificate_share"} 1"#), "\(fixture.exposition)")
+    }
+
+    @Test func theShareDefaultsToAQuarterOfTheLimit() {
+        #expect(ConnectionLimits(maxConnections: 4096).effectiveMaxConnectionsPerCertificate(maxConnections: 4096) == 1024)
+        #expect(ConnectionLimits().effectiveMaxConnectionsPerCertificate(maxConnections: 3) == 1)
+        #expect(ConnectionLimits(maxConnectionsPerCertificate: 5000).effectiveMaxConnectionsPerCertificate(maxConnections: 896) == 896)
+        #expect(ConnectionLimits(maxConnectionsPerCertificate: 8).effectiveMaxConnectionsPerCertificate(maxConnections: 896) == 8)
     }
 
     @Test func atTheLimitTheConnectionIdleLongestIsEvicted() throws {
