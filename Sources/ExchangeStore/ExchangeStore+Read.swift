@@ -289,13 +289,13 @@ extension ExchangeStore {
     /// Map size and use, last sequence and audit count.
     public func statistics() -> StoreStatistics {
         let info = resizeLock.withReadLock { environment.info() }
-        let writer = writerTime
-        let merges = dedupMerges
+        let time = writer.statistics.time
+        let merges = writer.statistics.merges
         return StoreStatistics(
             mapSize: info.mapSize, maxMapSize: configuration.maxMapSize, usedBytes: info.usedBytes,
             lastSequence: lastSequence, auditCount: auditCount,
-            writerApplyingNanoseconds: writer.applying, writerCommittingNanoseconds: writer.committing,
-            writerCPUNanoseconds: writer.cpu, dedupMerges: merges.count, dedupMergeNanoseconds: merges.nanoseconds)
+            writerApplyingNanoseconds: time.applying, writerCommittingNanoseconds: time.committing,
+            writerCPUNanoseconds: time.cpu, dedupMerges: merges.count, dedupMergeNanoseconds: merges.nanoseconds)
     }
 
     /// Writes a consistent, compacted copy of the store into the empty directory `path` while
