@@ -36,7 +36,8 @@ public final class ExchangeStore: Sendable {
     public let auditTree: MerkleTree
     /// The single writer: group commit, its state and its counters.
     let writer: GroupCommitLoop
-    private let isClosed = Atomic<Bool>(false)
+    private let closed = Atomic<Bool>(false)
+    private let readTransactionCount = Atomic<UInt64>(0)
 
     /// Opens the store in `configuration.directory`, creating it if needed.
     /// - Parameters:
@@ -127,7 +128,7 @@ public final class ExchangeStore: Sendable {
     /// with `store.closed`. Safe to call more than once; not from a completion or commit observer,
     /// which may run on the writer thread in the middle of its batch.
     public func close() {
-        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         writer.stop()
         resizeLock.withWriteLock { environment.close() }
         directoryLock.release()
@@ -170,11 +171,23 @@ public final class ExchangeStore: Sendable {
     /// Runs `body` in a short read transaction, safe against a concurrent map resize.
     func read<Result>(_ body: (borrowing ReadTransaction) throws -> Result) throws -> Result {
         try resizeLock.withReadLock {
-            guard !isClosed.load(ordering: .acquiring) else {
+            guard !isClosed else {
                 throw StoreError(code: .closed, message: "the store is closed")
             }
+            countReadTransaction()
             return try environment.read(body)
         }
+    }
+
+    /// Whether ``close()`` was called.
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    /// Read transactions begun since the store was opened: what tests count to show that an
+    /// operation reads one snapshot.
+    package var readTransactions: UInt64 { readTransactionCount.load(ordering: .relaxed) }
+
+    func countReadTransaction() {
+        readTransactionCount.add(1, ordering: .relaxed)
     }
 
     // MARK: Writing
