@@ -13,7 +13,7 @@ extension ExchangeStore {
     ///   - actor: who made the change, for the audit entry.
     /// - Returns: `true` when the subscription was created, `false` when it was replaced.
     @discardableResult
-    public func putSubscription(_ record: SubscriptionRecord, position: UInt64, resetPosition: Bool = false, actor: String) async throws -> Bool {
+    public func putSubscription(_ record: SubscriptionRecord, position: UInt64, resetPosition: Bool, actor: String) async throws -> Bool {
         let encoded = try JSONEncoder().encode(record)
         return try await perform { context in
             let id = try context.intern(record.name, .subscription)
@@ -181,7 +181,7 @@ extension ExchangeStore {
     }
 
     /// Up to `limit` pending deliveries of the subscription in sequence order.
-    public func pendingDeliveries(subscription name: String, limit: Int = .max) throws -> [PendingDelivery] {
+    public func pendingDeliveries(subscription name: String, limit: Int) throws -> [PendingDelivery] {
         guard let id = names.id(of: name, kind: .subscription) else { return [] }
         return try read { txn in try pendingDeliveries(ofSubscription: id, limit: limit, in: txn) }
     }

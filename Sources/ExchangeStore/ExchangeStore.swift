@@ -12,7 +12,8 @@ import Synchronization
 /// waiting in one write transaction (group commit); each caller is answered only after `mdb_txn_commit` returned with
 /// LMDB's default durability (fsync), on a second thread (`CommitAnswerer`), so that answering
 /// one batch overlaps the next transaction. Reads run in short read transactions on the caller's
-/// thread and never across an `await`.
+/// thread and never across an `await`. The engine uses it through ``ExchangeStoreContract``,
+/// whose guarantees it keeps.
 ///
 /// ```swift
 /// let store = try ExchangeStore(configuration: .init(directory: "/var/lib/exchange"))
