@@ -39,7 +39,7 @@ public actor CheckpointIssuer {
     }
 
     /// The store whose audit log is checkpointed.
-    public nonisolated let store: ExchangeStore
+    public nonisolated let store: any ExchangeStoreContract
     /// The log's signer; its name is the checkpoints' origin.
     public nonisolated let signer: NoteSigner
     /// When checkpoints are issued.
@@ -54,7 +54,7 @@ public actor CheckpointIssuer {
     ///   - signer: the log's key, named by the log's origin.
     ///   - configuration: when to issue.
     ///   - logger: where issued checkpoints are logged (info) and failures (error).
-    public init(store: ExchangeStore, signer: NoteSigner, configuration: Configuration, logger: Logger = Logger(label: "exchange.audit")) throws {
+    public init(store: any ExchangeStoreContract, signer: NoteSigner, configuration: Configuration, logger: Logger = Logger(label: "exchange.audit")) throws {
         self.store = store
         self.signer = signer
         self.configuration = configuration
@@ -77,7 +77,7 @@ public actor CheckpointIssuer {
         if let lastSize, lastSize >= size { return nil }
         let root = try store.auditRoot(treeSize: size)
         let checkpoint = try Checkpoint(
-            origin: signer.name, treeSize: size, rootHash: root, hashAlgorithm: store.configuration.auditHash)
+            origin: signer.name, treeSize: size, rootHash: root, hashAlgorithm: store.auditHash)
         let note = try checkpoint.signed(by: [signer]).serialized
         let stored = StoredCheckpoint(treeSize: size, note: note)
         try await store.saveCheckpoint(stored)

@@ -36,86 +36,13 @@ extension Exchange {
     }
 
     /// One delivery round under the subscription's lock; returns the events and the earliest
-    /// redelivery deadline still in the future.
+    /// redelivery deadline still in the future. Everything the round reads comes from one
+    /// snapshot of the store (``DeliverySnapshot``).
     private func deliveryRound(_ name: String, owner: DepartmentID, max: Int) async throws(ExchangeError) -> ([DeliveredEvent], UInt64?) {
         do {
             return try await withGate(name) { gate in
-                guard let record = try store.subscription(named: name), record.owner == owner.rawValue else {
-                    throw ExchangeError.subscriptionNotFound(name)
-                }
-                guard let filter = TopicPattern(record.filter) else {
-                    throw ExchangeError(code: "subscription.invalid-filter", kind: .invalid, message: "stored filter '\(record.filter)' is invalid")
-                }
-                let set = agreements.current
-                let nowDate = Date()
-                let now = Self.nanoseconds(nowDate)
-                var update = SubscriptionUpdate()
-                var events: [DeliveredEvent] = []
-                var nextDue: UInt64?
-
-                let pending = try store.pendingDeliveries(subscription: name)
-                var inFlight = pending.count
-                for delivery in pending {
-                    guard delivery.deadline <= now else {
-                        nextDue = Swift.min(nextDue ?? .max, delivery.deadline)
-                        continue
-                    }
-                    guard events.count < max else { break }
-                    if delivery.deliveries >= record.maxDeliver {
-                        update.deadLettered.append((delivery.sequence, delivery.deliveries))
-                        update.audit.append(
-                            AuditEvent(
-                                kind: .deadLettered, actor: "exchange",
-                                fields: [
-                                    "subscription": .string(name), "consumer": .string(owner.rawValue),
-                                    "sequence": .integer(Int64(clamping: delivery.sequence)), "deliveries": .integer(Int64(clamping: delivery.deliveries)),
-                                ]))
-                        inFlight -= 1
-                        metrics.deadLetters.increment()
-                        continue
-                    }
-                    switch try prepare(delivery.sequence, for: owner, set: set, at: nowDate, count: delivery.deliveries + 1) {
-                    case .deliver(let event):
-                        events.append(event)
-                        update.deliveries.append(
-                            PendingDelivery(sequence: delivery.sequence, deliveries: delivery.deliveries + 1, deadline: Self.deadline(now, plus: Self.delay(record, after: delivery.deliveries &+ 1))))
-                        metrics.redeliveries.increment()
-                    case .withhold(let audit):
-                        update.withdrawn.append(delivery.sequence)
-                        update.audit.append(audit.withSubscription(name))
-                        inFlight -= 1
-                        metrics.withheld.increment()
-                    case .skip:
-                        update.withdrawn.append(delivery.sequence)
-                        inFlight -= 1
-                    }
-                }
-
-                var capacity = Swift.min(max - events.count, Int(record.maxInFlight) - inFlight)
-                if capacity > 0 {
-                    var position = try store.position(ofSubscription: name) ?? 1
-                    let startPosition = position
-                    scan: while capacity > 0 {
-                        let entries = try store.inboxEvents(consumer: owner.rawValue, from: position, limit: Swift.min(512, capacity * 2 + 16))
-                        if entries.isEmpty { break }
-                        for (entry, stored) in entries {
-                            guard capacity > 0 else { break scan }
-                            position = entry.sequence + 1
-                            guard filter.matches(name: stored.envelope.topic) else { continue }
-                            switch prepare(stored, entry, for: owner, set: set, at: nowDate, count: 1) {
-                            case .deliver(let event):
-                                events.append(event)
-                                update.deliveries.append(PendingDelivery(sequence: entry.sequence, deliveries: 1, deadline: Self.deadline(now, plus: Self.delay(record, after: 1))))
-                                capacity -= 1
-                            case .withhold(let audit):
-                                update.audit.append(audit.withSubscription(name))
-                                metrics.withheld.increment()
-                            case .skip:
-                                continue
-                            }
-                        }
-                    }
-                    if position != startPosition { update.position = position }
+                let (events, update, nextDue) = try store.withDeliverySnapshot(subscription: name, consumer: owner.rawValue) { snapshot in
+                    try planDelivery(name, owner: owner, max: max, from: snapshot)
                 }
                 if events.isEmpty {
                     try await store.apply(update, toSubscription: name)
@@ -132,6 +59,101 @@ extension Exchange {
         } catch {
             throw Self.mapped(error)
         }
+    }
+
+    /// Decides a delivery round from one snapshot: the events to hand out, the update that
+    /// records them, and the earliest redelivery deadline still in the future.
+    private func planDelivery(
+        _ name: String, owner: DepartmentID, max: Int, from snapshot: any DeliverySnapshot
+    ) throws -> ([DeliveredEvent], SubscriptionUpdate, UInt64?) {
+        guard let record = snapshot.subscription, record.owner == owner.rawValue else {
+            throw ExchangeError.subscriptionNotFound(name)
+        }
+        guard let filter = TopicPattern(record.filter) else {
+            throw ExchangeError(code: "subscription.invalid-filter", kind: .invalid, message: "stored filter '\(record.filter)' is invalid")
+        }
+        let set = agreements.current
+        let nowDate = Date()
+        let now = Self.nanoseconds(nowDate)
+        var update = SubscriptionUpdate()
+        var events: [DeliveredEvent] = []
+        var nextDue: UInt64?
+
+        let pending = snapshot.pending
+        var inFlight = pending.count
+        for delivery in pending {
+            guard delivery.deadline <= now else {
+                nextDue = Swift.min(nextDue ?? .max, delivery.deadline)
+                continue
+            }
+            guard events.count < max else { break }
+            if delivery.deliveries >= record.maxDeliver {
+                update.deadLettered.append((delivery.sequence, delivery.deliveries))
+                update.audit.append(
+                    AuditEvent(
+                        kind: .deadLettered, actor: "exchange",
+                        fields: [
+                            "subscription": .string(name), "consumer": .string(owner.rawValue),
+                            "sequence": .integer(Int64(clamping: delivery.sequence)), "deliveries": .integer(Int64(clamping: delivery.deliveries)),
+                        ]))
+                inFlight -= 1
+                metrics.deadLetters.increment()
+                continue
+            }
+            let preparation: Preparation
+            if let (entry, stored) = try snapshot.inboxEvent(delivery.sequence) {
+                preparation = prepare(stored, entry, for: owner, set: set, at: nowDate, count: delivery.deliveries + 1)
+            } else {
+                preparation = .skip
+            }
+            switch preparation {
+            case .deliver(let event):
+                events.append(event)
+                update.deliveries.append(
+                    PendingDelivery(sequence: delivery.sequence, deliveries: delivery.deliveries + 1, deadline: Self.deadline(now, plus: Self.delay(record, after: delivery.deliveries &+ 1))))
+                metrics.redeliveries.increment()
+            case .withhold(let audit):
+                update.withdrawn.append(delivery.sequence)
+                update.audit.append(audit.withSubscription(name))
+                inFlight -= 1
+                metrics.withheld.increment()
+            case .skip:
+                update.withdrawn.append(delivery.sequence)
+                inFlight -= 1
+            }
+        }
+
+        var capacity = Swift.min(max - events.count, Int(record.maxInFlight) - inFlight)
+        if capacity > 0 {
+            var position = snapshot.position ?? 1
+            let startPosition = position
+            scan: while capacity > 0 {
+                var entries: [(entry: InboxEntry, event: StoredEvent)] = []
+                try snapshot.scanInbox(from: position, limit: Swift.min(512, capacity * 2 + 16)) { entry, view in
+                    entries.append((entry, try view.decode()))
+                    return true
+                }
+                if entries.isEmpty { break }
+                for (entry, stored) in entries {
+                    guard capacity > 0 else { break scan }
+                    position = entry.sequence + 1
+                    guard filter.matches(name: stored.envelope.topic) else { continue }
+                    switch prepare(stored, entry, for: owner, set: set, at: nowDate, count: 1) {
+                    case .deliver(let event):
+                        events.append(event)
+                        update.deliveries.append(PendingDelivery(sequence: entry.sequence, deliveries: 1, deadline: Self.deadline(now, plus: Self.delay(record, after: 1))))
+                        capacity -= 1
+                    case .withhold(let audit):
+                        update.audit.append(audit.withSubscription(name))
+                        metrics.withheld.increment()
+                    case .skip:
+                        continue
+                    }
+                }
+            }
+            if position != startPosition { update.position = position }
+        }
+        return (events, update, nextDue)
     }
 
     /// The redelivery delay after the `count`-th delivery, in nanoseconds.
@@ -157,14 +179,6 @@ extension Exchange {
         case deliver(DeliveredEvent)
         case withhold(AuditEvent)
         case skip
-    }
-
-    /// Loads a pending event and its inbox entry, then re-checks and projects it.
-    private func prepare(_ sequence: UInt64, for consumer: DepartmentID, set: AgreementSet, at now: Date, count: UInt32) throws -> Preparation {
-        guard let stored = try store.event(sequence), let entry = try store.inboxEntry(consumer: consumer.rawValue, sequence: sequence) else {
-            return .skip
-        }
-        return prepare(stored, entry, for: consumer, set: set, at: now, count: count)
     }
 
     /// Re-checks an event against the agreement in force and projects its data.

@@ -16,8 +16,8 @@ import Synchronization
 /// let events = try await exchange.pull("tax-licences", owner: taxBureau, max: 100, wait: .seconds(5))
 /// ```
 public final class Exchange: Sendable {
-    /// The durable store.
-    public let store: ExchangeStore
+    /// The durable store, through the store contract.
+    public let store: any ExchangeStoreContract
     /// The agreements in force, swapped atomically on reload.
     public let agreements: AgreementRegistry
     /// Limits and defaults.
@@ -41,7 +41,7 @@ public final class Exchange: Sendable {
     ///   - configuration: limits and defaults.
     ///   - logger: where the engine logs (info and below).
     public init(
-        store: ExchangeStore, agreements: AgreementRegistry, configuration: EngineConfiguration = .init(),
+        store: any ExchangeStoreContract, agreements: AgreementRegistry, configuration: EngineConfiguration = .init(),
         logger: Logger = Logger(label: "exchange.engine")
     ) {
         self.store = store

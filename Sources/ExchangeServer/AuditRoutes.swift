@@ -17,7 +17,7 @@ public struct AuditRoutes: Sendable {
     /// Most entries (or checkpoints) in one page.
     public static let maxPageSize = 1000
 
-    let store: ExchangeStore
+    let store: any ExchangeStoreContract
     /// The log's verifier key, when checkpoints are signed.
     let verifier: NoteVerifier?
 
@@ -25,7 +25,7 @@ public struct AuditRoutes: Sendable {
     /// - Parameters:
     ///   - store: the store holding the audit log and its checkpoints.
     ///   - verifier: the public half of the checkpoint signing key, or `nil` when none is configured.
-    public init(store: ExchangeStore, verifier: NoteVerifier?) {
+    public init(store: any ExchangeStoreContract, verifier: NoteVerifier?) {
         self.store = store
         self.verifier = verifier
     }
@@ -178,7 +178,7 @@ public struct AuditRoutes: Sendable {
     /// runs once per answer and gives the function that appends one entry's lines (it may keep
     /// state across the answer's pages).
     static func ndjsonPages(
-        store: ExchangeStore, from start: UInt64,
+        store: any ExchangeStoreContract, from start: UInt64,
         makeLines: @escaping @Sendable () -> (AuditEntryRecord, inout [UInt8]) throws -> Void
     ) -> Response {
         let end = store.auditCount

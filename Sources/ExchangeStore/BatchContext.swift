@@ -2,19 +2,6 @@ import ExchangeAudit
 import ExchangeModel
 import LMDB
 
-/// Counters the writer carries from one batch to the next; copied into each batch and kept only
-/// when the batch commits.
-struct WriterState {
-    var nextSequence: UInt64
-    var nextAuditIndex: UInt64
-    var lastBatchTime: UInt64
-    /// The receive time of the last `time_index` entry; 0 when there is none.
-    var lastIndexedTime: UInt64
-    var lastIDs: [NameTable.Kind: UInt32]
-    /// The right edge of the audit Merkle tree.
-    var frontier: MerkleFrontier
-}
-
 /// Everything one group-commit transaction works with.
 struct BatchContext: ~Copyable {
     var txn: WriteTransaction

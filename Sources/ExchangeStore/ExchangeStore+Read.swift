@@ -50,11 +50,14 @@ public struct StoreStatistics: Sendable, Equatable {
 extension ExchangeStore {
     /// The event stored under `sequence`, or `nil`.
     public func event(_ sequence: UInt64) throws -> StoredEvent? {
-        try read { txn in
-            let key = BigEndianKey.u64(sequence)
-            guard let record = try key.withUnsafeBytes({ try txn.get(schema.log, key: $0) }) else { return nil }
-            return try EventRecord.decode(sequence: sequence, record)
-        }
+        try read { txn in try event(sequence, in: txn) }
+    }
+
+    /// The event stored under `sequence` as `txn` sees it, or `nil`.
+    func event(_ sequence: UInt64, in txn: borrowing ReadTransaction) throws -> StoredEvent? {
+        let key = BigEndianKey.u64(sequence)
+        guard let record = try key.withUnsafeBytes({ try txn.get(schema.log, key: $0) }) else { return nil }
+        return try EventRecord.decode(sequence: sequence, record)
     }
 
     /// Up to `limit` events in log order, starting at sequence `from`.
@@ -170,40 +173,45 @@ extension ExchangeStore {
     @discardableResult
     public func scanInbox(consumer: String, from sequence: UInt64, limit: Int, _ body: (InboxEntry, EventView) throws -> Bool) throws -> UInt64 {
         guard let consumerID = names.id(of: consumer, kind: .department) else { return sequence }
-        return try read { txn in
-            try txn.withCursor(schema.inbox) { inbox in
-                try txn.withCursor(schema.log) { log in
-                    var next = sequence
-                    var visited = 0
-                    var entry = try inbox.seek(atOrAfter: BigEndianKey.pair(consumerID, sequence))
-                    var sequenceKey = UInt64(0)
-                    var logPosition: UInt64?
-                    var agreementNames: (id: UInt32, name: String) = (0, "")
-                    while visited < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == consumerID {
-                        let sequence = current.key.bigEndianUInt64(at: 4)
-                        next = sequence + 1
-                        visited += 1
-                        // A consumer's events are often consecutive in the log: step instead of searching.
-                        var found = logPosition == sequence &- 1 ? try log.next() : nil
-                        if found.map({ $0.key.bigEndianUInt64(at: 0) }) != sequence {
-                            sequenceKey = sequence.bigEndian
-                            found = try withUnsafeBytes(of: &sequenceKey) { try log.seek(atOrAfter: $0) }
-                        }
-                        guard let record = found, record.key.bigEndianUInt64(at: 0) == sequence else {
-                            throw StoreError.corruptRecord("the inbox names event \(sequence), which the log lacks")
-                        }
-                        logPosition = sequence
-                        let agreementID = current.value.bigEndianUInt32(at: 0)
-                        if agreementNames.name.isEmpty || agreementNames.id != agreementID {
-                            agreementNames = (agreementID, names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)")
-                        }
-                        let inboxEntry = InboxEntry(
-                            sequence: sequence, agreement: agreementNames.name, agreementVersion: current.value.bigEndianUInt32(at: 4))
-                        guard try body(inboxEntry, EventView(sequence: sequence, record: record.value)) else { break }
-                        entry = try inbox.next()
+        return try read { txn in try scanInbox(consumerID, from: sequence, limit: limit, in: txn, body) }
+    }
+
+    /// ``scanInbox(consumer:from:limit:_:)`` inside `txn`, for the consumer of id `consumerID`.
+    func scanInbox(
+        _ consumerID: UInt32, from sequence: UInt64, limit: Int, in txn: borrowing ReadTransaction, _ body: (InboxEntry, EventView) throws -> Bool
+    ) throws -> UInt64 {
+        try txn.withCursor(schema.inbox) { inbox in
+            try txn.withCursor(schema.log) { log in
+                var next = sequence
+                var visited = 0
+                var entry = try inbox.seek(atOrAfter: BigEndianKey.pair(consumerID, sequence))
+                var sequenceKey = UInt64(0)
+                var logPosition: UInt64?
+                var agreementNames: (id: UInt32, name: String) = (0, "")
+                while visited < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == consumerID {
+                    let sequence = current.key.bigEndianUInt64(at: 4)
+                    next = sequence + 1
+                    visited += 1
+                    // A consumer's events are often consecutive in the log: step instead of searching.
+                    var found = logPosition == sequence &- 1 ? try log.next() : nil
+                    if found.map({ $0.key.bigEndianUInt64(at: 0) }) != sequence {
+                        sequenceKey = sequence.bigEndian
+                        found = try withUnsafeBytes(of: &sequenceKey) { try log.seek(atOrAfter: $0) }
                     }
-                    return next
+                    guard let record = found, record.key.bigEndianUInt64(at: 0) == sequence else {
+                        throw StoreError.corruptRecord("the inbox names event \(sequence), which the log lacks")
+                    }
+                    logPosition = sequence
+                    let agreementID = current.value.bigEndianUInt32(at: 0)
+                    if agreementNames.name.isEmpty || agreementNames.id != agreementID {
+                        agreementNames = (agreementID, names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)")
+                    }
+                    let inboxEntry = InboxEntry(
+                        sequence: sequence, agreement: agreementNames.name, agreementVersion: current.value.bigEndianUInt32(at: 4))
+                    guard try body(inboxEntry, EventView(sequence: sequence, record: record.value)) else { break }
+                    entry = try inbox.next()
                 }
+                return next
             }
         }
     }
@@ -211,14 +219,17 @@ extension ExchangeStore {
     /// The inbox entry of `consumer` for event `sequence`: the agreement that routed it there.
     public func inboxEntry(consumer: String, sequence: UInt64) throws -> InboxEntry? {
         guard let consumerID = names.id(of: consumer, kind: .department) else { return nil }
-        return try read { txn in
-            try BigEndianKey.pair(consumerID, sequence).withUnsafeBytes { key in
-                try txn.get(schema.inbox, key: key).map { value in
-                    let agreementID = value.bigEndianUInt32(at: 0)
-                    return InboxEntry(
-                        sequence: sequence, agreement: names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)",
-                        agreementVersion: value.bigEndianUInt32(at: 4))
-                }
+        return try read { txn in try inboxEntry(consumerID, sequence: sequence, in: txn) }
+    }
+
+    /// The inbox entry of the consumer of id `consumerID` for event `sequence`, as `txn` sees it.
+    func inboxEntry(_ consumerID: UInt32, sequence: UInt64, in txn: borrowing ReadTransaction) throws -> InboxEntry? {
+        try BigEndianKey.pair(consumerID, sequence).withUnsafeBytes { key in
+            try txn.get(schema.inbox, key: key).map { value in
+                let agreementID = value.bigEndianUInt32(at: 0)
+                return InboxEntry(
+                    sequence: sequence, agreement: names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)",
+                    agreementVersion: value.bigEndianUInt32(at: 4))
             }
         }
     }
@@ -289,13 +300,13 @@ extension ExchangeStore {
     /// Map size and use, last sequence and audit count.
     public func statistics() -> StoreStatistics {
         let info = resizeLock.withReadLock { environment.info() }
-        let writer = writerTime
-        let merges = dedupMerges
+        let time = writer.statistics.time
+        let merges = writer.statistics.merges
         return StoreStatistics(
             mapSize: info.mapSize, maxMapSize: configuration.maxMapSize, usedBytes: info.usedBytes,
             lastSequence: lastSequence, auditCount: auditCount,
-            writerApplyingNanoseconds: writer.applying, writerCommittingNanoseconds: writer.committing,
-            writerCPUNanoseconds: writer.cpu, dedupMerges: merges.count, dedupMergeNanoseconds: merges.nanoseconds)
+            writerApplyingNanoseconds: time.applying, writerCommittingNanoseconds: time.committing,
+            writerCPUNanoseconds: time.cpu, dedupMerges: merges.count, dedupMergeNanoseconds: merges.nanoseconds)
     }
 
     /// Writes a consistent, compacted copy of the store into the empty directory `path` while

@@ -13,7 +13,7 @@ extension ExchangeStore {
     ///   - actor: who made the change, for the audit entry.
     /// - Returns: `true` when the subscription was created, `false` when it was replaced.
     @discardableResult
-    public func putSubscription(_ record: SubscriptionRecord, position: UInt64, resetPosition: Bool = false, actor: String) async throws -> Bool {
+    public func putSubscription(_ record: SubscriptionRecord, position: UInt64, resetPosition: Bool, actor: String) async throws -> Bool {
         let encoded = try JSONEncoder().encode(record)
         return try await perform { context in
             let id = try context.intern(record.name, .subscription)
@@ -62,6 +62,12 @@ extension ExchangeStore {
         return try data.map { try JSONDecoder().decode(SubscriptionRecord.self, from: Data($0)) }
     }
 
+    /// The subscription of id `id` as `txn` sees it, or `nil`.
+    func subscription(_ id: UInt32, in txn: borrowing ReadTransaction) throws -> SubscriptionRecord? {
+        let data: [UInt8]? = try txn.get(schema.subscriptions, key: BigEndianKey.u64(UInt64(id)))
+        return try data.map { try JSONDecoder().decode(SubscriptionRecord.self, from: Data($0)) }
+    }
+
     /// Every subscription, in creation order.
     public func subscriptions() throws -> [SubscriptionRecord] {
         let encoded: [[UInt8]] = try read { txn in
@@ -82,10 +88,13 @@ extension ExchangeStore {
     /// The next sequence the subscription will consider, or `nil` for an unknown subscription.
     public func position(ofSubscription name: String) throws -> UInt64? {
         guard let id = names.id(of: name, kind: .subscription) else { return nil }
-        return try read { txn in
-            try BigEndianKey.u64(UInt64(id)).withUnsafeBytes { key in
-                try txn.get(schema.positions, key: key).map { $0.bigEndianUInt64(at: 0) }
-            }
+        return try read { txn in try position(ofSubscription: id, in: txn) }
+    }
+
+    /// The position of the subscription of id `id` as `txn` sees it, or `nil`.
+    func position(ofSubscription id: UInt32, in txn: borrowing ReadTransaction) throws -> UInt64? {
+        try BigEndianKey.u64(UInt64(id)).withUnsafeBytes { key in
+            try txn.get(schema.positions, key: key).map { $0.bigEndianUInt64(at: 0) }
         }
     }
 
@@ -172,21 +181,24 @@ extension ExchangeStore {
     }
 
     /// Up to `limit` pending deliveries of the subscription in sequence order.
-    public func pendingDeliveries(subscription name: String, limit: Int = .max) throws -> [PendingDelivery] {
+    public func pendingDeliveries(subscription name: String, limit: Int) throws -> [PendingDelivery] {
         guard let id = names.id(of: name, kind: .subscription) else { return [] }
-        return try read { txn in
-            try txn.withCursor(schema.pending) { cursor in
-                var result: [PendingDelivery] = []
-                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(id, 0))
-                while result.count < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == id {
-                    result.append(
-                        PendingDelivery(
-                            sequence: current.key.bigEndianUInt64(at: 4), deliveries: current.value.bigEndianUInt32(at: 0),
-                            deadline: current.value.bigEndianUInt64(at: 4)))
-                    entry = try cursor.next()
-                }
-                return result
+        return try read { txn in try pendingDeliveries(ofSubscription: id, limit: limit, in: txn) }
+    }
+
+    /// Up to `limit` pending deliveries of the subscription of id `id`, as `txn` sees them.
+    func pendingDeliveries(ofSubscription id: UInt32, limit: Int = .max, in txn: borrowing ReadTransaction) throws -> [PendingDelivery] {
+        try txn.withCursor(schema.pending) { cursor in
+            var result: [PendingDelivery] = []
+            var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(id, 0))
+            while result.count < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == id {
+                result.append(
+                    PendingDelivery(
+                        sequence: current.key.bigEndianUInt64(at: 4), deliveries: current.value.bigEndianUInt32(at: 0),
+                        deadline: current.value.bigEndianUInt64(at: 4)))
+                entry = try cursor.next()
             }
+            return result
         }
     }
 

@@ -73,6 +73,22 @@ import Testing
         #expect(redriven.map(\.sequence) == [1])
     }
 
+    @Test func aDeliveryRoundReadsOneSnapshot() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("tax-feed", SubscriptionSpec(filter: "licence.>", start: .all), owner: EngineFixture.tax)
+        _ = try await fixture.exchange.publish((1...3).map { EngineFixture.licence("e\($0)") }, from: EngineFixture.msa)
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 2).map(\.sequence) == [1, 2])
+        #expect(try await fixture.exchange.nak([1, 2], subscription: "tax-feed", owner: EngineFixture.tax) == [true, true])
+        // A round with two redeliveries due and a new event: the subscription, the pending
+        // list, the redelivered events, the position and the inbox all from one transaction.
+        let before = fixture.store.readTransactions
+        let round = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10)
+        #expect(fixture.store.readTransactions - before == 1)
+        #expect(round.map(\.sequence) == [1, 2, 3])
+        #expect(round.map(\.deliveryCount) == [2, 2, 1])
+    }
+
     @Test func longPollWakesUpWhenAnEventArrives() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }

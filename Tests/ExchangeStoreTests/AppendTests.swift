@@ -8,7 +8,7 @@ import Testing
     @Test func appendedEventReadsBackByEveryIndex() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         let before = UInt64(Date().timeIntervalSince1970 * 1e9)
         let event = sampleEvent(id: "m-1")
@@ -34,7 +34,7 @@ import Testing
     @Test func samePublisherAndMessageIDIsStoredOnce() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         let first = try await store.append(AppendRequest(envelope: sampleEvent(id: "dup-1"), routes: [taxRoute]))
         _ = try await store.append(AppendRequest(envelope: sampleEvent(id: "other")))
@@ -57,14 +57,14 @@ import Testing
         let directory = StoreDirectory()
         defer { directory.remove() }
         do {
-            let store = try directory.open()
+            let store = try directory.openContract()
             _ = try await store.append(AppendRequest(envelope: sampleEvent(id: "old")))
             for index in 0..<200 {
                 _ = try await store.append(AppendRequest(envelope: sampleEvent(id: "filler-\(index)")))
             }
             store.close()
         }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         let retry = try await store.append(AppendRequest(envelope: sampleEvent(id: "old")))
         #expect(retry == AppendResult(sequence: 1, isDuplicate: true, routeCount: 0))
@@ -74,7 +74,7 @@ import Testing
     @Test func duplicatesAreFoundBeforeAndAfterTheirEntriesAreMergedToDisk() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        func retryAll(_ store: ExchangeStore) async throws -> [AppendResult] {
+        func retryAll(_ store: any ExchangeStoreContract) async throws -> [AppendResult] {
             var results: [AppendResult] = []
             for index in 0..<35 {
                 results.append(try await store.append(AppendRequest(envelope: sampleEvent(id: "m-\(index)"))))
@@ -82,7 +82,7 @@ import Testing
             return results
         }
         do {
-            let store = try directory.open(dedupMergeThreshold: 10)
+            let store = try directory.openContract(dedupMergeThreshold: 10)
             for index in 0..<35 {
                 _ = try await store.append(AppendRequest(envelope: sampleEvent(id: "m-\(index)"), routes: [taxRoute]))
             }
@@ -92,7 +92,7 @@ import Testing
             #expect(retried.allSatisfy { $0.routeCount == 1 })
             store.close()
         }
-        let store = try directory.open(dedupMergeThreshold: 10)
+        let store = try directory.openContract(dedupMergeThreshold: 10)
         defer { store.close() }
         let retried = try await retryAll(store)
         #expect(retried.map(\.sequence) == Array(1...35))
@@ -103,7 +103,7 @@ import Testing
     @Test func batchAppendIsOrderedAndDeduplicatesWithinItself() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         let results = try await store.append(contentsOf: [
             AppendRequest(envelope: sampleEvent(id: "a")),
@@ -118,7 +118,7 @@ import Testing
     @Test func concurrentPublishersGetUniqueContiguousSequences() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         let publishers = 32
         let perPublisher = 40
@@ -151,7 +151,7 @@ import Testing
     @Test func everyPublishWritesItsAuditEntryInTheSameCommit() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         _ = try await store.append(AppendRequest(envelope: sampleEvent(id: "m-7"), routes: [taxRoute]))
         let entries = try store.auditEntries(from: 0, limit: 10)
@@ -171,7 +171,7 @@ import Testing
         defer { directory.remove() }
         var written: [Envelope] = []
         do {
-            let store = try directory.open()
+            let store = try directory.openContract()
             for index in 0..<50 {
                 let event = sampleEvent(id: "e-\(index)", size: 100 + index)
                 written.append(event)
@@ -179,7 +179,7 @@ import Testing
             }
             store.close()
         }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         #expect(store.lastSequence == 50)
         #expect(store.auditCount == 50)
@@ -192,7 +192,7 @@ import Testing
     @Test func writesAfterCloseAreRefused() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         store.close()
         await #expect(throws: StoreError.self) {
             _ = try await store.append(AppendRequest(envelope: sampleEvent(id: "late")))

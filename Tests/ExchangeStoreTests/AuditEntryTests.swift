@@ -15,7 +15,7 @@ import Testing
     func publishedEntryIsTheCanonicalEncoding(id: String, topic: String, subject: String?, routes: [StoredRoute]) async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         let envelope = Envelope(id: id, source: "market-regulation", type: "t\"ype", topic: topic, subject: subject)
         let result = try await store.append(AppendRequest(envelope: envelope, routes: routes))
@@ -43,7 +43,7 @@ import Testing
     @Test func refusalsAreAppendedDurablyWithTheirOwnIndexes() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         let indexes = try await store.appendAudit([
             AuditEvent(kind: .accessDenied, actor: "unknown", fields: ["path": "/v1/topics/x/events", "status": 401]),

@@ -39,7 +39,7 @@ func licenceEvent(
 @Suite("Registry in the store")
 struct RegistryStoreTests {
     /// Every key of a holder search, following cursors to the end.
-    static func keys(_ store: ExchangeStore, _ scan: RegistryScan, pageSize: Int = 1000) throws -> [String] {
+    static func keys(_ store: any ExchangeStoreContract, _ scan: RegistryScan, pageSize: Int = 1000) throws -> [String] {
         var keys: [String] = []
         var scan = scan
         while true {
@@ -57,7 +57,7 @@ struct RegistryStoreTests {
     @Test func appendUpdatesTheEntryAndIndexesInItsTransaction() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         let issued = try await store.append(licenceEvent(id: "a", number: "L-1", action: "issued"))
         let record = try #require(try store.registryEntry(collection: "licences", key: "L-1"))
@@ -89,7 +89,7 @@ struct RegistryStoreTests {
     @Test func duplicatesDoNotTouchTheEntry() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         _ = try await store.append(licenceEvent(id: "a", number: "L-1", action: "issued"))
         _ = try await store.append(licenceEvent(id: "b", number: "L-1", action: "suspended"))
@@ -109,7 +109,7 @@ struct RegistryStoreTests {
     @Test func outOfOrderEventsAreStoredAndFlagged() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         let amended = try await store.append(licenceEvent(id: "a", number: "L-1", action: "amended"))
         #expect(try store.event(amended.sequence) != nil)
@@ -128,7 +128,7 @@ struct RegistryStoreTests {
     @Test func expiryIndexIsBoundedAndCursorsAreChecked() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         for (number, until) in [("L-1", "2027-01-01"), ("L-2", "2026-06-30"), ("L-3", "2028-01-01"), ("L-4", "2027-01-02")] {
             _ = try await store.append(licenceEvent(id: number, number: number, action: "issued", until: until))
@@ -150,7 +150,7 @@ struct RegistryStoreTests {
     @Test func pagingIsStableWhileEventsArrive() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         let holder = "91310000MA1FL0001X"
         _ = try await store.append(contentsOf: (0..<300).map { licenceEvent(id: "i\($0)", number: String(format: "L-%04d", $0 * 2), action: "issued", holder: holder) })

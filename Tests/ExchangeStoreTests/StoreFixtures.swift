@@ -37,3 +37,63 @@ func sampleEvent(
 
 let taxRoute = StoredRoute(consumer: "tax-bureau", agreement: "agr-business-licences", agreementVersion: 3)
 let portalRoute = StoredRoute(consumer: "service-portal", agreement: "agr-portal-licences", agreementVersion: 1)
+
+extension StoreDirectory {
+    /// Opens the store as the behavioural tests see it: through the store contract only. Today
+    /// the LMDB store; a second backend is held to the same tests by opening it here.
+    func openContract(dedupMergeThreshold: Int = 65_536) throws -> any ExchangeStoreContract {
+        try open(dedupMergeThreshold: dedupMergeThreshold)
+    }
+}
+
+/// Runs `body` with a fresh store through the store contract, then closes and removes it.
+func withContractStore(_ body: (any ExchangeStoreContract) async throws -> Void) async throws {
+    let directory = StoreDirectory()
+    defer { directory.remove() }
+    let store = try directory.openContract()
+    defer { store.close() }
+    try await body(store)
+}
+
+/// Reads the behavioural tests make, written with the contract's scans and writes.
+extension ExchangeStoreContract {
+    /// Up to `limit` events in log order from sequence `from`.
+    func events(from sequence: UInt64, limit: Int) throws -> [StoredEvent] {
+        var events: [StoredEvent] = []
+        try scanLog(from: sequence, limit: limit) { view in
+            events.append(try view.decode())
+            return true
+        }
+        return events
+    }
+
+    /// Up to `limit` events of `topic` in log order from sequence `from`.
+    func events(topic: String, from sequence: UInt64, limit: Int) throws -> [StoredEvent] {
+        var events: [StoredEvent] = []
+        try scanTopic(topic, from: sequence, limit: limit) { view in
+            events.append(try view.decode())
+            return true
+        }
+        return events
+    }
+
+    /// Up to `limit` inbox entries of `consumer` from sequence `from`.
+    func inbox(consumer: String, from sequence: UInt64, limit: Int) throws -> [InboxEntry] {
+        var entries: [InboxEntry] = []
+        try scanInbox(consumer: consumer, from: sequence, limit: limit) { entry, _ in
+            entries.append(entry)
+            return true
+        }
+        return entries
+    }
+
+    /// Up to `limit` audit entries from index `from`, as their canonical bytes.
+    func auditEntries(from index: UInt64, limit: Int) throws -> [[UInt8]] {
+        try auditEntryRecords(from: index, limit: limit).map(\.entry)
+    }
+
+    /// Makes deliveries pending and moves the position, as a delivery round's record does.
+    func recordDeliveries(subscription name: String, _ deliveries: [PendingDelivery], advancingTo position: UInt64?) async throws {
+        try await apply(SubscriptionUpdate(deliveries: deliveries, position: position), toSubscription: name)
+    }
+}

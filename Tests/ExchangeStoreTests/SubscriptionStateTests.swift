@@ -12,7 +12,7 @@ import Testing
         let directory = StoreDirectory()
         defer { directory.remove() }
         do {
-            let store = try directory.open()
+            let store = try directory.openContract()
             #expect(try await store.putSubscription(record, position: 1, actor: "tax-bureau"))
             try await store.recordDeliveries(
                 subscription: "tax-licences",
@@ -21,7 +21,7 @@ import Testing
             #expect(try await store.acknowledge([1, 7], subscription: "tax-licences", actor: "tax-bureau") == [true, false])
             store.close()
         }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         #expect(try store.subscription(named: "tax-licences") == record)
         #expect(try store.subscriptions() == [record])
@@ -32,7 +32,7 @@ import Testing
     @Test func acknowledgementWritesAReceipt() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         try await store.putSubscription(record, position: 1, actor: "tax-bureau")
         try await store.recordDeliveries(
@@ -68,7 +68,7 @@ import Testing
     @Test func unknownSubscriptionIsRefusedAndTheRestOfTheBatchCommits() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         let refused = Task {
             try await store.recordDeliveries(
@@ -83,7 +83,7 @@ import Testing
     @Test func replacingKeepsPositionUnlessReset() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.openContract()
         defer { store.close() }
         try await store.putSubscription(record, position: 1, actor: "tax-bureau")
         try await store.recordDeliveries(

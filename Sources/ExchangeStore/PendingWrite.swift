@@ -38,30 +38,3 @@ struct Mutation {
     let apply: (inout BatchContext) throws -> Void
     let finish: ((any Error)?) -> Void
 }
-
-/// The single writer thread: drains every queued operation into one write transaction
-/// (group commit). Under light load an operation commits alone; under heavy load batches grow
-/// up to `maxBatch` operations.
-final class GroupCommitWriter: Sendable {
-    private let thread: DrainingThread<PendingWrite>
-
-    /// Starts the thread.
-    /// - Parameters:
-    ///   - maxBatch: the most operations per transaction.
-    ///   - process: applies and commits one batch, then answers every operation in it.
-    init(maxBatch: Int, process: @escaping ([PendingWrite]) -> Void) {
-        thread = DrainingThread(name: "store-writer", maxBatch: maxBatch, process: process)
-    }
-
-    /// Queues an operation; it fails at once with `store.closed` after `stop()`.
-    func submit(_ write: PendingWrite) {
-        if !thread.submit(write) {
-            write.fail(StoreError(code: .closed, message: "the store is closed"))
-        }
-    }
-
-    /// Applies everything already queued, then stops the thread and waits for it.
-    func stop() {
-        thread.stop()
-    }
-}

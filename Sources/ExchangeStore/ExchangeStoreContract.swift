@@ -1,0 +1,200 @@
+public import ExchangeAudit
+public import ExchangeModel
+
+/// What the exchange needs from its storage: the event log with its routes, durable
+/// subscriptions, the audit log with its Merkle proofs and checkpoints, and the registry. The
+/// engine (`Exchange`, `CheckpointIssuer`) and the audit routes use a store only through this
+/// protocol; ``ExchangeStore`` (LMDB) implements it, and the store's behavioural tests run
+/// against it, so that another backend can be held to the same suite.
+///
+/// Every implementation guarantees:
+/// - **Durable before return.** A write (`append`, `appendAudit`, the subscription operations,
+///   `saveCheckpoint`) returns, or calls its completion, only after it is durable: for LMDB,
+///   after `mdb_txn_commit` returned with fsync. Nothing is acknowledged that a crash could lose.
+/// - **All or nothing.** A write's parts (an event, its inbox entries, deduplication entry,
+///   `published` audit entry and registry change; a delivery round's record and its audit
+///   entries) commit together or not at all. A write that fails leaves nothing behind and never
+///   fails another caller's write.
+/// - **One writer, one order.** Writes are applied one after another in the order they were
+///   submitted; event sequences and audit indexes grow by one with no gaps; completions and
+///   commit observers run in commit order. An operation submitted after another's completion
+///   ran sees its effect.
+/// - **Snapshot reads.** Each read method, and each call to a scan's body, sees one committed
+///   state: never part of a write. ``withDeliverySnapshot(subscription:consumer:_:)`` extends
+///   this to everything one delivery round reads. Reads never wait for the writer.
+/// - **Idempotent appends.** A publisher (`source`) and message id append once, however late the
+///   repeat: the repeat returns the first sequence with `isDuplicate` set.
+///
+/// Errors are `StoreError`: `store.closed` after the store was closed, `store.full` when it ran
+/// out of room (nothing written), `store.not_found` for an unknown subscription,
+/// `store.invalid_request` for a tree size or registry position that does not exist.
+public protocol ExchangeStoreContract: AnyObject, Sendable {
+    /// Applies every write already submitted, then closes the store: later writes fail with
+    /// `store.closed`. Safe to call more than once.
+    func close()
+
+    // MARK: The event log
+
+    /// The sequence of the last committed event; 0 when the log is empty.
+    var lastSequence: UInt64 { get }
+
+    /// Appends one event with its routes durably (see ``ExchangeStore/append(_:)``).
+    func append(_ request: AppendRequest) async throws -> AppendResult
+
+    /// Appends several events atomically, all or none; one result per request, in order.
+    func append(contentsOf requests: [AppendRequest]) async throws -> [AppendResult]
+
+    /// Submits events to append atomically and returns at once; `completion` gets the results
+    /// after the commit, in commit order. It must return quickly and never wait for the store.
+    func append(contentsOf requests: [AppendRequest], completion: @escaping @Sendable (Result<[AppendResult], any Error>) -> Void)
+
+    /// The event stored under `sequence`, or `nil`.
+    func event(_ sequence: UInt64) throws -> StoredEvent?
+
+    /// Visits up to `limit` events in log order from sequence `from`; `body` returns `false` to
+    /// stop. Returns the sequence after the last event visited.
+    @discardableResult
+    func scanLog(from sequence: UInt64, limit: Int, _ body: (EventView) throws -> Bool) throws -> UInt64
+
+    /// Visits up to `limit` events of `topic` in log order from sequence `from`. Returns the
+    /// sequence after the last event visited.
+    @discardableResult
+    func scanTopic(_ topic: String, from sequence: UInt64, limit: Int, _ body: (EventView) throws -> Bool) throws -> UInt64
+
+    /// Visits up to `limit` inbox entries of `consumer` from sequence `from`, each with its
+    /// event. Returns the sequence after the last entry visited.
+    @discardableResult
+    func scanInbox(consumer: String, from sequence: UInt64, limit: Int, _ body: (InboxEntry, EventView) throws -> Bool) throws -> UInt64
+
+    /// The first sequence received at or after `time` (ns since the Unix epoch), or `nil` when
+    /// every event is older.
+    func firstSequence(receivedAtOrAfter time: UInt64) throws -> UInt64?
+
+    /// The name of every topic the log holds an event of.
+    func topicNames() -> [String]
+
+    /// Registers `observer`, called after every commit, in commit order, after the commit's own
+    /// operations were answered. Returns a token for ``removeCommitObserver(_:)``.
+    func addCommitObserver(_ observer: @escaping @Sendable (StoreCommit) -> Void) -> UInt64
+
+    /// Removes an observer registered with ``addCommitObserver(_:)``.
+    func removeCommitObserver(_ token: UInt64)
+
+    // MARK: Subscriptions
+
+    /// Creates or replaces a subscription; a new (or reset) one starts at `position` with no
+    /// pending deliveries. Audited. Returns `true` when it was created.
+    @discardableResult
+    func putSubscription(_ record: SubscriptionRecord, position: UInt64, resetPosition: Bool, actor: String) async throws -> Bool
+
+    /// Deletes a subscription with its position, pending deliveries and dead letters. Audited.
+    /// Returns `false` when there was none.
+    @discardableResult
+    func deleteSubscription(named name: String, actor: String) async throws -> Bool
+
+    /// The subscription named `name`, or `nil`.
+    func subscription(named name: String) throws -> SubscriptionRecord?
+
+    /// Every subscription, in creation order.
+    func subscriptions() throws -> [SubscriptionRecord]
+
+    /// The next sequence the subscription will consider, or `nil` for an unknown subscription.
+    func position(ofSubscription name: String) throws -> UInt64?
+
+    /// The pending delivery of `sequence`, or `nil`.
+    func pendingDelivery(subscription name: String, sequence: UInt64) throws -> PendingDelivery?
+
+    /// Up to `limit` pending deliveries of the subscription, in sequence order.
+    func pendingDeliveries(subscription name: String, limit: Int) throws -> [PendingDelivery]
+
+    /// The subscription's dead letters, in sequence order.
+    func deadLetters(subscription name: String) throws -> [DeadLetter]
+
+    /// Runs `body` with everything one delivery round reads, from one snapshot (see
+    /// ``DeliverySnapshot``). `body` is synchronous and must keep nothing it was handed.
+    func withDeliverySnapshot<Result>(
+        subscription name: String, consumer: String, _ body: (any DeliverySnapshot) throws -> Result
+    ) throws -> Result
+
+    /// Applies one delivery round's change in one write. Throws `store.not_found` for an
+    /// unknown subscription.
+    func apply(_ update: SubscriptionUpdate, toSubscription name: String) async throws
+
+    /// Submits one delivery round's change and returns at once; `completion` runs after the
+    /// commit (`nil`) or with the error, in commit order. Writes submitted later apply after it.
+    func apply(_ update: SubscriptionUpdate, toSubscription name: String, completion: @escaping @Sendable ((any Error)?) -> Void)
+
+    /// Settles pending events, writing an `acknowledged` receipt for each in the same write.
+    /// Returns, per sequence, whether it was pending.
+    func acknowledge(_ sequences: [UInt64], subscription name: String, actor: String) async throws -> [Bool]
+
+    /// Moves dead letters back to pending, due at once. Audited. Returns the sequences moved.
+    func redrive(_ sequences: [UInt64], subscription name: String, actor: String) async throws -> [UInt64]
+
+    // MARK: The audit log
+
+    /// The hash function of the audit log's Merkle tree, fixed when the store was created.
+    var auditHash: HashAlgorithm { get }
+
+    /// The number of committed audit entries.
+    var auditCount: UInt64 { get }
+
+    /// Appends audit entries durably, in order; returns their indexes.
+    func appendAudit(_ events: [AuditEvent]) async throws -> [UInt64]
+
+    /// Up to `limit` audit entries from index `from`, with the leaf hashes stored for them.
+    func auditEntryRecords(from index: UInt64, limit: Int) throws -> [AuditEntryRecord]
+
+    /// The root hash of the audit tree at `treeSize` entries (RFC 9162 §2.1.1).
+    func auditRoot(treeSize: UInt64) throws -> Digest
+
+    /// The inclusion proof of entry `index` in the tree of `treeSize` entries (RFC 9162 §2.1.3).
+    func auditInclusionProof(index: UInt64, treeSize: UInt64) throws -> [Digest]
+
+    /// The consistency proof between tree sizes `first` and `second` (RFC 9162 §2.1.4).
+    func auditConsistencyProof(first: UInt64, second: UInt64) throws -> [Digest]
+
+    // MARK: Checkpoints
+
+    /// Keeps a signed checkpoint durably, keyed by its tree size. Returns `false` when one of
+    /// that size is already kept (the first stays).
+    @discardableResult
+    func saveCheckpoint(_ checkpoint: StoredCheckpoint) async throws -> Bool
+
+    /// The checkpoint of the largest tree size, or `nil`.
+    func latestCheckpoint() throws -> StoredCheckpoint?
+
+    /// The checkpoint of exactly `treeSize`, or `nil`.
+    func checkpoint(treeSize: UInt64) throws -> StoredCheckpoint?
+
+    /// Up to `limit` checkpoints of tree size `from` or more, smallest first.
+    func checkpoints(from treeSize: UInt64, limit: Int) throws -> [StoredCheckpoint]
+
+    // MARK: The registry
+
+    /// The entry of `key` in `collection` with its current data event, or `nil`.
+    func registryEntry(collection: String, key: String) throws -> RegistryRecord?
+
+    /// Visits a range of a collection in key (or index) order in one snapshot; positions are
+    /// keys, so a scan continued with `after` neither repeats nor skips entries.
+    @discardableResult
+    func registryScan(_ scan: RegistryScan, _ body: (RegistryRecord) throws -> Bool) throws -> RegistryScanResult
+}
+
+extension ExchangeStoreContract {
+    /// Creates or replaces a subscription without resetting an existing one's position.
+    @discardableResult
+    public func putSubscription(_ record: SubscriptionRecord, position: UInt64, actor: String) async throws -> Bool {
+        try await putSubscription(record, position: position, resetPosition: false, actor: actor)
+    }
+
+    /// Every pending delivery of the subscription, in sequence order.
+    public func pendingDeliveries(subscription name: String) throws -> [PendingDelivery] {
+        try pendingDeliveries(subscription: name, limit: .max)
+    }
+}
+
+extension ExchangeStore: ExchangeStoreContract {
+    /// The hash function of the audit log's Merkle tree.
+    public var auditHash: HashAlgorithm { configuration.auditHash }
+}

@@ -1,0 +1,334 @@
+import ExchangeAudit
+import ExchangeModel
+import Logging
+import LMDB
+import Synchronization
+
+/// The store's single writer: every queued operation goes through here, in the order it was
+/// queued, and is applied with everything queued beside it in one write transaction (group
+/// commit). Under light load an operation commits alone; under heavy load batches grow up to
+/// the store's `maxBatchOperations`.
+///
+/// An operation is answered only after the transaction that holds it committed with LMDB's
+/// default durability (fsync), on the ``CommitAnswerer``'s thread so that answering one batch
+/// overlaps the next transaction (or, for a small batch while that thread is idle, here). An
+/// operation that throws is answered with its error and the batch is applied again without it:
+/// a bad operation never fails its neighbours. An environment error (map full, transaction too
+/// large) grows the map or splits the batch and tries again; failing that, the whole batch fails
+/// with nothing written.
+final class GroupCommitLoop: Sendable {
+    private let environment: Environment
+    private let schema: StoreSchema
+    private let names: NameTable
+    private let tree: MerkleTree
+    private let dedupCache: DedupCache
+    private let resizeLock: ReadWriteLock
+    private let maxMapSize: Int
+    private let logger: Logger
+    /// The writer's counters; read through the store's `statistics()`.
+    let statistics = WriterStatistics()
+    private let state: Mutex<WriterState>
+    private let recordBuffer = Mutex(RecordWriter())
+    private let committedSequence: Atomic<UInt64>
+    private let committedAuditCount: Atomic<UInt64>
+    private let observers = Mutex<[UInt64: @Sendable (StoreCommit) -> Void]>([:])
+    private let nextObserverID = Atomic<UInt64>(0)
+    private let answerer = CommitAnswerer()
+    // Set once at the end of init (its closure refers to `self`); read only after init returned.
+    nonisolated(unsafe) private var thread: DrainingThread<PendingWrite>!
+
+    /// Starts the writer thread.
+    /// - Parameters:
+    ///   - state: the state after the last committed transaction.
+    ///   - maxBatch: the most operations per transaction.
+    ///   - maxMapSize: how far the map may grow when a transaction does not fit.
+    init(
+        environment: Environment, schema: StoreSchema, names: NameTable, tree: MerkleTree, dedupCache: DedupCache,
+        resizeLock: ReadWriteLock, state: WriterState, maxBatch: Int, maxMapSize: Int, logger: Logger
+    ) {
+        self.environment = environment
+        self.schema = schema
+        self.names = names
+        self.tree = tree
+        self.dedupCache = dedupCache
+        self.resizeLock = resizeLock
+        self.maxMapSize = maxMapSize
+        self.logger = logger
+        self.state = Mutex(state)
+        self.committedSequence = Atomic(state.nextSequence - 1)
+        self.committedAuditCount = Atomic(state.nextAuditIndex)
+        self.thread = DrainingThread(name: "store-writer", maxBatch: maxBatch) { [unowned self] batch in
+            self.process(batch)
+        }
+    }
+
+    /// Applies everything already queued, answers it, then stops both threads and waits for them.
+    func stop() {
+        thread.stop()
+        answerer.stop()
+    }
+
+    /// The sequence of the last committed event; 0 when the log is empty.
+    var lastSequence: UInt64 { committedSequence.load(ordering: .acquiring) }
+
+    /// The number of committed audit entries.
+    var auditCount: UInt64 { committedAuditCount.load(ordering: .acquiring) }
+
+    /// Registers `observer`, called after every commit where answers run, in commit order.
+    func addCommitObserver(_ observer: @escaping @Sendable (StoreCommit) -> Void) -> UInt64 {
+        let id = nextObserverID.add(1, ordering: .relaxed).newValue
+        observers.withLock { $0[id] = observer }
+        return id
+    }
+
+    /// Removes an observer registered with `addCommitObserver(_:)`.
+    func removeCommitObserver(_ token: UInt64) {
+        _ = observers.withLock { $0.removeValue(forKey: token) }
+    }
+
+    // MARK: Queuing
+
+    /// Queues `write`; it fails at once with `store.closed` after `stop()`.
+    func submit(_ write: PendingWrite) {
+        if !thread.submit(write) {
+            write.fail(StoreError(code: .closed, message: "the store is closed"))
+        }
+    }
+
+    /// Queues `body` and returns its result after the commit.
+    func perform<Result: Sendable>(_ body: @escaping (inout BatchContext) throws -> Result) async throws -> Result {
+        let box = ResultBox<Result>()
+        return try await withUnsafeThrowingContinuation { continuation in
+            submit(
+                .mutation(
+                    Mutation(
+                        apply: { context in box.value = try body(&context) },
+                        finish: { error in
+                            if let error {
+                                continuation.resume(throwing: error)
+                            } else {
+                                continuation.resume(returning: box.value!)
+                            }
+                        })))
+        }
+    }
+
+    /// Queues appends and returns their results after the commit.
+    func append(_ requests: [PreparedAppend]) async throws -> [AppendResult] {
+        try await withUnsafeThrowingContinuation { continuation in
+            submit(.append(requests, .task(continuation)))
+        }
+    }
+
+    // MARK: The loop
+
+    /// Applies and commits one batch on the writer thread, then answers every operation in it.
+    private func process(_ batch: [PendingWrite]) {
+        var active = batch[...]
+        var results: [[AppendResult]] = []
+        results.reserveCapacity(batch.count)
+        attempts: while !active.isEmpty {
+            // Entries of an attempt that did not commit (this batch's, or a failed one before it).
+            dedupCache.rollback()
+            results.removeAll(keepingCapacity: true)
+            let start = state.withLock { $0 }
+            let time = max(wallClockNanoseconds(), start.lastBatchTime)
+            var record = recordBuffer.withLock { $0 }
+            let txn: WriteTransaction
+            do {
+                txn = try environment.beginWrite()
+            } catch {
+                fail(active, StoreError.storage(error, "cannot begin a write transaction"))
+                return
+            }
+            let applyStarted = monotonicNanoseconds()
+            let cpuStarted = threadCPUNanoseconds()
+            var context = BatchContext(
+                txn: txn, schema: schema, names: names, tree: tree, state: start, time: time, record: record)
+            var failure: (index: Int, error: any Error)?
+            var environmentError: LMDBError?
+            for index in active.indices {
+                do {
+                    switch active[index] {
+                    case .append(let requests, _):
+                        results.append(try context.apply(requests, dedup: dedupCache))
+                    case .mutation(let mutation):
+                        try mutation.apply(&context)
+                        results.append([])
+                    }
+                } catch let error as LMDBError {
+                    environmentError = error
+                    break
+                } catch {
+                    failure = (index, error)
+                    break
+                }
+            }
+            record = context.record
+            recordBuffer.withLock { $0 = record }
+            if let failure {
+                context.txn.abort()
+                let failed = active[failure.index]
+                answerer.enqueue { failed.fail(failure.error) }
+                active.remove(at: failure.index)
+                continue attempts
+            }
+            if let environmentError {
+                context.txn.abort()
+                if environmentError.isMapFull, growMap() { continue attempts }
+                if environmentError.isTransactionFull, active.count > 1 {
+                    let half = active.count / 2
+                    process(Array(active[active.startIndex..<active.startIndex + half]))
+                    active.removeFirst(half)
+                    continue attempts
+                }
+                fail(active, mapped(environmentError))
+                return
+            }
+            var merged = false
+            var mergeStarted: UInt64 = 0
+            var mergedEntries = 0
+            if dedupCache.shouldMerge {
+                do {
+                    mergeStarted = monotonicNanoseconds()
+                    mergedEntries = dedupCache.recent.count
+                    let skipped = try dedupCache.merge(through: context.state.nextSequence - 1, txn: &context.txn, schema: schema)
+                    if skipped > 0 {
+                        logger.warning(
+                            "deduplication entries with keys over LMDB's limit left out of the index",
+                            metadata: ["entries": "\(skipped)", "limit_bytes": "\(InputBounds.maxKeyBytes)"])
+                    }
+                    merged = true
+                } catch let error as LMDBError {
+                    context.txn.abort()
+                    if error.isMapFull, growMap() { continue attempts }
+                    fail(active, mapped(error))
+                    return
+                } catch {
+                    context.txn.abort()
+                    fail(active, StoreError.storage(error, "merging deduplication entries failed"))
+                    return
+                }
+            }
+            let finished = context.state
+            let added = context.addedNames
+            let routedConsumers = context.routedConsumers
+            let commitStarted = monotonicNanoseconds()
+            statistics.addApplying(commitStarted - applyStarted)
+            var commitDuration: UInt64 = 0
+            do {
+                defer { statistics.addCPU(threadCPUNanoseconds() &- cpuStarted) }
+                try context.txn.commit()
+                commitDuration = monotonicNanoseconds() - commitStarted
+                statistics.addCommitting(commitDuration)
+            } catch let error as LMDBError {
+                if error.isMapFull, growMap() { continue attempts }
+                fail(active, mapped(error))
+                return
+            } catch {
+                fail(active, StoreError.storage(error, "commit failed"))
+                return
+            }
+            names.didCommit(added)
+            dedupCache.didCommit(merged: merged)
+            if merged { recordMerge(entries: mergedEntries, nanoseconds: commitStarted - mergeStarted + commitDuration) }
+            statistics.addCommit(operations: active.count)
+            var committed = finished
+            committed.lastBatchTime = time
+            state.withLock { $0 = committed }
+            let appended = committed.nextSequence - 1 > committedSequence.load(ordering: .relaxed)
+            committedSequence.store(committed.nextSequence - 1, ordering: .releasing)
+            committedAuditCount.store(committed.nextAuditIndex, ordering: .releasing)
+            let answered = active
+            let answers = results
+            let observers = self.observers.withLock { Array($0.values) }
+            let commit = StoreCommit(
+                lastSequence: committed.nextSequence - 1, appendedEvents: appended, operations: active.count,
+                durationNanoseconds: commitDuration, routedConsumers: routedConsumers)
+            let answer = {
+                for (index, write) in zip(answered.indices, answers.indices) {
+                    switch answered[index] {
+                    case .append(_, let completion): completion.finish(.success(answers[write]))
+                    case .mutation(let mutation): mutation.finish(nil)
+                    }
+                }
+                for observer in observers { observer(commit) }
+            }
+            if Self.isAnsweredHere(active) {
+                answerer.answerHereIfIdle(answer)
+            } else {
+                answerer.enqueue(answer)
+            }
+            return
+        }
+    }
+
+    /// A deduplication merge whose commit ended this long after the merge began is logged at
+    /// notice level: every publish queued behind it waited as long (architecture.md,
+    /// Deduplication without a time window).
+    static let slowMergeNanoseconds: UInt64 = 100_000_000
+
+    /// Counts a committed deduplication merge and logs it: at debug level, or at notice level
+    /// when it held the writer for ``slowMergeNanoseconds`` or longer.
+    private func recordMerge(entries: Int, nanoseconds: UInt64) {
+        statistics.addMerge(nanoseconds: nanoseconds)
+        let metadata: Logger.Metadata = ["entries": "\(entries)", "milliseconds": "\(nanoseconds / 1_000_000)"]
+        if nanoseconds >= Self.slowMergeNanoseconds {
+            logger.notice("deduplication merge held the writer; publishes waited for it", metadata: metadata)
+        } else {
+            logger.debug("deduplication entries merged into the index", metadata: metadata)
+        }
+    }
+
+    /// The most operations, and events, in a committed batch that the writer answers itself
+    /// when the answer thread is idle (light load); larger batches always go to the answer
+    /// thread.
+    static let answerHereLimit = (operations: 4, events: 64)
+
+    /// Whether `batch` is small enough for the writer to answer it itself.
+    private static func isAnsweredHere(_ batch: ArraySlice<PendingWrite>) -> Bool {
+        guard batch.count <= answerHereLimit.operations else { return false }
+        var events = 0
+        for write in batch {
+            if case .append(let requests, _) = write { events += requests.count }
+        }
+        return events <= answerHereLimit.events
+    }
+
+    private func fail(_ writes: ArraySlice<PendingWrite>, _ error: any Error) {
+        answerer.enqueue {
+            for write in writes { write.fail(error) }
+        }
+    }
+
+    private func mapped(_ error: LMDBError) -> StoreError {
+        if error.isMapFull {
+            return StoreError(
+                code: .storeFull,
+                message: "the store reached its maximum size of \(maxMapSize >> 20) MiB "
+                    + "(store max_map_size); nothing was written. Raise the maximum or archive old data",
+                underlying: error.description)
+        }
+        return StoreError(code: .storage, message: "the write failed; nothing was written", underlying: error.description)
+    }
+
+    /// Doubles the map, up to the configured maximum. Returns `false` when already at it.
+    private func growMap() -> Bool {
+        let current = environment.info().mapSize
+        guard current < maxMapSize else { return false }
+        let target = min(maxMapSize, current * 2)
+        do {
+            try resizeLock.withWriteLock { try environment.setMapSize(target) }
+        } catch {
+            logger.error("map resize failed", metadata: ["error": "\(error)"])
+            return false
+        }
+        logger.info("store map grown", metadata: ["from_bytes": "\(current)", "to_bytes": "\(target)"])
+        return true
+    }
+}
+
+/// Carries a mutation's result from the writer thread to its caller.
+final class ResultBox<Value>: @unchecked Sendable {
+    var value: Value?
+}

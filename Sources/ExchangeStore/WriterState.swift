@@ -1,0 +1,41 @@
+import LMDB
+
+/// Counters the writer carries from one batch to the next; copied into each batch and kept only
+/// when the batch commits.
+struct WriterState {
+    var nextSequence: UInt64
+    var nextAuditIndex: UInt64
+    var lastBatchTime: UInt64
+    /// The receive time of the last `time_index` entry; 0 when there is none.
+    var lastIndexedTime: UInt64
+    var lastIDs: [NameTable.Kind: UInt32]
+    /// The right edge of the audit Merkle tree.
+    var frontier: MerkleFrontier
+}
+
+extension WriterState {
+    /// The state after the last committed transaction, read from the store as opened.
+    init(recovering txn: borrowing WriteTransaction, schema: StoreSchema, names: NameTable) throws {
+        let lastSequence = try txn.withCursor(schema.log) { cursor in
+            try cursor.last().map { $0.key.bigEndianUInt64(at: 0) } ?? 0
+        }
+        let auditCount = try txn.withCursor(schema.audit) { cursor in
+            try cursor.last().map { $0.key.bigEndianUInt64(at: 0) + 1 } ?? 0
+        }
+        let lastIndexedTime = try txn.withCursor(schema.timeIndex) { cursor in
+            try cursor.last().map { $0.key.bigEndianUInt64(at: 0) } ?? 0
+        }
+        // The time index is sparse: the last event's receive time is the latest a batch used.
+        let lastEventTime = try txn.withCursor(schema.log) { cursor in
+            try cursor.last().map { EventView(sequence: 0, record: $0.value).receivedAt } ?? 0
+        }
+        var lastIDs: [NameTable.Kind: UInt32] = [:]
+        for kind in NameTable.Kind.allCases {
+            lastIDs[kind] = names.lastID(kind: kind)
+        }
+        let frontier = try MerkleFrontier.load(treeSize: auditCount, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema))
+        self.init(
+            nextSequence: lastSequence + 1, nextAuditIndex: auditCount, lastBatchTime: max(lastIndexedTime, lastEventTime),
+            lastIndexedTime: lastIndexedTime, lastIDs: lastIDs, frontier: frontier)
+    }
+}

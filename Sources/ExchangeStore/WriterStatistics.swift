@@ -1,0 +1,62 @@
+import Synchronization
+
+/// What the group-commit writer did since the store was opened: commits, operations, where its
+/// time went, and deduplication merges. Only the writer thread adds to them; anyone reads them.
+final class WriterStatistics: Sendable {
+    private let commitCount = Atomic<UInt64>(0)
+    private let operationCount = Atomic<UInt64>(0)
+    private let applyNanoseconds = Atomic<UInt64>(0)
+    private let commitNanoseconds = Atomic<UInt64>(0)
+    private let cpuNanoseconds = Atomic<UInt64>(0)
+    private let mergeCount = Atomic<UInt64>(0)
+    private let mergeNanoseconds = Atomic<UInt64>(0)
+
+    /// Write transactions committed.
+    var commits: UInt64 { commitCount.load(ordering: .relaxed) }
+
+    /// Operations (appends, acks, subscription changes, audit entries) committed; divided by
+    /// ``commits``, the mean group-commit batch size.
+    var operations: UInt64 { operationCount.load(ordering: .relaxed) }
+
+    /// Time spent applying operations and committing (fsync included), and the CPU time (user
+    /// and system) the writer thread used over those same spans, in nanoseconds.
+    var time: (applying: UInt64, committing: UInt64, cpu: UInt64) {
+        (
+            applyNanoseconds.load(ordering: .relaxed), commitNanoseconds.load(ordering: .relaxed),
+            cpuNanoseconds.load(ordering: .relaxed)
+        )
+    }
+
+    /// Deduplication merges committed, and the time from the start of each merge to the end of
+    /// its commit, in nanoseconds: the writer was held that long.
+    var merges: (count: UInt64, nanoseconds: UInt64) {
+        (mergeCount.load(ordering: .relaxed), mergeNanoseconds.load(ordering: .relaxed))
+    }
+
+    /// Counts time spent applying a batch's operations.
+    func addApplying(_ nanoseconds: UInt64) {
+        applyNanoseconds.add(nanoseconds, ordering: .relaxed)
+    }
+
+    /// Counts time spent in `mdb_txn_commit`.
+    func addCommitting(_ nanoseconds: UInt64) {
+        commitNanoseconds.add(nanoseconds, ordering: .relaxed)
+    }
+
+    /// Counts CPU time the writer thread used applying and committing.
+    func addCPU(_ nanoseconds: UInt64) {
+        cpuNanoseconds.add(nanoseconds, ordering: .relaxed)
+    }
+
+    /// Counts a committed transaction of `operations` operations.
+    func addCommit(operations: Int) {
+        commitCount.add(1, ordering: .relaxed)
+        operationCount.add(UInt64(operations), ordering: .relaxed)
+    }
+
+    /// Counts a committed deduplication merge that held the writer `nanoseconds`.
+    func addMerge(nanoseconds: UInt64) {
+        mergeCount.add(1, ordering: .relaxed)
+        mergeNanoseconds.add(nanoseconds, ordering: .relaxed)
+    }
+}
