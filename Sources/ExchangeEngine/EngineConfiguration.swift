@@ -1,9 +1,10 @@
+public import ExchangeModel
+
 /// Limits and defaults of the exchange engine. Every field has a documented default.
 public struct EngineConfiguration: Sendable, Equatable {
-    /// Events in one publish request at most (a CloudEvents batch). Default 1,000.
-    public var maxBatchEvents: Int
-    /// Bytes of one event's data at most. Default 1 MiB.
-    public var maxEventBytes: Int
+    /// How large one published event and one batch may be (`limits.max_event_size`,
+    /// `limits.max_batch_events`); the CloudEvents parser checks them. Default 1 MiB, 1,000.
+    public var limits: PublishLimits
     /// Events one pull returns at most. Default 1,000.
     public var maxPullEvents: Int
     /// The longest a pull may wait for events, in milliseconds. Default 30,000.
@@ -16,13 +17,12 @@ public struct EngineConfiguration: Sendable, Equatable {
 
     /// Creates a configuration; defaults as documented on each property.
     public init(
-        maxBatchEvents: Int = 1000, maxEventBytes: Int = 1 << 20, maxPullEvents: Int = 1000,
+        limits: PublishLimits = .init(), maxPullEvents: Int = 1000,
         maxPullWaitMilliseconds: UInt64 = 30_000, replayChunkSize: Int = 512,
         anonymousRefusals: AnonymousRefusals.Configuration = .init()
     ) {
         self.anonymousRefusals = anonymousRefusals
-        self.maxBatchEvents = maxBatchEvents
-        self.maxEventBytes = maxEventBytes
+        self.limits = limits
         self.maxPullEvents = maxPullEvents
         self.maxPullWaitMilliseconds = maxPullWaitMilliseconds
         self.replayChunkSize = replayChunkSize

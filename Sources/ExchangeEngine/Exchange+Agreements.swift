@@ -13,11 +13,7 @@ extension Exchange {
         var fields = Self.document(of: report)
         fields["in_force"] = .list(agreements.current.agreements.map { .string("\($0.id) v\($0.version) \($0.status)") })
         let event = AuditEvent(kind: .agreementsChanged, actor: actor, fields: fields)
-        do {
-            _ = try await store.appendAudit([event])
-        } catch {
-            logger.error("could not audit an agreement load", metadata: ["error": "\(error)"])
-        }
+        await auditLoggingFailure([event], purpose: "an agreement load")
     }
 
     /// The document of a load, as the admin API answers it and the `agreements_changed` audit

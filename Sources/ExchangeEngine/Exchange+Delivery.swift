@@ -70,7 +70,7 @@ extension Exchange {
             throw ExchangeError.subscriptionNotFound(name)
         }
         guard let filter = TopicPattern(record.filter) else {
-            throw ExchangeError(code: "subscription.invalid-filter", kind: .invalid, message: "stored filter '\(record.filter)' is invalid")
+            throw ExchangeError(.invalidSubscriptionFilter, "stored filter '\(record.filter)' is invalid")
         }
         let set = agreements.current
         let nowDate = Date()

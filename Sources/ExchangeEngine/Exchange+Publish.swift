@@ -27,8 +27,9 @@ public struct PublishOutcome: Hashable, Sendable {
 extension Exchange {
     /// Publishes events from an authenticated department, all or none.
     ///
-    /// Each event's `source` is set to the publisher. The publisher must own each event's topic;
-    /// data must fit the size limit. The events are routed through the agreements in force and
+    /// Each event's `source` is set to the publisher. The publisher must own each event's topic.
+    /// (The size of each event and of a batch are checked once, where events are parsed, against
+    /// ``EngineConfiguration/limits``.) The events are routed through the agreements in force and
     /// stored with their routes, audit entries and registry updates (topics that feed a registry
     /// collection) in one transaction; this returns after that
     /// transaction committed with fsync. A refused publish stores nothing and writes a
@@ -37,9 +38,9 @@ extension Exchange {
     ///   - events: the events, in order (a batch is atomic).
     ///   - publisher: the authenticated department.
     /// - Returns: one outcome per event.
-    /// - Throws: `ExchangeError` (`publish.empty`, `publish.too-many-events`,
-    ///   `publish.event-too-large`, `access.unknown-topic`, `access.not-topic-owner`,
-    ///   `store.full`, ...).
+    /// - Throws: `ExchangeError` (`publish.empty`, `publish.field_too_long`, `publish.schema_violation`,
+    ///   `access.unknown_topic`, `access.not_topic_owner`,
+    ///   or ``ExchangeError/Code/store`` with the store's error such as `store.full`, ...).
     public func publish(_ events: [Envelope], from publisher: DepartmentID) async throws(ExchangeError) -> [PublishOutcome] {
         let started = ContinuousClock.now
         let requests: [AppendRequest]
@@ -89,19 +90,12 @@ extension Exchange {
         }
     }
 
-    /// Checks events against the limits, the publisher's topics and the topic schemas, and
+    /// Checks events against the key bounds, the publisher's topics and the topic schemas, and
     /// routes them: what the store needs to append them. Nothing is written.
     private func prepare(_ events: [Envelope], from publisher: DepartmentID) throws(PublishRefusal) -> [AppendRequest] {
         guard !events.isEmpty else {
             throw PublishRefusal(
-                events: [], publisher: publisher, error: ExchangeError(code: "publish.empty", kind: .invalid, message: "the request holds no event"))
-        }
-        guard events.count <= configuration.maxBatchEvents else {
-            throw PublishRefusal(
-                events: events, publisher: publisher,
-                error: ExchangeError(
-                    code: "publish.too-many-events", kind: .invalid,
-                    message: "a batch holds at most \(configuration.maxBatchEvents) events; this one holds \(events.count)"))
+                events: [], publisher: publisher, error: ExchangeError(.publishEmpty, "the request holds no event"))
         }
         let set = agreements.current
         let now = Date()
@@ -109,36 +103,25 @@ extension Exchange {
         requests.reserveCapacity(events.count)
         for var event in events {
             event.source = publisher.rawValue
-            guard event.data.count <= configuration.maxEventBytes else {
-                throw PublishRefusal(
-                    events: [event], publisher: publisher,
-                    error: ExchangeError(
-                        code: "publish.event-too-large", kind: .invalid,
-                        message: "event '\(event.id)' carries \(event.data.count) bytes of data; the limit is \(configuration.maxEventBytes)"))
-            }
             if let violation = Self.keyLimitViolation(event) {
                 throw PublishRefusal(
-                    events: [event], publisher: publisher, error: ExchangeError(code: "publish.field-too-long", kind: .invalid, message: violation))
+                    events: [event], publisher: publisher, error: ExchangeError(.fieldTooLong, violation))
             }
             let collection = set.topic(event.topic)?.collection
             let registryInput = collection.flatMap { RegistryInput(event, collection: $0) }
             if let registryInput, let violation = Self.keyLimitViolation(registryInput) {
                 throw PublishRefusal(
                     events: [event], publisher: publisher,
-                    error: ExchangeError(code: "publish.field-too-long", kind: .invalid, message: "event '\(event.id)': \(violation)"))
+                    error: ExchangeError(.fieldTooLong, "event '\(event.id)': \(violation)"))
             }
             let routing = set.route(event, from: publisher, at: now)
             if let denial = routing.denial {
-                let kind: ExchangeError.Kind = denial.code == .unknownTopic ? .notFound : .forbidden
-                throw PublishRefusal(
-                    events: [event], publisher: publisher, error: ExchangeError(code: denial.code.rawValue, kind: kind, message: denial.message))
+                throw PublishRefusal(events: [event], publisher: publisher, error: ExchangeError(denial))
             }
             if let violation = Self.schemaViolation(event, routing: routing, set: set) {
                 throw PublishRefusal(
                     events: [event], publisher: publisher,
-                    error: ExchangeError(
-                        code: "publish.schema-violation", kind: .invalid,
-                        message: "event '\(event.id)' breaks the schema of topic '\(event.topic)': \(violation)"))
+                    error: ExchangeError(.schemaViolation, "event '\(event.id)' breaks the schema of topic '\(event.topic)': \(violation)"))
             }
             requests.append(
                 AppendRequest(
@@ -220,7 +203,7 @@ extension Exchange {
         guard let first = refusal.events.first else { return refusal.error }
         metrics.rejected.increment(by: refusal.events.count)
         let fields: [String: AuditValue] = [
-            "reason": .string(refusal.error.code), "detail": .string(AuditEvent.bounded(refusal.error.message)),
+            "reason": .string(refusal.error.code.rawValue), "detail": .string(AuditEvent.bounded(refusal.error.message)),
             "events": .integer(Int64(clamping: refusal.events.count)), "topic": .string(AuditEvent.bounded(first.topic)),
             "message_id": .string(AuditEvent.bounded(first.id)),
         ]

@@ -18,8 +18,8 @@ extension Exchange {
     ///   - history: whether to include the history.
     ///   - viewer: whose view.
     ///   - actor: who asked, for the audit entry.
-    /// - Throws: `ExchangeError`: `registry.unknown-collection`, `registry.not-entitled` (no
-    ///   agreement gives the viewer any topic feeding the collection), `registry.not-found`.
+    /// - Throws: `ExchangeError`: `registry.unknown_collection`, `registry.not_entitled` (no
+    ///   agreement gives the viewer any topic feeding the collection), `registry.not_found`.
     public func registryLookup(
         collection: String, key: String, history: Bool = false, viewer: RegistryViewer, actor: String
     ) async throws(ExchangeError) -> RegistryItem {
@@ -32,7 +32,7 @@ extension Exchange {
                 throw Self.mapped(error)
             }
             guard let record, let item = context.view(record, history: history) else {
-                throw ExchangeError(code: "registry.not-found", kind: .notFound, message: "'\(collection)' holds no entry '\(key)' you may see")
+                throw ExchangeError(.registryEntryNotFound, "'\(collection)' holds no entry '\(key)' you may see")
             }
             return (item, 1)
         }
@@ -51,8 +51,8 @@ extension Exchange {
     ///   - query: filters, page size, cursor.
     ///   - viewer: whose view.
     ///   - actor: who asked.
-    /// - Throws: `ExchangeError`: `registry.unknown-collection`, `registry.not-entitled`,
-    ///   `registry.bad-cursor`.
+    /// - Throws: `ExchangeError`: `registry.unknown_collection`, `registry.not_entitled`,
+    ///   `registry.bad_cursor`.
     public func registrySearch(
         collection: String, query: RegistryQuery, viewer: RegistryViewer, actor: String
     ) async throws(ExchangeError) -> RegistryPage {
@@ -72,7 +72,7 @@ extension Exchange {
                     return items.count < query.limit
                 }
             } catch let error as StoreError where error.code == .invalidRequest {
-                throw ExchangeError(code: "registry.bad-cursor", kind: .invalid, message: "the cursor is not one this query returned")
+                throw ExchangeError(.badRegistryCursor, "the cursor is not one this query returned")
             } catch {
                 throw Self.mapped(error)
             }
@@ -84,7 +84,7 @@ extension Exchange {
     }
 
     /// ``registryLookup(collection:key:history:viewer:actor:)`` with the request's query
-    /// parameters (`history=true|false`), a bad one refused with `registry.bad-query` and audited.
+    /// parameters (`history=true|false`), a bad one refused with `registry.bad_query` and audited.
     public func registryLookup(
         collection: String, key: String, parameters: [(name: String, value: String)], viewer: RegistryViewer, actor: String
     ) async throws(ExchangeError) -> RegistryItem {
@@ -92,7 +92,7 @@ extension Exchange {
         for (name, value) in parameters {
             guard name == "history", value == "true" || value == "false" else {
                 return try await audited(actor: actor, fields: ["collection": .string(AuditEvent.bounded(collection)), "key": .string(AuditEvent.bounded(key))]) { () throws(ExchangeError) -> (RegistryItem, Int) in
-                    throw ExchangeError(code: "registry.bad-query", kind: .invalid, message: "the only parameter is history=true|false")
+                    throw ExchangeError(.badRegistryQuery, "the only parameter is history=true|false")
                 }
             }
             history = value == "true"
@@ -128,7 +128,7 @@ extension Exchange {
             answer = try await body()
         } catch {
             fields["results"] = 0
-            fields["outcome"] = .string(error.code)
+            fields["outcome"] = .string(error.code.rawValue)
             var error = error
             do throws(ExchangeError) {
                 try await auditQuery(actor: actor, fields: fields)
@@ -145,29 +145,21 @@ extension Exchange {
     }
 
     private func auditQuery(actor: String, fields: [String: AuditValue]) async throws(ExchangeError) {
-        do {
-            _ = try await store.appendAudit([AuditEvent(kind: .queried, actor: actor, fields: fields)])
-        } catch {
-            throw Self.mapped(error)
-        }
+        try await audit([AuditEvent(kind: .queried, actor: actor, fields: fields)])
     }
 
     /// Checks the collection and the viewer's entitlement, and captures what viewing needs.
     private func registryContext(_ collection: String, viewer: RegistryViewer) throws(ExchangeError) -> RegistryViewContext {
         let set = agreements.current
         guard let declaration = set.registryCollection(named: collection) else {
-            throw ExchangeError(code: "registry.unknown-collection", kind: .notFound, message: "no topic feeds a registry collection '\(collection)'")
+            throw ExchangeError(.unknownCollection, "no topic feeds a registry collection '\(collection)'")
         }
         let now = Date()
         if case .nobody = viewer {
-            throw ExchangeError(
-                code: "registry.not-entitled", kind: .forbidden,
-                message: "a portal token acts for the department it is named after, which must have the portal role in departments.yaml")
+            throw ExchangeError(.notEntitled, "a portal token acts for the department it is named after, which must have the portal role in departments.yaml")
         }
         if case .department(let department) = viewer, set.viewableTopics(of: collection, for: department, at: now).isEmpty {
-            throw ExchangeError(
-                code: "registry.not-entitled", kind: .forbidden,
-                message: "no agreement in force gives '\(department)' a topic feeding '\(collection)'")
+            throw ExchangeError(.notEntitled, "no agreement in force gives '\(department)' a topic feeding '\(collection)'")
         }
         return RegistryViewContext(collection: declaration, viewer: viewer, set: set, now: now, today: declaration.day(of: now))
     }

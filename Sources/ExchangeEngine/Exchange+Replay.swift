@@ -171,11 +171,7 @@ extension Exchange {
         case .department(let department): fields["scope"] = .string(department.rawValue)
         case .everything: fields["scope"] = "everything"
         }
-        do {
-            _ = try await store.appendAudit([AuditEvent(kind: .replayed, actor: actor, fields: fields)])
-        } catch {
-            throw Self.mapped(error)
-        }
+        try await audit([AuditEvent(kind: .replayed, actor: actor, fields: fields)])
 
         var position = query.fromSequence
         if let fromTime = query.fromTime {

@@ -13,20 +13,16 @@ extension Exchange {
     @discardableResult
     public func putSubscription(_ name: String, _ spec: SubscriptionSpec, owner: DepartmentID) async throws(ExchangeError) -> (info: SubscriptionInfo, created: Bool) {
         guard Self.isValidSubscriptionName(name) else {
-            throw ExchangeError(
-                code: "subscription.invalid-name", kind: .invalid,
-                message: "subscription names are 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit; '\(AuditEvent.bounded(name))' is not")
+            throw ExchangeError(.invalidSubscriptionName, "subscription names are 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit; '\(AuditEvent.bounded(name))' is not")
         }
         guard let filter = TopicPattern(spec.filter) else {
-            throw ExchangeError(
-                code: "subscription.invalid-filter", kind: .invalid,
-                message: "'\(spec.filter)' is not a topic pattern: \(TopicPattern.syntaxError(spec.filter) ?? "invalid")")
+            throw ExchangeError(.invalidSubscriptionFilter, "'\(spec.filter)' is not a topic pattern: \(TopicPattern.syntaxError(spec.filter) ?? "invalid")")
         }
         if let violation = spec.boundsViolation {
-            throw ExchangeError(code: "subscription.invalid-limits", kind: .invalid, message: violation)
+            throw ExchangeError(.invalidSubscriptionLimits, violation)
         }
         if let unknown = unknownTopicMessage(filter) {
-            throw ExchangeError(code: "access.unknown-topic", kind: .notFound, message: unknown)
+            throw ExchangeError(.unknownTopic, unknown)
         }
         let now = Date()
         do {
@@ -37,12 +33,12 @@ extension Exchange {
                     kind: .accessDenied, actor: owner.rawValue,
                     fields: ["action": "subscribe", "subscription": .string(name), "filter": .string(spec.filter), "reason": .string(error.code.rawValue)])
             ])
-            throw ExchangeError(code: error.code.rawValue, kind: .forbidden, message: error.message, isAudited: true)
+            throw ExchangeError(error, isAudited: true)
         }
         do {
             let existing = try store.subscription(named: name)
             if let existing, existing.owner != owner.rawValue {
-                throw ExchangeError(code: "subscription.name-taken", kind: .conflict, message: "the subscription name '\(name)' belongs to another department")
+                throw ExchangeError(.subscriptionNameTaken, "the subscription name '\(name)' belongs to another department")
             }
             let record = SubscriptionRecord(
                 name: name, owner: owner.rawValue, filter: filter.description, ackWaitMilliseconds: spec.ackWaitMilliseconds,
@@ -70,7 +66,7 @@ extension Exchange {
     }
 
     /// The subscription `name` of `owner`.
-    /// - Throws: `subscription.not-found` when it does not exist or belongs to another department.
+    /// - Throws: `subscription.not_found` when it does not exist or belongs to another department.
     public func subscriptionInfo(_ name: String, owner: DepartmentID) throws(ExchangeError) -> SubscriptionInfo {
         do {
             guard let record = try store.subscription(named: name), record.owner == owner.rawValue else {

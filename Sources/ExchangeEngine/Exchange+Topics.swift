@@ -8,7 +8,7 @@ extension Exchange {
     /// licence.business.>?"). `nil` when it matches a topic.
     ///
     /// Subscriptions and replays check this first, so that a typo in a topic is answered as one
-    /// (`access.unknown-topic`) instead of as a missing agreement or an empty replay.
+    /// (`access.unknown_topic`) instead of as a missing agreement or an empty replay.
     public func unknownTopicMessage(_ pattern: TopicPattern) -> String? {
         let declared = agreements.current.topics.map(\.name)
         if declared.contains(where: pattern.matches) { return nil }

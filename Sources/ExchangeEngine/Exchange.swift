@@ -96,24 +96,13 @@ public final class Exchange: Sendable {
     /// Maps a store failure to an engine error.
     static func mapped(_ error: any Error) -> ExchangeError {
         if let error = error as? ExchangeError { return error }
-        if let error = error as? StoreError {
-            switch error.code {
-            case .notFound: return ExchangeError(code: error.code.rawValue, kind: .notFound, message: error.message)
-            case .conflict: return ExchangeError(code: error.code.rawValue, kind: .conflict, message: error.message)
-            case .invalidRequest: return ExchangeError(code: error.code.rawValue, kind: .invalid, message: error.message)
-            default: return ExchangeError(code: error.code.rawValue, kind: .unavailable, message: error.message)
-            }
-        }
-        return ExchangeError(code: "exchange.internal", kind: .unavailable, message: String(describing: error))
+        if let error = error as? StoreError { return ExchangeError(error) }
+        return ExchangeError(.internalFailure, String(describing: error))
     }
 
     /// Writes refusal entries to the audit log; a failure to do so is logged, not thrown, so
     /// that the caller still gets the refusal.
     func auditRefusal(_ events: [AuditEvent]) async {
-        do {
-            _ = try await store.appendAudit(events)
-        } catch {
-            logger.error("could not audit a refusal", metadata: ["error": "\(error)"])
-        }
+        await auditLoggingFailure(events, purpose: "a refusal")
     }
 }

@@ -45,7 +45,7 @@ public struct RegistryQuery: Hashable, Sendable {
     }
 
     /// Parses query parameters.
-    /// - Throws: `ExchangeError` with code `registry.bad-query` naming the parameter.
+    /// - Throws: `ExchangeError` with code `registry.bad_query` naming the parameter.
     public init(parameters: [(name: String, value: String)]) throws(ExchangeError) {
         self.init()
         var seen: Set<String> = []
@@ -108,7 +108,7 @@ public struct RegistryQuery: Hashable, Sendable {
         do {
             sealed = try sealer.seal([1, index?.rawValue ?? 0] + position)
         } catch {
-            throw ExchangeError(code: "exchange.internal", kind: .unavailable, message: "the next page's cursor could not be sealed: \(error)")
+            throw ExchangeError(.internalFailure, "the next page's cursor could not be sealed: \(error)")
         }
         return Data(sealed).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
@@ -121,9 +121,7 @@ public struct RegistryQuery: Hashable, Sendable {
         guard let data = Data(base64Encoded: base64), let plain = sealer.open(Array(data)), plain.count > 2, plain[0] == 1,
             plain[1] == index?.rawValue ?? 0
         else {
-            throw ExchangeError(
-                code: "registry.bad-cursor", kind: .invalid,
-                message: "the cursor is not one this query returned (cursors are valid until the exchange restarts)")
+            throw ExchangeError(.badRegistryCursor, "the cursor is not one this query returned (cursors are valid until the exchange restarts)")
         }
         return Array(plain.dropFirst(2))
     }
@@ -134,6 +132,6 @@ public struct RegistryQuery: Hashable, Sendable {
     }
 
     private static func bad(_ message: String) -> ExchangeError {
-        ExchangeError(code: "registry.bad-query", kind: .invalid, message: message)
+        ExchangeError(.badRegistryQuery, message)
     }
 }

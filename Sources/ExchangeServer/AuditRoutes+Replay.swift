@@ -1,3 +1,4 @@
+import ExchangeEngine
 import ExchangeModel
 import ExchangeStore
 import HTTPTypes
@@ -23,17 +24,18 @@ extension AuditRoutes {
             throw ProblemError(.badRequest, detail: "replay filters by agreement, department, from, until and start only")
         }
         filter.kind = AuditEvent.Kind.published.rawValue
-        let store = self.store
-        return Self.ndjsonPages(store: store, from: filter.start) { [filter] in
+        let exchange = self.exchange
+        return Self.ndjsonPages(exchange: exchange, from: filter.start) { [filter] in
             var answered = SequenceBitSet()
             return { record, chunk in
+                // Each entry is parsed once, here; the filter reads the parsed value.
                 guard let entry = try? JSONValue.parse(record.entry), let kind = entry["kind"]?.stringValue else { return }
                 let sequence = entry["sequence"].flatMap { value -> UInt64? in
                     if case .number(let number) = value { return UInt64(number.text) }
                     return nil
                 }
                 if kind == AuditEvent.Kind.published.rawValue {
-                    guard let sequence, filter.matches(record.entry), let stored = try store.event(sequence) else { return }
+                    guard let sequence, filter.matches(entry), let stored = try exchange.storedEvent(sequence) else { return }
                     answered.insert(sequence)
                     Self.line(index: record.index, type: "event", entry: record.entry, into: &chunk) { output in
                         output.append(contentsOf: #","event":"#.utf8)

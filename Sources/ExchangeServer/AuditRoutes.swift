@@ -1,6 +1,7 @@
 public import ExchangeAudit
+public import ExchangeEngine
 import ExchangeModel
-public import ExchangeStore
+import ExchangeStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -12,21 +13,23 @@ import NIOCore
 ///
 /// Only `auditor` and `admin` tokens may call it; a refusal is answered 403 and audited as
 /// `access_denied`. Every answered read is itself audited (`audit_read`: actor, endpoint,
-/// query) and committed before the answer is sent. Binary values (entries, hashes) are base64.
+/// query, through ``Exchange/auditRead(actor:endpoint:query:)``) and committed before the
+/// answer is sent. Binary values (entries, hashes) are base64. The routes map HTTP to engine
+/// calls; what they throw is answered by ``ProblemError/init(answering:logger:)``.
 public struct AuditRoutes: Sendable {
     /// Most entries (or checkpoints) in one page.
     public static let maxPageSize = 1000
 
-    let store: any ExchangeStoreContract
+    let exchange: Exchange
     /// The log's verifier key, when checkpoints are signed.
     let verifier: NoteVerifier?
 
     /// Creates the routes.
     /// - Parameters:
-    ///   - store: the store holding the audit log and its checkpoints.
+    ///   - exchange: the engine, which keeps the audit log and its checkpoints.
     ///   - verifier: the public half of the checkpoint signing key, or `nil` when none is configured.
-    public init(store: any ExchangeStoreContract, verifier: NoteVerifier?) {
-        self.store = store
+    public init(exchange: Exchange, verifier: NoteVerifier?) {
+        self.exchange = exchange
         self.verifier = verifier
     }
 
@@ -37,14 +40,7 @@ public struct AuditRoutes: Sendable {
     @discardableResult
     func authorize(_ request: Request, _ context: ExchangeRequestContext, contents: Bool = false) async throws -> Principal {
         let principal = try contents ? context.requireRole(.auditor) : context.requireRole(.auditor, .admin)
-        let event = AuditEvent(
-            kind: .auditRead, actor: principal.actor,
-            fields: ["endpoint": .string(AuditEvent.bounded(request.uri.path)), "query": .string(AuditEvent.bounded(request.uri.query ?? ""))])
-        do {
-            _ = try await store.appendAudit([event])
-        } catch {
-            throw Self.answer(error)
-        }
+        try await exchange.auditRead(actor: principal.actor, endpoint: request.uri.path, query: request.uri.query ?? "")
         return principal
     }
 
@@ -63,17 +59,7 @@ public struct AuditRoutes: Sendable {
 
     @Sendable func checkpoint(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         try await authorize(request, context)
-        let stored: StoredCheckpoint?
-        do {
-            if let size = try Self.unsigned(request, "tree_size") {
-                stored = try store.checkpoint(treeSize: size)
-            } else {
-                stored = try store.latestCheckpoint()
-            }
-        } catch {
-            throw Self.answer(error)
-        }
-        guard let stored else {
+        guard let stored = try exchange.checkpoint(treeSize: try Self.unsigned(request, "tree_size")) else {
             throw ProblemError(.auditNoCheckpoint, detail: "no checkpoint of that size is kept")
         }
         return try ExchangeRoutes.json(AnyEncodable(AuditCheckpointDocument(stored)), status: .ok)
@@ -83,12 +69,7 @@ public struct AuditRoutes: Sendable {
         try await authorize(request, context)
         let start = try Self.unsigned(request, "start") ?? 0
         let limit = try ExchangeRoutes.integer(request, "limit", default: Self.maxPageSize, in: 1...Self.maxPageSize)
-        let stored: [StoredCheckpoint]
-        do {
-            stored = try store.checkpoints(from: start, limit: limit)
-        } catch {
-            throw Self.answer(error)
-        }
+        let stored = try exchange.checkpoints(from: start, limit: limit)
         return try ExchangeRoutes.json(AnyEncodable(AuditCheckpointsPage(checkpoints: stored.map(AuditCheckpointDocument.init))), status: .ok)
     }
 
@@ -96,19 +77,14 @@ public struct AuditRoutes: Sendable {
 
     @Sendable func entries(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         try await authorize(request, context, contents: true)
-        let count = store.auditCount
+        let count = exchange.auditCount
         let start = try Self.unsigned(request, "start") ?? 0
         let end = min(try Self.unsigned(request, "end") ?? count, count)
         guard start <= end else {
             throw ProblemError(.badRequest, detail: "start \(start) is past end \(end) (the log holds \(count) entries)")
         }
         let limit = Int(min(end - start, UInt64(Self.maxPageSize)))
-        let records: [AuditEntryRecord]
-        do {
-            records = limit == 0 ? [] : try store.auditEntryRecords(from: start, limit: limit)
-        } catch {
-            throw Self.answer(error)
-        }
+        let records = limit == 0 ? [] : try exchange.auditEntries(from: start, limit: limit)
         let documents = records.map {
             AuditEntryDocument(index: $0.index, entry: Data($0.entry).base64EncodedString(), leafHash: $0.leafHash?.base64)
         }
@@ -120,7 +96,7 @@ public struct AuditRoutes: Sendable {
         guard let index = try Self.unsigned(request, "index") else {
             throw ProblemError(.badRequest, detail: "index is required")
         }
-        let count = store.auditCount
+        let count = exchange.auditCount
         let size = try Self.unsigned(request, "tree_size") ?? count
         guard size <= count else {
             throw ProblemError(.badRequest, detail: "tree_size \(size) is larger than the log, which holds \(count) entries")
@@ -128,12 +104,7 @@ public struct AuditRoutes: Sendable {
         guard index < size else {
             throw ProblemError(.badRequest, detail: "index \(index) is not in a tree of \(size) entries")
         }
-        let proof: [Digest]
-        do {
-            proof = try store.auditInclusionProof(index: index, treeSize: size)
-        } catch {
-            throw Self.answer(error)
-        }
+        let proof = try exchange.auditInclusionProof(index: index, treeSize: size)
         return try ExchangeRoutes.json(
             AnyEncodable(AuditProofDocument(index: index, treeSize: size, first: nil, second: nil, proof: proof.map(\.base64))), status: .ok)
     }
@@ -146,12 +117,7 @@ public struct AuditRoutes: Sendable {
         guard first <= second else {
             throw ProblemError(.badRequest, detail: "first \(first) is past second \(second)")
         }
-        let proof: [Digest]
-        do {
-            proof = try store.auditConsistencyProof(first: first, second: second)
-        } catch {
-            throw Self.answer(error)
-        }
+        let proof = try exchange.auditConsistencyProof(first: first, second: second)
         return try ExchangeRoutes.json(
             AnyEncodable(AuditProofDocument(index: nil, treeSize: nil, first: first, second: second, proof: proof.map(\.base64))), status: .ok)
     }
@@ -161,7 +127,7 @@ public struct AuditRoutes: Sendable {
     @Sendable func events(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         try await authorize(request, context, contents: true)
         let filter = try AuditEntryFilter(request)
-        return Self.ndjsonPages(store: store, from: filter.start) {
+        return Self.ndjsonPages(exchange: exchange, from: filter.start) {
             { record, chunk in
                 guard filter.matches(record.entry) else { return }
                 chunk.append(contentsOf: #"{"index":"#.utf8)
@@ -178,17 +144,17 @@ public struct AuditRoutes: Sendable {
     /// runs once per answer and gives the function that appends one entry's lines (it may keep
     /// state across the answer's pages).
     static func ndjsonPages(
-        store: any ExchangeStoreContract, from start: UInt64,
+        exchange: Exchange, from start: UInt64,
         makeLines: @escaping @Sendable () -> (AuditEntryRecord, inout [UInt8]) throws -> Void
     ) -> Response {
-        let end = store.auditCount
+        let end = exchange.auditCount
         return Response(
             status: .ok, headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-audit-size")!: String(end)],
             body: ResponseBody { writer in
                 let lines = makeLines()
                 var next = start
                 while next < end {
-                    let records = try store.auditEntryRecords(from: next, limit: Int(min(UInt64(Self.maxPageSize), end - next)))
+                    let records = try exchange.auditEntries(from: next, limit: Int(min(UInt64(Self.maxPageSize), end - next)))
                     guard let last = records.last else { break }
                     var chunk: [UInt8] = []
                     for record in records where record.index < end { try lines(record, &chunk) }
@@ -200,11 +166,6 @@ public struct AuditRoutes: Sendable {
     }
 
     // MARK: Helpers
-
-    /// A store error as its problem document; other errors as they are.
-    static func answer(_ error: any Error) -> any Error {
-        (error as? StoreError)?.problem ?? error
-    }
 
     static func unsigned(_ request: Request, _ name: String) throws -> UInt64? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }

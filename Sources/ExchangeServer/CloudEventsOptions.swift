@@ -1,3 +1,5 @@
+public import ExchangeModel
+
 /// What the CloudEvents parser needs beyond the bytes: limits and the values the exchange sets.
 public struct CloudEventsOptions: Sendable {
     /// The largest single event, bytes: the JSON object in structured and batch mode, the body in
@@ -14,10 +16,10 @@ public struct CloudEventsOptions: Sendable {
 
     /// Creates options.
     /// - Parameters:
-    ///   - limits: the server's limits (`maxEventSize`, `maxBatchEvents`).
+    ///   - limits: the publish limits (the engine's `EngineConfiguration.limits`).
     ///   - source: the publishing department.
     ///   - topic: the route's topic, if it names one.
-    public init(limits: ServerLimits = .default, source: String, topic: String? = nil) {
+    public init(limits: PublishLimits = .init(), source: String, topic: String? = nil) {
         self.maxEventSize = limits.maxEventSize
         self.maxBatchEvents = limits.maxBatchEvents
         self.source = source

@@ -18,14 +18,9 @@ extension ExchangeRoutes {
         guard let key = encoded.removingPercentEncoding else {
             throw ProblemError(.badRequest, detail: "the key \"\(AuditEvent.bounded(encoded))\" is not percent-encoded UTF-8")
         }
-        let item: RegistryItem
-        do {
-            let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
-            item = try await exchange.registryLookup(
-                collection: collection, key: key, parameters: parameters, viewer: viewer(principal), actor: principal.actor)
-        } catch {
-            throw error.problem
-        }
+        let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
+        let item = try await exchange.registryLookup(
+            collection: collection, key: key, parameters: parameters, viewer: viewer(principal), actor: principal.actor)
         var writer = JSONWriter(capacity: 512 + (item.data?.count ?? 0))
         Self.write(item, into: &writer)
         return Self.jsonResponse(writer.bytes)
@@ -36,14 +31,9 @@ extension ExchangeRoutes {
     @Sendable func registrySearch(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let principal = try context.requireRole(.department, .portal, .auditor)
         let collection = try context.parameters.require("collection")
-        let page: RegistryPage
-        do {
-            let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
-            page = try await exchange.registrySearch(
-                collection: collection, parameters: parameters, viewer: viewer(principal), actor: principal.actor)
-        } catch {
-            throw error.problem
-        }
+        let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
+        let page = try await exchange.registrySearch(
+            collection: collection, parameters: parameters, viewer: viewer(principal), actor: principal.actor)
         var writer = JSONWriter(capacity: 256 + page.items.reduce(0) { $0 + 384 + ($1.data?.count ?? 0) })
         writer.beginObject()
         writer.member("collection", string: collection)

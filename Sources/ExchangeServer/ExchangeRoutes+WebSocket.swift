@@ -38,7 +38,7 @@ extension ExchangeRoutes {
 
     private func registerPublishStream(on v1: RouterGroup<ExchangeRequestContext>, path: String) {
         let exchange = self.exchange
-        let limits = self.limits
+        let maxRequestBody = self.maxRequestBody
         let logger = self.logger
         v1.ws(RouterPath(path)) { inbound, outbound, context in
             guard case .department(let department)? = context.requestContext.principal else {
@@ -46,7 +46,7 @@ extension ExchangeRoutes {
                 try await Self.refuse(problem, inbound: inbound, outbound: outbound, exchange: exchange, context: context)
                 return
             }
-            let options = CloudEventsOptions(limits: limits, source: department.rawValue)
+            let options = CloudEventsOptions(limits: exchange.configuration.limits, source: department.rawValue)
             let replies = PublishReplyQueue(capacity: Self.maxPublishesInFlight)
             try await withTaskCancellationHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -65,7 +65,7 @@ extension ExchangeRoutes {
                     // writer must end too, once the answers still due are sent or dropped.
                     defer { replies.close() }
                     var index = 0
-                    for try await message in inbound.messages(maxSize: limits.maxRequestBody) {
+                    for try await message in inbound.messages(maxSize: maxRequestBody) {
                         guard await replies.reserve() else { break }
                         let frameIndex = index
                         index += 1
@@ -85,7 +85,7 @@ extension ExchangeRoutes {
                                 case .success(let outcomes):
                                     replies.push(isBatch ? Self.reply(index: frameIndex, batch: outcomes) : Self.reply(index: frameIndex, outcome: outcomes[0]))
                                 case .failure(let error):
-                                    replies.push(Self.reply(index: frameIndex, problem: error.problem))
+                                    replies.push(Self.reply(index: frameIndex, problem: ProblemError(answering: error, logger: logger)))
                                 }
                             }
                         case .failure(let problem):
@@ -129,7 +129,7 @@ extension ExchangeRoutes {
                         do {
                             events = try await exchange.pull(name, owner: department, max: available, wait: .seconds(5))
                         } catch {
-                            try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: ProblemError.from(error)), as: UTF8.self)))
+                            try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: ProblemError(answering: error, logger: logger)), as: UTF8.self)))
                             return
                         }
                         for event in events {
@@ -162,7 +162,7 @@ extension ExchangeRoutes {
                         }
                         if let term = control.term { _ = try await exchange.term(term, subscription: name, owner: department) }
                     } catch {
-                        let problem = ProblemError.from(error)
+                        let problem = ProblemError(answering: error, logger: logger)
                         try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: problem), as: UTF8.self)))
                         await Self.auditFrameRefusal(problem, exchange: exchange, context: context)
                         continue

@@ -15,29 +15,34 @@ import NIOCore
 /// agreement reload.
 ///
 /// ```swift
-/// let routes = ExchangeRoutes(exchange: exchange, limits: configuration.server.limits, logger: logger)
+/// let routes = ExchangeRoutes(exchange: exchange, maxRequestBody: configuration.server.limits.maxRequestBody, logger: logger)
 /// let app = try buildApplication(
 ///     configuration: configuration.server, dependencies: dependencies, logger: logger,
 ///     routes: routes.register, webSocketRoutes: routes.registerWebSockets)
 /// ```
 public struct ExchangeRoutes: Sendable {
     let exchange: Exchange
-    let limits: ServerLimits
+    /// The largest request body, and so the largest WebSocket message, bytes.
+    let maxRequestBody: Int
     let logger: Logger
     let audit: AuditRoutes
 
     /// Creates the routes over an exchange.
     /// - Parameters:
     ///   - exchange: the engine.
-    ///   - limits: event and batch size limits.
+    ///   - maxRequestBody: the largest request body, and WebSocket message, in bytes
+    ///     (`limits.max_request_body`); the limits of events and batches are the engine's
+    ///     (`EngineConfiguration.limits`).
     ///   - logger: where handlers log.
     ///   - auditVerifier: the public key of the audit checkpoints, served at `/v1/audit/key`;
     ///     `nil` when the exchange signs no checkpoints.
-    public init(exchange: Exchange, limits: ServerLimits, logger: Logger, auditVerifier: NoteVerifier? = nil) {
+    public init(
+        exchange: Exchange, maxRequestBody: Int = ServerLimits.default.maxRequestBody, logger: Logger, auditVerifier: NoteVerifier? = nil
+    ) {
         self.exchange = exchange
-        self.limits = limits
+        self.maxRequestBody = maxRequestBody
         self.logger = logger
-        self.audit = AuditRoutes(store: exchange.store, verifier: auditVerifier)
+        self.audit = AuditRoutes(exchange: exchange, verifier: auditVerifier)
     }
 
     /// Registers the HTTP routes on the authenticated `/v1` group: every HTTP entry of
@@ -81,7 +86,8 @@ public struct ExchangeRoutes: Sendable {
     /// An auditor API handler whose refusals after the role check are not audited again: the
     /// handler wrote the request's `audit_read` entry (with its query) before reading anything,
     /// so a parameter refused afterwards is already in the log. Refusals of the role check
-    /// itself (401, 403) come before that entry and are audited as any other.
+    /// itself (401, 403) come before that entry and are audited as any other; engine errors
+    /// (the store's, through the engine) come after it.
     static func readAudited(
         _ handler: @escaping @Sendable (Request, ExchangeRequestContext) async throws -> Response
     ) -> @Sendable (Request, ExchangeRequestContext) async throws -> Response {
@@ -91,6 +97,9 @@ public struct ExchangeRoutes: Sendable {
             } catch var problem as ProblemError where problem.code.status != .unauthorized && problem.code.status != .forbidden {
                 problem.isAudited = true
                 throw problem
+            } catch var error as ExchangeError {
+                error.isAudited = true
+                throw error
             }
         }
     }
@@ -104,13 +113,8 @@ public struct ExchangeRoutes: Sendable {
         let mode = try CloudEvents.mode(of: request.headers)
         let envelopes = try CloudEvents.parse(
             mode, headers: request.headers, body: body,
-            options: CloudEventsOptions(limits: limits, source: department.rawValue, topic: topic))
-        let outcomes: [PublishOutcome]
-        do {
-            outcomes = try await exchange.publish(envelopes, from: department)
-        } catch {
-            throw error.problem
-        }
+            options: CloudEventsOptions(limits: exchange.configuration.limits, source: department.rawValue, topic: topic))
+        let outcomes = try await exchange.publish(envelopes, from: department)
         var writer = JSONWriter(capacity: 32 + outcomes.count * 96)
         writer.beginObject()
         if mode == .batch {
@@ -135,34 +139,21 @@ public struct ExchangeRoutes: Sendable {
             throw ProblemError(.badRequest, detail: "the subscription body is not valid: \(Self.describe(error, body: Array(body)))")
         }
         let specification = try document.specification()
-        do {
-            let (info, created) = try await exchange.putSubscription(name, specification, owner: department)
-            return try Self.json(AnyEncodable(SubscriptionDocument(info)), status: created ? .created : .ok)
-        } catch let error as ExchangeError {
-            throw error.problem
-        }
+        let (info, created) = try await exchange.putSubscription(name, specification, owner: department)
+        return try Self.json(AnyEncodable(SubscriptionDocument(info)), status: created ? .created : .ok)
     }
 
     @Sendable func getSubscription(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let department = try context.requireDepartment()
         let name = try context.parameters.require("name")
-        let info: SubscriptionInfo
-        do {
-            info = try exchange.subscriptionInfo(name, owner: department)
-        } catch {
-            throw error.problem
-        }
+        let info = try exchange.subscriptionInfo(name, owner: department)
         return try Self.json(AnyEncodable(SubscriptionDocument(info)), status: .ok)
     }
 
     @Sendable func deleteSubscription(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let department = try context.requireDepartment()
         let name = try context.parameters.require("name")
-        do {
-            try await exchange.deleteSubscription(name, owner: department)
-        } catch {
-            throw error.problem
-        }
+        try await exchange.deleteSubscription(name, owner: department)
         return Response(status: .noContent)
     }
 
@@ -171,12 +162,7 @@ public struct ExchangeRoutes: Sendable {
         let name = try context.parameters.require("name")
         let max = try Self.integer(request, "max", default: 100, in: 1...10_000)
         let waitMilliseconds = try Self.integer(request, "wait", default: 0, in: 0...3_600_000)
-        let events: [DeliveredEvent]
-        do {
-            events = try await exchange.pull(name, owner: department, max: max, wait: .milliseconds(waitMilliseconds))
-        } catch {
-            throw error.problem
-        }
+        let events = try await exchange.pull(name, owner: department, max: max, wait: .milliseconds(waitMilliseconds))
         let body = CloudEvents.encodeBatch(events.map { ($0.envelope, Self.attributes($0)) })
         return Response(
             status: .ok, headers: [.contentType: CloudEvents.batchMediaType],
@@ -198,36 +184,27 @@ public struct ExchangeRoutes: Sendable {
                 detail: "expected {\"sequences\": [n, ...]} with whole numbers from 1 to \(InputBounds.sequence.upperBound): \(Self.describe(error, body: Array(body)))")
         }
         try document.checkBounds()
-        do {
-            switch settlement {
-            case .ack:
-                let settled = try await exchange.ack(document.sequences, subscription: name, owner: department)
-                return try Self.json(AnyEncodable(["acknowledged": settled]), status: .ok)
-            case .nak:
-                let settled = try await exchange.nak(
-                    document.sequences, subscription: name, owner: department, delay: .milliseconds(Int64(clamping: document.delayMs ?? 0)))
-                return try Self.json(AnyEncodable(["declined": settled]), status: .ok)
-            case .term:
-                let settled = try await exchange.term(document.sequences, subscription: name, owner: department)
-                return try Self.json(AnyEncodable(["terminated": settled]), status: .ok)
-            case .redrive:
-                let moved = try await exchange.redrive(document.sequences, subscription: name, owner: department)
-                return try Self.json(AnyEncodable(["redriven": moved]), status: .ok)
-            }
-        } catch let error as ExchangeError {
-            throw error.problem
+        switch settlement {
+        case .ack:
+            let settled = try await exchange.ack(document.sequences, subscription: name, owner: department)
+            return try Self.json(AnyEncodable(["acknowledged": settled]), status: .ok)
+        case .nak:
+            let settled = try await exchange.nak(
+                document.sequences, subscription: name, owner: department, delay: .milliseconds(Int64(clamping: document.delayMs ?? 0)))
+            return try Self.json(AnyEncodable(["declined": settled]), status: .ok)
+        case .term:
+            let settled = try await exchange.term(document.sequences, subscription: name, owner: department)
+            return try Self.json(AnyEncodable(["terminated": settled]), status: .ok)
+        case .redrive:
+            let moved = try await exchange.redrive(document.sequences, subscription: name, owner: department)
+            return try Self.json(AnyEncodable(["redriven": moved]), status: .ok)
         }
     }
 
     @Sendable func deadLetters(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let department = try context.requireDepartment()
         let name = try context.parameters.require("name")
-        let letters: [DeadLetter]
-        do {
-            letters = try exchange.deadLetters(subscription: name, owner: department)
-        } catch {
-            throw error.problem
-        }
+        let letters = try exchange.deadLetters(subscription: name, owner: department)
         let documents = letters.map { ["sequence": $0.sequence, "deliveries": UInt64($0.deliveries), "time_ns": $0.time] }
         return try Self.json(AnyEncodable(["dead_letters": documents]), status: .ok)
     }
@@ -249,7 +226,7 @@ public struct ExchangeRoutes: Sendable {
                 throw ProblemError(.badRequest, detail: "topic \"\(AuditEvent.bounded(topic))\" is not a topic pattern")
             }
             if let unknown = exchange.unknownTopicMessage(pattern) {
-                throw ExchangeError(code: "access.unknown-topic", kind: .notFound, message: unknown).problem
+                throw ExchangeError(.unknownTopic, unknown)
             }
             query.topic = pattern
         }

@@ -112,6 +112,49 @@ extension ProblemCode {
     /// The exchange has no audit signing key (`audit.signing_key`), so it signs no checkpoints.
     public static let auditNotConfigured = ProblemCode("audit.not_configured", status: .notFound, title: "Audit signing not configured")
 
+    // MARK: Exchange (the engine and the routing core)
+
+    /// A publish request holds no event.
+    public static let publishEmpty = ProblemCode("publish.empty", status: .badRequest, title: "No event")
+    /// An event's data does not satisfy its topic's JSON Schema.
+    public static let publishSchemaViolation = ProblemCode("publish.schema_violation", status: .unprocessableContent, title: "Data breaks the topic schema")
+    /// A message id, subject, type or indexed registry value is longer than its byte limit.
+    public static let publishFieldTooLong = ProblemCode("publish.field_too_long", status: .badRequest, title: "Value too long")
+    /// The topic is not declared, or a pattern matches no declared topic.
+    public static let accessUnknownTopic = ProblemCode("access.unknown_topic", status: .notFound, title: "Unknown topic")
+    /// Only the topic's owning department may publish to it.
+    public static let accessNotTopicOwner = ProblemCode("access.not_topic_owner", status: .forbidden, title: "Not the topic's owner")
+    /// An event's source differs from the authenticated department.
+    public static let accessSourceMismatch = ProblemCode("access.source_mismatch", status: .forbidden, title: "Source is not the publisher")
+    /// The department is not declared.
+    public static let accessUnknownDepartment = ProblemCode("access.unknown_department", status: .forbidden, title: "Unknown department")
+    /// The topic or pattern is malformed.
+    public static let accessInvalidTopic = ProblemCode("access.invalid_topic", status: .forbidden, title: "Invalid topic")
+    /// No agreement in force lets the department receive what it asks for.
+    public static let accessNoAgreement = ProblemCode("access.no_agreement", status: .forbidden, title: "No agreement")
+    /// The department lacks the role the action needs.
+    public static let accessMissingRole = ProblemCode("access.missing_role", status: .forbidden, title: "Missing role")
+    /// The subscription name breaks the naming rule.
+    public static let subscriptionInvalidName = ProblemCode("subscription.invalid_name", status: .badRequest, title: "Invalid subscription name")
+    /// The filter is not a topic pattern.
+    public static let subscriptionInvalidFilter = ProblemCode("subscription.invalid_filter", status: .badRequest, title: "Invalid subscription filter")
+    /// A subscription setting is out of range.
+    public static let subscriptionInvalidLimits = ProblemCode("subscription.invalid_limits", status: .badRequest, title: "Invalid subscription limits")
+    /// The department has no subscription of that name.
+    public static let subscriptionNotFound = ProblemCode("subscription.not_found", status: .notFound, title: "Unknown subscription")
+    /// Another department owns a subscription of that name.
+    public static let subscriptionNameTaken = ProblemCode("subscription.name_taken", status: .conflict, title: "Subscription name taken")
+    /// No topic feeds a registry collection of that name.
+    public static let registryUnknownCollection = ProblemCode("registry.unknown_collection", status: .notFound, title: "Unknown registry collection")
+    /// The collection holds no entry of that key the caller may see.
+    public static let registryNotFound = ProblemCode("registry.not_found", status: .notFound, title: "No such registry entry")
+    /// No agreement in force gives the caller a topic feeding the collection.
+    public static let registryNotEntitled = ProblemCode("registry.not_entitled", status: .forbidden, title: "Not entitled to the collection")
+    /// A registry query parameter is unknown, repeated or malformed.
+    public static let registryBadQuery = ProblemCode("registry.bad_query", status: .badRequest, title: "Bad registry query parameter")
+    /// The cursor was not returned by the same query, or is malformed.
+    public static let registryBadCursor = ProblemCode("registry.bad_cursor", status: .badRequest, title: "Bad registry cursor")
+
     /// Every code of this table, in documentation order.
     public static let all: [ProblemCode] = [
         .badRequest, .notFound, .methodNotAllowed, .bodyTooLarge, .unsupportedMediaType,
@@ -124,30 +167,11 @@ extension ProblemCode {
     ] + exchangeCodes
 
     /// The codes of the exchange engine and the routing core (publish, access, subscriptions,
-    /// registry),
-    /// with the statuses they are answered with.
+    /// registry), with the statuses they are answered with.
     public static let exchangeCodes: [ProblemCode] = [
-        ProblemCode("publish.empty", status: .badRequest, title: "No event"),
-        ProblemCode("publish.too-many-events", status: .badRequest, title: "Too many events"),
-        ProblemCode("publish.event-too-large", status: .badRequest, title: "Event data too large"),
-        ProblemCode("publish.schema-violation", status: .unprocessableContent, title: "Data breaks the topic schema"),
-        ProblemCode("publish.field-too-long", status: .badRequest, title: "Value too long"),
-        ProblemCode("access.unknown-topic", status: .notFound, title: "Unknown topic"),
-        ProblemCode("access.not-topic-owner", status: .forbidden, title: "Not the topic's owner"),
-        ProblemCode("access.source-mismatch", status: .forbidden, title: "Source is not the publisher"),
-        ProblemCode("access.unknown-department", status: .forbidden, title: "Unknown department"),
-        ProblemCode("access.invalid-topic", status: .forbidden, title: "Invalid topic"),
-        ProblemCode("access.no-agreement", status: .forbidden, title: "No agreement"),
-        ProblemCode("access.missing-role", status: .forbidden, title: "Missing role"),
-        ProblemCode("subscription.invalid-name", status: .badRequest, title: "Invalid subscription name"),
-        ProblemCode("subscription.invalid-filter", status: .badRequest, title: "Invalid subscription filter"),
-        ProblemCode("subscription.invalid-limits", status: .badRequest, title: "Invalid subscription limits"),
-        ProblemCode("subscription.not-found", status: .notFound, title: "Unknown subscription"),
-        ProblemCode("subscription.name-taken", status: .conflict, title: "Subscription name taken"),
-        ProblemCode("registry.unknown-collection", status: .notFound, title: "Unknown registry collection"),
-        ProblemCode("registry.not-found", status: .notFound, title: "No such registry entry"),
-        ProblemCode("registry.not-entitled", status: .forbidden, title: "Not entitled to the collection"),
-        ProblemCode("registry.bad-query", status: .badRequest, title: "Bad registry query parameter"),
-        ProblemCode("registry.bad-cursor", status: .badRequest, title: "Bad registry cursor"),
+        .publishEmpty, .publishSchemaViolation, .publishFieldTooLong,
+        .accessUnknownTopic, .accessNotTopicOwner, .accessSourceMismatch, .accessUnknownDepartment, .accessInvalidTopic, .accessNoAgreement, .accessMissingRole,
+        .subscriptionInvalidName, .subscriptionInvalidFilter, .subscriptionInvalidLimits, .subscriptionNotFound, .subscriptionNameTaken,
+        .registryUnknownCollection, .registryNotFound, .registryNotEntitled, .registryBadQuery, .registryBadCursor,
     ]
 }

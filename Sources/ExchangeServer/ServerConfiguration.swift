@@ -1,3 +1,5 @@
+public import ExchangeModel
+
 /// The HTTPS listener: address, TLS material, client certificate policy, limits, connection
 /// limits and timeouts, and tokens.
 ///
@@ -68,18 +70,28 @@ public struct ServerConfiguration: Sendable, Equatable {
 
 /// Size limits applied to requests before any handler sees them.
 public struct ServerLimits: Sendable, Equatable {
-    /// The largest single CloudEvent, bytes (`limits.max_event_size`, default 1 MiB).
-    public var maxEventSize: Int
-    /// The most events in one batch (`limits.max_batch_events`, default 1000).
-    public var maxBatchEvents: Int
+    /// The limits of one event and one batch (`limits.max_event_size`, `limits.max_batch_events`),
+    /// handed to the engine's configuration, from which the routes' CloudEvents parser reads them.
+    public var publish: PublishLimits
     /// The largest request body, bytes (`limits.max_request_body`, default 16 MiB); larger
     /// bodies are refused with 413 `http.body_too_large`.
     public var maxRequestBody: Int
 
+    /// The largest single CloudEvent, bytes (`limits.max_event_size`, default 1 MiB).
+    public var maxEventSize: Int {
+        get { publish.maxEventSize }
+        set { publish.maxEventSize = newValue }
+    }
+
+    /// The most events in one batch (`limits.max_batch_events`, default 1000).
+    public var maxBatchEvents: Int {
+        get { publish.maxBatchEvents }
+        set { publish.maxBatchEvents = newValue }
+    }
+
     /// Creates limits.
     public init(maxEventSize: Int = 1 << 20, maxBatchEvents: Int = 1000, maxRequestBody: Int = 16 << 20) {
-        self.maxEventSize = maxEventSize
-        self.maxBatchEvents = maxBatchEvents
+        self.publish = PublishLimits(maxEventSize: maxEventSize, maxBatchEvents: maxBatchEvents)
         self.maxRequestBody = maxRequestBody
     }
 

@@ -138,14 +138,12 @@ struct Exchanged: AsyncParsableCommand {
                 code: "store.registry_incomplete", detail: "the registry in \(settings.store.directory) is incomplete (a rewrite was interrupted, or the store "
                     + "was upgraded from format 2); run `exchangectl registry rebuild --write --config \(config)`, then start the daemon")
         }
-        auditSink.attach(store)
         let departmentCount = initialSet.departments.count
         let exchange = Exchange(
             store: store, agreements: registry,
-            configuration: EngineConfiguration(
-                maxBatchEvents: settings.server.limits.maxBatchEvents, maxEventBytes: settings.server.limits.maxEventSize,
-                anonymousRefusals: settings.audit.anonymousRefusals),
+            configuration: EngineConfiguration(limits: settings.server.limits.publish, anonymousRefusals: settings.audit.anonymousRefusals),
             logger: Logger(label: "exchange.engine"))
+        auditSink.attach(exchange)
         await exchange.auditReload(loaded.report, actor: "exchange")
         // Created here so that /metrics lists every exchange metric from the start; the engine
         // creates its own ExchangeMetrics with the same labels, which share the same series.
@@ -196,7 +194,8 @@ struct Exchanged: AsyncParsableCommand {
             logger.info("audit checkpoints signed", metadata: ["verifier_key": "\((try? signer.verifier.verifierKey) ?? "?")"])
         }
         let routes = ExchangeRoutes(
-            exchange: exchange, limits: settings.server.limits, logger: Logger(label: "exchange.api"), auditVerifier: signer?.verifier)
+            exchange: exchange, maxRequestBody: settings.server.limits.maxRequestBody, logger: Logger(label: "exchange.api"),
+            auditVerifier: signer?.verifier)
         let reloader = ReloadOnHangup(exchange: exchange, logger: logger)
         let app: any Service
         do {
@@ -320,33 +319,26 @@ struct ReloadOnHangup: Service {
     }
 }
 
-/// Writes audit events produced outside a request (token file changes) to the store once it is
-/// open; events before that are logged only.
+/// Writes audit events produced outside a request (token file changes) through the engine once
+/// it runs; events before that are logged only.
 final class AuditSink: Sendable {
-    private let store = Mutex<ExchangeStore?>(nil)
+    private let exchange = Mutex<Exchange?>(nil)
     private let logger: Logger
 
     init(logger: Logger) {
         self.logger = logger
     }
 
-    func attach(_ store: ExchangeStore) {
-        self.store.withLock { $0 = store }
+    func attach(_ exchange: Exchange) {
+        self.exchange.withLock { $0 = exchange }
     }
 
     func append(_ events: [AuditEvent]) {
-        guard let store = store.withLock({ $0 }) else {
+        guard let exchange = exchange.withLock({ $0 }) else {
             logger.warning("audit event before the store opened", metadata: ["events": "\(events.count)"])
             return
         }
-        let logger = self.logger
-        Task {
-            do {
-                _ = try await store.appendAudit(events)
-            } catch {
-                logger.error("audit event not written", metadata: ["error": "\(error)"])
-            }
-        }
+        Task { await exchange.auditLoggingFailure(events, purpose: "a token change") }
     }
 }
 

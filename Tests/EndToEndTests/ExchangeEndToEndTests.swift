@@ -84,14 +84,14 @@ struct ExchangeEndToEndTests {
 
             let notOwner = try await daemon.publish("tax", id: "x", data: Self.licence("X"))
             #expect(notOwner.status == 403)
-            #expect(notOwner.object["code"] as? String == "access.not-topic-owner")
+            #expect(notOwner.object["code"] as? String == "access.not_topic_owner")
 
             let unknownTopic = try await daemon.publish("msa", topic: "licence.food.issued", id: "y", data: Self.licence("Y"))
             #expect(unknownTopic.status == 404, "\(unknownTopic.text)")
 
             let schema = try await daemon.publish("msa", id: "z", data: ["holder": "nobody"])
             #expect(schema.status == 422, "\(schema.text)")
-            #expect(schema.object["code"] as? String == "publish.schema-violation")
+            #expect(schema.object["code"] as? String == "publish.schema_violation")
 
             let malformed = try await daemon.request(
                 "msa", .POST, "/v1/topics/licence.business.issued/events", contentType: "application/cloudevents+json", body: Array("{not json".utf8))

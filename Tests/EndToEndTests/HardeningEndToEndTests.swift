@@ -388,7 +388,7 @@ struct HardeningEndToEndTests {
             #expect(try await daemon.request("tax", .DELETE, "/v1/subscriptions/portal-own").status == 404)
             let named = try await entries(from: mark).filter { $0["actor"] as? String == "tax" }
             #expect(named.map { $0["kind"] as? String } == ["rejected", "rejected", "rejected"], "\(named)")
-            #expect(named.map { ($0["code"] ?? $0["reason"]) as? String } == ["cloudevents.malformed_json", "access.not-topic-owner", "subscription.not-found"], "\(named)")
+            #expect(named.map { ($0["code"] ?? $0["reason"]) as? String } == ["cloudevents.malformed_json", "access.not_topic_owner", "subscription.not_found"], "\(named)")
             try await Self.expectServing(daemon, "audit")
             #expect(try await daemon.stop() == 0)
         } catch {

@@ -47,7 +47,7 @@ struct RegistryEndToEndTests {
             let court = try await daemon.request("court", .GET, "/v1/registry/licences/L-1")
             #expect(court.status == 403)
             #expect(court.contentType == "application/problem+json")
-            #expect(court.object["code"] as? String == "registry.not-entitled")
+            #expect(court.object["code"] as? String == "registry.not_entitled")
             #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
 
             let rebuild = try await ExecutableRun.of("exchangectl", ["registry", "rebuild", "--config", daemon.directory + "/exchange.yaml"])

@@ -58,7 +58,7 @@ struct WebSocketEndToEndTests {
             #expect(Set(accepted.compactMap { $0["id"] as? String }).count == count + 1)
             let refused = all.filter { $0["error"] != nil }
             #expect(refused.count == 1)
-            #expect((refused.first?["error"] as? [String: Any])?["code"] as? String == "access.not-topic-owner")
+            #expect((refused.first?["error"] as? [String: Any])?["code"] as? String == "access.not_topic_owner")
             #expect(refused.first?["index"] as? Int == count)
 
             // Push with credit: 50 at a time, acknowledging each batch.

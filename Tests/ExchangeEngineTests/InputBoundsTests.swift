@@ -26,7 +26,7 @@ import Testing
             try await fixture.exchange.putSubscription("s", spec, owner: EngineFixture.tax)
             Issue.record("accepted \(spec)")
         } catch {
-            #expect(error.code == "subscription.invalid-limits")
+            #expect(error.code == .invalidSubscriptionLimits)
             #expect(error.kind == .invalid)
         }
         #expect(try fixture.store.subscription(named: "s") == nil)
@@ -88,7 +88,7 @@ import Testing
             _ = try await fixture.exchange.publish([event], from: EngineFixture.msa)
             Issue.record("an overlong \(field) was accepted")
         } catch {
-            #expect(error.code == "publish.field-too-long")
+            #expect(error.code == .fieldTooLong)
             #expect(error.isAudited)
         }
         #expect(fixture.store.lastSequence == 0)
@@ -151,7 +151,7 @@ import Testing
             try await fixture.exchange.putSubscription("s", SubscriptionSpec(filter: "licence.busines.>"), owner: EngineFixture.tax)
             Issue.record("a filter matching no topic was accepted")
         } catch {
-            #expect(error.code == "access.unknown-topic")
+            #expect(error.code == .unknownTopic)
             #expect(error.kind == .notFound)
             #expect(error.message.contains("did you mean 'licence.business.>'?"), "\(error.message)")
         }

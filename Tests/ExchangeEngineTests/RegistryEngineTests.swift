@@ -77,12 +77,12 @@ struct RegistryEngineTests {
         let auditor = try await exchange.registryLookup(collection: "licences", key: "L-1", viewer: .everything, actor: "audit")
         #expect(auditor.agreement == nil && auditor.entry.type == "food")
 
-        await #expect(throws: ExchangeError(code: "registry.not-entitled", kind: .forbidden, message: "no agreement in force gives 'court' a topic feeding 'licences'")) {
+        await #expect(throws: ExchangeError(.notEntitled, "no agreement in force gives 'court' a topic feeding 'licences'")) {
             _ = try await exchange.registryLookup(collection: "licences", key: "L-1", viewer: .department(Self.court), actor: "court")
         }
         let queries = try Self.queries(fixture)
         #expect(queries.map { $0["actor"] as? String } == ["portal", "tax", "audit", "court"])
-        #expect(queries.map { $0["outcome"] as? String } == ["ok", "ok", "ok", "registry.not-entitled"])
+        #expect(queries.map { $0["outcome"] as? String } == ["ok", "ok", "ok", "registry.not_entitled"])
         #expect(queries.map { $0["results"] as? Int } == [1, 1, 1, 0])
         #expect(queries.allSatisfy { $0["collection"] as? String == "licences" && $0["key"] as? String == "L-1" })
     }
@@ -95,7 +95,7 @@ struct RegistryEngineTests {
             _ = try await fixture.exchange.registryLookup(collection: "licences", key: "L-1", viewer: .department(Self.portal), actor: "portal")
             Issue.record("a suspended agreement gave the portal a look-up")
         } catch {
-            #expect(error.code == "registry.not-entitled")
+            #expect(error.code == .notEntitled)
         }
         _ = try await fixture.exchange.registryLookup(collection: "licences", key: "L-1", viewer: .department(Self.tax), actor: "tax")
     }
@@ -113,21 +113,21 @@ struct RegistryEngineTests {
             do {
                 _ = try await exchange.registryLookup(collection: collection, key: key, viewer: .department(Self.tax), actor: "tax")
             } catch {
-                codes.append(error.code)
+                codes.append(error.code.rawValue)
             }
         }
-        #expect(codes == ["registry.not-found", "registry.not-found", "registry.unknown-collection"])
+        #expect(codes == ["registry.not_found", "registry.not_found", "registry.unknown_collection"])
         do {
             _ = try await exchange.registrySearch(collection: "licences", query: RegistryQuery(cursor: "AQEBAgM"), viewer: .department(Self.tax), actor: "tax")
             Issue.record("a forged cursor was accepted")
         } catch {
-            #expect(error.code == "registry.bad-cursor")
+            #expect(error.code == .badRegistryCursor)
         }
         for parameters in [[("colour", "red")], [("limit", "0")], [("limit", "x")], [("status", "dormant")], [("expires_before", "2026-1-1")], [("holder", "a"), ("holder", "b")]] {
             #expect(throws: ExchangeError.self) { _ = try RegistryQuery(parameters: parameters.map { (name: $0.0, value: $0.1) }) }
         }
         let outcomes = try Self.queries(fixture).map { $0["outcome"] as? String }
-        #expect(outcomes == ["ok", "registry.not-found", "registry.not-found", "registry.unknown-collection", "registry.bad-cursor"])
+        #expect(outcomes == ["ok", "registry.not_found", "registry.not_found", "registry.unknown_collection", "registry.bad_cursor"])
     }
 
     @Test func searchFiltersOnWhatTheViewerMaySee() async throws {
@@ -166,10 +166,10 @@ struct RegistryEngineTests {
             _ = try await exchange.registrySearch(collection: "licences", query: RegistryQuery(holder: "9131", cursor: next), viewer: .everything, actor: "a")
             Issue.record("a cursor of another query was accepted")
         } catch {
-            #expect(error.code == "registry.bad-cursor")
+            #expect(error.code == .badRegistryCursor)
         }
         let last = try #require(try Self.queries(fixture).last)
-        #expect(last["outcome"] as? String == "registry.bad-cursor")
+        #expect(last["outcome"] as? String == "registry.bad_cursor")
         let searches = try Self.queries(fixture).filter { $0["query"] != nil }
         #expect((searches.first?["query"] as? [String: Any])?["holder"] as? String == "9131")
         #expect(searches.first?["results"] as? Int == 3)

@@ -35,7 +35,7 @@ import Testing
         defer { store.close() }
         let signer = try NoteSigner(name: "exchange.test/audit", key: SigningKey.generate())
         let exchange = Exchange(store: store, agreements: AgreementRegistry())
-        let routes = ExchangeRoutes(exchange: exchange, limits: ServerLimits(), logger: Logger(label: "test"), auditVerifier: signer.verifier)
+        let routes = ExchangeRoutes(exchange: exchange, logger: Logger(label: "test"), auditVerifier: signer.verifier)
         let configuration = ServerConfiguration(certificatePath: "unused", privateKeyPath: "unused", clientCAPath: "unused")
         let dependencies = ServerDependencies(
             identityResolver: StaticCertificateIdentityResolver([]), tokens: try TokenStore(path: directory.file("tokens.json")),

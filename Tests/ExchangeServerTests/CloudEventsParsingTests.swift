@@ -6,7 +6,7 @@ import Testing
 
 @Suite("CloudEvents parsing")
 struct CloudEventsParsingTests {
-    let options = CloudEventsOptions(limits: ServerLimits(maxEventSize: 1024, maxBatchEvents: 3, maxRequestBody: 4096), source: "tax-bureau")
+    let options = CloudEventsOptions(limits: PublishLimits(maxEventSize: 1024, maxBatchEvents: 3), source: "tax-bureau")
 
     func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 

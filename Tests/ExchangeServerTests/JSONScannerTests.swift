@@ -32,12 +32,12 @@ import Testing
 
     @Test func escapesAndUnicodeInsideLongStringsStillParse() throws {
         let text = #"{"specversion":"1.0","id":"x","type":"t","topic":"a.b","data":{"note":"plain text long enough to skip by words \"quoted\" then \\ and \u00e9 and 许可证 end"}}"#
-        let envelope = try CloudEvents.parseStructured(Array(text.utf8), options: CloudEventsOptions(limits: ServerLimits(), source: "s"))
+        let envelope = try CloudEvents.parseStructured(Array(text.utf8), options: CloudEventsOptions(limits: PublishLimits(), source: "s"))
         #expect(String(decoding: envelope.data, as: UTF8.self).contains("许可证"))
         // A raw control character (a tab) deep inside a long plain string is still refused.
         let broken = Array(#"{"specversion":"1.0","id":"x","type":"t","topic":"a.b","data":"long plain text with a raw tab"#.utf8) + [0x09]
             + Array(#"inside"}"#.utf8)
-        #expect(throws: ProblemError.self) { try CloudEvents.parseStructured(broken, options: CloudEventsOptions(limits: ServerLimits(), source: "s")) }
+        #expect(throws: ProblemError.self) { try CloudEvents.parseStructured(broken, options: CloudEventsOptions(limits: PublishLimits(), source: "s")) }
     }
 
     /// Data the scanner keeps as raw bytes must be what `JSONValue.parse` reads later (patterns,
@@ -46,8 +46,8 @@ import Testing
     func unpairedSurrogatesInDataAreRefusedAsTheParserRefusesThem(_ data: String) throws {
         #expect(throws: (any Error).self) { try JSONValue.parse(Array(data.utf8)) }
         let text = #"{"specversion":"1.0","id":"x","type":"t","topic":"a.b","data":{"note":"# + data + "}}"
-        #expect(throws: ProblemError.self) { try CloudEvents.parseStructured(Array(text.utf8), options: CloudEventsOptions(limits: ServerLimits(), source: "s")) }
+        #expect(throws: ProblemError.self) { try CloudEvents.parseStructured(Array(text.utf8), options: CloudEventsOptions(limits: PublishLimits(), source: "s")) }
         let paired = #"{"specversion":"1.0","id":"x","type":"t","topic":"a.b","data":{"note":"\ud83d\ude00"}}"#
-        #expect(try JSONValue.parse(try CloudEvents.parseStructured(Array(paired.utf8), options: CloudEventsOptions(limits: ServerLimits(), source: "s")).data) != nil)
+        #expect(try JSONValue.parse(try CloudEvents.parseStructured(Array(paired.utf8), options: CloudEventsOptions(limits: PublishLimits(), source: "s")).data) != nil)
     }
 }

@@ -87,7 +87,7 @@ struct OpenAPITests {
         let store = try ExchangeStore(configuration: StoreConfiguration(directory: directory.file("store"), initialMapSize: 16 << 20))
         defer { store.close() }
         let exchange = Exchange(store: store, agreements: AgreementRegistry())
-        let routes = ExchangeRoutes(exchange: exchange, limits: ServerLimits(), logger: Logger(label: "test"))
+        let routes = ExchangeRoutes(exchange: exchange, logger: Logger(label: "test"))
         let configuration = ServerConfiguration(certificatePath: "unused", privateKeyPath: "unused", clientCAPath: "unused")
         let dependencies = ServerDependencies(
             identityResolver: StaticCertificateIdentityResolver([]), tokens: try TokenStore(path: directory.file("tokens.json")))

@@ -66,7 +66,7 @@ struct RegistryRoutesTests {
             identityResolver: StaticCertificateIdentityResolver([]), tokens: try TokenStore(path: directory.file("tokens.json")),
             refusalObserver: { refusal in await exchange.recordRefusal(refusal) })
         let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: Logger(label: "test"))
-        ExchangeRoutes(exchange: exchange, limits: ServerLimits(), logger: Logger(label: "test"))
+        ExchangeRoutes(exchange: exchange, logger: Logger(label: "test"))
             .register(on: router.group("v1").add(middleware: RequireAuthenticationMiddleware()))
         return Fixture(app: Application(router: router), store: store, exchange: exchange, tokens: tokens, directory: directory)
     }
@@ -153,13 +153,13 @@ struct RegistryRoutesTests {
         }
         let portal: HTTPFields = [.authorization: "Bearer \(fixture.tokens["portal"]!)"]
         let cases: [(String, HTTPFields, Int, String)] = [
-            ("/v1/registry/permits/L-1", portal, 404, "registry.unknown-collection"),
-            ("/v1/registry/licences/L-404", portal, 404, "registry.not-found"),
-            ("/v1/registry/licences?cursor=AQEBAgM", portal, 400, "registry.bad-cursor"),
-            ("/v1/registry/licences?limit=5000", portal, 400, "registry.bad-query"),
-            ("/v1/registry/licences?colour=red", portal, 400, "registry.bad-query"),
-            ("/v1/registry/licences/L-1?history=maybe", portal, 400, "registry.bad-query"),
-            ("/v1/registry/licences/L-1", [.authorization: "Bearer \(fixture.tokens["stranger"]!)"], 403, "registry.not-entitled"),
+            ("/v1/registry/permits/L-1", portal, 404, "registry.unknown_collection"),
+            ("/v1/registry/licences/L-404", portal, 404, "registry.not_found"),
+            ("/v1/registry/licences?cursor=AQEBAgM", portal, 400, "registry.bad_cursor"),
+            ("/v1/registry/licences?limit=5000", portal, 400, "registry.bad_query"),
+            ("/v1/registry/licences?colour=red", portal, 400, "registry.bad_query"),
+            ("/v1/registry/licences/L-1?history=maybe", portal, 400, "registry.bad_query"),
+            ("/v1/registry/licences/L-1", [.authorization: "Bearer \(fixture.tokens["stranger"]!)"], 403, "registry.not_entitled"),
             ("/v1/registry/licences/L-1", [.authorization: "Bearer \(fixture.tokens["admin"]!)"], 403, "auth.forbidden"),
             ("/v1/registry/licences/L-1", [:], 401, "auth.unauthenticated"),
         ]
@@ -175,8 +175,8 @@ struct RegistryRoutesTests {
         }
         let outcomes = try Self.audit(fixture, kind: "queried").map { $0["outcome"] as? String }
         #expect(outcomes == [
-            "registry.unknown-collection", "registry.not-found", "registry.bad-cursor", "registry.bad-query", "registry.bad-query",
-            "registry.bad-query", "registry.not-entitled",
+            "registry.unknown_collection", "registry.not_found", "registry.bad_cursor", "registry.bad_query", "registry.bad_query",
+            "registry.bad_query", "registry.not_entitled",
         ])
         // Each refusal is audited once: the engine's own refusals as `queried` with their
         // outcome, the admin's 403 as `access_denied` at once, and the anonymous 401 counted

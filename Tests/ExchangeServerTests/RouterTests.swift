@@ -82,12 +82,12 @@ struct RouterTests {
     }
 
     @Test func storeErrorsMapToProblems() {
-        #expect(StoreError(code: .storeFull, message: "full").problem.code.status.code == 507)
-        #expect(StoreError(code: .closed, message: "closed").problem.code == .storeClosed)
-        #expect(StoreError(code: .notFound, message: "x").problem.code.status == .notFound)
-        #expect(StoreError(code: .conflict, message: "x").problem.code.status == .conflict)
-        #expect(StoreError(code: .corruptRecord, message: "secret detail").problem.code == .storeFailure)
-        #expect(StoreError(code: .corruptRecord, message: "secret detail").problem.detail?.contains("secret detail") == false)
+        #expect(ProblemError(StoreError(code: .storeFull, message: "full")).code.status.code == 507)
+        #expect(ProblemError(StoreError(code: .closed, message: "closed")).code == .storeClosed)
+        #expect(ProblemError(StoreError(code: .notFound, message: "x")).code.status == .notFound)
+        #expect(ProblemError(StoreError(code: .conflict, message: "x")).code.status == .conflict)
+        #expect(ProblemError(StoreError(code: .corruptRecord, message: "secret detail")).code == .storeFailure)
+        #expect(ProblemError(StoreError(code: .corruptRecord, message: "secret detail")).detail?.contains("secret detail") == false)
     }
 
     @Test func operationsEndpoints() async throws {

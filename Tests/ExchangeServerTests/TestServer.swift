@@ -33,7 +33,7 @@ func registerTestRoutes(_ v1: RouterGroup<ExchangeRequestContext>) {
         let body = try await context.collectBody(request)
         let envelopes = try CloudEvents.parse(
             headers: request.headers, body: body,
-            options: CloudEventsOptions(limits: ServerLimits(maxEventSize: 256, maxBatchEvents: 2, maxRequestBody: 1024), source: principal.actor))
+            options: CloudEventsOptions(limits: PublishLimits(maxEventSize: 256, maxBatchEvents: 2), source: principal.actor))
         return "\(envelopes.count)"
     }
 }
