@@ -203,7 +203,7 @@ extension Exchange {
         guard let first = refusal.events.first else { return refusal.error }
         metrics.rejected.increment(by: refusal.events.count)
         let fields: [String: AuditValue] = [
-            "reason": .string(refusal.error.code.rawValue), "detail": .string(AuditEvent.bounded(refusal.error.message)),
+            "reason": .string(refusal.error.auditedCode), "detail": .string(AuditEvent.bounded(refusal.error.message)),
             "events": .integer(Int64(clamping: refusal.events.count)), "topic": .string(AuditEvent.bounded(first.topic)),
             "message_id": .string(AuditEvent.bounded(first.id)),
         ]

@@ -128,7 +128,7 @@ extension Exchange {
             answer = try await body()
         } catch {
             fields["results"] = 0
-            fields["outcome"] = .string(error.code.rawValue)
+            fields["outcome"] = .string(error.auditedCode)
             var error = error
             do throws(ExchangeError) {
                 try await auditQuery(actor: actor, fields: fields)

@@ -171,6 +171,10 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
         self.isAudited = false
     }
 
+    /// The code an audit entry records: the store's own code for a store error (e.g.
+    /// `store.full`), otherwise the code's text.
+    public var auditedCode: String { storeError?.code.rawValue ?? code.rawValue }
+
     public var description: String {
         if let storeError { return storeError.description }
         return "\(code): \(message)"

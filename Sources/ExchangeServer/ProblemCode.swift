@@ -16,7 +16,7 @@ public struct ProblemCode: Hashable, Sendable, CustomStringConvertible {
     /// A short human-readable summary that does not change from occurrence to occurrence.
     public let title: String
 
-    /// Creates a code. Codes belong in this table; engine codes may be added in an extension.
+    /// Creates a code. Codes belong in this table.
     /// - Parameters:
     ///   - rawValue: the stable code, `area.reason`.
     ///   - status: the HTTP status.
