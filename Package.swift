@@ -9,12 +9,12 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-/// What a client of the exchange's HTTPS and WebSocket API links: the CLI, the benchmark, the
+/// What a client of the exchange's HTTPS and WebSocket API links: the benchmark and the
 /// end-to-end tests.
 let clientDependencies: [Target.Dependency] = [
     .product(name: "AsyncHTTPClient", package: "async-http-client"),
-    .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
     .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
     .product(name: "NIOPosix", package: "swift-nio"),
     .product(name: "NIOSSL", package: "swift-nio-ssl"),
 ]
@@ -27,13 +27,6 @@ let package = Package(
         .executable(name: "exchangectl", targets: ["exchangectl"]),
         .executable(name: "exchange-bench", targets: ["exchange-bench"]),
         .executable(name: "exchange-fuzz", targets: ["exchange-fuzz"]),
-        .library(name: "LMDB", targets: ["LMDB"]),
-        .library(name: "ExchangeModel", targets: ["ExchangeModel"]),
-        .library(name: "ExchangeStore", targets: ["ExchangeStore"]),
-        .library(name: "ExchangeRouting", targets: ["ExchangeRouting"]),
-        .library(name: "ExchangeEngine", targets: ["ExchangeEngine"]),
-        .library(name: "ExchangeAudit", targets: ["ExchangeAudit"]),
-        .library(name: "ExchangeServer", targets: ["ExchangeServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // MARK: Storage
@@ -115,10 +109,52 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Shared by the daemon and its clients, without HTTP
+        .target(
+            name: "ExchangeConfig",
+            dependencies: [
+                "ExchangeModel",
+                "ExchangeStore",
+                "ExchangeAudit",
+                "ExchangeEngine",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ExchangeIdentity",
+            dependencies: [
+                "ExchangeModel",
+                "ExchangeConfig",
+                "ExchangeRouting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ExchangeWire",
+            dependencies: [
+                "ExchangeModel",
+                "ExchangeStore",
+                "ExchangeEngine",
+                "ExchangeConfig",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: HTTP server
         .target(
             name: "ExchangeServer",
             dependencies: [
+                "ExchangeConfig",
+                "ExchangeIdentity",
+                "ExchangeWire",
                 "ExchangeModel",
                 "ExchangeStore",
                 "ExchangeAudit",
@@ -150,6 +186,8 @@ let package = Package(
             dependencies: [
                 "ExchangeStore",
                 "ExchangeAudit",
+                "ExchangeConfig",
+                "ExchangeIdentity",
                 "ExchangeServer",
                 "ExchangeEngine",
                 "ExchangeRouting",
@@ -159,7 +197,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -171,14 +208,13 @@ let package = Package(
                 "ExchangeStore",
                 "ExchangeAudit",
                 "ExchangeRouting",
-                "ExchangeServer",
+                "ExchangeConfig",
+                "ExchangeIdentity",
+                "ExchangeWire",
                 "ExchangeModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -190,7 +226,9 @@ let package = Package(
                 "ExchangeStore",
                 "ExchangeAudit",
                 "ExchangeRouting",
-                "ExchangeServer",
+                "ExchangeConfig",
+                "ExchangeIdentity",
+                "ExchangeWire",
                 "ExchangeModel",
             ] + clientDependencies + [
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -205,10 +243,12 @@ let package = Package(
         .executableTarget(
             name: "exchange-fuzz",
             dependencies: [
-                "ExchangeServer",
+                "ExchangeConfig",
+                "ExchangeWire",
                 "ExchangeRouting",
                 "ExchangeAudit",
                 "ExchangeModel",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Fuzz/Sources",
             swiftSettings: swiftSettings
@@ -217,7 +257,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "LMDBTests",
-            dependencies: ["LMDB"],
+            dependencies: ["TestSupport", "LMDB"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -248,7 +288,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExchangeAuditTests",
-            dependencies: ["ExchangeAudit"],
+            dependencies: ["TestSupport", "ExchangeAudit"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -262,9 +302,12 @@ let package = Package(
                 "TestSupport",
                 "ExchangeStore",
                 "ExchangeAudit",
+                "ExchangeIdentity",
                 "ExchangeServer",
                 "ExchangeModel",
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "LMDB",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOTLS", package: "swift-nio"),
             ] + clientDependencies + [
                 .product(name: "Logging", package: "swift-log"),
@@ -291,11 +334,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-            .testTarget(
+        .testTarget(
             name: "ExchangeServerTests",
             dependencies: [
                 "TestSupport",
+                "ExchangeConfig",
+                "ExchangeIdentity",
+                "ExchangeWire",
                 "ExchangeServer",
+                "ExchangeRouting",
                 "ExchangeAudit",
                 "ExchangeEngine",
                 "ExchangeModel",
@@ -305,9 +352,11 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

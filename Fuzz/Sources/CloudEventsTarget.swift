@@ -1,5 +1,5 @@
 import ExchangeModel
-import ExchangeServer
+import ExchangeWire
 import HTTPTypes
 
 /// `CloudEvents.parse`: `headers NUL body`, the headers as `name: value` lines. Its

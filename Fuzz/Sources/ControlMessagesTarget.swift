@@ -1,4 +1,4 @@
-import ExchangeServer
+import ExchangeWire
 import Foundation
 
 /// The control messages a client sends as JSON: each decodes or throws, and a subscription

@@ -1,4 +1,4 @@
-import ExchangeServer
+import ExchangeConfig
 
 /// `ExchangeConfiguration.parse(yaml:path:)`: the daemon's configuration file read from text.
 enum ExchangeConfigurationTarget {

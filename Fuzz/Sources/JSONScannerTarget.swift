@@ -1,5 +1,5 @@
 import ExchangeModel
-import ExchangeServer
+import ExchangeWire
 
 /// The CloudEvents `JSONScanner` against `JSONValue.parse`: every document the parser accepts
 /// (within the scanner's nesting limit) the scanner skips whole, and a string document reads as

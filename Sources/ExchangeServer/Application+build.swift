@@ -1,4 +1,6 @@
+public import ExchangeConfig
 import ExchangeEngine
+public import ExchangeIdentity
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
@@ -87,7 +89,7 @@ public struct ServerDependencies: Sendable {
 ///   - webSocketRoutes: registers the engine's WebSocket routes on the authenticated `/v1` group.
 /// - Returns: the application, to run with `runService()` or inside a `ServiceGroup`.
 public func buildApplication(
-    configuration: ServerConfiguration,
+    configuration: ExchangeConfig.ServerConfiguration,
     dependencies: ServerDependencies,
     logger: Logger,
     services: [any Service] = [],
@@ -162,7 +164,7 @@ public func buildApplication(
 ///   - dependencies: identity resolver, tokens, metrics registry, readiness, refusal hook.
 ///   - logger: the request logger.
 public func makeRouter(
-    configuration: ServerConfiguration, dependencies: ServerDependencies, logger: Logger
+    configuration: ExchangeConfig.ServerConfiguration, dependencies: ServerDependencies, logger: Logger
 ) -> Router<ExchangeRequestContext> {
     let router = Router(context: ExchangeRequestContext.self)
     addMiddlewares(to: router, configuration: configuration, dependencies: dependencies, logger: logger)
@@ -172,7 +174,7 @@ public func makeRouter(
 }
 
 private func addMiddlewares(
-    to router: Router<ExchangeRequestContext>, configuration: ServerConfiguration, dependencies: ServerDependencies, logger: Logger
+    to router: Router<ExchangeRequestContext>, configuration: ExchangeConfig.ServerConfiguration, dependencies: ServerDependencies, logger: Logger
 ) {
     // Outermost first. Authentication never throws (failures are kept in the context), so the
     // logging and problem middlewares below it see the principal of every request.

@@ -1,5 +1,6 @@
 import ExchangeEngine
 import ExchangeModel
+import ExchangeWire
 import Hummingbird
 
 extension AuditEntryFilter {

@@ -1,6 +1,7 @@
 import ExchangeEngine
 import ExchangeModel
 import ExchangeStore
+import ExchangeWire
 import HTTPTypes
 import Hummingbird
 import NIOCore

@@ -1,7 +1,9 @@
 public import ExchangeAudit
 public import ExchangeEngine
+import ExchangeIdentity
 import ExchangeModel
 import ExchangeStore
+import ExchangeWire
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,4 +1,6 @@
+public import ExchangeIdentity
 import ExchangeModel
+import ExchangeWire
 import Foundation
 import HTTPTypes
 public import Hummingbird

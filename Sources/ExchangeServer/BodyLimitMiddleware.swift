@@ -1,3 +1,4 @@
+import ExchangeWire
 import HTTPTypes
 public import Hummingbird
 import NIOCore

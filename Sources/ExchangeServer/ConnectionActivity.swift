@@ -1,4 +1,5 @@
 import CoreMetrics
+import ExchangeConfig
 import NIOCore
 
 /// One connection's phase and the deadline of that phase, kept on the connection's event loop

@@ -1,3 +1,5 @@
+public import ExchangeIdentity
+import ExchangeWire
 import HTTPTypes
 extension ExchangeRequestContext {
     /// The authenticated identity, or a 401 problem: the stored ``authenticationFailure``

@@ -1,3 +1,6 @@
+import ExchangeConfig
+public import ExchangeIdentity
+public import ExchangeWire
 public import Hummingbird
 public import HummingbirdWebSocket
 public import NIOCore

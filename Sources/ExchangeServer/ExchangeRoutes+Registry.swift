@@ -1,6 +1,8 @@
 import ExchangeEngine
+import ExchangeIdentity
 import ExchangeModel
 import ExchangeRouting
+import ExchangeWire
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,5 +1,6 @@
-public import Hummingbird
 import ExchangeModel
+import ExchangeWire
+public import Hummingbird
 
 extension ExchangeRoutes {
     /// A handler that first refuses query parameters the endpoint does not read (400

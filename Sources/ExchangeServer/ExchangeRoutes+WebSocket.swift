@@ -1,6 +1,9 @@
+import ExchangeConfig
 import ExchangeEngine
+import ExchangeIdentity
 import ExchangeModel
 import ExchangeStore
+import ExchangeWire
 import Foundation
 public import Hummingbird
 import HummingbirdWebSocket

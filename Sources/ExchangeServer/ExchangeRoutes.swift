@@ -1,8 +1,11 @@
 public import ExchangeAudit
+public import ExchangeConfig
 public import ExchangeEngine
+import ExchangeIdentity
 import ExchangeModel
 import ExchangeRouting
 import ExchangeStore
+import ExchangeWire
 import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -312,23 +315,7 @@ public struct ExchangeRoutes: Sendable {
 
     static func time(_ request: Request, _ name: String) throws -> UInt64? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
-        return try instant(text, name: name)
-    }
-
-    /// The instant a client's timestamp names, or a 400 problem that says whether it is not a
-    /// timestamp or lies outside the range instants take.
-    /// - Parameters:
-    ///   - text: the timestamp.
-    ///   - name: the parameter or member it came from, for the message.
-    static func instant(_ text: String, name: String) throws(ProblemError) -> UInt64 {
-        guard let time = RFC3339.parse(text) else {
-            throw ProblemError(
-                .badRequest,
-                detail: RFC3339.isValid(text)
-                    ? "\(name) must lie within \(RFC3339.rangeDescription)"
-                    : "\(name) \"\(AuditEvent.bounded(text))\" is not an RFC 3339 timestamp")
-        }
-        return time
+        return try RFC3339.instant(text, name: name)
     }
 
     static func describe(_ error: any Error, body: [UInt8]? = nil) -> String {

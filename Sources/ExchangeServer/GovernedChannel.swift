@@ -1,3 +1,4 @@
+import ExchangeConfig
 import HummingbirdCore
 import HummingbirdWebSocket
 import Logging

@@ -1,4 +1,5 @@
 import CoreMetrics
+import ExchangeWire
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket

@@ -1,5 +1,6 @@
-public import Hummingbird
+import ExchangeWire
 import HTTPTypes
+public import Hummingbird
 
 /// Answers 405 `http.method_not_allowed` with `Allow` (RFC 9110, section 15.5.6), instead of 404,
 /// when no route matched a request but its path is one the exchange serves with other methods.

@@ -1,6 +1,7 @@
-import NIOCore
+import ExchangeWire
 import HTTPTypes
 public import Hummingbird
+import NIOCore
 public import Prometheus
 
 /// The unauthenticated operations endpoints.

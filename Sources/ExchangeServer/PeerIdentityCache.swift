@@ -1,3 +1,4 @@
+import ExchangeIdentity
 import NIOCore
 import NIOSSL
 import Synchronization

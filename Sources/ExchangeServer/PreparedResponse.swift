@@ -1,3 +1,4 @@
+import ExchangeWire
 import HTTPTypes
 import Hummingbird
 import NIOCore

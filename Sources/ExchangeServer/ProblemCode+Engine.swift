@@ -1,4 +1,5 @@
 import ExchangeEngine
+import ExchangeWire
 
 extension ProblemCode {
     /// The problem code answering an engine error code, or `nil` for the codes that are not

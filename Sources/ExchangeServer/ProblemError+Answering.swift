@@ -1,6 +1,7 @@
 import ExchangeAudit
 import ExchangeEngine
 public import ExchangeStore
+public import ExchangeWire
 public import HTTPTypes
 import Hummingbird
 public import Logging

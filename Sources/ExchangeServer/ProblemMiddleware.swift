@@ -1,4 +1,6 @@
 import ExchangeEngine
+import ExchangeIdentity
+import ExchangeWire
 import HTTPTypes
 public import Hummingbird
 public import Logging

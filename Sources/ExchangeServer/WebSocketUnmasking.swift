@@ -1,3 +1,4 @@
+import ExchangeWire
 package import HummingbirdWebSocket
 package import NIOCore
 package import NIOWebSocket
@@ -53,23 +54,7 @@ package struct WebSocketUnmasking: WebSocketExtension {
     }
 
     /// The same with the key as the frame carries it: four bytes read as a big-endian integer.
-    /// The load client masks its frames with it too.
     package static func unmask(_ bytes: UnsafeMutableRawBufferPointer, key: UInt32) {
-        // The key's bytes twice, in memory order.
-        let half = UInt64(key.bigEndian)
-        let wide = half | half << 32
-        var offset = 0
-        let count = bytes.count
-        while offset + 8 <= count {
-            let word = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            bytes.storeBytes(of: word ^ wide, toByteOffset: offset, as: UInt64.self)
-            offset += 8
-        }
-        withUnsafeBytes(of: wide) { keyBytes in
-            while offset < count {
-                bytes[offset] ^= keyBytes[offset % 4]
-                offset += 1
-            }
-        }
+        WebSocketMask.apply(key: key, to: bytes)
     }
 }

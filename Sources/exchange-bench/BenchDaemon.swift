@@ -1,4 +1,3 @@
-import ExchangeServer
 import Foundation
 import NIOSSL
 import Synchronization
@@ -6,6 +5,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import ExchangeIdentity
 
 /// Where the end-to-end modes send their load, with the TLS identities to use: either a daemon
 /// this process started (and stops), or one given by `--url`.

@@ -1,5 +1,5 @@
 import Crypto
-import ExchangeServer
+import ExchangeWire
 import Foundation
 import NIOCore
 
@@ -56,7 +56,7 @@ struct WebSocketFraming {
         let start = out.writerIndex - out.readerIndex
         out.writeBytes(payload)
         out.withUnsafeMutableReadableBytes { raw in
-            WebSocketUnmasking.unmask(UnsafeMutableRawBufferPointer(rebasing: raw[start...]), key: mask)
+            WebSocketMask.apply(key: mask, to: UnsafeMutableRawBufferPointer(rebasing: raw[start...]))
         }
     }
 
@@ -90,7 +90,7 @@ struct WebSocketFraming {
         buffer.moveReaderIndex(forwardBy: headerLength)
         var payload = buffer.readSlice(length: length)!
         if let mask {
-            payload.withUnsafeMutableReadableBytes { WebSocketUnmasking.unmask($0, key: mask) }
+            payload.withUnsafeMutableReadableBytes { WebSocketMask.apply(key: mask, to: $0) }
         }
         return Frame(fin: first & 0x80 != 0, opcode: first & 0x0F, payload: payload)
     }

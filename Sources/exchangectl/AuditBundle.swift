@@ -1,4 +1,4 @@
-import ExchangeServer
+import ExchangeWire
 import Foundation
 
 /// An audit export: a directory holding everything needed to verify the log offline.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import ExchangeAudit
-import ExchangeServer
+import ExchangeWire
 import Foundation
 import NIOHTTP1
 

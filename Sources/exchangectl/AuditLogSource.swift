@@ -1,5 +1,5 @@
 import ExchangeAudit
-import ExchangeServer
+import ExchangeWire
 import Foundation
 import NIOHTTP1
 

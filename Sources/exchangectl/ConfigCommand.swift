@@ -1,5 +1,5 @@
 import ArgumentParser
-import ExchangeServer
+import ExchangeConfig
 import ExchangeStore
 
 /// `exchangectl config check PATH`: the daemon's own validation of a configuration file.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import ExchangeServer
+import ExchangeConfig
 import Foundation
 
 /// Where the exchange is and who the caller is: the options every client command shares.

@@ -1,8 +1,9 @@
 import ArgumentParser
 import ExchangeAudit
-import ExchangeRouting
+import ExchangeConfig
+import ExchangeIdentity
 import ExchangeModel
-import ExchangeServer
+import ExchangeRouting
 import Foundation
 
 /// `exchangectl pki init`: a development CA, a server certificate and department client certificates.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import ExchangeModel
+import ExchangeWire
 import Foundation
 import NIOHTTP1
 

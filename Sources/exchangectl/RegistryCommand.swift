@@ -1,6 +1,6 @@
 import ArgumentParser
+import ExchangeConfig
 import ExchangeRouting
-import ExchangeServer
 import ExchangeStore
 import Foundation
 import NIOHTTP1

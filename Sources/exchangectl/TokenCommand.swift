@@ -1,5 +1,5 @@
 import ArgumentParser
-import ExchangeServer
+import ExchangeIdentity
 import Foundation
 
 /// `exchangectl token create|revoke|list`: bearer tokens for the portal, auditors and admins.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import ExchangeAudit
+import ExchangeConfig
 import ExchangeEngine
+import ExchangeIdentity
 import ExchangeModel
 import ExchangeRouting
 import ExchangeServer
@@ -8,11 +10,11 @@ import ExchangeStore
 import Foundation
 import Logging
 import Metrics
-import Prometheus
 import NIOCore
+import Prometheus
 import ServiceLifecycle
-import UnixSignals
 import Synchronization
+import UnixSignals
 
 /// The exchange daemon. It opens the durable store, serves HTTPS (operations endpoints and, once
 /// the engine registers them, the exchange API) and on SIGTERM or SIGINT stops accepting,

@@ -12,6 +12,7 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+import ExchangeIdentity
 
 /// A real `exchanged` process on 127.0.0.1 with a configuration, agreements and PKI generated
 /// for the test, and HTTPS clients for its departments.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ExchangeIdentity
 import ExchangeServer
 import Foundation
 import HTTPTypes

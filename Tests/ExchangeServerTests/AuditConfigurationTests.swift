@@ -1,8 +1,10 @@
 import ExchangeAudit
+import ExchangeConfig
 import ExchangeEngine
 import ExchangeServer
 import ExchangeStore
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Audit configuration")

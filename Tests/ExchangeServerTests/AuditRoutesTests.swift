@@ -1,5 +1,7 @@
 import ExchangeAudit
+import ExchangeConfig
 import ExchangeEngine
+import ExchangeIdentity
 import ExchangeModel
 import ExchangeRouting
 import ExchangeServer
@@ -10,6 +12,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import TestSupport
 import Testing
 
 /// The auditor API: who may call it, what it answers, and that every read is audited.

@@ -1,5 +1,6 @@
 import ExchangeModel
 import ExchangeServer
+import ExchangeWire
 import Foundation
 import Testing
 

@@ -1,5 +1,7 @@
+import ExchangeConfig
 import ExchangeModel
 import ExchangeServer
+import ExchangeWire
 import Foundation
 import HTTPTypes
 import Testing

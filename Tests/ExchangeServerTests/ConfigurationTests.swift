@@ -1,8 +1,10 @@
+import ExchangeConfig
 import ExchangeModel
 import ExchangeServer
-import Foundation
 import ExchangeStore
+import Foundation
 import Logging
+import TestSupport
 import Testing
 
 @Suite("Configuration")

@@ -1,3 +1,4 @@
+import ExchangeConfig
 import ExchangeServer
 import Prometheus
 import Synchronization

@@ -11,6 +11,7 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+import ExchangeIdentity
 
 /// Runs the real `exchanged` binary on 127.0.0.1 with a generated configuration and PKI.
 @Suite("exchanged end to end")

@@ -1,3 +1,4 @@
+import ExchangeIdentity
 import ExchangeModel
 import ExchangeServer
 import Testing

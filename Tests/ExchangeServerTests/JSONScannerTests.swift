@@ -1,5 +1,7 @@
-@testable import ExchangeServer
+@testable import ExchangeConfig
 import ExchangeModel
+@testable import ExchangeServer
+@testable import ExchangeWire
 import Testing
 
 @Suite struct JSONScannerTests {

@@ -1,4 +1,5 @@
 @testable import ExchangeServer
+@testable import ExchangeWire
 import Foundation
 import Testing
 

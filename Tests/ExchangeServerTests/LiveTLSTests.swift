@@ -1,7 +1,10 @@
-import ExchangeEngine
 import AsyncHTTPClient
+import ExchangeConfig
+import ExchangeEngine
+import ExchangeIdentity
 import ExchangeModel
 import ExchangeServer
+import ExchangeWire
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -13,6 +16,7 @@ import NIOSSL
 import Prometheus
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
 
 /// Starts the real application (TLS, WebSocket-capable HTTP/1.1) on 127.0.0.1 with a free port

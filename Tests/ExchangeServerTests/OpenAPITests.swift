@@ -1,13 +1,17 @@
+import ExchangeConfig
 import ExchangeEngine
+import ExchangeIdentity
 import ExchangeRouting
 import ExchangeServer
 import ExchangeStore
+import ExchangeWire
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import TestSupport
 import Testing
 import Yams
 

@@ -2,6 +2,7 @@ import ExchangeAudit
 import ExchangeEngine
 import ExchangeServer
 import ExchangeStore
+import ExchangeWire
 import Foundation
 import HTTPTypes
 import Logging

@@ -1,6 +1,8 @@
 import ExchangeModel
 import ExchangeServer
 import ExchangeStore
+import ExchangeWire
+import TestSupport
 import Testing
 
 /// Replays write events straight from their records; the lines must be exactly what the

@@ -1,4 +1,6 @@
+import ExchangeConfig
 import ExchangeEngine
+import ExchangeIdentity
 import ExchangeModel
 import ExchangeRouting
 import ExchangeServer
@@ -9,6 +11,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import TestSupport
 import Testing
 
 /// `GET /v1/registry/...` over the real routes, engine and store, with bearer tokens.

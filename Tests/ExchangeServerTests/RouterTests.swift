@@ -1,15 +1,19 @@
+import CoreMetrics
+import ExchangeConfig
 import ExchangeEngine
+import ExchangeIdentity
 import ExchangeModel
 import ExchangeServer
-import Foundation
 import ExchangeStore
-import CoreMetrics
+import ExchangeWire
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
 import Prometheus
+import TestSupport
 import Testing
 
 @Suite("Router, problems and operations endpoints")

@@ -1,6 +1,9 @@
+import ExchangeConfig
 import ExchangeEngine
+import ExchangeIdentity
 import ExchangeModel
 import ExchangeServer
+import ExchangeWire
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket

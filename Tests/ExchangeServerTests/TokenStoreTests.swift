@@ -1,7 +1,10 @@
+import ExchangeConfig
+import ExchangeIdentity
 import ExchangeServer
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Token store")

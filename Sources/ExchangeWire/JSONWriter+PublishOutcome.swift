@@ -1,9 +1,9 @@
-import ExchangeEngine
+package import ExchangeEngine
 
 extension JSONWriter {
     /// Writes the members of a publish result (`PublishResult` in docs/openapi.yaml) into the
     /// object being written: `id`, `sequence`, `duplicate`, `routes`.
-    mutating func members(of outcome: PublishOutcome) {
+    package mutating func members(of outcome: PublishOutcome) {
         member("id", string: outcome.id)
         member("sequence", unsigned: outcome.sequence)
         member("duplicate", raw: outcome.isDuplicate ? Self.trueBytes : Self.falseBytes)
@@ -11,7 +11,7 @@ extension JSONWriter {
     }
 
     /// `"results": [{...}, ...]`, one publish result per event, in order.
-    mutating func results(_ outcomes: [PublishOutcome]) {
+    package mutating func results(_ outcomes: [PublishOutcome]) {
         key("results")
         beginArray()
         for outcome in outcomes {

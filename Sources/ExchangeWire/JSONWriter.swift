@@ -1,14 +1,14 @@
 /// Writes compact JSON into one growing byte buffer: objects, members, escaped strings, raw values.
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+package struct JSONWriter {
+    package private(set) var bytes: [UInt8] = []
     private var needsComma = false
 
-    init(capacity: Int = 256) {
+    package init(capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
     }
 
     /// Continues writing at the end of `buffer`, which is left empty until ``finish(into:)``.
-    init(appendingTo buffer: inout [UInt8], reserving capacity: Int) {
+    package init(appendingTo buffer: inout [UInt8], reserving capacity: Int) {
         swap(&bytes, &buffer)
         // Grow geometrically: reserving exactly count + capacity for every appended event would
         // reallocate, and copy everything written so far, once per event.
@@ -19,86 +19,86 @@ struct JSONWriter {
     }
 
     /// Hands the bytes back to `buffer` (which must be the empty buffer given to `init(appendingTo:)`).
-    mutating func finish(into buffer: inout [UInt8]) {
+    package mutating func finish(into buffer: inout [UInt8]) {
         swap(&bytes, &buffer)
     }
 
-    mutating func beginObject() {
+    package mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
         needsComma = false
     }
 
-    mutating func endObject() {
+    package mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
-    mutating func beginArray() {
+    package mutating func beginArray() {
         separate()
         bytes.append(UInt8(ascii: "["))
         needsComma = false
     }
 
-    mutating func endArray() {
+    package mutating func endArray() {
         bytes.append(UInt8(ascii: "]"))
         needsComma = true
     }
 
     /// A member whose value is an array; close it with ``endArray()``.
-    mutating func beginArray(named name: String) {
+    package mutating func beginArray(named name: String) {
         key(name)
         bytes.append(UInt8(ascii: "["))
         needsComma = false
     }
 
-    mutating func member(_ name: String, bool value: Bool) {
+    package mutating func member(_ name: String, bool value: Bool) {
         key(name)
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
         needsComma = true
     }
 
     /// An array element that is a string.
-    mutating func element(string value: String) {
+    package mutating func element(string value: String) {
         separate()
         Self.appendString(value, to: &bytes)
         needsComma = true
     }
 
-    mutating func member(_ name: String, string value: String) {
+    package mutating func member(_ name: String, string value: String) {
         key(name)
         Self.appendString(value, to: &bytes)
         needsComma = true
     }
 
-    mutating func member(_ name: String, integer value: Int) {
+    package mutating func member(_ name: String, integer value: Int) {
         key(name)
         bytes.append(contentsOf: String(value).utf8)
         needsComma = true
     }
 
-    mutating func member(_ name: String, unsigned value: UInt64) {
+    package mutating func member(_ name: String, unsigned value: UInt64) {
         key(name)
         bytes.append(contentsOf: String(value).utf8)
         needsComma = true
     }
 
     /// A member whose value is already valid JSON text, copied as is.
-    mutating func member(_ name: String, raw value: some Collection<UInt8>) {
+    package mutating func member(_ name: String, raw value: some Collection<UInt8>) {
         key(name)
         bytes.append(contentsOf: value)
         needsComma = true
     }
 
     /// An array element that is already valid JSON text.
-    mutating func element(raw value: some Collection<UInt8>) {
+    package mutating func element(raw value: some Collection<UInt8>) {
         separate()
         bytes.append(contentsOf: value)
         needsComma = true
     }
 
     /// A member's name; its value (an object, an array) is written next.
-    mutating func key(_ name: String) {
+    package mutating func key(_ name: String) {
         separate()
         Self.appendString(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
@@ -112,13 +112,13 @@ struct JSONWriter {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Appends `value` as a JSON string with the escapes RFC 8259 requires.
-    static func appendString(_ value: String, to bytes: inout [UInt8]) {
+    package static func appendString(_ value: String, to bytes: inout [UInt8]) {
         var value = value
         value.withUTF8 { appendString(utf8: $0, to: &bytes) }
     }
 
     /// Appends UTF-8 text as a JSON string with the escapes RFC 8259 requires.
-    static func appendString(utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
+    package static func appendString(utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         // Most attributes need no escape: copy them whole.
         guard needsEscape(utf8) else {
@@ -144,7 +144,7 @@ struct JSONWriter {
     }
 
     /// A member whose value is UTF-8 text, escaped as a JSON string.
-    mutating func member(_ name: String, utf8 value: UnsafeRawBufferPointer) {
+    package mutating func member(_ name: String, utf8 value: UnsafeRawBufferPointer) {
         key(name)
         Self.appendString(utf8: value.assumingMemoryBound(to: UInt8.self), to: &bytes)
         needsComma = true
@@ -152,7 +152,7 @@ struct JSONWriter {
 
     /// Whether any byte of `utf8` must be escaped in a JSON string: a quote, a backslash or a
     /// control character. Checks eight bytes at a time.
-    static func needsEscape(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+    package static func needsEscape(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = utf8.baseAddress else { return false }
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080

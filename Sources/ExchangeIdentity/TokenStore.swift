@@ -1,4 +1,5 @@
 import Crypto
+import ExchangeConfig
 import Foundation
 public import Logging
 import Synchronization

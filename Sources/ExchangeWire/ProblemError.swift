@@ -1,6 +1,4 @@
-import NIOCore
 public import HTTPTypes
-public import Hummingbird
 
 /// An error answered as an RFC 9457 problem document (`application/problem+json`).
 ///
@@ -54,26 +52,6 @@ public struct ProblemError: Error, Sendable, CustomStringConvertible {
         return writer.bytes
     }
 
-    /// The complete response for a request to `instance`.
-    /// - Parameter instance: the request path.
-    public func response(instance: String?) -> Response {
-        var fields = headers
-        fields[.contentType] = ProblemError.mediaType
-        let body = document(instance: instance)
-        fields[.contentLength] = String(body.count)
-        return Response(status: code.status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-
     /// `application/problem+json`.
     public static let mediaType = "application/problem+json"
-}
-
-extension ProblemError: HTTPResponseError {
-    /// The HTTP status of the code.
-    public var status: HTTPResponse.Status { code.status }
-
-    /// The problem response for `request`; used when no problem middleware wraps the responder.
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        response(instance: request.uri.path)
-    }
 }

@@ -5,15 +5,15 @@ import ExchangeStore
 /// The JSON body of `PUT /v1/subscriptions/{name}`.
 package struct SubscriptionRequest: Decodable {
     /// Topic pattern.
-    var filter: String
+    package var filter: String
     /// `all`, `new`, or an object `{"sequence": n}` / `{"time": "RFC 3339"}`.
-    var start: StartValue?
-    var ackWaitMs: UInt64?
-    var backoffMs: [UInt64]?
-    var maxDeliver: UInt32?
-    var maxInFlight: UInt32?
+    package var start: StartValue?
+    package var ackWaitMs: UInt64?
+    package var backoffMs: [UInt64]?
+    package var maxDeliver: UInt32?
+    package var maxInFlight: UInt32?
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case filter, start
         case ackWaitMs = "ack_wait_ms"
         case backoffMs = "backoff_ms"
@@ -21,12 +21,12 @@ package struct SubscriptionRequest: Decodable {
         case maxInFlight = "max_in_flight"
     }
 
-    enum StartValue: Decodable {
+    package enum StartValue: Decodable {
         case named(String)
         case sequence(UInt64)
         case time(String)
 
-        init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             if let text = try? decoder.singleValueContainer().decode(String.self) {
                 self = .named(text)
                 return
@@ -54,7 +54,7 @@ package struct SubscriptionRequest: Decodable {
         case .named(let other): throw ProblemError(.badRequest, detail: "start \"\(other)\" is not all, new, {\"sequence\": n} or {\"time\": \"...\"}")
         case .sequence(let sequence): start = .sequence(sequence)
         case .time(let text):
-            start = .time(try ExchangeRoutes.instant(text, name: "start.time"))
+            start = .time(try RFC3339.instant(text, name: "start.time"))
         }
         return SubscriptionSpec(
             filter: filter, start: start, ackWaitMilliseconds: ackWaitMs ?? defaults.ackWaitMilliseconds,
@@ -65,22 +65,22 @@ package struct SubscriptionRequest: Decodable {
 
 /// The JSON body of ack, nak, term and redrive requests.
 package struct SequencesRequest: Decodable {
-    var sequences: [UInt64]
-    var delayMs: UInt64?
+    package var sequences: [UInt64]
+    package var delayMs: UInt64?
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case sequences
         case delayMs = "delay_ms"
     }
 
     /// Refuses sequences and delays outside ``InputBounds``.
-    func checkBounds() throws(ProblemError) {
+    package func checkBounds() throws(ProblemError) {
         try Self.checkBounds(sequences: sequences, delayMs: delayMs)
     }
 
     /// Refuses more than ``InputBounds/maxSequencesPerRequest`` sequences, a sequence outside
     /// ``InputBounds/sequence``, or a delay over ``InputBounds/maxDurationMilliseconds``.
-    static func checkBounds(sequences: [UInt64], delayMs: UInt64?) throws(ProblemError) {
+    package static func checkBounds(sequences: [UInt64], delayMs: UInt64?) throws(ProblemError) {
         guard sequences.count <= InputBounds.maxSequencesPerRequest else {
             throw ProblemError(
                 .badRequest, detail: "at most \(InputBounds.maxSequencesPerRequest) sequences per request; this one holds \(sequences.count)")
@@ -96,20 +96,20 @@ package struct SequencesRequest: Decodable {
 
 /// A control message on the subscription WebSocket.
 package struct StreamControl: Decodable {
-    var credit: Int?
-    var ack: [UInt64]?
-    var nak: [UInt64]?
-    var term: [UInt64]?
-    var delayMs: UInt64?
+    package var credit: Int?
+    package var ack: [UInt64]?
+    package var nak: [UInt64]?
+    package var term: [UInt64]?
+    package var delayMs: UInt64?
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case credit, ack, nak, term
         case delayMs = "delay_ms"
     }
 
     /// Refuses a credit outside ``InputBounds/credit`` and sequences or a delay outside their
     /// bounds (as ``SequencesRequest/checkBounds()``).
-    func checkBounds() throws(ProblemError) {
+    package func checkBounds() throws(ProblemError) {
         if let credit, !InputBounds.credit.contains(credit) {
             throw ProblemError(.badRequest, detail: "credit must be from 1 to \(InputBounds.credit.upperBound); it is \(credit)")
         }
@@ -120,19 +120,19 @@ package struct StreamControl: Decodable {
 }
 
 /// The JSON answer describing a subscription.
-struct SubscriptionDocument: Encodable {
-    var name: String
-    var owner: String
-    var filter: String
-    var position: UInt64
-    var pending: Int
-    var deadLetters: Int
-    var ackWaitMs: UInt64
-    var backoffMs: [UInt64]
-    var maxDeliver: UInt32
-    var maxInFlight: UInt32
+package struct SubscriptionDocument: Encodable {
+    package var name: String
+    package var owner: String
+    package var filter: String
+    package var position: UInt64
+    package var pending: Int
+    package var deadLetters: Int
+    package var ackWaitMs: UInt64
+    package var backoffMs: [UInt64]
+    package var maxDeliver: UInt32
+    package var maxInFlight: UInt32
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case name, owner, filter, position, pending
         case deadLetters = "dead_letters"
         case ackWaitMs = "ack_wait_ms"
@@ -141,7 +141,7 @@ struct SubscriptionDocument: Encodable {
         case maxInFlight = "max_in_flight"
     }
 
-    init(_ info: SubscriptionInfo) {
+    package init(_ info: SubscriptionInfo) {
         name = info.record.name
         owner = info.record.owner
         filter = info.record.filter

@@ -1,9 +1,10 @@
 import Crypto
+import ExchangeConfig
 #if canImport(Glibc)
 import Glibc
 #endif
-public import Foundation
 import ExchangeModel
+public import Foundation
 
 /// The bearer tokens file: JSON, one entry per token, holding only the SHA-256 of each secret.
 ///
