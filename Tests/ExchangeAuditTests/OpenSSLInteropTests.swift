@@ -1,5 +1,6 @@
 import ExchangeAudit
 import Foundation
+import TestSupport
 import Testing
 
 /// Signed checkpoints checked by the openssl command-line tool, an independent verifier.
@@ -15,7 +16,7 @@ struct OpenSSLInteropTests {
     @Test("An Ed25519 checkpoint signature verifies with openssl pkeyutl")
     func ed25519() throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let signer = try NoteSigner(name: "exchange.example.gov/audit", key: SigningKey.generate(.ed25519))
         let checkpoint = try Checkpoint(origin: signer.name, treeSize: 8, rootHash: CTVectors.roots[8])
         let note = try SignedNote(parsing: checkpoint.signed(by: [signer]).serialized)
@@ -36,7 +37,7 @@ struct OpenSSLInteropTests {
     @Test("An SM2/SM3 checkpoint signature verifies with openssl dgst -sm3 and the GM/T 0009 default ID")
     func sm2() throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let signer = try NoteSigner(name: "exchange.example.gov/audit", key: SigningKey.generate(.sm2))
         let root = try MerkleTree(algorithm: .sm3).emptyRoot()
         let checkpoint = try Checkpoint(origin: signer.name, treeSize: 0, rootHash: root, hashAlgorithm: .sm3)
@@ -64,7 +65,7 @@ struct OpenSSLInteropTests {
     @Test("Signatures made by openssl verify with our verifier", arguments: [("ED25519", SignatureAlgorithm.ed25519), ("SM2", .sm2)])
     func openSSLSigned(name: String, algorithm: SignatureAlgorithm) throws {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         try #require(try runOpenSSL(["genpkey", "-algorithm", name, "-out", directory.file("k.pem")]).status == 0)
         let text = "exchange.example.gov/audit\n1\n\(CTVectors.roots[1].base64)\n"
         try directory.write("msg", Array(text.utf8))

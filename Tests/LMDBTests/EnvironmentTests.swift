@@ -1,20 +1,7 @@
 import Foundation
 import LMDB
+import TestSupport
 import Testing
-
-/// A fresh directory under the system's temporary directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "lmdb-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-}
 
 @Suite struct EnvironmentTests {
     @Test func committedWritesPersistAcrossReopen() throws {
