@@ -1,7 +1,9 @@
 # Data Exchange: build, test and run.
 #   make run    install what is missing, build, create development certificates and the audit
 #               signing key in Config/pki if there are none, run the daemon on Config/exchange.yaml
-#   make test   install what is missing, build, run every test, the API checks, then the fuzz smoke run
+#   make test   install what is missing, check the layering, build, run every test, the API checks,
+#               then the fuzz smoke run
+#   make layering  check every target's imports against the map (Tests/layering.sh)
 #   make fuzz   release build of the libFuzzer harness, each target for FUZZ_SECONDS (Fuzz/fuzz.sh)
 #   make fuzz-smoke  replay the committed fuzz inputs, each target for FUZZ_SECONDS (20 s)
 #   make bench  release build of exchange-bench, store benchmark
@@ -17,7 +19,7 @@ FUZZ_SMOKE_SECONDS ?= 20
 # Fuzz targets to run (all when empty), e.g. FUZZ_TARGETS="json rfc3339".
 FUZZ_TARGETS ?=
 
-.PHONY: deps build test run bench fuzz-build fuzz fuzz-smoke api-fuzz clean
+.PHONY: deps build layering test run bench fuzz-build fuzz fuzz-smoke api-fuzz clean
 
 deps:
 	@Deploy/dev/install-dependencies.sh
@@ -25,7 +27,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
-test: deps
+layering:
+	Tests/layering.sh --package
+
+test: deps layering
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	Tests/API/run-schemathesis.sh .build/debug
