@@ -95,7 +95,7 @@ PY
 fi
 
 if ((failures > 0)); then
-  echo "layering: $failures import(s) against the map (docs/architecture.md, Tests/layering.sh)"
+  echo "layering: $failures dependency(ies) against the map (docs/architecture.md, Tests/layering.sh)"
   exit 1
 fi
 echo "layering: every import follows the map"
