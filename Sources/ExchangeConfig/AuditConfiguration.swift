@@ -37,13 +37,13 @@ public struct AuditConfiguration: Sendable, Equatable {
 
     /// Loads the signing key and names it by the origin.
     /// - Returns: the signer, or `nil` when no key is configured.
-    /// - Throws: ``ConfigurationError`` when the file cannot be read or is not a private key.
+    /// - Throws: ``ConfigKeyError`` when the file cannot be read or is not a private key.
     public func makeSigner() throws -> NoteSigner? {
         guard let signingKeyPath else { return nil }
         do {
             return try NoteSigner(name: origin, key: SigningKey(pemFile: signingKeyPath))
         } catch {
-            throw ConfigurationError(
+            throw ConfigKeyError(
                 file: signingKeyPath, key: "audit.signing_key",
                 message: "cannot load the audit signing key: \(error) (create one with `exchangectl audit keygen` or `exchangectl pki init`)")
         }

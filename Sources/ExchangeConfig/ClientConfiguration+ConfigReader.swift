@@ -14,7 +14,7 @@ extension ClientConfiguration {
     ///
     /// Unknown keys are refused, so that a typo is not silently ignored.
     /// - Parameter path: the file.
-    /// - Throws: ``ConfigurationError`` naming the file and key.
+    /// - Throws: ``ConfigKeyError`` naming the file and key.
     public static func load(path: String) throws -> ClientConfiguration {
         let reader = try ConfigReader.open(path: path)
         try reader.rejectUnknownKeys(keys)

@@ -15,7 +15,7 @@ struct ConfigReader {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw ConfigurationError(file: path, key: "(file)", message: "cannot be read: \(error.localizedDescription)")
+            throw ConfigKeyError(file: path, key: "(file)", message: "cannot be read: \(error.localizedDescription)")
         }
         return try parse(text: text, path: path)
     }
@@ -26,17 +26,17 @@ struct ConfigReader {
         do {
             node = try Yams.compose(yaml: text)
         } catch {
-            throw ConfigurationError(file: path, key: "(file)", message: "is not valid YAML: \(error)")
+            throw ConfigKeyError(file: path, key: "(file)", message: "is not valid YAML: \(error)")
         }
         if let node, let problem = constructionProblem(node) {
-            throw ConfigurationError(file: path, key: "(file)", message: problem)
+            throw ConfigKeyError(file: path, key: "(file)", message: problem)
         }
         let loaded = node?.any
         let root: [String: Any]
         switch loaded {
         case nil: root = [:]
         case let mapping as [String: Any]: root = mapping
-        default: throw ConfigurationError(file: path, key: "(file)", message: "must be a mapping of sections")
+        default: throw ConfigKeyError(file: path, key: "(file)", message: "must be a mapping of sections")
         }
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         let reader = ConfigReader(file: path, root: root, base: URL(fileURLWithPath: absolute).deletingLastPathComponent())
@@ -63,8 +63,8 @@ struct ConfigReader {
         }
     }
 
-    func problem(_ key: String, _ message: String) -> ConfigurationError {
-        ConfigurationError(file: file, key: key, message: message)
+    func problem(_ key: String, _ message: String) -> ConfigKeyError {
+        ConfigKeyError(file: file, key: key, message: message)
     }
 
     func value(_ key: String) -> Any? {

@@ -17,19 +17,19 @@ import Yams
 public enum DepartmentList {
     /// Reads the ids.
     /// - Parameter path: the YAML file.
-    /// - Throws: ``ConfigurationError`` naming the entry at fault.
+    /// - Throws: ``ConfigKeyError`` naming the entry at fault.
     public static func load(path: String) throws -> [DepartmentID] {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigurationError(file: path, key: "(file)", message: "cannot be read: \(error.localizedDescription)")
+            throw ConfigKeyError(file: path, key: "(file)", message: "cannot be read: \(error.localizedDescription)")
         }
         let root: Any?
         do {
             root = try Yams.load(yaml: text)
         } catch {
-            throw ConfigurationError(file: path, key: "(file)", message: "is not valid YAML: \(error)")
+            throw ConfigKeyError(file: path, key: "(file)", message: "is not valid YAML: \(error)")
         }
         let entries: [Any]
         let prefix: String
@@ -39,26 +39,26 @@ public enum DepartmentList {
             prefix = ""
         case let mapping as [String: Any]:
             guard let list = mapping["departments"] as? [Any] else {
-                throw ConfigurationError(file: path, key: "departments", message: "must be a list of entries with an id")
+                throw ConfigKeyError(file: path, key: "departments", message: "must be a list of entries with an id")
             }
             entries = list
             prefix = "departments"
         case nil:
             return []
         default:
-            throw ConfigurationError(file: path, key: "(file)", message: "must be a list of entries with an id")
+            throw ConfigKeyError(file: path, key: "(file)", message: "must be a list of entries with an id")
         }
         var ids: [DepartmentID] = []
         for (index, entry) in entries.enumerated() {
             let key = "\(prefix)[\(index)].id"
             guard let text = (entry as? [String: Any])?["id"] as? String else {
-                throw ConfigurationError(file: path, key: key, message: "is required")
+                throw ConfigKeyError(file: path, key: key, message: "is required")
             }
             guard let id = DepartmentID(text) else {
-                throw ConfigurationError(file: path, key: key, message: "\"\(text)\" is not a department id (letters, digits, -, _, ., at most 64)")
+                throw ConfigKeyError(file: path, key: key, message: "\"\(text)\" is not a department id (letters, digits, -, _, ., at most 64)")
             }
             guard !ids.contains(id) else {
-                throw ConfigurationError(file: path, key: key, message: "\"\(text)\" appears twice")
+                throw ConfigKeyError(file: path, key: key, message: "\"\(text)\" appears twice")
             }
             ids.append(id)
         }

@@ -33,7 +33,7 @@ public struct ExchangeConfiguration: Sendable {
     /// `log.level`. Unknown keys are refused, so a misspelt key does not silently fall back to
     /// its default.
     /// - Parameter path: the YAML file; relative paths inside it resolve against its directory.
-    /// - Throws: ``ConfigurationError`` naming the file, the key and what is wrong.
+    /// - Throws: ``ConfigKeyError`` naming the file, the key and what is wrong.
     public static func load(path: String) throws -> ExchangeConfiguration {
         try ExchangeConfiguration(reader: ConfigReader.open(path: path))
     }

@@ -13,7 +13,7 @@ public struct AgreementIdentityResolver: CertificateIdentityResolver {
         self.registry = registry
     }
 
-    public func department(for identity: CertificateIdentity) -> DepartmentID? {
+    public func department(for identity: PeerCertificate) -> DepartmentID? {
         let presented = PresentedCertificate(
             subjectCommonName: identity.commonName, subjectAlternativeNames: identity.dnsNames + identity.uris,
             fingerprintSHA256: identity.sha256Fingerprint)

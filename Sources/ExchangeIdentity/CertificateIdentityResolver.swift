@@ -8,7 +8,7 @@ public import ExchangeModel
 public protocol CertificateIdentityResolver: Sendable {
     /// The department a certificate belongs to, or `nil` when it names none.
     /// - Parameter identity: the certificate's common name, SAN DNS names and URIs, fingerprint.
-    func department(for identity: CertificateIdentity) -> DepartmentID?
+    func department(for identity: PeerCertificate) -> DepartmentID?
 }
 
 /// How a department's certificate is recognised.
@@ -23,7 +23,7 @@ public enum CertificateMatchRule: Sendable, Hashable {
     case sha256Fingerprint(String)
 
     /// Whether `identity` satisfies this rule.
-    public func matches(_ identity: CertificateIdentity) -> Bool {
+    public func matches(_ identity: PeerCertificate) -> Bool {
         switch self {
         case .commonName(let name):
             return identity.commonName == name
@@ -64,7 +64,7 @@ public struct StaticCertificateIdentityResolver: CertificateIdentityResolver {
     }
 
     /// The department of the first rule `identity` satisfies, or `nil`.
-    public func department(for identity: CertificateIdentity) -> DepartmentID? {
+    public func department(for identity: PeerCertificate) -> DepartmentID? {
         rules.first { $0.rule.matches(identity) }?.department
     }
 }

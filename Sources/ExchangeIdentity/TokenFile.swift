@@ -61,32 +61,32 @@ public struct TokenFile: Sendable, Equatable {
 
     /// Reads a tokens file; a missing file is an empty one.
     /// - Parameter path: the file.
-    /// - Throws: ``ConfigurationError`` naming the file and the entry at fault.
+    /// - Throws: ``ConfigKeyError`` naming the file and the entry at fault.
     public static func load(path: String) throws -> TokenFile {
         guard FileManager.default.fileExists(atPath: path) else { return TokenFile() }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw ConfigurationError(file: path, key: "(file)", message: "cannot be read: \(error.localizedDescription)")
+            throw ConfigKeyError(file: path, key: "(file)", message: "cannot be read: \(error.localizedDescription)")
         }
         let document: Document
         do {
             document = try JSONDecoder().decode(Document.self, from: data)
         } catch {
-            throw ConfigurationError(file: path, key: "tokens", message: "is not a tokens document: \(error)")
+            throw ConfigKeyError(file: path, key: "tokens", message: "is not a tokens document: \(error)")
         }
         var names = Set<String>()
         for (index, entry) in document.tokens.enumerated() {
             let key = "tokens[\(index)]"
             guard !entry.name.isEmpty, names.insert(entry.name).inserted else {
-                throw ConfigurationError(file: path, key: "\(key).name", message: "must be a unique non-empty name")
+                throw ConfigKeyError(file: path, key: "\(key).name", message: "must be a unique non-empty name")
             }
             guard let role = Role(rawValue: entry.role), role != .department else {
-                throw ConfigurationError(file: path, key: "\(key).role", message: "\"\(entry.role)\" is not one of portal, auditor, admin")
+                throw ConfigKeyError(file: path, key: "\(key).role", message: "\"\(entry.role)\" is not one of portal, auditor, admin")
             }
             guard entry.sha256.utf8.count == 64, entry.sha256.utf8.allSatisfy({ Self.isLowerHex($0) }) else {
-                throw ConfigurationError(file: path, key: "\(key).sha256", message: "must be 64 lowercase hex digits")
+                throw ConfigKeyError(file: path, key: "\(key).sha256", message: "must be 64 lowercase hex digits")
             }
         }
         return TokenFile(entries: document.tokens)
@@ -103,11 +103,11 @@ public struct TokenFile: Sendable, Equatable {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
         guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw ConfigurationError(file: path, key: "(file)", message: "cannot be written")
+            throw ConfigKeyError(file: path, key: "(file)", message: "cannot be written")
         }
         guard rename(temporary.path, url.path) == 0 else {
             try? FileManager.default.removeItem(at: temporary)
-            throw ConfigurationError(file: path, key: "(file)", message: "cannot be replaced (errno \(errno))")
+            throw ConfigKeyError(file: path, key: "(file)", message: "cannot be replaced (errno \(errno))")
         }
     }
 
@@ -119,10 +119,10 @@ public struct TokenFile: Sendable, Equatable {
     /// - Returns: the secret to hand to the token's holder.
     public mutating func create(name: String, role: Role, now: Date = Date()) throws -> String {
         guard role != .department else {
-            throw ConfigurationError(file: "(tokens)", key: "role", message: "departments authenticate with certificates, not tokens")
+            throw ConfigKeyError(file: "(tokens)", key: "role", message: "departments authenticate with certificates, not tokens")
         }
         guard !name.isEmpty, !entries.contains(where: { $0.name == name }) else {
-            throw ConfigurationError(file: "(tokens)", key: "name", message: "\"\(name)\" is empty or already used")
+            throw ConfigKeyError(file: "(tokens)", key: "name", message: "\"\(name)\" is empty or already used")
         }
         let secret = Self.newSecret()
         let nanoseconds = UInt64(max(0, now.timeIntervalSince1970) * 1_000_000_000)
@@ -142,7 +142,7 @@ public struct TokenFile: Sendable, Equatable {
 
     /// Lowercase hex SHA-256 of the secret's UTF-8 bytes.
     public static func hash(secret: String) -> String {
-        CertificateIdentity.hex(SHA256.hash(data: Array(secret.utf8)))
+        PeerCertificate.hex(SHA256.hash(data: Array(secret.utf8)))
     }
 
     /// A new secret: `dx_` and 32 random bytes in base64url.

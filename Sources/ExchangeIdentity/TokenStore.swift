@@ -77,7 +77,7 @@ public final class TokenStore: Sendable {
     ///   - logger: where reloads and reload failures are logged.
     ///   - onChange: called after a reload with what changed (tokens created, revoked, reinstated,
     ///     removed), so that the daemon can audit it.
-    /// - Throws: ``ConfigurationError`` when the file exists but is malformed.
+    /// - Throws: ``ConfigKeyError`` when the file exists but is malformed.
     public init(
         path: String?, reloadInterval: Duration = .zero, logger: Logger = Logger(label: "exchange.tokens"),
         onChange: (@Sendable ([Change]) -> Void)? = nil

@@ -16,8 +16,8 @@ public struct ServerDependencies: Sendable {
     public var identityResolver: any CertificateIdentityResolver
     /// The bearer tokens; `nil` accepts none.
     public var tokens: TokenStore?
-    /// The registry `/metrics` serves.
-    public var registry: PrometheusCollectorRegistry
+    /// The Prometheus registry `/metrics` serves.
+    public var metricsRegistry: PrometheusCollectorRegistry
     /// Whether the exchange takes traffic; `/readyz` answers 503 while it returns `false`.
     public var readiness: @Sendable () async -> Bool
     /// Receives every refused request to audit (see ``RefusalObserver``).
@@ -31,7 +31,7 @@ public struct ServerDependencies: Sendable {
     /// - Parameters:
     ///   - identityResolver: maps client certificates to departments.
     ///   - tokens: the bearer tokens.
-    ///   - registry: the Prometheus registry.
+    ///   - metricsRegistry: the Prometheus registry `/metrics` serves.
     ///   - readiness: the readiness check.
     ///   - refusalObserver: the refusal hook.
     ///   - beforeScrape: refreshes gauges before `/metrics` answers.
@@ -39,7 +39,7 @@ public struct ServerDependencies: Sendable {
     public init(
         identityResolver: any CertificateIdentityResolver,
         tokens: TokenStore?,
-        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         readiness: @escaping @Sendable () async -> Bool = { true },
         refusalObserver: @escaping RefusalObserver = { _ in },
         beforeScrape: @escaping @Sendable () -> Void = {},
@@ -47,7 +47,7 @@ public struct ServerDependencies: Sendable {
     ) {
         self.identityResolver = identityResolver
         self.tokens = tokens
-        self.registry = registry
+        self.metricsRegistry = metricsRegistry
         self.readiness = readiness
         self.refusalObserver = refusalObserver
         self.beforeScrape = beforeScrape
@@ -168,7 +168,7 @@ public func makeRouter(
 ) -> Router<ExchangeRequestContext> {
     let router = Router(context: ExchangeRequestContext.self)
     addMiddlewares(to: router, configuration: configuration, dependencies: dependencies, logger: logger)
-    OperationsRoutes(registry: dependencies.registry, readiness: dependencies.readiness, beforeScrape: dependencies.beforeScrape)
+    OperationsRoutes(metricsRegistry: dependencies.metricsRegistry, readiness: dependencies.readiness, beforeScrape: dependencies.beforeScrape)
         .register(on: router)
     return router
 }

@@ -8,22 +8,22 @@ public import Prometheus
 ///
 /// - `GET /healthz`: 200 `ok` while the process serves requests.
 /// - `GET /readyz`: 200 `ready` when the readiness closure says so, else 503 `server.not_ready`.
-/// - `GET /metrics`: the Prometheus text exposition of the registry.
+/// - `GET /metrics`: the Prometheus text exposition of the metricsRegistry.
 public struct OperationsRoutes: Sendable {
-    let registry: PrometheusCollectorRegistry
+    let metricsRegistry: PrometheusCollectorRegistry
     let readiness: @Sendable () async -> Bool
     let beforeScrape: @Sendable () -> Void
 
     /// Creates the endpoints.
     /// - Parameters:
-    ///   - registry: the registry `/metrics` serves.
+    ///   - metricsRegistry: the Prometheus registry `/metrics` serves.
     ///   - readiness: whether the exchange takes traffic (store open, routing loaded).
     ///   - beforeScrape: called before each `/metrics` answer, to refresh gauges (store size).
     public init(
-        registry: PrometheusCollectorRegistry, readiness: @escaping @Sendable () async -> Bool,
+        metricsRegistry: PrometheusCollectorRegistry, readiness: @escaping @Sendable () async -> Bool,
         beforeScrape: @escaping @Sendable () -> Void = {}
     ) {
-        self.registry = registry
+        self.metricsRegistry = metricsRegistry
         self.readiness = readiness
         self.beforeScrape = beforeScrape
     }
@@ -46,7 +46,7 @@ public struct OperationsRoutes: Sendable {
             beforeScrape()
             var bytes: [UInt8] = []
             bytes.reserveCapacity(16 * 1024)
-            registry.emit(into: &bytes)
+            metricsRegistry.emit(into: &bytes)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

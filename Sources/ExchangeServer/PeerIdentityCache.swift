@@ -9,13 +9,13 @@ import Synchronization
 /// certificate; a connection's certificate cannot change (the server refuses renegotiation), so
 /// the identity is kept until the channel closes.
 final class PeerIdentityCache: Sendable {
-    private let entries = Mutex<[ObjectIdentifier: CertificateIdentity?]>([:])
+    private let entries = Mutex<[ObjectIdentifier: PeerCertificate?]>([:])
 
     /// Open connections with a cached identity (or a cached absence of one).
     var count: Int { entries.withLock { $0.count } }
 
     /// The identity of the TLS peer certificate of `channel`, or `nil` without TLS or certificate.
-    func identity(of channel: any Channel) async -> CertificateIdentity? {
+    func identity(of channel: any Channel) async -> PeerCertificate? {
         let key = ObjectIdentifier(channel)
         if let cached = entries.withLock({ $0[key] }) { return cached }
         let identity = await Self.read(channel)
@@ -32,9 +32,9 @@ final class PeerIdentityCache: Sendable {
         return identity
     }
 
-    private static func read(_ channel: any Channel) async -> CertificateIdentity? {
+    private static func read(_ channel: any Channel) async -> PeerCertificate? {
         guard let certificate = try? await channel.nioSSL_peerCertificate().get() else { return nil }
         guard let der = try? certificate.toDERBytes() else { return nil }
-        return try? CertificateIdentity(derEncoded: der)
+        return try? PeerCertificate(derEncoded: der)
     }
 }

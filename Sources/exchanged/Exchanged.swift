@@ -88,7 +88,7 @@ struct Exchanged: AsyncParsableCommand {
         for error in loaded.report.allErrors {
             logger.warning("agreement refused", metadata: ["error": "\(error)"])
         }
-        let registry = AgreementRegistry(initial: initialSet, loader: ConfigurationLoader(directory: agreementsDirectory))
+        let agreements = AgreementRegistry(initial: initialSet, loader: ConfigurationLoader(directory: agreementsDirectory))
         let auditSink = AuditSink(logger: Logger(label: "exchange.tokens"))
         let tokens: TokenStore?
         do {
@@ -127,14 +127,14 @@ struct Exchanged: AsyncParsableCommand {
         } catch {
             throw StartupFailure(code: (error as? StoreError)?.code.rawValue ?? "store.open_failed", detail: "\(error)")
         }
-        let registryPending: Bool
+        let licenceRegistryPending: Bool
         do {
-            registryPending = try store.isRegistryRebuildPending
+            licenceRegistryPending = try store.isRegistryRebuildPending
         } catch {
             store.close()
             throw StartupFailure(code: "store.registry_unreadable", detail: "cannot read the registry's state: \(error)")
         }
-        if registryPending {
+        if licenceRegistryPending {
             store.close()
             throw StartupFailure(
                 code: "store.registry_incomplete", detail: "the registry in \(settings.store.directory) is incomplete (a rewrite was interrupted, or the store "
@@ -142,7 +142,7 @@ struct Exchanged: AsyncParsableCommand {
         }
         let departmentCount = initialSet.departments.count
         let exchange = Exchange(
-            store: store, agreements: registry,
+            store: store, agreements: agreements,
             configuration: EngineConfiguration(limits: settings.server.limits.publish, anonymousRefusals: settings.audit.anonymousRefusals),
             logger: Logger(label: "exchange.engine"))
         auditSink.attach(exchange)
@@ -159,9 +159,9 @@ struct Exchanged: AsyncParsableCommand {
         let storeService = StoreService(store: store, logger: logger)
         let auditLogger = Logger(label: "exchange.access")
         let dependencies = ServerDependencies(
-            identityResolver: AgreementIdentityResolver(registry: registry),
+            identityResolver: AgreementIdentityResolver(registry: agreements),
             tokens: tokens,
-            registry: prometheus,
+            metricsRegistry: prometheus,
             readiness: { storeService.isOpen },
             refusalObserver: { refusal in
                 // Anonymous refusals are logged at debug: anyone can cause them, and the audit

@@ -22,12 +22,12 @@ struct AuditConfigurationTests {
         try ExchangeConfiguration.parse(yaml: tls + audit, path: "/etc/exchange/exchange.yaml")
     }
 
-    static func problem(_ audit: String) -> ConfigurationError? {
+    static func problem(_ audit: String) -> ConfigKeyError? {
         do {
             _ = try parse(audit)
             return nil
         } catch {
-            return error as? ConfigurationError
+            return error as? ConfigKeyError
         }
     }
 
@@ -76,7 +76,7 @@ struct AuditConfigurationTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let missing = AuditConfiguration(signingKeyPath: directory.file("absent.key"))
-        #expect(throws: ConfigurationError.self) { try missing.makeSigner() }
+        #expect(throws: ConfigKeyError.self) { try missing.makeSigner() }
         let key = try SigningKey.generate(.sm2)
         try key.writePEM(toFile: directory.file("audit.key"))
         let signer = try #require(try AuditConfiguration(origin: "o/audit", signingKeyPath: directory.file("audit.key")).makeSigner())

@@ -18,11 +18,11 @@ struct ConfigurationTests {
 
         """
 
-    func error(_ yaml: String) -> ConfigurationError? {
+    func error(_ yaml: String) -> ConfigKeyError? {
         do {
             _ = try ExchangeConfiguration.parse(yaml: yaml, path: "/etc/exchange/exchange.yaml")
             return nil
-        } catch let error as ConfigurationError {
+        } catch let error as ConfigKeyError {
             return error
         } catch {
             Issue.record("unexpected error \(error)")
@@ -137,17 +137,17 @@ struct ConfigurationTests {
     @Test func missingAndInvalidFiles() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        #expect(throws: ConfigurationError(file: directory.file("none.yaml"), key: "(file)", message: "")) {
+        #expect(throws: ConfigKeyError(file: directory.file("none.yaml"), key: "(file)", message: "")) {
             do {
                 _ = try ExchangeConfiguration.load(path: directory.file("none.yaml"))
-            } catch let error as ConfigurationError {
-                throw ConfigurationError(file: error.file, key: error.key, message: "")
+            } catch let error as ConfigKeyError {
+                throw ConfigKeyError(file: error.file, key: error.key, message: "")
             }
         }
         let broken = try directory.write("broken.yaml", "server: [unclosed\n")
-        #expect(throws: ConfigurationError.self) { try ExchangeConfiguration.load(path: broken) }
+        #expect(throws: ConfigKeyError.self) { try ExchangeConfiguration.load(path: broken) }
         let list = try directory.write("list.yaml", "- a\n- b\n")
-        #expect(throws: ConfigurationError(file: list, key: "(file)", message: "must be a mapping of sections")) {
+        #expect(throws: ConfigKeyError(file: list, key: "(file)", message: "must be a mapping of sections")) {
             try ExchangeConfiguration.load(path: list)
         }
     }
@@ -176,8 +176,8 @@ struct ConfigurationTests {
         let flat = try directory.write("b.yaml", "- id: market-regulation\n")
         #expect(try DepartmentList.load(path: flat).map(\.rawValue) == ["market-regulation"])
         let bad = try directory.write("c.yaml", "- id: tax-bureau\n- name: no id\n")
-        #expect(throws: ConfigurationError(file: bad, key: "[1].id", message: "is required")) { try DepartmentList.load(path: bad) }
+        #expect(throws: ConfigKeyError(file: bad, key: "[1].id", message: "is required")) { try DepartmentList.load(path: bad) }
         let invalid = try directory.write("d.yaml", "departments:\n  - id: \"tax bureau\"\n")
-        #expect(throws: ConfigurationError.self) { try DepartmentList.load(path: invalid) }
+        #expect(throws: ConfigKeyError.self) { try DepartmentList.load(path: invalid) }
     }
 }

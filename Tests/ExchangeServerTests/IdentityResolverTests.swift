@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Certificate identity")
 struct IdentityResolverTests {
-    let identity = CertificateIdentity(
+    let identity = PeerCertificate(
         commonName: "tax-bureau", dnsNames: ["Tax.Example.GOV"], uris: ["spiffe://exchange/tax"],
         sha256Fingerprint: String(repeating: "ab", count: 32))
 
@@ -30,7 +30,7 @@ struct IdentityResolverTests {
             (health, .commonName("tax-bureau")),
         ])
         #expect(resolver.department(for: identity) == tax)
-        let stranger = CertificateIdentity(commonName: "nobody", sha256Fingerprint: "00")
+        let stranger = PeerCertificate(commonName: "nobody", sha256Fingerprint: "00")
         #expect(resolver.department(for: stranger) == nil)
         #expect(StaticCertificateIdentityResolver.commonNames([health, tax]).department(for: identity) == tax)
     }
@@ -39,11 +39,11 @@ struct IdentityResolverTests {
         let ca = try DevelopmentPKI()
         let issued = try ca.issueClientCertificate(commonName: "health", uris: ["spiffe://exchange/health"])
         let der = try issued.certificateDER()
-        let identity = try CertificateIdentity(derEncoded: der)
+        let identity = try PeerCertificate(derEncoded: der)
         #expect(identity.commonName == "health")
         #expect(identity.uris == ["spiffe://exchange/health"])
         #expect(identity.sha256Fingerprint.count == 64)
-        let server = try CertificateIdentity(derEncoded: try ca.issueServerCertificate().certificateDER())
+        let server = try PeerCertificate(derEncoded: try ca.issueServerCertificate().certificateDER())
         #expect(server.dnsNames == ["localhost"])
     }
 }

@@ -43,7 +43,7 @@ struct RouterTests {
         let dependencies = ServerDependencies(
             identityResolver: StaticCertificateIdentityResolver([]),
             tokens: try TokenStore(path: directory.file("tokens.json")),
-            registry: registry,
+            metricsRegistry: registry,
             readiness: { ready },
             refusalObserver: { refusals.record($0) })
         let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: Logger(label: "test"))

@@ -94,22 +94,22 @@ struct TokenStoreTests {
         defer { directory.remove() }
         let hash = String(repeating: "a", count: 64)
         let badRole = try directory.write("r.json", #"{"tokens":[{"name":"x","role":"department","sha256":"\#(hash)","created":"2026-01-01T00:00:00Z","revoked":false}]}"#)
-        #expect(throws: ConfigurationError.self) { try TokenFile.load(path: badRole) }
+        #expect(throws: ConfigKeyError.self) { try TokenFile.load(path: badRole) }
         do {
             _ = try TokenFile.load(path: badRole)
-        } catch let error as ConfigurationError {
+        } catch let error as ConfigKeyError {
             #expect(error.key == "tokens[0].role")
         }
         let badHash = try directory.write("h.json", #"{"tokens":[{"name":"x","role":"admin","sha256":"ABC","created":"2026-01-01T00:00:00Z","revoked":false}]}"#)
-        #expect(throws: ConfigurationError.self) { try TokenStore(path: badHash) }
+        #expect(throws: ConfigKeyError.self) { try TokenStore(path: badHash) }
         let duplicate = try directory.write(
             "d.json",
             #"{"tokens":[{"name":"x","role":"admin","sha256":"\#(hash)","created":"c","revoked":false},{"name":"x","role":"admin","sha256":"\#(hash)","created":"c","revoked":false}]}"#)
-        #expect(throws: ConfigurationError.self) { try TokenFile.load(path: duplicate) }
+        #expect(throws: ConfigKeyError.self) { try TokenFile.load(path: duplicate) }
         var file = TokenFile()
-        #expect(throws: ConfigurationError.self) { try file.create(name: "d", role: .department) }
+        #expect(throws: ConfigKeyError.self) { try file.create(name: "d", role: .department) }
         _ = try file.create(name: "n", role: .admin)
-        #expect(throws: ConfigurationError.self) { try file.create(name: "n", role: .portal) }
+        #expect(throws: ConfigKeyError.self) { try file.create(name: "n", role: .portal) }
     }
 
     @Test func missingFileHasNoTokens() throws {

@@ -1,9 +1,11 @@
-/// A configuration problem: which file, which key, and what is wrong with it.
+/// A problem with one key of a configuration file (the exchange's, a client's, the tokens or
+/// departments list): which file, which key, and what is wrong with it. The departments, topics
+/// and agreements files report theirs as ExchangeRouting's `ConfigurationError`, with line and code.
 ///
 /// ```text
 /// Config/exchange.yaml: server.port: must be a whole number from 0 to 65535
 /// ```
-public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ConfigKeyError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The file at fault.
     public let file: String
     /// The dotted key at fault, or `(file)` for the file as a whole.

@@ -3,7 +3,7 @@ import SwiftASN1
 import X509
 
 /// What the exchange reads out of a verified client certificate to decide which department it is.
-public struct CertificateIdentity: Sendable, Hashable {
+public struct PeerCertificate: Sendable, Hashable {
     /// The last common name (CN) of the subject, if any.
     public var commonName: String?
     /// The DNS names of the subject alternative name extension.
