@@ -23,7 +23,7 @@ public final class Exchange: Sendable {
     /// Limits and defaults.
     public let configuration: EngineConfiguration
     let logger: Logger
-    let metrics: EngineMetrics
+    let metrics: ExchangeMetrics
     /// One signal per department with waiting pulls, woken by commits that route events to it
     /// and by settlements that free a subscription's in-flight capacity.
     private let signals = DepartmentSignals()
@@ -48,7 +48,7 @@ public final class Exchange: Sendable {
         self.agreements = agreements
         self.configuration = configuration
         self.logger = logger
-        self.metrics = EngineMetrics()
+        self.metrics = ExchangeMetrics()
         self.anonymousRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals)
         // Wake only the pulls of departments that got new inbox entries; settlements wake their
         // own department's pulls (see `wake(_:)`).

@@ -1,13 +1,6 @@
 public import CoreMetrics
 
-/// The listener's connection metrics, through swift-metrics like ``ExchangeMetrics``.
-///
-/// | name | kind | labels |
-/// | --- | --- | --- |
-/// | `exchange_connections_open` | gauge | |
-/// | `exchange_connections_shed_total` | counter | `action`: evicted, refused; `phase`: handshaking, waiting, reading_head (evicted), at_limit, over_certificate_share (refused) |
-/// | `exchange_connection_timeouts_total` | counter | `kind`: handshake, request_head, idle, request_body |
-/// | `exchange_bad_requests_total` | counter | |
+/// The listener's connection metrics, through swift-metrics like `ExchangeMetrics` (docs/metrics.md).
 public struct ConnectionMetrics: Sendable {
     /// A timeout that closes a connection.
     public enum Timeout: String, Sendable, CaseIterable {

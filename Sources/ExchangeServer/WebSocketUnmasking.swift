@@ -1,6 +1,6 @@
 import ExchangeWire
 package import HummingbirdWebSocket
-package import NIOCore
+import NIOCore
 package import NIOWebSocket
 
 /// Unmasks received WebSocket frames a machine word at a time.

@@ -1,4 +1,5 @@
 import ExchangeConfig
+import ExchangeEngine
 import ExchangeServer
 import Prometheus
 import Synchronization

@@ -1,5 +1,8 @@
+import CoreMetrics
+import ExchangeEngine
 import ExchangeServer
 import ExchangeStore
+import Foundation
 import Prometheus
 import Testing
 
@@ -54,5 +57,34 @@ import Testing
         text = Self.exposition(registry)
         #expect(text.contains("exchange_dedup_merges_total 4"), "\(text)")
         #expect(text.contains("exchange_dedup_merge_seconds_total 1.5"), "\(text)")
+    }
+
+    /// docs/metrics.md is the one table of the series `/metrics` serves: every series the
+    /// exchange declares is in it, and it names none the exchange does not declare.
+    @Test func everySeriesIsInTheMetricsTable() throws {
+        let registry = PrometheusCollectorRegistry()
+        let factory = ExchangeMetrics.makePrometheusFactory(registry: registry)
+        let metrics = ExchangeMetrics(factory: factory)
+        _ = ConnectionMetrics(factory: factory)
+        metrics.record(Self.statistics(applying: 1, committing: 1, cpu: 1))
+        metrics.publishLatency.recordNanoseconds(1)
+        metrics.commitLatency.recordNanoseconds(1)
+        metrics.commitBatchSize.record(1)
+        let served = Set(
+            Self.exposition(registry).split(separator: "\n").compactMap { line -> String? in
+                let words = line.split(separator: " ")
+                guard words.count >= 3, words[0] == "#", words[1] == "TYPE" else { return nil }
+                return String(words[2])
+            })
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/metrics.md").standardized
+        let table = try String(contentsOf: url, encoding: .utf8)
+        let documented = Set(
+            table.split(separator: "\n").compactMap { line -> String? in
+                guard line.hasPrefix("| `exchange_") else { return nil }
+                return String(line.dropFirst(3).prefix { $0 != "`" })
+            })
+        #expect(!served.isEmpty)
+        #expect(served.subtracting(documented).isEmpty, "served but not in docs/metrics.md: \(served.subtracting(documented).sorted())")
+        #expect(documented.subtracting(served).isEmpty, "in docs/metrics.md but not served: \(documented.subtracting(served).sorted())")
     }
 }

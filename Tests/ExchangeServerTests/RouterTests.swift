@@ -35,7 +35,7 @@ struct RouterTests {
         let refusals = RefusalLog()
         let registry = PrometheusCollectorRegistry()
         let metrics = ExchangeMetrics(factory: ExchangeMetrics.makePrometheusFactory(registry: registry))
-        metrics.publishes(.accepted).increment(by: 3)
+        metrics.published.increment(by: 3)
         metrics.commitBatchSize.record(64)
         let configuration = ServerConfiguration(
             certificatePath: "unused", privateKeyPath: "unused", clientCAPath: "unused",

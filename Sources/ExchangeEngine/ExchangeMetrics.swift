@@ -1,47 +1,32 @@
 public import CoreMetrics
 public import ExchangeStore
-public import Prometheus
 import Synchronization
 
-/// The metrics the engine updates, created through swift-metrics so that libraries need no
-/// backend; the daemon bootstraps `MetricsSystem` with ``makePrometheusFactory(registry:)``.
+/// Every `exchange_*` series of the engine, the store and the writer, declared once, through
+/// swift-metrics so that libraries need no backend; the daemon bootstraps `MetricsSystem` with a
+/// Prometheus factory that uses ``valueHistogramBuckets`` and ``durationHistogramBuckets``. Each
+/// series is described in docs/metrics.md; the listener's connection series are
+/// `ConnectionMetrics` in ExchangeServer.
 ///
-/// | name | kind | labels |
-/// | --- | --- | --- |
-/// | `exchange_publishes_total` | counter | `outcome`: accepted, duplicate, rejected, failed |
-/// | `exchange_commit_batch_size` | histogram (recorder) | |
-/// | `exchange_commit_duration_seconds` | histogram (timer) | |
-/// | `exchange_deliveries_total` | counter | |
-/// | `exchange_acks_total` | counter | |
-/// | `exchange_redeliveries_total` | counter | |
-/// | `exchange_dead_letters_total` | counter | |
-/// | `exchange_subscriptions` | gauge | |
-/// | `exchange_store_map_size_bytes` | gauge | |
-/// | `exchange_store_used_bytes` | gauge | |
-/// | `exchange_writer_seconds_total` | counter | `phase`: applying, committing |
-/// | `exchange_writer_cpu_seconds_total` | counter | |
-/// | `exchange_dedup_merges_total` | counter | |
-/// | `exchange_dedup_merge_seconds_total` | counter | |
+/// The engine counts what it does through its own instance; the daemon's instance records each
+/// commit and the store's statistics. Instances with the same factory share the series.
 ///
 /// ```swift
 /// let metrics = ExchangeMetrics()
-/// metrics.publishes(.accepted).increment(by: batch.count)
+/// metrics.published.increment(by: batch.count)
 /// metrics.commitLatency.recordNanoseconds(elapsed)
 /// ```
 public struct ExchangeMetrics: Sendable {
-    /// How a publish ended.
-    public enum PublishOutcome: String, Sendable, CaseIterable {
-        /// Stored and routed.
-        case accepted
-        /// A duplicate of a stored event (same source and id); answered, not stored again.
-        case duplicate
-        /// Refused with a problem (validation, access, size).
-        case rejected
-        /// Failed in the store.
-        case failed
-    }
-
-    private let publishCounters: [PublishOutcome: CoreMetrics.Counter]
+    /// Events stored (`exchange_publishes_total{outcome="accepted"}`).
+    public let published: CoreMetrics.Counter
+    /// Events answered as duplicates of stored ones (`outcome="duplicate"`).
+    public let duplicates: CoreMetrics.Counter
+    /// Events the engine refused (`outcome="rejected"`).
+    public let rejected: CoreMetrics.Counter
+    /// Inbox entries created by stored events.
+    public let routes: CoreMetrics.Counter
+    /// From the engine receiving a publish to its answer.
+    public let publishLatency: CoreMetrics.Timer
     /// Events per group commit.
     public let commitBatchSize: CoreMetrics.Recorder
     /// Time from queueing a batch to its fsync.
@@ -50,10 +35,16 @@ public struct ExchangeMetrics: Sendable {
     public let deliveries: CoreMetrics.Counter
     /// Acknowledgements received.
     public let acks: CoreMetrics.Counter
+    /// Events a consumer sent back for redelivery.
+    public let naks: CoreMetrics.Counter
     /// Events sent again after their ack deadline passed.
     public let redeliveries: CoreMetrics.Counter
     /// Events moved to a dead-letter list.
     public let deadLetters: CoreMetrics.Counter
+    /// Events not delivered because their agreement no longer allows it.
+    public let withheld: CoreMetrics.Counter
+    /// Events streamed by a replay.
+    public let replayed: CoreMetrics.Counter
     /// Durable subscriptions that exist.
     public let subscriptions: CoreMetrics.Gauge
     /// The size of the store's memory map, bytes.
@@ -85,22 +76,26 @@ public struct ExchangeMetrics: Sendable {
             if let factory { return CoreMetrics.Gauge(label: label, factory: factory) }
             return CoreMetrics.Gauge(label: label)
         }
-        var publishCounters: [PublishOutcome: CoreMetrics.Counter] = [:]
-        for outcome in PublishOutcome.allCases {
-            publishCounters[outcome] = counter("exchange_publishes_total", [("outcome", outcome.rawValue)])
-        }
-        self.publishCounters = publishCounters
+        published = counter("exchange_publishes_total", [("outcome", "accepted")])
+        duplicates = counter("exchange_publishes_total", [("outcome", "duplicate")])
+        rejected = counter("exchange_publishes_total", [("outcome", "rejected")])
+        routes = counter("exchange_routes_total")
         if let factory {
+            publishLatency = CoreMetrics.Timer(label: "exchange_publish_duration_seconds", factory: factory)
             commitBatchSize = CoreMetrics.Recorder(label: "exchange_commit_batch_size", factory: factory)
             commitLatency = CoreMetrics.Timer(label: "exchange_commit_duration_seconds", factory: factory)
         } else {
+            publishLatency = CoreMetrics.Timer(label: "exchange_publish_duration_seconds")
             commitBatchSize = CoreMetrics.Recorder(label: "exchange_commit_batch_size")
             commitLatency = CoreMetrics.Timer(label: "exchange_commit_duration_seconds")
         }
         deliveries = counter("exchange_deliveries_total")
         acks = counter("exchange_acks_total")
+        naks = counter("exchange_naks_total")
         redeliveries = counter("exchange_redeliveries_total")
         deadLetters = counter("exchange_dead_letters_total")
+        withheld = counter("exchange_withheld_total")
+        replayed = counter("exchange_replayed_events_total")
         subscriptions = gauge("exchange_subscriptions")
         storeMapSize = gauge("exchange_store_map_size_bytes")
         storeUsed = gauge("exchange_store_used_bytes")
@@ -134,24 +129,21 @@ public struct ExchangeMetrics: Sendable {
         dedupMergeSeconds.increment(by: Double(increment.merging) / 1e9)
     }
 
-    /// The publish counter of one outcome.
-    public func publishes(_ outcome: PublishOutcome) -> CoreMetrics.Counter {
-        publishCounters[outcome]!
-    }
+    /// The histogram buckets of the exchange's histograms, by label: batch sizes 1 to 4096,
+    /// commit latencies 100 µs to 5 s. A Prometheus factory sets them (ExchangeServer's
+    /// `ExchangeMetrics.makePrometheusFactory(registry:)`).
+    public static let valueHistogramBuckets: [String: [Double]] = [
+        "exchange_commit_batch_size": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+    ]
 
-    /// A Prometheus factory over `registry` with the exchange's histogram buckets: batch sizes
-    /// 1 to 4096, commit latencies 100 µs to 5 s.
-    /// - Parameter registry: the registry `/metrics` serves.
-    public static func makePrometheusFactory(registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.valueHistogramBuckets["exchange_commit_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
-        factory.durationHistogramBuckets["exchange_commit_duration_seconds"] = [
+    /// The duration histogram buckets, by label: commit latencies 100 µs to 5 s.
+    public static let durationHistogramBuckets: [String: [Duration]] = [
+        "exchange_commit_duration_seconds": [
             .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
         ]
-        return factory
-    }
+    ]
 }
 
 /// The writer times already added to the counters, so that each record adds only what passed
