@@ -70,18 +70,6 @@ extension CloudEvents {
         return memchr(base, 0x0A, raw.count) != nil || memchr(base, 0x0D, raw.count) != nil
     }
 
-    /// Encodes events as newline-delimited JSON: one structured event per line, each ending in `\n`.
-    /// - Parameter events: the envelopes with their delivery attributes.
-    /// - Returns: the NDJSON bytes.
-    public static func encodeNDJSON(_ events: [(envelope: Envelope, delivery: DeliveryAttributes?)]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        for event in events {
-            encode(event.envelope, delivery: event.delivery, into: &bytes)
-            bytes.append(0x0A)
-        }
-        return bytes
-    }
-
     /// Encodes events as a batch-mode body (`application/cloudevents-batch+json`).
     /// - Parameter events: the envelopes with their delivery attributes.
     public static func encodeBatch(_ events: [(envelope: Envelope, delivery: DeliveryAttributes?)]) -> [UInt8] {

@@ -38,10 +38,20 @@ struct CloudEventsEncodingTests {
         #expect(try CloudEvents.parseStructured(CloudEvents.encode(binary), options: options) == binary)
     }
 
+    /// NDJSON as replay writes it: each event encoded into the buffer, then a newline.
+    static func ndjson(_ events: [(envelope: Envelope, delivery: DeliveryAttributes?)]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for event in events {
+            CloudEvents.encode(event.envelope, delivery: event.delivery, into: &bytes)
+            bytes.append(0x0A)
+        }
+        return bytes
+    }
+
     @Test func ndjsonAndBatch() throws {
         let first = Envelope(id: "1", source: "s", type: "t", topic: "a", data: Array("1".utf8))
         let second = Envelope(id: "2", source: "s", type: "t", topic: "a", data: Array("2".utf8))
-        let lines = CloudEvents.encodeNDJSON([(first, DeliveryAttributes(sequence: 1, topic: "a")), (second, nil)])
+        let lines = Self.ndjson([(first, DeliveryAttributes(sequence: 1, topic: "a")), (second, nil)])
         let split = lines.split(separator: 0x0A, omittingEmptySubsequences: false)
         #expect(split.count == 3)
         #expect(split.last?.isEmpty == true)
@@ -55,7 +65,7 @@ struct CloudEventsEncodingTests {
         let many = (0..<600).map { index in
             (Envelope(id: "e\(index)", source: "s", type: "t", topic: "a", data: Array("{\n\"i\": \(index)\n}".utf8)), DeliveryAttributes?.none)
         }
-        let lines = CloudEvents.encodeNDJSON([(pretty, nil)] + many).split(separator: 0x0A)
+        let lines = Self.ndjson([(pretty, nil)] + many).split(separator: 0x0A)
         #expect(lines.count == 601)
         let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0])) as? [String: Any])
         #expect((first["data"] as? [String: Any])?["licence_no"] as? String == "L-1")
