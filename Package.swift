@@ -307,6 +307,8 @@ let package = Package(
                 "ExchangeModel",
                 "LMDB",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOTLS", package: "swift-nio"),
             ] + clientDependencies + [
