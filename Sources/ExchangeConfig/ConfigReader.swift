@@ -22,6 +22,24 @@ struct ConfigReader {
 
     /// Parses YAML `text` as if read from `path`.
     static func parse(text: String, path: String) throws -> ConfigReader {
+        let root: [String: Any]
+        switch try document(text: text, path: path) {
+        case nil: root = [:]
+        case let mapping as [String: Any]: root = mapping
+        default: throw ConfigKeyError(file: path, key: "(file)", message: "must be a mapping of sections")
+        }
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        let reader = ConfigReader(file: path, root: root, base: URL(fileURLWithPath: absolute).deletingLastPathComponent())
+        return reader
+    }
+
+    /// The values of a YAML document (mappings, lists, text, numbers, booleans), or `nil` for an
+    /// empty one: the one place the configuration files are parsed.
+    /// - Parameters:
+    ///   - text: the YAML document.
+    ///   - path: the file, for errors.
+    /// - Throws: ``ConfigKeyError`` on invalid YAML, or YAML that cannot become values.
+    static func document(text: String, path: String) throws -> Any? {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -31,16 +49,7 @@ struct ConfigReader {
         if let node, let problem = constructionProblem(node) {
             throw ConfigKeyError(file: path, key: "(file)", message: problem)
         }
-        let loaded = node?.any
-        let root: [String: Any]
-        switch loaded {
-        case nil: root = [:]
-        case let mapping as [String: Any]: root = mapping
-        default: throw ConfigKeyError(file: path, key: "(file)", message: "must be a mapping of sections")
-        }
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        let reader = ConfigReader(file: path, root: root, base: URL(fileURLWithPath: absolute).deletingLastPathComponent())
-        return reader
+        return node?.any
     }
 
     /// What keeps Yams from turning `node` into values, or `nil` when nothing does: a mapping key

@@ -1,6 +1,5 @@
 public import ExchangeModel
 import Foundation
-import Yams
 
 /// The department ids of a departments file (Config/departments.yaml), read in its simplest form:
 /// a YAML list of entries with an `id` key, at the top level or under `departments:`.
@@ -25,12 +24,7 @@ public enum DepartmentList {
         } catch {
             throw ConfigKeyError(file: path, key: "(file)", message: "cannot be read: \(error.localizedDescription)")
         }
-        let root: Any?
-        do {
-            root = try Yams.load(yaml: text)
-        } catch {
-            throw ConfigKeyError(file: path, key: "(file)", message: "is not valid YAML: \(error)")
-        }
+        let root = try ConfigReader.document(text: text, path: path)
         let entries: [Any]
         let prefix: String
         switch root {
