@@ -337,6 +337,42 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ExchangeConfigTests",
+            dependencies: [
+                "TestSupport",
+                "ExchangeConfig",
+                "ExchangeAudit",
+                "ExchangeEngine",
+                "ExchangeStore",
+                "ExchangeModel",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExchangeIdentityTests",
+            dependencies: [
+                "TestSupport",
+                "ExchangeIdentity",
+                "ExchangeConfig",
+                "ExchangeModel",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExchangeWireTests",
+            dependencies: [
+                "TestSupport",
+                "ExchangeWire",
+                "ExchangeConfig",
+                "ExchangeModel",
+                "ExchangeStore",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ExchangeServerTests",
             dependencies: [
                 "TestSupport",

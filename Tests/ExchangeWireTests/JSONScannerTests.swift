@@ -1,6 +1,5 @@
 @testable import ExchangeConfig
 import ExchangeModel
-@testable import ExchangeServer
 @testable import ExchangeWire
 import Testing
 

@@ -1,6 +1,5 @@
 import ExchangeIdentity
 import ExchangeModel
-import ExchangeServer
 import Testing
 
 @Suite("Certificate identity")

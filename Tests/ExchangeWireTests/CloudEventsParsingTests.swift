@@ -1,6 +1,5 @@
 import ExchangeConfig
 import ExchangeModel
-import ExchangeServer
 import ExchangeWire
 import Foundation
 import HTTPTypes

@@ -1,5 +1,4 @@
 import ExchangeModel
-import ExchangeServer
 import ExchangeStore
 import ExchangeWire
 import TestSupport

@@ -1,7 +1,6 @@
 import ExchangeAudit
 import ExchangeConfig
 import ExchangeEngine
-import ExchangeServer
 import ExchangeStore
 import Foundation
 import TestSupport

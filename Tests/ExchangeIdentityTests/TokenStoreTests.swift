@@ -1,6 +1,5 @@
 import ExchangeConfig
 import ExchangeIdentity
-import ExchangeServer
 import Foundation
 import Logging
 import Synchronization

@@ -1,4 +1,3 @@
-@testable import ExchangeServer
 @testable import ExchangeWire
 import Foundation
 import Testing

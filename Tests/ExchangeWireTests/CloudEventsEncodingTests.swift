@@ -1,5 +1,4 @@
 import ExchangeModel
-import ExchangeServer
 import ExchangeWire
 import Foundation
 import Testing
