@@ -60,16 +60,6 @@ extension ExchangeStore {
         return try EventRecord.decode(sequence: sequence, record)
     }
 
-    /// Up to `limit` events in log order, starting at sequence `from`.
-    public func events(from sequence: UInt64, limit: Int) throws -> [StoredEvent] {
-        var events: [StoredEvent] = []
-        try scanLog(from: sequence, limit: limit) { view in
-            events.append(try view.decode())
-            return true
-        }
-        return events
-    }
-
     /// Visits up to `limit` events in log order from sequence `from`, in one read transaction,
     /// without copying them. `body` returns `false` to stop early.
     /// - Returns: the sequence after the last event visited (where to continue).
@@ -90,16 +80,6 @@ extension ExchangeStore {
                 return next
             }
         }
-    }
-
-    /// Up to `limit` events of `topic`, in log order, from sequence `from`.
-    public func events(topic: String, from sequence: UInt64, limit: Int) throws -> [StoredEvent] {
-        var events: [StoredEvent] = []
-        try scanTopic(topic, from: sequence, limit: limit) { view in
-            events.append(try view.decode())
-            return true
-        }
-        return events
     }
 
     /// Visits up to `limit` events of `topic` from sequence `from` through the topic index, in one
@@ -131,39 +111,6 @@ extension ExchangeStore {
                 }
             }
         }
-    }
-
-    /// Up to `limit` inbox entries of `consumer` from sequence `from`: the events routed to it,
-    /// each with the agreement that routed it.
-    public func inbox(consumer: String, from sequence: UInt64, limit: Int) throws -> [InboxEntry] {
-        guard let consumerID = names.id(of: consumer, kind: .department) else { return [] }
-        return try read { txn in
-            try txn.withCursor(schema.inbox) { cursor in
-                var entries: [InboxEntry] = []
-                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(consumerID, sequence))
-                while entries.count < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == consumerID {
-                    let agreementID = current.value.bigEndianUInt32(at: 0)
-                    let agreement = names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)"
-                    entries.append(
-                        InboxEntry(
-                            sequence: current.key.bigEndianUInt64(at: 4), agreement: agreement,
-                            agreementVersion: current.value.bigEndianUInt32(at: 4)))
-                    entry = try cursor.next()
-                }
-                return entries
-            }
-        }
-    }
-
-    /// Up to `limit` inbox entries of `consumer` from sequence `from`, each with its event, read
-    /// in one transaction (the inbox and the log walked with two cursors).
-    public func inboxEvents(consumer: String, from sequence: UInt64, limit: Int) throws -> [(entry: InboxEntry, event: StoredEvent)] {
-        var result: [(entry: InboxEntry, event: StoredEvent)] = []
-        try scanInbox(consumer: consumer, from: sequence, limit: limit) { entry, view in
-            result.append((entry, try view.decode()))
-            return true
-        }
-        return result
     }
 
     /// Visits up to `limit` inbox entries of `consumer` from sequence `from`, each with its

@@ -98,24 +98,6 @@ extension ExchangeStore {
         }
     }
 
-    /// Records deliveries: each sequence becomes (or stays) pending with its delivery count and
-    /// redelivery deadline, and the subscription's position moves to `position` if given.
-    /// - Throws: `store.not_found` for an unknown subscription.
-    public func recordDeliveries(subscription name: String, _ deliveries: [PendingDelivery], advancingTo position: UInt64?) async throws {
-        try await perform { context in
-            let id = try self.subscriptionID(name, context)
-            for delivery in deliveries {
-                var value = BigEndianKey(capacity: 12)
-                value.append(delivery.deliveries)
-                value.append(delivery.deadline)
-                try context.txn.put(self.schema.pending, key: BigEndianKey.pair(id, delivery.sequence), value: value.bytes)
-            }
-            if let position {
-                try context.txn.put(self.schema.positions, key: BigEndianKey.u64(UInt64(id)), value: BigEndianKey.u64(position))
-            }
-        }
-    }
-
     /// Applies one delivery round to a subscription in one transaction: deliveries become
     /// pending, the position moves, withdrawn events leave the pending list, exhausted ones move
     /// to the dead-letter list, and the audit entries are written.

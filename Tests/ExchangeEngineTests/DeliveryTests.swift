@@ -283,7 +283,7 @@ import Testing
         // What delivery's recheck gives for each inbox entry, one by one.
         let set = fixture.registry.current
         var expected: [String] = []
-        for (entry, stored) in try fixture.store.inboxEvents(consumer: "tax", from: 1, limit: .max) {
+        for (entry, stored) in try fixture.store.inboxEntries(consumer: "tax", from: 1) {
             let route = Route(consumer: EngineFixture.tax, agreementID: entry.agreement, agreementVersion: Int(entry.agreementVersion))
             guard case .deliver(let delivery) = set.recheck(route, envelope: stored.envelope, at: Date()) else { continue }
             expected.append("\(stored.sequence) \(delivery.route.agreementID) v\(delivery.route.agreementVersion) \(String(decoding: delivery.data, as: UTF8.self))")

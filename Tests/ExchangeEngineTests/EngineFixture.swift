@@ -73,3 +73,16 @@ final class EngineFixture: Sendable {
         }
     }
 }
+
+extension ExchangeStore {
+    /// The inbox entries of `consumer` from sequence `from`, each with its event, read through
+    /// `scanInbox` as replay reads them.
+    func inboxEntries(consumer: String, from sequence: UInt64 = 0) throws -> [(entry: InboxEntry, event: StoredEvent)] {
+        var entries: [(entry: InboxEntry, event: StoredEvent)] = []
+        try scanInbox(consumer: consumer, from: sequence, limit: .max) { entry, view in
+            entries.append((entry, try view.decode()))
+            return true
+        }
+        return entries
+    }
+}

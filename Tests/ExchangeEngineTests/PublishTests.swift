@@ -11,9 +11,9 @@ import Testing
         defer { fixture.remove() }
         let outcomes = try await fixture.exchange.publish([EngineFixture.licence("e1")], from: EngineFixture.msa)
         #expect(outcomes == [PublishOutcome(id: "e1", sequence: 1, isDuplicate: false, routeCount: 2)])
-        #expect(try fixture.store.inbox(consumer: "tax", from: 0, limit: 10).map(\.agreement) == ["msa-tax"])
-        #expect(try fixture.store.inbox(consumer: "portal", from: 0, limit: 10).map(\.agreement) == ["msa-portal"])
-        #expect(try fixture.store.inbox(consumer: "court", from: 0, limit: 10).isEmpty)
+        #expect(try fixture.store.inboxEntries(consumer: "tax").map(\.entry.agreement) == ["msa-tax"])
+        #expect(try fixture.store.inboxEntries(consumer: "portal").map(\.entry.agreement) == ["msa-portal"])
+        #expect(try fixture.store.inboxEntries(consumer: "court").isEmpty)
         let revoked = try await fixture.exchange.publish([EngineFixture.licence("e2", topic: "licence.business.revoked")], from: EngineFixture.msa)
         #expect(revoked.first?.routeCount == 1)
     }
