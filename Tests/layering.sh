@@ -32,7 +32,7 @@ declare -A allowed=(
   [ExchangeWire]="ExchangeModel ExchangeStore ExchangeEngine ExchangeConfig HTTPTypes"
   [ExchangeServer]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeEngine ExchangeConfig
     ExchangeIdentity ExchangeWire Hummingbird HummingbirdCore HummingbirdWebSocket HTTPTypes NIOCore NIOHTTP1
-    NIOWebSocket NIOTLS NIOSSL X509 SwiftASN1 Crypto Metrics CoreMetrics Prometheus ServiceLifecycle Logging"
+    NIOWebSocket NIOTLS NIOSSL Crypto Metrics CoreMetrics Prometheus ServiceLifecycle Logging"
   [exchanged]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeEngine ExchangeConfig
     ExchangeIdentity ExchangeServer NIOCore UnixSignals Metrics Prometheus ServiceLifecycle ArgumentParser Logging"
   [exchangectl]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeConfig ExchangeIdentity
