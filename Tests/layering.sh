@@ -6,7 +6,8 @@
 #   Tests/layering.sh            check the imports
 #   Tests/layering.sh --package  also check `swift package describe`: the dependency closure of
 #                                exchangectl, exchange-bench and exchange-fuzz holds no Hummingbird
-#                                product (HummingbirdWSClient, a WebSocket client, is allowed)
+#                                product (HummingbirdWSClient, a WebSocket client, is allowed), and
+#                                each target declares in Package.swift what it imports and no more
 #
 # Prints each import the table does not allow (file:line: target imports module) and exits 1 if
 # there is one. Run by `make test`.
@@ -89,6 +90,25 @@ for client in ("exchangectl", "exchange-bench", "exchange-fuzz"):
     linked = server + (["ExchangeServer"] if "ExchangeServer" in seen else [])
     if linked:
         print(f"{client} links {', '.join(linked)}")
+        bad = True
+# Package.swift declares what each target imports, and no more.
+import glob, re
+system = {"Foundation", "FoundationEssentials", "Glibc", "Musl", "Darwin", "Dispatch", "Synchronization", "Testing", "XCTest"}
+modules = {"Metrics": {"Metrics", "CoreMetrics"}, "exchange-bench": {"exchange_bench"}}
+for name, target in sorted(targets.items()):
+    imported = set()
+    for file in glob.glob(target["path"] + "/**/*.swift", recursive=True):
+        for line in open(file, encoding="utf-8"):
+            found = re.match(r"\s*(?:@\w+\s+)*(?:(?:public|package|internal)\s+)?import\s+(\w+)", line)
+            if found:
+                imported.add(found.group(1))
+    imported -= system
+    declared = set(target.get("target_dependencies", [])) | set(target.get("product_dependencies", []))
+    provided = set().union(*(modules.get(d, {d}) for d in declared)) if declared else set()
+    unused = sorted(d for d in declared if not modules.get(d, {d}) & imported)
+    undeclared = sorted(imported - provided)
+    if unused or undeclared:
+        print(f"Package.swift: {name} declares {unused or 'nothing'} it does not import, imports {undeclared or 'nothing'} it does not declare")
         bad = True
 sys.exit(1 if bad else 0)
 PY
