@@ -117,9 +117,9 @@ let package = Package(
                 "ExchangeStore",
                 "ExchangeAudit",
                 "ExchangeEngine",
+                "ExchangeRouting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,5 +1,5 @@
+import ExchangeRouting
 import Foundation
-import Yams
 
 /// Reads dotted keys out of a parsed YAML document, with errors naming the file and the key.
 struct ConfigReader {
@@ -34,41 +34,16 @@ struct ConfigReader {
     }
 
     /// The values of a YAML document (mappings, lists, text, numbers, booleans), or `nil` for an
-    /// empty one: the one place the configuration files are parsed.
+    /// empty one, parsed by ExchangeRouting's `YAMLDocument` like every YAML file the exchange reads.
     /// - Parameters:
     ///   - text: the YAML document.
     ///   - path: the file, for errors.
     /// - Throws: ``ConfigKeyError`` on invalid YAML, or YAML that cannot become values.
     static func document(text: String, path: String) throws -> Any? {
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
+        do throws(YAMLDocument.Problem) {
+            return try YAMLDocument.values(text)
         } catch {
-            throw ConfigKeyError(file: path, key: "(file)", message: "is not valid YAML: \(error)")
-        }
-        if let node, let problem = constructionProblem(node) {
-            throw ConfigKeyError(file: path, key: "(file)", message: problem)
-        }
-        return node?.any
-    }
-
-    /// What keeps Yams from turning `node` into values, or `nil` when nothing does: a mapping key
-    /// that is a mapping or a list (`? [a, b]`), or an unresolved alias; constructing either traps.
-    static func constructionProblem(_ node: Node) -> String? {
-        func line(_ node: Node) -> String { node.mark.map { " (line \($0.line))" } ?? "" }
-        switch node {
-        case .scalar:
-            return nil
-        case .alias:
-            return "holds an unresolved YAML alias\(line(node))"
-        case .sequence(let sequence):
-            return sequence.lazy.compactMap(constructionProblem).first
-        case .mapping(let mapping):
-            for (key, value) in mapping {
-                guard case .scalar = key else { return "has a mapping key that is not text\(line(key))" }
-                if let problem = constructionProblem(value) { return problem }
-            }
-            return nil
+            throw ConfigKeyError(file: path, key: "(file)", message: error.message)
         }
     }
 

@@ -19,7 +19,7 @@ struct YAMLFile {
     /// Parses `text`; on a syntax error records it and returns `nil`.
     mutating func compose(_ text: String) -> Node? {
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            guard let node = try YAMLDocument.compose(text) else {
                 fail(.missingKey, at: nil, key: "", "the file is empty")
                 return nil
             }
