@@ -142,7 +142,6 @@ let package = Package(
                 "ExchangeModel",
                 "ExchangeStore",
                 "ExchangeEngine",
-                "ExchangeConfig",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings

@@ -30,7 +30,7 @@ declare -A allowed=(
   [ExchangeEngine]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting Logging Metrics CoreMetrics"
   [ExchangeConfig]="ExchangeModel ExchangeStore ExchangeAudit ExchangeEngine ExchangeRouting Logging NIOSSL"
   [ExchangeIdentity]="ExchangeModel ExchangeRouting ExchangeConfig Crypto X509 SwiftASN1 Logging"
-  [ExchangeWire]="ExchangeModel ExchangeStore ExchangeEngine ExchangeConfig HTTPTypes"
+  [ExchangeWire]="ExchangeModel ExchangeStore ExchangeEngine HTTPTypes"
   [ExchangeServer]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeEngine ExchangeConfig
     ExchangeIdentity ExchangeWire Hummingbird HummingbirdCore HummingbirdWebSocket HTTPTypes NIOCore NIOHTTP1
     NIOWebSocket NIOTLS NIOSSL Crypto Metrics CoreMetrics Prometheus ServiceLifecycle Logging"
