@@ -72,8 +72,10 @@ done
 check exchange-fuzz Fuzz/Sources
 
 if [[ ${1:-} == --package ]]; then
-  swift package describe --type json >.build/package-description.json
-  python3 - .build/package-description.json <<'PY' || failures=$((failures + 1))
+  description=$(mktemp)
+  trap 'rm -f "$description"' EXIT
+  swift package describe --type json >"$description"
+  python3 - "$description" <<'PY' || failures=$((failures + 1))
 import json, sys
 targets = {t["name"]: t for t in json.load(open(sys.argv[1]))["targets"]}
 bad = False

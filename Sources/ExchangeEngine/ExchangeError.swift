@@ -53,7 +53,7 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
             case badRegistryQuery = "registry.bad_query"
             case badRegistryCursor = "registry.bad_cursor"
             case store = "exchange.store"
-            case internalFailure = "exchange.internal"
+            case internalFailure = "server.internal"
         }
 
         fileprivate let base: Base

@@ -8,7 +8,7 @@ public import Prometheus
 ///
 /// - `GET /healthz`: 200 `ok` while the process serves requests.
 /// - `GET /readyz`: 200 `ready` when the readiness closure says so, else 503 `server.not_ready`.
-/// - `GET /metrics`: the Prometheus text exposition of the metricsRegistry.
+/// - `GET /metrics`: the Prometheus text exposition of the metrics registry.
 public struct OperationsRoutes: Sendable {
     let metricsRegistry: PrometheusCollectorRegistry
     let readiness: @Sendable () async -> Bool

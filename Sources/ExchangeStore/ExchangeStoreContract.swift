@@ -13,15 +13,19 @@ public import ExchangeModel
 ///   after `mdb_txn_commit` returned with fsync. Nothing is acknowledged that a crash could lose.
 /// - **All or nothing.** A write's parts (an event, its inbox entries, deduplication entry,
 ///   `published` audit entry and registry change; a delivery round's record and its audit
-///   entries) commit together or not at all. A write that fails leaves nothing behind and never
-///   fails another caller's write.
+///   entries) commit together or not at all. A write that fails leaves nothing behind; a write
+///   refused for its own content (an invalid key, an unknown subscription) never fails another
+///   caller's write in the same batch. A failure of the store itself (full, an I/O error) fails
+///   every write of the batch it hit, none of which is then acknowledged.
 /// - **One writer, one order.** Writes are applied one after another in the order they were
 ///   submitted; event sequences and audit indexes grow by one with no gaps; completions and
 ///   commit observers run in commit order. An operation submitted after another's completion
 ///   ran sees its effect.
 /// - **Snapshot reads.** Each read method, and each call to a scan's body, sees one committed
 ///   state: never part of a write. ``withDeliverySnapshot(subscription:consumer:_:)`` extends
-///   this to everything one delivery round reads. Reads never wait for the writer.
+///   this to everything one delivery round reads. Reads do not wait for the writer's
+///   transactions, only for a growth of the map (rare; LMDB cannot resize under readers); a
+///   read's body, the delivery snapshot's included, must not call the store again.
 /// - **Idempotent appends.** A publisher (`source`) and message id append once, however late the
 ///   repeat: the repeat returns the first sequence with `isDuplicate` set.
 ///
