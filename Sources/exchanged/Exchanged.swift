@@ -39,7 +39,7 @@ struct Exchanged: AsyncParsableCommand {
             exit(withError: error)
         }
         do {
-            if var daemon = command as? Exchanged {
+            if let daemon = command as? Exchanged {
                 try await daemon.run()
             } else {
                 // --help and the like.
