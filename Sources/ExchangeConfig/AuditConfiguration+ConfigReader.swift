@@ -6,6 +6,7 @@ extension AuditConfiguration {
     /// The keys of the `audit` section.
     static let keys: Set<String> = [
         "audit.origin", "audit.signing_key", "audit.hash", "audit.checkpoint_every_entries", "audit.checkpoint_interval",
+        "audit.checkpoint_min_interval",
         "audit.anonymous_refusals.interval", "audit.anonymous_refusals.max_sources",
     ]
 
@@ -16,6 +17,8 @@ extension AuditConfiguration {
     /// - `audit.checkpoint_every_entries`: 1-100000000 (default 1000);
     /// - `audit.checkpoint_interval`: seconds as a number, or a number with `ms`, `s`, `m` or
     ///   `h` (default 60s; from 10ms to 24h);
+    /// - `audit.checkpoint_min_interval`: the least time between two checkpoints, however fast
+    ///   the log grows (default 1s; from 0 to 1h);
     /// - `audit.anonymous_refusals.interval`: how long refusals of anonymous requests are
     ///   counted per source before one entry per source is written (default 60s; from 1s to 1h);
     /// - `audit.anonymous_refusals.max_sources`: sources with their own entry per interval, the
@@ -35,6 +38,10 @@ extension AuditConfiguration {
         if let interval, interval < .milliseconds(10) || interval > .seconds(86_400) {
             throw reader.problem("audit.checkpoint_interval", "must be from 10ms to 24h")
         }
+        let minimumInterval = try reader.duration("audit.checkpoint_min_interval")
+        if let minimumInterval, minimumInterval < .zero || minimumInterval > .seconds(3600) {
+            throw reader.problem("audit.checkpoint_min_interval", "must be from 0 to 1h")
+        }
         let refusalInterval = try reader.duration("audit.anonymous_refusals.interval")
         if let refusalInterval, refusalInterval < .seconds(1) || refusalInterval > .seconds(3600) {
             throw reader.problem("audit.anonymous_refusals.interval", "must be from 1s to 1h")
@@ -43,7 +50,8 @@ extension AuditConfiguration {
         self.init(
             origin: origin, signingKeyPath: try reader.path("audit.signing_key"),
             checkpoints: CheckpointIssuer.Configuration(
-                everyEntries: every ?? defaults.checkpoints.everyEntries, interval: interval ?? defaults.checkpoints.interval),
+                everyEntries: every ?? defaults.checkpoints.everyEntries, interval: interval ?? defaults.checkpoints.interval,
+                minimumInterval: minimumInterval ?? defaults.checkpoints.minimumInterval),
             anonymousRefusals: AnonymousRefusals.Configuration(
                 intervalSeconds: refusalInterval.map { Int($0.components.seconds) } ?? defaults.anonymousRefusals.intervalSeconds,
                 maxSources: maxSources ?? defaults.anonymousRefusals.maxSources))

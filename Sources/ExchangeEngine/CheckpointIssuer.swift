@@ -6,7 +6,8 @@ public import Logging
 ///
 /// A checkpoint is issued when `everyEntries` entries were appended since the last one, when
 /// `interval` passed and the log grew, when the log has no checkpoint at all, and once more at
-/// shutdown (``issue()``). It states the size and root hash of the committed tree, is signed
+/// shutdown (``issue()``); but never sooner than `minimumInterval` after the previous one, so
+/// that the number of checkpoints follows time, not traffic. It states the size and root hash of the committed tree, is signed
 /// as a C2SP signed note with the log's key, and is answered to auditors only after the
 /// transaction that keeps it committed.
 ///
@@ -23,6 +24,9 @@ public actor CheckpointIssuer {
         /// Issue when this much time passed since the last checkpoint and the log grew.
         /// Default 60 seconds.
         public var interval: Duration
+        /// The least time between two checkpoints while running, however fast the log grows.
+        /// Default 1 second; `.zero` issues as soon as ``everyEntries`` is reached.
+        public var minimumInterval: Duration
         /// How often the issuer looks at the log's size. Default 50 milliseconds.
         public var pollInterval: Duration
 
@@ -30,10 +34,15 @@ public actor CheckpointIssuer {
         /// - Parameters:
         ///   - everyEntries: entries between checkpoints at most (default 1,000; at least 1).
         ///   - interval: time between checkpoints of a growing log at most (default 60 s).
+        ///   - minimumInterval: time between checkpoints at least (default 1 s).
         ///   - pollInterval: how often the log's size is looked at (default 50 ms).
-        public init(everyEntries: UInt64 = 1000, interval: Duration = .seconds(60), pollInterval: Duration = .milliseconds(50)) {
+        public init(
+            everyEntries: UInt64 = 1000, interval: Duration = .seconds(60), minimumInterval: Duration = .seconds(1),
+            pollInterval: Duration = .milliseconds(50)
+        ) {
             self.everyEntries = max(1, everyEntries)
             self.interval = interval
+            self.minimumInterval = max(.zero, minimumInterval)
             self.pollInterval = pollInterval
         }
     }
@@ -91,7 +100,7 @@ public actor CheckpointIssuer {
     private func isDue() -> Bool {
         let size = store.auditCount
         guard let lastSize else { return true }
-        guard size > lastSize else { return false }
+        guard size > lastSize, ContinuousClock.now - lastIssued >= configuration.minimumInterval else { return false }
         return size - lastSize >= configuration.everyEntries || ContinuousClock.now - lastIssued >= configuration.interval
     }
 

@@ -45,7 +45,7 @@ import Testing
         let signer = try NoteSigner(name: "exchange.test/audit", key: SigningKey.generate())
         let issuer = try CheckpointIssuer(
             store: store, signer: signer,
-            configuration: .init(everyEntries: 10, interval: .seconds(3600), pollInterval: .milliseconds(5)))
+            configuration: .init(everyEntries: 10, interval: .seconds(3600), minimumInterval: .zero, pollInterval: .milliseconds(5)))
         let running = Task { await issuer.run() }
         defer { running.cancel() }
         // The empty log gets its first checkpoint at once.
@@ -69,6 +69,36 @@ import Testing
         #expect(try Self.checkKept(store, signer) == [0, 10, 20, 30, 33])
     }
 
+    /// However fast the log grows, checkpoints follow time: at most one per minimum interval.
+    @Test func aFastLogGetsAtMostOneCheckpointPerMinimumInterval() async throws {
+        let (store, directory) = try Self.fixture()
+        defer {
+            store.close()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let signer = try NoteSigner(name: "exchange.test/audit", key: SigningKey.generate())
+        let issuer = try CheckpointIssuer(
+            store: store, signer: signer,
+            configuration: .init(everyEntries: 1, interval: .seconds(3600), minimumInterval: .milliseconds(250), pollInterval: .milliseconds(2)))
+        let running = Task { await issuer.run() }
+        defer { running.cancel() }
+        // 60 entries, one every 5 ms or more (bounded by count, not time, so a slow machine
+        // only widens the bound below).
+        let started = ContinuousClock.now
+        for _ in 0..<60 {
+            _ = try await store.appendAudit(Self.entries(1))
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        running.cancel()
+        _ = await running.value
+        let elapsed = ContinuousClock.now - started
+        let kept = try Self.checkKept(store, signer)
+        // The first checkpoint at once, then one per 250 ms at most (without the minimum, one
+        // per entry: about 60).
+        let bound = 2 + Int(elapsed / .milliseconds(250))
+        #expect(!kept.isEmpty && kept.count <= bound, "\(kept.count) checkpoints for 60 entries in \(elapsed)")
+    }
+
     @Test func issuesAfterTheIntervalWhenTheLogGrew() async throws {
         let (store, directory) = try Self.fixture()
         defer {
@@ -79,7 +109,7 @@ import Testing
         _ = try await store.appendAudit(Self.entries(2))
         let issuer = try CheckpointIssuer(
             store: store, signer: signer,
-            configuration: .init(everyEntries: 1000, interval: .milliseconds(50), pollInterval: .milliseconds(5)))
+            configuration: .init(everyEntries: 1000, interval: .milliseconds(50), minimumInterval: .zero, pollInterval: .milliseconds(5)))
         try await issuer.issue()
         let running = Task { await issuer.run() }
         defer { running.cancel() }
