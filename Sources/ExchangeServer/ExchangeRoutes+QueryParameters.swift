@@ -11,6 +11,8 @@ extension ExchangeRoutes {
     ) -> @Sendable (Request, ExchangeRequestContext) async throws -> Response {
         guard endpoint.queryParameters != nil else { return handler }
         return { request, context in
+            // Most requests carry no query: nothing to parse.
+            guard let query = request.uri.query, !query.isEmpty else { return try await handler(request, context) }
             let unknown = endpoint.unknownQueryParameters(request.uri.queryParameters.map { String($0.key) })
             guard unknown.isEmpty else {
                 let names = unknown.prefix(3).map { "\"\(AuditEvent.bounded($0))\"" }.joined(separator: ", ")

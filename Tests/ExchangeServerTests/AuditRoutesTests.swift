@@ -81,40 +81,40 @@ import Testing
         }
     }
 
+    /// Sends an auditor's read with `query` (holding the 5,000-byte ``long``), expects 400
+    /// and exactly one new audit entry, and hands it to `check`.
+    static func refusedAuditorRead(_ query: String, check: @escaping @Sendable ([String: Any]) -> Void) async throws {
+        try await withFixture { fixture, router in
+            try await Application(router: router).test(.router) { client in
+                let before = fixture.store.auditCount
+                let response = try await client.execute(
+                    uri: "/v1/audit/entries?" + query, method: .get,
+                    headers: [.authorization: "Bearer \(fixture.auditor)"])
+                #expect(response.status == .badRequest)
+                #expect(fixture.store.auditCount == before + 1)
+                check(try lastEntry(fixture.store))
+            }
+        }
+    }
+
+    static let long = String(repeating: "q", count: 5_000)
+
     /// An auditor's read is audited once, before anything is read, with its query cut short:
     /// a parameter refused afterwards writes no second entry, and no query can grow the log.
     /// (A parameter the endpoint does not read is refused before the read, as a `rejected`
     /// entry, also bounded: see `unknownParametersAreOneBoundedRejection`.)
     @Test func anAuditorsRefusedReadIsOneBoundedEntry() async throws {
-        try await Self.withFixture { fixture, router in
-            try await Application(router: router).test(.router) { client in
-                let before = fixture.store.auditCount
-                let long = String(repeating: "q", count: 5_000)
-                let response = try await client.execute(
-                    uri: "/v1/audit/entries?start=x&end=\(long)", method: .get, headers: [.authorization: "Bearer \(fixture.auditor)"])
-                #expect(response.status == .badRequest)
-                #expect(fixture.store.auditCount == before + 1)
-                let entry = try Self.lastEntry(fixture.store)
-                #expect(entry["kind"] as? String == "audit_read")
-                #expect(((entry["query"] as? String)?.utf8.count ?? .max) <= AuditEvent.maxClientTextBytes)
-            }
+        try await Self.refusedAuditorRead("start=x&end=\(Self.long)") { entry in
+            #expect(entry["kind"] as? String == "audit_read")
+            #expect(((entry["query"] as? String)?.utf8.count ?? .max) <= AuditEvent.maxClientTextBytes)
         }
     }
 
     @Test func unknownParametersAreOneBoundedRejection() async throws {
-        try await Self.withFixture { fixture, router in
-            try await Application(router: router).test(.router) { client in
-                let before = fixture.store.auditCount
-                let long = String(repeating: "q", count: 5_000)
-                let response = try await client.execute(
-                    uri: "/v1/audit/entries?start=0&\(long)=1", method: .get, headers: [.authorization: "Bearer \(fixture.auditor)"])
-                #expect(response.status == .badRequest)
-                #expect(fixture.store.auditCount == before + 1)
-                let entry = try Self.lastEntry(fixture.store)
-                #expect(entry["kind"] as? String == "rejected")
-                #expect(((entry["reason"] as? String)?.utf8.count ?? .max) <= AuditEvent.maxClientTextBytes)
-                #expect((entry["reason"] as? String)?.hasPrefix("unknown query parameter") == true)
-            }
+        try await Self.refusedAuditorRead("start=0&\(Self.long)=1") { entry in
+            #expect(entry["kind"] as? String == "rejected")
+            #expect(((entry["reason"] as? String)?.utf8.count ?? .max) <= AuditEvent.maxClientTextBytes)
+            #expect((entry["reason"] as? String)?.hasPrefix("unknown query parameter") == true)
         }
     }
 
