@@ -119,7 +119,9 @@ struct ConfigReader {
         let units: [(String, Int)] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             if let number = Int(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number > 0 {
-                return number * factor
+                let (size, overflow) = number.multipliedReportingOverflow(by: factor)
+                guard !overflow else { throw problem(key, "\"\(text)\" is too large") }
+                return size
             }
         }
         throw problem(key, "\"\(text)\" is not a size such as 1048576 or 1MiB")
@@ -128,11 +130,16 @@ struct ConfigReader {
     /// A duration: a number of seconds, or a number followed by `ms`, `s`, `m` or `h`.
     func duration(_ key: String) throws -> Duration? {
         guard let value = value(key) else { return nil }
-        if let seconds = value as? Int { return .seconds(seconds) }
+        if let seconds = value as? Int {
+            guard seconds <= 1_000_000_000 else { throw problem(key, "\(seconds) seconds is too long") }
+            return .seconds(seconds)
+        }
         let text = String(describing: value).trimmingCharacters(in: .whitespaces)
         let units: [(String, Duration)] = [("ms", .milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60)), ("h", .seconds(3600))]
         for (suffix, unit) in units where text.hasSuffix(suffix) {
             if let number = Int(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number >= 0 {
+                // Every duration key allows at most days; a bound keeps the product from trapping.
+                guard number <= 1_000_000_000 else { throw problem(key, "\"\(text)\" is too long") }
                 return unit * number
             }
         }

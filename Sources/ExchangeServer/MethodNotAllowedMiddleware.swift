@@ -16,6 +16,7 @@ public struct MethodNotAllowedMiddleware: RouterMiddleware {
         let path: String
         let segments: [Substring?]
         let allow: String
+        let methods: Set<HTTPRequest.Method>
 
         func matches(_ path: [Substring]) -> Bool {
             guard path.count == segments.count else { return false }
@@ -41,11 +42,10 @@ public struct MethodNotAllowedMiddleware: RouterMiddleware {
         }
         let preferred: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete]
         templates = order.map { path in
-            var served = Set(methods[path] ?? [])
-            if served.contains(.get) { served.insert(.head) }
+            let served = Set(methods[path] ?? [])
             let allow = preferred.filter(served.contains).map(\.rawValue) + served.subtracting(preferred).map(\.rawValue).sorted()
             let segments = path.split(separator: "/").map { $0.hasPrefix("{") && $0.hasSuffix("}") ? nil : $0 }
-            return Template(path: path, segments: segments, allow: allow.joined(separator: ", "))
+            return Template(path: path, segments: segments, allow: allow.joined(separator: ", "), methods: served)
         }
     }
 
@@ -55,7 +55,9 @@ public struct MethodNotAllowedMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
             let path = request.uri.path.split(separator: "/")
-            guard let template = templates.first(where: { $0.matches(path) }) else { throw error }
+            // A served method that still found no route (a WebSocket path asked without the
+            // upgrade, say) is the 404 it was.
+            guard let template = templates.first(where: { $0.matches(path) }), !template.methods.contains(request.method) else { throw error }
             if template.path.hasPrefix("/v1/") { try context.requirePrincipal() }
             throw ProblemError(
                 .methodNotAllowed, detail: "\(template.path) answers \(template.allow), not \(request.method.rawValue)",

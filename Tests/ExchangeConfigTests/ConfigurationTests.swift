@@ -116,6 +116,10 @@ struct ConfigurationTests {
         ("server:\n  request_head_timeout: 50ms\n  tls:\n" + ConfigurationTests.tlsKeys, "server.request_head_timeout"),
         ("server:\n  idle_timeout: 2h\n  tls:\n" + ConfigurationTests.tlsKeys, "server.idle_timeout"),
         ("server:\n  websocket_ping_interval: 500ms\n  tls:\n" + ConfigurationTests.tlsKeys, "server.websocket_ping_interval"),
+        // Numbers whose product with the unit would overflow are refused, not trapped on.
+        ("server:\n  idle_timeout: 9223372036854775807h\n  tls:\n" + ConfigurationTests.tlsKeys, "server.idle_timeout"),
+        ("server:\n  idle_timeout: 9223372036854775807\n  tls:\n" + ConfigurationTests.tlsKeys, "server.idle_timeout"),
+        ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "limits:\n  max_event_size: 9223372036854775807GiB\n", "limits.max_event_size"),
         ("serve:\n  port: 1\nserver:\n  tls:\n" + ConfigurationTests.tlsKeys, "serve"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "log:\n  level: loud\n", "log.level"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  initial_map_size: 2GiB\n  max_map_size: 1GiB\n", "store.max_map_size"),
