@@ -273,6 +273,8 @@ let package = Package(
                 "ExchangeStore",
                 "ExchangeAudit",
             ],
+            // A data directory written by the build of format 4, for the upgrade test.
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -291,6 +293,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
+            dependencies: ["LMDB"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

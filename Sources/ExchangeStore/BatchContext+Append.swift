@@ -22,28 +22,41 @@ extension BatchContext {
             return AppendResult(sequence: existing.sequence, isDuplicate: true, routeCount: Int(existing.routeCount))
         }
         let sequence = try takeSequence()
-        var sequenceKey = sequence.bigEndian
-        let time = self.time
-        try withUnsafeBytes(of: &sequenceKey) { key in
-            try txn.put(schema.log, key: key, reserving: append.record.count, flags: .append) { target in
-                append.record.withUnsafeBytes { target.copyMemory(from: $0) }
-                target.storeBytes(of: time.littleEndian, toByteOffset: EventRecord.receivedAtOffset, as: UInt64.self)
-            }
-        }
-
         let topic = try intern(append.topic, .topic)
-        try txn.put(schema.topicIndex, key: BigEndianKey.pair(topic, sequence), value: [])
+        var routeIDs: [(consumer: UInt32, agreement: UInt32)] = []
+        routeIDs.reserveCapacity(append.routes.count)
         for route in append.routes {
             let consumer = try intern(route.consumer, .department)
             let agreement = try intern(route.agreement, .agreement)
-            var value = BigEndianKey(capacity: 8)
-            value.append(agreement)
-            value.append(route.agreementVersion)
-            try txn.put(schema.inbox, key: BigEndianKey.pair(consumer, sequence), value: value.bytes)
+            routeIDs.append((consumer, agreement))
+            tailBatch.inbox.append(
+                (consumer, IndexTail.InboxItem(sequence: sequence, agreement: agreement, agreementVersion: route.agreementVersion)))
             routedConsumers.insert(route.consumer)
         }
+        tailBatch.topics.append((topic, sequence))
+        tailBatch.events += 1
+        let auditIndex = try stagePublishedAudit(append.audit, sequence: sequence)
+        // The record, then its audit entry: the one B-tree this event writes in its commit.
+        let entry = publishedEntry
+        var sequenceKey = sequence.bigEndian
+        let time = self.time
+        try withUnsafeBytes(of: &sequenceKey) { key in
+            try txn.put(schema.log, key: key, reserving: append.record.count + entry.count, flags: .append) { target in
+                append.record.withUnsafeBytes { target.copyMemory(from: $0) }
+                target.storeBytes(of: time.littleEndian, toByteOffset: EventRecord.receivedAtOffset, as: UInt64.self)
+                target.storeBytes(of: auditIndex.littleEndian, toByteOffset: EventRecord.auditIndexOffset, as: UInt64.self)
+                target.storeBytes(of: UInt32(entry.count).littleEndian, toByteOffset: EventRecord.auditLengthOffset, as: UInt32.self)
+                for (position, ids) in routeIDs.enumerated() {
+                    let offset = EventRecord.routesOffset + position * EventRecord.routeSize
+                    target.storeBytes(of: ids.consumer.littleEndian, toByteOffset: offset, as: UInt32.self)
+                    target.storeBytes(of: ids.agreement.littleEndian, toByteOffset: offset + 4, as: UInt32.self)
+                }
+                entry.withUnsafeBytes {
+                    UnsafeMutableRawBufferPointer(rebasing: target[append.record.count...]).copyMemory(from: $0)
+                }
+            }
+        }
         dedup.insert(dedupKey, DedupCache.Entry(sequence: sequence, routeCount: UInt32(append.routes.count)))
-        try appendAudit(append.audit, sequence: sequence)
         if let input = append.registry {
             try applyRegistry(input, sequence: sequence)
         }

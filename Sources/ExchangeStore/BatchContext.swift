@@ -15,6 +15,10 @@ struct BatchContext: ~Copyable {
     var addedNames: [(kind: NameTable.Kind, name: String, id: UInt32)] = []
     /// The departments that got inbox entries in this batch, for commit observers.
     var routedConsumers: Set<String> = []
+    /// The index entries this batch derives from what it writes, for the index tail.
+    var tailBatch = IndexTail.Batch()
+    /// Set by an operation that asks for the index tail to be merged in this batch whatever its size.
+    var mergeIndexTail = false
     /// The batch's time as an audit member, encoded once.
     private let timeMember: CanonicalObject.Member
     private let encodedTime: [UInt8]
@@ -88,13 +92,20 @@ struct BatchContext: ~Copyable {
         try appendAudit(event.prepared(), stamping: [timeMember])
     }
 
-    /// Appends a prepared `published` entry, stamping its event sequence and the batch time.
-    @discardableResult
-    mutating func appendAudit(_ template: PublishedAuditTemplate, sequence: UInt64) throws -> UInt64 {
+    /// Takes the index of the `published` entry of event `sequence`, stamps the entry (its
+    /// sequence and the batch time) and adds its Merkle nodes and its reference to the index
+    /// tail. The entry is not written to `audit`: it is stored in the event's record, which the
+    /// caller writes with ``publishedEntry``.
+    mutating func stagePublishedAudit(_ template: PublishedAuditTemplate, sequence: UInt64) throws -> UInt64 {
         auditBuffer.removeAll(keepingCapacity: true)
         template.write(sequence: sequence, encodedTime: encodedTime, into: &auditBuffer)
-        return try writeAuditBuffer()
+        let index = try takeAuditIndex()
+        tailBatch.auditReferences.append((index, sequence))
+        return index
     }
+
+    /// The entry ``stagePublishedAudit(_:sequence:)`` stamped last.
+    var publishedEntry: [UInt8] { auditBuffer }
 
     private mutating func appendAudit(_ prepared: CanonicalObject, stamping members: [CanonicalObject.Member]) throws -> UInt64 {
         auditBuffer.removeAll(keepingCapacity: true)
@@ -103,24 +114,24 @@ struct BatchContext: ~Copyable {
     }
 
     private mutating func writeAuditBuffer() throws -> UInt64 {
-        let index = state.nextAuditIndex
-        state.nextAuditIndex += 1
+        let index = try takeAuditIndex()
         var key = index.bigEndian
         try withUnsafeBytes(of: &key) { key in
             try auditBuffer.withUnsafeBytes { value in
                 _ = try txn.put(schema.audit, key: key, value: value, flags: .append)
             }
         }
-        // The Merkle nodes this entry completes, in the same transaction as the entry. They all
-        // end at this entry, so their keys follow every earlier node's: appended at the end.
+        return index
+    }
+
+    /// Takes the next audit index for the entry in `auditBuffer` and computes the Merkle nodes
+    /// it completes, which go to the index tail with this batch.
+    private mutating func takeAuditIndex() throws -> UInt64 {
+        let index = state.nextAuditIndex
+        state.nextAuditIndex += 1
         let writes = try tree.appendWrites(leafHash: tree.leafHash(auditBuffer), treeSize: index, nodes: state.frontier)
-        for write in writes {
-            try write.node.appendOrderKey.withUnsafeBytes { key in
-                try write.hash.withUnsafeBytes { value in
-                    _ = try txn.put(schema.auditTree, key: key, value: value, flags: .append)
-                }
-            }
-        }
+        tailBatch.nodes.append(contentsOf: writes)
+        tailBatch.auditEntries += 1
         state.frontier.record(writes)
         return index
     }

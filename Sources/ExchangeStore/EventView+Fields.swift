@@ -21,12 +21,9 @@ extension EventView {
     /// - Throws: `store.corrupt_record` if the record does not parse.
     public func fields() throws(StoreError) -> EventFields {
         var reader = RecordReader(record)
-        let recordVersion = try reader.readUInt8()
-        guard recordVersion == EventRecord.version else {
-            throw StoreError.corruptRecord("event \(sequence) has record version \(recordVersion), expected \(EventRecord.version)")
-        }
-        let receivedAt = try reader.readUInt64()
-        let routeCount = try reader.readUInt32()
+        let header = try reader.readHeader()
+        let receivedAt = header.receivedAt
+        let routeCount = header.routeCount
         let id = try reader.readRun()
         let source = try reader.readRun()
         let type = try reader.readRun()
@@ -41,8 +38,9 @@ extension EventView {
             extensions.append((try reader.readRun(), try reader.readRun()))
         }
         let data = try reader.readRun()
-        guard reader.isAtEnd else {
-            throw StoreError.corruptRecord("event \(sequence) has \(record.count - reader.offset) stray bytes")
+        guard record.count - reader.offset == header.auditLength else {
+            throw StoreError.corruptRecord(
+                "event \(sequence) has \(record.count - reader.offset) bytes after its data; its header names \(header.auditLength)")
         }
         return EventFields(
             receivedAt: receivedAt, routeCount: routeCount, id: id, source: source, type: type, topic: topic, subject: subject, time: time,
@@ -59,9 +57,7 @@ extension EventView {
     /// view is): what an agreement's route check needs, without the rest of the record.
     public func publisherAndTopicRuns() throws(StoreError) -> (source: UnsafeRawBufferPointer, topic: UnsafeRawBufferPointer) {
         var reader = RecordReader(record)
-        _ = try reader.readUInt8()
-        _ = try reader.readUInt64()
-        _ = try reader.readUInt32()
+        _ = try reader.readHeader()
         _ = try reader.readRun()
         let source = try reader.readRun()
         _ = try reader.readRun()

@@ -6,26 +6,26 @@ extension ExchangeStore {
     /// - Parameter treeSize: any size up to `auditCount`.
     public func auditRoot(treeSize: UInt64) throws -> Digest {
         try checkTreeSize(treeSize)
-        return try read { txn in
-            try auditTree.root(treeSize: treeSize, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema))
+        return try readIndexed { txn, tail in
+            try auditTree.root(treeSize: treeSize, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema, tail: tail))
         }
     }
 
     /// The inclusion proof of entry `index` in the tree of `treeSize` entries (RFC 9162 §2.1.3).
     public func auditInclusionProof(index: UInt64, treeSize: UInt64) throws -> [Digest] {
         try checkTreeSize(treeSize)
-        return try read { txn in
+        return try readIndexed { txn, tail in
             try auditTree.inclusionProof(
-                leafIndex: index, treeSize: treeSize, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema))
+                leafIndex: index, treeSize: treeSize, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema, tail: tail))
         }
     }
 
     /// The consistency proof between tree sizes `first` and `second` (RFC 9162 §2.1.4).
     public func auditConsistencyProof(first: UInt64, second: UInt64) throws -> [Digest] {
         try checkTreeSize(second)
-        return try read { txn in
+        return try readIndexed { txn, tail in
             try auditTree.consistencyProof(
-                oldSize: first, newSize: second, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema))
+                oldSize: first, newSize: second, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema, tail: tail))
         }
     }
 

@@ -88,21 +88,14 @@ extension ExchangeStore {
     /// hashes against its root and then each entry against its leaf hash, which names the first
     /// altered entry exactly.
     public func auditEntryRecords(from index: UInt64, limit: Int) throws -> [AuditEntryRecord] {
-        try read { txn in
-            let nodes = StoredMerkleNodes(transaction: txn.handle, schema: schema)
-            return try txn.withCursor(schema.audit) { cursor in
-                var records: [AuditEntryRecord] = []
-                var entry = try cursor.seek(atOrAfter: BigEndianKey.u64(index))
-                while records.count < limit, let current = entry {
-                    let position = current.key.bigEndianUInt64(at: 0)
-                    records.append(
-                        AuditEntryRecord(
-                            index: position, entry: Array(current.value),
-                            leafHash: try nodes.hash(of: MerkleNodeID(level: 0, index: position))))
-                    entry = try cursor.next()
-                }
-                return records
+        try readIndexed { txn, tail in
+            let nodes = StoredMerkleNodes(transaction: txn.handle, schema: schema, tail: tail)
+            var records: [AuditEntryRecord] = []
+            try visitAuditEntries(from: index, limit: limit, in: txn, tail: tail) { position, entry in
+                records.append(
+                    AuditEntryRecord(index: position, entry: Array(entry), leafHash: try nodes.hash(of: MerkleNodeID(level: 0, index: position))))
             }
+            return records
         }
     }
 

@@ -11,11 +11,12 @@ extension ExchangeStore {
     public func withDeliverySnapshot<Result>(
         subscription name: String, consumer: String, _ body: (any DeliverySnapshot) throws -> Result
     ) throws -> Result {
-        try resizeLock.withReadLock {
+        let tail = indexTail.view
+        return try resizeLock.withReadLock {
             guard !isClosed else { throw StoreError(code: .closed, message: "the store is closed") }
             countReadTransaction()
             let snapshot = try StoredDeliverySnapshot(
-                store: self, transaction: environment.beginRead(), subscription: name, consumer: consumer)
+                store: self, transaction: environment.beginRead(), tail: tail, subscription: name, consumer: consumer)
             return try body(snapshot)
         }
     }
@@ -30,9 +31,13 @@ final class StoredDeliverySnapshot: DeliverySnapshot {
     private let store: ExchangeStore
     private let consumerID: UInt32?
     private let transaction: ReadTransaction
+    private let tail: IndexTail.View
 
-    init(store: ExchangeStore, transaction: consuming ReadTransaction, subscription name: String, consumer: String) throws {
+    init(
+        store: ExchangeStore, transaction: consuming ReadTransaction, tail: IndexTail.View, subscription name: String, consumer: String
+    ) throws {
         self.store = store
+        self.tail = tail
         consumerID = store.names.id(of: consumer, kind: .department)
         if let id = store.names.id(of: name, kind: .subscription) {
             subscription = try store.subscription(id, in: transaction)
@@ -48,7 +53,7 @@ final class StoredDeliverySnapshot: DeliverySnapshot {
 
     func inboxEvent(_ sequence: UInt64) throws -> (entry: InboxEntry, event: StoredEvent)? {
         guard let consumerID, let event = try store.event(sequence, in: transaction),
-            let entry = try store.inboxEntry(consumerID, sequence: sequence, in: transaction)
+            let entry = try store.inboxEntry(consumerID, sequence: sequence, in: transaction, tail: tail)
         else { return nil }
         return (entry, event)
     }
@@ -56,6 +61,6 @@ final class StoredDeliverySnapshot: DeliverySnapshot {
     @discardableResult
     func scanInbox(from sequence: UInt64, limit: Int, _ body: (InboxEntry, EventView) throws -> Bool) throws -> UInt64 {
         guard let consumerID else { return sequence }
-        return try store.scanInbox(consumerID, from: sequence, limit: limit, in: transaction, body)
+        return try store.scanInbox(consumerID, from: sequence, limit: limit, in: transaction, tail: tail, body)
     }
 }

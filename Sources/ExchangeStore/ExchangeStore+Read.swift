@@ -88,15 +88,13 @@ extension ExchangeStore {
     @discardableResult
     public func scanTopic(_ topic: String, from sequence: UInt64, limit: Int, _ body: (EventView) throws -> Bool) throws -> UInt64 {
         guard let topicID = names.id(of: topic, kind: .topic) else { return sequence }
-        return try read { txn in
+        return try readIndexed { txn, tail in
             try txn.withCursor(schema.topicIndex) { index in
                 try txn.withCursor(schema.log) { log in
                     var next = sequence
                     var visited = 0
-                    var entry = try index.seek(atOrAfter: BigEndianKey.pair(topicID, sequence))
                     var sequenceKey = UInt64(0)
-                    while visited < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == topicID {
-                        let sequence = current.key.bigEndianUInt64(at: 4)
+                    func visit(_ sequence: UInt64) throws -> Bool {
                         sequenceKey = sequence.bigEndian
                         let found = try withUnsafeBytes(of: &sequenceKey) { try log.seek(atOrAfter: $0) }
                         guard let record = found, record.key.bigEndianUInt64(at: 0) == sequence else {
@@ -104,8 +102,18 @@ extension ExchangeStore {
                         }
                         next = sequence + 1
                         visited += 1
-                        guard try body(EventView(sequence: sequence, record: record.value)) else { break }
+                        return try body(EventView(sequence: sequence, record: record.value))
+                    }
+                    // The merged entries, then those the index tail still holds.
+                    var entry = try index.seek(atOrAfter: BigEndianKey.pair(topicID, sequence))
+                    while visited < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == topicID,
+                        current.key.bigEndianUInt64(at: 4) <= tail.lastSequence
+                    {
+                        guard try visit(current.key.bigEndianUInt64(at: 4)) else { return next }
                         entry = try index.next()
+                    }
+                    for tailSequence in tail.topic(topicID, after: max(next, sequence, 1) - 1, limit: limit - visited) {
+                        guard try visit(tailSequence) else { break }
                     }
                     return next
                 }
@@ -120,23 +128,23 @@ extension ExchangeStore {
     @discardableResult
     public func scanInbox(consumer: String, from sequence: UInt64, limit: Int, _ body: (InboxEntry, EventView) throws -> Bool) throws -> UInt64 {
         guard let consumerID = names.id(of: consumer, kind: .department) else { return sequence }
-        return try read { txn in try scanInbox(consumerID, from: sequence, limit: limit, in: txn, body) }
+        return try readIndexed { txn, tail in try scanInbox(consumerID, from: sequence, limit: limit, in: txn, tail: tail, body) }
     }
 
-    /// ``scanInbox(consumer:from:limit:_:)`` inside `txn`, for the consumer of id `consumerID`.
+    /// ``scanInbox(consumer:from:limit:_:)`` inside `txn`, for the consumer of id `consumerID`:
+    /// the merged entries, then those `tail` (taken before `txn` began) holds.
     func scanInbox(
-        _ consumerID: UInt32, from sequence: UInt64, limit: Int, in txn: borrowing ReadTransaction, _ body: (InboxEntry, EventView) throws -> Bool
+        _ consumerID: UInt32, from sequence: UInt64, limit: Int, in txn: borrowing ReadTransaction, tail: IndexTail.View,
+        _ body: (InboxEntry, EventView) throws -> Bool
     ) throws -> UInt64 {
         try txn.withCursor(schema.inbox) { inbox in
             try txn.withCursor(schema.log) { log in
                 var next = sequence
                 var visited = 0
-                var entry = try inbox.seek(atOrAfter: BigEndianKey.pair(consumerID, sequence))
                 var sequenceKey = UInt64(0)
                 var logPosition: UInt64?
                 var agreementNames: (id: UInt32, name: String) = (0, "")
-                while visited < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == consumerID {
-                    let sequence = current.key.bigEndianUInt64(at: 4)
+                func visit(_ sequence: UInt64, agreementID: UInt32, agreementVersion: UInt32) throws -> Bool {
                     next = sequence + 1
                     visited += 1
                     // A consumer's events are often consecutive in the log: step instead of searching.
@@ -149,14 +157,26 @@ extension ExchangeStore {
                         throw StoreError.corruptRecord("the inbox names event \(sequence), which the log lacks")
                     }
                     logPosition = sequence
-                    let agreementID = current.value.bigEndianUInt32(at: 0)
                     if agreementNames.name.isEmpty || agreementNames.id != agreementID {
                         agreementNames = (agreementID, names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)")
                     }
-                    let inboxEntry = InboxEntry(
-                        sequence: sequence, agreement: agreementNames.name, agreementVersion: current.value.bigEndianUInt32(at: 4))
-                    guard try body(inboxEntry, EventView(sequence: sequence, record: record.value)) else { break }
+                    let inboxEntry = InboxEntry(sequence: sequence, agreement: agreementNames.name, agreementVersion: agreementVersion)
+                    return try body(inboxEntry, EventView(sequence: sequence, record: record.value))
+                }
+                var entry = try inbox.seek(atOrAfter: BigEndianKey.pair(consumerID, sequence))
+                // Up to the view's last sequence, as every read through the view: a merge
+                // committed since it was taken may have put later entries here already.
+                while visited < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == consumerID,
+                    current.key.bigEndianUInt64(at: 4) <= tail.lastSequence
+                {
+                    let more = try visit(
+                        current.key.bigEndianUInt64(at: 4), agreementID: current.value.bigEndianUInt32(at: 0),
+                        agreementVersion: current.value.bigEndianUInt32(at: 4))
+                    guard more else { return next }
                     entry = try inbox.next()
+                }
+                for item in tail.inbox(consumerID, after: max(next, sequence, 1) - 1, limit: limit - visited) {
+                    guard try visit(item.sequence, agreementID: item.agreement, agreementVersion: item.agreementVersion) else { break }
                 }
                 return next
             }
@@ -166,18 +186,20 @@ extension ExchangeStore {
     /// The inbox entry of `consumer` for event `sequence`: the agreement that routed it there.
     public func inboxEntry(consumer: String, sequence: UInt64) throws -> InboxEntry? {
         guard let consumerID = names.id(of: consumer, kind: .department) else { return nil }
-        return try read { txn in try inboxEntry(consumerID, sequence: sequence, in: txn) }
+        return try readIndexed { txn, tail in try inboxEntry(consumerID, sequence: sequence, in: txn, tail: tail) }
     }
 
-    /// The inbox entry of the consumer of id `consumerID` for event `sequence`, as `txn` sees it.
-    func inboxEntry(_ consumerID: UInt32, sequence: UInt64, in txn: borrowing ReadTransaction) throws -> InboxEntry? {
-        try BigEndianKey.pair(consumerID, sequence).withUnsafeBytes { key in
-            try txn.get(schema.inbox, key: key).map { value in
-                let agreementID = value.bigEndianUInt32(at: 0)
-                return InboxEntry(
-                    sequence: sequence, agreement: names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)",
-                    agreementVersion: value.bigEndianUInt32(at: 4))
-            }
+    /// The inbox entry of the consumer of id `consumerID` for event `sequence`, as `txn` and
+    /// `tail` (taken before `txn` began) see it.
+    func inboxEntry(_ consumerID: UInt32, sequence: UInt64, in txn: borrowing ReadTransaction, tail: IndexTail.View) throws -> InboxEntry? {
+        func entry(_ agreementID: UInt32, _ version: UInt32) -> InboxEntry {
+            InboxEntry(sequence: sequence, agreement: names.name(of: agreementID, kind: .agreement) ?? "#\(agreementID)", agreementVersion: version)
+        }
+        if let item = tail.inboxItem(consumerID, sequence: sequence) {
+            return entry(item.agreement, item.agreementVersion)
+        }
+        return try BigEndianKey.pair(consumerID, sequence).withUnsafeBytes { key in
+            try txn.get(schema.inbox, key: key).map { value in entry(value.bigEndianUInt32(at: 0), value.bigEndianUInt32(at: 4)) }
         }
     }
 
@@ -226,15 +248,46 @@ extension ExchangeStore {
 
     /// Up to `limit` audit entries from index `from`, as their canonical bytes.
     public func auditEntries(from index: UInt64, limit: Int) throws -> [[UInt8]] {
-        try read { txn in
-            try txn.withCursor(schema.audit) { cursor in
-                var entries: [[UInt8]] = []
-                var entry = try cursor.seek(atOrAfter: BigEndianKey.u64(index))
-                while entries.count < limit, let current = entry {
-                    entries.append(Array(current.value))
+        try readIndexed { txn, tail in
+            var entries: [[UInt8]] = []
+            try visitAuditEntries(from: index, limit: limit, in: txn, tail: tail) { _, entry in entries.append(Array(entry)) }
+            return entries
+        }
+    }
+
+    /// Visits the audit entries from `index`, at most `limit`, up to what was committed when
+    /// `tail` was taken (before `txn` began), each with its index and canonical bytes: from
+    /// `audit`, or from the event record that holds a `published` entry (which `audit` or the
+    /// tail refers to).
+    func visitAuditEntries(
+        from index: UInt64, limit: Int, in txn: borrowing ReadTransaction, tail: IndexTail.View,
+        _ body: (UInt64, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        guard index < tail.auditCount, limit > 0 else { return }
+        let end = UInt64(limit) >= tail.auditCount - index ? tail.auditCount : index + UInt64(limit)
+        func embedded(_ position: UInt64, in sequence: UInt64) throws -> UnsafeRawBufferPointer {
+            guard let record = try BigEndianKey.u64(sequence).withUnsafeBytes({ try txn.get(schema.log, key: $0) }),
+                let (stored, entry) = try EventView(sequence: sequence, record: record).embeddedAudit(), stored == position
+            else { throw StoreError.corruptRecord("audit entry \(position) refers to event \(sequence), which does not hold it") }
+            return entry
+        }
+        try txn.withCursor(schema.audit) { cursor in
+            var entry = try cursor.seek(atOrAfter: BigEndianKey.u64(index))
+            var position = index
+            while position < end {
+                if let current = entry, current.key.bigEndianUInt64(at: 0) == position {
+                    if let sequence = IndexTail.auditReference(in: current.value) {
+                        try body(position, try embedded(position, in: sequence))
+                    } else {
+                        try body(position, current.value)
+                    }
                     entry = try cursor.next()
+                } else if let sequence = tail.auditReference(position) {
+                    try body(position, try embedded(position, in: sequence))
+                } else {
+                    throw StoreError.corruptRecord("audit entry \(position) is missing")
                 }
-                return entries
+                position += 1
             }
         }
     }

@@ -33,6 +33,8 @@ public final class ExchangeStore: Sendable {
     /// Held from open to close: one process at a time writes a data directory.
     private let directoryLock: DirectoryLock
     let dedupCache: DedupCache
+    /// The index entries committed since the last merge (see ``IndexTail``).
+    let indexTail: IndexTail
     /// The audit log's Merkle tree hashing (RFC 9162), with the store's hash algorithm.
     public let auditTree: MerkleTree
     /// The single writer: group commit, its state and its counters.
@@ -83,9 +85,10 @@ public final class ExchangeStore: Sendable {
         let dedupCache = DedupCache(threshold: configuration.dedupMergeThreshold)
         self.dedupCache = dedupCache
         self.auditTree = MerkleTree(algorithm: configuration.auditHash)
-        let opened: (StoreSchema, WriterState)
+        let auditTree = self.auditTree
+        let opened: (StoreSchema, WriterState, IndexTail)
         do {
-            opened = try environment.write { txn -> (StoreSchema, WriterState) in
+            opened = try environment.write { txn -> (StoreSchema, WriterState, IndexTail) in
                 let schema = try StoreSchema(opening: &txn)
                 let previous = try schema.checkFormat(&txn, directory: configuration.directory)
                 if previous == StoreSchema.versionWithoutRegistry {
@@ -99,19 +102,22 @@ public final class ExchangeStore: Sendable {
                 }
                 try schema.checkAuditHash(&txn, configuration.auditHash, directory: configuration.directory)
                 try names.load(txn, meta: schema.meta)
-                let state = try WriterState(recovering: txn, schema: schema, names: names)
+                let recovered = try IndexTail.recover(
+                    txn, schema: schema, names: names, tree: auditTree, threshold: configuration.indexMergeThreshold)
+                let state = try WriterState(recovering: txn, schema: schema, names: names, recovered: recovered)
                 try dedupCache.rebuild(txn, schema: schema, names: names)
-                return (schema, state)
+                return (schema, state, recovered.tail)
             }
         } catch {
             environment.close()
             throw StoreError.storage(error, "cannot open the store in \(configuration.directory)")
         }
         self.schema = opened.0
+        self.indexTail = opened.2
         // Started after everything that can throw, so a failed open leaves no thread behind.
         self.writer = GroupCommitLoop(
             environment: environment, schema: opened.0, names: names, tree: auditTree, dedupCache: dedupCache,
-            resizeLock: resizeLock, state: opened.1, maxBatch: configuration.maxBatchOperations,
+            indexTail: opened.2, resizeLock: resizeLock, state: opened.1, maxBatch: configuration.maxBatchOperations,
             maxMapSize: configuration.maxMapSize, logger: logger)
         logger.info(
             "store opened",
@@ -129,8 +135,14 @@ public final class ExchangeStore: Sendable {
     /// with `store.closed`. Safe to call more than once; not from a completion or commit observer,
     /// which may run on the writer thread in the middle of its batch.
     public func close() {
+        close(mergingIndexes: true)
+    }
+
+    /// Closes the store; without `mergingIndexes`, the index tail is left for the next open to
+    /// rebuild from the log, as after a crash.
+    package func close(mergingIndexes: Bool) {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        writer.stop()
+        writer.stop(mergingIndexes: mergingIndexes)
         resizeLock.withWriteLock { environment.close() }
         directoryLock.release()
         logger.info("store closed", metadata: ["directory": "\(configuration.directory)"])
@@ -178,6 +190,14 @@ public final class ExchangeStore: Sendable {
             countReadTransaction()
             return try environment.read(body)
         }
+    }
+
+    /// Runs `body` in a short read transaction with the index tail as it was just before the
+    /// transaction began (see ``IndexTail``): what reads of the topic index, the inboxes, the
+    /// audit log and its tree need.
+    func readIndexed<Result>(_ body: (borrowing ReadTransaction, IndexTail.View) throws -> Result) throws -> Result {
+        let tail = indexTail.view
+        return try read { txn in try body(txn, tail) }
     }
 
     /// Whether ``close()`` was called.

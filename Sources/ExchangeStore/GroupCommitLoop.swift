@@ -22,6 +22,7 @@ final class GroupCommitLoop: Sendable {
     private let names: NameTable
     private let tree: MerkleTree
     private let dedupCache: DedupCache
+    private let indexTail: IndexTail
     private let resizeLock: ReadWriteLock
     private let maxMapSize: Int
     private let logger: Logger
@@ -44,13 +45,14 @@ final class GroupCommitLoop: Sendable {
     ///   - maxMapSize: how far the map may grow when a transaction does not fit.
     init(
         environment: Environment, schema: StoreSchema, names: NameTable, tree: MerkleTree, dedupCache: DedupCache,
-        resizeLock: ReadWriteLock, state: WriterState, maxBatch: Int, maxMapSize: Int, logger: Logger
+        indexTail: IndexTail, resizeLock: ReadWriteLock, state: WriterState, maxBatch: Int, maxMapSize: Int, logger: Logger
     ) {
         self.environment = environment
         self.schema = schema
         self.names = names
         self.tree = tree
         self.dedupCache = dedupCache
+        self.indexTail = indexTail
         self.resizeLock = resizeLock
         self.maxMapSize = maxMapSize
         self.logger = logger
@@ -63,7 +65,12 @@ final class GroupCommitLoop: Sendable {
     }
 
     /// Applies everything already queued, answers it, then stops both threads and waits for them.
-    func stop() {
+    /// - Parameter mergingIndexes: whether the last commit also merges the index tail, so that
+    ///   the next open has nothing to rebuild (a close that skips it is what a crash leaves).
+    func stop(mergingIndexes: Bool = true) {
+        if mergingIndexes {
+            _ = thread.submit(.mutation(Mutation(apply: { $0.mergeIndexTail = true }, finish: { _ in })))
+        }
         thread.stop()
         answerer.stop()
     }
@@ -210,6 +217,28 @@ final class GroupCommitLoop: Sendable {
                     return
                 }
             }
+            let tailBatch = context.tailBatch
+            var indexMark: IndexMark?
+            if context.mergeIndexTail ? !indexTail.isEmpty(with: tailBatch) : indexTail.shouldMerge(with: tailBatch) {
+                let mark = IndexMark(sequence: context.state.nextSequence - 1, auditCount: context.state.nextAuditIndex)
+                do {
+                    let started = monotonicNanoseconds()
+                    let entries = try indexTail.merge(tailBatch, through: mark, txn: &context.txn, schema: schema)
+                    indexMark = mark
+                    logger.debug(
+                        "index tail merged",
+                        metadata: ["entries": "\(entries)", "microseconds": "\((monotonicNanoseconds() - started) / 1000)"])
+                } catch let error as LMDBError {
+                    context.txn.abort()
+                    if error.isMapFull, growMap() { continue attempts }
+                    fail(active, mapped(error))
+                    return
+                } catch {
+                    context.txn.abort()
+                    fail(active, StoreError.storage(error, "merging the index tail failed"))
+                    return
+                }
+            }
             let finished = context.state
             let added = context.addedNames
             let routedConsumers = context.routedConsumers
@@ -236,6 +265,9 @@ final class GroupCommitLoop: Sendable {
             var committed = finished
             committed.lastBatchTime = time
             state.withLock { $0 = committed }
+            // Before the counters: a reader that saw them finds the entries they count.
+            indexTail.didCommit(
+                tailBatch, lastSequence: committed.nextSequence - 1, auditCount: committed.nextAuditIndex, merged: indexMark)
             let appended = committed.nextSequence - 1 > committedSequence.load(ordering: .relaxed)
             committedSequence.store(committed.nextSequence - 1, ordering: .releasing)
             committedAuditCount.store(committed.nextAuditIndex, ordering: .releasing)

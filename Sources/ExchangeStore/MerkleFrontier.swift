@@ -37,20 +37,25 @@ struct MerkleFrontier: MerkleNodeReader {
     }
 }
 
-/// Reads stored Merkle nodes inside a read (or the writer's) transaction: from `audit_tree`,
-/// or, for a store upgraded from format 3 or earlier, from `audit_nodes` where it wrote them.
+/// Reads stored Merkle nodes inside a read (or the writer's) transaction: from the index tail
+/// (nodes not merged yet), `audit_tree`, or, for a store upgraded from format 3 or earlier,
+/// `audit_nodes` where it wrote them.
 struct StoredMerkleNodes: MerkleNodeReader {
     let transaction: OpaquePointer
     let tree: Database
     let legacy: Database
+    let tail: IndexTail.View?
 
-    init(transaction: OpaquePointer, schema: StoreSchema) {
+    /// - Parameter tail: the view taken before `transaction` began; `nil` reads LMDB alone.
+    init(transaction: OpaquePointer, schema: StoreSchema, tail: IndexTail.View?) {
         self.transaction = transaction
         self.tree = schema.auditTree
         self.legacy = schema.auditNodes
+        self.tail = tail
     }
 
     func hash(of node: MerkleNodeID) throws -> Digest? {
+        if let hash = tail?.node(node) { return hash }
         if let hash = try Self.hash(transaction, tree, key: node.appendOrderKey) { return hash }
         return try Self.hash(transaction, legacy, key: node.storageKey)
     }

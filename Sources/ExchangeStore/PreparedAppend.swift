@@ -17,8 +17,8 @@ struct PreparedAppend: Sendable {
     /// Encodes `request`; `hash` is the audit log's hash function, which digests the event's data.
     init(_ request: AppendRequest, hash: HashAlgorithm) throws {
         let envelope = request.envelope
-        var writer = RecordWriter(capacity: EventRecord.encodedSize(of: envelope))
-        EventRecord.encode(envelope, routeCount: request.routes.count, into: &writer)
+        var writer = RecordWriter(capacity: EventRecord.encodedSize(of: envelope, routeCount: request.routes.count))
+        EventRecord.encode(envelope, routes: request.routes, into: &writer)
         record = writer.bytes
         source = envelope.source
         id = envelope.id

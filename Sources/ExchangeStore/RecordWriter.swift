@@ -98,7 +98,11 @@ struct RecordReader {
     }
 
     mutating func readRun() throws(StoreError) -> UnsafeRawBufferPointer {
-        let count = Int(try readUInt32())
+        try readBytes(Int(try readUInt32()))
+    }
+
+    /// The next `count` bytes, as they are.
+    mutating func readBytes(_ count: Int) throws(StoreError) -> UnsafeRawBufferPointer {
         try need(count)
         defer { offset += count }
         return UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + count])

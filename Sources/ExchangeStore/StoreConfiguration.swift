@@ -22,6 +22,13 @@ public struct StoreConfiguration: Sendable, Equatable {
     /// The hash function of the audit log's Merkle tree: SHA-256 (default) or SM3. Fixed when the
     /// store is created.
     public var auditHash: HashAlgorithm
+    /// How many events, or audit entries, the index tail holds before the writer merges it into
+    /// the index databases (topic index, inboxes, audit references, Merkle nodes) in one
+    /// commit. Until then a commit writes the log and the entries that are not derived from it,
+    /// and readers find the rest in memory; the tail is rebuilt from the log when the store
+    /// opens. Smaller values mean shorter merges, larger ones fewer page writes per event.
+    /// Default 2,048.
+    public var indexMergeThreshold: Int
 
     /// Creates a configuration.
     /// - Parameters:
@@ -32,6 +39,8 @@ public struct StoreConfiguration: Sendable, Equatable {
     ///   - maxReaders: concurrent readers at most (default 256).
     ///   - dedupMergeThreshold: recent dedup entries held before a merge (default 65,536).
     ///   - auditHash: the audit tree's hash function (default SHA-256).
+    ///   - indexMergeThreshold: events or audit entries held in the index tail before a merge
+    ///     (default 2,048).
     public init(
         directory: String,
         initialMapSize: Int = 1 << 30,
@@ -39,7 +48,8 @@ public struct StoreConfiguration: Sendable, Equatable {
         maxBatchOperations: Int = 4096,
         maxReaders: UInt32 = 256,
         dedupMergeThreshold: Int = 65_536,
-        auditHash: HashAlgorithm = .sha256
+        auditHash: HashAlgorithm = .sha256,
+        indexMergeThreshold: Int = 2048
     ) {
         self.directory = directory
         self.initialMapSize = initialMapSize
@@ -48,5 +58,6 @@ public struct StoreConfiguration: Sendable, Equatable {
         self.maxReaders = maxReaders
         self.dedupMergeThreshold = max(1, dedupMergeThreshold)
         self.auditHash = auditHash
+        self.indexMergeThreshold = max(1, indexMergeThreshold)
     }
 }

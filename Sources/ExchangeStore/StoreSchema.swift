@@ -5,8 +5,8 @@ import LMDB
 ///
 /// | database | key -> value |
 /// | --- | --- |
-/// | `meta` | format version, interned names, counters, an unfinished registry rewrite's marker |
-/// | `log` | sequence -> event record |
+/// | `meta` | format version, interned names, counters, the indexes' mark, an unfinished registry rewrite's marker |
+/// | `log` | sequence -> event record (with its routes and `published` audit entry) |
 /// | `topic_index` | topic id, sequence -> (empty) |
 /// | `time_index` | receive time, first sequence of a commit -> (empty); at most one entry per `timeIndexInterval` |
 /// | `inbox` | consumer id, sequence -> agreement id, agreement version |
@@ -15,7 +15,7 @@ import LMDB
 /// | `positions` | subscription id -> next sequence to consider |
 /// | `pending` | subscription id, sequence -> delivery count, deadline |
 /// | `dead_letters` | subscription id, sequence -> delivery count, time |
-/// | `audit` | audit index -> canonical audit entry |
+/// | `audit` | audit index -> canonical audit entry, or 0x00 and the sequence of the event record holding it |
 /// | `audit_tree` | Merkle node (last leaf, level) -> hash of that complete subtree |
 /// | `audit_nodes` | Merkle node (level, index) -> hash: the nodes a store written before format 4 holds; never written |
 /// | `registry` | collection id, entry key -> registry entry |
@@ -28,16 +28,20 @@ struct StoreSchema {
     /// Version 2 added the audit Merkle tree (`audit_nodes`, `audit_hash`); version 3 the
     /// registry (`registry`, `registry_index`) and the signed audit checkpoints (`checkpoints`);
     /// version 4 writes new Merkle nodes into `audit_tree`, keyed in the order appends complete
-    /// them, and keeps `audit_nodes` for the nodes written before.
+    /// them, and keeps `audit_nodes` for the nodes written before; version 5 writes event
+    /// records that hold their routes and `published` audit entry (``EventRecord`` version 2)
+    /// and merges the topic and inbox entries, the references to those audit entries and the
+    /// Merkle nodes into their databases in bulk (``IndexTail``), up to the mark kept in `meta`.
     ///
-    /// Versions 2 and 3 are upgraded in place when opened: the new databases are created empty
+    /// Versions 2, 3 and 4 are upgraded in place when opened: the new databases are created empty
     /// (`exchangectl registry rebuild --write` fills a version 2 store's registry from the log;
     /// checkpoints are issued from then on; nodes already in `audit_nodes` stay there and are
-    /// read from there). A build of version 3 refuses an upgraded store: it would look for the
-    /// newer nodes in `audit_nodes` only.
-    static let formatVersion: UInt32 = 4
+    /// read from there), and the indexes' mark is set to the end of the log and the audit log,
+    /// which older versions indexed entry by entry; their records stay as written and are read
+    /// as they are. A build of an older version refuses an upgraded store.
+    static let formatVersion: UInt32 = 5
     /// The older versions this build upgrades in place.
-    static let upgradableVersions: Set<UInt32> = [2, 3]
+    static let upgradableVersions: Set<UInt32> = [2, 3, 4]
     /// The version whose upgrade leaves the registry to be rebuilt (it had none).
     static let versionWithoutRegistry: UInt32 = 2
     /// The least time between two `time_index` entries, in nanoseconds (100 ms): a commit that
@@ -104,6 +108,10 @@ struct StoreSchema {
             let storedVersion = stored.withUnsafeBytes { $0.count == 4 ? $0.bigEndianUInt32(at: 0) : 0 }
             if Self.upgradableVersions.contains(storedVersion) {
                 try txn.put(meta, key: Self.formatKey, value: version.bytes)
+                // Everything an older version wrote is indexed entry by entry.
+                let lastSequence = try txn.withCursor(log) { try $0.last().map { $0.key.bigEndianUInt64(at: 0) } ?? 0 }
+                let auditCount = try txn.withCursor(audit) { try $0.last().map { $0.key.bigEndianUInt64(at: 0) + 1 } ?? 0 }
+                try txn.put(meta, key: IndexMark.key, value: IndexMark(sequence: lastSequence, auditCount: auditCount).bytes)
                 if storedVersion == Self.versionWithoutRegistry {
                     // Its registry databases were just created empty: it awaits a rewrite.
                     try txn.put(meta, key: Self.registryRebuildKey, value: [1])
@@ -126,6 +134,7 @@ struct StoreSchema {
                     + "exchange and will not be opened")
         }
         try txn.put(meta, key: Self.formatKey, value: version.bytes)
+        try txn.put(meta, key: IndexMark.key, value: IndexMark(sequence: 0, auditCount: 0).bytes)
         return 0
     }
 }

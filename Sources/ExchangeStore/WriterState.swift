@@ -14,14 +14,9 @@ struct WriterState {
 }
 
 extension WriterState {
-    /// The state after the last committed transaction, read from the store as opened.
-    init(recovering txn: borrowing WriteTransaction, schema: StoreSchema, names: NameTable) throws {
-        let lastSequence = try txn.withCursor(schema.log) { cursor in
-            try cursor.last().map { $0.key.bigEndianUInt64(at: 0) } ?? 0
-        }
-        let auditCount = try txn.withCursor(schema.audit) { cursor in
-            try cursor.last().map { $0.key.bigEndianUInt64(at: 0) + 1 } ?? 0
-        }
+    /// The state after the last committed transaction, read from the store as opened, with the
+    /// counters and frontier that recovering the index tail found.
+    init(recovering txn: borrowing WriteTransaction, schema: StoreSchema, names: NameTable, recovered: IndexTail.Recovered) throws {
         let lastIndexedTime = try txn.withCursor(schema.timeIndex) { cursor in
             try cursor.last().map { $0.key.bigEndianUInt64(at: 0) } ?? 0
         }
@@ -33,9 +28,9 @@ extension WriterState {
         for kind in NameTable.Kind.allCases {
             lastIDs[kind] = names.lastID(kind: kind)
         }
-        let frontier = try MerkleFrontier.load(treeSize: auditCount, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema))
         self.init(
-            nextSequence: lastSequence + 1, nextAuditIndex: auditCount, lastBatchTime: max(lastIndexedTime, lastEventTime),
-            lastIndexedTime: lastIndexedTime, lastIDs: lastIDs, frontier: frontier)
+            nextSequence: recovered.lastSequence + 1, nextAuditIndex: recovered.auditCount,
+            lastBatchTime: max(lastIndexedTime, lastEventTime), lastIndexedTime: lastIndexedTime, lastIDs: lastIDs,
+            frontier: recovered.frontier)
     }
 }

@@ -77,15 +77,7 @@ import Glibc
             #expect(try await harness.stop() == 0)
 
             // One byte of entry 3 changed on disk, behind the store's back.
-            let env = try Environment(path: harness.directory + "/data", configuration: .init(mapSize: 1 << 30, maxDatabases: 16))
-            let audit = try env.write { txn in try txn.openDatabase("audit") }
-            let key = withUnsafeBytes(of: UInt64(3).bigEndian) { Array($0) }
-            try env.write { txn in
-                var value = try #require(try txn.get(audit, key: key))
-                value[3] ^= 0x01
-                try txn.put(audit, key: key, value: value)
-            }
-            env.close()
+            _ = try AuditTampering.flipByte(dataDirectory: harness.directory + "/data", entry: 3, at: 3)
 
             try await harness.start()
             let tampered = try await Self.exchangectl(

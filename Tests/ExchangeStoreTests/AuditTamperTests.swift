@@ -4,6 +4,7 @@ import ExchangeStore
 import Foundation
 import LMDB
 import Testing
+import TestSupport
 
 /// The audit log is tamper-evident on disk: a byte changed in `data.mdb` behind the store's back
 /// is found, and the verifier names exactly the entry that was changed.
@@ -47,22 +48,6 @@ import Testing
         return try log.finish()
     }
 
-    /// Changes one byte of audit entry `index` with a raw LMDB write transaction, bypassing the
-    /// store and its Merkle maintenance.
-    static func flipByte(_ directory: StoreDirectory, entry index: UInt64, at offset: Int) throws -> (before: String, after: String) {
-        let env = try Environment(path: directory.path, configuration: .init(mapSize: 1 << 30, maxDatabases: 16))
-        defer { env.close() }
-        let audit = try env.write { txn in try txn.openDatabase("audit") }
-        let key = withUnsafeBytes(of: index.bigEndian) { Array($0) }
-        return try env.write { txn in
-            var value = try #require(try txn.get(audit, key: key))
-            let before = String(decoding: value, as: UTF8.self)
-            value[offset] ^= 0x01
-            try txn.put(audit, key: key, value: value)
-            return (before, String(decoding: value, as: UTF8.self))
-        }
-    }
-
     @Test(arguments: [0, 5, 17])
     func aFlippedByteOnDiskIsPinpointedToItsEntry(entry: UInt64) async throws {
         let directory = StoreDirectory()
@@ -76,7 +61,7 @@ import Testing
         #expect(report.entries == size)
 
         // One bit of one letter of the entry's text: still valid JSON, still plausible.
-        let (before, after) = try Self.flipByte(directory, entry: entry, at: 3)
+        let (before, after) = try AuditTampering.flipByte(dataDirectory: directory.path, entry: entry, at: 3)
         #expect(before != after)
         do {
             _ = try Self.verify(directory, verifier: signer.verifier)
@@ -150,6 +135,6 @@ import Testing
             let meta = try txn.openDatabase("meta")
             return try txn.get(meta, key: Array("format_version".utf8))
         }
-        #expect(upgraded == [0, 0, 0, 4])
+        #expect(upgraded == [0, 0, 0, 5])
     }
 }

@@ -17,8 +17,11 @@ import Testing
     ])
     func encodedSizeIsTheEncodedLength(envelope: Envelope) throws {
         var writer = RecordWriter(capacity: 0)
-        EventRecord.encode(envelope, routeCount: 2, into: &writer)
-        #expect(EventRecord.encodedSize(of: envelope) == writer.bytes.count)
+        let routes = [
+            StoredRoute(consumer: "a", agreement: "x", agreementVersion: 1), StoredRoute(consumer: "b", agreement: "y", agreementVersion: 2),
+        ]
+        EventRecord.encode(envelope, routes: routes, into: &writer)
+        #expect(EventRecord.encodedSize(of: envelope, routeCount: routes.count) == writer.bytes.count)
         let decoded = try writer.bytes.withUnsafeBytes { try EventRecord.decode(sequence: 1, $0) }
         #expect(decoded.envelope == envelope)
     }
