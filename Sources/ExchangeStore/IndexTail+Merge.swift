@@ -23,28 +23,55 @@ extension IndexTail {
     func merge(_ batch: Batch, through mark: IndexMark, txn: inout WriteTransaction, schema: StoreSchema) throws -> Int {
         var entries = current.entries.withLock { $0 }
         entries.add(batch)
+        // One key buffer, rewritten in place for every put: a merge is tens of thousands of them.
+        var key = [UInt8](repeating: 0, count: 12)
+        var value = [UInt8](repeating: 0, count: 9)
+        func put(_ database: Database, keyCount: Int, valueCount: Int, flags: PutFlags = []) throws {
+            try key.withUnsafeBytes { keyBytes in
+                try value.withUnsafeBytes { valueBytes in
+                    _ = try txn.put(
+                        database, key: UnsafeRawBufferPointer(rebasing: keyBytes[..<keyCount]),
+                        value: UnsafeRawBufferPointer(rebasing: valueBytes[..<valueCount]), flags: flags)
+                }
+            }
+        }
+        func store(_ integer: UInt64, at offset: Int, in buffer: inout [UInt8]) {
+            buffer.withUnsafeMutableBytes { $0.storeBytes(of: integer.bigEndian, toByteOffset: offset, as: UInt64.self) }
+        }
+        func store(_ integer: UInt32, at offset: Int, in buffer: inout [UInt8]) {
+            buffer.withUnsafeMutableBytes { $0.storeBytes(of: integer.bigEndian, toByteOffset: offset, as: UInt32.self) }
+        }
         for topic in entries.topics.keys.sorted() {
+            store(topic, at: 0, in: &key)
             for sequence in entries.topics[topic]! {
-                try txn.put(schema.topicIndex, key: BigEndianKey.pair(topic, sequence), value: [])
+                store(sequence, at: 4, in: &key)
+                try put(schema.topicIndex, keyCount: 12, valueCount: 0)
             }
         }
         for consumer in entries.inbox.keys.sorted() {
+            store(consumer, at: 0, in: &key)
             for item in entries.inbox[consumer]! {
-                var value = BigEndianKey(capacity: 8)
-                value.append(item.agreement)
-                value.append(item.agreementVersion)
-                try txn.put(schema.inbox, key: BigEndianKey.pair(consumer, item.sequence), value: value.bytes)
+                store(item.sequence, at: 4, in: &key)
+                store(item.agreement, at: 0, in: &value)
+                store(item.agreementVersion, at: 4, in: &value)
+                try put(schema.inbox, keyCount: 12, valueCount: 8)
             }
         }
+        value[0] = 0
         for index in entries.auditReferences.keys.sorted() {
-            try txn.put(schema.audit, key: BigEndianKey.u64(index), value: Self.auditReferenceValue(entries.auditReferences[index]!))
+            store(index, at: 0, in: &key)
+            store(entries.auditReferences[index]!, at: 1, in: &value)
+            try put(schema.audit, keyCount: 8, valueCount: 9)
         }
-        // Every node of the tail ends after every merged one: appended at the end, in key order.
-        let nodes = entries.nodes.map { (key: $0.key.appendOrderKey, hash: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-        for node in nodes {
-            try node.hash.withUnsafeBytes { hash in
-                try node.key.withUnsafeBytes { key in
-                    _ = try txn.put(schema.auditTree, key: key, value: hash, flags: .append)
+        // Every node of the tail ends after every merged one: appended at the end, in key order
+        // (``MerkleNodeID/appendOrderKey``: last leaf, then level).
+        let nodes = entries.nodes.sorted { ($0.key.lastLeaf, $0.key.level) < ($1.key.lastLeaf, $1.key.level) }
+        for (node, hash) in nodes {
+            store(node.lastLeaf, at: 0, in: &key)
+            key[8] = UInt8(node.level)
+            try hash.withUnsafeBytes { hash in
+                try key.withUnsafeBytes { keyBytes in
+                    _ = try txn.put(schema.auditTree, key: UnsafeRawBufferPointer(rebasing: keyBytes[..<9]), value: hash, flags: .append)
                 }
             }
         }
