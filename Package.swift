@@ -324,6 +324,7 @@ let package = Package(
                 "ExchangeStore",
                 "ExchangeRouting",
                 "ExchangeModel",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

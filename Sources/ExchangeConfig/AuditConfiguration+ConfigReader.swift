@@ -42,6 +42,12 @@ extension AuditConfiguration {
         if let minimumInterval, minimumInterval < .zero || minimumInterval > .seconds(3600) {
             throw reader.problem("audit.checkpoint_min_interval", "must be from 0 to 1h")
         }
+        let effectiveInterval = interval ?? defaults.checkpoints.interval
+        if let minimumInterval, minimumInterval > effectiveInterval {
+            throw reader.problem(
+                "audit.checkpoint_min_interval",
+                "must not exceed audit.checkpoint_interval (\(effectiveInterval)): a checkpoint could not come as often as that asks")
+        }
         let refusalInterval = try reader.duration("audit.anonymous_refusals.interval")
         if let refusalInterval, refusalInterval < .seconds(1) || refusalInterval > .seconds(3600) {
             throw reader.problem("audit.anonymous_refusals.interval", "must be from 1s to 1h")
@@ -51,7 +57,8 @@ extension AuditConfiguration {
             origin: origin, signingKeyPath: try reader.path("audit.signing_key"),
             checkpoints: CheckpointIssuer.Configuration(
                 everyEntries: every ?? defaults.checkpoints.everyEntries, interval: interval ?? defaults.checkpoints.interval,
-                minimumInterval: minimumInterval ?? defaults.checkpoints.minimumInterval),
+                // Unset, the minimum yields to a shorter interval.
+                minimumInterval: minimumInterval ?? min(defaults.checkpoints.minimumInterval, effectiveInterval)),
             anonymousRefusals: AnonymousRefusals.Configuration(
                 intervalSeconds: refusalInterval.map { Int($0.components.seconds) } ?? defaults.anonymousRefusals.intervalSeconds,
                 maxSources: maxSources ?? defaults.anonymousRefusals.maxSources))

@@ -104,18 +104,42 @@ public actor CheckpointIssuer {
         return size - lastSize >= configuration.everyEntries || ContinuousClock.now - lastIssued >= configuration.interval
     }
 
+    /// The longest wait before a failed checkpoint is tried again: 30 seconds.
+    public static let maximumRetryDelay = Duration.seconds(30)
+
     /// Issues checkpoints as they fall due until the calling task is cancelled. A failed issue
-    /// is logged and tried again at the next look.
+    /// is logged and tried again after a wait that doubles with each failure in a row, from
+    /// twice the poll interval up to ``maximumRetryDelay``: a store that keeps refusing (full,
+    /// closed, a disk error) gets a few attempts and log lines a minute, not twenty a second.
     public func run() async {
+        var failures = 0
+        var nextAttempt = ContinuousClock.now
         while !Task.isCancelled {
-            if isDue() {
+            if ContinuousClock.now >= nextAttempt, isDue() {
                 do {
                     try await issue()
+                    failures = 0
                 } catch {
-                    logger.error("audit checkpoint not issued", metadata: ["error": "\(error)"])
+                    failures += 1
+                    let delay = Self.retryDelay(afterFailures: failures, pollInterval: configuration.pollInterval)
+                    nextAttempt = .now + delay
+                    logger.error(
+                        "audit checkpoint not issued",
+                        metadata: [
+                            "error": "\(error)", "failures_in_a_row": "\(failures)",
+                            "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                        ])
                 }
             }
             try? await Task.sleep(for: configuration.pollInterval)
         }
+    }
+
+    /// The wait after `failures` failed attempts in a row: the poll interval doubled that many
+    /// times, at most ``maximumRetryDelay``.
+    static func retryDelay(afterFailures failures: Int, pollInterval: Duration) -> Duration {
+        var delay = max(pollInterval, .milliseconds(1))
+        for _ in 0..<min(failures, 40) where delay < maximumRetryDelay { delay *= 2 }
+        return min(delay, maximumRetryDelay)
     }
 }

@@ -59,6 +59,9 @@ struct AuditConfigurationTests {
         #expect(configuration.audit.checkpoints.interval == .seconds(300))
         #expect(try Self.parse("audit:\n  checkpoint_interval: 500ms\n").audit.checkpoints.interval == .milliseconds(500))
         #expect(try Self.parse("audit:\n  checkpoint_interval: 30\n").audit.checkpoints.interval == .seconds(30))
+        // An interval under the default minimum (1 s) lowers the minimum with it.
+        #expect(try Self.parse("audit:\n  checkpoint_interval: 500ms\n").audit.checkpoints.minimumInterval == .milliseconds(500))
+        #expect(try Self.parse("audit:\n  checkpoint_min_interval: 5s\n").audit.checkpoints.minimumInterval == .seconds(5))
     }
 
     @Test func refusesBadValues() {
@@ -69,6 +72,9 @@ struct AuditConfigurationTests {
         #expect(Self.problem("audit:\n  checkpoint_interval: soon\n")?.key == "audit.checkpoint_interval")
         #expect(Self.problem("audit:\n  checkpoint_interval: 1ms\n")?.key == "audit.checkpoint_interval")
         #expect(Self.problem("audit:\n  checkpoint_every: 10\n")?.key == "audit.checkpoint_every")
+        // A minimum above the interval could never be kept.
+        #expect(
+            Self.problem("audit:\n  checkpoint_interval: 10s\n  checkpoint_min_interval: 20s\n")?.key == "audit.checkpoint_min_interval")
     }
 
     @Test func aMissingOrWrongKeyFileIsAClearError() throws {

@@ -3,6 +3,8 @@ import ExchangeEngine
 import ExchangeModel
 import ExchangeStore
 import Foundation
+import Logging
+import Synchronization
 import Testing
 
 /// Signed checkpoints: issued every N entries while running, and on demand at shutdown; each
@@ -99,6 +101,30 @@ import Testing
         #expect(!kept.isEmpty && kept.count <= bound, "\(kept.count) checkpoints for 60 entries in \(elapsed)")
     }
 
+    /// A store that refuses every checkpoint (here: closed under the issuer) is tried again
+    /// after waits that double, not at every look: a few attempts and log lines, not one per
+    /// poll interval.
+    @Test func aFailingCheckpointIsRetriedWithGrowingWaits() async throws {
+        let (store, directory) = try Self.fixture()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let signer = try NoteSigner(name: "exchange.test/audit", key: SigningKey.generate())
+        _ = try await store.appendAudit(Self.entries(3))
+        let errors = ErrorLines()
+        let logger = Logger(label: "test") { _ in errors }
+        let issuer = try CheckpointIssuer(
+            store: store, signer: signer,
+            configuration: .init(everyEntries: 1, minimumInterval: .zero, pollInterval: .milliseconds(10)), logger: logger)
+        store.close()
+        let running = Task { await issuer.run() }
+        // 1.2 s of looks every 10 ms: about 120 attempts without the waits, 7 with them
+        // (after 20, 40, 80, ... ms).
+        try await Task.sleep(for: .milliseconds(1200))
+        running.cancel()
+        await running.value
+        #expect(errors.count >= 2)
+        #expect(errors.count <= 10)
+    }
+
     @Test func issuesAfterTheIntervalWhenTheLogGrew() async throws {
         let (store, directory) = try Self.fixture()
         defer {
@@ -130,5 +156,24 @@ import Testing
         let again = try CheckpointIssuer(store: store, signer: signer, configuration: .init())
         #expect(try await again.issue() == nil)
         #expect(try Self.checkKept(store, signer) == [4])
+    }
+}
+
+/// Counts the error-level log lines of a logger.
+final class ErrorLines: LogHandler, @unchecked Sendable {
+    private let lines = Mutex(0)
+    var count: Int { lines.withLock { $0 } }
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt
+    ) {
+        if level == .error { lines.withLock { $0 += 1 } }
     }
 }
