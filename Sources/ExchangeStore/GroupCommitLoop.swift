@@ -30,6 +30,8 @@ final class GroupCommitLoop: Sendable {
     let statistics = WriterStatistics()
     private let state: Mutex<WriterState>
     private let recordBuffer = Mutex(RecordWriter())
+    /// Commits left before the index tail is merged again after a merge failed.
+    private let indexMergePause = Mutex(0)
     private let committedSequence: Atomic<UInt64>
     private let committedAuditCount: Atomic<UInt64>
     private let observers = Mutex<[UInt64: @Sendable (StoreCommit) -> Void]>([:])
@@ -132,6 +134,7 @@ final class GroupCommitLoop: Sendable {
     /// Applies and commits one batch on the writer thread, then answers every operation in it.
     private func process(_ batch: [PendingWrite]) {
         var active = batch[...]
+        var skipIndexMerge = false
         var results: [[AppendResult]] = []
         results.reserveCapacity(batch.count)
         attempts: while !active.isEmpty {
@@ -219,7 +222,8 @@ final class GroupCommitLoop: Sendable {
             }
             let tailBatch = context.tailBatch
             var indexMark: IndexMark?
-            if context.mergeIndexTail ? !indexTail.isEmpty(with: tailBatch) : indexTail.shouldMerge(with: tailBatch) {
+            let mergeWanted = context.mergeIndexTail ? !indexTail.isEmpty(with: tailBatch) : indexTail.shouldMerge(with: tailBatch)
+            if mergeWanted, !skipIndexMerge, indexMergePause.withLock({ $0 == 0 }) {
                 let mark = IndexMark(sequence: context.state.nextSequence - 1, auditCount: context.state.nextAuditIndex)
                 do {
                     let started = monotonicNanoseconds()
@@ -228,15 +232,17 @@ final class GroupCommitLoop: Sendable {
                     logger.debug(
                         "index tail merged",
                         metadata: ["entries": "\(entries)", "microseconds": "\((monotonicNanoseconds() - started) / 1000)"])
-                } catch let error as LMDBError {
-                    context.txn.abort()
-                    if error.isMapFull, growMap() { continue attempts }
-                    fail(active, mapped(error))
-                    return
                 } catch {
+                    // The batch does not depend on the merge: it is applied again without it,
+                    // and merges pause for a while (the tail grows past its threshold meanwhile).
                     context.txn.abort()
-                    fail(active, StoreError.storage(error, "merging the index tail failed"))
-                    return
+                    if let error = error as? LMDBError, error.isMapFull, growMap() { continue attempts }
+                    logger.warning(
+                        "index tail not merged; the batch is committed without it and merging is tried again later",
+                        metadata: ["error": "\(error)", "commits_until_retry": "\(Self.indexMergePauseCommits)"])
+                    skipIndexMerge = true
+                    indexMergePause.withLock { $0 = Self.indexMergePauseCommits }
+                    continue attempts
                 }
             }
             let finished = context.state
@@ -262,6 +268,7 @@ final class GroupCommitLoop: Sendable {
             dedupCache.didCommit(merged: merged)
             if merged { recordMerge(entries: mergedEntries, nanoseconds: commitStarted - mergeStarted + commitDuration) }
             statistics.addCommit(operations: active.count)
+            indexMergePause.withLock { $0 = Swift.max(0, $0 - 1) }
             var committed = finished
             committed.lastBatchTime = time
             state.withLock { $0 = committed }
@@ -294,6 +301,9 @@ final class GroupCommitLoop: Sendable {
             return
         }
     }
+
+    /// How many commits pass without a merge of the index tail after one failed.
+    static let indexMergePauseCommits = 64
 
     /// A deduplication merge whose commit ended this long after the merge began is logged at
     /// notice level: every publish queued behind it waited as long (architecture.md,

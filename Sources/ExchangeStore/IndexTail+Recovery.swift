@@ -34,6 +34,10 @@ extension IndexTail {
                 guard let auditIndex = header.auditIndex else {
                     throw StoreError.corruptRecord("event \(sequence), after the indexes' mark, has a record without its audit entry")
                 }
+                // Audit indexes rise with sequences, from the mark on.
+                guard auditIndex >= auditCount, auditIndex < UInt64.max else {
+                    throw StoreError.corruptRecord("event \(sequence) names audit entry \(auditIndex), out of order after \(auditCount)")
+                }
                 let topic = try view.topic()
                 guard let topicID = names.id(of: topic, kind: .topic) else {
                     throw StoreError.corruptRecord("event \(sequence) names topic \(topic), which the store never interned")

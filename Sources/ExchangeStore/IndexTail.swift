@@ -119,7 +119,13 @@ final class IndexTail: Sendable {
                     let middle = (low + high) / 2
                     if sequences[middle] <= after { low = middle + 1 } else { high = middle }
                 }
-                return Array(sequences[low..<min(sequences.count, low + limit)].prefix { $0 <= lastSequence })
+                var result: [UInt64] = []
+                var index = low
+                while index < sequences.count, result.count < limit, sequences[index] <= lastSequence {
+                    result.append(sequences[index])
+                    index += 1
+                }
+                return result
             }
         }
 

@@ -17,17 +17,35 @@ struct PreparedAppend: Sendable {
     /// Encodes `request`; `hash` is the audit log's hash function, which digests the event's data.
     init(_ request: AppendRequest, hash: HashAlgorithm) throws {
         let envelope = request.envelope
-        var writer = RecordWriter(capacity: EventRecord.encodedSize(of: envelope, routeCount: request.routes.count))
-        EventRecord.encode(envelope, routes: request.routes, into: &writer)
+        // One route per consumer, the last named winning, as an inbox keyed by consumer and
+        // sequence always kept it.
+        let routes = Self.oneRoutePerConsumer(request.routes)
+        var writer = RecordWriter(capacity: EventRecord.encodedSize(of: envelope, routeCount: routes.count))
+        EventRecord.encode(envelope, routes: routes, into: &writer)
         record = writer.bytes
         source = envelope.source
         id = envelope.id
         topic = envelope.topic
-        routes = request.routes
-        audit = PublishedAuditTemplate(
-            envelope: envelope, routes: request.routes, dataDigest: try hash.digest(envelope.data))
+        self.routes = routes
+        audit = PublishedAuditTemplate(envelope: envelope, routes: routes, dataDigest: try hash.digest(envelope.data))
         registry = request.registryInput ?? request.registry.flatMap { RegistryInput(envelope, collection: $0) }
         try Self.checkKeys(publisherID: id, registry: registry)
+    }
+
+    /// `routes` with one route per consumer: the last of each, in the order of first mention.
+    static func oneRoutePerConsumer(_ routes: [StoredRoute]) -> [StoredRoute] {
+        guard routes.count > 1 else { return routes }
+        var positions: [String: Int] = [:]
+        var unique: [StoredRoute] = []
+        for route in routes {
+            if let position = positions[route.consumer] {
+                unique[position] = route
+            } else {
+                positions[route.consumer] = unique.count
+                unique.append(route)
+            }
+        }
+        return unique
     }
 
     /// Refuses an append whose deduplication or registry keys LMDB would not store, before it

@@ -131,6 +131,38 @@ import Testing
         #expect(counts == [10, 0, 0, 2, 0])
     }
 
+    /// Scans that start in the middle of the tail, with no limit, and repeated consumers, read
+    /// the same before and after a merge.
+    @Test func scansFromTheMiddleAndRepeatedConsumersReadTheSameBeforeAndAfterAMerge() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let store = try directory.open(indexMergeThreshold: 1000)
+        for index in 0..<12 {
+            let routes = [
+                StoredRoute(consumer: "tax-bureau", agreement: "agr-old", agreementVersion: 1),
+                StoredRoute(consumer: "tax-bureau", agreement: "agr-new", agreementVersion: 2),
+            ]
+            _ = try await store.append(AppendRequest(envelope: sampleEvent(id: "d-\(index)"), routes: routes))
+        }
+        func read(_ store: ExchangeStore) throws -> ([UInt64], [InboxEntry]) {
+            var topic: [UInt64] = []
+            try store.scanTopic("licence.business.issued", from: 5, limit: .max) { topic.append($0.sequence); return true }
+            var inbox: [InboxEntry] = []
+            try store.scanInbox(consumer: "tax-bureau", from: 5, limit: .max) { entry, _ in inbox.append(entry); return true }
+            return (topic, inbox)
+        }
+        let tail = try read(store)
+        #expect(tail.0 == Array(5...12))
+        #expect(tail.1.map(\.sequence) == Array(5...12))
+        #expect(tail.1.allSatisfy { $0.agreement == "agr-new" && $0.agreementVersion == 2 })
+        store.close()
+        let merged = try directory.open(indexMergeThreshold: 1000)
+        defer { merged.close() }
+        let after = try read(merged)
+        #expect(after.0 == tail.0)
+        #expect(after.1 == tail.1)
+    }
+
     @Test func readersNeverMissAnEntryWhileMergesRun() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
