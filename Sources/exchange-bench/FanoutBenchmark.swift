@@ -32,7 +32,7 @@ struct FanoutBenchmark: AsyncParsableCommand {
             stream, at the end of the answer for a pull). missing is the deliveries that had not \
             arrived when the run ended, over all subscriptions; --count is not used.
 
-            """ + EndToEndReport.writeVolumeHelp + " Here the span runs from the first publish to the last delivery.")
+            """ + "\n" + EndToEndReport.writeVolumeHelp + " Here the span runs from the first publish to the last delivery.")
 
     enum DeliveryMode: String, ExpressibleByArgument, CaseIterable, Sendable {
         case pull, stream

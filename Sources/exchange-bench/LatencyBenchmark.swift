@@ -23,7 +23,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
             carry the prefix quiet_ or replay_, and replay_p99_over_quiet is the ratio of their \
             delivery p99. With --preload N the store holds N events before the daemon starts.
 
-            """ + EndToEndReport.writeVolumeHelp)
+            """ + "\n" + EndToEndReport.writeVolumeHelp)
 
     @OptionGroup var options: EndToEndOptions
 

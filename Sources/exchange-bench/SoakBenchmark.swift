@@ -30,7 +30,7 @@ struct SoakBenchmark: AsyncParsableCommand {
             --count is not used. The write volume covers the whole load (background deliveries, \
             acknowledgements and replays included) per event published.
 
-            """ + EndToEndReport.writeVolumeHelp)
+            """ + "\n" + EndToEndReport.writeVolumeHelp)
 
     @OptionGroup var options: EndToEndOptions
 
