@@ -10,7 +10,9 @@ import LMDB
 /// | `topic_index` | topic id, sequence -> (empty) |
 /// | `time_index` | receive time, first sequence of a commit -> (empty); at most one entry per `timeIndexInterval` |
 /// | `inbox` | consumer id, sequence -> agreement id, agreement version |
-/// | `dedup` | publisher id, message id -> sequence, route count |
+/// | `dedup` | publisher id, message id -> sequence, route count: the index of a store written before format 5; read, never written |
+/// | `dedup_runs` | run id, publisher id, message id -> sequence, route count: sorted runs written from memory |
+/// | `dedup_merged` | run id, publisher id, message id -> sequence, route count: sorted runs written by merging runs |
 /// | `subscriptions` | subscription id -> subscription record |
 /// | `positions` | subscription id -> next sequence to consider |
 /// | `pending` | subscription id, sequence -> delivery count, deadline |
@@ -28,16 +30,20 @@ struct StoreSchema {
     /// Version 2 added the audit Merkle tree (`audit_nodes`, `audit_hash`); version 3 the
     /// registry (`registry`, `registry_index`) and the signed audit checkpoints (`checkpoints`);
     /// version 4 writes new Merkle nodes into `audit_tree`, keyed in the order appends complete
-    /// them, and keeps `audit_nodes` for the nodes written before.
+    /// them, and keeps `audit_nodes` for the nodes written before; version 5 keeps the
+    /// deduplication index as sorted runs (`dedup_runs`, `dedup_merged`, catalogued in
+    /// `meta/dedup_runs`), with the older `dedup` B-tree as the oldest run.
     ///
     /// Versions 2 and 3 are upgraded in place when opened: the new databases are created empty
     /// (`exchangectl registry rebuild --write` fills a version 2 store's registry from the log;
     /// checkpoints are issued from then on; nodes already in `audit_nodes` stay there and are
-    /// read from there). A build of version 3 refuses an upgraded store: it would look for the
-    /// newer nodes in `audit_nodes` only.
-    static let formatVersion: UInt32 = 4
+    /// read from there; the `dedup` tree is adopted as the oldest run by
+    /// `DedupRuns.upgradeFormat4Index`). A build of version 3 refuses an upgraded store: it
+    /// would look for the newer nodes in `audit_nodes` only; a build of version 4 would miss
+    /// the duplicates in the runs.
+    static let formatVersion: UInt32 = 5
     /// The older versions this build upgrades in place.
-    static let upgradableVersions: Set<UInt32> = [2, 3]
+    static let upgradableVersions: Set<UInt32> = [2, 3, 4]
     /// The version whose upgrade leaves the registry to be rebuilt (it had none).
     static let versionWithoutRegistry: UInt32 = 2
     /// The least time between two `time_index` entries, in nanoseconds (100 ms): a commit that
@@ -57,7 +63,12 @@ struct StoreSchema {
     let topicIndex: Database
     let timeIndex: Database
     let inbox: Database
+    /// The deduplication index of a store written before format 5: read only.
     let dedup: Database
+    /// Deduplication runs written from memory (see `DedupRunCatalog`).
+    let dedupRuns: Database
+    /// Deduplication runs written by merging runs.
+    let dedupMerged: Database
     let subscriptions: Database
     let positions: Database
     let pending: Database
@@ -79,6 +90,8 @@ struct StoreSchema {
         timeIndex = try txn.openDatabase("time_index", flags: .create)
         inbox = try txn.openDatabase("inbox", flags: .create)
         dedup = try txn.openDatabase("dedup", flags: .create)
+        dedupRuns = try txn.openDatabase("dedup_runs", flags: .create)
+        dedupMerged = try txn.openDatabase("dedup_merged", flags: .create)
         subscriptions = try txn.openDatabase("subscriptions", flags: .create)
         positions = try txn.openDatabase("positions", flags: .create)
         pending = try txn.openDatabase("pending", flags: .create)
@@ -91,8 +104,8 @@ struct StoreSchema {
         checkpoints = try txn.openDatabase("checkpoints", flags: .create)
     }
 
-    /// Checks the stored format version, writing it into a new store and upgrading a version 2
-    /// or 3 store (whose newer databases were just created empty).
+    /// Checks the stored format version, writing it into a new store and upgrading a version 2,
+    /// 3 or 4 store (whose newer databases were just created empty).
     /// - Returns: the version the store had when opened (0 for a new store).
     /// - Throws: `StoreError.unsupportedFormat` for a store of another version, or for one with
     ///   data but no version.
@@ -108,6 +121,7 @@ struct StoreSchema {
                     // Its registry databases were just created empty: it awaits a rewrite.
                     try txn.put(meta, key: Self.registryRebuildKey, value: [1])
                 }
+                try DedupRuns.upgradeFormat4Index(&txn, schema: self)
                 return storedVersion
             }
             guard storedVersion == Self.formatVersion else {

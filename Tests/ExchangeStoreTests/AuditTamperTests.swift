@@ -150,6 +150,6 @@ import Testing
             let meta = try txn.openDatabase("meta")
             return try txn.get(meta, key: Array("format_version".utf8))
         }
-        #expect(upgraded == [0, 0, 0, 4])
+        #expect(upgraded == [0, 0, 0, 5])
     }
 }

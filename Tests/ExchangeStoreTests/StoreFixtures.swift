@@ -10,11 +10,13 @@ struct StoreDirectory {
         path = NSTemporaryDirectory() + "exchange-store-tests-" + UUID().uuidString
     }
 
-    func open(initialMapSize: Int = 16 << 20, maxMapSize: Int = 1 << 30, dedupMergeThreshold: Int = 65_536) throws -> ExchangeStore {
+    func open(
+        initialMapSize: Int = 16 << 20, maxMapSize: Int = 1 << 30, dedupMergeThreshold: Int = 65_536, dedupStepEntries: Int = 1_024
+    ) throws -> ExchangeStore {
         try ExchangeStore(
             configuration: StoreConfiguration(
                 directory: path, initialMapSize: initialMapSize, maxMapSize: maxMapSize,
-                dedupMergeThreshold: dedupMergeThreshold))
+                dedupMergeThreshold: dedupMergeThreshold, dedupStepEntries: dedupStepEntries))
     }
 
     func remove() {
