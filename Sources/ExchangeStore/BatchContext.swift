@@ -44,12 +44,10 @@ struct BatchContext: ~Copyable {
         auditBuffer.reserveCapacity(512)
     }
 
-    /// The deduplication entry for `key`: appended in this batch, recent, or merged on disk.
+    /// The deduplication entry for `key`: appended in this batch, in memory, or in a run on disk.
     func dedupLookup(_ key: DedupCache.Key, cache: DedupCache) throws -> DedupCache.Entry? {
         if let entry = cache.lookup(key) { return entry }
-        return try key.bytes.withUnsafeBytes { bytes in
-            try txn.get(schema.dedup, key: bytes).flatMap(DedupCache.decode)
-        }
+        return try cache.runs.lookup(key, txn: txn, schema: schema)
     }
 
     /// The id of `name`, interning it in this transaction when it is new.

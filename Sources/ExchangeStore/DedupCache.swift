@@ -2,20 +2,23 @@ import ExchangeModel
 import Foundation
 import LMDB
 
-/// The deduplication entries of events not yet merged into the on-disk `dedup` index.
+/// The deduplication index: the entries of recent events in memory, and sorted runs on disk
+/// (``DedupRuns``) behind in-memory filters.
 ///
 /// A B-tree keyed by publisher and message id takes one scattered page write per new entry,
-/// which dominates the cost of a durable append. Entries are therefore kept here, keyed by the
-/// same bytes, and merged into the index in sorted order once `threshold` accumulate, in the
-/// same transaction as a batch; `meta/dedup_merged_through` records the last sequence merged.
-/// When the store opens, the entries after that sequence are rebuilt from the log, so a crash
-/// loses none.
+/// which dominates the cost of a durable append. New entries are therefore kept here, keyed by
+/// the same bytes, until `threshold` accumulate; then they are frozen and written to disk as one
+/// sorted run, a bounded part per commit (``step(txn:schema:lastSequence:)``), while the frozen
+/// entries keep answering from memory. When the run's last entry is in, the run answers instead
+/// and `meta/dedup_merged_through` records the last sequence it covers; when the store opens,
+/// the entries after that sequence are rebuilt from the log, so a crash loses none.
 ///
 /// A batch inserts its entries here as it applies them (one hash look-up each); they are
-/// `pending` until the batch commits, and ``rollback()`` removes them when its transaction is
-/// abandoned. Only the writer thread touches this object after the store opened.
+/// `pending` until the batch commits, and ``rollback()`` removes them (and undoes a freeze of
+/// the same attempt) when its transaction is abandoned. Only the writer thread touches this
+/// object after the store opened.
 final class DedupCache: @unchecked Sendable {
-    struct Entry {
+    struct Entry: Equatable {
         var sequence: UInt64
         var routeCount: UInt32
     }
@@ -24,23 +27,30 @@ final class DedupCache: @unchecked Sendable {
     /// process's seeded hasher, as message ids come from publishers) when it is made.
     struct Key: Hashable {
         let bytes: [UInt8]
-        private let hash: Int
+        /// The bytes' hash with the process's seeded hasher (see ``hash(of:)``).
+        let hash: Int
         /// The first eight bytes as a big-endian integer (zeros past a shorter key): orders most
         /// pairs of keys without reading their arrays.
         private let prefix: UInt64
 
         init(bytes: [UInt8]) {
             self.bytes = bytes
-            var hasher = Hasher()
             var prefix: UInt64 = 0
-            bytes.withUnsafeBytes { raw in
-                hasher.combine(bytes: raw)
+            hash = bytes.withUnsafeBytes { raw in
                 for index in 0..<8 {
                     prefix = prefix << 8 | UInt64(index < raw.count ? raw[index] : 0)
                 }
+                return Self.hash(of: raw)
             }
-            hash = hasher.finalize()
             self.prefix = prefix
+        }
+
+        /// The hash of a key's bytes, as ``hash`` holds it: what the runs' filters are built from,
+        /// also for keys read from disk.
+        static func hash(of bytes: UnsafeRawBufferPointer) -> Int {
+            var hasher = Hasher()
+            hasher.combine(bytes: bytes)
+            return hasher.finalize()
         }
 
         static func == (lhs: Key, rhs: Key) -> Bool { lhs.hash == rhs.hash && lhs.bytes == rhs.bytes }
@@ -66,64 +76,57 @@ final class DedupCache: @unchecked Sendable {
 
     static let mergedThroughKey = Array("dedup_merged_through".utf8)
 
-    private(set) var recent: [Key: Entry] = [:]
+    /// The entries not yet in a frozen set, pending ones included.
+    var recent: [Key: Entry] = [:]
     /// Keys inserted by the batch being applied, not yet committed.
-    private var pending: [Key] = []
+    var pending: [Key] = []
+    /// The entries being written to disk as a run; they answer from here until it is complete.
+    var frozen: DedupFrozenEntries?
+    /// Whether the current attempt froze ``frozen`` (undone if it does not commit).
+    var frozenThisAttempt = false
+    /// What the current attempt's step changed, applied to memory by ``didCommit()``.
+    var plan: DedupStepPlan?
     let threshold: Int
+    /// Entries a step may write or delete in any commit; see ``stepBudget``.
+    let stepEntries: Int
+    /// The sorted runs on disk and their filters.
+    let runs: DedupRuns
 
-    init(threshold: Int) {
+    /// - Parameters:
+    ///   - threshold: entries held in memory before they are frozen and written as a run.
+    ///   - stepEntries: entries the index writes or deletes in a commit at least (see
+    ///     ``stepBudget``).
+    init(threshold: Int, stepEntries: Int = 1_024, runs: DedupRuns = DedupRuns()) {
         self.threshold = threshold
+        self.stepEntries = max(1, stepEntries)
+        self.runs = runs
     }
 
+    /// The entry for `key` in memory: recent (this batch's included) or frozen.
     func lookup(_ key: Key) -> Entry? {
-        recent[key]
+        recent[key] ?? frozen?.entries[key]
     }
 
-    /// Adds an entry of the batch being applied; it stays pending until ``didCommit(merged:)``.
+    /// Adds an entry of the batch being applied; it stays pending until ``didCommit()``.
     func insert(_ key: Key, _ entry: Entry) {
         recent[key] = entry
         pending.append(key)
     }
 
-    /// Removes the pending entries: their transaction was abandoned.
+    /// Removes the pending entries and forgets the step: their transaction was abandoned.
     func rollback() {
+        if frozenThisAttempt, let frozen {
+            recent.merge(frozen.entries) { current, _ in current }
+            self.frozen = nil
+        }
+        frozenThisAttempt = false
+        plan = nil
         for key in pending { recent.removeValue(forKey: key) }
         pending.removeAll(keepingCapacity: true)
     }
 
-    /// Keeps the pending entries: their batch committed. After a merge, the index holds them all.
-    func didCommit(merged: Bool) {
-        pending.removeAll(keepingCapacity: true)
-        if merged { recent.removeAll(keepingCapacity: true) }
-    }
-
-    /// Whether the entries held (pending ones included) reach the merge threshold.
-    var shouldMerge: Bool {
-        recent.count >= threshold
-    }
-
-    /// Writes every held entry into the index, sorted, and records `through`.
-    ///
-    /// An entry whose key LMDB would refuse (a message id over the key limit, which only a
-    /// store written before ids were bounded can hold) is left out: it stays recognised until
-    /// the merge, and is not recognised after it, instead of failing every merge and with it
-    /// every later batch.
-    /// - Returns: how many entries were left out.
-    @discardableResult
-    func merge(through: UInt64, txn: inout WriteTransaction, schema: StoreSchema) throws -> Int {
-        var skipped = 0
-        for (key, entry) in recent.sorted(by: { Key.precedes($0.key, $1.key) }) {
-            guard key.bytes.count <= InputBounds.maxKeyBytes else {
-                skipped += 1
-                continue
-            }
-            try txn.put(schema.dedup, key: key.bytes, value: Self.encode(entry))
-        }
-        try txn.put(schema.meta, key: Self.mergedThroughKey, value: BigEndianKey.u64(through))
-        return skipped
-    }
-
-    /// Rebuilds the entries of events after the last merge from the log.
+    /// Rebuilds the entries of events after `dedup_merged_through` (the last sequence a complete
+    /// run covers) from the log.
     func rebuild(_ txn: borrowing WriteTransaction, schema: StoreSchema, names: NameTable) throws {
         let mergedThrough = try txn.get(schema.meta, key: Self.mergedThroughKey).map { bytes in
             bytes.withUnsafeBytes { $0.bigEndianUInt64(at: 0) }

@@ -22,9 +22,11 @@ public struct StoreStatistics: Sendable, Equatable {
     /// store was opened. Close to the two times above, the writer is computing (LMDB, or the
     /// kernel copying and writing back pages); far below them, it waits for the disk.
     public var writerCPUNanoseconds: UInt64
-    /// Deduplication merges committed since the store was opened.
+    /// Deduplication merges committed since the store was opened: sorted runs completed, from
+    /// the entries held in memory or by merging runs.
     public var dedupMerges: UInt64
-    /// The writer's time in those merges, from the start of each merge to the end of its commit,
+    /// The writer's time in the deduplication index's steps (writing, merging and deleting
+    /// runs, a bounded part per commit), from the start of each step to the end of its commit,
     /// in nanoseconds: every write queued meanwhile waited.
     public var dedupMergeNanoseconds: UInt64
 

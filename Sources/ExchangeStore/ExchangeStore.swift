@@ -45,7 +45,7 @@ public final class ExchangeStore: Sendable {
     /// Opens the store in `configuration.directory`, creating it if needed.
     /// - Parameters:
     ///   - configuration: directory, map sizes and limits.
-    ///   - logger: where the store reports map growth (info), upgrades and deduplication merges
+    ///   - logger: where the store reports map growth (info), upgrades and deduplication steps
     ///     that held the writer 100 ms or more (notice), and failures (error).
     /// - Throws: `StoreError` with code `store.unsupported_format` for a store of another format
     ///   version, `store.open_failed` when the directory or environment cannot be opened.
@@ -82,7 +82,7 @@ public final class ExchangeStore: Sendable {
         environment.clearStaleReaders()
         let names = NameTable()
         self.names = names
-        let dedupCache = DedupCache(threshold: configuration.dedupMergeThreshold)
+        let dedupCache = DedupCache(threshold: configuration.dedupMergeThreshold, stepEntries: configuration.dedupStepEntries)
         self.dedupCache = dedupCache
         self.auditTree = MerkleTree(algorithm: configuration.auditHash)
         let auditTree = self.auditTree
@@ -105,6 +105,7 @@ public final class ExchangeStore: Sendable {
                 let recovered = try IndexTail.recover(
                     txn, schema: schema, names: names, tree: auditTree, threshold: configuration.indexMergeThreshold)
                 let state = try WriterState(recovering: txn, schema: schema, names: names, recovered: recovered)
+                try dedupCache.runs.load(&txn, schema: schema)
                 try dedupCache.rebuild(txn, schema: schema, names: names)
                 return (schema, state, recovered.tail)
             }

@@ -195,30 +195,20 @@ final class GroupCommitLoop: Sendable {
                 fail(active, mapped(environmentError))
                 return
             }
-            var merged = false
-            var mergeStarted: UInt64 = 0
-            var mergedEntries = 0
-            if dedupCache.shouldMerge {
-                do {
-                    mergeStarted = monotonicNanoseconds()
-                    mergedEntries = dedupCache.recent.count
-                    let skipped = try dedupCache.merge(through: context.state.nextSequence - 1, txn: &context.txn, schema: schema)
-                    if skipped > 0 {
-                        logger.warning(
-                            "deduplication entries with keys over LMDB's limit left out of the index",
-                            metadata: ["entries": "\(skipped)", "limit_bytes": "\(InputBounds.maxKeyBytes)"])
-                    }
-                    merged = true
-                } catch let error as LMDBError {
-                    context.txn.abort()
-                    if error.isMapFull, growMap() { continue attempts }
-                    fail(active, mapped(error))
-                    return
-                } catch {
-                    context.txn.abort()
-                    fail(active, StoreError.storage(error, "merging deduplication entries failed"))
-                    return
-                }
+            // The deduplication index's bounded step: freezing, writing, merging and deleting runs.
+            let stepStarted = monotonicNanoseconds()
+            let step: DedupStepPlan
+            do {
+                step = try dedupCache.step(txn: &context.txn, schema: schema, lastSequence: context.state.nextSequence - 1)
+            } catch let error as LMDBError {
+                context.txn.abort()
+                if error.isMapFull, growMap() { continue attempts }
+                fail(active, mapped(error))
+                return
+            } catch {
+                context.txn.abort()
+                fail(active, StoreError.storage(error, "writing the deduplication index failed"))
+                return
             }
             let tailBatch = context.tailBatch
             var indexMark: IndexMark?
@@ -265,8 +255,10 @@ final class GroupCommitLoop: Sendable {
                 return
             }
             names.didCommit(added)
-            dedupCache.didCommit(merged: merged)
-            if merged { recordMerge(entries: mergedEntries, nanoseconds: commitStarted - mergeStarted + commitDuration) }
+            dedupCache.didCommit()
+            if step.entries > 0 || step.completedRuns > 0 {
+                recordStep(step, nanoseconds: commitStarted - stepStarted + commitDuration)
+            }
             statistics.addCommit(operations: active.count)
             indexMergePause.withLock { $0 = Swift.max(0, $0 - 1) }
             var committed = finished
@@ -305,20 +297,28 @@ final class GroupCommitLoop: Sendable {
     /// How many commits pass without a merge of the index tail after one failed.
     static let indexMergePauseCommits = 64
 
-    /// A deduplication merge whose commit ended this long after the merge began is logged at
+    /// A deduplication step whose commit ended this long after the step began is logged at
     /// notice level: every publish queued behind it waited as long (architecture.md,
     /// Deduplication without a time window).
     static let slowMergeNanoseconds: UInt64 = 100_000_000
 
-    /// Counts a committed deduplication merge and logs it: at debug level, or at notice level
-    /// when it held the writer for ``slowMergeNanoseconds`` or longer.
-    private func recordMerge(entries: Int, nanoseconds: UInt64) {
-        statistics.addMerge(nanoseconds: nanoseconds)
-        let metadata: Logger.Metadata = ["entries": "\(entries)", "milliseconds": "\(nanoseconds / 1_000_000)"]
+    /// Counts a committed deduplication step (the runs it completed are the merges operators
+    /// see) and logs it: at debug level, or at notice level when it held the writer for
+    /// ``slowMergeNanoseconds`` or longer.
+    private func recordStep(_ step: DedupStepPlan, nanoseconds: UInt64) {
+        statistics.addMerge(nanoseconds: nanoseconds, completed: step.completedRuns)
+        if step.skipped > 0 {
+            logger.warning(
+                "deduplication entries with keys over LMDB's limit left out of the index",
+                metadata: ["entries": "\(step.skipped)", "limit_bytes": "\(DedupFrozenEntries.maxKeyBytes)"])
+        }
+        let metadata: Logger.Metadata = [
+            "entries": "\(step.entries)", "runs_completed": "\(step.completedRuns)", "milliseconds": "\(nanoseconds / 1_000_000)",
+        ]
         if nanoseconds >= Self.slowMergeNanoseconds {
             logger.notice("deduplication merge held the writer; publishes waited for it", metadata: metadata)
-        } else {
-            logger.debug("deduplication entries merged into the index", metadata: metadata)
+        } else if step.completedRuns > 0 {
+            logger.debug("deduplication run completed", metadata: metadata)
         }
     }
 

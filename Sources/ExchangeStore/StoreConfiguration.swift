@@ -14,11 +14,15 @@ public struct StoreConfiguration: Sendable, Equatable {
     public var maxBatchOperations: Int
     /// The most concurrent read transactions. Default 256.
     public var maxReaders: UInt32
-    /// How many recent deduplication entries are kept in memory before they are merged, sorted,
-    /// into the on-disk index in one commit. Larger values mean fewer, larger merges and fewer
-    /// scattered page writes per event; the entries are rebuilt from the log when the store
-    /// opens. Default 65,536.
+    /// How many recent deduplication entries are kept in memory before they are frozen and
+    /// written to disk as one sorted run, a part per commit. Larger values mean fewer runs to
+    /// merge and more memory (two sets at most: the recent and the frozen); the entries not yet
+    /// in a complete run are rebuilt from the log when the store opens. Default 65,536.
     public var dedupMergeThreshold: Int
+    /// The entries the deduplication index writes or deletes in a commit at least, when it has
+    /// work (a run to write, runs to merge or delete); a commit may do 16 more per new event it
+    /// appends. Bounds the time a commit spends on the index, whatever its size. Default 1,024.
+    public var dedupStepEntries: Int
     /// The hash function of the audit log's Merkle tree: SHA-256 (default) or SM3. Fixed when the
     /// store is created.
     public var auditHash: HashAlgorithm
@@ -37,7 +41,9 @@ public struct StoreConfiguration: Sendable, Equatable {
     ///   - maxMapSize: maximum map size in bytes (default 64 GiB).
     ///   - maxBatchOperations: operations per group commit at most (default 4,096).
     ///   - maxReaders: concurrent readers at most (default 256).
-    ///   - dedupMergeThreshold: recent dedup entries held before a merge (default 65,536).
+    ///   - dedupMergeThreshold: recent dedup entries held before they are written as a run
+    ///     (default 65,536).
+    ///   - dedupStepEntries: dedup entries written or deleted per commit at least (default 1,024).
     ///   - auditHash: the audit tree's hash function (default SHA-256).
     ///   - indexMergeThreshold: events or audit entries held in the index tail before a merge
     ///     (default 2,048).
@@ -48,6 +54,7 @@ public struct StoreConfiguration: Sendable, Equatable {
         maxBatchOperations: Int = 4096,
         maxReaders: UInt32 = 256,
         dedupMergeThreshold: Int = 65_536,
+        dedupStepEntries: Int = 1_024,
         auditHash: HashAlgorithm = .sha256,
         indexMergeThreshold: Int = 2048
     ) {
@@ -57,6 +64,7 @@ public struct StoreConfiguration: Sendable, Equatable {
         self.maxBatchOperations = max(1, maxBatchOperations)
         self.maxReaders = maxReaders
         self.dedupMergeThreshold = max(1, dedupMergeThreshold)
+        self.dedupStepEntries = max(1, dedupStepEntries)
         self.auditHash = auditHash
         self.indexMergeThreshold = max(1, indexMergeThreshold)
     }

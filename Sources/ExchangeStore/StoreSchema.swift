@@ -10,7 +10,9 @@ import LMDB
 /// | `topic_index` | topic id, sequence -> (empty) |
 /// | `time_index` | receive time, first sequence of a commit -> (empty); at most one entry per `timeIndexInterval` |
 /// | `inbox` | consumer id, sequence -> agreement id, agreement version |
-/// | `dedup` | publisher id, message id -> sequence, route count |
+/// | `dedup` | publisher id, message id -> sequence, route count: the index of a store written before format 5; read, never written |
+/// | `dedup_runs` | run id, publisher id, message id -> sequence, route count: sorted runs written from memory |
+/// | `dedup_merged` | run id, publisher id, message id -> sequence, route count: sorted runs written by merging runs |
 /// | `subscriptions` | subscription id -> subscription record |
 /// | `positions` | subscription id -> next sequence to consider |
 /// | `pending` | subscription id, sequence -> delivery count, deadline |
@@ -29,16 +31,19 @@ struct StoreSchema {
     /// registry (`registry`, `registry_index`) and the signed audit checkpoints (`checkpoints`);
     /// version 4 writes new Merkle nodes into `audit_tree`, keyed in the order appends complete
     /// them, and keeps `audit_nodes` for the nodes written before; version 5 writes event
-    /// records that hold their routes and `published` audit entry (``EventRecord`` version 2)
-    /// and merges the topic and inbox entries, the references to those audit entries and the
-    /// Merkle nodes into their databases in bulk (``IndexTail``), up to the mark kept in `meta`.
+    /// records that hold their routes and `published` audit entry (``EventRecord`` version 2),
+    /// merges the topic and inbox entries, the references to those audit entries and the
+    /// Merkle nodes into their databases in bulk (``IndexTail``), up to the mark kept in `meta`,
+    /// and keeps the deduplication index as sorted runs (`dedup_runs`, `dedup_merged`,
+    /// catalogued in `meta/dedup_runs`), with the older `dedup` B-tree as the oldest run.
     ///
     /// Versions 2, 3 and 4 are upgraded in place when opened: the new databases are created empty
     /// (`exchangectl registry rebuild --write` fills a version 2 store's registry from the log;
     /// checkpoints are issued from then on; nodes already in `audit_nodes` stay there and are
-    /// read from there), and the indexes' mark is set to the end of the log and the audit log,
-    /// which older versions indexed entry by entry; their records stay as written and are read
-    /// as they are. A build of an older version refuses an upgraded store.
+    /// read from there; the `dedup` tree is adopted as the oldest run by
+    /// `DedupRuns.upgradeFormat4Index`), and the indexes' mark is set to the end of the log and
+    /// the audit log, which older versions indexed entry by entry; their records stay as written
+    /// and are read as they are. A build of an older version refuses an upgraded store.
     static let formatVersion: UInt32 = 5
     /// The older versions this build upgrades in place.
     static let upgradableVersions: Set<UInt32> = [2, 3, 4]
@@ -61,7 +66,12 @@ struct StoreSchema {
     let topicIndex: Database
     let timeIndex: Database
     let inbox: Database
+    /// The deduplication index of a store written before format 5: read only.
     let dedup: Database
+    /// Deduplication runs written from memory (see `DedupRunCatalog`).
+    let dedupRuns: Database
+    /// Deduplication runs written by merging runs.
+    let dedupMerged: Database
     let subscriptions: Database
     let positions: Database
     let pending: Database
@@ -83,6 +93,8 @@ struct StoreSchema {
         timeIndex = try txn.openDatabase("time_index", flags: .create)
         inbox = try txn.openDatabase("inbox", flags: .create)
         dedup = try txn.openDatabase("dedup", flags: .create)
+        dedupRuns = try txn.openDatabase("dedup_runs", flags: .create)
+        dedupMerged = try txn.openDatabase("dedup_merged", flags: .create)
         subscriptions = try txn.openDatabase("subscriptions", flags: .create)
         positions = try txn.openDatabase("positions", flags: .create)
         pending = try txn.openDatabase("pending", flags: .create)
@@ -95,8 +107,8 @@ struct StoreSchema {
         checkpoints = try txn.openDatabase("checkpoints", flags: .create)
     }
 
-    /// Checks the stored format version, writing it into a new store and upgrading a version 2
-    /// or 3 store (whose newer databases were just created empty).
+    /// Checks the stored format version, writing it into a new store and upgrading a version 2,
+    /// 3 or 4 store (whose newer databases were just created empty).
     /// - Returns: the version the store had when opened (0 for a new store).
     /// - Throws: `StoreError.unsupportedFormat` for a store of another version, or for one with
     ///   data but no version.
@@ -116,6 +128,7 @@ struct StoreSchema {
                     // Its registry databases were just created empty: it awaits a rewrite.
                     try txn.put(meta, key: Self.registryRebuildKey, value: [1])
                 }
+                try DedupRuns.upgradeFormat4Index(&txn, schema: self)
                 return storedVersion
             }
             guard storedVersion == Self.formatVersion else {

@@ -27,8 +27,9 @@ final class WriterStatistics: Sendable {
         )
     }
 
-    /// Deduplication merges committed, and the time from the start of each merge to the end of
-    /// its commit, in nanoseconds: the writer was held that long.
+    /// Deduplication merges committed (runs completed: in-memory entries written as a run, or
+    /// runs merged into one), and the time from the start of each commit's index step to the end
+    /// of that commit, summed over every step, in nanoseconds: the writer was held that long.
     var merges: (count: UInt64, nanoseconds: UInt64) {
         (mergeCount.load(ordering: .relaxed), mergeNanoseconds.load(ordering: .relaxed))
     }
@@ -54,9 +55,10 @@ final class WriterStatistics: Sendable {
         operationCount.add(UInt64(operations), ordering: .relaxed)
     }
 
-    /// Counts a committed deduplication merge that held the writer `nanoseconds`.
-    func addMerge(nanoseconds: UInt64) {
-        mergeCount.add(1, ordering: .relaxed)
+    /// Counts a committed deduplication step that held the writer `nanoseconds` and completed
+    /// `completed` runs.
+    func addMerge(nanoseconds: UInt64, completed: Int) {
+        mergeCount.add(UInt64(completed), ordering: .relaxed)
         mergeNanoseconds.add(nanoseconds, ordering: .relaxed)
     }
 }

@@ -3,14 +3,14 @@ import Testing
 @testable import ExchangeStore
 
 /// The deduplication cache: a batch's entries are visible to later events of the batch, kept
-/// when it commits and gone when it is abandoned; its keys merge into the `dedup` index in
-/// LMDB's key order.
+/// when it commits and gone when it is abandoned; its keys sort as LMDB orders them in the
+/// index's runs.
 @Suite struct DedupCacheTests {
     @Test func pendingEntriesAreRolledBackAndCommittedOnesKept() {
         let cache = DedupCache(threshold: 100)
         let committed = DedupCache.key(publisher: 1, id: "a")
         cache.insert(committed, .init(sequence: 1, routeCount: 2))
-        cache.didCommit(merged: false)
+        cache.didCommit()
         let abandoned = DedupCache.key(publisher: 1, id: "b")
         cache.insert(abandoned, .init(sequence: 2, routeCount: 0))
         #expect(cache.lookup(abandoned)?.sequence == 2, "a later event of the same batch sees it")
@@ -21,8 +21,9 @@ import Testing
         cache.rollback()
         #expect(cache.lookup(committed)?.routeCount == 2, "a rollback with nothing pending changes nothing")
         cache.insert(abandoned, .init(sequence: 3, routeCount: 0))
-        cache.didCommit(merged: true)
-        #expect(cache.lookup(committed) == nil && cache.lookup(abandoned) == nil, "after a merge the index holds them")
+        cache.didCommit()
+        cache.rollback()
+        #expect(cache.lookup(abandoned)?.sequence == 3, "once its batch committed, a rollback keeps it")
     }
 
     @Test func keysSortBytewiseAsLMDBComparesThem() {

@@ -62,7 +62,7 @@ import Testing
         defer { store.close() }
         // As the rebuild from the log would put it there, before any append runs.
         store.dedupCache.insert(DedupCache.key(publisher: 1, id: String(repeating: "x", count: 600)), .init(sequence: 1, routeCount: 0))
-        store.dedupCache.didCommit(merged: false)
+        store.dedupCache.didCommit()
         for index in 0..<12 {
             let result = try await store.append(AppendRequest(envelope: sampleEvent(id: "after-\(index)")))
             #expect(!result.isDuplicate)

@@ -11,12 +11,13 @@ struct StoreDirectory {
     }
 
     func open(
-        initialMapSize: Int = 16 << 20, maxMapSize: Int = 1 << 30, dedupMergeThreshold: Int = 65_536, indexMergeThreshold: Int = 2048
+        initialMapSize: Int = 16 << 20, maxMapSize: Int = 1 << 30, dedupMergeThreshold: Int = 65_536, dedupStepEntries: Int = 1_024,
+        indexMergeThreshold: Int = 2048
     ) throws -> ExchangeStore {
         try ExchangeStore(
             configuration: StoreConfiguration(
                 directory: path, initialMapSize: initialMapSize, maxMapSize: maxMapSize,
-                dedupMergeThreshold: dedupMergeThreshold, indexMergeThreshold: indexMergeThreshold))
+                dedupMergeThreshold: dedupMergeThreshold, dedupStepEntries: dedupStepEntries, indexMergeThreshold: indexMergeThreshold))
     }
 
     func remove() {

@@ -1,0 +1,145 @@
+/// Which sorted runs make up the on-disk deduplication index: stored in `meta` under
+/// ``storageKey``, rewritten in the transaction of every step that changes it.
+///
+/// A run is a sorted stream of entries (publisher id, message id → sequence, route count), each
+/// key prefixed by the run's id so that a run is written with `MDB_APPEND` at the end of its
+/// database: `dedup_runs` for runs written from memory, `dedup_merged` for the output of merging
+/// runs (one merge at a time), and the format 4 `dedup` B-tree, unprefixed, as the oldest run of
+/// an upgraded store. Only ``complete`` runs answer look-ups; a run being written (``flush``, the
+/// ``merge`` output) is invisible until its last entry is in, and ``obsolete`` runs (a merge's
+/// inputs, or a run whose writing a crash interrupted) are removed in steps.
+struct DedupRunCatalog: Equatable {
+    /// Where a run's entries are.
+    enum Location: UInt8 {
+        /// The format 4 `dedup` B-tree: keys without a run prefix; read, never written.
+        case format4 = 0
+        /// `dedup_runs`: runs written from the in-memory entries.
+        case flushed = 1
+        /// `dedup_merged`: runs written by merging runs.
+        case merged = 2
+    }
+
+    /// One run.
+    struct Run: Equatable {
+        var id: UInt32
+        var location: Location
+        /// 0 for a run written from memory; one more than its highest input for a merge output.
+        var level: UInt8
+        /// The entries it holds (for a run being written, the entries it will hold).
+        var count: UInt64
+    }
+
+    /// A merge in progress: its inputs stay complete runs until the output is.
+    struct Merge: Equatable {
+        var output: Run
+        var inputs: [UInt32]
+    }
+
+    static let storageKey = Array("dedup_runs".utf8)
+    private static let encodingVersion: UInt8 = 1
+    /// The level of the format 4 tree: never chosen for a merge.
+    static let format4Level = UInt8.max
+
+    /// The runs that answer look-ups, oldest first.
+    var complete: [Run] = []
+    /// The run being written from the frozen in-memory entries.
+    var flush: Run?
+    /// The merge being written.
+    var merge: Merge?
+    /// Runs no look-up reads any more, being deleted.
+    var obsolete: [Run] = []
+    /// The id the next run gets: ids are never reused, so a new run's keys follow every key of
+    /// its database.
+    var nextID: UInt32 = 1
+
+    /// Takes the next run id.
+    mutating func allocate(_ location: Location, level: UInt8, count: UInt64) -> Run {
+        defer { nextID += 1 }
+        return Run(id: nextID, location: location, level: level, count: count)
+    }
+
+    /// The oldest `fanIn` complete runs of the lowest level that has that many, if any.
+    func mergeCandidates(fanIn: Int) -> [Run]? {
+        let levels = Set(complete.map(\.level)).subtracting([Self.format4Level]).sorted()
+        for level in levels {
+            let runs = complete.filter { $0.level == level }
+            if runs.count >= fanIn { return Array(runs.prefix(fanIn)) }
+        }
+        return nil
+    }
+
+    // MARK: Encoding
+
+    func encoded() -> [UInt8] {
+        var bytes = BigEndianKey(capacity: 64 + 14 * (complete.count + obsolete.count + 2))
+        bytes.append(UInt32(Self.encodingVersion))
+        bytes.append(nextID)
+        Self.append(complete, to: &bytes)
+        Self.append(flush.map { [$0] } ?? [], to: &bytes)
+        Self.append(merge.map { [$0.output] } ?? [], to: &bytes)
+        bytes.append(UInt32(merge?.inputs.count ?? 0))
+        for input in merge?.inputs ?? [] { bytes.append(input) }
+        Self.append(obsolete, to: &bytes)
+        return bytes.bytes
+    }
+
+    /// Decodes a stored catalogue; `nil` when the bytes are not one.
+    init?(encoded bytes: UnsafeRawBufferPointer) {
+        var reader = Reader(bytes: bytes)
+        guard let version = reader.u32(), version == UInt32(Self.encodingVersion), let nextID = reader.u32(),
+            let complete = reader.runs(), let flush = reader.runs(), flush.count <= 1,
+            let output = reader.runs(), output.count <= 1, let inputCount = reader.u32()
+        else { return nil }
+        var inputs: [UInt32] = []
+        for _ in 0..<inputCount {
+            guard let input = reader.u32() else { return nil }
+            inputs.append(input)
+        }
+        guard let obsolete = reader.runs(), reader.offset == bytes.count else { return nil }
+        self.nextID = nextID
+        self.complete = complete
+        self.flush = flush.first
+        self.merge = output.first.map { Merge(output: $0, inputs: inputs) }
+        self.obsolete = obsolete
+    }
+
+    init() {}
+
+    private static func append(_ runs: [Run], to bytes: inout BigEndianKey) {
+        bytes.append(UInt32(runs.count))
+        for run in runs {
+            bytes.append(run.id)
+            bytes.append(UInt32(run.location.rawValue) << 8 | UInt32(run.level))
+            bytes.append(run.count)
+        }
+    }
+
+    private struct Reader {
+        let bytes: UnsafeRawBufferPointer
+        var offset = 0
+
+        mutating func u32() -> UInt32? {
+            guard offset + 4 <= bytes.count else { return nil }
+            defer { offset += 4 }
+            return bytes.bigEndianUInt32(at: offset)
+        }
+
+        mutating func u64() -> UInt64? {
+            guard offset + 8 <= bytes.count else { return nil }
+            defer { offset += 8 }
+            return bytes.bigEndianUInt64(at: offset)
+        }
+
+        mutating func runs() -> [Run]? {
+            guard let count = u32(), Int(count) <= bytes.count else { return nil }
+            var runs: [Run] = []
+            for _ in 0..<count {
+                guard let id = u32(), let kind = u32(), let location = Location(rawValue: UInt8(truncatingIfNeeded: kind >> 8)),
+                    let entries = u64()
+                else { return nil }
+                runs.append(Run(id: id, location: location, level: UInt8(truncatingIfNeeded: kind), count: entries))
+            }
+            return runs
+        }
+    }
+}

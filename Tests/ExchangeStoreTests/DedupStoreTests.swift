@@ -1,0 +1,122 @@
+import ExchangeModel
+import Foundation
+import LMDB
+import Testing
+
+@testable import ExchangeStore
+
+/// Deduplication through the store: a repeat is recognised across reopenings in the middle of
+/// the index's work, and a format 4 store's `dedup` B-tree keeps answering after the upgrade.
+@Suite struct DedupStoreTests {
+    private func retry(_ store: ExchangeStore, _ ids: [String]) async throws -> [AppendResult] {
+        var results: [AppendResult] = []
+        for id in ids {
+            results.append(try await store.append(AppendRequest(envelope: sampleEvent(id: id), routes: [taxRoute])))
+        }
+        return results
+    }
+
+    @Test func aRepeatIsRecognisedAfterReopeningInTheMiddleOfAMerge() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        var ids: [String] = []
+        do {
+            let store = try directory.open(dedupMergeThreshold: 8, dedupStepEntries: 1)
+            while store.dedupCache.runs.catalog.merge == nil, ids.count < 2_000 {
+                let id = UUID().uuidString
+                ids.append(id)
+                _ = try await store.append(AppendRequest(envelope: sampleEvent(id: id), routes: [taxRoute]))
+            }
+            #expect(store.dedupCache.runs.catalog.merge != nil, "closed while a merge is written")
+            store.close()
+        }
+        let store = try directory.open(dedupMergeThreshold: 8, dedupStepEntries: 1)
+        defer { store.close() }
+        #expect(store.dedupCache.runs.catalog.merge == nil && !store.dedupCache.runs.catalog.obsolete.isEmpty)
+        let retried = try await retry(store, ids)
+        #expect(retried.map(\.sequence) == Array(1...UInt64(ids.count)))
+        #expect(retried.allSatisfy { $0.isDuplicate && $0.routeCount == 1 })
+        #expect(store.lastSequence == UInt64(ids.count))
+    }
+
+    /// Writes the format 4 layout by hand: the entries of the first `merged` events in the
+    /// `dedup` B-tree (publisher id, message id → sequence, route count), `dedup_merged_through`,
+    /// no runs, `format_version` 4.
+    private func rewriteAsFormatFour(_ path: String, publisher: UInt32, ids: [String], merged: Int) throws {
+        let environment = try Environment(path: path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
+        defer { environment.close() }
+        try environment.write { txn in
+            let meta = try txn.openDatabase("meta")
+            let dedup = try txn.openDatabase("dedup")
+            #expect(try txn.count(dedup) == 0)
+            for (offset, id) in ids.prefix(merged).enumerated() {
+                let key = withUnsafeBytes(of: publisher.bigEndian, Array.init) + Array(id.utf8)
+                let value = withUnsafeBytes(of: UInt64(offset + 1).bigEndian, Array.init) + withUnsafeBytes(of: UInt32(1).bigEndian, Array.init)
+                _ = try txn.put(dedup, key: key, value: value)
+            }
+            _ = try txn.put(meta, key: Array("dedup_merged_through".utf8), value: withUnsafeBytes(of: UInt64(merged).bigEndian, Array.init))
+            _ = try txn.delete(meta, key: Array("dedup_runs".utf8))
+            try txn.drop(try txn.openDatabase("dedup_runs"), delete: true)
+            try txn.drop(try txn.openDatabase("dedup_merged"), delete: true)
+            _ = try txn.put(meta, key: Array("format_version".utf8), value: [0, 0, 0, 4])
+        }
+    }
+
+    @Test func aFormatFourIndexAnswersAsTheOldestRunAfterTheUpgrade() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let ids = (0..<30).map { "old-\($0)" }
+        let publisher: UInt32
+        do {
+            let store = try directory.open()
+            _ = try await retry(store, ids)
+            publisher = try #require(store.names.id(of: "market-regulation", kind: .department))
+            store.close()
+        }
+        try rewriteAsFormatFour(directory.path, publisher: publisher, ids: ids, merged: 20)
+
+        var later: [String] = []
+        do {
+            let store = try directory.open(dedupMergeThreshold: 8, dedupStepEntries: 2)
+            let catalog = store.dedupCache.runs.catalog
+            #expect(catalog.complete.first == DedupRunCatalog.Run(id: 0, location: .format4, level: DedupRunCatalog.format4Level, count: 20))
+            let retried = try await retry(store, ids)
+            #expect(retried.map(\.sequence) == Array(1...30), "events 1-20 from the format 4 tree, 21-30 rebuilt from the log")
+            #expect(retried.allSatisfy { $0.isDuplicate && $0.routeCount == 1 })
+            // Runs are written and merged beside it; it is never merged or written.
+            for index in 0..<80 {
+                later.append("new-\(index)")
+                _ = try await store.append(AppendRequest(envelope: sampleEvent(id: later.last!), routes: [taxRoute]))
+            }
+            #expect(store.dedupCache.runs.catalog.complete.contains { $0.level >= 1 && $0.level != DedupRunCatalog.format4Level })
+            #expect(store.dedupCache.runs.catalog.complete.first?.location == .format4)
+            store.close()
+        }
+        let store = try directory.open(dedupMergeThreshold: 8, dedupStepEntries: 2)
+        let retried = try await retry(store, ids + later)
+        #expect(retried.map(\.sequence) == Array(1...110))
+        #expect(retried.allSatisfy { $0.isDuplicate && $0.routeCount == 1 })
+        store.close()
+
+        let environment = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
+        defer { environment.close() }
+        let (version, legacy) = try environment.write { txn in
+            (try txn.get(try txn.openDatabase("meta"), key: Array("format_version".utf8)), try txn.count(try txn.openDatabase("dedup")))
+        }
+        #expect(version == [0, 0, 0, 5])
+        #expect(legacy == 20, "the format 4 tree is read, never written")
+    }
+
+    @Test func adoptingTheFormatFourIndexTwiceAddsItOnce() throws {
+        let index = try DedupIndexHarness(threshold: 4, stepEntries: 8)
+        try index.environment.write { txn in
+            _ = try txn.put(index.schema.dedup, key: Array("\u{0}\u{0}\u{0}\u{7}legacy".utf8), value: [UInt8](repeating: 0, count: 11) + [1])
+            try DedupRuns.upgradeFormat4Index(&txn, schema: index.schema)
+            try DedupRuns.upgradeFormat4Index(&txn, schema: index.schema)
+        }
+        try index.reopen()
+        #expect(index.cache.runs.catalog.complete.map(\.location) == [.format4])
+        #expect(try index.lookup("legacy") == DedupCache.Entry(sequence: 0, routeCount: 1))
+        #expect(try index.lookup("other") == nil)
+    }
+}
