@@ -55,6 +55,7 @@ struct AuditProofBenchmark: AsyncParsableCommand {
 
         let missing = max(0, entries - Int(store.auditCount))
         if !json { print("appending \(missing) audit entries (\(store.auditCount) already stored) in batches of \(batch)...") }
+        let ioBefore = ProcessIO.current()
         let started = monotonicNanoseconds()
         let batches = (missing + batch - 1) / batch
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -74,6 +75,9 @@ struct AuditProofBenchmark: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let buildSeconds = Double(monotonicNanoseconds() - started) / 1e9
+        // The build's write volume per entry appended: wchar (what LMDB handed the kernel) and
+        // write_bytes (what reached the disk) of this process; nil where /proc cannot be read.
+        let volume = ioBefore.flatMap { ProcessIO.current()?.perEvent(since: $0, events: missing) }
         let size = store.auditCount
         let root = try store.auditRoot(treeSize: size)
         let tree = store.auditTree
@@ -108,6 +112,8 @@ struct AuditProofBenchmark: AsyncParsableCommand {
                 "mode": "audit-proof", "entries": size, "hash": algorithm.rawValue, "build_seconds": buildSeconds,
                 "build_entries_per_second": Double(missing) / max(buildSeconds, 1e-9), "store_used_bytes": usedBytes,
                 "proofs": proofs,
+                "store_bytes_per_entry": EndToEndReport.orNull(volume.map { EndToEndReport.round($0.store, places: 10) }),
+                "disk_bytes_per_entry": EndToEndReport.orNull(volume.map { EndToEndReport.round($0.disk, places: 10) }),
                 "inclusion_ms": ["p50": inclusionSummary.p50, "p99": inclusionSummary.p99, "p999": inclusionSummary.p999, "max": inclusionSummary.max],
                 "consistency_ms": [
                     "p50": consistencySummary.p50, "p99": consistencySummary.p99, "p999": consistencySummary.p999, "max": consistencySummary.max,
@@ -117,6 +123,11 @@ struct AuditProofBenchmark: AsyncParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(String(format: "built: %.0f entries/s, store %.1f MiB", Double(missing) / max(buildSeconds, 1e-9), Double(usedBytes) / 1_048_576))
+            if let volume {
+                print(String(format: "build writes: %.0f store bytes/entry (wchar), %.0f disk bytes/entry (write_bytes)", volume.store, volume.disk))
+            } else {
+                print("build writes: n/a")
+            }
             print(String(format: "inclusion proof (read entry + proof + verify): p50 %.3f ms, p99 %.3f ms, max %.3f ms",
                 inclusionSummary.p50, inclusionSummary.p99, inclusionSummary.max))
             print(String(format: "consistency proof (proof + old root + verify): p50 %.3f ms, p99 %.3f ms, max %.3f ms",

@@ -9,6 +9,8 @@ enum BenchConfiguration {
     static let licenceTopic = "bench.licence.issued"
     static let collection = "bench-licences"
     static let licenceAgreement = "bench-licences"
+    /// The agreement that routes the bench topic to the consumer.
+    static let loadAgreement = "bench"
 
     static let departments = """
         departments:
@@ -42,7 +44,7 @@ enum BenchConfiguration {
         """
 
     static let agreement = """
-        id: bench
+        id: \(loadAgreement)
         version: 1
         title: Benchmark load
         provider: \(publisher)

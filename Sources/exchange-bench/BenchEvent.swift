@@ -93,6 +93,18 @@ enum FrameScan {
         return seen ? value : nil
     }
 
+    /// Every unsigned integer after an occurrence of `key` in `raw`, in order.
+    static func numbers(after key: StaticString, in raw: UnsafeRawBufferPointer) -> [UInt64] {
+        let needle = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        var found: [UInt64] = []
+        var offset = 0
+        while offset < raw.count, let hit = find(needle, in: UnsafeRawBufferPointer(rebasing: raw[offset...])) {
+            if let value = number(after: key, in: UnsafeRawBufferPointer(rebasing: raw[(offset + hit)...])) { found.append(value) }
+            offset += hit + needle.count
+        }
+        return found
+    }
+
     /// Whether `key` occurs in `raw`.
     static func contains(_ key: StaticString, in raw: UnsafeRawBufferPointer) -> Bool {
         find(UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount), in: raw) != nil

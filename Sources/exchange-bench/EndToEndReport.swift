@@ -2,7 +2,8 @@ import Foundation
 import Synchronization
 
 /// Prints an end-to-end result: one sorted JSON object with `--json`, otherwise `key: value`
-/// lines in the order given.
+/// lines in the order given. A figure that could not be measured is `NSNull`: null in JSON,
+/// `n/a` in text.
 struct EndToEndReport {
     var fields: [(String, Any)] = []
 
@@ -20,13 +21,16 @@ struct EndToEndReport {
 
     static func round(_ value: Double, places: Double = 1000) -> Double { (value * places).rounded() / places }
 
+    /// `value`, or `NSNull` (null in JSON, `n/a` in text) for a figure that could not be measured.
+    static func orNull(_ value: Double?) -> Any { value.map { $0 as Any } ?? NSNull() }
+
     func print(json: Bool) throws {
         if json {
             let object = Dictionary(fields, uniquingKeysWith: { _, last in last })
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             Swift.print(String(decoding: data, as: UTF8.self))
         } else {
-            for (key, value) in fields { Swift.print("\(key): \(value)") }
+            for (key, value) in fields { Swift.print("\(key): \(value is NSNull ? "n/a" : "\(value)")") }
         }
     }
 }

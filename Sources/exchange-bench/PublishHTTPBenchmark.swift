@@ -8,7 +8,8 @@ import NIOSSL
 struct PublishHTTPBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "publish-http",
-        abstract: "Publish single events over HTTPS from concurrent connections, one request at a time each.")
+        abstract: "Publish single events over HTTPS from concurrent connections, one request at a time each.",
+        discussion: EndToEndReport.writeVolumeHelp)
 
     @OptionGroup var options: EndToEndOptions
 
@@ -61,12 +62,14 @@ struct PublishHTTPBenchmark: AsyncParsableCommand {
         for warmup in warmups { try await warmup.get() }
         let writerBefore = await WriterFigures.scrape(daemon, timeoutSeconds: options.timeout)
         let cpuBefore = CPUUsage.now(daemon: daemon)
+        let ioBefore = ProcessIO.of(daemon)
         let start = monotonicNanoseconds()
         for channel in channels { channel.pipeline.fireUserInboundEventTriggered(HTTPPublishHandler.Start()) }
         var outcomes: [HTTPPublishHandler.Outcome] = []
         for finish in finishes { outcomes.append(try await finish.get()) }
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
         let cpuAfter = CPUUsage.now(daemon: daemon)
+        let ioAfter = ProcessIO.of(daemon)
         let writerAfter = await WriterFigures.scrape(daemon, timeoutSeconds: options.timeout)
         let errors = outcomes.reduce(0) { $0 + $1.errors }
         var report = EndToEndReport()
@@ -79,6 +82,7 @@ struct PublishHTTPBenchmark: AsyncParsableCommand {
         report.add(LatencySummary(nanoseconds: outcomes.flatMap(\.latencies)))
         report.add("errors", errors)
         cpuAfter.report(since: cpuBefore, events: count, into: &report)
+        report.addDaemonWriteVolume(from: ioBefore, to: ioAfter, events: count - errors)
         if let writerBefore, let writerAfter { writerAfter.report(since: writerBefore, seconds: seconds, into: &report) }
         if let first = outcomes.lazy.compactMap(\.firstError).first { report.add("first_error", first) }
         if let bytes = daemon.storeBytes { report.add("store_bytes", bytes) }

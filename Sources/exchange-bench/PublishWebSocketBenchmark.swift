@@ -4,7 +4,8 @@ import ArgumentParser
 struct PublishWebSocketBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "publish-ws",
-        abstract: "Publish over WebSocket connections, each keeping a window of events in flight; every reply follows a durable commit.")
+        abstract: "Publish over WebSocket connections, each keeping a window of events in flight; every reply follows a durable commit.",
+        discussion: EndToEndReport.writeVolumeHelp)
 
     @OptionGroup var options: EndToEndOptions
 
@@ -46,6 +47,7 @@ struct PublishWebSocketBenchmark: AsyncParsableCommand {
         let batch = self.batch
         let writerBefore = await WriterFigures.scrape(daemon, timeoutSeconds: options.timeout)
         let cpuBefore = CPUUsage.now(daemon: daemon)
+        let ioBefore = ProcessIO.of(daemon)
         let start = monotonicNanoseconds()
         let results = try await withThrowingTaskGroup(of: WebSocketPublisher.Result.self) { group in
             for connection in 0..<connections {
@@ -59,6 +61,7 @@ struct PublishWebSocketBenchmark: AsyncParsableCommand {
         }
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
         let cpuAfter = CPUUsage.now(daemon: daemon)
+        let ioAfter = ProcessIO.of(daemon)
         let writerAfter = await WriterFigures.scrape(daemon, timeoutSeconds: options.timeout)
         let latencies = results.flatMap(\.latencies)
         let errors = results.reduce(0) { $0 + $1.errors }
@@ -75,6 +78,7 @@ struct PublishWebSocketBenchmark: AsyncParsableCommand {
         report.add(LatencySummary(nanoseconds: latencies))
         report.add("errors", errors)
         cpuAfter.report(since: cpuBefore, events: count, into: &report)
+        report.addDaemonWriteVolume(from: ioBefore, to: ioAfter, events: count - errors)
         if let writerBefore, let writerAfter { writerAfter.report(since: writerBefore, seconds: seconds, into: &report) }
         if let first = results.lazy.compactMap(\.firstError).first { report.add("first_error", first) }
         if let bytes = daemon.storeBytes { report.add("store_bytes", bytes) }

@@ -22,7 +22,10 @@ struct RegistryBenchmark: AsyncParsableCommand {
             holder shared with 3 others. Then CONNECTIONS concurrent HTTPS connections, each one \
             request at a time, look up random licence numbers with a portal bearer token (every \
             look-up projected through the agreement and written to the audit log before it is \
-            answered), then search by holder (limit 10).
+            answered), then search by holder (limit 10). store_bytes_per_event and \
+            disk_bytes_per_event are this process's wchar and write_bytes (/proc/self/io) over the \
+            load, per licence; disk_bytes_per_request is the daemon's write_bytes over the look-ups \
+            and searches (their audit entries), per request; null where /proc cannot be read.
             """)
 
     @Option(help: "Licences to load.")
@@ -154,8 +157,11 @@ struct RegistryBenchmark: AsyncParsableCommand {
         let count = licences
         if !json { print("loading \(count) licences into the store, then starting the daemon...") }
         let loadSeconds = Locked(0.0)
+        let loadIO = Locked<(before: ProcessIO?, after: ProcessIO?)>((nil, nil))
         let daemon = try await BenchDaemon.start(timeoutSeconds: timeout * 4) { directory in
+            let before = ProcessIO.current()
             loadSeconds.value = try await Self.load(into: directory, count: count)
+            loadIO.value = (before, ProcessIO.current())
         }
         defer { daemon.stop() }
         daemon.armWatchdog(seconds: timeout * 4 + (lookups + searches) / 500)
@@ -181,6 +187,7 @@ struct RegistryBenchmark: AsyncParsableCommand {
         do {
             if !json { print("look-ups: \(lookups) over \(connections) connections...") }
             _ = try await measure(client: client, count: 2000, token: token, url: lookup, check: isEntry)
+            let requestIOBefore = ProcessIO.of(daemon)
             let lookupRun = try await measure(client: client, count: lookups, token: token, url: lookup, check: isEntry)
             guard lookupRun.outcome.errors == 0 else {
                 throw BenchDaemon.Failure(description: "\(lookupRun.outcome.errors) look-ups failed: \(lookupRun.outcome.firstError ?? "?")")
@@ -190,6 +197,7 @@ struct RegistryBenchmark: AsyncParsableCommand {
             guard searchRun.outcome.errors == 0 else {
                 throw BenchDaemon.Failure(description: "\(searchRun.outcome.errors) searches failed: \(searchRun.outcome.firstError ?? "?")")
             }
+            let requestIOAfter = ProcessIO.of(daemon)
             try await client.shutdown()
             let lookupSummary = LatencySummary(nanoseconds: lookupRun.outcome.latencies)
             let searchSummary = LatencySummary(nanoseconds: searchRun.outcome.latencies)
@@ -198,6 +206,7 @@ struct RegistryBenchmark: AsyncParsableCommand {
             report.add("licences", count)
             report.add("load_seconds", EndToEndReport.round(loadSeconds.value))
             report.add("load_per_s", (Double(count) / loadSeconds.value).rounded())
+            report.addOwnWriteVolume(from: loadIO.value.before, to: loadIO.value.after, events: count)
             report.add("connections", connections)
             report.add("lookups", lookups)
             report.add("lookups_per_s", (Double(lookups) / lookupRun.seconds).rounded())
@@ -208,6 +217,8 @@ struct RegistryBenchmark: AsyncParsableCommand {
             report.add("search_per_s", (Double(searches) / searchRun.seconds).rounded())
             report.add("search_p50_ms", EndToEndReport.round(searchSummary.p50))
             report.add("search_p99_ms", EndToEndReport.round(searchSummary.p99))
+            let requestVolume = requestIOBefore.flatMap { requestIOAfter?.perEvent(since: $0, events: lookups + searches) }
+            report.add("disk_bytes_per_request", EndToEndReport.orNull(requestVolume.map { EndToEndReport.round($0.disk, places: 10) }))
             if let bytes = daemon.storeBytes { report.add("store_bytes", bytes) }
             try report.print(json: json)
         } catch {

@@ -10,7 +10,8 @@ import NIOSSL
 struct ReplayBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Load events, then replay them over HTTPS as NDJSON and count lines per second.")
+        abstract: "Load events, then replay them over HTTPS as NDJSON and count lines per second.",
+        discussion: "The write volume is that of the load (the replays write only their audit entries). " + EndToEndReport.writeVolumeHelp)
 
     enum Principal: String, ExpressibleByArgument, CaseIterable {
         case department, auditor
@@ -38,13 +39,16 @@ struct ReplayBenchmark: AsyncParsableCommand {
         daemon.armWatchdog(seconds: options.timeout * 4 + options.count / 1_000 * passes)
         let count = options.count
         var loadRate = 0.0
+        var loadIO: (before: ProcessIO?, after: ProcessIO?) = (nil, nil)
         if !noLoad {
             if !options.json { print("loading \(count) events of \(options.size) bytes into \(daemon.baseURL)...") }
             let event = BenchEvent(topic: options.topic, size: options.size, run: benchRunTag())
             let publisher = WebSocketPublisher(url: daemon.webSocketURL, tls: daemon.publisher, event: event, timeoutSeconds: options.timeout)
+            loadIO.before = ProcessIO.of(daemon)
             let start = monotonicNanoseconds()
             let loaded = try await publisher.run(first: 0, count: count, window: 2048)
             guard loaded.errors == 0 else { throw WebSocketPublisher.Failure(description: "load refused: \(loaded.firstError ?? "?")") }
+            loadIO.after = ProcessIO.of(daemon)
             loadRate = Double(count) / (Double(monotonicNanoseconds() - start) / 1e9)
         }
         var tls = daemon.consumer
@@ -103,6 +107,7 @@ struct ReplayBenchmark: AsyncParsableCommand {
         report.add("size", options.size)
         report.add("as", daemon.auditor == nil ? "certificate" : `as`.rawValue)
         if !noLoad { report.add("load_events_per_s", loadRate.rounded()) }
+        report.addDaemonWriteVolume(from: loadIO.before, to: loadIO.after, events: noLoad ? 0 : count)
         report.add("lines", best.lines)
         report.add("seconds", EndToEndReport.round(best.seconds))
         report.add("events_per_s", (Double(best.lines) / best.seconds).rounded())

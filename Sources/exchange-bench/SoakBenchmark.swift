@@ -27,8 +27,10 @@ struct SoakBenchmark: AsyncParsableCommand {
             never-ack (pull --never-ack-max every --never-ack-every s, never acknowledge), slow (pull --slow-max every \
             --slow-every s, acknowledge), normal (pull --pull-max every --pull-every s waiting up to --pull-wait ms, \
             acknowledge each batch). One more subscription, on a WebSocket stream, measures delivery latency. \
-            --count is not used.
-            """)
+            --count is not used. The write volume covers the whole load (background deliveries, \
+            acknowledgements and replays included) per event published.
+
+            """ + "\n" + EndToEndReport.writeVolumeHelp)
 
     @OptionGroup var options: EndToEndOptions
 
@@ -170,6 +172,7 @@ struct SoakBenchmark: AsyncParsableCommand {
         let (readiness, ready) = AsyncStream.makeStream(of: Void.self)
         var minuteFigures: [SoakMinute] = []
         var replays: [SoakReplayer.Replay] = []
+        var ioStart: ProcessIO?
 
         let outcome = try await withThrowingTaskGroup(of: SoakTaskResult.self) { group in
             group.addTask {
@@ -177,7 +180,7 @@ struct SoakBenchmark: AsyncParsableCommand {
                     let result = try await reader.run(
                         expected: total, skipBelow: 0,
                         deadline: { start.value == UInt64.max ? UInt64.max : start.value + loadNanoseconds + grace },
-                        ready: { ready.finish() }, observe: { recorder.delivered($0) })
+                        ready: { ready.finish() }, observe: { latency, _ in recorder.delivered(latency) })
                     return .received(result)
                 } catch {
                     ready.finish()
@@ -216,6 +219,7 @@ struct SoakBenchmark: AsyncParsableCommand {
 
             // Once a minute: what the clients recorded, and the daemon's samples.
             var cpu = CPUUsage.now(daemon: daemon)
+            ioStart = ProcessIO.of(daemon)
             var writer = await WriterFigures.scrape(daemon, timeoutSeconds: options.timeout)
             for minute in 1...minutes {
                 let due = origin + UInt64(minute) * 60_000_000_000
@@ -251,6 +255,7 @@ struct SoakBenchmark: AsyncParsableCommand {
             return outcome
         }
         let late = recorder.take()
+        let ioEnd = ProcessIO.of(daemon)
 
         // What the never-acknowledging subscriptions hold at the end, against the bound.
         let neverAckNames = background.subscriptions.filter { $0.kind == .neverAck }.map(\.name)
@@ -280,6 +285,9 @@ struct SoakBenchmark: AsyncParsableCommand {
         let summary = SoakSummary(minuteFigures)
         summary.add(to: &report)
         report.add("events_per_s", (Double(summary.published) / Double(seconds)).rounded())
+        // Everything the daemon wrote from the first minute's start to the last delivery,
+        // background deliveries, acknowledgements and replays included, per event published.
+        report.addDaemonWriteVolume(from: ioStart, to: ioEnd, events: summary.published)
         report.add("delivered_after_last_minute", late.deliveryLatencies.count)
         if let published = outcome.published { report.add("publish_errors", published.errors) }
         report.add("request_errors", minuteFigures.reduce(0) { $0 + $1.requestErrors } + late.requestErrors)

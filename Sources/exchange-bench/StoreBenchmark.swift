@@ -8,7 +8,14 @@ import Logging
 struct StoreBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Append events durably from concurrent publishers, then read them back by topic.")
+        abstract: "Append events durably from concurrent publishers, then read them back by topic.",
+        discussion: """
+            Reports append latency (p50, p99, p99.9 and the slowest append, with when it started), \
+            and the write volume of the append phase per event appended: store_bytes_per_event from \
+            this process's wchar (/proc/self/io: what LMDB handed the kernel with pwrite and writev) \
+            and disk_bytes_per_event from its write_bytes (what reached the block device); null \
+            where /proc/self/io cannot be read.
+            """)
 
     @Option(help: "Events to append.")
     var count = 200_000
@@ -34,8 +41,16 @@ struct StoreBenchmark: AsyncParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    func validate() throws {
+        guard count >= 1, count <= 100_000_000 else { throw ValidationError("--count must be from 1 to 100000000") }
+        guard concurrency >= 1, concurrency <= 10_000 else { throw ValidationError("--concurrency must be from 1 to 10000") }
+        guard pipeline >= 1, pipeline <= 4096 else { throw ValidationError("--pipeline must be from 1 to 4096") }
+        guard size >= 0, size <= 900_000 else { throw ValidationError("--size must be from 0 to 900000") }
+        guard topics >= 1, topics <= 10_000 else { throw ValidationError("--topics must be from 1 to 10000") }
+        guard routes >= 0, routes <= 1000 else { throw ValidationError("--routes must be from 0 to 1000") }
+    }
+
     func run() async throws {
-        guard count > 0, concurrency > 0, pipeline > 0 else { throw ValidationError("count, concurrency and pipeline must be positive") }
         let path = directory ?? (NSTemporaryDirectory() + "exchange-bench-store-" + UUID().uuidString)
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: path) } }
         var logger = Logger(label: "exchange.bench")
@@ -57,22 +72,23 @@ struct StoreBenchmark: AsyncParsableCommand {
         }
 
         if !json { print("appending \(count) events of \(size) bytes from \(concurrency) publishers (pipeline \(pipeline))...") }
+        let ioBefore = ProcessIO.current()
         let started = monotonicNanoseconds()
-        let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+        let timings = try await withThrowingTaskGroup(of: [AppendTiming].self) { group in
             for publisher in 0..<concurrency {
                 group.addTask {
                     let mine = stride(from: publisher, to: count, by: concurrency).map { requests[$0] }
                     return try await Self.publish(mine, store: store, pipeline: pipeline)
                 }
             }
-            return try await group.reduce(into: [UInt64]()) { $0 += $1 }
+            return try await group.reduce(into: [AppendTiming]()) { $0 += $1 }
         }
         let appendSeconds = Double(monotonicNanoseconds() - started) / 1e9
-        let summary = LatencySummary(nanoseconds: latencies)
-        let meanBatch = Double(store.committedOperations) / Double(max(1, store.commits))
+        let ioAfter = ProcessIO.current()
+        let slowest = timings.max { $0.nanoseconds < $1.nanoseconds }
 
         if !json { print("reading back by topic (two passes: the first maps the pages in, the second is warm)...") }
-        var passes: [(events: Int, bytes: Int, seconds: Double)] = []
+        var passes: [StoreRun.ReadPass] = []
         for _ in 0..<2 {
             let readStarted = monotonicNanoseconds()
             var readCount = 0
@@ -90,71 +106,60 @@ struct StoreBenchmark: AsyncParsableCommand {
                     if visited < 65_536 { break }
                 }
             }
-            passes.append((readCount, readBytes, Double(monotonicNanoseconds() - readStarted) / 1e9))
+            passes.append(StoreRun.ReadPass(events: readCount, bytes: readBytes, seconds: Double(monotonicNanoseconds() - readStarted) / 1e9))
             guard readCount == count else {
                 throw ValidationError("read back \(readCount) events, expected \(count)")
             }
         }
         let statistics = store.statistics()
         let writerTime = store.writerTime
+        let commits = store.commits
+        let committedOperations = store.committedOperations
         store.close()
 
-        let appendRate = Double(count) / appendSeconds
-        let megabytesPerSecond = Double(count * size) / appendSeconds / 1_048_576
-        let coldRate = Double(passes[0].events) / passes[0].seconds
-        let readRate = Double(passes[1].events) / passes[1].seconds
-        let readMegabytes = Double(passes[1].bytes) / passes[1].seconds / 1_048_576
+        let result = StoreRun(
+            count: count, concurrency: concurrency, pipeline: pipeline, size: size, topics: topics, routes: routes,
+            appendSeconds: appendSeconds, latency: LatencySummary(nanoseconds: timings.map(\.nanoseconds)),
+            slowestAtSeconds: slowest.map { Double($0.start &- started) / 1e9 } ?? 0,
+            commits: Int(commits), committedOperations: Int(committedOperations), reads: (passes[0], passes[1]),
+            usedBytes: statistics.usedBytes, writerApplyingNanoseconds: writerTime.applying,
+            writerCommittingNanoseconds: writerTime.committing, writerCPUNanoseconds: writerTime.cpu,
+            dedupMerges: statistics.dedupMerges, dedupMergeNanoseconds: statistics.dedupMergeNanoseconds, io: (ioBefore, ioAfter))
         if json {
-            let object: [String: Any] = [
-                "mode": "store", "count": count, "concurrency": concurrency, "pipeline": pipeline, "size": size,
-                "topics": topics, "routes": routes,
-                "append_events_per_s": appendRate.rounded(), "append_mb_per_s": (megabytesPerSecond * 10).rounded() / 10,
-                "read_events_per_s": readRate.rounded(), "read_mb_per_s": readMegabytes.rounded(),
-                "read_cold_events_per_s": coldRate.rounded(),
-                "p50_ms": summary.p50, "p99_ms": summary.p99, "p999_ms": summary.p999, "max_ms": summary.max,
-                "commits": store.commits, "mean_batch": (meanBatch * 10).rounded() / 10,
-                "store_bytes": statistics.usedBytes,
-                "writer_apply_s": Double(writerTime.applying) / 1e9, "writer_commit_s": Double(writerTime.committing) / 1e9,
-                "writer_cpu_s": Double(writerTime.cpu) / 1e9,
-            ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: result.dictionary, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(String(format: "append: %.0f events/s, %.1f MB/s, %d commits, mean batch %.1f", appendRate, megabytesPerSecond, store.commits, meanBatch))
-            print(String(format: "append latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms", summary.p50, summary.p99, summary.p999, summary.max))
-            print(String(format: "read by topic: %.0f events/s, %.0f MB/s warm; %.0f events/s on the first pass", readRate, readMegabytes, coldRate))
-            print("store size: \(statistics.usedBytes / 1_048_576) MiB")
-            print(
-                String(
-                    format: "writer: %.2f s applying, %.2f s committing, %.2f s of CPU", Double(writerTime.applying) / 1e9,
-                    Double(writerTime.committing) / 1e9, Double(writerTime.cpu) / 1e9))
+            for line in result.lines { print(line) }
         }
     }
 
-    /// Appends `requests` in order, keeping up to `pipeline` in flight; returns each latency.
-    private static func publish(_ requests: [AppendRequest], store: ExchangeStore, pipeline: Int) async throws -> [UInt64] {
-        var latencies: [UInt64] = []
+    /// When one append was called (monotonic ns) and how long it took to be answered.
+    typealias AppendTiming = (start: UInt64, nanoseconds: UInt64)
+
+    /// Appends `requests` in order, keeping up to `pipeline` in flight; returns each one's timing.
+    private static func publish(_ requests: [AppendRequest], store: ExchangeStore, pipeline: Int) async throws -> [AppendTiming] {
+        var latencies: [AppendTiming] = []
         latencies.reserveCapacity(requests.count)
         if pipeline == 1 {
             for request in requests {
                 let start = monotonicNanoseconds()
                 _ = try await store.append(request)
-                latencies.append(monotonicNanoseconds() - start)
+                latencies.append((start, monotonicNanoseconds() - start))
             }
             return latencies
         }
-        try await withThrowingTaskGroup(of: UInt64.self) { group in
+        try await withThrowingTaskGroup(of: AppendTiming.self) { group in
             var next = 0
             while next < min(pipeline, requests.count) {
                 let request = requests[next]
-                group.addTask { let start = monotonicNanoseconds(); _ = try await store.append(request); return monotonicNanoseconds() - start }
+                group.addTask { let start = monotonicNanoseconds(); _ = try await store.append(request); return (start, monotonicNanoseconds() - start) }
                 next += 1
             }
             while let latency = try await group.next() {
                 latencies.append(latency)
                 if next < requests.count {
                     let request = requests[next]
-                    group.addTask { let start = monotonicNanoseconds(); _ = try await store.append(request); return monotonicNanoseconds() - start }
+                    group.addTask { let start = monotonicNanoseconds(); _ = try await store.append(request); return (start, monotonicNanoseconds() - start) }
                     next += 1
                 }
             }

@@ -48,11 +48,11 @@ struct SubscriptionStreamReader {
     /// `k`) and all earlier ones have arrived, or `deadline` (monotonic ns) passes.
     /// - Parameters:
     ///   - ready: called once the stream is open and credit granted.
-    ///   - observe: when given, each measured latency (nanoseconds) is passed to it instead of
-    ///     being kept in ``Result/latencies``.
+    ///   - observe: when given, each measured latency (nanoseconds) is passed to it with the
+    ///     event's index (`k`) instead of being kept in ``Result/latencies``.
     func run(
         expected: Int, skipBelow: Int, deadline: @escaping @Sendable () -> UInt64, ready: @escaping @Sendable () -> Void,
-        observe: (@Sendable (UInt64) -> Void)? = nil
+        observe: (@Sendable (_ latency: UInt64, _ index: Int) -> Void)? = nil
     ) async throws -> Result {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let promise = loop.makePromise(of: Result.self)
@@ -86,7 +86,7 @@ final class SubscriptionStreamRole: WebSocketClientRole {
         var skipBelow: Int
         var deadline: @Sendable () -> UInt64
         var ready: @Sendable () -> Void
-        var observe: (@Sendable (UInt64) -> Void)? = nil
+        var observe: (@Sendable (_ latency: UInt64, _ index: Int) -> Void)? = nil
     }
 
     let path: String
@@ -128,7 +128,7 @@ final class SubscriptionStreamRole: WebSocketClientRole {
         }
         result.received += 1
         if index >= plan.skipBelow {
-            if let observe = plan.observe { observe(now &- stamp) } else { result.latencies.append(now &- stamp) }
+            if let observe = plan.observe { observe(now &- stamp, Int(clamping: index)) } else { result.latencies.append(now &- stamp) }
         }
         acks.append(sequence)
         if acks.count >= 256 || now - lastAck > 5_000_000 { flushAcks(connection, now: now) }

@@ -18,6 +18,10 @@ struct WriterFigures: Equatable {
     var busySeconds: Double
     /// CPU seconds it used meanwhile (`exchange_writer_cpu_seconds_total`).
     var cpuSeconds: Double
+    /// Deduplication merges (`exchange_dedup_merges_total`); 0 when not exported.
+    var dedupMerges: Double = 0
+    /// Seconds the writer spent in them (`exchange_dedup_merge_seconds_total`); 0 when not exported.
+    var dedupMergeSeconds: Double = 0
 
     /// Reads the figures from an exposition; `nil` when a counter is missing (a daemon that
     /// does not export it).
@@ -26,6 +30,8 @@ struct WriterFigures: Equatable {
         var operations: Double?
         var busy: Double?
         var cpu: Double?
+        var merges = 0.0
+        var mergeSeconds = 0.0
         for line in exposition.split(separator: "\n") where !line.hasPrefix("#") {
             guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
             let name = line[..<space]
@@ -33,12 +39,15 @@ struct WriterFigures: Equatable {
             case "exchange_commit_batch_size_count": commits = value
             case "exchange_commit_batch_size_sum": operations = value
             case "exchange_writer_cpu_seconds_total": cpu = value
+            case "exchange_dedup_merges_total": merges = value
+            case "exchange_dedup_merge_seconds_total": mergeSeconds = value
             default:
                 if name.hasPrefix("exchange_writer_seconds_total{") { busy = (busy ?? 0) + value }
             }
         }
         guard let commits, let operations, let busy, let cpu else { return nil }
-        return WriterFigures(commits: commits, operations: operations, busySeconds: busy, cpuSeconds: cpu)
+        return WriterFigures(
+            commits: commits, operations: operations, busySeconds: busy, cpuSeconds: cpu, dedupMerges: merges, dedupMergeSeconds: mergeSeconds)
     }
 
     /// Scrapes `daemon`'s `/metrics` with the publisher's TLS configuration; `nil` when that
@@ -61,16 +70,20 @@ struct WriterFigures: Equatable {
     /// Adds, for the span from `start` to `self` lasting `seconds`: `commits_per_s`,
     /// `ops_per_commit`, `writer_busy` (the share of the span the writer was applying or
     /// committing), `writer_cpu_share` (the share of that busy time that was CPU) and
-    /// `writer_cpu_us_per_commit`.
-    func report(since start: WriterFigures, seconds: Double, into report: inout EndToEndReport) {
+    /// `writer_cpu_us_per_commit`, and `dedup_merges` with `dedup_merge_s` (the writer's time
+    /// in them), so that a latency tail can be matched with a merge in its span. With `prefix`
+    /// (e.g. `quiet_`) the keys carry it.
+    func report(since start: WriterFigures, seconds: Double, into report: inout EndToEndReport, prefix: String = "") {
         let commits = self.commits - start.commits
         guard commits > 0, seconds > 0 else { return }
         let busy = busySeconds - start.busySeconds
         let cpu = cpuSeconds - start.cpuSeconds
-        report.add("commits_per_s", (commits / seconds).rounded())
-        report.add("ops_per_commit", EndToEndReport.round((operations - start.operations) / commits, places: 10))
-        report.add("writer_busy", EndToEndReport.round(busy / seconds))
-        if busy > 0 { report.add("writer_cpu_share", EndToEndReport.round(cpu / busy)) }
-        report.add("writer_cpu_us_per_commit", (cpu / commits * 1e6).rounded())
+        report.add(prefix + "commits_per_s", (commits / seconds).rounded())
+        report.add(prefix + "ops_per_commit", EndToEndReport.round((operations - start.operations) / commits, places: 10))
+        report.add(prefix + "writer_busy", EndToEndReport.round(busy / seconds))
+        if busy > 0 { report.add(prefix + "writer_cpu_share", EndToEndReport.round(cpu / busy)) }
+        report.add(prefix + "writer_cpu_us_per_commit", (cpu / commits * 1e6).rounded())
+        report.add(prefix + "dedup_merges", Int(dedupMerges - start.dedupMerges))
+        report.add(prefix + "dedup_merge_s", EndToEndReport.round(dedupMergeSeconds - start.dedupMergeSeconds))
     }
 }

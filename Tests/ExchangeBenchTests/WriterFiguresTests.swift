@@ -41,3 +41,21 @@ import Testing
         #expect(fields["writer_cpu_us_per_commit"] == "400.0")
     }
 }
+
+/// The deduplication merges the writer figures carry.
+@Suite struct WriterFiguresMergeTests {
+    @Test func mergesAreReadWhenExportedAndReportedWithAPrefix() throws {
+        let exposition = WriterFiguresTests.exposition + "\nexchange_dedup_merges_total 3\nexchange_dedup_merge_seconds_total 0.25\n"
+        let figures = try #require(WriterFigures.parse(exposition))
+        #expect(figures.dedupMerges == 3)
+        #expect(figures.dedupMergeSeconds == 0.25)
+        #expect(WriterFigures.parse(WriterFiguresTests.exposition)?.dedupMerges == 0)
+        let before = WriterFigures(commits: 0, operations: 0, busySeconds: 0, cpuSeconds: 0, dedupMerges: 1, dedupMergeSeconds: 0.05)
+        var report = EndToEndReport()
+        figures.report(since: before, seconds: 1, into: &report, prefix: "replay_")
+        let fields = Dictionary(report.fields.map { ($0.0, "\($0.1)") }, uniquingKeysWith: { _, last in last })
+        #expect(fields["replay_dedup_merges"] == "2")
+        #expect(fields["replay_dedup_merge_s"] == "0.2")
+        #expect(fields["replay_commits_per_s"] == "40.0")
+    }
+}
