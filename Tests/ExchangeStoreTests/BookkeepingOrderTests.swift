@@ -16,9 +16,19 @@ import Testing
     /// meanwhile lands in one batch.
     final class WriterHold: Sendable {
         private let gate = DispatchSemaphore(value: 0)
+        private let entered = Atomic(false)
 
-        func hold(_ store: ExchangeStore) {
-            store.writer.submit(.mutation(Mutation(apply: { [gate] _ in gate.wait() }, finish: { _ in })))
+        /// Queues the holding operation and waits until the writer runs it: from then on, what
+        /// is queued stays queued (the backlog only grows) until `release()`.
+        func hold(_ store: ExchangeStore) async throws {
+            store.writer.submit(
+                .mutation(
+                    Mutation(
+                        apply: { [self] _ in
+                            entered.store(true, ordering: .sequentiallyConsistent)
+                            gate.wait()
+                        }, finish: { _ in })))
+            while !entered.load(ordering: .sequentiallyConsistent) { try await Task.sleep(for: .milliseconds(1)) }
         }
 
         func release() {
@@ -50,8 +60,7 @@ import Testing
         let before = store.auditCount
 
         let hold = WriterHold()
-        hold.hold(store)
-        try await Self.waitForBacklog(store, 1)
+        try await hold.hold(store)
         // Queued in this order: an acknowledgement (bookkeeping), then a publish.
         async let settled = store.acknowledge([1], subscription: "tax-licences", actor: "tax-bureau")
         try await Self.waitForBacklog(store, 2)
@@ -77,8 +86,7 @@ import Testing
         let before = store.auditCount
 
         let hold = WriterHold()
-        hold.hold(store)
-        try await Self.waitForBacklog(store, 1)
+        try await hold.hold(store)
         // A delivery record queued without waiting, then acknowledgements of what it records,
         // one of them twice and one naming an event never delivered, with a publish between.
         let recorded = Mutex<Bool?>(nil)
