@@ -1,3 +1,4 @@
+public import ExchangeEngine
 public import ExchangeStore
 public import Logging
 
@@ -18,13 +19,19 @@ public struct ExchangeConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Signed checkpoints of the audit log (`audit.*`; `audit.hash` is ``StoreConfiguration/auditHash``).
     public var audit: AuditConfiguration
+    /// What replays and the auditor's bulk reads may take from live traffic (`bulk_reads.*`).
+    public var bulkReads: BulkReadBudget.Configuration
 
     /// Creates a configuration.
-    public init(store: StoreConfiguration, server: ServerConfiguration, logLevel: Logger.Level = .info, audit: AuditConfiguration = .init()) {
+    public init(
+        store: StoreConfiguration, server: ServerConfiguration, logLevel: Logger.Level = .info, audit: AuditConfiguration = .init(),
+        bulkReads: BulkReadBudget.Configuration = .init()
+    ) {
         self.store = store
         self.server = server
         self.logLevel = logLevel
         self.audit = audit
+        self.bulkReads = bulkReads
     }
 
     /// Reads and validates the file at `path`.
@@ -58,10 +65,12 @@ public struct ExchangeConfiguration: Sendable {
     /// - `server.*` and `limits.*`: see ``ServerConfiguration``;
     /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info);
     /// - `audit.*`: see ``AuditConfiguration``; `audit.hash` (sha256 or sm3, default sha256) sets
-    ///   the store's audit tree hash.
+    ///   the store's audit tree hash;
+    /// - `bulk_reads.*`: see `BulkReadBudget.Configuration.init(reader:)`.
     init(reader: ConfigReader) throws {
         try reader.rejectUnknownKeys(
-            Self.storeKeys.union(ServerConfiguration.keys).union(AuditConfiguration.keys).union(["log.level"]))
+            Self.storeKeys.union(ServerConfiguration.keys).union(AuditConfiguration.keys).union(BulkReadBudget.Configuration.keys)
+                .union(["log.level"]))
         let directory = try reader.path("store.directory") ?? reader.resolve("data")
         let defaults = StoreConfiguration(directory: directory)
         let initial = try reader.size("store.initial_map_size") ?? defaults.initialMapSize
@@ -82,6 +91,7 @@ public struct ExchangeConfiguration: Sendable {
             level = parsed
         }
         self.init(
-            store: store, server: try ServerConfiguration(reader: reader), logLevel: level, audit: try AuditConfiguration(reader: reader))
+            store: store, server: try ServerConfiguration(reader: reader), logLevel: level, audit: try AuditConfiguration(reader: reader),
+            bulkReads: try BulkReadBudget.Configuration(reader: reader))
     }
 }

@@ -28,31 +28,41 @@ final class CommitSignal: Sendable {
 
     /// Waits until a commit after `generation`, the timeout, or cancellation.
     func wait(after generation: UInt64, timeout: Duration) async {
-        let id = state.withLock { state -> Int in
-            state.nextID += 1
-            return state.nextID
-        }
+        await Self.wait(for: [(self, generation)], timeout: timeout)
+    }
+
+    /// Waits until any of `signals` moved past its generation, the timeout, or cancellation.
+    static func wait(for signals: [(signal: CommitSignal, generation: UInt64)], timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withTaskCancellationHandler {
-                    await withCheckedContinuation { continuation in
-                        let resumeNow = self.state.withLock { state -> Bool in
-                            if state.generation != generation || Task.isCancelled { return true }
-                            state.waiters[id] = continuation
-                            return false
-                        }
-                        if resumeNow { continuation.resume() }
-                    }
-                } onCancel: {
-                    let waiter = self.state.withLock { $0.waiters.removeValue(forKey: id) }
-                    waiter?.resume()
-                }
+            for (signal, generation) in signals {
+                group.addTask { await signal.wait(after: generation) }
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
             }
             await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// Waits until a commit after `generation`, or cancellation.
+    private func wait(after generation: UInt64) async {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = self.state.withLock { state -> Bool in
+                    if state.generation != generation || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = self.state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume()
         }
     }
 }

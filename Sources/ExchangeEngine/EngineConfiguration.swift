@@ -14,13 +14,17 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// How refusals of anonymous requests are aggregated in the audit log. Default: one entry
     /// per source per 60 seconds, for at most 32 sources.
     public var anonymousRefusals: AnonymousRefusals.Configuration
+    /// What bulk reads (replays, the auditor's events and replay) may take from live traffic.
+    /// Default: 2 at once, yielding up to 20 ms per chunk to live work, no byte rate.
+    public var bulkReads: BulkReadBudget.Configuration
 
     /// Creates a configuration; defaults as documented on each property.
     public init(
         limits: PublishLimits = .init(), maxPullEvents: Int = 1000,
         maxPullWaitMilliseconds: UInt64 = 30_000, replayChunkSize: Int = 512,
-        anonymousRefusals: AnonymousRefusals.Configuration = .init()
+        anonymousRefusals: AnonymousRefusals.Configuration = .init(), bulkReads: BulkReadBudget.Configuration = .init()
     ) {
+        self.bulkReads = bulkReads
         self.anonymousRefusals = anonymousRefusals
         self.limits = limits
         self.maxPullEvents = maxPullEvents

@@ -20,10 +20,11 @@ extension Exchange {
         let limit = Swift.max(1, Swift.min(max, configuration.maxPullEvents))
         let cap = Duration.milliseconds(Int64(configuration.maxPullWaitMilliseconds))
         let deadline = ContinuousClock.now + Swift.min(wait, cap)
+        let newEvents = signal(for: owner)
+        let settlements = gate(for: name).settlements
         while true {
-            let signal = signal(for: owner)
-            let generation = signal.generation
-            let (events, nextDue) = try await deliveryRound(name, owner: owner, max: limit)
+            let generations = (newEvents.generation, settlements.generation)
+            let (events, nextDue, isFull) = try await deliveryRound(name, owner: owner, max: limit)
             let now = ContinuousClock.now
             if !events.isEmpty || now >= deadline || Task.isCancelled { return events }
             var timeout = deadline - now
@@ -31,17 +32,26 @@ extension Exchange {
                 let untilDue = Duration.nanoseconds(Int64(clamping: nextDue) - Int64(clamping: Self.nanoseconds(Date())))
                 timeout = Swift.min(timeout, Swift.max(untilDue, .milliseconds(1)))
             }
-            await signal.wait(after: generation, timeout: timeout)
+            if isFull {
+                // At max_in_flight new events are no use: only a settlement of this
+                // subscription (or a redelivery coming due) lets the next round hand out more.
+                await CommitSignal.wait(for: [(settlements, generations.1)], timeout: timeout)
+            } else {
+                await CommitSignal.wait(for: [(newEvents, generations.0), (settlements, generations.1)], timeout: timeout)
+            }
         }
     }
 
-    /// One delivery round under the subscription's lock; returns the events and the earliest
-    /// redelivery deadline still in the future. Everything the round reads comes from one
-    /// snapshot of the store (``DeliverySnapshot``).
-    private func deliveryRound(_ name: String, owner: DepartmentID, max: Int) async throws(ExchangeError) -> ([DeliveredEvent], UInt64?) {
+    /// One delivery round under the subscription's lock; returns the events, the earliest
+    /// redelivery deadline still in the future, and whether the subscription is at its
+    /// `max_in_flight`. Everything the round reads comes from one snapshot of the store
+    /// (``DeliverySnapshot``).
+    private func deliveryRound(_ name: String, owner: DepartmentID, max: Int) async throws(ExchangeError) -> ([DeliveredEvent], UInt64?, Bool) {
+        liveWork.deliveryStarted()
+        defer { liveWork.deliveryEnded() }
         do {
             return try await withGate(name) { gate in
-                let (events, update, nextDue) = try store.withDeliverySnapshot(subscription: name, consumer: owner.rawValue) { snapshot in
+                let (events, update, nextDue, isFull) = try store.withDeliverySnapshot(subscription: name, consumer: owner.rawValue) { snapshot in
                     try planDelivery(name, owner: owner, max: max, from: snapshot)
                 }
                 if events.isEmpty {
@@ -54,7 +64,7 @@ extension Exchange {
                     gate.recordQueued(record)
                 }
                 metrics.deliveries.increment(by: events.count)
-                return (events, nextDue)
+                return (events, nextDue, isFull)
             }
         } catch {
             throw Self.mapped(error)
@@ -62,10 +72,11 @@ extension Exchange {
     }
 
     /// Decides a delivery round from one snapshot: the events to hand out, the update that
-    /// records them, and the earliest redelivery deadline still in the future.
+    /// records them, the earliest redelivery deadline still in the future, and whether the
+    /// subscription is at its `max_in_flight` afterwards.
     private func planDelivery(
         _ name: String, owner: DepartmentID, max: Int, from snapshot: any DeliverySnapshot
-    ) throws -> ([DeliveredEvent], SubscriptionUpdate, UInt64?) {
+    ) throws -> ([DeliveredEvent], SubscriptionUpdate, UInt64?, Bool) {
         guard let record = snapshot.subscription, record.owner == owner.rawValue else {
             throw ExchangeError.subscriptionNotFound(name)
         }
@@ -143,6 +154,7 @@ extension Exchange {
                         events.append(event)
                         update.deliveries.append(PendingDelivery(sequence: entry.sequence, deliveries: 1, deadline: Self.deadline(now, plus: Self.delay(record, after: 1))))
                         capacity -= 1
+                        inFlight += 1
                     case .withhold(let audit):
                         update.audit.append(audit.withSubscription(name))
                         metrics.withheld.increment()
@@ -153,7 +165,7 @@ extension Exchange {
             }
             if position != startPosition { update.position = position }
         }
-        return (events, update, nextDue)
+        return (events, update, nextDue, inFlight >= Int(record.maxInFlight))
     }
 
     /// The redelivery delay after the `count`-th delivery, in nanoseconds.
@@ -207,12 +219,13 @@ extension Exchange {
     /// Acknowledges delivered events: each pending one is settled and a receipt is audited.
     /// - Returns: for each sequence, whether it was pending.
     public func ack(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [Bool] {
-        _ = try subscriptionInfo(name, owner: owner)
+        try requireSubscription(name, owner: owner)
         do {
             let settled = try await store.acknowledge(sequences, subscription: name, actor: owner.rawValue)
             metrics.acks.increment(by: settled.filter { $0 }.count)
-            // Settled events free in-flight capacity: a pull held back by max_in_flight may go on.
-            if settled.contains(true) { wake(owner) }
+            // Settled events free in-flight capacity: a pull of this subscription held back by
+            // max_in_flight may go on (the department's other subscriptions gain nothing).
+            if settled.contains(true) { gate(for: name).settlements.notify() }
             return settled
         } catch {
             throw Self.mapped(error)
@@ -222,9 +235,9 @@ extension Exchange {
     /// Declines delivered events: each pending one is delivered again after `delay`.
     /// - Returns: for each sequence, whether it was pending.
     public func nak(_ sequences: [UInt64], subscription name: String, owner: DepartmentID, delay: Duration = .zero) async throws(ExchangeError) -> [Bool] {
-        _ = try subscriptionInfo(name, owner: owner)
+        try requireSubscription(name, owner: owner)
         do {
-            return try await withGate(name) { _ in
+            return try await withGate(name) { gate in
                 let due = Self.deadline(Self.nanoseconds(Date()), plus: Self.nanoseconds(of: delay))
                 var update = SubscriptionUpdate()
                 var found: [Bool] = []
@@ -238,7 +251,7 @@ extension Exchange {
                 }
                 try await store.apply(update, toSubscription: name)
                 metrics.naks.increment(by: update.deliveries.count)
-                wake(owner)
+                gate.settlements.notify()
                 return found
             }
         } catch {
@@ -258,9 +271,9 @@ extension Exchange {
     /// Stops redelivering events: each pending one moves to the dead-letter list at once.
     /// - Returns: for each sequence, whether it was pending.
     public func term(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [Bool] {
-        _ = try subscriptionInfo(name, owner: owner)
+        try requireSubscription(name, owner: owner)
         do {
-            return try await withGate(name) { _ in
+            return try await withGate(name) { gate in
                 var update = SubscriptionUpdate()
                 var found: [Bool] = []
                 for sequence in sequences {
@@ -280,7 +293,7 @@ extension Exchange {
                 }
                 try await store.apply(update, toSubscription: name)
                 metrics.deadLetters.increment(by: update.deadLettered.count)
-                if !update.deadLettered.isEmpty { wake(owner) }
+                if !update.deadLettered.isEmpty { gate.settlements.notify() }
                 return found
             }
         } catch {
@@ -290,7 +303,7 @@ extension Exchange {
 
     /// The subscription's dead letters.
     public func deadLetters(subscription name: String, owner: DepartmentID) throws(ExchangeError) -> [DeadLetter] {
-        _ = try subscriptionInfo(name, owner: owner)
+        try requireSubscription(name, owner: owner)
         do {
             return try store.deadLetters(subscription: name)
         } catch {
@@ -301,12 +314,12 @@ extension Exchange {
     /// Moves dead letters back for delivery, due at once.
     /// - Returns: the sequences moved.
     public func redrive(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [UInt64] {
-        _ = try subscriptionInfo(name, owner: owner)
+        try requireSubscription(name, owner: owner)
         do {
-            let moved = try await withGate(name) { _ in
-                try await store.redrive(sequences, subscription: name, actor: owner.rawValue)
+            let moved = try await withGate(name) { gate in
+                defer { gate.settlements.notify() }
+                return try await store.redrive(sequences, subscription: name, actor: owner.rawValue)
             }
-            wake(owner)
             return moved
         } catch {
             throw Self.mapped(error)

@@ -52,6 +52,8 @@ extension Exchange {
             case .time(let time): position = try store.firstSequence(receivedAtOrAfter: time) ?? store.lastSequence + 1
             }
             let created = try await store.putSubscription(record, position: position, actor: owner.rawValue)
+            // New settings (a larger max_in_flight) may let a waiting pull go on.
+            gate(for: name).settlements.notify()
             return (try subscriptionInfo(name, owner: owner), created)
         } catch {
             throw Self.mapped(error)
@@ -81,6 +83,20 @@ extension Exchange {
         }
     }
 
+    /// Checks that `owner` has a subscription `name`, reading its definition only (what a
+    /// settlement needs; ``subscriptionInfo(_:owner:)`` also counts its pending entries and
+    /// dead letters).
+    /// - Throws: `subscription.not_found` when it does not exist or belongs to another department.
+    func requireSubscription(_ name: String, owner: DepartmentID) throws(ExchangeError) {
+        do {
+            guard let record = try store.subscription(named: name), record.owner == owner.rawValue else {
+                throw ExchangeError.subscriptionNotFound(name)
+            }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
     /// The subscriptions of `owner`.
     public func subscriptions(owner: DepartmentID) throws(ExchangeError) -> [SubscriptionRecord] {
         do {
@@ -92,10 +108,12 @@ extension Exchange {
 
     /// Deletes a subscription of `owner` with its pending deliveries and dead letters.
     public func deleteSubscription(_ name: String, owner: DepartmentID) async throws(ExchangeError) {
-        _ = try subscriptionInfo(name, owner: owner)
+        try requireSubscription(name, owner: owner)
         do {
-            try await withGate(name) { _ in
+            try await withGate(name) { gate in
                 _ = try await store.deleteSubscription(named: name, actor: owner.rawValue)
+                // A waiting pull wakes to find the subscription gone.
+                gate.settlements.notify()
             }
         } catch {
             throw Self.mapped(error)

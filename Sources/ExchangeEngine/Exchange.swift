@@ -24,14 +24,18 @@ public final class Exchange: Sendable {
     public let configuration: EngineConfiguration
     let logger: Logger
     let metrics: ExchangeMetrics
-    /// One signal per department with waiting pulls, woken by commits that route events to it
-    /// and by settlements that free a subscription's in-flight capacity.
+    /// One signal per department with waiting pulls, woken by commits that route events to it.
+    /// Settlements wake their own subscription only (`SubscriptionGate.settlements`).
     private let signals = DepartmentSignals()
     /// Seals registry page cursors: they hold index keys of entries the caller may not see.
     let cursorSealer = TokenSealer()
     /// Refusals of anonymous requests, counted until the next flush.
     public let anonymousRefusals: AnonymousRefusals
     private let gates = Mutex<[String: SubscriptionGate]>([:])
+    /// Delivery rounds running and the writer's backlog: what bulk reads yield to.
+    let liveWork: LiveWork
+    /// How many bulk reads may stream at once, and how they yield (`bulk_reads.*`).
+    public let bulkReads: BulkReadBudget
     private let observerToken: UInt64
 
     /// Creates the engine over an open store and an agreement registry.
@@ -50,8 +54,11 @@ public final class Exchange: Sendable {
         self.logger = logger
         self.metrics = ExchangeMetrics()
         self.anonymousRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals)
-        // Wake only the pulls of departments that got new inbox entries; settlements wake their
-        // own department's pulls (see `wake(_:)`).
+        let liveWork = LiveWork(writerBacklog: { [store] in store.writerBacklog })
+        self.liveWork = liveWork
+        self.bulkReads = BulkReadBudget(configuration: configuration.bulkReads, isBusy: { liveWork.isWaiting })
+        // Wake only the pulls of departments that got new inbox entries; settlements wake only
+        // their own subscription's pulls (`SubscriptionGate.settlements`).
         let signals = self.signals
         self.observerToken = store.addCommitObserver { commit in
             if !commit.routedConsumers.isEmpty { signals.notify(commit.routedConsumers) }
@@ -65,11 +72,6 @@ public final class Exchange: Sendable {
     /// The signal that wakes `department`'s waiting pulls.
     func signal(for department: DepartmentID) -> CommitSignal {
         signals.signal(for: department.rawValue)
-    }
-
-    /// Wakes `department`'s waiting pulls: their subscriptions may have something to deliver.
-    func wake(_ department: DepartmentID) {
-        signal(for: department).notify()
     }
 
     /// The gate that serializes delivery rounds and settlements of one subscription.

@@ -52,6 +52,7 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
             case notEntitled = "registry.not_entitled"
             case badRegistryQuery = "registry.bad_query"
             case badRegistryCursor = "registry.bad_cursor"
+            case bulkReadsBusy = "replay.busy"
             case store = "exchange.store"
             case internalFailure = "server.internal"
         }
@@ -98,6 +99,9 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let badRegistryQuery = Code(base: .badRegistryQuery)
         /// A registry cursor was not returned by the same query, or is malformed.
         public static let badRegistryCursor = Code(base: .badRegistryCursor)
+        /// As many bulk reads (replays, the auditor's events and replay) as allowed are
+        /// streaming; ``ExchangeError/retryAfter`` says when to try again.
+        public static let bulkReadsBusy = Code(base: .bulkReadsBusy)
         /// The store failed or refused; ``ExchangeError/storeError`` says how.
         public static let store = Code(base: .store)
         /// An unexpected failure inside the engine.
@@ -123,7 +127,7 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
                 .notFound
             case .subscriptionNameTaken:
                 .conflict
-            case .store, .internalFailure:
+            case .bulkReadsBusy, .store, .internalFailure:
                 .unavailable
             }
         }
@@ -138,6 +142,9 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
     /// Whether the engine already wrote the refusal's audit entry, so that the layer answering
     /// it must not write another.
     public var isAudited: Bool
+    /// How long the caller should wait before trying again, when the refusal is temporary
+    /// (``Code/bulkReadsBusy``); answered as `Retry-After`.
+    public var retryAfter: Duration?
 
     /// The broad kind of failure: the code's, or for a store error the store's.
     public var kind: Kind {

@@ -13,7 +13,14 @@ import Synchronization
 /// event after it was handed out, so after its record was queued. If the process dies before
 /// the record commits, the subscription's position and pending list are as before the round
 /// and the events are delivered again after a restart, as at-least-once delivery allows.
+///
+/// The gate also carries the subscription's ``settlements`` signal: acks, naks, terms,
+/// redrives and changes of the subscription wake only its own waiting pulls, not every pull of
+/// its department.
 final class SubscriptionGate: Sendable {
+    /// Notified when the subscription's pending list or settings change outside a delivery
+    /// round (ack, nak, term, redrive, put, delete).
+    let settlements = CommitSignal()
     private let lock = AsyncLock()
     private let outstanding = Mutex<QueuedRecord?>(nil)
 

@@ -46,6 +46,16 @@ public struct AuditRoutes: Sendable {
         return principal
     }
 
+    /// The permit of an auditor's bulk read (``BulkReadBudget``), after writing the
+    /// `audit_read` entry of this request; taken before the entry, so that a read refused for
+    /// the budget (503 `replay.busy`) leaves none.
+    func authorizeBulkRead(_ request: Request, _ context: ExchangeRequestContext) async throws -> BulkReadPermit {
+        let principal = try context.requireRole(.auditor)
+        let permit = try exchange.beginBulkRead()
+        try await exchange.auditRead(actor: principal.actor, endpoint: request.uri.path, query: request.uri.query ?? "")
+        return permit
+    }
+
     // MARK: Key and checkpoints
 
     @Sendable func key(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
@@ -127,9 +137,9 @@ public struct AuditRoutes: Sendable {
     // MARK: Filtered events
 
     @Sendable func events(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
-        try await authorize(request, context, contents: true)
+        let permit = try await authorizeBulkRead(request, context)
         let filter = try AuditEntryFilter(request)
-        return Self.ndjsonPages(exchange: exchange, from: filter.start) {
+        return Self.ndjsonPages(exchange: exchange, from: filter.start, permit: permit) {
             { record, chunk in
                 guard filter.matches(record.entry) else { return }
                 chunk.append(contentsOf: #"{"index":"#.utf8)
@@ -144,15 +154,17 @@ public struct AuditRoutes: Sendable {
     /// An NDJSON answer built from the audit entries from `start` up to the log's size when the
     /// request began (header `exchange-audit-size`), one page in memory at a time. `makeLines`
     /// runs once per answer and gives the function that appends one entry's lines (it may keep
-    /// state across the answer's pages).
+    /// state across the answer's pages). The answer holds `permit` until it ends and is paced
+    /// by it after each page.
     static func ndjsonPages(
-        exchange: Exchange, from start: UInt64,
+        exchange: Exchange, from start: UInt64, permit: BulkReadPermit,
         makeLines: @escaping @Sendable () -> (AuditEntryRecord, inout [UInt8]) throws -> Void
     ) -> Response {
         let end = exchange.auditCount
         return Response(
             status: .ok, headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-audit-size")!: String(end)],
             body: ResponseBody { writer in
+                defer { permit.release() }
                 let lines = makeLines()
                 var next = start
                 while next < end {
@@ -160,7 +172,10 @@ public struct AuditRoutes: Sendable {
                     guard let last = records.last else { break }
                     var chunk: [UInt8] = []
                     for record in records where record.index < end { try lines(record, &chunk) }
-                    if !chunk.isEmpty { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    if !chunk.isEmpty {
+                        try await writer.write(ByteBuffer(bytes: chunk))
+                        await permit.pace(bytes: chunk.count)
+                    }
                     next = last.index + 1
                 }
                 try await writer.finish(nil)

@@ -248,11 +248,14 @@ public struct ExchangeRoutes: Sendable {
         let logger = self.logger
         let actor = principal.actor
         let query2 = query
+        // Taken before the replay is audited or answered: a refusal (503 `replay.busy`) costs nothing.
+        let permit = try exchange.beginBulkRead()
         let lastSequence = exchange.store.lastSequence
         return Response(
             status: .ok,
             headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-last-sequence")!: String(lastSequence)],
             body: ResponseBody { writer in
+                defer { permit.release() }
                 do {
                     // Events that go out whole are encoded straight from their stored records.
                     var bytes: [UInt8] = []
@@ -267,6 +270,7 @@ public struct ExchangeRoutes: Sendable {
                         }
                     } flush: {
                         try await writer.write(ByteBuffer(bytes: bytes))
+                        await permit.pace(bytes: bytes.count)
                         bytes.removeAll(keepingCapacity: true)
                     }
                 } catch {

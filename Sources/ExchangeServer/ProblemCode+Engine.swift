@@ -32,5 +32,6 @@ extension ProblemCode {
         .notEntitled: .registryNotEntitled,
         .badRegistryQuery: .registryBadQuery,
         .badRegistryCursor: .registryBadCursor,
+        .bulkReadsBusy: .replayBusy,
     ]
 }

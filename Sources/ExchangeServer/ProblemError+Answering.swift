@@ -13,8 +13,8 @@ extension ProblemError {
     ///
     /// - ``ProblemError``: as is.
     /// - `ExchangeError`: its code from ``ProblemCode/engine(_:)`` with its message as the
-    ///   detail, and whether the engine audited it; an engine error carrying a store error is
-    ///   answered as that store error.
+    ///   detail, `Retry-After` when the engine says when to try again, and whether the engine
+    ///   audited it; an engine error carrying a store error is answered as that store error.
     /// - `StoreError`: `store.full` 507, `store.closed` 503, `store.not_found` 404,
     ///   `store.conflict` 409, `store.invalid_request` 400, every other code `store.failure` 500
     ///   (the store's own code and message are logged, not answered).
@@ -35,6 +35,11 @@ extension ProblemError {
                 self.init(answering: storeError, logger: logger)
             } else if let code = ProblemCode.engine(exchangeError.code) {
                 self.init(code, detail: exchangeError.message)
+                if let retryAfter = exchangeError.retryAfter {
+                    // Whole seconds, rounded up (RFC 9110, 10.2.3).
+                    let (seconds, attoseconds) = retryAfter.components
+                    headers[.retryAfter] = String(max(1, seconds + (attoseconds > 0 ? 1 : 0)))
+                }
             } else {
                 logger.error("engine failure", metadata: ["error": "\(exchangeError)"])
                 self.init(.internalError)

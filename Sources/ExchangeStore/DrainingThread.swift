@@ -54,6 +54,11 @@ final class DrainingThread<Item>: @unchecked Sendable {
         #endif
     }
 
+    /// Items queued, plus one while a batch is being processed; 0 when idle.
+    var backlog: Int {
+        lock.withLock { queue.count + (isBusy ? 1 : 0) }
+    }
+
     /// Queues `item`. Returns `false`, queuing nothing, once `stop()` was called.
     func submit(_ item: Item) -> Bool {
         lock.lock()

@@ -44,6 +44,7 @@ extension ExchangeStore {
             guard let id = context.existingID(name, .subscription) else { return false }
             let key = BigEndianKey.u64(UInt64(id))
             guard try context.txn.delete(self.schema.subscriptions, key: key) else { return false }
+            self.subscriptionRecords.forget(id)
             try context.txn.delete(self.schema.positions, key: key)
             try self.deleteRange(self.schema.pending, prefix: id, &context.txn)
             try self.deleteRange(self.schema.deadLetters, prefix: id, &context.txn)
@@ -59,13 +60,13 @@ extension ExchangeStore {
     public func subscription(named name: String) throws -> SubscriptionRecord? {
         guard let id = names.id(of: name, kind: .subscription) else { return nil }
         let data: [UInt8]? = try read { txn in try txn.get(schema.subscriptions, key: BigEndianKey.u64(UInt64(id))) }
-        return try data.map { try JSONDecoder().decode(SubscriptionRecord.self, from: Data($0)) }
+        return try data.map { try subscriptionRecords.record(id, bytes: $0) }
     }
 
     /// The subscription of id `id` as `txn` sees it, or `nil`.
     func subscription(_ id: UInt32, in txn: borrowing ReadTransaction) throws -> SubscriptionRecord? {
         let data: [UInt8]? = try txn.get(schema.subscriptions, key: BigEndianKey.u64(UInt64(id)))
-        return try data.map { try JSONDecoder().decode(SubscriptionRecord.self, from: Data($0)) }
+        return try data.map { try subscriptionRecords.record(id, bytes: $0) }
     }
 
     /// Every subscription, in creation order.
@@ -100,11 +101,12 @@ extension ExchangeStore {
 
     /// Applies one delivery round to a subscription in one transaction: deliveries become
     /// pending, the position moves, withdrawn events leave the pending list, exhausted ones move
-    /// to the dead-letter list, and the audit entries are written.
+    /// to the dead-letter list, and the audit entries are written. Bookkeeping: committed after
+    /// the other writes queued beside it (see ``GroupCommitLoop``).
     /// - Throws: `store.not_found` for an unknown subscription.
     public func apply(_ update: SubscriptionUpdate, toSubscription name: String) async throws {
         guard !update.isEmpty else { return }
-        try await perform { context in try self.write(update, toSubscription: name, &context) }
+        try await perform(bookkeeping: true) { context in try self.write(update, toSubscription: name, &context) }
     }
 
     /// Queues a delivery-state change and returns at once; `completion` runs once it committed
@@ -120,7 +122,7 @@ extension ExchangeStore {
             completion(nil)
             return
         }
-        submit({ context in try self.write(update, toSubscription: name, &context) }, completion: completion)
+        submit(bookkeeping: true, { context in try self.write(update, toSubscription: name, &context) }, completion: completion)
     }
 
     private func write(_ update: SubscriptionUpdate, toSubscription name: String, _ context: inout BatchContext) throws {
@@ -185,14 +187,16 @@ extension ExchangeStore {
     }
 
     /// Acknowledges delivered events: each pending one is removed and a receipt
-    /// (`acknowledged`) is written to the audit log in the same transaction.
+    /// (`acknowledged`) is written to the audit log in the same transaction. Bookkeeping:
+    /// committed after the other writes queued beside it (see ``GroupCommitLoop``), in order
+    /// with the delivery records queued before it.
     /// - Parameters:
     ///   - sequences: the events acknowledged.
     ///   - name: the subscription.
     ///   - actor: the acknowledging department.
     /// - Returns: for each sequence, whether it was pending (an ack of anything else is a no-op).
     public func acknowledge(_ sequences: [UInt64], subscription name: String, actor: String) async throws -> [Bool] {
-        try await perform { context in
+        try await perform(bookkeeping: true) { context in
             let id = try self.subscriptionID(name, context)
             return try sequences.map { sequence in
                 guard try context.txn.delete(self.schema.pending, key: BigEndianKey.pair(id, sequence)) else { return false }

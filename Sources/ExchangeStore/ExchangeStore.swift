@@ -39,6 +39,8 @@ public final class ExchangeStore: Sendable {
     public let auditTree: MerkleTree
     /// The single writer: group commit, its state and its counters.
     let writer: GroupCommitLoop
+    /// Decoded subscription definitions (delivery rounds and settlements read them constantly).
+    let subscriptionRecords = SubscriptionRecordCache()
     private let closed = Atomic<Bool>(false)
     private let readTransactionCount = Atomic<UInt64>(0)
 
@@ -152,6 +154,9 @@ public final class ExchangeStore: Sendable {
     /// The sequence of the last committed event; 0 when the log is empty.
     public var lastSequence: UInt64 { writer.lastSequence }
 
+    /// Operations queued for the writer or being applied by it; 0 when it is idle.
+    public var writerBacklog: Int { writer.backlog }
+
     /// The number of committed audit entries.
     public var auditCount: UInt64 { writer.auditCount }
 
@@ -215,8 +220,10 @@ public final class ExchangeStore: Sendable {
     // MARK: Writing
 
     /// Queues `body` for the writer and returns its result after the commit.
-    func perform<Result: Sendable>(_ body: @escaping (inout BatchContext) throws -> Result) async throws -> Result {
-        try await writer.perform(body)
+    /// `bookkeeping` marks a subscription's delivery record or acknowledgement, which the writer
+    /// commits after the other writes queued beside it.
+    func perform<Result: Sendable>(bookkeeping: Bool = false, _ body: @escaping (inout BatchContext) throws -> Result) async throws -> Result {
+        try await writer.perform(bookkeeping: bookkeeping, body)
     }
 
     func submitAppend(_ requests: [PreparedAppend]) async throws -> [AppendResult] {
@@ -226,8 +233,10 @@ public final class ExchangeStore: Sendable {
     /// Queues a change without waiting for it: `completion` runs where answers run (see
     /// `CommitAnswerer`) after the transaction that holds it committed (`nil`), or with the
     /// error that kept it out.
-    func submit(_ body: @escaping (inout BatchContext) throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void) {
-        writer.submit(.mutation(Mutation(apply: body, finish: completion)))
+    func submit(
+        bookkeeping: Bool = false, _ body: @escaping (inout BatchContext) throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        writer.submit(.mutation(Mutation(apply: body, finish: completion, isBookkeeping: bookkeeping)))
     }
 
     func submitAppend(_ requests: [PreparedAppend], _ completion: AppendCompletion) {

@@ -77,6 +77,10 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
     /// The name of every topic the log holds an event of.
     func topicNames() -> [String]
 
+    /// Operations queued for the writer or being applied by it; 0 when it is idle. Bulk reads
+    /// yield while it is not (the engine's `BulkReadBudget`).
+    var writerBacklog: Int { get }
+
     /// Registers `observer`, called after every commit, in commit order, after the commit's own
     /// operations were answered. Returns a token for ``removeCommitObserver(_:)``.
     func addCommitObserver(_ observer: @escaping @Sendable (StoreCommit) -> Void) -> UInt64

@@ -16,6 +16,15 @@ import Synchronization
 /// a bad operation never fails its neighbours. An environment error (map full, transaction too
 /// large) grows the map or splits the batch and tries again; failing that, the whole batch fails
 /// with nothing written.
+///
+/// Publishes first: the subscriptions' bookkeeping (delivery records and acknowledgements with
+/// their receipts) grows with the number of consumers, and a publisher should not wait for it.
+/// When a batch holds both, everything else is committed (and answered) first, and the
+/// bookkeeping follows in a transaction of its own. Bookkeeping keeps its order among itself (an
+/// acknowledgement after the delivery record it settles), everything else keeps its order among
+/// itself, and nothing else depends on bookkeeping queued beside it: a nak, term, redrive or
+/// delete waits for the subscription's last delivery record before it is queued
+/// (`SubscriptionGate` in the engine).
 final class GroupCommitLoop: Sendable {
     private let environment: Environment
     private let schema: StoreSchema
@@ -80,6 +89,9 @@ final class GroupCommitLoop: Sendable {
     /// The sequence of the last committed event; 0 when the log is empty.
     var lastSequence: UInt64 { committedSequence.load(ordering: .acquiring) }
 
+    /// Operations queued or being applied; 0 when the writer is idle.
+    var backlog: Int { thread.backlog }
+
     /// The number of committed audit entries.
     var auditCount: UInt64 { committedAuditCount.load(ordering: .acquiring) }
 
@@ -105,7 +117,8 @@ final class GroupCommitLoop: Sendable {
     }
 
     /// Queues `body` and returns its result after the commit.
-    func perform<Result: Sendable>(_ body: @escaping (inout BatchContext) throws -> Result) async throws -> Result {
+    /// `bookkeeping` marks a subscription's delivery record or acknowledgement.
+    func perform<Result: Sendable>(bookkeeping: Bool = false, _ body: @escaping (inout BatchContext) throws -> Result) async throws -> Result {
         let box = ResultBox<Result>()
         return try await withUnsafeThrowingContinuation { continuation in
             submit(
@@ -118,7 +131,7 @@ final class GroupCommitLoop: Sendable {
                             } else {
                                 continuation.resume(returning: box.value!)
                             }
-                        })))
+                        }, isBookkeeping: bookkeeping)))
         }
     }
 
@@ -131,8 +144,19 @@ final class GroupCommitLoop: Sendable {
 
     // MARK: The loop
 
-    /// Applies and commits one batch on the writer thread, then answers every operation in it.
+    /// Commits what the writer took from its queue: everything but the subscriptions'
+    /// bookkeeping first, then the bookkeeping, each in one transaction.
     private func process(_ batch: [PendingWrite]) {
+        guard batch.contains(where: \.isBookkeeping), batch.contains(where: { !$0.isBookkeeping }) else {
+            commit(batch)
+            return
+        }
+        commit(batch.filter { !$0.isBookkeeping })
+        commit(batch.filter(\.isBookkeeping))
+    }
+
+    /// Applies and commits one batch on the writer thread, then answers every operation in it.
+    private func commit(_ batch: [PendingWrite]) {
         var active = batch[...]
         var skipIndexMerge = false
         var results: [[AppendResult]] = []
@@ -188,7 +212,7 @@ final class GroupCommitLoop: Sendable {
                 if environmentError.isMapFull, growMap() { continue attempts }
                 if environmentError.isTransactionFull, active.count > 1 {
                     let half = active.count / 2
-                    process(Array(active[active.startIndex..<active.startIndex + half]))
+                    commit(Array(active[active.startIndex..<active.startIndex + half]))
                     active.removeFirst(half)
                     continue attempts
                 }

@@ -8,6 +8,13 @@ enum PendingWrite: @unchecked Sendable {
     /// Any other change (subscriptions, acks, audit entries).
     case mutation(Mutation)
 
+    /// A subscription's bookkeeping (a delivery record, an acknowledgement): committed after the
+    /// other writes queued beside it.
+    var isBookkeeping: Bool {
+        if case .mutation(let mutation) = self { return mutation.isBookkeeping }
+        return false
+    }
+
     func fail(_ error: any Error) {
         switch self {
         case .append(_, let completion): completion.finish(.failure(error))
@@ -37,4 +44,6 @@ enum AppendCompletion: @unchecked Sendable {
 struct Mutation {
     let apply: (inout BatchContext) throws -> Void
     let finish: ((any Error)?) -> Void
+    /// A subscription's delivery record or acknowledgement (see ``GroupCommitLoop``).
+    var isBookkeeping = false
 }

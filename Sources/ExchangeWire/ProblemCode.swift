@@ -155,6 +155,10 @@ extension ProblemCode {
     /// The cursor was not returned by the same query, or is malformed.
     public static let registryBadCursor = ProblemCode("registry.bad_cursor", status: .badRequest, title: "Bad registry cursor")
 
+    /// As many bulk reads (replays, the auditor's events and replay) as
+    /// `bulk_reads.max_concurrent` allows are streaming; answered with `Retry-After`.
+    public static let replayBusy = ProblemCode("replay.busy", status: .serviceUnavailable, title: "Too many bulk reads")
+
     /// Every code of this table, in documentation order.
     public static let all: [ProblemCode] = [
         .badRequest, .notFound, .methodNotAllowed, .bodyTooLarge, .unsupportedMediaType,
@@ -173,5 +177,6 @@ extension ProblemCode {
         .accessUnknownTopic, .accessNotTopicOwner, .accessSourceMismatch, .accessUnknownDepartment, .accessInvalidTopic, .accessNoAgreement, .accessMissingRole,
         .subscriptionInvalidName, .subscriptionInvalidFilter, .subscriptionInvalidLimits, .subscriptionNotFound, .subscriptionNameTaken,
         .registryUnknownCollection, .registryNotFound, .registryNotEntitled, .registryBadQuery, .registryBadCursor,
+        .replayBusy,
     ]
 }

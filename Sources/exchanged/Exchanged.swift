@@ -143,7 +143,8 @@ struct Exchanged: AsyncParsableCommand {
         let departmentCount = initialSet.departments.count
         let exchange = Exchange(
             store: store, agreements: agreements,
-            configuration: EngineConfiguration(limits: settings.server.limits.publish, anonymousRefusals: settings.audit.anonymousRefusals),
+            configuration: EngineConfiguration(
+                limits: settings.server.limits.publish, anonymousRefusals: settings.audit.anonymousRefusals, bulkReads: settings.bulkReads),
             logger: Logger(label: "exchange.engine"))
         auditSink.attach(exchange)
         await exchange.auditReload(loaded.report, actor: "exchange")
