@@ -55,13 +55,14 @@ public struct ExchangeConfiguration: Sendable {
 
     static let storeKeys: Set<String> = [
         "store.directory", "store.initial_map_size", "store.max_map_size",
-        "store.max_batch_operations", "store.max_readers",
+        "store.max_batch_operations", "store.max_readers", "store.index_merge_threshold",
     ]
 
     /// Reads the file's keys:
     /// - `store.directory` (default `data`), `store.initial_map_size` (default `1GiB`),
     ///   `store.max_map_size` (default `64GiB`, at least the initial size),
-    ///   `store.max_batch_operations` (1-1000000, default 4096), `store.max_readers` (8-100000, default 256);
+    ///   `store.max_batch_operations` (1-1000000, default 4096), `store.max_readers` (8-100000, default 256),
+    ///   `store.index_merge_threshold` (64-1000000, default 2048);
     /// - `server.*` and `limits.*`: see ``ServerConfiguration``;
     /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info);
     /// - `audit.*`: see ``AuditConfiguration``; `audit.hash` (sha256 or sm3, default sha256) sets
@@ -82,7 +83,8 @@ public struct ExchangeConfiguration: Sendable {
             directory: directory, initialMapSize: initial, maxMapSize: maximum,
             maxBatchOperations: try reader.integer("store.max_batch_operations", in: 1...1_000_000) ?? defaults.maxBatchOperations,
             maxReaders: UInt32(try reader.integer("store.max_readers", in: 8...100_000) ?? Int(defaults.maxReaders)),
-            auditHash: try AuditConfiguration.hashAlgorithm(reader: reader) ?? defaults.auditHash)
+            auditHash: try AuditConfiguration.hashAlgorithm(reader: reader) ?? defaults.auditHash,
+            indexMergeThreshold: try reader.integer("store.index_merge_threshold", in: 64...1_000_000) ?? defaults.indexMergeThreshold)
         var level = Logger.Level.info
         if let text = try reader.string("log.level") {
             guard let parsed = Logger.Level(rawValue: text) else {

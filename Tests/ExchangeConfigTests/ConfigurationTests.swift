@@ -60,6 +60,7 @@ struct ConfigurationTests {
             store:
               directory: /var/lib/exchange
               max_map_size: 2GiB
+              index_merge_threshold: 512
             server:
               host: 0.0.0.0
               port: 9443
@@ -93,6 +94,7 @@ struct ConfigurationTests {
                     maxConnections: 500, handshakeTimeout: .seconds(5), requestHeadTimeout: .milliseconds(2500),
                     idleTimeout: .seconds(120), webSocketPingInterval: nil))
         #expect(configuration.store.maxMapSize == 2 << 30)
+        #expect(configuration.store.indexMergeThreshold == 512)
         #expect(configuration.logLevel == .debug)
     }
 
@@ -123,6 +125,7 @@ struct ConfigurationTests {
         ("serve:\n  port: 1\nserver:\n  tls:\n" + ConfigurationTests.tlsKeys, "serve"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "log:\n  level: loud\n", "log.level"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  initial_map_size: 2GiB\n  max_map_size: 1GiB\n", "store.max_map_size"),
+        ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  index_merge_threshold: 0\n", "store.index_merge_threshold"),
     ])
     func preciseErrors(yaml: String, key: String) throws {
         let found = try #require(error(yaml))
