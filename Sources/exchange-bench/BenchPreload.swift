@@ -32,30 +32,16 @@ enum BenchPreload {
         let tail = #""}"#
         let padding = max(0, size - head.utf8.count - BenchEvent.indexWidth - middle.utf8.count - tail.utf8.count)
         let pad = String(repeating: "x", count: padding)
-        let next = RegistryBenchmark.Counter()
-        let chunk = 1000
         let before = ProcessIO.current()
         let start = monotonicNanoseconds()
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<8 {
-                    group.addTask {
-                        while true {
-                            let first = next.take(chunk)
-                            guard first < count else { return }
-                            let requests = (first..<min(count, first + chunk)).map { index in
-                                let key = String(format: "%016d", index)
-                                return AppendRequest(
-                                    envelope: Envelope(
-                                        id: "preload-\(index)", source: BenchConfiguration.publisher, type: "bench.event",
-                                        topic: BenchDaemon.topic, subject: key, data: Array((head + key + middle + pad + tail).utf8)),
-                                    routes: [route])
-                            }
-                            _ = try await store.append(contentsOf: requests)
-                        }
-                    }
-                }
-                try await group.waitForAll()
+            try await ChunkedAppend.run(count: count, into: store) { index in
+                let key = String(format: "%016d", index)
+                return AppendRequest(
+                    envelope: Envelope(
+                        id: "preload-\(index)", source: BenchConfiguration.publisher, type: "bench.event",
+                        topic: BenchDaemon.topic, subject: key, data: Array((head + key + middle + pad + tail).utf8)),
+                    routes: [route])
             }
         } catch {
             store.close()

@@ -66,29 +66,15 @@ struct RegistryBenchmark: AsyncParsableCommand {
             validFrom: try JSONPointer("/valid_from"), validUntil: try JSONPointer("/valid_until"))
         let route = StoredRoute(consumer: BenchConfiguration.consumer, agreement: BenchConfiguration.licenceAgreement, agreementVersion: 1)
         let types = ["food-business", "drug-retail", "catering", "general-business"]
-        let next = Counter()
-        let chunk = 1000
         let start = monotonicNanoseconds()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<8 {
-                group.addTask {
-                    while true {
-                        let first = next.take(chunk)
-                        guard first < count else { return }
-                        let requests = (first..<min(count, first + chunk)).map { index in
-                            let number = number(index)
-                            let data = #"{"licence_no":"\#(number)","holder":{"name":"Enterprise \#(index / 4)","credit_code":"\#(holder(index))"},"licence_type":"\#(types[index % 4])","valid_from":"2026-01-01","valid_until":"20\#(27 + index % 8)-12-31"}"#
-                            return AppendRequest(
-                                envelope: Envelope(
-                                    id: "load-\(index)", source: BenchConfiguration.publisher, type: "licence.issued",
-                                    topic: BenchConfiguration.licenceTopic, subject: number, data: Array(data.utf8)),
-                                routes: [route], registry: collection)
-                        }
-                        _ = try await store.append(contentsOf: requests)
-                    }
-                }
-            }
-            try await group.waitForAll()
+        try await ChunkedAppend.run(count: count, into: store) { index in
+            let number = number(index)
+            let data = #"{"licence_no":"\#(number)","holder":{"name":"Enterprise \#(index / 4)","credit_code":"\#(holder(index))"},"licence_type":"\#(types[index % 4])","valid_from":"2026-01-01","valid_until":"20\#(27 + index % 8)-12-31"}"#
+            return AppendRequest(
+                envelope: Envelope(
+                    id: "load-\(index)", source: BenchConfiguration.publisher, type: "licence.issued",
+                    topic: BenchConfiguration.licenceTopic, subject: number, data: Array(data.utf8)),
+                routes: [route], registry: collection)
         }
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
         store.close()
