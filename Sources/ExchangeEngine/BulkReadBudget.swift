@@ -108,10 +108,13 @@ public final class BulkReadPermit: Sendable {
         release()
     }
 
-    /// Call after sending a chunk of `bytes`: yields to live work (the writer, delivery rounds)
+    /// Call after each chunk, `bytes` sent (0 for a chunk that matched nothing): yields to live work (the writer, delivery rounds)
     /// for at most the budget's `maxYield`, then waits as long as the byte rate, when one is set,
     /// asks. Returns early when the task is cancelled.
     public func pace(bytes: Int) async {
+        // Gives the thread up once per chunk even when no live work waits: a read whose chunks
+        // match nothing would otherwise hold a thread of the shared pool for its whole scan.
+        await Task.yield()
         await budget.yieldToLiveWork()
         let rate = budget.configuration.maxBytesPerSecond
         guard rate > 0 else { return }

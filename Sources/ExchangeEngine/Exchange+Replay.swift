@@ -71,6 +71,7 @@ extension Exchange {
                 chunk.append(event)
             }
         } flush: {
+            guard !chunk.isEmpty else { return }
             try await emit(chunk)
             chunk.removeAll(keepingCapacity: true)
         }
@@ -151,8 +152,10 @@ extension Exchange {
                 }
             }
             if visited < chunkSize { reachedEnd = true }
+            // After every chunk, also one that matched nothing: `flush` is where a bulk read
+            // yields to live work, and a scan that matches nothing must yield too.
+            try await flush()
             if encoded > 0 {
-                try await flush()
                 emitted += encoded
                 metrics.replayed.increment(by: encoded)
             }

@@ -172,10 +172,9 @@ public struct AuditRoutes: Sendable {
                     guard let last = records.last else { break }
                     var chunk: [UInt8] = []
                     for record in records where record.index < end { try lines(record, &chunk) }
-                    if !chunk.isEmpty {
-                        try await writer.write(ByteBuffer(bytes: chunk))
-                        await permit.pace(bytes: chunk.count)
-                    }
+                    // Paced after every page, also one that matched nothing.
+                    if !chunk.isEmpty { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    await permit.pace(bytes: chunk.count)
                     next = last.index + 1
                 }
                 try await writer.finish(nil)

@@ -269,7 +269,7 @@ public struct ExchangeRoutes: Sendable {
                             bytes.append(0x0A)
                         }
                     } flush: {
-                        try await writer.write(ByteBuffer(bytes: bytes))
+                        if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
                         await permit.pace(bytes: bytes.count)
                         bytes.removeAll(keepingCapacity: true)
                     }

@@ -252,10 +252,15 @@ import Testing
         // Revoked: what was routed under msa-tax is withheld from the replay too.
         _ = fixture.registry.replace(with: try EngineFixture.set(EngineFixture.defaultAgreements(taxStatus: .revoked)))
         var afterRevocation = 0
+        var flushes = 0
         try await fixture.exchange.replayRecords(ReplayQuery(), scope: .department(EngineFixture.tax), actor: "tax") { _ in
             afterRevocation += 1
-        } flush: {}
+        } flush: {
+            flushes += 1
+        }
         #expect(afterRevocation == 0)
+        // A chunk that hands out nothing is still flushed: where a bulk read yields to live work.
+        #expect(flushes >= 1)
     }
 
     @Test func departmentReplayEqualsARecheckOfEveryInboxEntryAcrossGapsAndAlternatingAgreements() async throws {
