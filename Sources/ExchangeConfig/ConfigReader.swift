@@ -131,6 +131,7 @@ struct ConfigReader {
     func duration(_ key: String) throws -> Duration? {
         guard let value = value(key) else { return nil }
         if let seconds = value as? Int {
+            guard seconds >= 0 else { throw problem(key, "\(seconds) is not a duration such as 30s, 5m or 500ms") }
             guard seconds <= 1_000_000_000 else { throw problem(key, "\(seconds) seconds is too long") }
             return .seconds(seconds)
         }
