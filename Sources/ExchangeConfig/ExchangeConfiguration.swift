@@ -21,6 +21,8 @@ public struct ExchangeConfiguration: Sendable {
     public var audit: AuditConfiguration
     /// What replays and the auditor's bulk reads may take from live traffic (`bulk_reads.*`).
     public var bulkReads: BulkReadBudget.Configuration
+    /// How expired events are removed (`retention.*`); the policies are in `topics.yaml`.
+    public var retention: RetentionService.Configuration = .init()
 
     /// Creates a configuration.
     public init(
@@ -67,10 +69,12 @@ public struct ExchangeConfiguration: Sendable {
     /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info);
     /// - `audit.*`: see ``AuditConfiguration``; `audit.hash` (sha256 or sm3, default sha256) sets
     ///   the store's audit tree hash;
-    /// - `bulk_reads.*`: see `BulkReadBudget.Configuration.init(reader:)`.
+    /// - `bulk_reads.*`: see `BulkReadBudget.Configuration.init(reader:)`;
+    /// - `retention.*`: see `RetentionService.Configuration.init(reader:)`.
     init(reader: ConfigReader) throws {
         try reader.rejectUnknownKeys(
             Self.storeKeys.union(ServerConfiguration.keys).union(AuditConfiguration.keys).union(BulkReadBudget.Configuration.keys)
+                .union(RetentionService.Configuration.keys)
                 .union(["log.level"]))
         let directory = try reader.path("store.directory") ?? reader.resolve("data")
         let defaults = StoreConfiguration(directory: directory)
@@ -95,5 +99,6 @@ public struct ExchangeConfiguration: Sendable {
         self.init(
             store: store, server: try ServerConfiguration(reader: reader), logLevel: level, audit: try AuditConfiguration(reader: reader),
             bulkReads: try BulkReadBudget.Configuration(reader: reader))
+        retention = try RetentionService.Configuration(reader: reader)
     }
 }

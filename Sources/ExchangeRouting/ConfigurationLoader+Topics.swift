@@ -12,6 +12,8 @@ extension ConfigurationLoader {
     ///     registry: licences               # optional: the registry collection it feeds
     ///     description: ...                 # optional
     ///     schema: {type: object, ...}      # optional: a JSON Schema the data must satisfy
+    ///     retention: {max_age: 90d, max_events: 1000000}  # optional: how long events stay
+    /// default_retention: {max_age: 365d}   # optional: retention of topics that name none
     /// registries:                          # optional: the registry collections topics feed
     ///   - name: licences                   # required: letters, digits, '-' and '_'
     ///     holder: /holder/credit_code      # optional JSON Pointers into the data: the holder
@@ -27,14 +29,15 @@ extension ConfigurationLoader {
         var reader = YAMLFile(file: file)
         defer { errors += reader.errors }
         guard let root = reader.compose(text),
-            let top = reader.mapping(root, key: "", allowed: ["topics", "registries"]),
+            let top = reader.mapping(root, key: "", allowed: ["topics", "registries", "default_retention"]),
             let list = reader.required(top, "topics", in: "", at: root),
             let entries = reader.sequence(list, key: "topics")
         else { return nil }
         let collections = top["registries"].map { loadRegistries($0, reader: &reader) } ?? [:]
+        let defaultRetention = top["default_retention"].flatMap { loadRetention($0, key: "default_retention", reader: &reader) }
         var topics: [TopicDefinition] = []
         for (key, node) in entries {
-            guard let mapping = reader.mapping(node, key: key, allowed: ["name", "owner", "key", "registry", "schema", "description"]) else { continue }
+            guard let mapping = reader.mapping(node, key: key, allowed: ["name", "owner", "key", "registry", "schema", "description", "retention"]) else { continue }
             var name: Topic?
             if let nameNode = reader.required(mapping, "name", in: key, at: node), let text = reader.text(nameNode, key: key + ".name") {
                 if let error = Topic.validationError(text) {
@@ -64,15 +67,41 @@ extension ConfigurationLoader {
                     reader.fail(.wrongType, at: schemaNode, key: key + ".schema", "a JSON Schema must be a mapping")
                 }
             }
+            let retention = mapping["retention"].map { loadRetention($0, key: key + ".retention", reader: &reader) } ?? defaultRetention
             if let name, let owner, let pointer {
                 topics.append(TopicDefinition(
                         name: name, owner: owner, key: pointer, registry: registry, collection: registry.flatMap { collections[$0] }, schema: schema,
-                        description: description))
+                        description: description, retention: retention))
             }
         }
         guard reader.errors.isEmpty else { return nil }
         for issue in AgreementSet.issues(topics: topics, departments: departments) { reader.place(issue) }
         return reader.errors.isEmpty ? topics : nil
+    }
+
+    /// Reads a `retention` mapping: `max_age` (a number of seconds, or a number followed by `s`,
+    /// `m`, `h`, `d` or `w`; at most 100 years) and `max_events` (1 to 2^48). An empty mapping,
+    /// or `retention: forever`, keeps events forever.
+    private func loadRetention(_ node: Node, key: String, reader: inout YAMLFile) -> RetentionPolicy? {
+        if node.scalar != nil, reader.text(node, key: key) == "forever" { return RetentionPolicy() }
+        guard let mapping = reader.mapping(node, key: key, allowed: ["max_age", "max_events"]) else { return nil }
+        var policy = RetentionPolicy()
+        if let ageNode = mapping["max_age"] {
+            let text = ageNode.int.map(String.init) ?? ageNode.scalar?.string ?? ""
+            guard let seconds = RetentionPolicy.age(text) else {
+                reader.fail(.invalidValue, at: ageNode, key: key + ".max_age", "'\(text)' is not an age such as 90d, 12h or 3600 (1 second to 100 years)")
+                return nil
+            }
+            policy.maxAge = seconds
+        }
+        if let countNode = mapping["max_events"], let count = reader.int(countNode, key: key + ".max_events") {
+            guard count >= 1, UInt64(count) <= RetentionPolicy.maxEventsLimit else {
+                reader.fail(.invalidValue, at: countNode, key: key + ".max_events", "\(count) is not a count of events from 1 to 2^48")
+                return nil
+            }
+            policy.maxEvents = UInt64(count)
+        }
+        return policy
     }
 
     /// Reads the `registries` list: collection name → declaration.

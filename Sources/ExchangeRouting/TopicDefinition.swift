@@ -25,6 +25,9 @@ public struct TopicDefinition: Hashable, Sendable {
     public private(set) var validator: JSONSchema?
     /// A description for people.
     public var description: String?
+    /// How long the topic's events stay in the live store (`retention` in `topics.yaml`, or its
+    /// `default_retention`); `nil` keeps them forever.
+    public var retention: RetentionPolicy?
 
     /// Creates a topic definition.
     /// - Parameters:
@@ -35,9 +38,11 @@ public struct TopicDefinition: Hashable, Sendable {
     ///   - collection: that collection's declaration; by default one without indexed fields.
     ///   - schema: a JSON Schema for the data, if any.
     ///   - description: a description, if any.
+    ///   - retention: how long its events stay; `nil` keeps them forever.
     public init(
         name: Topic, owner: DepartmentID, key: JSONPointer = JSONPointer(tokens: ["id"]),
-        registry: String? = nil, collection: RegistryCollection? = nil, schema: JSONValue? = nil, description: String? = nil
+        registry: String? = nil, collection: RegistryCollection? = nil, schema: JSONValue? = nil, description: String? = nil,
+        retention: RetentionPolicy? = nil
     ) {
         self.name = name
         self.owner = owner
@@ -47,5 +52,6 @@ public struct TopicDefinition: Hashable, Sendable {
         self.schema = schema
         self.validator = schema.flatMap { try? JSONSchema($0) }
         self.description = description
+        self.retention = retention
     }
 }

@@ -16,7 +16,9 @@ extension AuditRoutes {
     /// `from`/`until`: its time) is answered as
     /// `{"index":I,"type":"event","audit":<entry>,"event":<CloudEvent with sequence, topic, receivedat>}`;
     /// later `acknowledged` (receipts), `withheld` and `dead_lettered` entries of those events as
-    /// `{"index":I,"type":"<kind>","audit":<entry>}`. Memory holds one page and a bit per event
+    /// `{"index":I,"type":"<kind>","audit":<entry>}`. An event retention removed is answered as
+    /// `{"index":I,"type":"expired","audit":<entry>,"removed_after":T1,"removed_by":T2}`: its
+    /// entry (with `data_digest`) and the times between which its data was removed. Memory holds one page and a bit per event
     /// answered (``SequenceBitSet``: about half a byte per event).
     @Sendable func replay(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let permit = try await authorizeBulkRead(request, context)
@@ -36,7 +38,21 @@ extension AuditRoutes {
                     return nil
                 }
                 if kind == AuditEvent.Kind.published.rawValue {
-                    guard let sequence, filter.matches(entry), let stored = try exchange.storedEvent(sequence) else { return }
+                    guard let sequence, filter.matches(entry) else { return }
+                    guard let stored = try exchange.storedEvent(sequence) else {
+                        // Removed by retention: the entry, its digest, and when the data went.
+                        guard let topic = entry["topic"]?.stringValue, let range = try exchange.expiredRange(topic: topic, containing: sequence) else {
+                            return
+                        }
+                        Self.line(index: record.index, type: "expired", entry: record.entry, into: &chunk) { output in
+                            output.append(contentsOf: #","removed_after":""#.utf8)
+                            output.append(contentsOf: RFC3339.format(nanoseconds: range.firstRemovedAt).utf8)
+                            output.append(contentsOf: #"","removed_by":""#.utf8)
+                            output.append(contentsOf: RFC3339.format(nanoseconds: range.lastRemovedAt).utf8)
+                            output.append(0x22)
+                        }
+                        return
+                    }
                     answered.insert(sequence)
                     Self.line(index: record.index, type: "event", entry: record.entry, into: &chunk) { output in
                         output.append(contentsOf: #","event":"#.utf8)

@@ -248,12 +248,18 @@ public struct ExchangeRoutes: Sendable {
         let logger = self.logger
         let actor = principal.actor
         let query2 = query
+        // Events of the range that retention removed: the replay goes on without them.
+        let gap = try exchange.expiredGap(topic: query.topic, from: query.fromSequence)
         // Taken before the replay is audited or answered: a refusal (503 `replay.busy`) costs nothing.
         let permit = try exchange.beginBulkRead()
         let lastSequence = exchange.store.lastSequence
+        var headers: HTTPFields = [.contentType: "application/x-ndjson", HTTPField.Name("exchange-last-sequence")!: String(lastSequence)]
+        if let gap {
+            headers[HTTPField.Name("exchange-expired")!] = "\(gap.lowerBound)-\(gap.upperBound)"
+        }
         return Response(
             status: .ok,
-            headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-last-sequence")!: String(lastSequence)],
+            headers: headers,
             body: ResponseBody { writer in
                 defer { permit.release() }
                 do {

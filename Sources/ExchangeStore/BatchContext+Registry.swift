@@ -27,6 +27,10 @@ enum RegistryWriter {
         }
         let new = RegistryEntry.applying(input, sequence: sequence, to: old)
         try txn.put(schema.registry, key: entryKey, value: new.encoded())
+        if let old, old.dataSequence > 0, old.dataSequence != new.dataSequence {
+            // A copy retention kept of the entry's former data is no longer needed.
+            _ = try txn.delete(schema.registryData, key: BigEndianKey.u64(old.dataSequence))
+        }
         let oldValues = old.map(RegistryIndex.values) ?? []
         let newValues = RegistryIndex.values(of: new)
         for (index, value) in oldValues where !newValues.contains(where: { $0.index == index && $0.value == value }) {

@@ -209,8 +209,9 @@ extension ExchangeStore {
     /// every event is older.
     ///
     /// The sparse time index gives the last entry before `time` and the first at or after it;
-    /// between them the log is searched by halving, reading each probed record's receive time:
-    /// sequences have no gaps and receive times never decrease with them. O(log n) reads
+    /// between them the log is searched by halving, reading each probed record's receive time
+    /// (the first record at or after the probe, as retention leaves gaps): receive times never
+    /// decrease with sequences. O(log n) reads
     /// however many events lie between two entries (about 100 ms of them while the clock runs
     /// forward, any number while it stands behind the last batch's time).
     public func firstSequence(receivedAtOrAfter time: UInt64) throws -> UInt64? {
@@ -230,21 +231,28 @@ extension ExchangeStore {
                 }
                 end = last + 1
             }
-            // The first sequence in [low, end) received at or after `time`, or `end`.
+            // The first sequence in [low, end) received at or after `time`, or `end`. Retention
+            // leaves holes: each probe reads the first event at or after the middle.
             var low = before ?? 1
             var high = end
-            while low < high {
-                let middle = low + (high - low) / 2
-                guard let record = try BigEndianKey.u64(middle).withUnsafeBytes({ try txn.get(schema.log, key: $0) }) else {
-                    throw StoreError.corruptRecord("the log has no event \(middle) between \(low) and \(high)")
-                }
-                if EventView(sequence: middle, record: record).receivedAt >= time {
-                    high = middle
-                } else {
-                    low = middle + 1
+            var found = end
+            try txn.withCursor(schema.log) { cursor in
+                while low < high {
+                    let middle = low + (high - low) / 2
+                    guard let record = try cursor.seek(atOrAfter: BigEndianKey.u64(middle)), record.key.bigEndianUInt64(at: 0) < high else {
+                        high = middle
+                        continue
+                    }
+                    let sequence = record.key.bigEndianUInt64(at: 0)
+                    if EventView(sequence: sequence, record: record.value).receivedAt >= time {
+                        found = sequence
+                        high = middle
+                    } else {
+                        low = sequence + 1
+                    }
                 }
             }
-            return low < end || after != nil ? low : nil
+            return found < end || after != nil ? found : nil
         }
     }
 

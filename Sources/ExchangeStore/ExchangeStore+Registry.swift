@@ -86,7 +86,8 @@ extension ExchangeStore {
         var event: StoredEvent?
         if entry.dataSequence > 0 {
             let key = BigEndianKey.u64(entry.dataSequence)
-            if let record = try key.withUnsafeBytes({ try txn.get(schema.log, key: $0) }) {
+            // A record retention removed while it was current stays in `registry_data`.
+            if let record = try key.withUnsafeBytes({ try txn.get(schema.log, key: $0) ?? txn.get(schema.registryData, key: $0) }) {
                 event = try EventRecord.decode(sequence: entry.dataSequence, record)
             }
         }

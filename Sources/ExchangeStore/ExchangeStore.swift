@@ -107,6 +107,7 @@ public final class ExchangeStore: Sendable {
                 let recovered = try IndexTail.recover(
                     txn, schema: schema, names: names, tree: auditTree, threshold: configuration.indexMergeThreshold)
                 let state = try WriterState(recovering: txn, schema: schema, names: names, recovered: recovered)
+                try TopicCounts.countIfNeeded(&txn, schema: schema)
                 try dedupCache.runs.load(&txn, schema: schema)
                 try dedupCache.rebuild(txn, schema: schema, names: names)
                 return (schema, state, recovered.tail)

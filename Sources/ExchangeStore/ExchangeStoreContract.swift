@@ -55,6 +55,18 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
     /// The event stored under `sequence`, or `nil`.
     func event(_ sequence: UInt64) throws -> StoredEvent?
 
+    // MARK: Retention
+
+    /// Removes up to `budget` expired events of the topics `rules` name (see
+    /// ``ExchangeStore/expire(_:now:budget:)``); the evidence stays.
+    func expire(_ rules: [RetentionRule], now: UInt64, budget: Int) async throws -> RetentionReport
+
+    /// Per topic, the last sequence retention removed through.
+    func expiredThrough() throws -> [String: UInt64]
+
+    /// The range that removed event `sequence` of `topic`, or `nil` when retention did not.
+    func expiredRange(topic: String, containing sequence: UInt64) throws -> ExpiredRange?
+
     /// Visits up to `limit` events in log order from sequence `from`; `body` returns `false` to
     /// stop. Returns the sequence after the last event visited.
     @discardableResult

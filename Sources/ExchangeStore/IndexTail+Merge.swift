@@ -47,6 +47,7 @@ extension IndexTail {
                 store(sequence, at: 4, in: &key)
                 try put(schema.topicIndex, keyCount: 12, valueCount: 0)
             }
+            try TopicCounts.add(entries.topics[topic]!.count, topic: topic, txn: &txn, meta: schema.meta)
         }
         for consumer in entries.inbox.keys.sorted() {
             store(consumer, at: 0, in: &key)

@@ -23,6 +23,8 @@ import LMDB
 /// | `registry` | collection id, entry key -> registry entry |
 /// | `registry_index` | collection id, index, value, 0x00, entry key -> (empty) |
 /// | `checkpoints` | tree size -> signed checkpoint note (C2SP signed-note text) |
+/// | `expired` | topic id, last sequence -> first sequence, count, first and last removal time: what retention removed |
+/// | `registry_data` | sequence -> event record: a removed event that was a registry entry's current data, while it is |
 ///
 /// Integers in keys are big-endian so that byte order is numeric order.
 struct StoreSchema {
@@ -85,6 +87,10 @@ struct StoreSchema {
     let registry: Database
     let registryIndex: Database
     let checkpoints: Database
+    /// Ranges of a topic's events that retention removed (``ExpiredRange``).
+    let expired: Database
+    /// Records of removed events that registry entries still show as their current data.
+    let registryData: Database
 
     init(opening txn: inout WriteTransaction) throws {
         meta = try txn.openDatabase("meta", flags: .create)
@@ -105,6 +111,8 @@ struct StoreSchema {
         registry = try txn.openDatabase("registry", flags: .create)
         registryIndex = try txn.openDatabase("registry_index", flags: .create)
         checkpoints = try txn.openDatabase("checkpoints", flags: .create)
+        expired = try txn.openDatabase("expired", flags: .create)
+        registryData = try txn.openDatabase("registry_data", flags: .create)
     }
 
     /// Checks the stored format version, writing it into a new store and upgrading a version 2,

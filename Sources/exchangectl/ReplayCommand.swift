@@ -94,6 +94,10 @@ struct ReplayCommand: AsyncParsableCommand {
             throw ClientFailure(status: response.status, body: Array(buffer: try await response.body.collect(upTo: 1 << 20)))
         }
         let target = response.headers.first(name: "exchange-last-sequence").flatMap(UInt64.init)
+        if let expired = response.headers.first(name: "exchange-expired") {
+            FileHandle.standardError.write(
+                Data("warning: event.expired: events \(expired) of this range were removed by retention; their audit entries remain (exchangectl audit replay)\n".utf8))
+        }
         let output: FileHandle
         if let out {
             guard FileManager.default.createFile(atPath: out, contents: nil), let handle = FileHandle(forWritingAtPath: out) else {

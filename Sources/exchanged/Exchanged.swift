@@ -228,6 +228,10 @@ struct Exchanged: AsyncParsableCommand {
                 services: [ServiceGroupConfiguration.ServiceConfiguration(service: storeService)]
                     + (checkpoints.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
                     + [
+                        ServiceGroupConfiguration.ServiceConfiguration(
+                            service: RetentionRunner(
+                                service: RetentionService(
+                                    exchange: exchange, configuration: settings.retention, logger: Logger(label: "exchange.retention")))),
                         ServiceGroupConfiguration.ServiceConfiguration(service: RefusalFlushService(exchange: exchange)),
                         ServiceGroupConfiguration.ServiceConfiguration(service: app),
                     ],
@@ -294,6 +298,17 @@ struct CheckpointService: Service {
             }
         } catch {
             logger.error("final audit checkpoint not issued", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Removes expired events while the daemon runs; stops before the store closes.
+struct RetentionRunner: Service {
+    let service: RetentionService
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await service.run()
         }
     }
 }

@@ -1,0 +1,22 @@
+import ExchangeEngine
+
+extension RetentionService.Configuration {
+    /// The keys of the `retention` section.
+    static let keys: Set<String> = ["retention.interval", "retention.step_events"]
+
+    /// Reads the `retention` section: how the background service removes the events that
+    /// `topics.yaml`'s `retention` policies let expire (see ``RetentionService``):
+    /// - `retention.interval`: time between rounds of removal, a duration (default 1s; 100ms to 1h);
+    /// - `retention.step_events`: the most events one step removes, one writer operation that
+    ///   publishes queued behind it wait for (default 500; 1-100000).
+    init(reader: ConfigReader) throws {
+        let defaults = Self()
+        let interval = try reader.duration("retention.interval")
+        if let interval, interval < .milliseconds(100) || interval > .seconds(3600) {
+            throw reader.problem("retention.interval", "must be from 100ms to 1h")
+        }
+        self.init(
+            interval: interval ?? defaults.interval,
+            stepEvents: try reader.integer("retention.step_events", in: 1...100_000) ?? defaults.stepEvents)
+    }
+}

@@ -1,0 +1,47 @@
+public import ExchangeModel
+public import ExchangeStore
+import CoreMetrics
+public import Foundation
+import ExchangeRouting
+
+extension Exchange {
+    /// The retention rules of the topics in force: those whose policy (their own `retention` or
+    /// `topics.yaml`'s `default_retention`) removes events.
+    public var retentionRules: [RetentionRule] {
+        agreements.current.topics.compactMap { topic in
+            guard let policy = topic.retention, policy.removesEvents else { return nil }
+            return RetentionRule(topic: topic.name.rawValue, policy: policy, registry: topic.collection)
+        }
+    }
+
+    /// Removes up to `budget` expired events (one store step; see
+    /// ``ExchangeStore/expire(_:now:budget:)``) and counts them in
+    /// `exchange_retention_removed_total`.
+    @discardableResult
+    public func expire(budget: Int, now: Date = Date()) async throws -> RetentionReport {
+        let rules = retentionRules
+        guard !rules.isEmpty else { return RetentionReport() }
+        let nanoseconds = UInt64(max(0, now.timeIntervalSince1970) * 1_000_000_000)
+        let report = try await store.expire(rules, now: nanoseconds, budget: budget)
+        if report.removed > 0 {
+            Counter(label: "exchange_retention_removed_total").increment(by: report.removed)
+        }
+        return report
+    }
+
+    /// The events retention removed that a replay of `topic` (all topics when `nil`) from
+    /// `sequence` would have covered: the range from `sequence` to the last removed sequence of
+    /// a matching topic, or `nil` when none was removed there.
+    public func expiredGap(topic: TopicPattern?, from sequence: UInt64) throws -> ClosedRange<UInt64>? {
+        let through = try store.expiredThrough()
+            .filter { name, last in last >= sequence && (topic?.matches(name: name) ?? true) }
+            .values.max()
+        return through.map { sequence...$0 }
+    }
+
+    /// The range that removed event `sequence`, when retention removed it: its topic is read
+    /// from its `published` audit entry by the caller.
+    public func expiredRange(topic: String, containing sequence: UInt64) throws -> ExpiredRange? {
+        try store.expiredRange(topic: topic, containing: sequence)
+    }
+}

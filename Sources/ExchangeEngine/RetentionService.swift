@@ -1,0 +1,70 @@
+public import Logging
+import ExchangeStore
+
+/// Removes expired events in the background: every ``Configuration/interval`` it asks the
+/// exchange for steps of at most ``Configuration/stepEvents`` events, one after another with a
+/// pause between them, until no topic has more expired events. Each step is one writer
+/// operation queued behind publishes, so live traffic waits for at most one step.
+///
+/// ```swift
+/// let retention = RetentionService(exchange: exchange, configuration: .init(), logger: logger)
+/// await retention.run() // until the task is cancelled
+/// ```
+public struct RetentionService: Sendable {
+    /// How often and in what steps expired events are removed.
+    public struct Configuration: Sendable, Equatable {
+        /// Time between rounds of removal. Default 1 second.
+        public var interval: Duration
+        /// The most events one step removes (one writer operation). Default 500.
+        public var stepEvents: Int
+        /// The pause between two steps of one round, which lets queued writes through.
+        /// Default 5 milliseconds.
+        public var pause: Duration
+
+        /// Creates a configuration.
+        /// - Parameters:
+        ///   - interval: time between rounds (default 1 s).
+        ///   - stepEvents: events per step, 1 to 100,000 (default 500).
+        ///   - pause: the pause between steps (default 5 ms).
+        public init(interval: Duration = .seconds(1), stepEvents: Int = 500, pause: Duration = .milliseconds(5)) {
+            self.interval = interval
+            self.stepEvents = min(max(stepEvents, 1), 100_000)
+            self.pause = pause
+        }
+    }
+
+    /// The exchange whose store is trimmed.
+    public let exchange: Exchange
+    /// When and in what steps.
+    public let configuration: Configuration
+    private let logger: Logger
+
+    /// Creates the service.
+    public init(exchange: Exchange, configuration: Configuration, logger: Logger) {
+        self.exchange = exchange
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs rounds until the task is cancelled. A failed step is logged (error) and retried in
+    /// the next round.
+    public func run() async {
+        while !Task.isCancelled {
+            var removed = 0
+            do {
+                while !Task.isCancelled {
+                    let report = try await exchange.expire(budget: configuration.stepEvents)
+                    removed += report.removed
+                    guard report.more else { break }
+                    try await Task.sleep(for: configuration.pause)
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("retention step failed", metadata: ["error": "\(error)"])
+            }
+            if removed > 0 { logger.debug("retention removed events", metadata: ["events": "\(removed)"]) }
+            do { try await Task.sleep(for: configuration.interval) } catch { return }
+        }
+    }
+}

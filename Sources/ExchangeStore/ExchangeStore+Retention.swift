@@ -1,0 +1,279 @@
+import ExchangeModel
+import LMDB
+
+extension ExchangeStore {
+    /// Removes up to `budget` expired events, oldest first within each topic, in one writer
+    /// operation queued behind publishes (bookkeeping): the log record, its topic and inbox
+    /// entries, its time index entry, and pending deliveries and dead letters of it. The evidence
+    /// stays: the `published` audit entry the record held moves into `audit` whole, and the
+    /// Merkle tree, receipts and checkpoints are not touched. An event a registry entry shows as
+    /// its current data leaves a copy of its record in `registry_data` (dropped when the entry's
+    /// data changes), so registry answers do not change. The deduplication entry stays: a repeat
+    /// of a removed event's (publisher, id) is still recognised.
+    ///
+    /// Only events whose index entries are merged and whose deduplication entries are in a run
+    /// are removed: nothing held in memory refers to a removed event, and a restart rebuilds
+    /// nothing from it.
+    /// - Parameters:
+    ///   - rules: the topics with a policy that removes events.
+    ///   - now: the time ages count from (ns since the Unix epoch).
+    ///   - budget: the most events removed by this step (1 to 100,000).
+    public func expire(_ rules: [RetentionRule], now: UInt64, budget: Int) async throws -> RetentionReport {
+        let budget = min(max(budget, 1), 100_000)
+        let rules = rules.filter(\.policy.removesEvents)
+        guard !rules.isEmpty else { return RetentionReport() }
+        return try await perform(bookkeeping: true) { context in
+            try self.expireStep(rules, now: now, budget: budget, context: &context)
+        }
+    }
+
+    /// The live count of `topic`'s events whose index entries are merged (what retention counts
+    /// against `max_events`).
+    public func retainedCount(topic: String) throws -> UInt64 {
+        guard let id = names.id(of: topic, kind: .topic) else { return 0 }
+        return try read { txn in try txn.get(schema.meta, key: TopicCounts.key(id)).map(TopicCounts.decode) ?? 0 }
+    }
+
+    /// What retention removed of `topic`, oldest range first.
+    public func expiredRanges(topic: String) throws -> [ExpiredRange] {
+        guard let id = names.id(of: topic, kind: .topic) else { return [] }
+        return try read { txn in
+            try txn.withCursor(schema.expired) { cursor in
+                var ranges: [ExpiredRange] = []
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(id, 0))
+                while let current = entry, current.key.bigEndianUInt32(at: 0) == id, ranges.count < 100_000 {
+                    ranges.append(ExpiredRange(topic: topic, key: current.key, value: current.value))
+                    entry = try cursor.next()
+                }
+                return ranges
+            }
+        }
+    }
+
+    /// The range that removed event `sequence` of `topic`, or `nil` when retention did not remove
+    /// it.
+    public func expiredRange(topic: String, containing sequence: UInt64) throws -> ExpiredRange? {
+        guard let id = names.id(of: topic, kind: .topic) else { return nil }
+        return try read { txn in
+            try txn.withCursor(schema.expired) { cursor in
+                guard let found = try cursor.seek(atOrAfter: BigEndianKey.pair(id, sequence)), found.key.bigEndianUInt32(at: 0) == id else {
+                    return nil
+                }
+                let range = ExpiredRange(topic: topic, key: found.key, value: found.value)
+                return range.first <= sequence ? range : nil
+            }
+        }
+    }
+
+    /// The last sequence of any topic that retention removed through, per topic: a replay from
+    /// below it misses the removed events.
+    public func expiredThrough() throws -> [String: UInt64] {
+        let topics = names.names(kind: .topic).compactMap { name in names.id(of: name, kind: .topic).map { (name, $0) } }
+        return try read { txn in
+            try txn.withCursor(schema.expired) { cursor in
+                var through: [String: UInt64] = [:]
+                for (name, id) in topics {
+                    let found = try cursor.seek(atOrAfter: BigEndianKey.pair(id, .max))
+                    let candidate = found == nil ? try cursor.last() : try cursor.previous()
+                    if let current = candidate, current.key.bigEndianUInt32(at: 0) == id { through[name] = current.key.bigEndianUInt64(at: 4) }
+                }
+                return through
+            }
+        }
+    }
+
+    private func expireStep(_ rules: [RetentionRule], now: UInt64, budget: Int, context: inout BatchContext) throws -> RetentionReport {
+        let meta = schema.meta
+        // Only what no memory refers to: merged index entries, deduplication entries in a run.
+        let indexed = try context.txn.get(meta, key: IndexMark.key).flatMap { bytes in bytes.withUnsafeBytes { IndexMark($0) } }?.sequence ?? 0
+        let deduplicated = try context.txn.get(meta, key: DedupCache.mergedThroughKey).map { bytes in
+            bytes.withUnsafeBytes { $0.bigEndianUInt64(at: 0) }
+        } ?? 0
+        let limit = min(indexed, deduplicated)
+        var report = RetentionReport()
+        var subscriptionsByOwner: [String: [UInt32]]?
+        for rule in rules {
+            guard report.removed < budget, let topicID = context.existingID(rule.topic, .topic) else { continue }
+            let countKey = TopicCounts.key(topicID)
+            var count = try context.txn.get(meta, key: countKey).map(TopicCounts.decode) ?? 0
+            let (ageCutoff, ageOverflow) = (rule.policy.maxAge ?? 0).multipliedReportingOverflow(by: 1_000_000_000)
+            let oldestKept = rule.policy.maxAge == nil || ageOverflow || ageCutoff >= now ? 0 : now - ageCutoff
+            // The topic's oldest events in order, while they are expired.
+            var expired: [(sequence: UInt64, record: [UInt8])] = []
+            try context.txn.withCursor(schema.topicIndex) { cursor in
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, 0))
+                while let current = entry, current.key.bigEndianUInt32(at: 0) == topicID {
+                    let sequence = current.key.bigEndianUInt64(at: 4)
+                    guard sequence <= limit else { break }
+                    guard report.removed + expired.count < budget else {
+                        report.more = true
+                        break
+                    }
+                    let overCount = rule.policy.maxEvents.map { count - UInt64(expired.count) > $0 } ?? false
+                    guard let record = try context.txn.get(schema.log, key: BigEndianKey.u64(sequence)) else {
+                        throw StoreError.corruptRecord("the topic index names event \(sequence), which the log lacks")
+                    }
+                    let tooOld = record.withUnsafeBytes { EventView(sequence: sequence, record: $0).receivedAt } < oldestKept
+                    guard overCount || tooOld else { break }
+                    expired.append((sequence, record))
+                    entry = try cursor.next()
+                }
+            }
+            guard !expired.isEmpty else { continue }
+            if subscriptionsByOwner == nil { subscriptionsByOwner = try subscriptionOwners(context.txn) }
+            for (sequence, record) in expired {
+                if try remove(sequence, record: record, topicID: topicID, rule: rule, owners: subscriptionsByOwner ?? [:], context: &context) {
+                    report.keptForRegistry += 1
+                }
+            }
+            count -= min(count, UInt64(expired.count))
+            try context.txn.put(meta, key: countKey, value: TopicCounts.encode(count))
+            try recordExpired(topicID, first: expired[0].sequence, last: expired[expired.count - 1].sequence, count: UInt64(expired.count), now: now, txn: &context.txn)
+            report.removed += expired.count
+        }
+        return report
+    }
+
+    /// Removes one event's record and everything that only it needs.
+    /// - Returns: whether the registry kept a copy of the record.
+    private func remove(
+        _ sequence: UInt64, record: [UInt8], topicID: UInt32, rule: RetentionRule, owners: [String: [UInt32]], context: inout BatchContext
+    ) throws -> Bool {
+        let sequenceKey = BigEndianKey.u64(sequence)
+        let (header, embedded, stored) = try record.withUnsafeBytes { bytes in
+            let view = EventView(sequence: sequence, record: bytes)
+            var reader = RecordReader(bytes)
+            let header = try reader.readHeader()
+            var routes: [UInt32] = []
+            for position in 0..<(header.auditIndex == nil ? 0 : Int(header.routeCount)) { routes.append(header.route(position).consumer) }
+            let embedded = try view.embeddedAudit().map { ($0.index, Array($0.entry)) }
+            let stored = rule.registry == nil ? nil : try view.decode()
+            return ((receivedAt: header.receivedAt, consumers: routes, legacy: header.auditIndex == nil), embedded, stored)
+        }
+        // The evidence: the audit entry the record holds moves into `audit`, whole.
+        if let (index, entry) = embedded {
+            let indexKey = BigEndianKey.u64(index)
+            if let value = try context.txn.get(schema.audit, key: indexKey) {
+                guard value.withUnsafeBytes({ IndexTail.auditReference(in: $0) }) == sequence else {
+                    throw StoreError.corruptRecord("audit entry \(index) does not refer to event \(sequence), which holds it")
+                }
+                try context.txn.put(schema.audit, key: indexKey, value: entry)
+            } else {
+                throw StoreError.corruptRecord("audit entry \(index) of event \(sequence) is not merged")
+            }
+        }
+        // The registry's current data stays readable.
+        var keptForRegistry = false
+        if let collection = rule.registry, let stored, let input = RegistryInput(stored.envelope, collection: collection),
+            let collectionID = context.existingID(collection.name, .collection),
+            let entry = try context.txn.get(schema.registry, key: RegistryKeys.entry(collectionID, key: input.key)).flatMap(RegistryEntry.init(encoded:)),
+            entry.dataSequence == sequence
+        {
+            try context.txn.put(schema.registryData, key: sequenceKey, value: record)
+            keptForRegistry = true
+        }
+        _ = try context.txn.delete(schema.topicIndex, key: BigEndianKey.pair(topicID, sequence))
+        // Inbox entries: the record names its consumers; an older record does not, so every
+        // department's key is tried (absent keys cost a look-up).
+        let consumers = header.legacy ? names.names(kind: .department).compactMap { names.id(of: $0, kind: .department) } : header.consumers
+        for consumer in Set(consumers) {
+            _ = try context.txn.delete(schema.inbox, key: BigEndianKey.pair(consumer, sequence))
+            guard let name = names.name(of: consumer, kind: .department) else { continue }
+            for subscription in owners[name] ?? [] {
+                let key = BigEndianKey.pair(subscription, sequence)
+                _ = try context.txn.delete(schema.pending, key: key)
+                _ = try context.txn.delete(schema.deadLetters, key: key)
+            }
+        }
+        _ = try context.txn.delete(schema.timeIndex, key: BigEndianKey.pair(header.receivedAt, sequence))
+        _ = try context.txn.delete(schema.log, key: sequenceKey)
+        return keptForRegistry
+    }
+
+    /// Subscription ids by owning department.
+    private func subscriptionOwners(_ txn: borrowing WriteTransaction) throws -> [String: [UInt32]] {
+        try txn.withCursor(schema.subscriptions) { cursor in
+            var owners: [String: [UInt32]] = [:]
+            var entry = try cursor.first()
+            while let current = entry {
+                let id = UInt32(truncatingIfNeeded: current.key.bigEndianUInt64(at: 0))
+                let record = try subscriptionRecords.record(id, bytes: Array(current.value))
+                owners[record.owner, default: []].append(id)
+                entry = try cursor.next()
+            }
+            return owners
+        }
+    }
+
+    /// Adds a removed range to `expired`, extending the topic's last range while it was started
+    /// less than an hour ago (so the database grows by about one key per topic and hour).
+    private func recordExpired(_ topicID: UInt32, first: UInt64, last: UInt64, count: UInt64, now: UInt64, txn: inout WriteTransaction) throws {
+        var range = (first: first, count: count, firstRemovedAt: now)
+        let previous = try txn.withCursor(schema.expired) { cursor -> (key: [UInt8], first: UInt64, count: UInt64, at: UInt64)? in
+            let found = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, .max))
+            let candidate = found == nil ? try cursor.last() : try cursor.previous()
+            guard let current = candidate, current.key.bigEndianUInt32(at: 0) == topicID else { return nil }
+            return (Array(current.key), current.value.bigEndianUInt64(at: 0), current.value.bigEndianUInt64(at: 8), current.value.bigEndianUInt64(at: 16))
+        }
+        if let previous, now >= previous.at, now - previous.at < 3_600_000_000_000 {
+            _ = try txn.delete(schema.expired, key: previous.key)
+            range = (previous.first, previous.count + count, previous.at)
+        }
+        var value = BigEndianKey(capacity: 32)
+        value.append(range.first)
+        value.append(range.count)
+        value.append(range.firstRemovedAt)
+        value.append(now)
+        try txn.put(schema.expired, key: BigEndianKey.pair(topicID, last), value: value.bytes)
+    }
+}
+
+extension ExpiredRange {
+    init(topic: String, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        self.init(
+            topic: topic, first: value.bigEndianUInt64(at: 0), last: key.bigEndianUInt64(at: 4), count: value.bigEndianUInt64(at: 8),
+            firstRemovedAt: value.bigEndianUInt64(at: 16), lastRemovedAt: value.bigEndianUInt64(at: 24))
+    }
+}
+
+/// Each topic's count of events whose index entries are merged, in `meta`: added to by merges
+/// of the index tail, subtracted from by retention.
+enum TopicCounts {
+    static let prefix = Array("topic_events/".utf8)
+    /// Present once the counts were taken for a store written before they existed.
+    static let readyKey = Array("topic_events_counted".utf8)
+
+    static func key(_ topic: UInt32) -> [UInt8] {
+        var key = prefix
+        withUnsafeBytes(of: topic.bigEndian) { key.append(contentsOf: $0) }
+        return key
+    }
+
+    static func decode(_ bytes: [UInt8]) -> UInt64 {
+        bytes.count == 8 ? bytes.withUnsafeBytes { $0.bigEndianUInt64(at: 0) } : 0
+    }
+
+    static func encode(_ count: UInt64) -> [UInt8] { BigEndianKey.u64(count) }
+
+    /// Adds `added` to `topic`'s count.
+    static func add(_ added: Int, topic: UInt32, txn: inout WriteTransaction, meta: Database) throws {
+        let key = key(topic)
+        let count = try txn.get(meta, key: key).map(decode) ?? 0
+        try txn.put(meta, key: key, value: encode(count + UInt64(added)))
+    }
+
+    /// Counts the merged topic index entries of a store that has no counts yet.
+    static func countIfNeeded(_ txn: inout WriteTransaction, schema: StoreSchema) throws {
+        guard try txn.get(schema.meta, key: readyKey) == nil else { return }
+        var counts: [UInt32: UInt64] = [:]
+        try txn.withCursor(schema.topicIndex) { cursor in
+            var entry = try cursor.first()
+            while let current = entry {
+                counts[current.key.bigEndianUInt32(at: 0), default: 0] += 1
+                entry = try cursor.next()
+            }
+        }
+        for (topic, count) in counts { try txn.put(schema.meta, key: key(topic), value: encode(count)) }
+        try txn.put(schema.meta, key: readyKey, value: [1])
+    }
+}
