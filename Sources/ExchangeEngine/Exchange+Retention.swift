@@ -16,13 +16,14 @@ extension Exchange {
 
     /// Removes up to `budget` expired events (one store step; see
     /// ``ExchangeStore/expire(_:now:budget:)``) and counts them in
-    /// `exchange_retention_removed_total`.
+    /// `exchange_retention_removed_total`. With `flushing`, expired events that wait for the
+    /// index tail or the deduplication memory are moved on (see ``ExchangeStore/expire(_:now:budget:flushing:)``).
     @discardableResult
-    public func expire(budget: Int, now: Date = Date()) async throws -> RetentionReport {
+    public func expire(budget: Int, flushing: Bool = false, now: Date = Date()) async throws -> RetentionReport {
         let rules = retentionRules
         guard !rules.isEmpty else { return RetentionReport() }
         let nanoseconds = UInt64(max(0, now.timeIntervalSince1970) * 1_000_000_000)
-        let report = try await store.expire(rules, now: nanoseconds, budget: budget)
+        let report = try await store.expire(rules, now: nanoseconds, budget: budget, flushing: flushing)
         if report.removed > 0 {
             Counter(label: "exchange_retention_removed_total").increment(by: report.removed)
         }

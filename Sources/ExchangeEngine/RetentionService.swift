@@ -20,16 +20,22 @@ public struct RetentionService: Sendable {
         /// The pause between two steps of one round, which lets queued writes through.
         /// Default 5 milliseconds.
         public var pause: Duration
+        /// The longest an expired event waits for the store to move its index entries and its
+        /// deduplication entry out of memory, which it otherwise does only after 2,048 and
+        /// 65,536 more events: after this long, a step moves them. Default 60 seconds.
+        public var flushInterval: Duration
 
         /// Creates a configuration.
         /// - Parameters:
         ///   - interval: time between rounds (default 1 s).
         ///   - stepEvents: events per step, 1 to 100,000 (default 500).
         ///   - pause: the pause between steps (default 5 ms).
-        public init(interval: Duration = .seconds(1), stepEvents: Int = 500, pause: Duration = .milliseconds(5)) {
+        ///   - flushInterval: how long expired events wait for the store's memory (default 60 s).
+        public init(interval: Duration = .seconds(1), stepEvents: Int = 500, pause: Duration = .milliseconds(5), flushInterval: Duration = .seconds(60)) {
             self.interval = interval
             self.stepEvents = min(max(stepEvents, 1), 100_000)
             self.pause = pause
+            self.flushInterval = max(.zero, flushInterval)
         }
     }
 
@@ -49,12 +55,20 @@ public struct RetentionService: Sendable {
     /// Runs rounds until the task is cancelled. A failed step is logged (error) and retried in
     /// the next round.
     public func run() async {
+        let clock = ContinuousClock()
+        var waitingSince: ContinuousClock.Instant?
         while !Task.isCancelled {
             var removed = 0
             do {
                 while !Task.isCancelled {
-                    let report = try await exchange.expire(budget: configuration.stepEvents)
+                    let flushing = waitingSince.map { clock.now - $0 >= configuration.flushInterval } ?? false
+                    let report = try await exchange.expire(budget: configuration.stepEvents, flushing: flushing)
                     removed += report.removed
+                    if !report.waiting || flushing {
+                        waitingSince = nil
+                    } else if waitingSince == nil {
+                        waitingSince = clock.now
+                    }
                     guard report.more else { break }
                     try await Task.sleep(for: configuration.pause)
                 }

@@ -51,7 +51,8 @@ extension DedupCache {
     func step(txn: inout WriteTransaction, schema: StoreSchema, lastSequence: UInt64) throws -> DedupStepPlan {
         var plan = DedupStepPlan(catalog: runs.catalog)
         var budget = stepBudget
-        if frozen == nil, recent.count >= threshold {
+        if frozen == nil, recent.count >= threshold || (freezeRequested && !recent.isEmpty) {
+            freezeRequested = false
             frozen = DedupFrozenEntries(entries: recent, through: lastSequence, makeFilter: runs.makeFilter)
             recent = Dictionary(minimumCapacity: min(threshold, 1 << 20))
             frozenThisAttempt = true

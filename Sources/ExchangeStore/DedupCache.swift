@@ -84,6 +84,9 @@ final class DedupCache: @unchecked Sendable {
     var frozen: DedupFrozenEntries?
     /// Whether the current attempt froze ``frozen`` (undone if it does not commit).
     var frozenThisAttempt = false
+    /// Set by a retention step that waits for recent entries to be in a run: the next step
+    /// freezes what memory holds, however few entries (writer thread only).
+    var freezeRequested = false
     /// What the current attempt's step changed, applied to memory by ``didCommit()``.
     var plan: DedupStepPlan?
     let threshold: Int

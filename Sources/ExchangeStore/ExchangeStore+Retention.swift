@@ -18,20 +18,27 @@ extension ExchangeStore {
     ///   - rules: the topics with a policy that removes events.
     ///   - now: the time ages count from (ns since the Unix epoch).
     ///   - budget: the most events removed by this step (1 to 100,000).
-    public func expire(_ rules: [RetentionRule], now: UInt64, budget: Int) async throws -> RetentionReport {
+    ///   - flushing: when expired events wait for the index tail's merge or a deduplication run
+    ///     (``RetentionReport/waiting``), merge the tail in this commit and freeze the recent
+    ///     deduplication entries into a run, however few. Without it a store with little traffic
+    ///     reaches those thresholds (2,048 and 65,536 events by default) only slowly.
+    public func expire(_ rules: [RetentionRule], now: UInt64, budget: Int, flushing: Bool = false) async throws -> RetentionReport {
         let budget = min(max(budget, 1), 100_000)
         let rules = rules.filter(\.policy.removesEvents)
         guard !rules.isEmpty else { return RetentionReport() }
         return try await perform(bookkeeping: true) { context in
-            try self.expireStep(rules, now: now, budget: budget, context: &context)
+            try self.expireStep(rules, now: now, budget: budget, flushing: flushing, context: &context)
         }
     }
 
-    /// The live count of `topic`'s events whose index entries are merged (what retention counts
-    /// against `max_events`).
+    /// How many events of `topic` the live store holds (what retention counts against
+    /// `max_events`).
     public func retainedCount(topic: String) throws -> UInt64 {
         guard let id = names.id(of: topic, kind: .topic) else { return 0 }
-        return try read { txn in try txn.get(schema.meta, key: TopicCounts.key(id)).map(TopicCounts.decode) ?? 0 }
+        return try readIndexed { txn, tail in
+            let merged = try txn.get(schema.meta, key: TopicCounts.key(id)).map(TopicCounts.decode) ?? 0
+            return merged + UInt64(tail.topic(id, after: 0, limit: .max).count)
+        }
     }
 
     /// What retention removed of `topic`, oldest range first.
@@ -82,7 +89,7 @@ extension ExchangeStore {
         }
     }
 
-    private func expireStep(_ rules: [RetentionRule], now: UInt64, budget: Int, context: inout BatchContext) throws -> RetentionReport {
+    private func expireStep(_ rules: [RetentionRule], now: UInt64, budget: Int, flushing: Bool, context: inout BatchContext) throws -> RetentionReport {
         let meta = schema.meta
         // Only what no memory refers to: merged index entries, deduplication entries in a run.
         let indexed = try context.txn.get(meta, key: IndexMark.key).flatMap { bytes in bytes.withUnsafeBytes { IndexMark($0) } }?.sequence ?? 0
@@ -91,33 +98,53 @@ extension ExchangeStore {
         } ?? 0
         let limit = min(indexed, deduplicated)
         var report = RetentionReport()
+        defer {
+            if flushing, report.waiting {
+                context.mergeIndexTail = true
+                dedupCache.freezeRequested = true
+            }
+        }
         var subscriptionsByOwner: [String: [UInt32]]?
         for rule in rules {
             guard report.removed < budget, let topicID = context.existingID(rule.topic, .topic) else { continue }
             let countKey = TopicCounts.key(topicID)
             var count = try context.txn.get(meta, key: countKey).map(TopicCounts.decode) ?? 0
+            // The topic's newest events are still in the index tail: they count, but wait.
+            let unmerged = indexTail.view.topic(topicID, after: 0, limit: .max)
             let (ageCutoff, ageOverflow) = (rule.policy.maxAge ?? 0).multipliedReportingOverflow(by: 1_000_000_000)
             let oldestKept = rule.policy.maxAge == nil || ageOverflow || ageCutoff >= now ? 0 : now - ageCutoff
             // The topic's oldest events in order, while they are expired.
             var expired: [(sequence: UInt64, record: [UInt8])] = []
+            var exhausted = true
             try context.txn.withCursor(schema.topicIndex) { cursor in
                 var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, 0))
                 while let current = entry, current.key.bigEndianUInt32(at: 0) == topicID {
                     let sequence = current.key.bigEndianUInt64(at: 4)
-                    guard sequence <= limit else { break }
+                    exhausted = false
                     guard report.removed + expired.count < budget else {
                         report.more = true
                         break
                     }
-                    let overCount = rule.policy.maxEvents.map { count - UInt64(expired.count) > $0 } ?? false
+                    let overCount = rule.policy.maxEvents.map { count + UInt64(unmerged.count) - UInt64(expired.count) > $0 } ?? false
                     guard let record = try context.txn.get(schema.log, key: BigEndianKey.u64(sequence)) else {
                         throw StoreError.corruptRecord("the topic index names event \(sequence), which the log lacks")
                     }
                     let tooOld = record.withUnsafeBytes { EventView(sequence: sequence, record: $0).receivedAt } < oldestKept
                     guard overCount || tooOld else { break }
+                    guard sequence <= limit else {
+                        report.waiting = true
+                        break
+                    }
                     expired.append((sequence, record))
+                    exhausted = true
                     entry = try cursor.next()
                 }
+            }
+            // Every merged event went: is the oldest unmerged one expired too?
+            if exhausted, let first = unmerged.first, let record = try context.txn.get(schema.log, key: BigEndianKey.u64(first)) {
+                let overCount = rule.policy.maxEvents.map { count + UInt64(unmerged.count) - UInt64(expired.count) > $0 } ?? false
+                let tooOld = record.withUnsafeBytes { EventView(sequence: first, record: $0).receivedAt } < oldestKept
+                if overCount || tooOld { report.waiting = true }
             }
             guard !expired.isEmpty else { continue }
             if subscriptionsByOwner == nil { subscriptionsByOwner = try subscriptionOwners(context.txn) }

@@ -59,7 +59,7 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
 
     /// Removes up to `budget` expired events of the topics `rules` name (see
     /// ``ExchangeStore/expire(_:now:budget:)``); the evidence stays.
-    func expire(_ rules: [RetentionRule], now: UInt64, budget: Int) async throws -> RetentionReport
+    func expire(_ rules: [RetentionRule], now: UInt64, budget: Int, flushing: Bool) async throws -> RetentionReport
 
     /// Per topic, the last sequence retention removed through.
     func expiredThrough() throws -> [String: UInt64]

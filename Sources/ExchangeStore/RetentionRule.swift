@@ -26,6 +26,9 @@ public struct RetentionReport: Hashable, Sendable {
     public var keptForRegistry: Int = 0
     /// Whether a topic has more expired events than the step's budget allowed.
     public var more: Bool = false
+    /// Whether an expired event stays because memory still holds its index entries (the index
+    /// tail) or its deduplication entry; a step with `flushing` set moves them to disk.
+    public var waiting: Bool = false
 
     /// An empty report.
     public init() {}
