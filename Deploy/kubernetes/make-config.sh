@@ -9,7 +9,7 @@
 #   EXCHANGE_YAML  the daemon's configuration (default Deploy/exchange.yaml: the shared layout)
 #   CONFIG_DIR     departments.yaml, topics.yaml, agreements/ (default Config/)
 # Then: kubectl apply -f config.yaml && kubectl rollout restart statefulset/exchange
-# (or, for agreements only, SIGHUP: kubectl exec exchange-0 -- kill -HUP 1, once kubelet has
+# (or, for agreements only, SIGHUP: kubectl exec exchange-0 -- bash -c 'kill -HUP 1', once kubelet has
 # updated the files, within about a minute).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
