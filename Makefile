@@ -2,7 +2,9 @@
 #   make run    install what is missing, build, create development certificates and the audit
 #               signing key in Config/pki if there are none, run the daemon on Config/exchange.yaml
 #   make test   install what is missing, check the layering, build, run every test, the API checks,
-#               then the fuzz smoke run
+#               the deployment checks (Tests/Deploy), then the fuzz smoke run
+#   make deploy-test  build, check the deployment recipes in Deploy/ and run the deployment smoke
+#               test (Tests/Deploy/run.sh; the smoke test needs root)
 #   make layering  check every target's imports against the map (Tests/layering.sh)
 #   make fuzz   release build of the libFuzzer harness, each target for FUZZ_SECONDS (Fuzz/fuzz.sh)
 #   make fuzz-smoke  replay the committed fuzz inputs, each target for FUZZ_SECONDS (20 s)
@@ -19,7 +21,7 @@ FUZZ_SMOKE_SECONDS ?= 20
 # Fuzz targets to run (all when empty), e.g. FUZZ_TARGETS="json rfc3339".
 FUZZ_TARGETS ?=
 
-.PHONY: deps build layering test run bench fuzz-build fuzz fuzz-smoke api-fuzz clean
+.PHONY: deps build layering test run bench fuzz-build fuzz fuzz-smoke api-fuzz deploy-test clean
 
 deps:
 	@Deploy/dev/install-dependencies.sh
@@ -34,6 +36,7 @@ test: deps layering
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	Tests/API/run-schemathesis.sh .build/debug
+	Tests/Deploy/run.sh .build/debug
 	$(MAKE) fuzz-smoke
 
 run: deps
@@ -48,6 +51,11 @@ bench: deps
 api-fuzz: deps
 	$(SWIFT) build
 	Tests/API/run-schemathesis.sh .build/debug
+
+deploy-test: deps
+	$(SWIFT) build --product exchanged
+	$(SWIFT) build --product exchangectl
+	Tests/Deploy/run.sh .build/debug
 
 # The harness in Fuzz/Sources, built with libFuzzer in its own scratch path.
 fuzz-build: deps

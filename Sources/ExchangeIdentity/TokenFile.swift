@@ -93,8 +93,15 @@ public struct TokenFile: Sendable, Equatable {
     }
 
     /// Writes the file atomically with mode 0600.
-    /// - Parameter path: the file.
-    public func save(path: String) throws {
+    ///
+    /// The new file belongs to `owner` when given; otherwise a file it replaces keeps its owner
+    /// and group (when the caller may give it them, i.e. is root or the owner), so that root
+    /// editing the daemon's tokens never leaves a file the daemon's user cannot read. The owner is
+    /// set before the new file takes the name: the daemon never sees it unreadable.
+    /// - Parameters:
+    ///   - path: the file.
+    ///   - owner: who the file is given to (needs root), or `nil` to keep the replaced file's.
+    public func save(path: String, owner: FileOwner? = nil) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(Document(tokens: entries))
@@ -104,6 +111,17 @@ public struct TokenFile: Sendable, Equatable {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
         guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
             throw ConfigKeyError(file: path, key: "(file)", message: "cannot be written")
+        }
+        do {
+            if let owner {
+                try owner.apply(to: temporary.path)
+            } else if let previous = FileOwner.of(path: path) {
+                // Best effort: a user who may not give the file away keeps it, as before.
+                try? previous.apply(to: temporary.path)
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw ConfigKeyError(file: path, key: "(file)", message: "\(error)")
         }
         guard rename(temporary.path, url.path) == 0 else {
             try? FileManager.default.removeItem(at: temporary)

@@ -179,8 +179,12 @@ public final class TokenStore: Sendable {
         return (tokens, stamp)
     }
 
+    /// The stamp of the file `path` names, through any symbolic links (`attributesOfItem` does
+    /// not follow them): a Kubernetes Secret volume publishes `tokens.json -> ..data/tokens.json`
+    /// and swaps `..data` on an update, so the link itself never changes.
     private static func stamp(path: String) -> FileStamp? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
             let modified = attributes[.modificationDate] as? Date,
             let size = attributes[.size] as? Int
         else { return nil }

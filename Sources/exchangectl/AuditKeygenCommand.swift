@@ -1,5 +1,6 @@
 import ArgumentParser
 import ExchangeAudit
+import ExchangeIdentity
 import Foundation
 
 /// `exchangectl audit keygen`: a checkpoint signing key and its public halves.
@@ -17,6 +18,7 @@ struct AuditKeygenCommand: ParsableCommand {
 
             Example:
               exchangectl audit keygen --out Config/pki/audit.key
+              exchangectl audit keygen --out /etc/exchange/pki/audit.key --owner exchange
             """)
 
     @Option(help: "The private key file to create.")
@@ -28,7 +30,10 @@ struct AuditKeygenCommand: ParsableCommand {
     @Option(help: "The log's origin (audit.origin), which names the verifier key.")
     var origin = AuditKeygenCommand.defaultOrigin
 
+    @OptionGroup var owner: OwnerOption
+
     func run() throws {
+        let owner = try owner.resolve()
         guard let algorithm = SignatureAlgorithm(rawValue: algorithm) else {
             throw ValidationError("--algorithm \(algorithm): expected one of \(SignatureAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -40,8 +45,9 @@ struct AuditKeygenCommand: ParsableCommand {
             let key = try SigningKey.generate(algorithm)
             let verifier = try NoteVerifier(name: origin, publicKey: key.publicKey)
             try key.writePEM(toFile: out)
+            try owner?.apply(to: out)
             try key.publicKey.writePEM(toFile: publicPath)
-            print("wrote \(out) (private key, 0600)")
+            print("wrote \(out) (private key, 0600\(owner.map { ", given to \($0)" } ?? ""))")
             print("wrote \(publicPath)")
             print(try verifier.verifierKey)
         } catch {

@@ -23,6 +23,13 @@ struct PKICommand: ParsableCommand {
                 ca.key, server.crt, server.key, clients/ID.crt, clients/ID.key, and the audit checkpoint signing \
                 key audit.key (Ed25519, mode 0600) with its public key audit.pub. Existing files are not \
                 overwritten unless --force is given.
+
+                With --owner USER[:GROUP] (the daemon's user; needs root) the daemon can read what it needs and \
+                no more: the directory becomes GROUP's (mode 0750), server.key and audit.key (new or kept) USER's \
+                (0600); ca.key and clients/ stay the invoking user's.
+
+                Example, at install time:
+                  exchangectl pki init --config-dir /etc/exchange --owner exchange
                 """)
 
         @Option(help: "The configuration directory holding departments.yaml.")
@@ -37,7 +44,10 @@ struct PKICommand: ParsableCommand {
         @Flag(help: "Overwrite existing files.")
         var force = false
 
+        @OptionGroup var owner: OwnerOption
+
         func run() throws {
+            let owner = try owner.resolve()
             let directory = out ?? (configDir as NSString).appendingPathComponent("pki")
             var ids: [DepartmentID] = []
             // Certificates carry what departments.yaml recognises: its subject_cn and SANs.
@@ -115,9 +125,31 @@ struct PKICommand: ParsableCommand {
                 }
                 print("wrote \(path)\(file.secret ? " (private key, 0600)" : "")")
             }
+            if let owner {
+                try give(directory: directory, to: owner)
+            }
             print("client certificates for: \(ids.map(\.rawValue).joined(separator: ", "))")
             let verifierKey = try NoteVerifier(name: AuditKeygenCommand.defaultOrigin, publicKey: auditKey.publicKey).verifierKey
             print("audit verifier key (origin \(AuditKeygenCommand.defaultOrigin)): \(verifierKey)")
+        }
+
+        /// The files the daemon reads become `owner`'s: the directory its group's (0750, so the
+        /// daemon can enter it but not the root-only clients/ below), the server and audit keys
+        /// its own (0600).
+        private func give(directory: String, to owner: FileOwner) throws {
+            do {
+                try FileOwner(user: getuid(), group: owner.group).apply(to: directory)
+                guard chmod(directory, 0o750) == 0 else { throw ValidationError("cannot set the mode of \(directory)") }
+                for name in ["server.key", "audit.key"] {
+                    let path = (directory as NSString).appendingPathComponent(name)
+                    guard FileManager.default.fileExists(atPath: path) else { continue }
+                    try owner.apply(to: path)
+                    guard chmod(path, 0o600) == 0 else { throw ValidationError("cannot set the mode of \(path)") }
+                    print("gave \(path) to \(owner) (0600)")
+                }
+            } catch let error as FileOwnerError {
+                throw ValidationError("\(error)")
+            }
         }
     }
 }

@@ -10,12 +10,22 @@ struct TokenCommand: ParsableCommand {
         subcommands: [Create.self, Revoke.self, List.self])
 
     struct FileOption: ParsableArguments {
-        @Option(help: "The tokens file (server.tokens_file of the configuration).")
+        @Option(
+            help: "The tokens file (server.tokens_file of the configuration). A file replaced keeps its owner and group unless --owner is given.")
         var tokens = "Config/tokens.json"
 
         func load() throws -> TokenFile {
             do {
                 return try TokenFile.load(path: tokens)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+
+        /// Writes the file: given to `owner`, else with the owner of the file it replaces.
+        func save(_ file: TokenFile, owner: FileOwner?) throws {
+            do {
+                try file.save(path: tokens, owner: owner)
             } catch {
                 throw ValidationError("\(error)")
             }
@@ -33,7 +43,10 @@ struct TokenCommand: ParsableCommand {
 
         @OptionGroup var file: FileOption
 
+        @OptionGroup var owner: OwnerOption
+
         func run() throws {
+            let owner = try owner.resolve()
             guard let role = Role(rawValue: role), role != .department else {
                 throw ValidationError("--role must be portal, auditor or admin")
             }
@@ -44,7 +57,7 @@ struct TokenCommand: ParsableCommand {
             } catch {
                 throw ValidationError("\(error)")
             }
-            try tokens.save(path: file.tokens)
+            try file.save(tokens, owner: owner)
             print("created \(role) token \"\(name)\" in \(file.tokens)")
             print("secret (shown once, not stored): \(secret)")
         }
@@ -58,10 +71,13 @@ struct TokenCommand: ParsableCommand {
 
         @OptionGroup var file: FileOption
 
+        @OptionGroup var owner: OwnerOption
+
         func run() throws {
+            let owner = try owner.resolve()
             var tokens = try file.load()
             guard tokens.revoke(name: name) else { throw ValidationError("no token named \"\(name)\" in \(file.tokens)") }
-            try tokens.save(path: file.tokens)
+            try file.save(tokens, owner: owner)
             print("revoked token \"\(name)\"")
         }
     }
