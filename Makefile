@@ -19,7 +19,7 @@ FUZZ_SMOKE_SECONDS ?= 20
 # Fuzz targets to run (all when empty), e.g. FUZZ_TARGETS="json rfc3339".
 FUZZ_TARGETS ?=
 
-.PHONY: deps build layering test run bench fuzz-build fuzz fuzz-smoke api-fuzz clean
+.PHONY: deps build layering alerts test run bench fuzz-build fuzz fuzz-smoke api-fuzz clean
 
 deps:
 	@Deploy/dev/install-dependencies.sh
@@ -30,7 +30,10 @@ build: deps
 layering:
 	Tests/layering.sh --package
 
-test: deps layering
+alerts: deps
+	Tests/alerts.sh
+
+test: deps layering alerts
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	Tests/API/run-schemathesis.sh .build/debug
