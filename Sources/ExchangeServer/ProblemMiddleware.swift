@@ -48,10 +48,11 @@ public struct ProblemMiddleware: RouterMiddleware {
     }
 
     /// Logs a 4xx answer: `access denied` for 401 and 403, `request refused` for the others,
-    /// with `reason` (the problem's detail, or its title), `code`, `status`, `method`, `path`
-    /// (at most 256 bytes), `actor` and `role` (`anonymous` when none). At info when the
-    /// caller was identified, at debug otherwise: anyone can cause anonymous refusals, which
-    /// the audit log counts (`AnonymousRefusals`).
+    /// with `reason` (the problem's detail, or its status text), `code`, `status`, `method`,
+    /// `path` (at most 256 bytes), `actor` and `role` (`anonymous`, `none` without a principal)
+    /// and `source` (the peer's address). At info when the caller was identified, at debug
+    /// otherwise: anyone can cause anonymous refusals, which the audit log counts
+    /// (`AnonymousRefusals`).
     func logRefusal(_ problem: ProblemError, request: Request, context: ExchangeRequestContext) {
         let status = problem.code.status.code
         logger.log(
@@ -60,6 +61,7 @@ public struct ProblemMiddleware: RouterMiddleware {
                 "reason": "\(AuditEvent.bounded(problem.detail ?? problem.code.status.reasonPhrase))", "code": "\(problem.code.rawValue)",
                 "status": "\(status)", "method": "\(request.method.rawValue)", "path": "\(AuditEvent.bounded(request.uri.path))",
                 "actor": "\(context.principal?.actor ?? "anonymous")", "role": "\(context.principal?.role.rawValue ?? "none")",
+                "source": "\(context.channel.remoteAddress?.ipAddress ?? "unknown")",
             ])
     }
 
