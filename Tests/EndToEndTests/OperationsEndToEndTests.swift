@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ExchangeIdentity
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -118,6 +119,9 @@ struct OperationsEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func jsonLogNamesReasonPathAndRequestID() async throws {
         let daemon = try DaemonHarness(logFormat: "json")
+        var tokens = try TokenFile.load(path: daemon.directory + "/tokens.json")
+        let adminToken = try tokens.create(name: "admin-1", role: .admin)
+        try tokens.save(path: daemon.directory + "/tokens.json")
         do {
             try await daemon.start()
             // An auditor may not reload: denied, with the caller's request id echoed.
@@ -138,8 +142,12 @@ struct OperationsEndToEndTests {
             }
             #expect(try await daemon.request(nil, .GET, "/healthz", headers: [("x-request-id", String(repeating: "b", count: 128))]).requestID
                 == String(repeating: "b", count: 128))
+            // An admin's reload: logged with who asked, how, and the result, under the request's id.
+            let reloaded = try await daemon.request(
+                nil, .POST, "/v1/admin/reload", headers: [("authorization", "Bearer \(adminToken)"), ("x-request-id", "reload-7")])
+            #expect(reloaded.status == 200, "\(reloaded.text)")
             daemon.send(SIGHUP)
-            _ = await daemon.waitForLog("agreements reloaded", seconds: 10)
+            _ = await daemon.waitForLog(#""trigger":"sighup""#, seconds: 10)
             #expect(try await daemon.stop() == 0)
 
             let lines = Self.jsonLines(daemon)
@@ -160,10 +168,16 @@ struct OperationsEndToEndTests {
             #expect((Self.metadata(publishDenied)["reason"] as? String)?.isEmpty == false)
             // The request line of the same request carries the same id.
             #expect(lines.contains { $0["message"] as? String == "request" && Self.metadata($0)["request_id"] as? String == generated })
-            let reload = try #require(lines.first { $0["message"] as? String == "agreements reloaded" })
-            #expect(Self.metadata(reload)["actor"] as? String == "signal")
-            #expect(Self.metadata(reload)["trigger"] as? String == "sighup")
-            #expect(Self.metadata(reload)["result"] as? String == "applied")
+            let reloads = lines.filter { $0["message"] as? String == "agreements reloaded" }.map(Self.metadata)
+            #expect(reloads.count == 2)
+            let byAdmin = try #require(reloads.first { $0["trigger"] as? String == "admin_api" })
+            #expect(byAdmin["actor"] as? String == "admin-1")
+            #expect(byAdmin["result"] as? String == "applied")
+            #expect(byAdmin["request_id"] as? String == "reload-7")
+            let bySignal = try #require(reloads.first { $0["trigger"] as? String == "sighup" })
+            #expect(bySignal["actor"] as? String == "signal")
+            #expect(bySignal["result"] as? String == "applied")
+            #expect(bySignal["request_id"] == nil)
         } catch {
             await daemon.tearDown()
             throw error
