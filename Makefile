@@ -21,7 +21,7 @@ FUZZ_SMOKE_SECONDS ?= 20
 # Fuzz targets to run (all when empty), e.g. FUZZ_TARGETS="json rfc3339".
 FUZZ_TARGETS ?=
 
-.PHONY: deps build layering test run bench fuzz-build fuzz fuzz-smoke api-fuzz deploy-test clean
+.PHONY: deps build layering alerts test run bench fuzz-build fuzz fuzz-smoke api-fuzz deploy-test clean
 
 deps:
 	@Deploy/dev/install-dependencies.sh
@@ -32,7 +32,10 @@ build: deps
 layering:
 	Tests/layering.sh --package
 
-test: deps layering
+alerts: deps
+	Tests/alerts.sh
+
+test: deps layering alerts
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	Tests/API/run-schemathesis.sh .build/debug

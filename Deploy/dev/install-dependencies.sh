@@ -2,7 +2,8 @@
 # Installs the system packages the exchange builds and runs with, when they are missing:
 # liblmdb-dev (the storage engine) and libssl-dev (OpenSSL, for audit signatures); python3 with
 # venv, curl and jq for the API checks (Tests/API/run-schemathesis.sh); systemd (systemd-analyze),
-# util-linux (setpriv) and passwd (useradd) for the deployment checks (Tests/Deploy/run.sh).
+# util-linux (setpriv) and passwd (useradd) for the deployment checks (Tests/Deploy/run.sh); promtool
+# (Debian's prometheus package) for the alert rules' checks (Tests/alerts.sh).
 # Uses apt-get; runs it through sudo when not root.
 set -euo pipefail
 
@@ -17,6 +18,7 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 command -v useradd >/dev/null 2>&1 || missing+=(passwd)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

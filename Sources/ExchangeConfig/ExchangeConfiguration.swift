@@ -19,6 +19,8 @@ public struct ExchangeConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Signed checkpoints of the audit log (`audit.*`; `audit.hash` is ``StoreConfiguration/auditHash``).
     public var audit: AuditConfiguration
+    /// How log lines are written (`log.format`, default ``LogFormat/text``).
+    public var logFormat: LogFormat = .text
     /// What replays and the auditor's bulk reads may take from live traffic (`bulk_reads.*`).
     public var bulkReads: BulkReadBudget.Configuration
     /// How expired events are removed (`retention.*`); the policies are in `topics.yaml`.
@@ -67,6 +69,7 @@ public struct ExchangeConfiguration: Sendable {
     ///   `store.index_merge_threshold` (64-1000000, default 2048);
     /// - `server.*` and `limits.*`: see ``ServerConfiguration``;
     /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info);
+    /// - `log.format`: text or json (default text), see ``LogFormat``;
     /// - `audit.*`: see ``AuditConfiguration``; `audit.hash` (sha256 or sm3, default sha256) sets
     ///   the store's audit tree hash;
     /// - `bulk_reads.*`: see `BulkReadBudget.Configuration.init(reader:)`;
@@ -75,7 +78,7 @@ public struct ExchangeConfiguration: Sendable {
         try reader.rejectUnknownKeys(
             Self.storeKeys.union(ServerConfiguration.keys).union(AuditConfiguration.keys).union(BulkReadBudget.Configuration.keys)
                 .union(RetentionService.Configuration.keys)
-                .union(["log.level"]))
+                .union(["log.level", "log.format"]))
         let directory = try reader.path("store.directory") ?? reader.resolve("data")
         let defaults = StoreConfiguration(directory: directory)
         let initial = try reader.size("store.initial_map_size") ?? defaults.initialMapSize
@@ -96,9 +99,17 @@ public struct ExchangeConfiguration: Sendable {
             }
             level = parsed
         }
+        var format = LogFormat.text
+        if let text = try reader.string("log.format") {
+            guard let parsed = LogFormat(rawValue: text) else {
+                throw reader.problem("log.format", "\"\(text)\" is not one of text, json")
+            }
+            format = parsed
+        }
         self.init(
             store: store, server: try ServerConfiguration(reader: reader), logLevel: level, audit: try AuditConfiguration(reader: reader),
             bulkReads: try BulkReadBudget.Configuration(reader: reader))
         retention = try RetentionService.Configuration(reader: reader)
+        logFormat = format
     }
 }

@@ -1,6 +1,8 @@
 public import ExchangeAudit
 public import ExchangeStore
+public import Foundation
 public import Logging
+import Synchronization
 
 /// Signs checkpoints of the audit log and keeps each one in the store.
 ///
@@ -56,6 +58,7 @@ public actor CheckpointIssuer {
     private let logger: Logger
     private var lastSize: UInt64?
     private var lastIssued: ContinuousClock.Instant
+    private nonisolated let issuedRecord: Mutex<(at: Date, treeSize: UInt64?)>
 
     /// Creates an issuer; reads the size of the last kept checkpoint.
     /// - Parameters:
@@ -70,6 +73,18 @@ public actor CheckpointIssuer {
         self.logger = logger
         self.lastSize = try store.latestCheckpoint()?.treeSize
         self.lastIssued = .now
+        self.issuedRecord = Mutex((Date(), lastSize))
+    }
+
+    /// How current the signed checkpoints are, for `exchange_audit_checkpoint_age_seconds` and
+    /// `exchange_audit_uncheckpointed_entries`: the seconds since this issuer last issued one
+    /// (since it was created, when the kept checkpoint already covered the log then), and the
+    /// audit entries the latest checkpoint does not cover.
+    public nonisolated func currency(now: Date = Date()) -> (ageSeconds: Double, uncheckpointedEntries: UInt64) {
+        let (at, treeSize) = issuedRecord.withLock { $0 }
+        let count = store.auditCount
+        let covered = treeSize ?? 0
+        return (max(0, now.timeIntervalSince(at)), count > covered ? count - covered : 0)
     }
 
     /// The C2SP verifier key of the log (`<origin>+<key id>+<base64 key>`): what auditors pin.
@@ -92,6 +107,7 @@ public actor CheckpointIssuer {
         try await store.saveCheckpoint(stored)
         lastSize = size
         lastIssued = .now
+        issuedRecord.withLock { $0 = (Date(), size) }
         logger.info("audit checkpoint issued", metadata: ["tree_size": "\(size)", "root": "\(root.base64)"])
         return stored
     }

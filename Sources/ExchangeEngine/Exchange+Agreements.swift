@@ -1,5 +1,6 @@
 public import ExchangeModel
 import ExchangeStore
+import CoreMetrics
 import Logging
 public import ExchangeRouting
 
@@ -49,5 +50,36 @@ extension Exchange {
                 }),
             "errors": .list(report.errors.map { .string($0.description) }),
         ]
+    }
+}
+
+extension Exchange {
+    /// Re-reads the agreements (departments, topics, agreements) from their directory, audits
+    /// the result, counts it (`exchange_config_reloads_total{result}`) and logs it with who
+    /// asked, how, and what came of it: at notice when applied, at error when refused. The one
+    /// path of a reload, by SIGHUP or by `POST /v1/admin/reload`.
+    /// - Parameters:
+    ///   - actor: who asked (a token name, or `signal` for SIGHUP).
+    ///   - trigger: how (`sighup`, `admin_api`).
+    /// - Returns: the load's report.
+    @discardableResult
+    public func reloadAgreements(actor: String, trigger: String) async -> ReloadReport {
+        let report = agreements.reload()
+        await auditReload(report, actor: actor)
+        let metadata: Logger.Metadata = [
+            "actor": "\(actor)", "trigger": "\(trigger)", "result": "\(report.isApplied ? "applied" : "failed")",
+            "added": "\(report.added.count)", "changed": "\(report.changed.count)",
+            "removed": "\(report.removed.count)", "refused": "\(report.refused.count)",
+        ]
+        if report.isApplied {
+            metrics.reloadsApplied.increment()
+            logger.notice("agreements reloaded", metadata: metadata)
+        } else {
+            metrics.reloadsFailed.increment()
+            var failed = metadata
+            failed["errors"] = "\(report.allErrors.map(\.description).joined(separator: "; "))"
+            logger.error("agreements not reloaded", metadata: failed)
+        }
+        return report
     }
 }

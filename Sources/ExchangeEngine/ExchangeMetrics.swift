@@ -51,6 +51,9 @@ public struct ExchangeMetrics: Sendable {
     public let storeMapSize: CoreMetrics.Gauge
     /// The bytes of the map in use.
     public let storeUsed: CoreMetrics.Gauge
+    /// The size the map may grow to (`store.max_map_size`), bytes: `storeUsed` over it is how
+    /// full the store is.
+    public let storeMaxMapSize: CoreMetrics.Gauge
     /// Seconds the store's writer thread spent applying operations and committing them: its
     /// rate is how busy the one serial stage of every write is (near 1, writes queue).
     public let writerSeconds: (applying: CoreMetrics.FloatingPointCounter, committing: CoreMetrics.FloatingPointCounter)
@@ -63,6 +66,11 @@ public struct ExchangeMetrics: Sendable {
     /// Seconds the writer spent in those merges, commit included; publishes queued meanwhile
     /// waited. Divided by `dedupMerges`, how long one merge holds the writer.
     public let dedupMergeSeconds: CoreMetrics.FloatingPointCounter
+    /// Agreement reloads (SIGHUP or the admin API) that were applied
+    /// (`exchange_config_reloads_total{result="applied"}`).
+    public let reloadsApplied: CoreMetrics.Counter
+    /// Agreement reloads refused as a whole, the set in force kept (`result="failed"`).
+    public let reloadsFailed: CoreMetrics.Counter
     private let writerRecorded = WriterTimeRecord()
 
     /// Creates the metrics.
@@ -99,6 +107,7 @@ public struct ExchangeMetrics: Sendable {
         subscriptions = gauge("exchange_subscriptions")
         storeMapSize = gauge("exchange_store_map_size_bytes")
         storeUsed = gauge("exchange_store_used_bytes")
+        storeMaxMapSize = gauge("exchange_store_max_map_size_bytes")
         func seconds(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.FloatingPointCounter {
             if let factory { return CoreMetrics.FloatingPointCounter(label: label, dimensions: dimensions, factory: factory) }
             return CoreMetrics.FloatingPointCounter(label: label, dimensions: dimensions)
@@ -110,6 +119,8 @@ public struct ExchangeMetrics: Sendable {
         writerCPUSeconds = seconds("exchange_writer_cpu_seconds_total")
         dedupMerges = counter("exchange_dedup_merges_total")
         dedupMergeSeconds = seconds("exchange_dedup_merge_seconds_total")
+        reloadsApplied = counter("exchange_config_reloads_total", [("result", "applied")])
+        reloadsFailed = counter("exchange_config_reloads_total", [("result", "failed")])
     }
 
     /// Sets the store gauges from the store's statistics.
@@ -117,6 +128,7 @@ public struct ExchangeMetrics: Sendable {
     public func record(_ statistics: StoreStatistics) {
         storeMapSize.record(Int64(clamping: statistics.mapSize))
         storeUsed.record(Int64(clamping: statistics.usedBytes))
+        storeMaxMapSize.record(Int64(clamping: statistics.maxMapSize))
         let increment = writerRecorded.advance(
             to: WriterTimeRecord.Totals(
                 applying: statistics.writerApplyingNanoseconds, committing: statistics.writerCommittingNanoseconds,

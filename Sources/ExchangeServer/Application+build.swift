@@ -177,7 +177,9 @@ private func addMiddlewares(
     to router: Router<ExchangeRequestContext>, configuration: ExchangeConfig.ServerConfiguration, dependencies: ServerDependencies, logger: Logger
 ) {
     // Outermost first. Authentication never throws (failures are kept in the context), so the
-    // logging and problem middlewares below it see the principal of every request.
+    // logging and problem middlewares below it see the principal of every request. The request
+    // id comes first, so that every line logged while serving the request carries it.
+    router.add(middleware: RequestIDMiddleware())
     router.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens, resolver: dependencies.identityResolver))
     router.add(middleware: RequestLoggingMiddleware(logger: logger))
     router.add(middleware: ProblemMiddleware(refusalObserver: dependencies.refusalObserver, logger: logger))

@@ -291,8 +291,7 @@ public struct ExchangeRoutes: Sendable {
 
     @Sendable func reload(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let principal = try context.requireRole(.admin)
-        let report = exchange.agreements.reload()
-        await exchange.auditReload(report, actor: principal.actor)
+        let report = await exchange.reloadAgreements(actor: principal.actor, trigger: "admin_api")
         var body: [UInt8] = []
         AuditValue.object(Exchange.document(of: report)).writeCanonical(into: &body)
         return Response(

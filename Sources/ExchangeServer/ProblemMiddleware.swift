@@ -1,12 +1,14 @@
 import ExchangeEngine
 import ExchangeIdentity
+import ExchangeModel
 import ExchangeWire
 import HTTPTypes
 public import Hummingbird
 public import Logging
 
-/// Turns every error, and every bare error response, into an RFC 9457 problem document, and
-/// reports every 4xx answer that the engine did not audit itself to the refusal observer.
+/// Turns every error, and every bare error response, into an RFC 9457 problem document,
+/// reports every 4xx answer that the engine did not audit itself to the refusal observer, and
+/// logs every 4xx answer with its reason and path (``logRefusal(_:request:context:)``).
 ///
 /// Handlers throw what they meet (engine, store and audit errors, problems);
 /// ``ProblemError/init(answering:logger:)`` is the one mapping to problem documents.
@@ -20,7 +22,7 @@ public struct ProblemMiddleware: RouterMiddleware {
     /// Creates the middleware.
     /// - Parameters:
     ///   - refusalObserver: receives each refusal to audit.
-    ///   - logger: where unexpected errors are logged.
+    ///   - logger: where refusals and unexpected errors are logged.
     public init(refusalObserver: @escaping RefusalObserver, logger: Logger) {
         self.refusalObserver = refusalObserver
         self.logger = logger
@@ -36,10 +38,31 @@ public struct ProblemMiddleware: RouterMiddleware {
         } catch {
             problem = ProblemError(answering: error, logger: logger)
         }
-        if (400..<500).contains(problem.code.status.code), !problem.isAudited {
-            await refusalObserver(Self.refusal(problem, request: request, context: context))
+        if (400..<500).contains(problem.code.status.code) {
+            logRefusal(problem, request: request, context: context)
+            if !problem.isAudited {
+                await refusalObserver(Self.refusal(problem, request: request, context: context))
+            }
         }
         return problem.response(instance: request.uri.path)
+    }
+
+    /// Logs a 4xx answer: `access denied` for 401 and 403, `request refused` for the others,
+    /// with `reason` (the problem's detail, or its status text), `code`, `status`, `method`,
+    /// `path` (at most 256 bytes), `actor` and `role` (`anonymous`, `none` without a principal)
+    /// and `source` (the peer's address). At info when the caller was identified, at debug
+    /// otherwise: anyone can cause anonymous refusals, which the audit log counts
+    /// (`AnonymousRefusals`).
+    func logRefusal(_ problem: ProblemError, request: Request, context: ExchangeRequestContext) {
+        let status = problem.code.status.code
+        logger.log(
+            level: context.principal == nil ? .debug : .info, status == 401 || status == 403 ? "access denied" : "request refused",
+            metadata: [
+                "reason": "\(AuditEvent.bounded(problem.detail ?? problem.code.status.reasonPhrase))", "code": "\(problem.code.rawValue)",
+                "status": "\(status)", "method": "\(request.method.rawValue)", "path": "\(AuditEvent.bounded(request.uri.path))",
+                "actor": "\(context.principal?.actor ?? "anonymous")", "role": "\(context.principal?.role.rawValue ?? "none")",
+                "source": "\(context.channel.remoteAddress?.ipAddress ?? "unknown")",
+            ])
     }
 
     /// The refusal of `request`, answered with `problem`, for the audit log.

@@ -102,6 +102,13 @@ final class IndexTail: Sendable {
             }
         }
 
+        /// The last sequence of `consumer`'s inbox entries the view hands out, if the tail holds any.
+        func lastInbox(_ consumer: UInt32) -> UInt64? {
+            generation.entries.withLock { entries in
+                entries.inbox[consumer]?.last { $0.sequence <= lastSequence }?.sequence
+            }
+        }
+
         /// The inbox entry of `consumer` for `sequence`, if the tail holds it.
         func inboxItem(_ consumer: UInt32, sequence: UInt64) -> InboxItem? {
             guard sequence <= lastSequence else { return nil }

@@ -70,11 +70,20 @@ struct Exchanged: AsyncParsableCommand {
         } catch {
             throw StartupFailure(code: "config.invalid", detail: "\(error)")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = settings.logLevel
-            return handler
-        }
+        // Every line logged while serving a request carries its id (RequestID.metadataProvider).
+        LoggingSystem.bootstrap(
+            { label, provider in
+                switch settings.logFormat {
+                case .text:
+                    var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                    handler.logLevel = settings.logLevel
+                    return handler
+                case .json:
+                    var handler = JSONLogHandler(label: label, metadataProvider: provider)
+                    handler.logLevel = settings.logLevel
+                    return handler
+                }
+            }, metadataProvider: RequestID.metadataProvider)
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(ExchangeMetrics.makePrometheusFactory(registry: prometheus))
         let logger = Logger(label: "exchanged")
@@ -157,30 +166,6 @@ struct Exchanged: AsyncParsableCommand {
             metrics.commitLatency.recordNanoseconds(Int64(commit.durationNanoseconds))
         }
         defer { store.removeCommitObserver(commitToken) }
-        let storeService = StoreService(store: store, logger: logger)
-        let auditLogger = Logger(label: "exchange.access")
-        let dependencies = ServerDependencies(
-            identityResolver: AgreementIdentityResolver(registry: agreements),
-            tokens: tokens,
-            metricsRegistry: prometheus,
-            readiness: { storeService.isOpen },
-            refusalObserver: { refusal in
-                // Anonymous refusals are logged at debug: anyone can cause them, and the audit
-                // log's aggregated entries (logged when written) count them.
-                auditLogger.log(
-                    level: refusal.actor == nil ? .debug : .info, "request refused",
-                    metadata: [
-                        "actor": "\(refusal.actor ?? "anonymous")", "source": "\(refusal.source)", "status": "\(refusal.status)",
-                        "code": "\(refusal.code)", "path": "\(AuditEvent.bounded(refusal.path))",
-                    ])
-                await exchange.recordRefusal(refusal)
-            },
-            beforeScrape: {
-                if storeService.isOpen {
-                    metrics.record(store.statistics())
-                    if let subscriptions = try? store.subscriptions() { metrics.subscriptions.record(subscriptions.count) }
-                }
-            })
         let checkpoints: CheckpointService?
         do {
             checkpoints = try signer.map {
@@ -193,13 +178,47 @@ struct Exchanged: AsyncParsableCommand {
             store.close()
             throw StartupFailure(code: "audit.signing_key", detail: "\(error)")
         }
+        let storeService = StoreService(store: store, logger: logger)
+        let operational = OperationalMetrics(registry: prometheus)
+        do {
+            operational.track(
+                certificates: try CertificateValidity.read(pemFile: settings.server.certificatePath).map { ("server", $0) }
+                    + CertificateValidity.read(pemFile: settings.server.clientCAPath).map { ("client_ca", $0) })
+        } catch {
+            logger.warning("certificate expiry not exported", metadata: ["error": "\(error)"])
+        }
+        let dependencies = ServerDependencies(
+            identityResolver: AgreementIdentityResolver(registry: agreements),
+            tokens: tokens,
+            metricsRegistry: prometheus,
+            readiness: { storeService.isOpen },
+            refusalObserver: { refusal in
+                // ProblemMiddleware logs each refusal with its reason and path.
+                await exchange.recordRefusal(refusal)
+            },
+            beforeScrape: {
+                operational.refreshCertificates(now: Date())
+                if storeService.isOpen {
+                    metrics.record(store.statistics())
+                    if let subscriptions = try? store.subscriptions() {
+                        metrics.subscriptions.record(subscriptions.count)
+                        if let progress = try? store.subscriptionProgress(limit: OperationalMetrics.maxSubscriptionSeries) {
+                            operational.record(
+                                subscriptions: progress, total: subscriptions.count, now: UInt64(max(0, Date().timeIntervalSince1970 * 1e9)))
+                        }
+                    }
+                    if let currency = checkpoints?.issuer.currency() {
+                        operational.record(checkpointAgeSeconds: currency.ageSeconds, uncheckpointedEntries: currency.uncheckpointedEntries)
+                    }
+                }
+            })
         if let signer {
             logger.info("audit checkpoints signed", metadata: ["verifier_key": "\((try? signer.verifier.verifierKey) ?? "?")"])
         }
         let routes = ExchangeRoutes(
             exchange: exchange, maxRequestBody: settings.server.limits.maxRequestBody, logger: Logger(label: "exchange.api"),
             auditVerifier: signer?.verifier)
-        let reloader = ReloadOnHangup(exchange: exchange, logger: logger)
+        let reloader = ReloadOnHangup(exchange: exchange)
         let app: any Service
         do {
             app = try buildApplication(
@@ -313,26 +332,15 @@ struct RetentionRunner: Service {
     }
 }
 
-/// Reloads the agreements (departments, topics, agreements) on SIGHUP and audits the result.
+/// Reloads the agreements (departments, topics, agreements) on SIGHUP; the engine audits,
+/// counts and logs the result (`Exchange.reloadAgreements`).
 struct ReloadOnHangup: Service {
     let exchange: Exchange
-    let logger: Logger
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
-            let report = exchange.agreements.reload()
-            await exchange.auditReload(report, actor: "signal")
-            if report.isApplied {
-                logger.info(
-                    "agreements reloaded",
-                    metadata: [
-                        "added": "\(report.added.count)", "changed": "\(report.changed.count)",
-                        "removed": "\(report.removed.count)", "refused": "\(report.refused.count)",
-                    ])
-            } else {
-                logger.error("agreements not reloaded", metadata: ["errors": "\(report.allErrors.map(\.description))"])
-            }
+            await exchange.reloadAgreements(actor: "signal", trigger: "sighup")
         }
     }
 }

@@ -36,10 +36,11 @@ final class DaemonHarness: Sendable {
     /// Writes the test's configuration; `checkpointEveryEntries` and `checkpointInterval` are
     /// `audit.checkpoint_every_entries` and `audit.checkpoint_interval`; `auditSettings` are more
     /// lines of the `audit` section (e.g. `anonymous_refusals:` with its keys), indented two
-    /// spaces; `server` adds keys of the `server` section, e.g. `["max_connections": "50", "idle_timeout": "1s"]`.
+    /// spaces; `server` adds keys of the `server` section, e.g. `["max_connections": "50", "idle_timeout": "1s"]`;
+    /// `logFormat` is `log.format` (unset: the default, text).
     init(
         checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms", auditSettings: String = "",
-        server serverKeys: [String: String] = [:]
+        server serverKeys: [String: String] = [:], logFormat: String? = nil
     ) throws {
         directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
@@ -140,7 +141,7 @@ final class DaemonHarness: Sendable {
             \(auditSettings)
             log:
               level: info
-
+            \(logFormat.map { "  format: \($0)\n" } ?? "")
             """)
     }
 
@@ -168,10 +169,19 @@ final class DaemonHarness: Sendable {
         guard let ready = await output.waitFor("exchange ready", seconds: 60) else {
             throw HarnessError("the daemon did not become ready: \(output.all.suffix(20).joined(separator: "\n"))")
         }
-        guard let address = ready.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
+        // A text line holds `address=[IPv4]127.0.0.1/127.0.0.1:PORT`; a JSON line the same in metadata.address.
+        let jsonAddress = ((try? JSONSerialization.jsonObject(with: Data(ready.utf8))) as? [String: Any])
+            .flatMap { $0["metadata"] as? [String: Any] }?["address"] as? String
+        guard let address = jsonAddress.map { Substring($0) } ?? ready.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
             let port = Int(address.split(separator: ":").last ?? "")
         else { throw HarnessError("no address in \(ready)") }
         state.withLock { $0.port = port }
+    }
+
+    /// Sends `signal` (e.g. SIGHUP) to the daemon.
+    func send(_ signal: Int32) {
+        guard let process = state.withLock({ $0.process }) else { return }
+        kill(process.processIdentifier, signal)
     }
 
     /// Sends SIGTERM and waits for a clean exit.
@@ -320,6 +330,8 @@ final class DaemonHarness: Sendable {
         let body: [UInt8]
         /// The `Allow` header, when the reply has one.
         var allow: String? = nil
+        /// The answer's `X-Request-Id`.
+        var requestID: String? = nil
 
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(body)) }
         var object: [String: Any] { (json as? [String: Any]) ?? [:] }
@@ -330,17 +342,18 @@ final class DaemonHarness: Sendable {
     /// One request as `department`.
     func request(
         _ department: String?, _ method: HTTPMethod, _ path: String, contentType: String? = nil, body: [UInt8]? = nil,
-        timeout: TimeAmount = .seconds(30)
+        timeout: TimeAmount = .seconds(30), headers: [(String, String)] = []
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let contentType { request.headers.add(name: "content-type", value: contentType) }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(body) }
         let response = try await client(department).execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return Reply(
             status: Int(response.status.code), contentType: response.headers.first(name: "content-type"), body: Array(buffer: bytes),
-            allow: response.headers.first(name: "allow"))
+            allow: response.headers.first(name: "allow"), requestID: response.headers.first(name: "x-request-id"))
     }
 
     func json(_ department: String?, _ method: HTTPMethod, _ path: String, _ value: Any) async throws -> Reply {

@@ -45,6 +45,13 @@ struct ConfigurationTests {
                     webSocketPingInterval: .seconds(30)))
         #expect(configuration.store.directory == "/etc/exchange/data")
         #expect(configuration.logLevel == .info)
+        #expect(configuration.logFormat == .text)
+    }
+
+    @Test func logFormatJSON() throws {
+        let configuration = try ExchangeConfiguration.parse(
+            yaml: "server:\n  tls:\n" + Self.tlsKeys + "log:\n  format: json\n", path: "/etc/exchange/exchange.yaml")
+        #expect(configuration.logFormat == .json)
     }
 
     @Test func relativePathsResolveAgainstTheConfigurationFilesDirectory() throws {
@@ -124,6 +131,7 @@ struct ConfigurationTests {
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "limits:\n  max_event_size: 9223372036854775807GiB\n", "limits.max_event_size"),
         ("serve:\n  port: 1\nserver:\n  tls:\n" + ConfigurationTests.tlsKeys, "serve"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "log:\n  level: loud\n", "log.level"),
+        ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "log:\n  format: xml\n", "log.format"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  initial_map_size: 2GiB\n  max_map_size: 1GiB\n", "store.max_map_size"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  index_merge_threshold: 0\n", "store.index_merge_threshold"),
     ])

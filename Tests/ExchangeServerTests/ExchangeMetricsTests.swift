@@ -1,5 +1,6 @@
 import CoreMetrics
 import ExchangeEngine
+import ExchangeIdentity
 import ExchangeServer
 import ExchangeStore
 import Foundation
@@ -70,6 +71,11 @@ import Testing
         metrics.publishLatency.recordNanoseconds(1)
         metrics.commitLatency.recordNanoseconds(1)
         metrics.commitBatchSize.record(1)
+        let operational = OperationalMetrics(registry: registry)
+        operational.record(
+            subscriptions: [SubscriptionProgress(name: "feed", owner: "tax", position: 1, inboxHead: 1, pending: 0, oldestPendingReceivedAt: nil)],
+            total: 1, now: 1)
+        operational.track(certificates: [("server", CertificateValidity(subject: "CN=exchange", notValidAfter: Date()))])
         let served = Set(
             Self.exposition(registry).split(separator: "\n").compactMap { line -> String? in
                 let words = line.split(separator: " ")
