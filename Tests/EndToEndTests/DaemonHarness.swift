@@ -37,10 +37,11 @@ final class DaemonHarness: Sendable {
     /// `audit.checkpoint_every_entries` and `audit.checkpoint_interval`; `auditSettings` are more
     /// lines of the `audit` section (e.g. `anonymous_refusals:` with its keys), indented two
     /// spaces; `server` adds keys of the `server` section, e.g. `["max_connections": "50", "idle_timeout": "1s"]`;
-    /// `logFormat` is `log.format` (unset: the default, text).
+    /// `logFormat` is `log.format` (unset: the default, text); `retention` is the `retention`
+    /// of topic `licence.business.issued` (e.g. `{max_events: 2}`), removed every 100 ms.
     init(
         checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms", auditSettings: String = "",
-        server serverKeys: [String: String] = [:], logFormat: String? = nil
+        server serverKeys: [String: String] = [:], logFormat: String? = nil, retention: String? = nil
     ) throws {
         directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
@@ -79,6 +80,7 @@ final class DaemonHarness: Sendable {
                   required: [licence_no]
                   properties:
                     issued_on: {type: string, format: date}
+            \(retention.map { "    retention: \($0)" } ?? "")
               - name: licence.business.revoked
                 owner: msa
                 key: /licence_no
@@ -139,7 +141,7 @@ final class DaemonHarness: Sendable {
               checkpoint_every_entries: \(checkpointEveryEntries)
               checkpoint_interval: \(checkpointInterval)
             \(auditSettings)
-            log:
+            \(retention == nil ? "" : "retention:\n  interval: 100ms\n  flush_interval: 0s\n")log:
               level: info
             \(logFormat.map { "  format: \($0)\n" } ?? "")
             """)
