@@ -347,12 +347,15 @@ final class DaemonHarness: Sendable {
         try await request(department, method, path, contentType: "application/json", body: Array(try JSONSerialization.data(withJSONObject: value)))
     }
 
-    /// Publishes one structured event as `department` to `topic`.
+    /// Publishes one structured event as `department` to `topic`. Keys are written sorted, so
+    /// that publishing equal values again sends the same data bytes: a repeat whose data bytes
+    /// differ is refused (`publish.id_conflict`), and a dictionary's order varies between
+    /// instances.
     func publish(_ department: String, topic: String = "licence.business.issued", id: String, data: [String: Any]) async throws -> Reply {
         let event: [String: Any] = ["specversion": "1.0", "id": id, "type": "licence.issued", "subject": id, "data": data]
         return try await request(
             department, .POST, "/v1/topics/\(topic)/events", contentType: "application/cloudevents+json",
-            body: Array(try JSONSerialization.data(withJSONObject: event)))
+            body: Array(try JSONSerialization.data(withJSONObject: event, options: .sortedKeys)))
     }
 
 }
