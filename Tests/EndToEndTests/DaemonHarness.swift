@@ -36,10 +36,12 @@ final class DaemonHarness: Sendable {
     /// Writes the test's configuration; `checkpointEveryEntries` and `checkpointInterval` are
     /// `audit.checkpoint_every_entries` and `audit.checkpoint_interval`; `auditSettings` are more
     /// lines of the `audit` section (e.g. `anonymous_refusals:` with its keys), indented two
-    /// spaces; `server` adds keys of the `server` section, e.g. `["max_connections": "50", "idle_timeout": "1s"]`.
+    /// spaces; `server` adds keys of the `server` section, e.g. `["max_connections": "50", "idle_timeout": "1s"]`;
+    /// `store` sets keys of the `store` section (`directory` is `data`, `initial_map_size` `16MiB`
+    /// unless given).
     init(
         checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms", auditSettings: String = "",
-        server serverKeys: [String: String] = [:]
+        server serverKeys: [String: String] = [:], store storeKeys: [String: String] = [:]
     ) throws {
         directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
@@ -122,9 +124,7 @@ final class DaemonHarness: Sendable {
             "exchange.yaml",
             """
             store:
-              directory: data
-              initial_map_size: 16MiB
-            server:
+            \(Self.storeSection(storeKeys))server:
               host: 127.0.0.1
               port: 0
               tls:
@@ -142,6 +142,25 @@ final class DaemonHarness: Sendable {
               level: info
 
             """)
+    }
+
+    /// The `store` section's keys, indented two spaces, one a line.
+    private static func storeSection(_ keys: [String: String]) -> String {
+        let all = ["directory": "data", "initial_map_size": "16MiB"].merging(keys) { _, given in given }
+        return all.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)\n" }.joined()
+    }
+
+    /// Rewrites the `store` section of `exchange.yaml` with `keys` (as ``init`` does) and sends
+    /// the daemon SIGHUP, which applies the store's map limits.
+    func reloadStore(_ keys: [String: String]) throws {
+        let path = directory + "/exchange.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard let start = text.range(of: "store:\n"), let end = text.range(of: "server:", range: start.upperBound..<text.endIndex) else {
+            throw HarnessError("exchange.yaml has no store section before server")
+        }
+        try (text[..<start.upperBound] + Self.storeSection(keys) + text[end.lowerBound...]).write(toFile: path, atomically: true, encoding: .utf8)
+        guard let process = state.withLock({ $0.process }) else { throw HarnessError("the daemon is not running") }
+        kill(process.processIdentifier, SIGHUP)
     }
 
     private func write(_ name: String, _ text: String) throws {
