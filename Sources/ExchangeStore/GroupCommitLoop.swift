@@ -460,10 +460,15 @@ final class GroupCommitLoop: Sendable {
         }
         return StoreError(
             code: .storeFull,
-            message: "the store holds \(inUse >> 20) MiB of data; publishes are refused from \(limits.publishLimit >> 20) MiB, "
-                + "keeping \(limits.publishReserve >> 20) MiB of store max_map_size (\(limits.maxMapSize >> 20) MiB) for "
-                + "acknowledgements, deliveries and audit entries (store publish_reserve); nothing was written. "
+            message: "the store holds \(Self.size(inUse)) of data, at its publish limit: the last \(Self.size(limits.publishReserve)) "
+                + "of its maximum size of \(Self.size(limits.maxMapSize)) (store max_map_size) are kept for acknowledgements, "
+                + "deliveries and audit entries (store publish_reserve); nothing was written. "
                 + "Raise store max_map_size (applied on SIGHUP) or free space")
+    }
+
+    /// `n MiB`, or `n KiB` under a MiB.
+    private static func size(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : "\(bytes >> 10) KiB"
     }
 
     private func mapped(_ error: LMDBError) -> StoreError {
