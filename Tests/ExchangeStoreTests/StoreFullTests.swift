@@ -65,6 +65,31 @@ import Testing
         #expect(try await fill(store, prefix: "b") > stored, "the map grew to the new maximum")
     }
 
+    @Test func publishesAreTakenAgainOncePagesAreFreed() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let store = try ExchangeStore(
+            configuration: StoreConfiguration(directory: directory.path, initialMapSize: 4 << 20, maxMapSize: 4 << 20, publishReserve: 1 << 20))
+        defer { store.close() }
+        // Some 600 KB that can be deleted later (what a retention service would free).
+        let keys = (0..<300).map { Array("scratch-\($0)".utf8) }
+        try store.environment.write { txn in
+            for key in keys { _ = try txn.put(store.schema.meta, key: key, value: [UInt8](repeating: 7, count: 2_000)) }
+        }
+        let stored = try await fill(store, prefix: "a")
+        #expect(store.isRefusingPublishes)
+        try store.environment.write { txn in
+            for key in keys { _ = try txn.delete(store.schema.meta, key: key) }
+        }
+        // Two commits later the pages are on the free list; the count is at most 250 ms old.
+        _ = try await store.appendAudit([AuditEvent(kind: .rejected, actor: "market-regulation", fields: ["reason": "store.full"])])
+        try await Task.sleep(for: .milliseconds(300))
+        let after = try await store.append(AppendRequest(envelope: sampleEvent(id: "after-free", size: 2048), routes: [taxRoute]))
+        #expect(after.sequence == UInt64(stored) + 1)
+        #expect(!store.isRefusingPublishes)
+        #expect(store.statistics().mapSize <= 4 << 20)
+    }
+
     @Test func freedPagesAreCountedOnTheFreeList() throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
