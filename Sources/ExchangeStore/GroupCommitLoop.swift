@@ -240,7 +240,9 @@ final class GroupCommitLoop: Sendable {
                 context.txn.abort()
                 if environmentError.isMapFull, growMap() { continue attempts }
                 if environmentError.isMapFull, dropAppends(from: &active, environmentError) { continue attempts }
-                if environmentError.isTransactionFull, active.count > 1 {
+                // Too large a transaction, or at the maximum size without publishes to drop:
+                // halves are committed apart, so that what fits still commits.
+                if environmentError.isTransactionFull || environmentError.isMapFull, active.count > 1 {
                     let half = active.count / 2
                     commit(Array(active[active.startIndex..<active.startIndex + half]))
                     active.removeFirst(half)

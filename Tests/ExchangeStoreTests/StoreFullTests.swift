@@ -90,6 +90,33 @@ import Testing
         #expect(store.statistics().mapSize <= 4 << 20)
     }
 
+    @Test func atTheMaximumOnlyTheWriteThatDoesNotFitFails() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let store = try ExchangeStore(
+            configuration: StoreConfiguration(directory: directory.path, initialMapSize: 2 << 20, maxMapSize: 2 << 20, publishReserve: 512 << 10))
+        defer { store.close() }
+        _ = try await fill(store, prefix: "a")
+        // Two audit entries in one batch: one larger than the room left, one small.
+        let hold = BookkeepingOrderTests.WriterHold()
+        try await hold.hold(store)
+        async let huge = store.appendAudit([AuditEvent(kind: .rejected, actor: "x", fields: ["detail": .string(String(repeating: "d", count: 1 << 20))])])
+        try await BookkeepingOrderTests.waitForBacklog(store, 2)
+        async let small = store.appendAudit([AuditEvent(kind: .rejected, actor: "x", fields: ["reason": "store.full"])])
+        try await BookkeepingOrderTests.waitForBacklog(store, 3)
+        hold.release()
+        let hugeResult: Result<[UInt64], any Error>
+        do { hugeResult = .success(try await huge) } catch { hugeResult = .failure(error) }
+        let smallResult: Result<[UInt64], any Error>
+        do { smallResult = .success(try await small) } catch { smallResult = .failure(error) }
+        #expect((try? smallResult.get()) != nil, "the small entry fits and commits: \(smallResult)")
+        guard case .failure(let error as StoreError) = hugeResult else {
+            Issue.record("a 1 MiB entry fitted in the room left: \(hugeResult)")
+            return
+        }
+        #expect(error.code == .storeFull)
+    }
+
     @Test func freedPagesAreCountedOnTheFreeList() throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
