@@ -60,13 +60,17 @@ public struct ExchangeConfiguration: Sendable {
     static let storeKeys: Set<String> = [
         "store.directory", "store.initial_map_size", "store.max_map_size",
         "store.max_batch_operations", "store.max_readers", "store.index_merge_threshold",
+        "store.publish_reserve",
     ]
 
     /// Reads the file's keys:
     /// - `store.directory` (default `data`), `store.initial_map_size` (default `1GiB`),
     ///   `store.max_map_size` (default `64GiB`, at least the initial size),
     ///   `store.max_batch_operations` (1-1000000, default 4096), `store.max_readers` (8-100000, default 256),
-    ///   `store.index_merge_threshold` (64-1000000, default 2048);
+    ///   `store.index_merge_threshold` (64-1000000, default 2048),
+    ///   `store.publish_reserve` (bytes below `store.max_map_size` kept from publishes for
+    ///   acknowledgements, deliveries and audit entries; at most half the maximum; default an
+    ///   eighth of the maximum, at most `1GiB`);
     /// - `server.*` and `limits.*`: see ``ServerConfiguration``;
     /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info);
     /// - `log.format`: text or json (default text), see ``LogFormat``;
@@ -86,12 +90,17 @@ public struct ExchangeConfiguration: Sendable {
         guard maximum >= initial else {
             throw reader.problem("store.max_map_size", "must be at least store.initial_map_size")
         }
+        let reserve = try reader.size("store.publish_reserve")
+        if let reserve, reserve > maximum / 2 {
+            throw reader.problem("store.publish_reserve", "must be at most half of store.max_map_size (\(maximum / 2) bytes)")
+        }
         let store = StoreConfiguration(
             directory: directory, initialMapSize: initial, maxMapSize: maximum,
             maxBatchOperations: try reader.integer("store.max_batch_operations", in: 1...1_000_000) ?? defaults.maxBatchOperations,
             maxReaders: UInt32(try reader.integer("store.max_readers", in: 8...100_000) ?? Int(defaults.maxReaders)),
             auditHash: try AuditConfiguration.hashAlgorithm(reader: reader) ?? defaults.auditHash,
-            indexMergeThreshold: try reader.integer("store.index_merge_threshold", in: 64...1_000_000) ?? defaults.indexMergeThreshold)
+            indexMergeThreshold: try reader.integer("store.index_merge_threshold", in: 64...1_000_000) ?? defaults.indexMergeThreshold,
+            publishReserve: reserve)
         var level = Logger.Level.info
         if let text = try reader.string("log.level") {
             guard let parsed = Logger.Level(rawValue: text) else {

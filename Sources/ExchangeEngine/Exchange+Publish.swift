@@ -39,6 +39,8 @@ extension Exchange {
     ///   - publisher: the authenticated department.
     /// - Returns: one outcome per event.
     /// - Throws: `ExchangeError` (`publish.empty`, `publish.field_too_long`, `publish.schema_violation`,
+    ///   `publish.id_conflict` for a repeated message id with other content, audited, naming the
+    ///   original in ``ExchangeError/originalSequence``,
     ///   `access.unknown_topic`, `access.not_topic_owner`,
     ///   or ``ExchangeError/Code/store`` with the store's error such as `store.full`, ...).
     public func publish(_ events: [Envelope], from publisher: DepartmentID) async throws(ExchangeError) -> [PublishOutcome] {
@@ -52,6 +54,8 @@ extension Exchange {
         let results: [AppendResult]
         do {
             results = requests.count == 1 ? [try await store.append(requests[0])] : try await store.append(contentsOf: requests)
+        } catch let conflict as AppendConflict {
+            throw await refuse(Self.refusal(conflict, of: requests, from: publisher))
         } catch {
             throw Self.mapped(error)
         }
@@ -85,6 +89,9 @@ extension Exchange {
         store.append(contentsOf: requests) { [self] result in
             switch result {
             case .success(let appended): completion(.success(record(appended, of: requests, started: started)))
+            case .failure(let conflict as AppendConflict):
+                let refusal = Self.refusal(conflict, of: requests, from: publisher)
+                Task { completion(.failure(await refuse(refusal))) }
             case .failure(let error): completion(.failure(Self.mapped(error)))
             }
         }
@@ -198,15 +205,31 @@ extension Exchange {
         return schema.validate(data)?.description
     }
 
+    /// The refusal of a publish the store found repeating a message id with other content:
+    /// `publish.id_conflict`, naming the original event, for the repeating event of the batch.
+    static func refusal(_ conflict: AppendConflict, of requests: [AppendRequest], from publisher: DepartmentID) -> PublishRefusal {
+        let event = requests.last { $0.envelope.id == conflict.messageID }?.envelope
+        var error = ExchangeError(
+            .idConflict,
+            "message id '\(conflict.messageID)' was already published as event \(conflict.originalSequence) with other content "
+                + "(\(conflict.differing.joined(separator: ", ")) differ); the original is kept and nothing was stored. "
+                + "Publish new content under a new message id")
+        error.originalSequence = conflict.originalSequence
+        return PublishRefusal(events: event.map { [$0] } ?? [], publisher: publisher, error: error)
+    }
+
     /// Audits a refused publish (unless it held no event) and returns the error to throw.
     private func refuse(_ refusal: PublishRefusal) async -> ExchangeError {
         guard let first = refusal.events.first else { return refusal.error }
         metrics.rejected.increment(by: refusal.events.count)
-        let fields: [String: AuditValue] = [
+        var fields: [String: AuditValue] = [
             "reason": .string(refusal.error.auditedCode), "detail": .string(AuditEvent.bounded(refusal.error.message)),
             "events": .integer(Int64(clamping: refusal.events.count)), "topic": .string(AuditEvent.bounded(first.topic)),
             "message_id": .string(AuditEvent.bounded(first.id)),
         ]
+        if let original = refusal.error.originalSequence {
+            fields["original_sequence"] = .integer(Int64(clamping: original))
+        }
         await auditRefusal([AuditEvent(kind: .rejected, actor: refusal.publisher.rawValue, fields: fields)])
         var error = refusal.error
         error.isAudited = true

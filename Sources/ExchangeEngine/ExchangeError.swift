@@ -35,6 +35,7 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
             case publishEmpty = "publish.empty"
             case schemaViolation = "publish.schema_violation"
             case fieldTooLong = "publish.field_too_long"
+            case idConflict = "publish.id_conflict"
             case unknownTopic = "access.unknown_topic"
             case notTopicOwner = "access.not_topic_owner"
             case sourceMismatch = "access.source_mismatch"
@@ -65,6 +66,9 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let schemaViolation = Code(base: .schemaViolation)
         /// A message id, subject, type or indexed registry value is longer than its byte limit.
         public static let fieldTooLong = Code(base: .fieldTooLong)
+        /// The publisher already published an event with this message id and other content
+        /// (data, topic, type or subject); ``ExchangeError/originalSequence`` names it.
+        public static let idConflict = Code(base: .idConflict)
         /// The topic (or every topic a pattern could match) is not declared.
         public static let unknownTopic = Code(base: .unknownTopic)
         /// The publisher does not own the topic.
@@ -125,7 +129,7 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
                 .forbidden
             case .unknownTopic, .subscriptionNotFound, .unknownCollection, .registryEntryNotFound:
                 .notFound
-            case .subscriptionNameTaken:
+            case .subscriptionNameTaken, .idConflict:
                 .conflict
             case .bulkReadsBusy, .store, .internalFailure:
                 .unavailable
@@ -145,6 +149,8 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
     /// How long the caller should wait before trying again, when the refusal is temporary
     /// (``Code/bulkReadsBusy``); answered as `Retry-After`.
     public var retryAfter: Duration?
+    /// The sequence of the event a refused repeat conflicts with (``Code/idConflict``).
+    public var originalSequence: UInt64?
 
     /// The broad kind of failure: the code's, or for a store error the store's.
     public var kind: Kind {

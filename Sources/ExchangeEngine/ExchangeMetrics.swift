@@ -51,9 +51,13 @@ public struct ExchangeMetrics: Sendable {
     public let storeMapSize: CoreMetrics.Gauge
     /// The bytes of the map in use.
     public let storeUsed: CoreMetrics.Gauge
-    /// The size the map may grow to (`store.max_map_size`), bytes: `storeUsed` over it is how
-    /// full the store is.
+    /// `exchange_store_max_map_size_bytes`: how far the map may grow (`store.max_map_size`).
     public let storeMaxMapSize: CoreMetrics.Gauge
+    /// `exchange_store_publish_limit_bytes`: the data at which publishes are refused
+    /// (`store.max_map_size` less `store.publish_reserve`).
+    public let storePublishLimit: CoreMetrics.Gauge
+    /// `exchange_store_refusing_publishes`: 1 while the store refuses publishes as full.
+    public let storeRefusingPublishes: CoreMetrics.Gauge
     /// Seconds the store's writer thread spent applying operations and committing them: its
     /// rate is how busy the one serial stage of every write is (near 1, writes queue).
     public let writerSeconds: (applying: CoreMetrics.FloatingPointCounter, committing: CoreMetrics.FloatingPointCounter)
@@ -108,6 +112,8 @@ public struct ExchangeMetrics: Sendable {
         storeMapSize = gauge("exchange_store_map_size_bytes")
         storeUsed = gauge("exchange_store_used_bytes")
         storeMaxMapSize = gauge("exchange_store_max_map_size_bytes")
+        storePublishLimit = gauge("exchange_store_publish_limit_bytes")
+        storeRefusingPublishes = gauge("exchange_store_refusing_publishes")
         func seconds(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.FloatingPointCounter {
             if let factory { return CoreMetrics.FloatingPointCounter(label: label, dimensions: dimensions, factory: factory) }
             return CoreMetrics.FloatingPointCounter(label: label, dimensions: dimensions)
@@ -129,6 +135,8 @@ public struct ExchangeMetrics: Sendable {
         storeMapSize.record(Int64(clamping: statistics.mapSize))
         storeUsed.record(Int64(clamping: statistics.usedBytes))
         storeMaxMapSize.record(Int64(clamping: statistics.maxMapSize))
+        storePublishLimit.record(Int64(clamping: statistics.publishLimit))
+        storeRefusingPublishes.record(statistics.isRefusingPublishes ? 1 : 0)
         let increment = writerRecorded.advance(
             to: WriterTimeRecord.Totals(
                 applying: statistics.writerApplyingNanoseconds, committing: statistics.writerCommittingNanoseconds,

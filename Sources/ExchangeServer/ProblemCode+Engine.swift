@@ -15,6 +15,7 @@ extension ProblemCode {
         .publishEmpty: .publishEmpty,
         .schemaViolation: .publishSchemaViolation,
         .fieldTooLong: .publishFieldTooLong,
+        .idConflict: .publishIdConflict,
         .unknownTopic: .accessUnknownTopic,
         .notTopicOwner: .accessNotTopicOwner,
         .sourceMismatch: .accessSourceMismatch,

@@ -13,7 +13,8 @@ extension ProblemError {
     ///
     /// - ``ProblemError``: as is.
     /// - `ExchangeError`: its code from ``ProblemCode/engine(_:)`` with its message as the
-    ///   detail, `Retry-After` when the engine says when to try again, and whether the engine
+    ///   detail, `original_sequence` for a conflicting repeat (`publish.id_conflict`),
+    ///   `Retry-After` when the engine says when to try again, and whether the engine
     ///   audited it; an engine error carrying a store error is answered as that store error.
     /// - `StoreError`: `store.full` 507, `store.closed` 503, `store.not_found` 404,
     ///   `store.conflict` 409, `store.invalid_request` 400, every other code `store.failure` 500
@@ -35,6 +36,9 @@ extension ProblemError {
                 self.init(answering: storeError, logger: logger)
             } else if let code = ProblemCode.engine(exchangeError.code) {
                 self.init(code, detail: exchangeError.message)
+                if let original = exchangeError.originalSequence {
+                    integerMembers.append((name: "original_sequence", value: original))
+                }
                 if let retryAfter = exchangeError.retryAfter {
                     // Whole seconds, rounded up (RFC 9110, 10.2.3).
                     let (seconds, attoseconds) = retryAfter.components

@@ -2,8 +2,10 @@ import ExchangeModel
 import LMDB
 
 extension BatchContext {
-    /// Writes prepared appends into the batch's transaction. Checks come before writes, so an
-    /// error thrown here is an environment error that aborts the whole batch.
+    /// Writes prepared appends into the batch's transaction. An ``AppendConflict`` (a repeat of a
+    /// message id with other content) refuses the whole operation: the loop applies the batch
+    /// again without it. Any other error thrown here is an environment error that aborts the
+    /// whole batch.
     mutating func apply(_ appends: [PreparedAppend], dedup: DedupCache) throws -> [AppendResult] {
         var results: [AppendResult] = []
         results.reserveCapacity(appends.count)
@@ -19,6 +21,10 @@ extension BatchContext {
         let publisher = try intern(append.source, .department)
         let dedupKey = DedupCache.key(publisher: publisher, id: append.id)
         if let existing = try dedupLookup(dedupKey, cache: dedup) {
+            let differing = try differences(from: existing.sequence, append)
+            guard differing.isEmpty else {
+                throw AppendConflict(publisher: append.source, messageID: append.id, originalSequence: existing.sequence, differing: differing)
+            }
             return AppendResult(sequence: existing.sequence, isDuplicate: true, routeCount: Int(existing.routeCount))
         }
         let sequence = try takeSequence()

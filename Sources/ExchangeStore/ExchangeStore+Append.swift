@@ -11,8 +11,9 @@ extension ExchangeStore {
     /// event's data under the audit log's hash function) and, when the topic feeds a registry
     /// collection, the registry entry and its indexes.
     /// - Parameter request: the event and its routes.
-    /// - Throws: `StoreError` (`store.full` past the maximum map size, `store.closed`);
-    ///   nothing is written when it throws.
+    /// - Throws: `StoreError` (`store.full` past the publish limit below the maximum map size,
+    ///   `store.closed`), or ``AppendConflict`` for a repeat of the message id with other
+    ///   content; nothing is written when it throws.
     public func append(_ request: AppendRequest) async throws -> AppendResult {
         try await submitAppend([PreparedAppend(request, hash: configuration.auditHash)])[0]
     }

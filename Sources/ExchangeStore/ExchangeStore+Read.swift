@@ -29,6 +29,10 @@ public struct StoreStatistics: Sendable, Equatable {
     /// runs, a bounded part per commit), from the start of each step to the end of its commit,
     /// in nanoseconds: every write queued meanwhile waited.
     public var dedupMergeNanoseconds: UInt64
+    /// The data in the map at which publishes are refused (``StoreMapLimits/publishLimit``).
+    public var publishLimit: Int = 0
+    /// Whether the store refused publishes as full at the writer's last batch that held some.
+    public var isRefusingPublishes = false
 
     /// Creates statistics; the store makes them with ``ExchangeStore/statistics()``.
     public init(
@@ -312,11 +316,15 @@ extension ExchangeStore {
         let info = resizeLock.withReadLock { environment.info() }
         let time = writer.statistics.time
         let merges = writer.statistics.merges
-        return StoreStatistics(
-            mapSize: info.mapSize, maxMapSize: configuration.maxMapSize, usedBytes: info.usedBytes,
+        let limits = writer.mapLimits
+        var statistics = StoreStatistics(
+            mapSize: info.mapSize, maxMapSize: limits.maxMapSize, usedBytes: info.usedBytes,
             lastSequence: lastSequence, auditCount: auditCount,
             writerApplyingNanoseconds: time.applying, writerCommittingNanoseconds: time.committing,
             writerCPUNanoseconds: time.cpu, dedupMerges: merges.count, dedupMergeNanoseconds: merges.nanoseconds)
+        statistics.publishLimit = limits.publishLimit
+        statistics.isRefusingPublishes = writer.isRefusingPublishes
+        return statistics
     }
 
     /// Writes a consistent, compacted copy of the store into the empty directory `path` while

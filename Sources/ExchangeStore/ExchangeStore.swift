@@ -122,7 +122,7 @@ public final class ExchangeStore: Sendable {
         self.writer = GroupCommitLoop(
             environment: environment, schema: opened.0, names: names, tree: auditTree, dedupCache: dedupCache,
             indexTail: opened.2, resizeLock: resizeLock, state: opened.1, maxBatch: configuration.maxBatchOperations,
-            maxMapSize: configuration.maxMapSize, logger: logger)
+            limits: configuration.mapLimits, logger: logger)
         logger.info(
             "store opened",
             metadata: [
@@ -154,6 +154,28 @@ public final class ExchangeStore: Sendable {
 
     /// The sequence of the last committed event; 0 when the log is empty.
     public var lastSequence: UInt64 { writer.lastSequence }
+
+    /// The map's maximum size and publish limit in force (``StoreMapLimits``).
+    public var mapLimits: StoreMapLimits { writer.mapLimits }
+
+    /// Changes the map's maximum size and publish reserve while the store runs (a
+    /// configuration reload). Takes effect with the next write: a larger maximum lets the map
+    /// grow further, on the writer thread between two transactions with reads held off (LMDB's
+    /// `mdb_env_set_mapsize` needs no transaction open in the process), and publishes refused
+    /// as `store.full` are taken again once under the new publish limit. A smaller maximum
+    /// stops growth and lowers the limit; the map is never shrunk.
+    /// - Parameter limits: the new limits.
+    public func setMapLimits(_ limits: StoreMapLimits) {
+        let old = writer.mapLimits
+        writer.setLimits(limits)
+        if old != limits {
+            logger.notice("store limits changed", metadata: ["from": "\(old)", "to": "\(limits)"])
+        }
+    }
+
+    /// Whether the store refuses publishes now (the data in the map reached the publish limit,
+    /// ``StoreMapLimits``), as the writer found at its last batch that held publishes.
+    public var isRefusingPublishes: Bool { writer.isRefusingPublishes }
 
     /// Operations queued for the writer or being applied by it; 0 when it is idle.
     public var writerBacklog: Int { writer.backlog }

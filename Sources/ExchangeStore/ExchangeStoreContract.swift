@@ -27,10 +27,14 @@ public import ExchangeModel
 ///   transactions, only for a growth of the map (rare; LMDB cannot resize under readers); a
 ///   read's body, the delivery snapshot's included, must not call the store again.
 /// - **Idempotent appends.** A publisher (`source`) and message id append once, however late the
-///   repeat: the repeat returns the first sequence with `isDuplicate` set.
+///   repeat: an exact repeat (same data bytes, topic, type, subject) returns the first sequence
+///   with `isDuplicate` set; one with other content throws ``AppendConflict`` naming the first
+///   sequence and stores nothing; a repeat whose first record is no longer stored is a
+///   duplicate, unchecked.
 ///
-/// Errors are `StoreError`: `store.closed` after the store was closed, `store.full` when it ran
-/// out of room (nothing written), `store.not_found` for an unknown subscription,
+/// Errors are `StoreError` (and ``AppendConflict`` for a conflicting repeat): `store.closed`
+/// after the store was closed, `store.full` when it ran out of room (nothing written; appends
+/// are refused first, below the maximum, so that bookkeeping still fits), `store.not_found` for an unknown subscription,
 /// `store.invalid_request` for a tree size or registry position that does not exist.
 public protocol ExchangeStoreContract: AnyObject, Sendable {
     /// Applies every write already submitted, then closes the store: later writes fail with

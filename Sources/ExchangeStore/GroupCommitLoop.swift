@@ -33,7 +33,13 @@ final class GroupCommitLoop: Sendable {
     private let dedupCache: DedupCache
     private let indexTail: IndexTail
     private let resizeLock: ReadWriteLock
-    private let maxMapSize: Int
+    /// The map's maximum and the publish limit below it; changed by a configuration reload.
+    private let limits: Mutex<StoreMapLimits>
+    /// The free-list pages last counted and when (monotonic ns): counted only while the
+    /// high-water mark is past the publish limit, at most every ``freePagesInterval``.
+    private let freePagesCount = Mutex<(pages: Int, at: UInt64)?>(nil)
+    /// Whether the last check refused publishes (for metrics and readiness).
+    private let refusingPublishes = Atomic(false)
     private let logger: Logger
     /// The writer's counters; read through the store's `statistics()`.
     let statistics = WriterStatistics()
@@ -53,10 +59,11 @@ final class GroupCommitLoop: Sendable {
     /// - Parameters:
     ///   - state: the state after the last committed transaction.
     ///   - maxBatch: the most operations per transaction.
-    ///   - maxMapSize: how far the map may grow when a transaction does not fit.
+    ///   - limits: how far the map may grow when a transaction does not fit, and where
+    ///     publishes stop below it.
     init(
         environment: Environment, schema: StoreSchema, names: NameTable, tree: MerkleTree, dedupCache: DedupCache,
-        indexTail: IndexTail, resizeLock: ReadWriteLock, state: WriterState, maxBatch: Int, maxMapSize: Int, logger: Logger
+        indexTail: IndexTail, resizeLock: ReadWriteLock, state: WriterState, maxBatch: Int, limits: StoreMapLimits, logger: Logger
     ) {
         self.environment = environment
         self.schema = schema
@@ -65,7 +72,7 @@ final class GroupCommitLoop: Sendable {
         self.dedupCache = dedupCache
         self.indexTail = indexTail
         self.resizeLock = resizeLock
-        self.maxMapSize = maxMapSize
+        self.limits = Mutex(limits)
         self.logger = logger
         self.state = Mutex(state)
         self.committedSequence = Atomic(state.nextSequence - 1)
@@ -94,6 +101,21 @@ final class GroupCommitLoop: Sendable {
 
     /// The number of committed audit entries.
     var auditCount: UInt64 { committedAuditCount.load(ordering: .acquiring) }
+
+    /// The map's limits in force.
+    var mapLimits: StoreMapLimits { limits.withLock { $0 } }
+
+    /// Whether the last batch that held publishes found the store past its publish limit.
+    var isRefusingPublishes: Bool { refusingPublishes.load(ordering: .relaxed) }
+
+    /// Changes the map's limits. The map itself is not resized here: it grows, on the writer
+    /// thread between two transactions, when a transaction does not fit (``growMap()``), up to
+    /// the new maximum. A maximum below the map's current size stops its growth and lowers the
+    /// publish limit; the map is not shrunk.
+    func setLimits(_ new: StoreMapLimits) {
+        limits.withLock { $0 = new }
+        freePagesCount.withLock { $0 = nil }
+    }
 
     /// Registers `observer`, called after every commit where answers run, in commit order.
     func addCommitObserver(_ observer: @escaping @Sendable (StoreCommit) -> Void) -> UInt64 {
@@ -158,7 +180,14 @@ final class GroupCommitLoop: Sendable {
     /// Applies and commits one batch on the writer thread, then answers every operation in it.
     private func commit(_ batch: [PendingWrite]) {
         var active = batch[...]
+        if active.contains(where: \.isAppend), let full = publishRefusal() {
+            // Past the publish limit: the publishes fail at once, the rest goes on into the reserve.
+            fail(active.filter(\.isAppend)[...], full)
+            active = active.filter { !$0.isAppend }[...]
+            if active.isEmpty { return }
+        }
         var skipIndexMerge = false
+        var skipDedupStep = false
         var results: [[AppendResult]] = []
         results.reserveCapacity(batch.count)
         attempts: while !active.isEmpty {
@@ -210,7 +239,10 @@ final class GroupCommitLoop: Sendable {
             if let environmentError {
                 context.txn.abort()
                 if environmentError.isMapFull, growMap() { continue attempts }
-                if environmentError.isTransactionFull, active.count > 1 {
+                if environmentError.isMapFull, dropAppends(from: &active, environmentError) { continue attempts }
+                // Too large a transaction, or at the maximum size without publishes to drop:
+                // halves are committed apart, so that what fits still commits.
+                if environmentError.isTransactionFull || environmentError.isMapFull, active.count > 1 {
                     let half = active.count / 2
                     commit(Array(active[active.startIndex..<active.startIndex + half]))
                     active.removeFirst(half)
@@ -221,12 +253,20 @@ final class GroupCommitLoop: Sendable {
             }
             // The deduplication index's bounded step: freezing, writing, merging and deleting runs.
             let stepStarted = monotonicNanoseconds()
-            let step: DedupStepPlan
+            var step: DedupStepPlan?
             do {
-                step = try dedupCache.step(txn: &context.txn, schema: schema, lastSequence: context.state.nextSequence - 1)
+                if !skipDedupStep {
+                    step = try dedupCache.step(txn: &context.txn, schema: schema, lastSequence: context.state.nextSequence - 1)
+                }
             } catch let error as LMDBError {
                 context.txn.abort()
                 if error.isMapFull, growMap() { continue attempts }
+                if error.isMapFull {
+                    // The index's step can wait: the batch is applied again without it.
+                    logger.warning("deduplication step left out of a commit: the store is at its maximum size")
+                    skipDedupStep = true
+                    continue attempts
+                }
                 fail(active, mapped(error))
                 return
             } catch {
@@ -272,6 +312,7 @@ final class GroupCommitLoop: Sendable {
                 statistics.addCommitting(commitDuration)
             } catch let error as LMDBError {
                 if error.isMapFull, growMap() { continue attempts }
+                if error.isMapFull, dropAppends(from: &active, error) { continue attempts }
                 fail(active, mapped(error))
                 return
             } catch {
@@ -280,7 +321,7 @@ final class GroupCommitLoop: Sendable {
             }
             names.didCommit(added)
             dedupCache.didCommit()
-            if step.entries > 0 || step.completedRuns > 0 {
+            if let step, step.entries > 0 || step.completedRuns > 0 {
                 recordStep(step, nanoseconds: commitStarted - stepStarted + commitDuration)
             }
             statistics.addCommit(operations: active.count)
@@ -367,8 +408,74 @@ final class GroupCommitLoop: Sendable {
         }
     }
 
+    /// After a `MDB_MAP_FULL` at the maximum size: fails the batch's publishes with
+    /// `store.full` and keeps the rest, which is tried again without them. Returns `false` when
+    /// the batch holds no publish or nothing else.
+    private func dropAppends(from active: inout ArraySlice<PendingWrite>, _ error: LMDBError) -> Bool {
+        guard active.contains(where: \.isAppend), active.contains(where: { !$0.isAppend }) else { return false }
+        fail(active.filter(\.isAppend)[...], mapped(error))
+        active = active.filter { !$0.isAppend }[...]
+        return true
+    }
+
+    /// How often, at most, the free list is counted while the high-water mark is past the
+    /// publish limit: the data in the map may be under-counted for this long.
+    static let freePagesInterval: UInt64 = 250_000_000
+
+    /// `store.full` when the data in the map has reached the publish limit, otherwise `nil`.
+    ///
+    /// The map's high-water mark (LMDB's last page) never shrinks; while it is under the limit,
+    /// that is all this reads. Past it, the pages on the free list (freed by deleted entries,
+    /// reused by later commits) are counted, at most every ``freePagesInterval``, and subtracted:
+    /// the exchange takes publishes again by itself once enough pages are free.
+    private func publishRefusal() -> StoreError? {
+        let limits = self.limits.withLock { $0 }
+        let info = environment.info()
+        guard info.usedBytes >= limits.publishLimit else {
+            refusingPublishes.store(false, ordering: .relaxed)
+            return nil
+        }
+        let now = monotonicNanoseconds()
+        let free: Int = freePagesCount.withLock { cached in
+            if let cached, now &- cached.at < Self.freePagesInterval { return cached.pages }
+            let pages: Int
+            do {
+                pages = try resizeLock.withReadLock { try environment.freePages() }
+            } catch {
+                logger.warning("free pages not counted", metadata: ["error": "\(error)"])
+                pages = 0
+            }
+            cached = (pages, now)
+            return pages
+        }
+        let inUse = info.usedBytes - min(info.usedBytes, free * info.pageSize)
+        guard inUse >= limits.publishLimit else {
+            refusingPublishes.store(false, ordering: .relaxed)
+            return nil
+        }
+        if !refusingPublishes.exchange(true, ordering: .relaxed) {
+            logger.warning(
+                "store full: publishes are refused",
+                metadata: [
+                    "data_bytes": "\(inUse)", "publish_limit_bytes": "\(limits.publishLimit)", "max_map_size": "\(limits.maxMapSize)",
+                ])
+        }
+        return StoreError(
+            code: .storeFull,
+            message: "the store holds \(Self.size(inUse)) of data, at its publish limit: the last \(Self.size(limits.publishReserve)) "
+                + "of its maximum size of \(Self.size(limits.maxMapSize)) (store max_map_size) are kept for acknowledgements, "
+                + "deliveries and audit entries (store publish_reserve); nothing was written. "
+                + "Raise store max_map_size (applied on SIGHUP) or free space")
+    }
+
+    /// `n MiB`, or `n KiB` under a MiB.
+    private static func size(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : "\(bytes >> 10) KiB"
+    }
+
     private func mapped(_ error: LMDBError) -> StoreError {
         if error.isMapFull {
+            let maxMapSize = limits.withLock { $0.maxMapSize }
             return StoreError(
                 code: .storeFull,
                 message: "the store reached its maximum size of \(maxMapSize >> 20) MiB "
@@ -381,6 +488,7 @@ final class GroupCommitLoop: Sendable {
     /// Doubles the map, up to the configured maximum. Returns `false` when already at it.
     private func growMap() -> Bool {
         let current = environment.info().mapSize
+        let maxMapSize = limits.withLock { $0.maxMapSize }
         guard current < maxMapSize else { return false }
         let target = min(maxMapSize, current * 2)
         do {

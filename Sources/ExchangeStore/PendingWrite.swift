@@ -15,6 +15,12 @@ enum PendingWrite: @unchecked Sendable {
         return false
     }
 
+    /// An append of events (publishes), refused first when the store is full.
+    var isAppend: Bool {
+        if case .append = self { return true }
+        return false
+    }
+
     func fail(_ error: any Error) {
         switch self {
         case .append(_, let completion): completion.finish(.failure(error))

@@ -33,6 +33,13 @@ public struct StoreConfiguration: Sendable, Equatable {
     /// opens. Smaller values mean shorter merges, larger ones fewer page writes per event.
     /// Default 2,048.
     public var indexMergeThreshold: Int
+    /// The bytes below ``maxMapSize`` kept from publishes for acknowledgements, deliveries and
+    /// audit entries, so that a full store still serves its consumers (``StoreMapLimits``);
+    /// `nil` for the default, an eighth of the maximum, at most 1 GiB.
+    public var publishReserve: Int?
+
+    /// The map's limits these settings give.
+    public var mapLimits: StoreMapLimits { StoreMapLimits(maxMapSize: maxMapSize, publishReserve: publishReserve) }
 
     /// Creates a configuration.
     /// - Parameters:
@@ -47,6 +54,8 @@ public struct StoreConfiguration: Sendable, Equatable {
     ///   - auditHash: the audit tree's hash function (default SHA-256).
     ///   - indexMergeThreshold: events or audit entries held in the index tail before a merge
     ///     (default 2,048).
+    ///   - publishReserve: bytes below the maximum kept from publishes (default: an eighth of
+    ///     the maximum, at most 1 GiB).
     public init(
         directory: String,
         initialMapSize: Int = 1 << 30,
@@ -56,7 +65,8 @@ public struct StoreConfiguration: Sendable, Equatable {
         dedupMergeThreshold: Int = 65_536,
         dedupStepEntries: Int = 1_024,
         auditHash: HashAlgorithm = .sha256,
-        indexMergeThreshold: Int = 2048
+        indexMergeThreshold: Int = 2048,
+        publishReserve: Int? = nil
     ) {
         self.directory = directory
         self.initialMapSize = initialMapSize
@@ -67,5 +77,6 @@ public struct StoreConfiguration: Sendable, Equatable {
         self.dedupStepEntries = max(1, dedupStepEntries)
         self.auditHash = auditHash
         self.indexMergeThreshold = max(1, indexMergeThreshold)
+        self.publishReserve = publishReserve
     }
 }

@@ -120,6 +120,9 @@ extension ProblemCode {
     public static let publishSchemaViolation = ProblemCode("publish.schema_violation", status: .unprocessableContent, title: "Data breaks the topic schema")
     /// A message id, subject, type or indexed registry value is longer than its byte limit.
     public static let publishFieldTooLong = ProblemCode("publish.field_too_long", status: .badRequest, title: "Value too long")
+    /// The publisher already published this message id with other content (data, topic, type or
+    /// subject); the original is kept, and the document's `original_sequence` names it.
+    public static let publishIdConflict = ProblemCode("publish.id_conflict", status: .conflict, title: "Message id already used for other content")
     /// The topic is not declared, or a pattern matches no declared topic.
     public static let accessUnknownTopic = ProblemCode("access.unknown_topic", status: .notFound, title: "Unknown topic")
     /// Only the topic's owning department may publish to it.
@@ -173,7 +176,7 @@ extension ProblemCode {
     /// The codes of the exchange engine and the routing core (publish, access, subscriptions,
     /// registry), with the statuses they are answered with.
     public static let exchangeCodes: [ProblemCode] = [
-        .publishEmpty, .publishSchemaViolation, .publishFieldTooLong,
+        .publishEmpty, .publishSchemaViolation, .publishFieldTooLong, .publishIdConflict,
         .accessUnknownTopic, .accessNotTopicOwner, .accessSourceMismatch, .accessUnknownDepartment, .accessInvalidTopic, .accessNoAgreement, .accessMissingRole,
         .subscriptionInvalidName, .subscriptionInvalidFilter, .subscriptionInvalidLimits, .subscriptionNotFound, .subscriptionNameTaken,
         .registryUnknownCollection, .registryNotFound, .registryNotEntitled, .registryBadQuery, .registryBadCursor,

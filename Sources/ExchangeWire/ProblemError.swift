@@ -18,6 +18,9 @@ public struct ProblemError: Error, Sendable, CustomStringConvertible {
     /// Whether the refusal's audit entry was already written (by the engine), so that the
     /// problem middleware writes none.
     public var isAudited = false
+    /// Extension members (RFC 9457, 3.2) with whole-number values, written after `code` in
+    /// this order, e.g. `original_sequence` of `publish.id_conflict`.
+    public var integerMembers: [(name: String, value: UInt64)] = []
 
     /// Creates a problem.
     /// - Parameters:
@@ -36,7 +39,8 @@ public struct ProblemError: Error, Sendable, CustomStringConvertible {
         return code.rawValue
     }
 
-    /// The problem document: `type`, `title`, `status`, `detail`, `instance` and `code`.
+    /// The problem document: `type`, `title`, `status`, `detail`, `instance`, `code` and the
+    /// ``integerMembers``.
     /// - Parameter instance: the request path the problem occurred on.
     /// - Returns: UTF-8 JSON bytes.
     public func document(instance: String?) -> [UInt8] {
@@ -48,6 +52,7 @@ public struct ProblemError: Error, Sendable, CustomStringConvertible {
         if let detail { writer.member("detail", string: detail) }
         if let instance { writer.member("instance", string: instance) }
         writer.member("code", string: code.rawValue)
+        for (name, value) in integerMembers { writer.member(name, unsigned: value) }
         writer.endObject()
         return writer.bytes
     }

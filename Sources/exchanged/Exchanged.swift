@@ -25,7 +25,8 @@ struct Exchanged: AsyncParsableCommand {
         commandName: "exchanged",
         abstract: "Run the Data Exchange daemon.",
         discussion: """
-            Runs until SIGTERM or SIGINT (graceful shutdown); SIGHUP reloads the agreements. A \
+            Runs until SIGTERM or SIGINT (graceful shutdown); SIGHUP reloads the agreements and \
+            applies store.max_map_size and store.publish_reserve from the configuration file. A \
             failure to start is one line on standard error, `error: <code>: <detail>`, exit status 1; \
             wrong options exit with status 64.
             """)
@@ -218,7 +219,7 @@ struct Exchanged: AsyncParsableCommand {
         let routes = ExchangeRoutes(
             exchange: exchange, maxRequestBody: settings.server.limits.maxRequestBody, logger: Logger(label: "exchange.api"),
             auditVerifier: signer?.verifier)
-        let reloader = ReloadOnHangup(exchange: exchange)
+        let reloader = ReloadOnHangup(exchange: exchange, store: store, configPath: config, logger: logger)
         let app: any Service
         do {
             app = try buildApplication(
@@ -332,14 +333,30 @@ struct RetentionRunner: Service {
     }
 }
 
-/// Reloads the agreements (departments, topics, agreements) on SIGHUP; the engine audits,
-/// counts and logs the result (`Exchange.reloadAgreements`).
+/// Reloads the agreements (departments, topics, agreements) on SIGHUP and audits the result,
+/// and applies the store's map limits (`store.max_map_size`, `store.publish_reserve`) read again
+/// from the configuration file; every other key of that file takes effect only on a restart.
 struct ReloadOnHangup: Service {
     let exchange: Exchange
+    let store: ExchangeStore
+    let configPath: String
+    let logger: Logger
+
+    /// Reads the configuration file again and hands the store its map limits; a file that no
+    /// longer parses changes nothing and is logged.
+    func reloadStoreLimits() {
+        do {
+            let settings = try ExchangeConfiguration.load(path: configPath)
+            store.setMapLimits(settings.store.mapLimits)
+        } catch {
+            logger.error("configuration not reloaded; the store's limits stay as they are", metadata: ["error": "\(error)"])
+        }
+    }
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
+            reloadStoreLimits()
             await exchange.reloadAgreements(actor: "signal", trigger: "sighup")
         }
     }

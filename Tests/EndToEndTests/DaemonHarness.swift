@@ -38,10 +38,13 @@ final class DaemonHarness: Sendable {
     /// lines of the `audit` section (e.g. `anonymous_refusals:` with its keys), indented two
     /// spaces; `server` adds keys of the `server` section, e.g. `["max_connections": "50", "idle_timeout": "1s"]`;
     /// `logFormat` is `log.format` (unset: the default, text); `retention` is the `retention`
-    /// of topic `licence.business.issued` (e.g. `{max_events: 2}`), removed every 100 ms.
+    /// of topic `licence.business.issued` (e.g. `{max_events: 2}`), removed every 100 ms; `store`
+    /// sets keys of the `store` section (`directory` is `data`, `initial_map_size` `16MiB` unless
+    /// given).
     init(
         checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms", auditSettings: String = "",
-        server serverKeys: [String: String] = [:], logFormat: String? = nil, retention: String? = nil
+        server serverKeys: [String: String] = [:], store storeKeys: [String: String] = [:], logFormat: String? = nil,
+        retention: String? = nil
     ) throws {
         directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
@@ -125,9 +128,7 @@ final class DaemonHarness: Sendable {
             "exchange.yaml",
             """
             store:
-              directory: data
-              initial_map_size: 16MiB
-            server:
+            \(Self.storeSection(storeKeys))server:
               host: 127.0.0.1
               port: 0
               tls:
@@ -145,6 +146,25 @@ final class DaemonHarness: Sendable {
               level: info
             \(logFormat.map { "  format: \($0)\n" } ?? "")
             """)
+    }
+
+    /// The `store` section's keys, indented two spaces, one a line.
+    private static func storeSection(_ keys: [String: String]) -> String {
+        let all = ["directory": "data", "initial_map_size": "16MiB"].merging(keys) { _, given in given }
+        return all.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)\n" }.joined()
+    }
+
+    /// Rewrites the `store` section of `exchange.yaml` with `keys` (as ``init`` does) and sends
+    /// the daemon SIGHUP, which applies the store's map limits.
+    func reloadStore(_ keys: [String: String]) throws {
+        let path = directory + "/exchange.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard let start = text.range(of: "store:\n"), let end = text.range(of: "server:", range: start.upperBound..<text.endIndex) else {
+            throw HarnessError("exchange.yaml has no store section before server")
+        }
+        try (text[..<start.upperBound] + Self.storeSection(keys) + text[end.lowerBound...]).write(toFile: path, atomically: true, encoding: .utf8)
+        guard let process = state.withLock({ $0.process }) else { throw HarnessError("the daemon is not running") }
+        kill(process.processIdentifier, SIGHUP)
     }
 
     private func write(_ name: String, _ text: String) throws {
@@ -362,12 +382,15 @@ final class DaemonHarness: Sendable {
         try await request(department, method, path, contentType: "application/json", body: Array(try JSONSerialization.data(withJSONObject: value)))
     }
 
-    /// Publishes one structured event as `department` to `topic`.
+    /// Publishes one structured event as `department` to `topic`. Keys are written sorted, so
+    /// that publishing equal values again sends the same data bytes: a repeat whose data bytes
+    /// differ is refused (`publish.id_conflict`), and a dictionary's order varies between
+    /// instances.
     func publish(_ department: String, topic: String = "licence.business.issued", id: String, data: [String: Any]) async throws -> Reply {
         let event: [String: Any] = ["specversion": "1.0", "id": id, "type": "licence.issued", "subject": id, "data": data]
         return try await request(
             department, .POST, "/v1/topics/\(topic)/events", contentType: "application/cloudevents+json",
-            body: Array(try JSONSerialization.data(withJSONObject: event)))
+            body: Array(try JSONSerialization.data(withJSONObject: event, options: .sortedKeys)))
     }
 
 }

@@ -57,7 +57,10 @@ import Glibc
         let last = store.lastSequence
         for (sequence, id) in acknowledged.shuffled().prefix(40) {
             let publisher = try #require(Int(id.split(separator: "-")[1]))
-            let retry = Envelope(id: id, source: "dept-\(publisher % 3)", type: "crash.test", topic: "crash.topic\(publisher % 4)")
+            // The same event again (a repeat with other content would be refused as a conflict).
+            let retry = Envelope(
+                id: id, source: "dept-\(publisher % 3)", type: "crash.test", topic: "crash.topic\(publisher % 4)",
+                data: CrashPayload.payload(for: id))
             let result = try await store.append(AppendRequest(envelope: retry))
             #expect(result.isDuplicate && result.sequence == sequence, "round \(round): retry of \(id) was not a duplicate")
         }
