@@ -304,3 +304,13 @@ enum TopicCounts {
         try txn.put(schema.meta, key: readyKey, value: [1])
     }
 }
+
+extension ExchangeStore {
+    /// The memory the deduplication index takes: its runs' Bloom filters and, at about 64 bytes
+    /// each, the entries held in memory. Read on the writer, between commits.
+    package func deduplicationMemory() async throws -> (filterBytes: Int, recentEntries: Int) {
+        try await perform(bookkeeping: true) { _ in
+            (self.dedupCache.runs.filterBytes, self.dedupCache.recent.count + (self.dedupCache.frozen?.entries.count ?? 0))
+        }
+    }
+}
