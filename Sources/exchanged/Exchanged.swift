@@ -112,12 +112,13 @@ struct Exchanged: AsyncParsableCommand {
         } catch {
             throw StartupFailure(code: "server.start_failed", detail: "\(error)")
         }
-        let signer: NoteSigner?
+        let signers: [NoteSigner]
         do {
-            signer = try settings.audit.makeSigner()
+            signers = try settings.audit.makeSigners()
         } catch {
             throw StartupFailure(code: "audit.signing_key", detail: "\(error)")
         }
+        let signer = signers.first
         if signer == nil {
             logger.warning("no audit.signing_key: audit checkpoints are not signed or issued")
         }
@@ -183,18 +184,23 @@ struct Exchanged: AsyncParsableCommand {
             })
         let checkpoints: CheckpointService?
         do {
-            checkpoints = try signer.map {
+            checkpoints = try signer.map { _ in
                 CheckpointService(
                     issuer: try CheckpointIssuer(
-                        store: store, signer: $0, configuration: settings.audit.checkpoints, logger: Logger(label: "exchange.audit")),
+                        store: store, signers: signers, configuration: settings.audit.checkpoints, logger: Logger(label: "exchange.audit")),
                     logger: logger)
             }
         } catch {
             store.close()
             throw StartupFailure(code: "audit.signing_key", detail: "\(error)")
         }
-        if let signer {
-            logger.info("audit checkpoints signed", metadata: ["verifier_key": "\((try? signer.verifier.verifierKey) ?? "?")"])
+        for (position, each) in signers.enumerated() {
+            logger.info(
+                "audit checkpoints signed",
+                metadata: [
+                    "verifier_key": "\((try? each.verifier.verifierKey) ?? "?")", "algorithm": "\(each.key.algorithm)",
+                    "key": "\(position == 0 ? "audit.signing_key" : "audit.additional_signing_keys[\(position - 1)]")",
+                ])
         }
         let routes = ExchangeRoutes(
             exchange: exchange, maxRequestBody: settings.server.limits.maxRequestBody, logger: Logger(label: "exchange.api"),
