@@ -87,11 +87,14 @@ public struct ServerDependencies: Sendable {
 ///   - onServerRunning: called with the listening channel (its `localAddress` has the bound port).
 ///   - routes: registers the engine's HTTP routes on the authenticated `/v1` group.
 ///   - webSocketRoutes: registers the engine's WebSocket routes on the authenticated `/v1` group.
+///   - tls: the TLS context, to reload it later (``ServerTLSContext/reload()``); by default one
+///     read from `configuration` that nothing reloads.
 /// - Returns: the application, to run with `runService()` or inside a `ServiceGroup`.
 public func buildApplication(
     configuration: ExchangeConfig.ServerConfiguration,
     dependencies: ServerDependencies,
     logger: Logger,
+    tls: ServerTLSContext? = nil,
     services: [any Service] = [],
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
     routes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in },
@@ -106,7 +109,7 @@ public func buildApplication(
     addMiddlewares(to: webSocketRouter, configuration: configuration, dependencies: dependencies, logger: logger)
     webSocketRoutes(webSocketRouter.group("v1").add(middleware: RequireAuthenticationMiddleware()))
 
-    let sslContext = try NIOSSLContext(configuration: try configuration.makeTLSConfiguration())
+    let tls = try tls ?? ServerTLSContext(configuration: configuration)
     let limits = configuration.connections
     let descriptorLimit = DescriptorLimit.current()
     let maxConnections = limits.effectiveMaxConnections(descriptorLimit: descriptorLimit)
@@ -137,7 +140,7 @@ public func buildApplication(
             GovernedChannel(
                 base: HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: webSocketResponder, configuration: channelConfiguration),
-                sslContext: sslContext, governor: governor, limits: limits, metrics: dependencies.connectionMetrics,
+                tls: tls, governor: governor, limits: limits, metrics: dependencies.connectionMetrics,
                 handshakeRefused: { source, reason in
                     // Refused before any request: nobody is identified, so the refusal is
                     // counted with its source's others (see AnonymousRefusals).

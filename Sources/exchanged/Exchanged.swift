@@ -25,7 +25,7 @@ struct Exchanged: AsyncParsableCommand {
         commandName: "exchanged",
         abstract: "Run the Data Exchange daemon.",
         discussion: """
-            Runs until SIGTERM or SIGINT (graceful shutdown); SIGHUP reloads the agreements. A \
+            Runs until SIGTERM or SIGINT (graceful shutdown); SIGHUP reloads the agreements and the TLS files. A \
             failure to start is one line on standard error, `error: <code>: <detail>`, exit status 1; \
             wrong options exit with status 64.
             """)
@@ -106,9 +106,10 @@ struct Exchanged: AsyncParsableCommand {
             throw StartupFailure(code: "config.tokens", detail: "\(error)")
         }
 
+        let tls: ServerTLSContext
         do {
             // Fail on unreadable TLS material before the store is opened.
-            _ = try settings.server.makeTLSConfiguration()
+            tls = try ServerTLSContext(configuration: settings.server)
         } catch {
             throw StartupFailure(code: "server.start_failed", detail: "\(error)")
         }
@@ -204,12 +205,12 @@ struct Exchanged: AsyncParsableCommand {
         }
         let routes = ExchangeRoutes(
             exchange: exchange, maxRequestBody: settings.server.limits.maxRequestBody, logger: Logger(label: "exchange.api"),
-            auditVerifier: signer?.verifier)
-        let reloader = ReloadOnHangup(exchange: exchange, logger: logger)
+            auditVerifier: signer?.verifier, tls: tls)
+        let reloader = ReloadOnHangup(exchange: exchange, tls: tls, logger: logger)
         let app: any Service
         do {
             app = try buildApplication(
-                configuration: settings.server, dependencies: dependencies, logger: Logger(label: "exchange.server"),
+                configuration: settings.server, dependencies: dependencies, logger: Logger(label: "exchange.server"), tls: tls,
                 services: [reloader] + (tokens.map { [TokenWatcher(tokens: $0)] } ?? []),
                 onServerRunning: { channel in
                     let statistics = store.statistics()
@@ -304,9 +305,11 @@ struct CheckpointService: Service {
     }
 }
 
-/// Reloads the agreements (departments, topics, agreements) on SIGHUP and audits the result.
+/// Reloads the agreements (departments, topics, agreements) and the TLS files (server
+/// certificate and key, client CA bundle) on SIGHUP and audits each result.
 struct ReloadOnHangup: Service {
     let exchange: Exchange
+    let tls: ServerTLSContext
     let logger: Logger
 
     func run() async throws {
@@ -324,6 +327,7 @@ struct ReloadOnHangup: Service {
             } else {
                 logger.error("agreements not reloaded", metadata: ["errors": "\(report.allErrors.map(\.description))"])
             }
+            await tls.reloadAndAudit(exchange: exchange, actor: "signal", logger: logger)
         }
     }
 }
