@@ -26,6 +26,9 @@ public struct ServerDependencies: Sendable {
     public var beforeScrape: @Sendable () -> Void
     /// Where the listener counts open, shed and timed-out connections.
     public var connectionMetrics: ConnectionMetrics
+    /// The revoked client certificates in force, asked on every request; ``buildApplication(configuration:dependencies:logger:tls:services:onServerRunning:routes:webSocketRoutes:)``
+    /// sets it to its TLS context's list (re-read with the TLS files). Default: none revoked.
+    public var revokedCertificates: @Sendable () -> RevokedCertificates = { .none }
 
     /// Creates the dependencies.
     /// - Parameters:
@@ -100,6 +103,12 @@ public func buildApplication(
     routes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in },
     webSocketRoutes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    let tls = try tls ?? ServerTLSContext(configuration: configuration)
+    let dependencies = {
+        var dependencies = dependencies
+        dependencies.revokedCertificates = { tls.revokedCertificates }
+        return dependencies
+    }()
     let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: logger)
     routes(router.group("v1").add(middleware: RequireAuthenticationMiddleware()))
 
@@ -109,7 +118,6 @@ public func buildApplication(
     addMiddlewares(to: webSocketRouter, configuration: configuration, dependencies: dependencies, logger: logger)
     webSocketRoutes(webSocketRouter.group("v1").add(middleware: RequireAuthenticationMiddleware()))
 
-    let tls = try tls ?? ServerTLSContext(configuration: configuration)
     let limits = configuration.connections
     let descriptorLimit = DescriptorLimit.current()
     let maxConnections = limits.effectiveMaxConnections(descriptorLimit: descriptorLimit)
@@ -181,7 +189,7 @@ private func addMiddlewares(
 ) {
     // Outermost first. Authentication never throws (failures are kept in the context), so the
     // logging and problem middlewares below it see the principal of every request.
-    router.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens, resolver: dependencies.identityResolver))
+    router.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens, resolver: dependencies.identityResolver, revoked: dependencies.revokedCertificates))
     router.add(middleware: RequestLoggingMiddleware(logger: logger))
     router.add(middleware: ProblemMiddleware(refusalObserver: dependencies.refusalObserver, logger: logger))
     router.add(middleware: MethodNotAllowedMiddleware())

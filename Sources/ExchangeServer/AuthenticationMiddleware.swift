@@ -15,6 +15,9 @@ import NIOCore
 ///   is read once per connection; the resolver is asked on every request, so a changed
 ///   department list applies to open connections too.
 ///
+/// A certificate listed as revoked (``RevokedCertificates``) is refused on every request with
+/// `auth.certificate_revoked`, audited under the department it names.
+///
 /// It refuses nothing itself: a bad token or an unknown certificate is kept as
 /// ``ExchangeRequestContext/authenticationFailure`` and answered (401) by the first role check,
 /// so that unauthenticated routes such as `/healthz` still work.
@@ -24,15 +27,20 @@ public struct AuthenticationMiddleware: RouterMiddleware {
 
     let tokens: TokenStore?
     let resolver: any CertificateIdentityResolver
+    let revoked: @Sendable () -> RevokedCertificates
     let peers = PeerIdentityCache()
 
     /// Creates the middleware.
     /// - Parameters:
     ///   - tokens: the bearer tokens; `nil` accepts none.
     ///   - resolver: maps client certificates to departments.
-    public init(tokens: TokenStore?, resolver: any CertificateIdentityResolver) {
+    ///   - revoked: the revoked client certificates in force, asked on every request.
+    public init(
+        tokens: TokenStore?, resolver: any CertificateIdentityResolver, revoked: @escaping @Sendable () -> RevokedCertificates = { .none }
+    ) {
         self.tokens = tokens
         self.resolver = resolver
+        self.revoked = revoked
     }
 
     /// Authenticates the request and runs the rest of the chain.
@@ -47,7 +55,14 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                     headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
             }
         } else if let identity = await peers.identity(of: context.channel) {
-            if let department = resolver.department(for: identity) {
+            if revoked().isRevoked(identity.sha256Fingerprint) {
+                let department = resolver.department(for: identity)
+                context.refusedActor = department?.rawValue ?? "certificate:\(identity.sha256Fingerprint)"
+                context.authenticationFailure = ProblemError(
+                    .certificateRevoked,
+                    detail: "the client certificate (CN \(identity.commonName ?? "none"), SHA-256 \(identity.sha256Fingerprint)) is revoked "
+                        + "(server.tls.revoked_certificates)")
+            } else if let department = resolver.department(for: identity) {
                 context.principal = .department(department)
             } else {
                 context.authenticationFailure = ProblemError(

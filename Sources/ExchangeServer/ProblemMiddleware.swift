@@ -45,7 +45,7 @@ public struct ProblemMiddleware: RouterMiddleware {
     /// The refusal of `request`, answered with `problem`, for the audit log.
     static func refusal(_ problem: ProblemError, request: Request, context: ExchangeRequestContext) -> RequestRefusal {
         RequestRefusal(
-            actor: context.principal?.actor, role: context.principal?.role.rawValue,
+            actor: context.principal?.actor ?? context.refusedActor, role: context.principal?.role.rawValue,
             source: context.channel.remoteAddress?.ipAddress ?? "unknown", method: request.method.rawValue,
             path: request.uri.path, status: Int(problem.code.status.code), code: problem.code.rawValue, detail: problem.detail)
     }

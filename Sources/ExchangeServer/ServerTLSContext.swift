@@ -1,5 +1,5 @@
 public import ExchangeConfig
-import ExchangeIdentity
+public import ExchangeIdentity
 public import NIOSSL
 import Synchronization
 
@@ -22,10 +22,18 @@ public final class ServerTLSContext: Sendable {
         public var certificateFingerprint: String
         /// Why the files were not taken, when ``applied`` is `false`.
         public var error: String?
+        /// How many client certificates are revoked in the list in force afterwards.
+        public var revokedCertificates: Int
     }
 
     private let configuration: ServerConfiguration
-    private let state: Mutex<(context: NIOSSLContext, fingerprint: String)>
+    private let state: Mutex<Loaded>
+
+    private struct Loaded {
+        var context: NIOSSLContext
+        var fingerprint: String
+        var revoked: RevokedCertificates
+    }
 
     /// Reads the files named by `configuration` (`server.tls.*`).
     /// - Throws: ``ConfigKeyError`` naming the key whose file cannot be read.
@@ -40,7 +48,11 @@ public final class ServerTLSContext: Sendable {
     /// The SHA-256 fingerprint (lowercase hex) of the server certificate in force.
     public var certificateFingerprint: String { state.withLock { $0.fingerprint } }
 
-    /// Re-reads the certificate chain, private key and client CA bundle. On success new
+    /// The revoked client certificates (`server.tls.revoked_certificates`) in force.
+    public var revokedCertificates: RevokedCertificates { state.withLock { $0.revoked } }
+
+    /// Re-reads the certificate chain, private key, client CA bundle and revoked certificates
+    /// list. On success new
     /// connections use them; open connections keep theirs. On any failure (a missing or
     /// malformed file, a key that does not match the certificate) nothing changes.
     @discardableResult
@@ -48,13 +60,16 @@ public final class ServerTLSContext: Sendable {
         do {
             let loaded = try Self.load(configuration)
             state.withLock { $0 = loaded }
-            return Outcome(applied: true, certificateFingerprint: loaded.fingerprint, error: nil)
+            return Outcome(applied: true, certificateFingerprint: loaded.fingerprint, error: nil, revokedCertificates: loaded.revoked.fingerprints.count)
         } catch {
-            return Outcome(applied: false, certificateFingerprint: certificateFingerprint, error: "\(error)")
+            let current = state.withLock { $0 }
+            return Outcome(
+                applied: false, certificateFingerprint: current.fingerprint, error: "\(error)", revokedCertificates: current.revoked.fingerprints.count)
         }
     }
 
-    private static func load(_ configuration: ServerConfiguration) throws -> (context: NIOSSLContext, fingerprint: String) {
+    private static func load(_ configuration: ServerConfiguration) throws -> Loaded {
+        let revoked = try configuration.revokedCertificatesPath.map(RevokedCertificates.load(path:)) ?? .none
         let tls = try configuration.makeTLSConfiguration()
         let context: NIOSSLContext
         do {
@@ -69,6 +84,6 @@ public final class ServerTLSContext: Sendable {
         if case .certificate(let leaf)? = tls.certificateChain.first, let der = try? leaf.toDERBytes() {
             fingerprint = (try? PeerCertificate(derEncoded: der))?.sha256Fingerprint ?? ""
         }
-        return (context, fingerprint)
+        return Loaded(context: context, fingerprint: fingerprint, revoked: revoked)
     }
 }
