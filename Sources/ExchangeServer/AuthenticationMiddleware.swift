@@ -47,8 +47,14 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let authorization = request.headers[.authorization] {
-            if let secret = Self.bearerSecret(authorization), let principal = tokens?.principal(forSecret: secret) {
+            let lookup = Self.bearerSecret(authorization).flatMap { tokens?.lookup(secret: $0) } ?? .invalid
+            if case .valid(let principal) = lookup {
                 context.principal = principal
+            } else if case .expired(let name, let expires) = lookup {
+                context.refusedActor = name
+                context.authenticationFailure = ProblemError(
+                    .tokenExpired, detail: "the bearer token \"\(name)\" expired at \(expires); ask an admin for a new one",
+                    headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\", error_description=\"expired\""])
             } else {
                 context.authenticationFailure = ProblemError(
                     .invalidToken, detail: "the bearer token is unknown, malformed or revoked",
