@@ -32,8 +32,8 @@ extension ServerTLSContext {
         return outcome
     }
 
-    /// The `tls` member of the reload answer: `applied`, `certificate_sha256`, and `error` when
-    /// not applied.
+    /// The `tls` member of the reload answer: `applied`, `certificate_sha256`,
+    /// `revoked_certificates`, and `error` when not applied.
     static func document(of outcome: Outcome) -> AuditValue {
         var fields: [String: AuditValue] = [
             "applied": .bool(outcome.applied), "certificate_sha256": .string(outcome.certificateFingerprint),

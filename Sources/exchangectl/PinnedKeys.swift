@@ -31,7 +31,7 @@ struct PinnedKeys {
                     .map { $0.trimmingCharacters(in: .whitespaces) }
                     .filter { !$0.isEmpty && !$0.hasPrefix("#") }
                 guard !lines.isEmpty else {
-                    throw ClientFailure(code: "usage", detail: "--verifier-key \(value): the file holds no key", exitCode: 64)
+                    throw ClientFailure(code: "usage.invalid_key", detail: "--verifier-key \(value): the file holds no key", exitCode: 64)
                 }
             }
             for line in lines {
@@ -41,15 +41,15 @@ struct PinnedKeys {
                         verifiers.append(verifier)
                     }
                 } catch {
-                    throw ClientFailure(code: "usage", detail: "--verifier-key: not a verifier key (NAME+KEYID+BASE64): \(error)", exitCode: 64)
+                    throw ClientFailure(code: "usage.invalid_key", detail: "--verifier-key: not a verifier key (NAME+KEYID+BASE64): \(error)", exitCode: 64)
                 }
             }
         }
         guard !verifiers.isEmpty else {
-            throw ClientFailure(code: "usage", detail: "--verifier-key is required: the log's pinned key(s), from its operators", exitCode: 64)
+            throw ClientFailure(code: "usage.missing_key", detail: "--verifier-key is required: the log's pinned key(s), from its operators", exitCode: 64)
         }
         guard verifiers.count <= Self.maximumKeys else {
-            throw ClientFailure(code: "usage", detail: "--verifier-key: at most \(Self.maximumKeys) keys", exitCode: 64)
+            throw ClientFailure(code: "usage.invalid_key", detail: "--verifier-key: at most \(Self.maximumKeys) keys", exitCode: 64)
         }
         self.verifiers = verifiers
     }
