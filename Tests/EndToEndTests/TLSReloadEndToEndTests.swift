@@ -1,6 +1,9 @@
+import AsyncHTTPClient
 import ExchangeIdentity
 import ExchangeStore
 import Foundation
+import NIOCore
+import NIOHTTP1
 import NIOSSL
 import TestSupport
 import Testing
@@ -97,6 +100,61 @@ import Glibc
             #expect(reloads.last?.contains("\"applied\":false") == true)
             #expect(reloads.last?.contains("\"actor\":\"signal\"") == true)
             #expect(reloads.last?.contains("server.tls.private_key") == true)
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    /// `POST /v1/admin/reload` as an admin re-reads the TLS files too and answers what it did.
+    static func adminReload(_ harness: DaemonHarness, token: String) async throws -> (status: Int, tls: [String: Any]) {
+        var request = HTTPClientRequest(url: harness.baseURL + "/v1/admin/reload")
+        request.method = .POST
+        request.headers.add(name: "authorization", value: "Bearer \(token)")
+        let response = try await harness.client(nil).execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        let body = (try? JSONSerialization.jsonObject(with: Data(Array(buffer: bytes)))) as? [String: Any] ?? [:]
+        return (Int(response.status.code), body["tls"] as? [String: Any] ?? [:])
+    }
+
+    @Test func theAdminReloadEndpointSwapsTheServerCertificateAndReportsIt() async throws {
+        let harness = try DaemonHarness()
+        defer { try? FileManager.default.removeItem(atPath: harness.directory) }
+        let directory = harness.directory
+        var tokens = try TokenFile.load(path: directory + "/tokens.json")
+        let admin = try tokens.create(name: "admin-1", role: .admin)
+        try tokens.save(path: directory + "/tokens.json")
+        let roots = try NIOSSLCertificate.fromPEMFile(directory + "/ca.crt")
+        let oldServer = try Self.fingerprint(try NIOSSLCertificate.fromPEMFile(directory + "/server.crt")[0].toDERBytes())
+        // The new server certificate from the same CA, which the clients already trust.
+        let newPKI = try DevelopmentPKI(commonName: "End-to-end Test CA 3", validityDays: 1)
+        let newServer = try newPKI.issueServerCertificate()
+        let bothRoots = roots + (try NIOSSLCertificate.fromPEMBytes(Array(try newPKI.authority.certificatePEM().utf8)))
+        try await harness.start()
+        do {
+            let unchanged = try await Self.adminReload(harness, token: admin)
+            #expect(unchanged.status == 200)
+            #expect(unchanged.tls["applied"] as? Bool == true)
+            #expect(unchanged.tls["certificate_sha256"] as? String == oldServer)
+
+            try newServer.certificatePEM().write(toFile: directory + "/server.crt", atomically: true, encoding: .utf8)
+            try newServer.privateKeyPEM.write(toFile: directory + "/server.key", atomically: true, encoding: .utf8)
+            let swapped = try await Self.adminReload(harness, token: admin)
+            let newFingerprint = try Self.fingerprint(try newServer.certificateDER())
+            #expect(swapped.status == 200)
+            #expect(swapped.tls["certificate_sha256"] as? String == newFingerprint)
+            #expect(try await Self.serverCertificate(harness, roots: bothRoots) == newFingerprint)
+
+            // A certificate whose key is not the one configured: refused, 422, the old pair stays.
+            try newPKI.issueServerCertificate().certificatePEM().write(toFile: directory + "/server.crt", atomically: true, encoding: .utf8)
+            let refused = try await Self.adminReload(harness, token: admin)
+            #expect(refused.status == 422)
+            #expect(refused.tls["applied"] as? Bool == false)
+            #expect((refused.tls["error"] as? String)?.contains("server.tls.private_key") == true, "\(refused.tls)")
+            #expect(refused.tls["certificate_sha256"] as? String == newFingerprint)
+            #expect(try await Self.serverCertificate(harness, roots: bothRoots) == newFingerprint)
+            #expect(try await harness.stop() == 0)
         } catch {
             await harness.tearDown()
             throw error
