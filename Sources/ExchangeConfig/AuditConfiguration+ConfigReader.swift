@@ -5,7 +5,7 @@ import Foundation
 extension AuditConfiguration {
     /// The keys of the `audit` section.
     static let keys: Set<String> = [
-        "audit.origin", "audit.signing_key", "audit.hash", "audit.checkpoint_every_entries", "audit.checkpoint_interval",
+        "audit.origin", "audit.signing_key", "audit.additional_signing_keys", "audit.hash", "audit.checkpoint_every_entries", "audit.checkpoint_interval",
         "audit.checkpoint_min_interval",
         "audit.anonymous_refusals.interval", "audit.anonymous_refusals.max_sources",
     ]
@@ -14,6 +14,9 @@ extension AuditConfiguration {
     /// - `audit.origin`: the log's identity (default `data-exchange/audit`; no spaces, no `+`);
     /// - `audit.signing_key`: PEM private key file, Ed25519 or SM2, relative to the file's
     ///   directory (default: none, no checkpoints are issued);
+    /// - `audit.additional_signing_keys`: a list of up to ``maximumAdditionalSigningKeys`` more
+    ///   PEM private key files, Ed25519 or SM2, that sign every checkpoint beside
+    ///   `audit.signing_key` (default none; needs `audit.signing_key`);
     /// - `audit.checkpoint_every_entries`: 1-100000000 (default 1000);
     /// - `audit.checkpoint_interval`: seconds as a number, or a number with `ms`, `s`, `m` or
     ///   `h` (default 60s; from 10ms to 24h);
@@ -61,7 +64,28 @@ extension AuditConfiguration {
                 minimumInterval: minimumInterval ?? min(defaults.checkpoints.minimumInterval, effectiveInterval)),
             anonymousRefusals: AnonymousRefusals.Configuration(
                 intervalSeconds: refusalInterval.map { Int($0.components.seconds) } ?? defaults.anonymousRefusals.intervalSeconds,
-                maxSources: maxSources ?? defaults.anonymousRefusals.maxSources))
+                maxSources: maxSources ?? defaults.anonymousRefusals.maxSources),
+            additionalSigningKeyPaths: try Self.additionalSigningKeyPaths(reader: reader))
+    }
+
+    /// The most keys `audit.additional_signing_keys` may list.
+    static let maximumAdditionalSigningKeys = 8
+
+    /// `audit.additional_signing_keys`: a list of key files, resolved like `audit.signing_key`.
+    static func additionalSigningKeyPaths(reader: ConfigReader) throws -> [String] {
+        let key = "audit.additional_signing_keys"
+        guard let value = reader.value(key) else { return [] }
+        guard let list = value as? [Any] else { throw reader.problem(key, "must be a list of key files, e.g. [audit-next.key]") }
+        guard list.count <= maximumAdditionalSigningKeys else {
+            throw reader.problem(key, "lists \(list.count) keys; at most \(maximumAdditionalSigningKeys)")
+        }
+        guard reader.value("audit.signing_key") != nil || list.isEmpty else {
+            throw reader.problem(key, "needs audit.signing_key, the first key")
+        }
+        return try list.map { item in
+            guard let text = item as? String, !text.isEmpty else { throw reader.problem(key, "must list key file paths (text)") }
+            return reader.resolve(text)
+        }
     }
 
     /// `audit.hash`: `sha256` (default) or `sm3`.

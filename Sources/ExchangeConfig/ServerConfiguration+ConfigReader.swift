@@ -2,7 +2,7 @@ extension ServerConfiguration {
     /// Every key read by ``init(reader:)``.
     static let keys: Set<String> = [
         "server.host", "server.port", "server.tls.certificate", "server.tls.private_key",
-        "server.tls.client_ca", "server.tls.require_client_certificate", "server.tokens_file",
+        "server.tls.client_ca", "server.tls.require_client_certificate", "server.tls.revoked_certificates", "server.tokens_file",
         "server.max_connections", "server.max_connections_per_certificate", "server.handshake_timeout", "server.request_head_timeout", "server.idle_timeout", "server.request_body_timeout",
         "server.websocket_ping_interval",
         "limits.max_event_size", "limits.max_batch_events", "limits.max_request_body",
@@ -19,6 +19,8 @@ extension ServerConfiguration {
     /// - `server.tls.client_ca`: CA certificates client certificates must chain to, PEM. Required.
     /// - `server.tls.require_client_certificate`: `true` refuses a handshake without a client
     ///   certificate; default `false` (certificates optional, verified when presented).
+    /// - `server.tls.revoked_certificates`: a file of revoked client certificates, one SHA-256
+    ///   fingerprint a line; absent = none revoked.
     /// - `server.tokens_file`: bearer tokens file (JSON, see ``TokenFile``); absent = no tokens.
     /// - `server.max_connections`: most connections open at once, 1-1000000, default 4096; the
     ///   daemon lowers it to the open-file limit less 128 (see ``ConnectionLimits``).
@@ -86,6 +88,7 @@ extension ServerConfiguration {
             requireClientCertificate: try reader.bool("server.tls.require_client_certificate") ?? false,
             limits: limits,
             connections: connections,
-            tokensPath: try reader.path("server.tokens_file"))
+            tokensPath: try reader.path("server.tokens_file"),
+            revokedCertificatesPath: try reader.path("server.tls.revoked_certificates"))
     }
 }

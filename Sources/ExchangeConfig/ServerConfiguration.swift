@@ -33,6 +33,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var connections: ConnectionLimits
     /// The bearer tokens file (`server.tokens_file`); `nil` accepts no tokens.
     public var tokensPath: String?
+    /// A file of revoked client certificates, one SHA-256 fingerprint a line
+    /// (`server.tls.revoked_certificates`); re-read with the TLS files. `nil`: none revoked.
+    public var revokedCertificatesPath: String?
 
     /// Creates a configuration.
     /// - Parameters:
@@ -45,6 +48,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     ///   - limits: request size limits.
     ///   - connections: connection count limit and timeouts.
     ///   - tokensPath: the bearer tokens file.
+    ///   - revokedCertificatesPath: the file of revoked client certificate fingerprints.
     public init(
         host: String = "127.0.0.1",
         port: Int = 8443,
@@ -54,8 +58,10 @@ public struct ServerConfiguration: Sendable, Equatable {
         requireClientCertificate: Bool = false,
         limits: ServerLimits = .default,
         connections: ConnectionLimits = .default,
-        tokensPath: String? = nil
+        tokensPath: String? = nil,
+        revokedCertificatesPath: String? = nil
     ) {
+        self.revokedCertificatesPath = revokedCertificatesPath
         self.host = host
         self.port = port
         self.certificatePath = certificatePath

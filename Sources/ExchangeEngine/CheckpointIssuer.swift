@@ -51,8 +51,12 @@ public actor CheckpointIssuer {
 
     /// The store whose audit log is checkpointed.
     public nonisolated let store: any ExchangeStoreContract
-    /// The log's signer; its name is the checkpoints' origin.
-    public nonisolated let signer: NoteSigner
+    /// The log's first signer; its name is the checkpoints' origin.
+    public nonisolated var signer: NoteSigner { signers[0] }
+    /// Every key that signs each checkpoint, one signature line each, in this order: during a
+    /// key rotation the old and the new key, or an Ed25519 and an SM2 key side by side. All
+    /// carry the origin as their name.
+    public nonisolated let signers: [NoteSigner]
     /// When checkpoints are issued.
     public nonisolated let configuration: Configuration
     private let logger: Logger
@@ -67,8 +71,26 @@ public actor CheckpointIssuer {
     ///   - configuration: when to issue.
     ///   - logger: where issued checkpoints are logged (info) and failures (error).
     public init(store: any ExchangeStoreContract, signer: NoteSigner, configuration: Configuration, logger: Logger = Logger(label: "exchange.audit")) throws {
+        try self.init(store: store, signers: [signer], configuration: configuration, logger: logger)
+    }
+
+    /// Creates an issuer whose checkpoints carry one signature of each key; reads the size of
+    /// the last kept checkpoint.
+    /// - Parameters:
+    ///   - store: the store.
+    ///   - signers: one or more keys, all named by the log's origin.
+    ///   - configuration: when to issue.
+    ///   - logger: where issued checkpoints are logged (info) and failures (error).
+    /// - Throws: ``AuditError`` when `signers` is empty or its names differ.
+    public init(
+        store: any ExchangeStoreContract, signers: [NoteSigner], configuration: Configuration, logger: Logger = Logger(label: "exchange.audit")
+    ) throws {
+        guard let first = signers.first else { throw AuditError(.malformedKey, "a checkpoint issuer needs at least one signing key") }
+        guard signers.allSatisfy({ $0.name == first.name }) else {
+            throw AuditError(.malformedKey, "every checkpoint signing key carries the log's origin as its name")
+        }
         self.store = store
-        self.signer = signer
+        self.signers = signers
         self.configuration = configuration
         self.logger = logger
         self.lastSize = try store.latestCheckpoint()?.treeSize
@@ -92,6 +114,11 @@ public actor CheckpointIssuer {
         get throws { try signer.verifier.verifierKey }
     }
 
+    /// The C2SP verifier keys of every signing key, in signing order.
+    public nonisolated var verifierKeys: [String] {
+        get throws { try signers.map { try $0.verifier.verifierKey } }
+    }
+
     /// Signs and keeps a checkpoint of the committed log now, unless the last one already has
     /// its size.
     /// - Returns: the checkpoint kept, or `nil` when the log did not grow.
@@ -102,7 +129,7 @@ public actor CheckpointIssuer {
         let root = try store.auditRoot(treeSize: size)
         let checkpoint = try Checkpoint(
             origin: signer.name, treeSize: size, rootHash: root, hashAlgorithm: store.auditHash)
-        let note = try checkpoint.signed(by: [signer]).serialized
+        let note = try checkpoint.signed(by: signers).serialized
         let stored = StoredCheckpoint(treeSize: size, note: note)
         try await store.saveCheckpoint(stored)
         lastSize = size

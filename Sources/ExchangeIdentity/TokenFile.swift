@@ -20,7 +20,9 @@ public import Foundation
 /// - `role`: `portal`, `auditor` or `admin`;
 /// - `sha256`: lowercase hex SHA-256 of the secret's UTF-8 bytes (the secret itself is never stored);
 /// - `created`: RFC 3339 time of creation;
-/// - `revoked`: a revoked token is refused with `auth.invalid_token`.
+/// - `revoked`: a revoked token is refused with `auth.invalid_token`;
+/// - `expires` (optional): RFC 3339 time from which the token is refused with `auth.token_expired`;
+///   absent, the token does not expire.
 ///
 /// `exchangectl token create|revoke|list` edits it; the daemon reloads it when it changes.
 public struct TokenFile: Sendable, Equatable {
@@ -36,9 +38,12 @@ public struct TokenFile: Sendable, Equatable {
         public var created: String
         /// Whether the token is revoked.
         public var revoked: Bool
+        /// RFC 3339 time from which the token is refused; `nil`: it does not expire.
+        public var expires: String?
 
         /// Creates an entry.
-        public init(name: String, role: String, sha256: String, created: String, revoked: Bool = false) {
+        public init(name: String, role: String, sha256: String, created: String, revoked: Bool = false, expires: String? = nil) {
+            self.expires = expires
             self.name = name
             self.role = role
             self.sha256 = sha256
@@ -88,6 +93,9 @@ public struct TokenFile: Sendable, Equatable {
             guard entry.sha256.utf8.count == 64, entry.sha256.utf8.allSatisfy({ Self.isLowerHex($0) }) else {
                 throw ConfigKeyError(file: path, key: "\(key).sha256", message: "must be 64 lowercase hex digits")
             }
+            if let expires = entry.expires, RFC3339.parse(expires) == nil {
+                throw ConfigKeyError(file: path, key: "\(key).expires", message: "\"\(expires)\" is not an RFC 3339 time such as 2027-03-01T00:00:00Z")
+            }
         }
         return TokenFile(entries: document.tokens)
     }
@@ -134,19 +142,32 @@ public struct TokenFile: Sendable, Equatable {
     ///   - name: a unique name.
     ///   - role: `portal`, `auditor` or `admin`.
     ///   - now: the creation time.
+    ///   - expires: when the token stops being accepted; `nil` (default): never. Must be after `now`.
     /// - Returns: the secret to hand to the token's holder.
-    public mutating func create(name: String, role: Role, now: Date = Date()) throws -> String {
+    public mutating func create(name: String, role: Role, now: Date = Date(), expires: Date? = nil) throws -> String {
         guard role != .department else {
             throw ConfigKeyError(file: "(tokens)", key: "role", message: "departments authenticate with certificates, not tokens")
         }
         guard !name.isEmpty, !entries.contains(where: { $0.name == name }) else {
             throw ConfigKeyError(file: "(tokens)", key: "name", message: "\"\(name)\" is empty or already used")
         }
+        var expiry: String?
+        if let expires {
+            guard expires > now else {
+                throw ConfigKeyError(file: "(tokens)", key: "expires", message: "the expiry must lie in the future")
+            }
+            guard expires.timeIntervalSince1970 < Double(RFC3339.latestNanoseconds / 1_000_000_000) else {
+                throw ConfigKeyError(file: "(tokens)", key: "expires", message: "the expiry is too far in the future")
+            }
+            // Whole seconds, written as such (`2027-03-01T00:00:00Z`).
+            expiry = RFC3339.format(nanoseconds: UInt64(expires.timeIntervalSince1970) * 1_000_000_000)
+                .replacingOccurrences(of: ".000000000Z", with: "Z")
+        }
         let secret = Self.newSecret()
         let nanoseconds = UInt64(max(0, now.timeIntervalSince1970) * 1_000_000_000)
         entries.append(Entry(
             name: name, role: role.rawValue, sha256: Self.hash(secret: secret),
-            created: RFC3339.format(nanoseconds: nanoseconds)))
+            created: RFC3339.format(nanoseconds: nanoseconds), expires: expiry))
         return secret
     }
 

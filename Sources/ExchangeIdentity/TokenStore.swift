@@ -1,5 +1,6 @@
 import Crypto
 import ExchangeConfig
+import ExchangeModel
 import Foundation
 public import Logging
 import Synchronization
@@ -46,6 +47,18 @@ public final class TokenStore: Sendable {
         var role: Role
         var hash: [UInt8]
         var revoked: Bool
+        /// Nanoseconds since 1970 from which the token is refused; `nil`: never.
+        var expires: UInt64?
+    }
+
+    /// What a presented secret is.
+    public enum Lookup: Sendable, Equatable {
+        /// A valid token: its principal.
+        case valid(Principal)
+        /// A known, unrevoked token past its expiry: its name and expiry (RFC 3339).
+        case expired(name: String, expires: String)
+        /// An unknown or revoked secret.
+        case invalid
     }
 
     private struct State: Sendable {
@@ -101,6 +114,15 @@ public final class TokenStore: Sendable {
     /// - Parameter secret: the text after `Bearer `.
     /// - Returns: `.token(name:role:)`, or `nil` for an unknown or revoked secret.
     public func principal(forSecret secret: String) -> Principal? {
+        guard case .valid(let principal) = lookup(secret: secret) else { return nil }
+        return principal
+    }
+
+    /// What a presented secret is: a valid token's principal, an expired token, or nothing.
+    /// - Parameters:
+    ///   - secret: the text after `Bearer `.
+    ///   - now: the time to judge expiry by, nanoseconds since 1970; default the system clock.
+    public func lookup(secret: String, now: UInt64? = nil) -> Lookup {
         reloadIfDue()
         let presented = Array(SHA256.hash(data: Array(secret.utf8)))
         let tokens = state.withLock { $0.tokens }
@@ -108,8 +130,12 @@ public final class TokenStore: Sendable {
         for token in tokens where Self.constantTimeEqual(token.hash, presented) {
             found = token
         }
-        guard let found, !found.revoked else { return nil }
-        return .token(name: found.name, role: found.role)
+        guard let found, !found.revoked else { return .invalid }
+        if let expires = found.expires {
+            let now = now ?? UInt64(max(0, Date().timeIntervalSince1970) * 1_000_000_000)
+            if now >= expires { return .expired(name: found.name, expires: RFC3339.format(nanoseconds: expires)) }
+        }
+        return .valid(.token(name: found.name, role: found.role))
     }
 
     /// Reloads the file now when its modification time or size changed.
@@ -174,7 +200,7 @@ public final class TokenStore: Sendable {
         let file = try TokenFile.load(path: path)
         let tokens = file.entries.compactMap { entry -> Token? in
             guard let role = Role(rawValue: entry.role), let hash = bytes(hex: entry.sha256) else { return nil }
-            return Token(name: entry.name, role: role, hash: hash, revoked: entry.revoked)
+            return Token(name: entry.name, role: role, hash: hash, revoked: entry.revoked, expires: entry.expires.flatMap(RFC3339.parse))
         }
         return (tokens, stamp)
     }

@@ -35,6 +35,8 @@ public struct AuditEvent: Hashable, Sendable {
         public static let accessDenied = Kind("access_denied")
         /// An auditor read the audit log (entries, proofs, checkpoints, filtered events).
         public static let auditRead = Kind("audit_read")
+        /// The server's TLS files were re-read (SIGHUP or `POST /v1/admin/reload`), or a re-read failed.
+        public static let tlsReloaded = Kind("tls_reloaded")
 
         public var description: String { rawValue }
     }

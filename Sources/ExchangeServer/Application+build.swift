@@ -26,6 +26,9 @@ public struct ServerDependencies: Sendable {
     public var beforeScrape: @Sendable () -> Void
     /// Where the listener counts open, shed and timed-out connections.
     public var connectionMetrics: ConnectionMetrics
+    /// The revoked client certificates in force, asked on every request; ``buildApplication(configuration:dependencies:logger:tls:services:onServerRunning:routes:webSocketRoutes:)``
+    /// sets it to its TLS context's list (re-read with the TLS files). Default: none revoked.
+    public var revokedCertificates: @Sendable () -> RevokedCertificates = { .none }
 
     /// Creates the dependencies.
     /// - Parameters:
@@ -87,16 +90,25 @@ public struct ServerDependencies: Sendable {
 ///   - onServerRunning: called with the listening channel (its `localAddress` has the bound port).
 ///   - routes: registers the engine's HTTP routes on the authenticated `/v1` group.
 ///   - webSocketRoutes: registers the engine's WebSocket routes on the authenticated `/v1` group.
+///   - tls: the TLS context, to reload it later (``ServerTLSContext/reload()``); by default one
+///     read from `configuration` that nothing reloads.
 /// - Returns: the application, to run with `runService()` or inside a `ServiceGroup`.
 public func buildApplication(
     configuration: ExchangeConfig.ServerConfiguration,
     dependencies: ServerDependencies,
     logger: Logger,
+    tls: ServerTLSContext? = nil,
     services: [any Service] = [],
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
     routes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in },
     webSocketRoutes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    let tls = try tls ?? ServerTLSContext(configuration: configuration)
+    let dependencies = {
+        var dependencies = dependencies
+        dependencies.revokedCertificates = { tls.revokedCertificates }
+        return dependencies
+    }()
     let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: logger)
     routes(router.group("v1").add(middleware: RequireAuthenticationMiddleware()))
 
@@ -106,7 +118,6 @@ public func buildApplication(
     addMiddlewares(to: webSocketRouter, configuration: configuration, dependencies: dependencies, logger: logger)
     webSocketRoutes(webSocketRouter.group("v1").add(middleware: RequireAuthenticationMiddleware()))
 
-    let sslContext = try NIOSSLContext(configuration: try configuration.makeTLSConfiguration())
     let limits = configuration.connections
     let descriptorLimit = DescriptorLimit.current()
     let maxConnections = limits.effectiveMaxConnections(descriptorLimit: descriptorLimit)
@@ -137,7 +148,7 @@ public func buildApplication(
             GovernedChannel(
                 base: HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: webSocketResponder, configuration: channelConfiguration),
-                sslContext: sslContext, governor: governor, limits: limits, metrics: dependencies.connectionMetrics,
+                tls: tls, governor: governor, limits: limits, metrics: dependencies.connectionMetrics,
                 handshakeRefused: { source, reason in
                     // Refused before any request: nobody is identified, so the refusal is
                     // counted with its source's others (see AnonymousRefusals).
@@ -180,7 +191,7 @@ private func addMiddlewares(
     // logging and problem middlewares below it see the principal of every request. The request
     // id comes first, so that every line logged while serving the request carries it.
     router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens, resolver: dependencies.identityResolver))
+    router.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens, resolver: dependencies.identityResolver, revoked: dependencies.revokedCertificates))
     router.add(middleware: RequestLoggingMiddleware(logger: logger))
     router.add(middleware: ProblemMiddleware(refusalObserver: dependencies.refusalObserver, logger: logger))
     router.add(middleware: MethodNotAllowedMiddleware())

@@ -15,6 +15,9 @@ import NIOCore
 ///   is read once per connection; the resolver is asked on every request, so a changed
 ///   department list applies to open connections too.
 ///
+/// A certificate listed as revoked (``RevokedCertificates``) is refused on every request with
+/// `auth.certificate_revoked`, audited under the department it names.
+///
 /// It refuses nothing itself: a bad token or an unknown certificate is kept as
 /// ``ExchangeRequestContext/authenticationFailure`` and answered (401) by the first role check,
 /// so that unauthenticated routes such as `/healthz` still work.
@@ -24,30 +27,48 @@ public struct AuthenticationMiddleware: RouterMiddleware {
 
     let tokens: TokenStore?
     let resolver: any CertificateIdentityResolver
+    let revoked: @Sendable () -> RevokedCertificates
     let peers = PeerIdentityCache()
 
     /// Creates the middleware.
     /// - Parameters:
     ///   - tokens: the bearer tokens; `nil` accepts none.
     ///   - resolver: maps client certificates to departments.
-    public init(tokens: TokenStore?, resolver: any CertificateIdentityResolver) {
+    ///   - revoked: the revoked client certificates in force, asked on every request.
+    public init(
+        tokens: TokenStore?, resolver: any CertificateIdentityResolver, revoked: @escaping @Sendable () -> RevokedCertificates = { .none }
+    ) {
         self.tokens = tokens
         self.resolver = resolver
+        self.revoked = revoked
     }
 
     /// Authenticates the request and runs the rest of the chain.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let authorization = request.headers[.authorization] {
-            if let secret = Self.bearerSecret(authorization), let principal = tokens?.principal(forSecret: secret) {
+            let lookup = Self.bearerSecret(authorization).flatMap { tokens?.lookup(secret: $0) } ?? .invalid
+            if case .valid(let principal) = lookup {
                 context.principal = principal
+            } else if case .expired(let name, let expires) = lookup {
+                context.refusedActor = name
+                context.authenticationFailure = ProblemError(
+                    .tokenExpired, detail: "the bearer token \"\(name)\" expired at \(expires); ask an admin for a new one",
+                    headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\", error_description=\"expired\""])
             } else {
                 context.authenticationFailure = ProblemError(
                     .invalidToken, detail: "the bearer token is unknown, malformed or revoked",
                     headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
             }
         } else if let identity = await peers.identity(of: context.channel) {
-            if let department = resolver.department(for: identity) {
+            if revoked().isRevoked(identity.sha256Fingerprint) {
+                let department = resolver.department(for: identity)
+                context.refusedActor = department?.rawValue ?? "certificate:\(identity.sha256Fingerprint)"
+                context.authenticationFailure = ProblemError(
+                    .certificateRevoked,
+                    detail: "the client certificate (CN \(identity.commonName ?? "none"), SHA-256 \(identity.sha256Fingerprint)) is revoked "
+                        + "(server.tls.revoked_certificates)")
+            } else if let department = resolver.department(for: identity) {
                 context.principal = .department(department)
             } else {
                 context.authenticationFailure = ProblemError(

@@ -28,6 +28,9 @@ public struct ExchangeRequestContext: RequestContext, WebSocketRequestContext {
     /// Why authentication failed (a bad token, an unknown certificate), answered by the first
     /// role check; `nil` when it succeeded or nothing was presented.
     public var authenticationFailure: ProblemError?
+    /// Who a refused identity is, for the audit log, when the refusal leaves no ``principal``:
+    /// the department of a revoked certificate. `nil` otherwise.
+    public var refusedActor: String?
     /// The largest request body a handler decodes, bytes (`limits.max_request_body`).
     public var maxUploadSize: Int
 

@@ -29,6 +29,8 @@ public struct ExchangeRoutes: Sendable {
     let maxRequestBody: Int
     let logger: Logger
     let audit: AuditRoutes
+    /// The server's TLS context, re-read by `POST /v1/admin/reload` with the agreements.
+    let tls: ServerTLSContext?
 
     /// Creates the routes over an exchange.
     /// - Parameters:
@@ -39,9 +41,13 @@ public struct ExchangeRoutes: Sendable {
     ///   - logger: where handlers log.
     ///   - auditVerifier: the public key of the audit checkpoints, served at `/v1/audit/key`;
     ///     `nil` when the exchange signs no checkpoints.
+    ///   - tls: the server's TLS context, which `POST /v1/admin/reload` re-reads too; `nil`: the
+    ///     reload leaves TLS alone.
     public init(
-        exchange: Exchange, maxRequestBody: Int = ServerLimits.default.maxRequestBody, logger: Logger, auditVerifier: NoteVerifier? = nil
+        exchange: Exchange, maxRequestBody: Int = ServerLimits.default.maxRequestBody, logger: Logger, auditVerifier: NoteVerifier? = nil,
+        tls: ServerTLSContext? = nil
     ) {
+        self.tls = tls
         self.exchange = exchange
         self.maxRequestBody = maxRequestBody
         self.logger = logger
@@ -292,10 +298,17 @@ public struct ExchangeRoutes: Sendable {
     @Sendable func reload(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let principal = try context.requireRole(.admin)
         let report = await exchange.reloadAgreements(actor: principal.actor, trigger: "admin_api")
+        var document = Exchange.document(of: report)
+        var applied = report.isApplied
+        if let tls {
+            let outcome = await tls.reloadAndAudit(exchange: exchange, actor: principal.actor, logger: logger)
+            document["tls"] = ServerTLSContext.document(of: outcome)
+            applied = applied && outcome.applied
+        }
         var body: [UInt8] = []
-        AuditValue.object(Exchange.document(of: report)).writeCanonical(into: &body)
+        AuditValue.object(document).writeCanonical(into: &body)
         return Response(
-            status: report.isApplied ? .ok : .unprocessableContent, headers: [.contentType: "application/json"],
+            status: applied ? .ok : .unprocessableContent, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 

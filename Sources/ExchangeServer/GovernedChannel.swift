@@ -28,7 +28,8 @@ struct GovernedChannel: ServerChildChannel {
     }
 
     let base: HTTP1WebSocketUpgradeChannel
-    let sslContext: NIOSSLContext
+    /// The TLS context; each connection takes the one current when it is accepted.
+    let tls: ServerTLSContext
     let governor: ConnectionGovernor
     let limits: ConnectionLimits
     let metrics: ConnectionMetrics
@@ -50,7 +51,7 @@ struct GovernedChannel: ServerChildChannel {
             let activity = ConnectionActivity(governor: governor, ticket: ticket, limits: limits, metrics: metrics)
             activityBox.value = activity
             try pipeline.addHandler(ConnectionAdmissionHandler(activity: activity))
-            try pipeline.addHandler(NIOSSLServerHandler(context: sslContext))
+            try pipeline.addHandler(NIOSSLServerHandler(context: tls.current))
             try pipeline.addHandler(TLSActivityHandler(activity: activity, handshakeRefused: handshakeRefused))
             return true
         }

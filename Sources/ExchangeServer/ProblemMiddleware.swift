@@ -49,18 +49,20 @@ public struct ProblemMiddleware: RouterMiddleware {
 
     /// Logs a 4xx answer: `access denied` for 401 and 403, `request refused` for the others,
     /// with `reason` (the problem's detail, or its status text), `code`, `status`, `method`,
-    /// `path` (at most 256 bytes), `actor` and `role` (`anonymous`, `none` without a principal)
-    /// and `source` (the peer's address). At info when the caller was identified, at debug
+    /// `path` (at most 256 bytes), `actor` and `role` (`anonymous`, `none` without a principal;
+    /// the actor a revoked certificate or an expired token names) and `source` (the peer's
+    /// address). At info when the caller was identified (also by a refused credential), at debug
     /// otherwise: anyone can cause anonymous refusals, which the audit log counts
     /// (`AnonymousRefusals`).
     func logRefusal(_ problem: ProblemError, request: Request, context: ExchangeRequestContext) {
         let status = problem.code.status.code
         logger.log(
-            level: context.principal == nil ? .debug : .info, status == 401 || status == 403 ? "access denied" : "request refused",
+            level: context.principal == nil && context.refusedActor == nil ? .debug : .info,
+            status == 401 || status == 403 ? "access denied" : "request refused",
             metadata: [
                 "reason": "\(AuditEvent.bounded(problem.detail ?? problem.code.status.reasonPhrase))", "code": "\(problem.code.rawValue)",
                 "status": "\(status)", "method": "\(request.method.rawValue)", "path": "\(AuditEvent.bounded(request.uri.path))",
-                "actor": "\(context.principal?.actor ?? "anonymous")", "role": "\(context.principal?.role.rawValue ?? "none")",
+                "actor": "\(context.principal?.actor ?? context.refusedActor ?? "anonymous")", "role": "\(context.principal?.role.rawValue ?? "none")",
                 "source": "\(context.channel.remoteAddress?.ipAddress ?? "unknown")",
             ])
     }
@@ -68,7 +70,7 @@ public struct ProblemMiddleware: RouterMiddleware {
     /// The refusal of `request`, answered with `problem`, for the audit log.
     static func refusal(_ problem: ProblemError, request: Request, context: ExchangeRequestContext) -> RequestRefusal {
         RequestRefusal(
-            actor: context.principal?.actor, role: context.principal?.role.rawValue,
+            actor: context.principal?.actor ?? context.refusedActor, role: context.principal?.role.rawValue,
             source: context.channel.remoteAddress?.ipAddress ?? "unknown", method: request.method.rawValue,
             path: request.uri.path, status: Int(problem.code.status.code), code: problem.code.rawValue, detail: problem.detail)
     }

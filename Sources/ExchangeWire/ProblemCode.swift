@@ -61,6 +61,10 @@ extension ProblemCode {
     public static let invalidToken = ProblemCode("auth.invalid_token", status: .unauthorized, title: "Invalid bearer token")
     /// The client certificate chains to the CA but names no known department.
     public static let unknownCertificate = ProblemCode("auth.unknown_certificate", status: .unauthorized, title: "Unknown client certificate")
+    /// The bearer token is past its expiry (`exchangectl token create --expires-in`).
+    public static let tokenExpired = ProblemCode("auth.token_expired", status: .unauthorized, title: "Bearer token expired")
+    /// The client certificate is revoked (`server.tls.revoked_certificates`).
+    public static let certificateRevoked = ProblemCode("auth.certificate_revoked", status: .unauthorized, title: "Client certificate revoked")
     /// The identity is known but its role may not do this.
     public static let forbidden = ProblemCode("auth.forbidden", status: .forbidden, title: "Forbidden")
 
@@ -165,7 +169,7 @@ extension ProblemCode {
     /// Every code of this table, in documentation order.
     public static let all: [ProblemCode] = [
         .badRequest, .notFound, .methodNotAllowed, .bodyTooLarge, .unsupportedMediaType,
-        .unauthenticated, .invalidToken, .unknownCertificate, .forbidden,
+        .unauthenticated, .invalidToken, .unknownCertificate, .certificateRevoked, .tokenExpired, .forbidden,
         .malformedJSON, .missingAttribute, .invalidAttribute, .unsupportedSpecVersion, .unsupportedContentType,
         .eventTooLarge, .tooManyEvents, .emptyBatch,
         .notReady, .internalError,

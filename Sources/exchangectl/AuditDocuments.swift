@@ -30,25 +30,3 @@ extension AuditProofDocument {
         }
     }
 }
-
-/// The pinned key of `--verifier-key`: a C2SP verifier key, given as text or as a file holding it.
-func pinnedVerifier(_ text: String) throws -> NoteVerifier {
-    var key = text
-    if FileManager.default.fileExists(atPath: text), let contents = FileManager.default.contents(atPath: text) {
-        key = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-    do {
-        return try NoteVerifier(verifierKey: key)
-    } catch {
-        throw ClientFailure("--verifier-key: not a verifier key (NAME+KEYID+BASE64): \(error)")
-    }
-}
-
-/// Verifies a signed checkpoint note with the pinned key.
-func verifiedCheckpoint(_ note: String, _ verifier: NoteVerifier, what: String) throws -> Checkpoint {
-    do {
-        return try Checkpoint(verifying: note, using: [verifier], origin: verifier.name)
-    } catch {
-        throw ClientFailure("\(what) does not verify with the pinned key: \(error)")
-    }
-}

@@ -11,7 +11,7 @@ struct AuditProveCommand: AsyncParsableCommand {
         commandName: "prove",
         abstract: "Fetch an entry with its inclusion proof and verify it against the latest signed checkpoint.",
         discussion: """
-            Verifies the checkpoint with the pinned --verifier-key, hashes the entry, and checks the RFC 9162 \
+            Verifies the checkpoint with the pinned --verifier-key (one or more), hashes the entry, and checks the RFC 9162 \
             inclusion proof against the checkpoint's root. Prints the entry on success; a one-line error \
             and exit status 1 otherwise.
             """)
@@ -21,12 +21,12 @@ struct AuditProveCommand: AsyncParsableCommand {
     @Option(help: "The entry index.")
     var index: UInt64
 
-    @Option(help: "The log's pinned verifier key (NAME+KEYID+BASE64), or a file holding it.")
-    var verifierKey: String
+    @Option(help: "A pinned verifier key of the log (NAME+KEYID+BASE64), or a file of keys one a line; repeat it to pin several (a key rotation).")
+    var verifierKey: [String] = []
 
     func run() async throws {
         try await reportingFailures {
-            let verifier = try pinnedVerifier(verifierKey)
+            let verifier = try PinnedKeys(verifierKey)
             let client = try ExchangeClient(try connection.resolve())
             do {
                 try await prove(client, verifier)
@@ -38,9 +38,9 @@ struct AuditProveCommand: AsyncParsableCommand {
         }
     }
 
-    func prove(_ client: ExchangeClient, _ verifier: NoteVerifier) async throws {
+    func prove(_ client: ExchangeClient, _ verifier: PinnedKeys) async throws {
         let line = try await client.sendJSON(client.request(.GET, "/v1/audit/checkpoint"), as: AuditCheckpointDocument.self)
-        let checkpoint = try verifiedCheckpoint(line.checkpoint, verifier, what: "the checkpoint")
+        let checkpoint = try verifier.verify(line.checkpoint, what: "the checkpoint").checkpoint
         guard index < checkpoint.treeSize else {
             throw ClientFailure("entry \(index) is not covered by the latest checkpoint (size \(checkpoint.treeSize)) yet")
         }

@@ -25,6 +25,12 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             second line counts the entries appended after the verified checkpoint (every read is audited, \
             so this run's own are among them); a later checkpoint covers them.
 
+            Several keys may be pinned (repeat --verifier-key, or give a file of keys one a line): every \
+            checkpoint must carry a valid signature of at least one of them, and a signature of a pinned \
+            key that does not verify fails it (audit.bad_signature). A checkpoint signed only by keys not \
+            pinned fails with audit.unpinned_key, naming them; signatures of unpinned keys beside a \
+            pinned one are not checked but named in a `note:` line, so a key rotation is seen coming.
+
             Examples (the verifier key comes from the exchange's operators, not from the exchange \
             or the bundle being verified):
               exchangectl audit verify --token "$AUDITOR" --verifier-key 'data-exchange/audit+1a2b3c4d+AQ...' \\
@@ -32,12 +38,13 @@ struct AuditVerifyCommand: AsyncParsableCommand {
               exchangectl audit verify --token "$AUDITOR" --verifier-key 'data-exchange/audit+1a2b3c4d+AQ...' \\
                 --previous last.checkpoint --save last.checkpoint       # every later run
               exchangectl audit verify --bundle export/ --verifier-key 'data-exchange/audit+1a2b3c4d+AQ...'
+              exchangectl audit verify --bundle export/ --verifier-key old.vkey --verifier-key new.vkey   # across a rotation
             """)
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "The log's pinned verifier key (NAME+KEYID+BASE64), or a file holding it.")
-    var verifierKey: String
+    @Option(help: "A pinned verifier key of the log (NAME+KEYID+BASE64), or a file of keys one a line; repeat it to pin several (a key rotation).")
+    var verifierKey: [String] = []
 
     @Option(help: "Verify an export directory (exchangectl audit export) instead of the exchange.")
     var bundle: String?
@@ -50,7 +57,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let verifier = try pinnedVerifier(verifierKey)
+            let verifier = try PinnedKeys(verifierKey)
             if let bundle {
                 try await verify(.bundle(AuditBundle(directory: bundle)), verifier)
             } else {
@@ -66,11 +73,14 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         }
     }
 
-    func verify(_ source: AuditLogSource, _ pinned: NoteVerifier) async throws {
+    func verify(_ source: AuditLogSource, _ pinned: PinnedKeys) async throws {
         var checkpoints: [Checkpoint] = []
         var latestNote = ""
+        var unpinned: [String: [UInt64]] = [:]
         for line in try await source.checkpoints() {
-            checkpoints.append(try verifiedCheckpoint(line.checkpoint, pinned, what: "the checkpoint of size \(line.treeSize)"))
+            let verified = try pinned.verify(line.checkpoint, what: "the checkpoint of size \(line.treeSize)")
+            checkpoints.append(verified.checkpoint)
+            for key in verified.unpinned { unpinned[key, default: []].append(verified.checkpoint.treeSize) }
             latestNote = line.checkpoint
         }
         if let previous {
@@ -80,7 +90,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
                     detail: "\(previous) does not exist: on the first run leave out --previous; --save \(previous) writes it for the next run")
             }
             guard let data = FileManager.default.contents(atPath: previous) else { throw ClientFailure(code: "file.unreadable", detail: "\(previous): cannot read") }
-            let earlier = try verifiedCheckpoint(String(decoding: data, as: UTF8.self), pinned, what: "the previous checkpoint \(previous)")
+            let earlier = try pinned.verify(String(decoding: data, as: UTF8.self), what: "the previous checkpoint \(previous)").checkpoint
             guard earlier.treeSize <= checkpoints.last!.treeSize else {
                 throw ClientFailure(
                     "the previous checkpoint states \(earlier.treeSize) entries, more than the latest (\(checkpoints.last!.treeSize)): the log was truncated")
@@ -98,6 +108,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             reporter.done()
             print("verified \(report.entries) entries against \(report.checkpointSizes.count) checkpoint(s); latest: size \(report.verifiedSize), root \(checkpoints.max { $0.treeSize < $1.treeSize }!.rootHash.base64)")
             if let note = Self.uncoveredNote(logSize: logSize, verifiedSize: report.verifiedSize) { print(note) }
+            for line in Self.unpinnedNotes(unpinned) { print(line) }
         } catch let mismatch as AuditLogMismatch {
             reporter.done()
             throw ClientFailure(code: "audit.mismatch", detail: mismatch.message)
@@ -106,6 +117,16 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             guard FileManager.default.createFile(atPath: save, contents: Data(latestNote.utf8)) else {
                 throw ClientFailure("\(save): cannot write")
             }
+        }
+    }
+
+    /// One line per key not pinned here that also signed checkpoints (each of which verified
+    /// with a pinned key): how an auditor learns that the exchange has started signing with a
+    /// new key, to pin before the old one is retired.
+    static func unpinnedNotes(_ unpinned: [String: [UInt64]]) -> [String] {
+        unpinned.sorted { $0.key < $1.key }.map { key, sizes in
+            "note: \(sizes.count) checkpoint(s) (sizes \(sizes.first!)...\(sizes.last!)) also carry a signature of \(key), a key not pinned here "
+                + "and not checked; if the exchange is rotating its key, get its verifier key from the operators and pin it too"
         }
     }
 

@@ -25,7 +25,7 @@ struct Exchanged: AsyncParsableCommand {
         commandName: "exchanged",
         abstract: "Run the Data Exchange daemon.",
         discussion: """
-            Runs until SIGTERM or SIGINT (graceful shutdown); SIGHUP reloads the agreements and \
+            Runs until SIGTERM or SIGINT (graceful shutdown); SIGHUP reloads the agreements and the TLS files, and \
             applies store.max_map_size and store.publish_reserve from the configuration file. A \
             failure to start is one line on standard error, `error: <code>: <detail>`, exit status 1; \
             wrong options exit with status 64.
@@ -116,18 +116,20 @@ struct Exchanged: AsyncParsableCommand {
             throw StartupFailure(code: "config.tokens", detail: "\(error)")
         }
 
+        let tls: ServerTLSContext
         do {
             // Fail on unreadable TLS material before the store is opened.
-            _ = try settings.server.makeTLSConfiguration()
+            tls = try ServerTLSContext(configuration: settings.server)
         } catch {
             throw StartupFailure(code: "server.start_failed", detail: "\(error)")
         }
-        let signer: NoteSigner?
+        let signers: [NoteSigner]
         do {
-            signer = try settings.audit.makeSigner()
+            signers = try settings.audit.makeSigners()
         } catch {
             throw StartupFailure(code: "audit.signing_key", detail: "\(error)")
         }
+        let signer = signers.first
         if signer == nil {
             logger.warning("no audit.signing_key: audit checkpoints are not signed or issued")
         }
@@ -169,10 +171,10 @@ struct Exchanged: AsyncParsableCommand {
         defer { store.removeCommitObserver(commitToken) }
         let checkpoints: CheckpointService?
         do {
-            checkpoints = try signer.map {
+            checkpoints = try signer.map { _ in
                 CheckpointService(
                     issuer: try CheckpointIssuer(
-                        store: store, signer: $0, configuration: settings.audit.checkpoints, logger: Logger(label: "exchange.audit")),
+                        store: store, signers: signers, configuration: settings.audit.checkpoints, logger: Logger(label: "exchange.audit")),
                     logger: logger)
             }
         } catch {
@@ -213,17 +215,22 @@ struct Exchanged: AsyncParsableCommand {
                     }
                 }
             })
-        if let signer {
-            logger.info("audit checkpoints signed", metadata: ["verifier_key": "\((try? signer.verifier.verifierKey) ?? "?")"])
+        for (position, each) in signers.enumerated() {
+            logger.info(
+                "audit checkpoints signed",
+                metadata: [
+                    "verifier_key": "\((try? each.verifier.verifierKey) ?? "?")", "algorithm": "\(each.key.algorithm)",
+                    "key": "\(position == 0 ? "audit.signing_key" : "audit.additional_signing_keys[\(position - 1)]")",
+                ])
         }
         let routes = ExchangeRoutes(
             exchange: exchange, maxRequestBody: settings.server.limits.maxRequestBody, logger: Logger(label: "exchange.api"),
-            auditVerifier: signer?.verifier)
-        let reloader = ReloadOnHangup(exchange: exchange, store: store, configPath: config, logger: logger)
+            auditVerifier: signer?.verifier, tls: tls)
+        let reloader = ReloadOnHangup(exchange: exchange, store: store, configPath: config, tls: tls, logger: logger)
         let app: any Service
         do {
             app = try buildApplication(
-                configuration: settings.server, dependencies: dependencies, logger: Logger(label: "exchange.server"),
+                configuration: settings.server, dependencies: dependencies, logger: Logger(label: "exchange.server"), tls: tls,
                 services: [reloader] + (tokens.map { [TokenWatcher(tokens: $0)] } ?? []),
                 onServerRunning: { channel in
                     let statistics = store.statistics()
@@ -333,13 +340,14 @@ struct RetentionRunner: Service {
     }
 }
 
-/// Reloads the agreements (departments, topics, agreements) on SIGHUP and audits the result,
-/// and applies the store's map limits (`store.max_map_size`, `store.publish_reserve`) read again
+/// Reloads the agreements (departments, topics, agreements) and the TLS files (server
+/// certificate and key, client CA bundle) on SIGHUP and audits each result, and applies the store's map limits (`store.max_map_size`, `store.publish_reserve`) read again
 /// from the configuration file; every other key of that file takes effect only on a restart.
 struct ReloadOnHangup: Service {
     let exchange: Exchange
     let store: ExchangeStore
     let configPath: String
+    let tls: ServerTLSContext
     let logger: Logger
 
     /// Reads the configuration file again and hands the store its map limits; a file that no
@@ -358,6 +366,7 @@ struct ReloadOnHangup: Service {
         for await _ in signals.cancelOnGracefulShutdown() {
             reloadStoreLimits()
             await exchange.reloadAgreements(actor: "signal", trigger: "sighup")
+            await tls.reloadAndAudit(exchange: exchange, actor: "signal", logger: logger)
         }
     }
 }

@@ -215,6 +215,12 @@ final class DaemonHarness: Sendable {
         return process.terminationStatus
     }
 
+    /// Sends `number` (e.g. SIGHUP) to the running daemon.
+    func signal(_ number: Int32) {
+        guard let process = state.withLock({ $0.process }), process.isRunning else { return }
+        kill(process.processIdentifier, number)
+    }
+
     /// Kills the daemon with SIGKILL: no shutdown work at all.
     func crash() async throws {
         guard let process = state.withLock({ $0.process }) else { return }

@@ -88,6 +88,13 @@ final class RawConnection: Sendable {
         return isHandshaken
     }
 
+    /// The DER bytes of the server's certificate, once the TLS handshake completed.
+    func peerCertificateDER() async throws -> [UInt8]? {
+        try await channel.eventLoop.submit {
+            try self.channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate?.toDERBytes()
+        }.get()
+    }
+
     /// Closes the connection from this side.
     func close() {
         channel.close(promise: nil)
