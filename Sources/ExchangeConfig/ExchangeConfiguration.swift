@@ -21,6 +21,8 @@ public struct ExchangeConfiguration: Sendable {
     public var audit: AuditConfiguration
     /// What replays and the auditor's bulk reads may take from live traffic (`bulk_reads.*`).
     public var bulkReads: BulkReadBudget.Configuration
+    /// The web console under `/console` (`console.*`).
+    public var console: ConsoleConfiguration = .init()
 
     /// Creates a configuration.
     public init(
@@ -67,11 +69,12 @@ public struct ExchangeConfiguration: Sendable {
     /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info);
     /// - `audit.*`: see ``AuditConfiguration``; `audit.hash` (sha256 or sm3, default sha256) sets
     ///   the store's audit tree hash;
-    /// - `bulk_reads.*`: see `BulkReadBudget.Configuration.init(reader:)`.
+    /// - `bulk_reads.*`: see `BulkReadBudget.Configuration.init(reader:)`;
+    /// - `console.*`: see `ConsoleConfiguration.init(reader:)`.
     init(reader: ConfigReader) throws {
         try reader.rejectUnknownKeys(
             Self.storeKeys.union(ServerConfiguration.keys).union(AuditConfiguration.keys).union(BulkReadBudget.Configuration.keys)
-                .union(["log.level"]))
+                .union(ConsoleConfiguration.keys).union(["log.level"]))
         let directory = try reader.path("store.directory") ?? reader.resolve("data")
         let defaults = StoreConfiguration(directory: directory)
         let initial = try reader.size("store.initial_map_size") ?? defaults.initialMapSize
@@ -95,5 +98,6 @@ public struct ExchangeConfiguration: Sendable {
         self.init(
             store: store, server: try ServerConfiguration(reader: reader), logLevel: level, audit: try AuditConfiguration(reader: reader),
             bulkReads: try BulkReadBudget.Configuration(reader: reader))
+        self.console = try ConsoleConfiguration(reader: reader)
     }
 }

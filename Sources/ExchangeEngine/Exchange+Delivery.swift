@@ -312,13 +312,17 @@ extension Exchange {
     }
 
     /// Moves dead letters back for delivery, due at once.
+    /// - Parameter actor: who the audit entry names; the owner when `nil` (an admin redriving
+    ///   from the console names itself).
     /// - Returns: the sequences moved.
-    public func redrive(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [UInt64] {
+    public func redrive(
+        _ sequences: [UInt64], subscription name: String, owner: DepartmentID, actor: String? = nil
+    ) async throws(ExchangeError) -> [UInt64] {
         try requireSubscription(name, owner: owner)
         do {
             let moved = try await withGate(name) { gate in
                 defer { gate.settlements.notify() }
-                return try await store.redrive(sequences, subscription: name, actor: owner.rawValue)
+                return try await store.redrive(sequences, subscription: name, actor: actor ?? owner.rawValue)
             }
             return moved
         } catch {

@@ -87,6 +87,7 @@ public struct ServerDependencies: Sendable {
 ///   - onServerRunning: called with the listening channel (its `localAddress` has the bound port).
 ///   - routes: registers the engine's HTTP routes on the authenticated `/v1` group.
 ///   - webSocketRoutes: registers the engine's WebSocket routes on the authenticated `/v1` group.
+///   - console: the web console, mounted under `/console` when given.
 /// - Returns: the application, to run with `runService()` or inside a `ServiceGroup`.
 public func buildApplication(
     configuration: ExchangeConfig.ServerConfiguration,
@@ -95,9 +96,11 @@ public func buildApplication(
     services: [any Service] = [],
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
     routes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in },
-    webSocketRoutes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in }
+    webSocketRoutes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in },
+    console: ConsoleRoutes? = nil
 ) throws -> some ApplicationProtocol {
     let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: logger)
+    console?.register(on: router)
     routes(router.group("v1").add(middleware: RequireAuthenticationMiddleware()))
 
     let webSocketRouter = Router(context: ExchangeRequestContext.self)
