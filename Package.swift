@@ -346,6 +346,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ExchangeConsoleTests",
+            dependencies: ["ExchangeConsole", "ExchangeIdentity"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ExchangeRoutingTests",
             dependencies: [
                 "ExchangeModel",

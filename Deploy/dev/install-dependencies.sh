@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the exchange builds and runs with, when they are missing:
 # liblmdb-dev (the storage engine) and libssl-dev (OpenSSL, for audit signatures); python3 with
-# venv, curl and jq for the API checks (Tests/API/run-schemathesis.sh).
+# venv, curl and jq for the API checks (Tests/API/run-schemathesis.sh); chromium, chromium-driver
+# and a Simplified Chinese font for the console's browser tests (Tests/Console/run-console-tests.sh).
 # Uses apt-get; runs it through sudo when not root.
 set -euo pipefail
 
@@ -13,6 +14,9 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -31,7 +31,7 @@ extension ConsoleMessages {
         "publish_rate": "Publishes per second",
         "audit_rate": "Audit entries per second",
         "map_use": "Store map in use",
-        "checkpoint_age": "Latest checkpoint age",
+        "checkpoint_lag": "Entries after the latest checkpoint / its size",
         "checkpoint_none": "No signed checkpoint yet",
         "dead_letters_total": "Dead letters",
         "lapsing": "Agreements lapsing within 30 days",

@@ -31,7 +31,7 @@ extension ConsoleMessages {
         "publish_rate": "发布速率（条/秒）",
         "audit_rate": "审计写入速率（条/秒）",
         "map_use": "存储映射使用率",
-        "checkpoint_age": "最新检查点距今",
+        "checkpoint_lag": "检查点之后的审计条目 / 检查点大小",
         "checkpoint_none": "尚无签名检查点",
         "dead_letters_total": "死信总数",
         "lapsing": "30 天内到期的协议",

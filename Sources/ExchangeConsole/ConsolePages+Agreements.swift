@@ -47,7 +47,7 @@ extension ConsolePages {
             }
         }
         let ordered = departments.sorted()
-        let width = 760.0, height = 460.0, radius = 170.0
+        let width = 900.0, height = 440.0, radius = 165.0
         let centre = (x: width / 2, y: height / 2)
         var positions: [DepartmentID: (x: Double, y: Double)] = [:]
         for (offset, id) in ordered.enumerated() {
@@ -59,7 +59,7 @@ extension ConsolePages {
             let right = point.x >= centre.x
             return [
                 "x": Int(point.x), "y": Int(point.y), "tx": Int(point.x + (right ? 14 : -14)), "ty": Int(point.y + 4),
-                "anchor": right ? "start" : "end", "label": names[id].map { "\($0) (\(id.rawValue))" } ?? id.rawValue,
+                "anchor": right ? "start" : "end", "label": id.rawValue, "name": names[id] ?? id.rawValue,
             ]
         }
         let edges = pairs.values.sorted { ($0.from, $0.to) < ($1.from, $1.to) }.map { pair -> [String: Any] in

@@ -35,7 +35,7 @@ extension ConsolePages {
             ["id": "publish-rate", "label": messages["publish_rate"] ?? "", "value": String(format: "%.1f", publishRate)],
             ["id": "audit-rate", "label": messages["audit_rate"] ?? "", "value": String(format: "%.1f", auditRate)],
             ["id": "map-use", "label": messages["map_use"] ?? "", "value": mapUse().map { String(format: "%.1f%%", $0 * 100) } ?? "—"],
-            ["id": "checkpoint-lag", "label": messages["checkpoint_age"] ?? "", "value": checkpointText],
+            ["id": "checkpoint-lag", "label": messages["checkpoint_lag"] ?? "", "value": checkpointText],
             ["id": "dead-letters", "label": messages["dead_letters_total"] ?? "", "value": String(deadLetters)],
         ] as [[String: Any]]
         // Per-interval publish rates, scaled into a 300 × 60 box.

@@ -192,7 +192,7 @@ enum ConsoleTemplates {
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#0b57a4"/></marker></defs>
 {{#graph.edges}}<line x1="{{x1}}" y1="{{y1}}" x2="{{x2}}" y2="{{y2}}" stroke="#0b57a4" stroke-width="1.5" marker-end="url(#arrow)"><title>{{label}}</title></line>
 <text x="{{lx}}" y="{{ly}}" font-size="11" fill="#4a4a4a" text-anchor="middle">{{label}}</text>{{/graph.edges}}
-{{#graph.nodes}}<circle cx="{{x}}" cy="{{y}}" r="8" fill="#0b3d6e"/><text x="{{tx}}" y="{{ty}}" font-size="13" fill="#1a1a1a" text-anchor="{{anchor}}">{{label}}</text>{{/graph.nodes}}
+{{#graph.nodes}}<circle cx="{{x}}" cy="{{y}}" r="8" fill="#0b3d6e"><title>{{name}}</title></circle><text x="{{tx}}" y="{{ty}}" font-size="13" fill="#1a1a1a" text-anchor="{{anchor}}">{{label}}</text>{{/graph.nodes}}
 </svg></div>
 <h2>{{title}}</h2>
 <div class="table-wrap"><table id="agreements">

@@ -35,6 +35,8 @@ public struct AuditEvent: Hashable, Sendable {
         public static let accessDenied = Kind("access_denied")
         /// An auditor read the audit log (entries, proofs, checkpoints, filtered events).
         public static let auditRead = Kind("audit_read")
+        /// Someone signed in to or out of the web console.
+        public static let consoleSession = Kind("console_session")
 
         public var description: String { rawValue }
     }

@@ -161,6 +161,7 @@ public struct ConsoleRoutes: Sendable {
                     detail: "console sign-in with an unknown, revoked or unsuitable token or certificate"))
             return Self.redirect("/console/signin?failed=1")
         }
+        try await auditSession(principal, change: "signed_in", method: form["method"] == "certificate" ? "certificate" : "token")
         let session = sessions.start(for: principal)
         var response = Self.redirect(principal.role == .department ? ConsolePage.departments.path : ConsolePage.overview.path)
         let seconds = Int(sessions.lifetime.components.seconds)
@@ -172,6 +173,7 @@ public struct ConsoleRoutes: Sendable {
     func signOut(_ request: Request, _ context: ExchangeRequestContext) async throws -> Response {
         let session = try await requireSession(request, context, form: try await Self.form(request, context))
         sessions.end(session.id)
+        try await auditSession(session.principal, change: "signed_out", method: nil)
         var response = Self.redirect("/console/signin?signedout=1")
         response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.sessionCookie, "", maxAge: 0)))
         return response
@@ -204,6 +206,13 @@ public struct ConsoleRoutes: Sendable {
             throw await refuse(request, context, session: session, detail: "the request carries no valid CSRF token")
         }
         return session
+    }
+
+    /// Writes the `console_session` entry of a sign-in or sign-out, committed before the answer.
+    func auditSession(_ principal: Principal, change: String, method: String?) async throws {
+        var fields: [String: AuditValue] = ["change": .string(change), "role": .string(principal.role.rawValue)]
+        if let method { fields["method"] = .string(method) }
+        _ = try await pages.exchange.audit([AuditEvent(kind: .consoleSession, actor: principal.actor, fields: fields)])
     }
 
     /// Audits a refusal under the session's identity and returns the problem to throw.

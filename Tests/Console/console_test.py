@@ -93,12 +93,15 @@ def auditor_views(driver):
     check(cookie is not None and cookie["httpOnly"] and cookie["secure"] and cookie.get("sameSite") == "Strict",
           "the session cookie is HttpOnly, Secure and SameSite=Strict")
 
-    driver.get(BASE + "/console/overview?lang=en")
-    check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "English is a choice (lang=en)")
+    driver.get(BASE + "/console/overview")
+    check(driver.find_element(By.TAG_NAME, "h1").text == "运行概览", "the overview is in Simplified Chinese")
     events = int(driver.find_element(By.ID, "events-total").text)
     check(events >= 4, f"the overview counts the published events ({events})")
     check(driver.find_element(By.ID, "dead-letters").text == "1", "the overview counts the dead letter")
     shot(driver, "02-overview")
+    driver.get(BASE + "/console/overview?lang=en")
+    check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "English is a choice (lang=en)")
+    check(driver.find_element(By.TAG_NAME, "h1").text == "Overview", "and the page is in English")
 
     driver.get(BASE + "/console/agreements")
     check(len(driver.find_elements(By.ID, "agreement-nhc-food-inspections")) == 1, "the agreements register lists the agreements")
@@ -138,6 +141,7 @@ def auditor_views(driver):
     WebDriverWait(driver, 10).until(lambda d: result.get_attribute("data-outcome") != "none")
     check(result.get_attribute("data-outcome") == "ok", f"the inclusion proof verifies in the browser ({result.text})")
     check(driver.find_element(By.ID, "signing-key").text.startswith("exchange.test/audit+"), "the page names the key that signed the checkpoint")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'end'})", result)
     shot(driver, "06-event-proof")
     driver.find_element(By.ID, "verify-tampered").click()
     WebDriverWait(driver, 10).until(lambda d: result.get_attribute("data-outcome") != "ok")
