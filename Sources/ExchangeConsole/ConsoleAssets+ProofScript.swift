@@ -2,7 +2,7 @@ extension ConsoleAssets {
     /// The proof check: recomputes the entry's leaf hash and its RFC 9162 inclusion path with
     /// Web Crypto (SHA-256), checks the checkpoint note's Ed25519 signature by the log's verifier
     /// key, and that the path ends in the signed root (docs/audit-format.md §3, §5). It writes
-    /// only text (`textContent`) and sets `data-outcome` to `ok`, `failed` or `unsupported`.
+    /// only text (`textContent`) and sets `data-outcome` to `running`, then `ok`, `failed` or `unsupported`.
     static let proofScript = #"""
 "use strict";
 (function () {
@@ -97,6 +97,7 @@ extension ConsoleAssets {
   }
 
   async function run(tamper) {
+    result.dataset.outcome = "running";
     const entry = bytes(d.entry);
     if (tamper && entry.length > 0) { entry[entry.length - 2] ^= 0x01; }
     try {
