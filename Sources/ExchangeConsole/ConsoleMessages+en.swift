@@ -101,6 +101,12 @@ extension ConsoleMessages {
         "csrf_hint": "Every change carries an anti-forgery token.",
         "sequence": "Sequence",
         "topic": "Topic",
+        "delivery_rate": "Deliveries per second",
+        "ack_rate": "Acknowledgements per second",
+        "commit_latency": "Mean commit latency",
+        "routed": "Events routed (entries searched)",
+        "last_routed": "Last routed",
+        "history": "Version history",
         "routes": "Routes",
     ]
 }

@@ -101,6 +101,12 @@ extension ConsoleMessages {
         "csrf_hint": "每个修改操作都带有防伪令牌。",
         "sequence": "事件序号",
         "topic": "主题",
+        "delivery_rate": "投递速率（条/秒）",
+        "ack_rate": "确认速率（条/秒）",
+        "commit_latency": "平均提交耗时",
+        "routed": "已路由事件（最近检索范围）",
+        "last_routed": "最近路由时间",
+        "history": "版本历史",
         "routes": "路由",
     ]
 }

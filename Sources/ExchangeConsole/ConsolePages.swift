@@ -16,6 +16,8 @@ public struct ConsolePages: Sendable {
     public let verifier: NoteVerifier?
     /// The store's map use, a fraction from 0 to 1, when known.
     public let mapUse: @Sendable () -> Double?
+    /// The engine's running totals the overview turns into rates, by ``ConsoleCounter``.
+    public let counters: @Sendable () -> [ConsoleCounter: Double]
     let renderer = ConsoleRenderer()
     let samples = ConsoleSamples()
 
@@ -29,10 +31,15 @@ public struct ConsolePages: Sendable {
     ///   - exchange: the engine.
     ///   - verifier: the audit log's verifier key.
     ///   - mapUse: the store's map use, 0 to 1.
-    public init(exchange: Exchange, verifier: NoteVerifier?, mapUse: @escaping @Sendable () -> Double? = { nil }) {
+    ///   - counters: the engine's running totals (deliveries, acknowledgements, commit time).
+    public init(
+        exchange: Exchange, verifier: NoteVerifier?, mapUse: @escaping @Sendable () -> Double? = { nil },
+        counters: @escaping @Sendable () -> [ConsoleCounter: Double] = { [:] }
+    ) {
         self.exchange = exchange
         self.verifier = verifier
         self.mapUse = mapUse
+        self.counters = counters
     }
 
     /// A page with one message, e.g. after sign-out or for a role that may not see a view.
@@ -103,17 +110,30 @@ final class ConsoleSamples: Sendable {
         var time: ContinuousClock.Instant
         var events: UInt64
         var audit: UInt64
+        var counters: [ConsoleCounter: Double]
     }
 
     private let samples = Mutex<[Sample]>([])
 
     /// Adds a sample (unless the last is under a second old) and returns them all, oldest first.
-    func record(events: UInt64, audit: UInt64, now: ContinuousClock.Instant = .now) -> [Sample] {
+    func record(events: UInt64, audit: UInt64, counters: [ConsoleCounter: Double], now: ContinuousClock.Instant = .now) -> [Sample] {
         samples.withLock { samples in
             if let last = samples.last, now - last.time < .seconds(1) { return samples }
-            samples.append(Sample(time: now, events: events, audit: audit))
+            samples.append(Sample(time: now, events: events, audit: audit, counters: counters))
             if samples.count > 60 { samples.removeFirst(samples.count - 60) }
             return samples
         }
     }
+}
+
+/// A running total of the engine that the overview shows as a rate or an average.
+public enum ConsoleCounter: String, Sendable, Hashable, CaseIterable {
+    /// Events handed to consumers (`exchange_deliveries_total`).
+    case deliveries
+    /// Acknowledgements that settled a pending event (`exchange_acks_total`).
+    case acks
+    /// Seconds spent in group commits (`exchange_commit_duration_seconds_sum`).
+    case commitSeconds
+    /// Group commits (`exchange_commit_duration_seconds_count`).
+    case commits
 }

@@ -196,11 +196,12 @@ enum ConsoleTemplates {
 </svg></div>
 <h2>{{title}}</h2>
 <div class="table-wrap"><table id="agreements">
-<thead><tr><th scope="col">{{t.agreement}}</th><th scope="col">{{t.provider}}</th><th scope="col">{{t.consumers}}</th><th scope="col">{{t.topics}}</th><th scope="col">{{t.fields}}</th><th scope="col">{{t.conditions}}</th><th scope="col">{{t.purpose}}</th><th scope="col">{{t.legal_basis}}</th><th scope="col">{{t.validity}}</th><th scope="col">{{t.status}}</th><th class="num" scope="col">{{t.version}}</th></tr></thead>
+<thead><tr><th scope="col">{{t.agreement}}</th><th scope="col">{{t.provider}}</th><th scope="col">{{t.consumers}}</th><th scope="col">{{t.topics}}</th><th scope="col">{{t.fields}}</th><th scope="col">{{t.conditions}}</th><th scope="col">{{t.purpose}}</th><th scope="col">{{t.legal_basis}}</th><th scope="col">{{t.validity}}</th><th scope="col">{{t.status}}</th><th class="num" scope="col">{{t.version}}</th><th scope="col">{{t.history}}</th><th class="num" scope="col">{{t.routed}}</th><th scope="col">{{t.last_routed}}</th></tr></thead>
 <tbody>
-{{#agreements}}<tr id="agreement-{{id}}"><td><code>{{id}}</code><br>{{title}}</td><td>{{provider}}</td><td>{{consumers}}</td><td><code>{{topics}}</code></td><td>{{fields}}</td><td><code>{{conditions}}</code></td><td>{{purpose}}</td><td>{{legalBasis}}</td><td>{{validity}}</td><td>{{status}}</td><td class="num">{{version}}</td></tr>{{/agreements}}
-{{^agreements}}<tr><td colspan="11">{{t.none}}</td></tr>{{/agreements}}
+{{#agreements}}<tr id="agreement-{{id}}"><td><code>{{id}}</code><br>{{title}}</td><td>{{provider}}</td><td>{{consumers}}</td><td><code>{{topics}}</code></td><td>{{fields}}</td><td><code>{{conditions}}</code></td><td>{{purpose}}</td><td>{{legalBasis}}</td><td>{{validity}}</td><td>{{status}}</td><td class="num">{{version}}</td><td>{{history}}</td><td class="num routed">{{routed}}</td><td>{{lastRouted}}</td></tr>{{/agreements}}
+{{^agreements}}<tr><td colspan="14">{{t.none}}</td></tr>{{/agreements}}
 </tbody></table></div>
+{{#scanLimited}}<p class="notice">{{t.scan_limited}} {{scanned}}</p>{{/scanLimited}}
 {{>footer}}
 """#
 }

@@ -9,6 +9,7 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 import NIOCore
+public import Prometheus
 
 /// The web console under `/console`: server-rendered pages (``ConsolePages``) behind a session
 /// cookie, on the same HTTPS listener as the API.
@@ -42,11 +43,15 @@ public struct ConsoleRoutes: Sendable {
     ///   - configuration: session lifetime and bound.
     ///   - tokens: the bearer tokens admins and auditors sign in with.
     ///   - refusalObserver: receives refused console requests to audit.
+    ///   - metrics: the daemon's Prometheus registry, whose deliveries, acknowledgements and
+    ///     commit durations the overview shows as rates; `nil` shows none.
     public init(
         exchange: Exchange, verifier: NoteVerifier?, mapUse: @escaping @Sendable () -> Double? = { nil },
+        metrics: PrometheusCollectorRegistry? = nil,
         configuration: ConsoleConfiguration, tokens: TokenStore?, refusalObserver: @escaping RefusalObserver
     ) {
-        self.pages = ConsolePages(exchange: exchange, verifier: verifier, mapUse: mapUse)
+        self.pages = ConsolePages(
+            exchange: exchange, verifier: verifier, mapUse: mapUse, counters: { metrics.map(Self.counters) ?? [:] })
         self.sessions = ConsoleSessions(lifetime: configuration.sessionLifetime, maxCount: configuration.maxSessions)
         self.tokens = tokens
         self.refusalObserver = refusalObserver
@@ -74,7 +79,7 @@ public struct ConsoleRoutes: Sendable {
             }
         }
         group.get("agreements") { request, context in
-            try await page(request, context, .agreements) { pages.agreements($0) }
+            try await page(request, context, .agreements) { try pages.agreements($0) }
         }
         group.get("departments") { request, context in
             let redriven = request.uri.queryParameters.get("redriven").flatMap { Int($0) }
@@ -223,6 +228,25 @@ public struct ConsoleRoutes: Sendable {
         await refusalObserver(ProblemMiddleware.refusal(problem, request: request, context: identified))
         problem.isAudited = true
         return problem
+    }
+
+    /// The exposition's series the overview reads, by name (`exchange_deliveries_total` and so on).
+    static let counterSeries: [String: ConsoleCounter] = [
+        "exchange_deliveries_total": .deliveries, "exchange_acks_total": .acks,
+        "exchange_commit_duration_seconds_sum": .commitSeconds, "exchange_commit_duration_seconds_count": .commits,
+    ]
+
+    /// The overview's counters, read from the registry's text exposition (the series have no labels).
+    static func counters(_ registry: PrometheusCollectorRegistry) -> [ConsoleCounter: Double] {
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        var counters: [ConsoleCounter: Double] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("exchange_") {
+            let parts = line.split(separator: " ")
+            guard parts.count >= 2, let counter = counterSeries[String(parts[0])], let value = Double(parts[1]) else { continue }
+            counters[counter] = value
+        }
+        return counters
     }
 
     // MARK: HTTP helpers

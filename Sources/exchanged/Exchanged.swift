@@ -224,6 +224,7 @@ struct Exchanged: AsyncParsableCommand {
                             let statistics = store.statistics()
                             return statistics.mapSize > 0 ? Double(statistics.usedBytes) / Double(statistics.mapSize) : nil
                         },
+                        metrics: prometheus,
                         configuration: settings.console, tokens: tokens, refusalObserver: dependencies.refusalObserver)
                     : nil)
         } catch {

@@ -98,6 +98,9 @@ def auditor_views(driver):
     events = int(driver.find_element(By.ID, "events-total").text)
     check(events >= 4, f"the overview counts the published events ({events})")
     check(driver.find_element(By.ID, "dead-letters").text == "1", "the overview counts the dead letter")
+    check(driver.find_element(By.ID, "commit-latency").text.endswith(" ms"), "the overview shows the mean commit latency")
+    check(len(driver.find_elements(By.ID, "delivery-rate")) == 1 and len(driver.find_elements(By.ID, "ack-rate")) == 1,
+          "and deliveries and acknowledgements per second")
     shot(driver, "02-overview")
     driver.get(BASE + "/console/overview?lang=en")
     check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "English is a choice (lang=en)")
@@ -105,6 +108,10 @@ def auditor_views(driver):
 
     driver.get(BASE + "/console/agreements")
     check(len(driver.find_elements(By.ID, "agreement-nhc-food-inspections")) == 1, "the agreements register lists the agreements")
+    routed = driver.find_element(By.CSS_SELECTOR, "#agreement-nhc-food-inspections .routed").text
+    check(routed == "3", f"with the events routed under each ({routed})")
+    row = driver.find_element(By.ID, "agreement-msa-business-licences").text
+    check("v2 " in row, "and the versions seen in force")
     check(len(driver.find_elements(By.CSS_SELECTOR, "#share-graph line")) >= 4, "the who-shares-with-whom graph draws one arrow a pair")
     shot(driver, "03-agreements")
 
