@@ -73,10 +73,7 @@ public struct ConsoleRoutes: Sendable {
         group.post("signin") { request, context in try await signIn(request, context) }
         group.post("signout") { request, context in try await signOut(request, context) }
         group.get("overview") { request, context in
-            try await page(request, context, .overview) { viewer in
-                // A department's first page is its own subscriptions.
-                viewer.session?.principal.role == .department ? nil : try pages.overview(viewer)
-            }
+            try await page(request, context, .overview) { try pages.overview($0) }
         }
         group.get("agreements") { request, context in
             try await page(request, context, .agreements) { try pages.agreements($0) }
@@ -108,8 +105,8 @@ public struct ConsoleRoutes: Sendable {
     // MARK: Pages
 
     /// A page for a signed-in viewer allowed to open `page`, audited as a read before it is
-    /// rendered. Without a session: a redirect to the sign-in page. `render` returning `nil`
-    /// answers 404, except on the overview, which sends a department to its subscriptions.
+    /// rendered. Without a session: a redirect to the sign-in page; a department asking for the
+    /// overview is sent to its subscriptions. `render` returning `nil` answers 404.
     func page(
         _ request: Request, _ context: ExchangeRequestContext, _ page: ConsolePage,
         render: (ConsoleViewer) async throws -> String?
@@ -120,11 +117,12 @@ public struct ConsoleRoutes: Sendable {
         }
         let viewer = ConsoleViewer(session: session, language: language, path: request.uri.path)
         guard viewer.may(page) else {
+            // A department's first page is its own subscriptions.
+            if page == .overview, session.principal.role == .department { return Self.redirect(ConsolePage.departments.path) }
             throw await refuse(request, context, session: session, detail: "role \(session.principal.role) may not open the \(page.rawValue) view")
         }
         try await pages.exchange.auditRead(actor: session.principal.actor, endpoint: request.uri.path, query: request.uri.query ?? "")
         guard let html = try await render(viewer) else {
-            if page == .overview { return Self.redirect(ConsolePage.departments.path) }
             throw ProblemError(.notFound, detail: "no such entry")
         }
         return Self.html(html, request: request)

@@ -10,6 +10,7 @@ import re
 import ssl
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -229,6 +230,13 @@ def department_by_certificate():
     page = opener.open(BASE + "/console/signin", data=body).read().decode()
     check('id="sub-food-dead-letters"' in page and 'id="sub-tax-licences"' not in page,
           "a department signed in by certificate sees its own subscriptions only")
+    answer = opener.open(BASE + "/console")
+    check(answer.url.endswith("/console/departments"), "a department's first page is its subscriptions")
+    try:
+        opener.open(BASE + "/console/audit")
+        check(False, "a department may not open the audit explorer")
+    except urllib.error.HTTPError as error:
+        check(error.code == 403, "a department may not open the audit explorer")
 
 
 def main():
