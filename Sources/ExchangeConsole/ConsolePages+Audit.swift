@@ -35,7 +35,8 @@ extension ConsolePages {
     ]
 
     /// The audit explorer: entries newest first, filtered, ``pageSize`` a page, reading at most
-    /// ``maxScan`` entries a page (the "next" link continues where the read stopped).
+    /// ``maxScan`` entries a page (the "older" link continues where the read stopped; "newest"
+    /// goes back to the start).
     public func audit(_ viewer: ConsoleViewer, query: ConsoleAuditQuery) throws -> String {
         var context = viewer.base(title: "audit_title", current: .audit)
         let count = exchange.auditCount
@@ -61,7 +62,14 @@ extension ConsolePages {
             return components.string ?? "/console/audit"
         }
         if next > 0 { context["olderHref"] = link(before: next) }
-        if end < count { context["newerHref"] = link(before: min(count, end + UInt64(Self.pageSize))) }
+        if end < count {
+            // Back to the newest entries with the same filter.
+            var components = URLComponents()
+            components.path = "/console/audit"
+            let kept = parameters.filter { $0.key != "before" }
+            components.queryItems = kept.isEmpty ? nil : kept.map { URLQueryItem(name: $0.key, value: $0.value) }
+            context["newerHref"] = components.string ?? "/console/audit"
+        }
         return renderer.render("audit", context)
     }
 

@@ -2,6 +2,7 @@ import ExchangeAudit
 import ExchangeConfig
 import ExchangeEngine
 import ExchangeIdentity
+import ExchangeModel
 import ExchangeRouting
 import ExchangeServer
 import ExchangeStore
@@ -19,6 +20,7 @@ import Testing
 @Suite struct ConsoleRoutesTests {
     struct Fixture: Sendable {
         let store: ExchangeStore
+        let exchange: Exchange
         let auditor: String
         let admin: String
         let portal: String
@@ -42,7 +44,7 @@ import Testing
         let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: Logger(label: "test"))
         ConsoleRoutes(exchange: exchange, verifier: nil, configuration: ConsoleConfiguration(), tokens: tokens, refusalObserver: refusals)
             .register(on: router)
-        try await body(Fixture(store: store, auditor: auditor, admin: admin, portal: portal), router)
+        try await body(Fixture(store: store, exchange: exchange, auditor: auditor, admin: admin, portal: portal), router)
     }
 
     static func lastEntry(_ store: ExchangeStore) throws -> [String: Any] {
@@ -148,6 +150,31 @@ import Testing
                 #expect(audit.status == .forbidden)
                 let departments = try await client.execute(uri: "/console/departments", method: .get, headers: [.cookie: admin])
                 #expect(departments.status == .ok)
+            }
+        }
+    }
+
+    @Test func theAuditExplorerPagesThroughFilteredEntries() async throws {
+        try await Self.withFixture { fixture, router in
+            _ = try await fixture.exchange.audit(
+                (0..<60).map { AuditEvent(kind: .tokenChanged, actor: "tokens-file", fields: ["token": .string("t\($0)")]) })
+            try await Application(router: router).test(.router) { client in
+                let session = try #require(try await Self.signIn(client, token: fixture.auditor))
+                func rows(_ uri: String) async throws -> (count: Int, older: String?, html: String) {
+                    let page = try await client.execute(uri: uri, method: .get, headers: [.cookie: session])
+                    #expect(page.status == .ok)
+                    let html = String(buffer: page.body)
+                    let older = html.firstMatch(of: /<a href="([^"]+)" rel="next">/).map { String($0.1).replacingOccurrences(of: "&amp;", with: "&") }
+                    return (html.matches(of: /<td class="num"><a href="\/console\/audit\/[0-9]+">/).count, older, html)
+                }
+                let first = try await rows("/console/audit?kind=token_changed")
+                #expect(first.count == 50)
+                let older = try #require(first.older)
+                #expect(older.contains("kind=token_changed") && older.contains("before="))
+                let second = try await rows(older)
+                #expect(second.count == 10)
+                #expect(second.older == nil)
+                #expect(second.html.contains("href=\"/console/audit?kind=token_changed\" rel=\"prev\""))
             }
         }
     }
