@@ -107,6 +107,9 @@ extension ConsoleMessages {
         "routed": "Events routed (entries searched)",
         "last_routed": "Last routed",
         "history": "Version history",
+        "discard": "Discard dead letters",
+        "discard_confirm": "Discard these dead letters for good? They will not be delivered; the action is audited.",
+        "discarded": "Dead letters discarded:",
         "routes": "Routes",
     ]
 }

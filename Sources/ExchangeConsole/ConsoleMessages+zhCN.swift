@@ -107,6 +107,9 @@ extension ConsoleMessages {
         "routed": "已路由事件（最近检索范围）",
         "last_routed": "最近路由时间",
         "history": "版本历史",
+        "discard": "丢弃死信",
+        "discard_confirm": "确认永久丢弃这些死信？丢弃后不再投递，此操作会记入审计日志。",
+        "discarded": "已丢弃的死信数量：",
         "routes": "路由",
     ]
 }

@@ -11,11 +11,13 @@ extension ConsolePages {
     static let maxLagCount = 10_000
 
     /// Departments with their subscriptions: position, events waiting in the inbox from it
-    /// (counted up to ``maxLagCount``), pending acknowledgements and dead letters. Admins get a
-    /// redrive form (with a required confirmation) on each subscription with dead letters; a
+    /// (counted up to ``maxLagCount``), pending acknowledgements and dead letters. Admins get
+    /// redrive and discard forms (with a required confirmation) on each subscription with dead letters; a
     /// department sees only its own.
-    /// - Parameter redriven: the count of a redrive just done, to show.
-    public func departments(_ viewer: ConsoleViewer, redriven: Int? = nil) throws -> String {
+    /// - Parameters:
+    ///   - redriven: the count of a redrive just done, to show.
+    ///   - discarded: the count of a discard just done, to show.
+    public func departments(_ viewer: ConsoleViewer, redriven: Int? = nil, discarded: Int? = nil) throws -> String {
         var context = viewer.base(title: "departments_title", current: .departments)
         let store = exchange.store
         let own = viewer.session?.principal.department
@@ -49,7 +51,16 @@ extension ConsolePages {
         }
         context["departments"] = list
         if let redriven { context["redriven"] = String(redriven) }
+        if let discarded { context["discarded"] = String(discarded) }
         return renderer.render("departments", context)
+    }
+
+    /// Discards every dead letter of `subscription` of `owner` for good, audited under `actor`.
+    /// - Returns: how many were deleted.
+    public func discardAll(subscription: String, owner: DepartmentID, actor: String) async throws -> Int {
+        let letters = try exchange.deadLetters(subscription: subscription, owner: owner)
+        guard !letters.isEmpty else { return 0 }
+        return try await exchange.discardDeadLetters(letters.map(\.sequence), subscription: subscription, owner: owner, actor: actor).count
     }
 
     /// Redrives every dead letter of `subscription` of `owner`, audited under `actor`.

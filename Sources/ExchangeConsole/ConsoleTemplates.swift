@@ -168,6 +168,7 @@ enum ConsoleTemplates {
     static let departments = #"""
 {{>header}}
 {{#redriven}}<p class="notice" role="status" id="redriven">{{t.redriven}} {{redriven}}</p>{{/redriven}}
+{{#discarded}}<p class="notice" role="status" id="discarded">{{t.discarded}} {{discarded}}</p>{{/discarded}}
 {{#departments}}
 <h2 id="dept-{{id}}">{{name}} <code>{{id}}</code></h2>
 <div class="table-wrap"><table class="subscriptions">
@@ -177,7 +178,11 @@ enum ConsoleTemplates {
 <td>{{#canRedrive}}<form method="post" action="/console/departments/redrive">
 <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="owner" value="{{owner}}"><input type="hidden" name="subscription" value="{{name}}">
 <label><input type="checkbox" name="confirm" value="yes" required> {{t.redrive_confirm}}</label>
-<button class="secondary redrive" type="submit">{{t.redrive}}</button></form>{{/canRedrive}}</td></tr>{{/subscriptions}}
+<button class="secondary redrive" type="submit">{{t.redrive}}</button></form>
+<form method="post" action="/console/departments/discard">
+<input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="owner" value="{{owner}}"><input type="hidden" name="subscription" value="{{name}}">
+<label><input type="checkbox" name="confirm" value="yes" required> {{t.discard_confirm}}</label>
+<button class="secondary discard" type="submit">{{t.discard}}</button></form>{{/canRedrive}}</td></tr>{{/subscriptions}}
 {{^subscriptions}}<tr><td colspan="7">{{t.no_subscriptions}}</td></tr>{{/subscriptions}}
 </tbody></table></div>
 {{/departments}}

@@ -331,6 +331,24 @@ extension Exchange {
     }
 }
 
+extension Exchange {
+    /// Deletes dead letters for good (an operator decided they are not to be delivered).
+    /// - Parameter actor: who the audit entry names; the owner when `nil`.
+    /// - Returns: the sequences deleted.
+    public func discardDeadLetters(
+        _ sequences: [UInt64], subscription name: String, owner: DepartmentID, actor: String? = nil
+    ) async throws(ExchangeError) -> [UInt64] {
+        try requireSubscription(name, owner: owner)
+        do {
+            return try await withGate(name) { _ in
+                try await store.discardDeadLetters(sequences, subscription: name, actor: actor ?? owner.rawValue)
+            }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+}
+
 extension AuditEvent {
     func withSubscription(_ name: String) -> AuditEvent {
         var copy = self

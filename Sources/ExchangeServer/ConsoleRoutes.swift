@@ -80,9 +80,11 @@ public struct ConsoleRoutes: Sendable {
         }
         group.get("departments") { request, context in
             let redriven = request.uri.queryParameters.get("redriven").flatMap { Int($0) }
-            return try await page(request, context, .departments) { try pages.departments($0, redriven: redriven) }
+            let discarded = request.uri.queryParameters.get("discarded").flatMap { Int($0) }
+            return try await page(request, context, .departments) { try pages.departments($0, redriven: redriven, discarded: discarded) }
         }
-        group.post("departments/redrive") { request, context in try await redrive(request, context) }
+        group.post("departments/redrive") { request, context in try await deadLetters(request, context, discard: false) }
+        group.post("departments/discard") { request, context in try await deadLetters(request, context, discard: true) }
         group.get("audit") { request, context in
             let query = try Self.auditQuery(request)
             return try await page(request, context, .audit) { try pages.audit($0, query: query) }
@@ -182,19 +184,26 @@ public struct ConsoleRoutes: Sendable {
         return response
     }
 
-    func redrive(_ request: Request, _ context: ExchangeRequestContext) async throws -> Response {
+    /// Redrives or discards every dead letter of a subscription: admins only, with the CSRF
+    /// token and a ticked confirmation.
+    func deadLetters(_ request: Request, _ context: ExchangeRequestContext, discard: Bool) async throws -> Response {
+        let action = discard ? "discard" : "redrive"
         let form = try await Self.form(request, context)
         let session = try await requireSession(request, context, form: form)
         guard session.principal.role == .admin else {
-            throw await refuse(request, context, session: session, detail: "only admins may redrive dead letters")
+            throw await refuse(request, context, session: session, detail: "only admins may \(action) dead letters")
         }
         guard form["confirm"] == "yes" else {
-            throw ProblemError(.badRequest, detail: "confirm the redrive")
+            throw ProblemError(.badRequest, detail: "confirm the \(action)")
         }
         guard let owner = form["owner"].flatMap({ DepartmentID($0) }), let subscription = form["subscription"],
             subscription.utf8.count <= 64
         else {
             throw ProblemError(.badRequest, detail: "owner and subscription are required")
+        }
+        if discard {
+            let discarded = try await pages.discardAll(subscription: subscription, owner: owner, actor: session.principal.actor)
+            return Self.redirect("/console/departments?discarded=\(discarded)")
         }
         let moved = try await pages.redriveAll(subscription: subscription, owner: owner, actor: session.principal.actor)
         return Self.redirect("/console/departments?redriven=\(moved)")

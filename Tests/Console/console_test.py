@@ -98,7 +98,7 @@ def auditor_views(driver):
     check(driver.find_element(By.TAG_NAME, "h1").text == "运行概览", "the overview is in Simplified Chinese")
     events = int(driver.find_element(By.ID, "events-total").text)
     check(events >= 4, f"the overview counts the published events ({events})")
-    check(driver.find_element(By.ID, "dead-letters").text == "1", "the overview counts the dead letter")
+    check(driver.find_element(By.ID, "dead-letters").text == "2", "the overview counts the dead letters")
     check(driver.find_element(By.ID, "commit-latency").text.endswith(" ms"), "the overview shows the mean commit latency")
     check(len(driver.find_elements(By.ID, "delivery-rate")) == 1 and len(driver.find_elements(By.ID, "ack-rate")) == 1,
           "and deliveries and acknowledgements per second")
@@ -119,7 +119,7 @@ def auditor_views(driver):
     driver.get(BASE + "/console/departments")
     row = driver.find_element(By.ID, "sub-food-dead-letters")
     check(row.find_element(By.CSS_SELECTOR, ".dead-letters").text == "1", "the subscription shows its dead letter")
-    check(len(driver.find_elements(By.CSS_SELECTOR, "button.redrive")) == 0, "an auditor sees no redrive button")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "button.redrive, button.discard")) == 0, "an auditor sees no redrive or discard button")
     csrf = driver.find_element(By.CSS_SELECTOR, "header form input[name=csrf]").get_attribute("value")
     status = post(driver, "/console/departments/redrive",
                   {"csrf": csrf, "owner": "market-regulation", "subscription": "food-dead-letters", "confirm": "yes"})
@@ -186,6 +186,16 @@ def admin_views(driver):
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "redriven"))
     check(driver.find_element(By.ID, "redriven").text.endswith("1"), "an admin redrives the dead letter after confirming")
     check(driver.find_element(By.CSS_SELECTOR, "#sub-food-dead-letters .dead-letters").text == "0", "the dead letter is gone")
+    row = driver.find_element(By.ID, "sub-food-discard")
+    row.find_element(By.CSS_SELECTOR, "button.discard").click()
+    check("/console/departments/discard" not in driver.current_url and not driver.find_elements(By.ID, "discarded"),
+          "a discard without its confirmation ticked is not sent")
+    row.find_element(By.CSS_SELECTOR, "form[action$=discard] input[name=confirm]").click()
+    row.find_element(By.CSS_SELECTOR, "button.discard").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "discarded"))
+    check(driver.find_element(By.ID, "discarded").text.endswith("1"), "an admin discards a dead letter after confirming")
+    check(driver.find_element(By.CSS_SELECTOR, "#sub-food-discard .dead-letters").text == "0", "the discarded dead letter is gone")
+    shot(driver, "10-departments-admin")
 
 
 def phone_views():

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests of the web console: starts exchanged on 127.0.0.1 with a configuration, PKI and
-# tokens of its own, publishes events (one whose subject is `<script>alert(1)</script>`), makes a
-# dead letter, then drives headless Chromium through the console with Selenium
+# tokens of its own, publishes events (one whose subject is `<script>alert(1)</script>`), makes
+# two dead letters, then drives headless Chromium through the console with Selenium
 # (Tests/Console/console_test.py). Screenshots of each view go to .build/console-screenshots/.
 #
 # Usage: Tests/Console/run-console-tests.sh [BIN_DIR]
@@ -123,6 +123,11 @@ call() { # department method path [curl arguments...]
         -H 'content-type: application/json' -d '{"filter": "inspection.food.completed", "start": "all"}'
     sequence=$(call market-regulation GET '/v1/subscriptions/food-dead-letters/events?max=1' | jq -r '.[0].sequence')
     call market-regulation POST /v1/subscriptions/food-dead-letters/term \
+        -H 'content-type: application/json' -d "{\"sequences\": [$sequence]}"
+    call market-regulation PUT /v1/subscriptions/food-discard \
+        -H 'content-type: application/json' -d '{"filter": "inspection.food.completed", "start": "all"}'
+    sequence=$(call market-regulation GET '/v1/subscriptions/food-discard/events?max=1' | jq -r '.[0].sequence')
+    call market-regulation POST /v1/subscriptions/food-discard/term \
         -H 'content-type: application/json' -d "{\"sequences\": [$sequence]}"
     call tax-bureau PUT /v1/subscriptions/tax-licences \
         -H 'content-type: application/json' -d '{"filter": "licence.business.>", "start": "all"}'
