@@ -10,6 +10,8 @@
 #   make fuzz-smoke  replay the committed fuzz inputs, each target for FUZZ_SECONDS (20 s)
 #   make bench  release build of exchange-bench, store benchmark
 #   make api-fuzz  build, validate docs/openapi.yaml and fuzz the live daemon's API (Tests/API)
+#   make console-test  build, drive the web console in headless Chromium against a live daemon
+#               (Tests/Console); screenshots in .build/console-screenshots/
 
 SWIFT ?= swift
 CONFIG ?= Config/exchange.yaml
@@ -21,7 +23,7 @@ FUZZ_SMOKE_SECONDS ?= 20
 # Fuzz targets to run (all when empty), e.g. FUZZ_TARGETS="json rfc3339".
 FUZZ_TARGETS ?=
 
-.PHONY: deps build layering alerts test run bench fuzz-build fuzz fuzz-smoke api-fuzz deploy-test clean
+.PHONY: deps build layering alerts test run bench fuzz-build fuzz fuzz-smoke api-fuzz deploy-test console-test clean
 
 deps:
 	@Deploy/dev/install-dependencies.sh
@@ -40,6 +42,7 @@ test: deps layering alerts
 	$(SWIFT) test --skip-build
 	Tests/API/run-schemathesis.sh .build/debug
 	Tests/Deploy/run.sh .build/debug
+	Tests/Console/run-console-tests.sh .build/debug
 	$(MAKE) fuzz-smoke
 
 run: deps
@@ -59,6 +62,10 @@ deploy-test: deps
 	$(SWIFT) build --product exchanged
 	$(SWIFT) build --product exchangectl
 	Tests/Deploy/run.sh .build/debug
+
+console-test: deps
+	$(SWIFT) build
+	Tests/Console/run-console-tests.sh .build/debug
 
 # The harness in Fuzz/Sources, built with libFuzzer in its own scratch path.
 fuzz-build: deps

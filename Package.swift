@@ -45,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // MARK: Storage
@@ -147,6 +148,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Web console (pages without HTTP; ExchangeServer mounts them)
+        .target(
+            name: "ExchangeConsole",
+            dependencies: [
+                "ExchangeModel",
+                "ExchangeStore",
+                "ExchangeAudit",
+                "ExchangeEngine",
+                "ExchangeRouting",
+                "ExchangeIdentity",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: HTTP server
         .target(
             name: "ExchangeServer",
@@ -155,6 +171,7 @@ let package = Package(
                 "ExchangeConfig",
                 "ExchangeIdentity",
                 "ExchangeWire",
+                "ExchangeConsole",
                 "ExchangeModel",
                 "ExchangeStore",
                 "ExchangeAudit",
@@ -326,6 +343,11 @@ let package = Package(
                 "ExchangeModel",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExchangeConsoleTests",
+            dependencies: ["ExchangeConsole", "ExchangeIdentity"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -31,7 +31,8 @@ declare -A allowed=(
   [ExchangeConfig]="ExchangeModel ExchangeStore ExchangeAudit ExchangeEngine ExchangeRouting Logging NIOSSL"
   [ExchangeIdentity]="ExchangeModel ExchangeRouting ExchangeConfig Crypto X509 SwiftASN1 Logging"
   [ExchangeWire]="ExchangeModel ExchangeStore ExchangeEngine HTTPTypes"
-  [ExchangeServer]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeEngine ExchangeConfig
+  [ExchangeConsole]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeEngine ExchangeIdentity Mustache"
+  [ExchangeServer]="ExchangeConsole ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeEngine ExchangeConfig
     ExchangeIdentity ExchangeWire Hummingbird HummingbirdCore HummingbirdWebSocket HTTPTypes NIOCore NIOHTTP1
     NIOWebSocket NIOTLS NIOSSL Crypto Metrics CoreMetrics Prometheus ServiceLifecycle Logging"
   [exchanged]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeEngine ExchangeConfig

@@ -3,7 +3,8 @@
 # liblmdb-dev (the storage engine) and libssl-dev (OpenSSL, for audit signatures); python3 with
 # venv, curl and jq for the API checks (Tests/API/run-schemathesis.sh); systemd (systemd-analyze),
 # util-linux (setpriv) and passwd (useradd) for the deployment checks (Tests/Deploy/run.sh); promtool
-# (Debian's prometheus package) for the alert rules' checks (Tests/alerts.sh).
+# (Debian's prometheus package) for the alert rules' checks (Tests/alerts.sh); chromium, chromium-driver and a
+# Simplified Chinese font for the console's browser tests (Tests/Console/run-console-tests.sh).
 # Uses apt-get; runs it through sudo when not root.
 set -euo pipefail
 
@@ -19,6 +20,9 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 command -v useradd >/dev/null 2>&1 || missing+=(passwd)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -25,6 +25,8 @@ public struct ExchangeConfiguration: Sendable {
     public var bulkReads: BulkReadBudget.Configuration
     /// How expired events are removed (`retention.*`); the policies are in `topics.yaml`.
     public var retention: RetentionService.Configuration = .init()
+    /// The web console under `/console` (`console.*`).
+    public var console: ConsoleConfiguration = .init()
 
     /// Creates a configuration.
     public init(
@@ -77,12 +79,13 @@ public struct ExchangeConfiguration: Sendable {
     /// - `audit.*`: see ``AuditConfiguration``; `audit.hash` (sha256 or sm3, default sha256) sets
     ///   the store's audit tree hash;
     /// - `bulk_reads.*`: see `BulkReadBudget.Configuration.init(reader:)`;
-    /// - `retention.*`: see `RetentionService.Configuration.init(reader:)`.
+    /// - `retention.*`: see `RetentionService.Configuration.init(reader:)`;
+    /// - `console.*`: see `ConsoleConfiguration.init(reader:)`.
     init(reader: ConfigReader) throws {
         try reader.rejectUnknownKeys(
             Self.storeKeys.union(ServerConfiguration.keys).union(AuditConfiguration.keys).union(BulkReadBudget.Configuration.keys)
                 .union(RetentionService.Configuration.keys)
-                .union(["log.level", "log.format"]))
+                .union(ConsoleConfiguration.keys).union(["log.level", "log.format"]))
         let directory = try reader.path("store.directory") ?? reader.resolve("data")
         let defaults = StoreConfiguration(directory: directory)
         let initial = try reader.size("store.initial_map_size") ?? defaults.initialMapSize
@@ -120,5 +123,6 @@ public struct ExchangeConfiguration: Sendable {
             bulkReads: try BulkReadBudget.Configuration(reader: reader))
         retention = try RetentionService.Configuration(reader: reader)
         logFormat = format
+        self.console = try ConsoleConfiguration(reader: reader)
     }
 }

@@ -312,15 +312,37 @@ extension Exchange {
     }
 
     /// Moves dead letters back for delivery, due at once.
+    /// - Parameter actor: who the audit entry names; the owner when `nil` (an admin redriving
+    ///   from the console names itself).
     /// - Returns: the sequences moved.
-    public func redrive(_ sequences: [UInt64], subscription name: String, owner: DepartmentID) async throws(ExchangeError) -> [UInt64] {
+    public func redrive(
+        _ sequences: [UInt64], subscription name: String, owner: DepartmentID, actor: String? = nil
+    ) async throws(ExchangeError) -> [UInt64] {
         try requireSubscription(name, owner: owner)
         do {
             let moved = try await withGate(name) { gate in
                 defer { gate.settlements.notify() }
-                return try await store.redrive(sequences, subscription: name, actor: owner.rawValue)
+                return try await store.redrive(sequences, subscription: name, actor: actor ?? owner.rawValue)
             }
             return moved
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+}
+
+extension Exchange {
+    /// Deletes dead letters for good (an operator decided they are not to be delivered).
+    /// - Parameter actor: who the audit entry names; the owner when `nil`.
+    /// - Returns: the sequences deleted.
+    public func discardDeadLetters(
+        _ sequences: [UInt64], subscription name: String, owner: DepartmentID, actor: String? = nil
+    ) async throws(ExchangeError) -> [UInt64] {
+        try requireSubscription(name, owner: owner)
+        do {
+            return try await withGate(name) { _ in
+                try await store.discardDeadLetters(sequences, subscription: name, actor: actor ?? owner.rawValue)
+            }
         } catch {
             throw Self.mapped(error)
         }

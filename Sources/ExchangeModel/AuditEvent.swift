@@ -37,6 +37,8 @@ public struct AuditEvent: Hashable, Sendable {
         public static let auditRead = Kind("audit_read")
         /// The server's TLS files were re-read (SIGHUP or `POST /v1/admin/reload`), or a re-read failed.
         public static let tlsReloaded = Kind("tls_reloaded")
+        /// Someone signed in to or out of the web console.
+        public static let consoleSession = Kind("console_session")
 
         public var description: String { rawValue }
     }

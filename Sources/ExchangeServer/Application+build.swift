@@ -92,6 +92,7 @@ public struct ServerDependencies: Sendable {
 ///   - webSocketRoutes: registers the engine's WebSocket routes on the authenticated `/v1` group.
 ///   - tls: the TLS context, to reload it later (``ServerTLSContext/reload()``); by default one
 ///     read from `configuration` that nothing reloads.
+///   - console: the web console, mounted under `/console` when given.
 /// - Returns: the application, to run with `runService()` or inside a `ServiceGroup`.
 public func buildApplication(
     configuration: ExchangeConfig.ServerConfiguration,
@@ -101,7 +102,8 @@ public func buildApplication(
     services: [any Service] = [],
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
     routes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in },
-    webSocketRoutes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in }
+    webSocketRoutes: (RouterGroup<ExchangeRequestContext>) -> Void = { _ in },
+    console: ConsoleRoutes? = nil
 ) throws -> some ApplicationProtocol {
     let tls = try tls ?? ServerTLSContext(configuration: configuration)
     let dependencies = {
@@ -110,6 +112,7 @@ public func buildApplication(
         return dependencies
     }()
     let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: logger)
+    console?.register(on: router)
     routes(router.group("v1").add(middleware: RequireAuthenticationMiddleware()))
 
     let webSocketRouter = Router(context: ExchangeRequestContext.self)

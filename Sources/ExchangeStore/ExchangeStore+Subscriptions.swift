@@ -279,6 +279,29 @@ extension ExchangeStore {
         }
     }
 
+    /// Deletes dead letters for good: they are not delivered again. Audited as
+    /// `subscription_changed` with `change: discarded` and the sequences deleted.
+    /// - Returns: the sequences that were dead letters and are now gone.
+    public func discardDeadLetters(_ sequences: [UInt64], subscription name: String, actor: String) async throws -> [UInt64] {
+        try await perform { context in
+            let id = try self.subscriptionID(name, context)
+            var discarded: [UInt64] = []
+            for sequence in sequences where try context.txn.delete(self.schema.deadLetters, key: BigEndianKey.pair(id, sequence)) {
+                discarded.append(sequence)
+            }
+            if !discarded.isEmpty {
+                try context.appendAudit(
+                    AuditEvent(
+                        kind: .subscriptionChanged, actor: actor,
+                        fields: [
+                            "subscription": .string(name), "change": .string("discarded"),
+                            "sequences": .list(discarded.map { .integer(Int64(clamping: $0)) }),
+                        ]))
+            }
+            return discarded
+        }
+    }
+
     private func subscriptionID(_ name: String, _ context: borrowing BatchContext) throws -> UInt32 {
         guard let id = context.existingID(name, .subscription),
             try context.txn.get(schema.subscriptions, key: BigEndianKey.u64(UInt64(id))) != nil

@@ -155,6 +155,9 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
     /// Moves dead letters back to pending, due at once. Audited. Returns the sequences moved.
     func redrive(_ sequences: [UInt64], subscription name: String, actor: String) async throws -> [UInt64]
 
+    /// Deletes dead letters for good. Audited. Returns the sequences deleted.
+    func discardDeadLetters(_ sequences: [UInt64], subscription name: String, actor: String) async throws -> [UInt64]
+
     // MARK: The audit log
 
     /// The hash function of the audit log's Merkle tree, fixed when the store was created.

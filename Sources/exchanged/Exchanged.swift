@@ -242,7 +242,18 @@ struct Exchanged: AsyncParsableCommand {
                             "audit_entries": "\(statistics.auditCount)", "departments": "\(departmentCount)",
                         ])
                 },
-                routes: routes.register, webSocketRoutes: routes.registerWebSockets)
+                routes: routes.register, webSocketRoutes: routes.registerWebSockets,
+                console: settings.console.enabled
+                    ? ConsoleRoutes(
+                        exchange: exchange, verifier: signer?.verifier,
+                        mapUse: {
+                            guard storeService.isOpen else { return nil }
+                            let statistics = store.statistics()
+                            return statistics.mapSize > 0 ? Double(statistics.usedBytes) / Double(statistics.mapSize) : nil
+                        },
+                        metrics: prometheus,
+                        configuration: settings.console, tokens: tokens, refusalObserver: dependencies.refusalObserver)
+                    : nil)
         } catch {
             store.close()
             throw StartupFailure(code: "server.start_failed", detail: "\(error)")

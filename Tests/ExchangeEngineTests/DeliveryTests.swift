@@ -73,6 +73,27 @@ import Testing
         #expect(redriven.map(\.sequence) == [1])
     }
 
+    @Test func discardedDeadLettersAreGoneForGoodAndAudited() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("tax-feed", SubscriptionSpec(filter: "licence.>", start: .all), owner: EngineFixture.tax)
+        _ = try await fixture.exchange.publish((1...2).map { EngineFixture.licence("e\($0)") }, from: EngineFixture.msa)
+        let handed = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10)
+        #expect(try await fixture.exchange.term(handed.map(\.sequence), subscription: "tax-feed", owner: EngineFixture.tax) == [true, true])
+        #expect(try await fixture.exchange.discardDeadLetters([1, 7], subscription: "tax-feed", owner: EngineFixture.tax, actor: "ops") == [1])
+        #expect(try fixture.exchange.deadLetters(subscription: "tax-feed", owner: EngineFixture.tax).map(\.sequence) == [2])
+        // Neither redriven nor delivered again.
+        #expect(try await fixture.exchange.redrive([1], subscription: "tax-feed", owner: EngineFixture.tax).isEmpty)
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).isEmpty)
+        let last = try #require(try fixture.store.auditEntries(from: fixture.store.auditCount - 1, limit: 1).first)
+        let entry = try #require(try JSONSerialization.jsonObject(with: Data(last)) as? [String: Any])
+        #expect(entry["change"] as? String == "discarded" && entry["actor"] as? String == "ops")
+        #expect(entry["sequences"] as? [Int] == [1])
+        await #expect(throws: ExchangeError.self) {
+            _ = try await fixture.exchange.discardDeadLetters([2], subscription: "tax-feed", owner: EngineFixture.msa)
+        }
+    }
+
     @Test func aDeliveryRoundReadsOneSnapshot() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }

@@ -1,0 +1,181 @@
+import ExchangeAudit
+import ExchangeConfig
+import ExchangeEngine
+import ExchangeIdentity
+import ExchangeModel
+import ExchangeRouting
+import ExchangeServer
+import ExchangeStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import TestSupport
+import Testing
+
+/// The web console's HTTP side: sessions, CSRF, roles, security headers, and the audit entries
+/// of sign-in, page views, refusals and sign-out. (Tests/Console drives the pages in a browser.)
+@Suite struct ConsoleRoutesTests {
+    struct Fixture: Sendable {
+        let store: ExchangeStore
+        let exchange: Exchange
+        let auditor: String
+        let admin: String
+        let portal: String
+    }
+
+    static func withFixture(_ body: (Fixture, Router<ExchangeRequestContext>) async throws -> Void) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var file = TokenFile()
+        let auditor = try file.create(name: "auditor-1", role: .auditor)
+        let admin = try file.create(name: "ops", role: .admin)
+        let portal = try file.create(name: "portal-1", role: .portal)
+        try file.save(path: directory.file("tokens.json"))
+        let store = try ExchangeStore(configuration: StoreConfiguration(directory: directory.file("store"), initialMapSize: 16 << 20))
+        defer { store.close() }
+        let exchange = Exchange(store: store, agreements: AgreementRegistry())
+        let tokens = try TokenStore(path: directory.file("tokens.json"))
+        let configuration = ServerConfiguration(certificatePath: "unused", privateKeyPath: "unused", clientCAPath: "unused")
+        let refusals: RefusalObserver = { refusal in await exchange.recordRefusal(refusal) }
+        let dependencies = ServerDependencies(identityResolver: StaticCertificateIdentityResolver([]), tokens: tokens, refusalObserver: refusals)
+        let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: Logger(label: "test"))
+        ConsoleRoutes(exchange: exchange, verifier: nil, configuration: ConsoleConfiguration(), tokens: tokens, refusalObserver: refusals)
+            .register(on: router)
+        try await body(Fixture(store: store, exchange: exchange, auditor: auditor, admin: admin, portal: portal), router)
+    }
+
+    static func lastEntry(_ store: ExchangeStore) throws -> [String: Any] {
+        let entry = try #require(try store.auditEntries(from: store.auditCount - 1, limit: 1).first)
+        return try #require(try JSONSerialization.jsonObject(with: Data(entry)) as? [String: Any])
+    }
+
+    /// `name=value` of the response's `Set-Cookie` for `name`.
+    static func cookie(_ response: TestResponse, _ name: String) -> String? {
+        response.headers[values: .setCookie].first { $0.hasPrefix(name + "=") }?.split(separator: ";").first.map(String.init)
+    }
+
+    static func csrf(_ response: TestResponse) throws -> String {
+        let html = String(buffer: response.body)
+        let match = try #require(html.firstMatch(of: /name="csrf" value="([0-9a-f]{64})"/))
+        return String(match.1)
+    }
+
+    static func form(_ fields: [String: String]) -> ByteBuffer {
+        ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
+    }
+
+    static let formType: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+
+    /// Signs in with `token`; returns the session cookie.
+    static func signIn(_ client: some TestClientProtocol, token: String) async throws -> String? {
+        let page = try await client.execute(uri: "/console/signin", method: .get)
+        let signIn = try #require(cookie(page, "exchange_console_signin"))
+        var headers = formType
+        headers[.cookie] = signIn
+        let answer = try await client.execute(
+            uri: "/console/signin", method: .post, headers: headers,
+            body: form(["csrf": try csrf(page), "method": "token", "token": token]))
+        #expect(answer.status == .seeOther)
+        return cookie(answer, "exchange_console")
+    }
+
+    @Test func signInPageViewsAndSignOutAreAudited() async throws {
+        try await Self.withFixture { fixture, router in
+            try await Application(router: router).test(.router) { client in
+                let session = try #require(try await Self.signIn(client, token: fixture.auditor))
+                var entry = try Self.lastEntry(fixture.store)
+                #expect(entry["kind"] as? String == "console_session")
+                #expect(entry["change"] as? String == "signed_in" && entry["actor"] as? String == "auditor-1")
+
+                let page = try await client.execute(uri: "/console/audit?kind=published", method: .get, headers: [.cookie: session])
+                #expect(page.status == .ok)
+                #expect(page.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(page.headers[HTTPField.Name("Content-Security-Policy")!]?.hasPrefix("default-src 'self'") == true)
+                #expect(page.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+                #expect(String(buffer: page.body).contains("<html lang=\"zh-CN\">"))
+                entry = try Self.lastEntry(fixture.store)
+                #expect(entry["kind"] as? String == "audit_read" && entry["actor"] as? String == "auditor-1")
+                #expect(entry["endpoint"] as? String == "/console/audit" && entry["query"] as? String == "kind=published")
+
+                var headers = Self.formType
+                headers[.cookie] = session
+                let out = try await client.execute(uri: "/console/signout", method: .post, headers: headers, body: Self.form(["csrf": try Self.csrf(page)]))
+                #expect(out.status == .seeOther)
+                entry = try Self.lastEntry(fixture.store)
+                #expect(entry["kind"] as? String == "console_session" && entry["change"] as? String == "signed_out")
+                let after = try await client.execute(uri: "/console/overview", method: .get, headers: [.cookie: session])
+                #expect(after.status == .seeOther && after.headers[.location] == "/console/signin")
+            }
+        }
+    }
+
+    @Test func postsWithoutTheCSRFTokenAndAnAuditorsRedriveAreRefusedAndAudited() async throws {
+        try await Self.withFixture { fixture, router in
+            try await Application(router: router).test(.router) { client in
+                let session = try #require(try await Self.signIn(client, token: fixture.auditor))
+                let page = try await client.execute(uri: "/console/departments", method: .get, headers: [.cookie: session])
+                let csrf = try Self.csrf(page)
+                var headers = Self.formType
+                headers[.cookie] = session
+                for (path, fields) in [
+                    ("/console/signout", ["csrf": String(repeating: "0", count: 64)]),
+                    ("/console/signout", [:]),
+                    ("/console/departments/redrive", ["csrf": csrf, "owner": "tax-bureau", "subscription": "s", "confirm": "yes"]),
+                ] {
+                    let before = fixture.store.auditCount
+                    let answer = try await client.execute(uri: path, method: .post, headers: headers, body: Self.form(fields))
+                    #expect(answer.status == .forbidden)
+                    #expect(fixture.store.auditCount == before + 1)
+                    let entry = try Self.lastEntry(fixture.store)
+                    #expect(entry["kind"] as? String == "access_denied" && entry["actor"] as? String == "auditor-1")
+                }
+                // The session survived the refusals.
+                let again = try await client.execute(uri: "/console/overview", method: .get, headers: [.cookie: session])
+                #expect(again.status == .ok)
+            }
+        }
+    }
+
+    @Test func rolesSeeOnlyTheirViews() async throws {
+        try await Self.withFixture { fixture, router in
+            try await Application(router: router).test(.router) { client in
+                #expect(try await Self.signIn(client, token: fixture.portal) == nil)
+                let anonymous = try await client.execute(uri: "/console/tracker", method: .get)
+                #expect(anonymous.status == .seeOther && anonymous.headers[.location] == "/console/signin")
+                let admin = try #require(try await Self.signIn(client, token: fixture.admin))
+                let audit = try await client.execute(uri: "/console/audit", method: .get, headers: [.cookie: admin])
+                #expect(audit.status == .forbidden)
+                let departments = try await client.execute(uri: "/console/departments", method: .get, headers: [.cookie: admin])
+                #expect(departments.status == .ok)
+            }
+        }
+    }
+
+    @Test func theAuditExplorerPagesThroughFilteredEntries() async throws {
+        try await Self.withFixture { fixture, router in
+            _ = try await fixture.exchange.audit(
+                (0..<60).map { AuditEvent(kind: .tokenChanged, actor: "tokens-file", fields: ["token": .string("t\($0)")]) })
+            try await Application(router: router).test(.router) { client in
+                let session = try #require(try await Self.signIn(client, token: fixture.auditor))
+                func rows(_ uri: String) async throws -> (count: Int, older: String?, html: String) {
+                    let page = try await client.execute(uri: uri, method: .get, headers: [.cookie: session])
+                    #expect(page.status == .ok)
+                    let html = String(buffer: page.body)
+                    let older = html.firstMatch(of: /<a href="([^"]+)" rel="next">/).map { String($0.1).replacingOccurrences(of: "&amp;", with: "&") }
+                    return (html.matches(of: /<td class="num"><a href="\/console\/audit\/[0-9]+">/).count, older, html)
+                }
+                let first = try await rows("/console/audit?kind=token_changed")
+                #expect(first.count == 50)
+                let older = try #require(first.older)
+                #expect(older.contains("kind=token_changed") && older.contains("before="))
+                let second = try await rows(older)
+                #expect(second.count == 10)
+                #expect(second.older == nil)
+                #expect(second.html.contains("href=\"/console/audit?kind=token_changed\" rel=\"prev\""))
+            }
+        }
+    }
+}
