@@ -12,6 +12,7 @@ extension ConfigurationLoader {
     ///     registry: licences               # optional: the registry collection it feeds
     ///     description: ...                 # optional
     ///     schema: {type: object, ...}      # optional: a JSON Schema the data must satisfy
+    ///     catalogue: {...}                 # optional: the catalogue entry (``readCatalogue``)
     /// registries:                          # optional: the registry collections topics feed
     ///   - name: licences                   # required: letters, digits, '-' and '_'
     ///     holder: /holder/credit_code      # optional JSON Pointers into the data: the holder
@@ -34,7 +35,7 @@ extension ConfigurationLoader {
         let collections = top["registries"].map { loadRegistries($0, reader: &reader) } ?? [:]
         var topics: [TopicDefinition] = []
         for (key, node) in entries {
-            guard let mapping = reader.mapping(node, key: key, allowed: ["name", "owner", "key", "registry", "schema", "description"]) else { continue }
+            guard let mapping = reader.mapping(node, key: key, allowed: ["name", "owner", "key", "registry", "schema", "description", "catalogue"]) else { continue }
             var name: Topic?
             if let nameNode = reader.required(mapping, "name", in: key, at: node), let text = reader.text(nameNode, key: key + ".name") {
                 if let error = Topic.validationError(text) {
@@ -64,10 +65,22 @@ extension ConfigurationLoader {
                     reader.fail(.wrongType, at: schemaNode, key: key + ".schema", "a JSON Schema must be a mapping")
                 }
             }
+            let topicName = name?.rawValue ?? key
+            let catalogue = mapping["catalogue"].flatMap { readCatalogue($0, key: key + ".catalogue", topic: topicName, reader: &reader) }
             if let name, let owner, let pointer {
                 topics.append(TopicDefinition(
                         name: name, owner: owner, key: pointer, registry: registry, collection: registry.flatMap { collections[$0] }, schema: schema,
-                        description: description))
+                        description: description, catalogue: catalogue))
+            }
+        }
+        var codes: [String: Topic] = [:]
+        for topic in topics {
+            guard let code = topic.catalogue?.resourceCode else { continue }
+            if let other = codes.updateValue(topic.name, forKey: code) {
+                let index = topics.firstIndex { $0.name == topic.name } ?? 0
+                reader.fail(
+                    .duplicate, at: nil, key: "topics[\(index)].catalogue.resource_code",
+                    "topic '\(topic.name)': resource_code '\(code)' is already the code of topic '\(other)'")
             }
         }
         guard reader.errors.isEmpty else { return nil }

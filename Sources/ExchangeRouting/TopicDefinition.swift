@@ -25,6 +25,8 @@ public struct TopicDefinition: Hashable, Sendable {
     public private(set) var validator: JSONSchema?
     /// A description for people.
     public var description: String?
+    /// The topic's entry in the data-sharing catalogue, if `topics.yaml` gives one.
+    public var catalogue: CatalogueEntry?
 
     /// Creates a topic definition.
     /// - Parameters:
@@ -35,9 +37,11 @@ public struct TopicDefinition: Hashable, Sendable {
     ///   - collection: that collection's declaration; by default one without indexed fields.
     ///   - schema: a JSON Schema for the data, if any.
     ///   - description: a description, if any.
+    ///   - catalogue: the catalogue entry, if any.
     public init(
         name: Topic, owner: DepartmentID, key: JSONPointer = JSONPointer(tokens: ["id"]),
-        registry: String? = nil, collection: RegistryCollection? = nil, schema: JSONValue? = nil, description: String? = nil
+        registry: String? = nil, collection: RegistryCollection? = nil, schema: JSONValue? = nil, description: String? = nil,
+        catalogue: CatalogueEntry? = nil
     ) {
         self.name = name
         self.owner = owner
@@ -47,5 +51,6 @@ public struct TopicDefinition: Hashable, Sendable {
         self.schema = schema
         self.validator = schema.flatMap { try? JSONSchema($0) }
         self.description = description
+        self.catalogue = catalogue
     }
 }
