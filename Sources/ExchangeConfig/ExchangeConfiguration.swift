@@ -21,12 +21,15 @@ public struct ExchangeConfiguration: Sendable {
     public var audit: AuditConfiguration
     /// What replays and the auditor's bulk reads may take from live traffic (`bulk_reads.*`).
     public var bulkReads: BulkReadBudget.Configuration
+    /// When agreements coming into force, lapsing and about to lapse are reported (`agreements.*`).
+    public var agreementWatch: AgreementWatch.Configuration
 
     /// Creates a configuration.
     public init(
         store: StoreConfiguration, server: ServerConfiguration, logLevel: Logger.Level = .info, audit: AuditConfiguration = .init(),
-        bulkReads: BulkReadBudget.Configuration = .init()
+        bulkReads: BulkReadBudget.Configuration = .init(), agreementWatch: AgreementWatch.Configuration = .init()
     ) {
+        self.agreementWatch = agreementWatch
         self.store = store
         self.server = server
         self.logLevel = logLevel
@@ -67,10 +70,12 @@ public struct ExchangeConfiguration: Sendable {
     /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info);
     /// - `audit.*`: see ``AuditConfiguration``; `audit.hash` (sha256 or sm3, default sha256) sets
     ///   the store's audit tree hash;
-    /// - `bulk_reads.*`: see `BulkReadBudget.Configuration.init(reader:)`.
+    /// - `bulk_reads.*`: see `BulkReadBudget.Configuration.init(reader:)`;
+    /// - `agreements.*`: see `AgreementWatch.Configuration.init(reader:)`.
     init(reader: ConfigReader) throws {
         try reader.rejectUnknownKeys(
             Self.storeKeys.union(ServerConfiguration.keys).union(AuditConfiguration.keys).union(BulkReadBudget.Configuration.keys)
+                .union(AgreementWatch.Configuration.keys)
                 .union(["log.level"]))
         let directory = try reader.path("store.directory") ?? reader.resolve("data")
         let defaults = StoreConfiguration(directory: directory)
@@ -94,6 +99,6 @@ public struct ExchangeConfiguration: Sendable {
         }
         self.init(
             store: store, server: try ServerConfiguration(reader: reader), logLevel: level, audit: try AuditConfiguration(reader: reader),
-            bulkReads: try BulkReadBudget.Configuration(reader: reader))
+            bulkReads: try BulkReadBudget.Configuration(reader: reader), agreementWatch: try AgreementWatch.Configuration(reader: reader))
     }
 }

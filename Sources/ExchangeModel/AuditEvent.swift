@@ -35,6 +35,11 @@ public struct AuditEvent: Hashable, Sendable {
         public static let accessDenied = Kind("access_denied")
         /// An auditor read the audit log (entries, proofs, checkpoints, filtered events).
         public static let auditRead = Kind("audit_read")
+        /// An agreement's standing changed: it came into force, lapsed, or was found pending or
+        /// lapsed at start (docs/audit-format.md).
+        public static let agreementStanding = Kind("agreement_standing")
+        /// An agreement in force lapses within the configured warning period.
+        public static let agreementExpiring = Kind("agreement_expiring")
 
         public var description: String { rawValue }
     }

@@ -144,7 +144,8 @@ struct Exchanged: AsyncParsableCommand {
         let exchange = Exchange(
             store: store, agreements: agreements,
             configuration: EngineConfiguration(
-                limits: settings.server.limits.publish, anonymousRefusals: settings.audit.anonymousRefusals, bulkReads: settings.bulkReads),
+                limits: settings.server.limits.publish, anonymousRefusals: settings.audit.anonymousRefusals, bulkReads: settings.bulkReads,
+                agreementWatch: settings.agreementWatch),
             logger: Logger(label: "exchange.engine"))
         auditSink.attach(exchange)
         await exchange.auditReload(loaded.report, actor: "exchange")
@@ -229,6 +230,7 @@ struct Exchanged: AsyncParsableCommand {
                     + (checkpoints.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
                     + [
                         ServiceGroupConfiguration.ServiceConfiguration(service: RefusalFlushService(exchange: exchange)),
+                        ServiceGroupConfiguration.ServiceConfiguration(service: AgreementWatchService(exchange: exchange)),
                         ServiceGroupConfiguration.ServiceConfiguration(service: app),
                     ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -368,6 +370,18 @@ struct RefusalFlushService: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             await exchange.flushAnonymousRefusals()
+        }
+    }
+}
+
+/// Checks the agreements' windows as time passes (`Exchange.watchAgreementStandings`): at
+/// each `valid_from` and `valid_until` due, and every `agreements.check_interval`.
+struct AgreementWatchService: Service {
+    let exchange: Exchange
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await exchange.watchAgreementStandings()
         }
     }
 }
