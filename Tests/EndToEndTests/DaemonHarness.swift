@@ -330,10 +330,11 @@ final class DaemonHarness: Sendable {
     /// One request as `department`.
     func request(
         _ department: String?, _ method: HTTPMethod, _ path: String, contentType: String? = nil, body: [UInt8]? = nil,
-        timeout: TimeAmount = .seconds(30)
+        timeout: TimeAmount = .seconds(30), headers: [(String, String)] = []
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let contentType { request.headers.add(name: "content-type", value: contentType) }
         if let body { request.body = .bytes(body) }
         let response = try await client(department).execute(request, timeout: timeout)
