@@ -50,7 +50,7 @@ extension ConfigurationLoader {
                         reader.fail(
                             .invalidValue, at: roleNode, key: roleKey,
                             "role '\(name)' cannot be given to a department's certificate: the \(name) role is held by a bearer token "
-                                + "(exchangectl token create --role \(name)), apart from the departments; a department takes department and portal")
+                                + "(exchangectl token create --role \(name) --name NAME), apart from the departments; a department takes department and portal")
                         continue
                     }
                     roles.insert(role)
