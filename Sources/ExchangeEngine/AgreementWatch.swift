@@ -1,6 +1,6 @@
 public import CoreMetrics
-import ExchangeRouting
-import Foundation
+public import ExchangeRouting
+public import Foundation
 import Synchronization
 
 /// What the exchange remembers of the agreements' standings between checks, and the metrics
@@ -62,8 +62,13 @@ public final class AgreementWatch: Sendable {
         self.standingGauges = gauges
     }
 
-    /// Sets the metrics from the agreements and their standings at `now`.
-    func record(_ agreements: [Agreement], at now: Date) {
+    /// Sets the metrics from the agreements and their standings at `now`: the count per
+    /// standing, and the days to expiry of each agreement that has a `valid_until` (the series
+    /// of agreements no longer given are removed).
+    /// - Parameters:
+    ///   - agreements: every agreement of the configuration in force.
+    ///   - now: the instant.
+    public func record(_ agreements: [Agreement], at now: Date) {
         var counts: [Agreement.Standing: Int] = [:]
         for agreement in agreements { counts[agreement.standing(at: now), default: 0] += 1 }
         for (standing, gauge) in standingGauges { gauge.record(counts[standing] ?? 0) }

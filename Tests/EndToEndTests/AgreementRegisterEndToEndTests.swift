@@ -35,8 +35,9 @@ import Testing
     @Test func anAgreementLapsesWhileTheDaemonRuns() async throws {
         let harness = try DaemonHarness()
         defer { try? FileManager.default.removeItem(atPath: harness.directory) }
-        // msa-court ends 6 s after the daemon is configured.
-        let lapse = Date().addingTimeInterval(6)
+        // msa-court ends 20 s after the daemon is configured: time to start and check it in
+        // force first, also on a loaded machine.
+        let lapse = Date().addingTimeInterval(20)
         let until = RFC3339.format(nanoseconds: UInt64(lapse.timeIntervalSince1970.rounded(.up)) * 1_000_000_000)
         try """
             id: msa-court
@@ -90,11 +91,11 @@ import Testing
             #expect(Self.metric(metrics, #"exchange_agreements{status="in_force"}"#) == 3, "\(metrics)")
             let days = try #require(Self.metric(metrics, #"exchange_agreement_days_to_expiry{agreement="msa-court"}"#))
             #expect(days > 0 && days < 1)
-            // Six seconds from lapsing is within the 14 days' warning: reported at start.
+            // Seconds from lapsing is within the 14 days' warning: reported at start.
             #expect(harness.log.contains { $0.contains("agreement expires soon") && $0.contains("msa-court") })
 
             // The lapse, noticed by the daemon's timer.
-            let line = await harness.waitForLog("agreement lapsed", seconds: 20)
+            let line = await harness.waitForLog("agreement lapsed", seconds: 40)
             let lapsedLine = try #require(line, "no lapse in the log: \(harness.log.suffix(20))")
             #expect(lapsedLine.contains("msa-court") && lapsedLine.contains("notice"), "\(lapsedLine)")
             #expect(Date() >= lapse)
@@ -164,5 +165,32 @@ import Testing
             throw error
         }
         await harness.tearDown()
+    }
+
+    @Test func agreementsCheckCountsWhatIsInForceToday() async throws {
+        let harness = try DaemonHarness()
+        defer { try? FileManager.default.removeItem(atPath: harness.directory) }
+        for (id, window) in [("msa-court", "valid_from: 2020-01-01\nvalid_until: 2021-01-01"), ("msa-later", "valid_from: 2099-01-01")] {
+            try """
+                id: \(id)
+                version: 1
+                title: \(id)
+                provider: msa
+                consumers: [court]
+                topics: [licence.business.issued]
+                purpose: test
+                legal_basis: test
+                \(window)
+                status: active
+
+                """.write(toFile: harness.directory + "/agreements/\(id).yaml", atomically: true, encoding: .utf8)
+        }
+        let today = try await Self.exchangectl(["agreements", "check", harness.directory])
+        #expect(today.status == 0, "\(today.errors)")
+        #expect(today.output.contains("4 agreements (2 in force today, 1 pending, 1 lapsed, 0 suspended, 0 revoked)"), "\(today.output)")
+        #expect(today.output.contains("msa-court v1: lapsed at 2021-01-01T00:00:00"), "\(today.output)")
+        #expect(today.output.contains("msa-later v1: pending until 2099-01-01T00:00:00"), "\(today.output)")
+        let then = try await Self.exchangectl(["agreements", "check", harness.directory, "--at", "2020-06-01T00:00:00Z"])
+        #expect(then.output.contains("4 agreements (3 in force at 2020-06-01T00:00:00Z, 1 pending, 0 lapsed"), "\(then.output)")
     }
 }
