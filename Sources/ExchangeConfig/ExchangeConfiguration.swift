@@ -27,12 +27,15 @@ public struct ExchangeConfiguration: Sendable {
     public var retention: RetentionService.Configuration = .init()
     /// The web console under `/console` (`console.*`).
     public var console: ConsoleConfiguration = .init()
+    /// When agreements coming into force, lapsing and about to lapse are reported (`agreements.*`).
+    public var agreementWatch: AgreementWatch.Configuration
 
     /// Creates a configuration.
     public init(
         store: StoreConfiguration, server: ServerConfiguration, logLevel: Logger.Level = .info, audit: AuditConfiguration = .init(),
-        bulkReads: BulkReadBudget.Configuration = .init()
+        bulkReads: BulkReadBudget.Configuration = .init(), agreementWatch: AgreementWatch.Configuration = .init()
     ) {
+        self.agreementWatch = agreementWatch
         self.store = store
         self.server = server
         self.logLevel = logLevel
@@ -80,11 +83,12 @@ public struct ExchangeConfiguration: Sendable {
     ///   the store's audit tree hash;
     /// - `bulk_reads.*`: see `BulkReadBudget.Configuration.init(reader:)`;
     /// - `retention.*`: see `RetentionService.Configuration.init(reader:)`;
-    /// - `console.*`: see `ConsoleConfiguration.init(reader:)`.
+    /// - `console.*`: see `ConsoleConfiguration.init(reader:)`;
+    /// - `agreements.*`: see `AgreementWatch.Configuration.init(reader:)`.
     init(reader: ConfigReader) throws {
         try reader.rejectUnknownKeys(
             Self.storeKeys.union(ServerConfiguration.keys).union(AuditConfiguration.keys).union(BulkReadBudget.Configuration.keys)
-                .union(RetentionService.Configuration.keys)
+                .union(RetentionService.Configuration.keys).union(AgreementWatch.Configuration.keys)
                 .union(ConsoleConfiguration.keys).union(["log.level", "log.format"]))
         let directory = try reader.path("store.directory") ?? reader.resolve("data")
         let defaults = StoreConfiguration(directory: directory)
@@ -120,7 +124,7 @@ public struct ExchangeConfiguration: Sendable {
         }
         self.init(
             store: store, server: try ServerConfiguration(reader: reader), logLevel: level, audit: try AuditConfiguration(reader: reader),
-            bulkReads: try BulkReadBudget.Configuration(reader: reader))
+            bulkReads: try BulkReadBudget.Configuration(reader: reader), agreementWatch: try AgreementWatch.Configuration(reader: reader))
         retention = try RetentionService.Configuration(reader: reader)
         logFormat = format
         self.console = try ConsoleConfiguration(reader: reader)

@@ -17,13 +17,18 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// What bulk reads (replays, the auditor's events and replay) may take from live traffic.
     /// Default: 2 at once, yielding up to 20 ms per chunk to live work, no byte rate.
     public var bulkReads: BulkReadBudget.Configuration
+    /// How early an agreement's coming lapse is reported, and how often the daemon looks at
+    /// the agreements' windows (`agreements.*`). Default: 14 days, every 60 s.
+    public var agreementWatch: AgreementWatch.Configuration
 
     /// Creates a configuration; defaults as documented on each property.
     public init(
         limits: PublishLimits = .init(), maxPullEvents: Int = 1000,
         maxPullWaitMilliseconds: UInt64 = 30_000, replayChunkSize: Int = 512,
-        anonymousRefusals: AnonymousRefusals.Configuration = .init(), bulkReads: BulkReadBudget.Configuration = .init()
+        anonymousRefusals: AnonymousRefusals.Configuration = .init(), bulkReads: BulkReadBudget.Configuration = .init(),
+        agreementWatch: AgreementWatch.Configuration = .init()
     ) {
+        self.agreementWatch = agreementWatch
         self.bulkReads = bulkReads
         self.anonymousRefusals = anonymousRefusals
         self.limits = limits

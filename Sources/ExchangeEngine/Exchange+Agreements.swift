@@ -2,6 +2,7 @@ public import ExchangeModel
 import ExchangeStore
 import CoreMetrics
 import Logging
+import Synchronization
 public import ExchangeRouting
 
 extension Exchange {
@@ -15,6 +16,7 @@ extension Exchange {
         fields["in_force"] = .list(agreements.current.agreements.map { .string("\($0.id) v\($0.version) \($0.status)") })
         let event = AuditEvent(kind: .agreementsChanged, actor: actor, fields: fields)
         await auditLoggingFailure([event], purpose: "an agreement load")
+        await checkAgreementStandings(checked: agreementWatch.state.withLock { $0.checked } ? .reload : .start)
     }
 
     /// The document of a load, as the admin API answers it and the `agreements_changed` audit

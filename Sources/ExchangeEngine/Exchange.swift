@@ -36,6 +36,8 @@ public final class Exchange: Sendable {
     let liveWork: LiveWork
     /// How many bulk reads may stream at once, and how they yield (`bulk_reads.*`).
     public let bulkReads: BulkReadBudget
+    /// The agreements' standings as last checked, and their metrics.
+    public let agreementWatch: AgreementWatch
     private let observerToken: UInt64
 
     /// Creates the engine over an open store and an agreement registry.
@@ -57,6 +59,7 @@ public final class Exchange: Sendable {
         let liveWork = LiveWork(writerBacklog: { [store] in store.writerBacklog })
         self.liveWork = liveWork
         self.bulkReads = BulkReadBudget(configuration: configuration.bulkReads, isBusy: { liveWork.isWaiting })
+        self.agreementWatch = AgreementWatch(configuration: configuration.agreementWatch)
         // Wake only the pulls of departments that got new inbox entries; settlements wake only
         // their own subscription's pulls (`SubscriptionGate.settlements`).
         let signals = self.signals

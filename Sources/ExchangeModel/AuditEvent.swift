@@ -39,6 +39,11 @@ public struct AuditEvent: Hashable, Sendable {
         public static let tlsReloaded = Kind("tls_reloaded")
         /// Someone signed in to or out of the web console.
         public static let consoleSession = Kind("console_session")
+        /// An agreement's standing changed: it came into force, lapsed, or was found pending or
+        /// lapsed at start (docs/audit-format.md).
+        public static let agreementStanding = Kind("agreement_standing")
+        /// An agreement in force lapses within the configured warning period.
+        public static let agreementExpiring = Kind("agreement_expiring")
 
         public var description: String { rawValue }
     }

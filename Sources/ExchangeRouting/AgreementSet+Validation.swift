@@ -126,6 +126,10 @@ struct ValidationContext {
                 issues.append(.init(.topicNotOwned, key: "topics[\(index)]", message: "pattern '\(pattern)' covers topic '\(foreign.name)', which is owned by '\(foreign.owner)', not by provider '\(agreement.provider)'"))
             } else if matched.isEmpty {
                 issues.append(.init(.patternMatchesNothing, key: "topics[\(index)]", message: "pattern '\(pattern)' matches no topic owned by provider '\(agreement.provider)'"))
+            } else if let closed = matched.first(where: { $0.catalogue?.sharingType == .notShared }) {
+                issues.append(.init(
+                    .topicNotShared, key: "topics[\(index)]",
+                    message: "pattern '\(pattern)' covers topic '\(closed.name)', which the catalogue marks not shared (不予共享); no agreement may route it"))
             }
         }
         if let fields = agreement.fields, fields.isEmpty {

@@ -40,6 +40,8 @@ public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvert
         public static let malformedPointer = Code(rawValue: "config.malformed-pointer")
         /// An agreement changed without a higher version number.
         public static let versionNotIncreased = Code(rawValue: "config.version-not-increased")
+        /// An agreement's topic pattern covers a topic the catalogue marks not shared (不予共享).
+        public static let topicNotShared = Code(rawValue: "config.topic-not-shared")
 
         /// The stable code or name as text.
         public var description: String { rawValue }

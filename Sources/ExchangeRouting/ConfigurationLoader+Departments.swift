@@ -12,8 +12,14 @@ extension ConfigurationLoader {
     ///       subject_cn: msa.exchange.example
     ///       san: [msa.exchange.example]    # accepted subject alternative names
     ///       sha256: ["ab12..."]            # accepted certificate fingerprints
-    ///     roles: [department]              # default [department]; also portal, auditor, admin
+    ///     roles: [department]              # default [department]; also portal
     /// ```
+    ///
+    /// A certificate identifies a department, which publishes, receives and queries the registry;
+    /// the administration (`admin`) and audit (`auditor`) roles are held by bearer tokens, each
+    /// apart from the other and from the departments (docs/security.md, "Separated roles").
+    /// `roles` naming `auditor` or `admin` is refused with an error saying so: it used to be
+    /// accepted and do nothing.
     func loadDepartments(_ file: String, errors: inout [ConfigurationError]) -> [Department]? {
         guard let text = read(file, errors: &errors) else { return nil }
         var reader = YAMLFile(file: file)
@@ -37,7 +43,14 @@ extension ConfigurationLoader {
                 roles = []
                 for (roleKey, roleNode, name) in names {
                     guard let role = Department.Role(rawValue: name) else {
-                        reader.fail(.invalidValue, at: roleNode, key: roleKey, "unknown role '\(name)'; expected one of \(Department.Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                        reader.fail(.invalidValue, at: roleNode, key: roleKey, "unknown role '\(name)'; expected one of \(Department.Role.certificateRoles.map(\.rawValue).joined(separator: ", "))")
+                        continue
+                    }
+                    guard Department.Role.certificateRoles.contains(role) else {
+                        reader.fail(
+                            .invalidValue, at: roleNode, key: roleKey,
+                            "role '\(name)' cannot be given to a department's certificate: the \(name) role is held by a bearer token "
+                                + "(exchangectl token create --role \(name) --name NAME), apart from the departments; a department takes department and portal")
                         continue
                     }
                     roles.insert(role)

@@ -14,6 +14,7 @@ extension ConfigurationLoader {
     ///     schema: {type: object, ...}      # optional: a JSON Schema the data must satisfy
     ///     retention: {max_age: 90d, max_events: 1000000}  # optional: how long events stay
     /// default_retention: {max_age: 365d}   # optional: retention of topics that name none
+    ///     catalogue: {...}                 # optional: the catalogue entry (``readCatalogue``)
     /// registries:                          # optional: the registry collections topics feed
     ///   - name: licences                   # required: letters, digits, '-' and '_'
     ///     holder: /holder/credit_code      # optional JSON Pointers into the data: the holder
@@ -37,7 +38,7 @@ extension ConfigurationLoader {
         let defaultRetention = top["default_retention"].flatMap { loadRetention($0, key: "default_retention", reader: &reader) }
         var topics: [TopicDefinition] = []
         for (key, node) in entries {
-            guard let mapping = reader.mapping(node, key: key, allowed: ["name", "owner", "key", "registry", "schema", "description", "retention"]) else { continue }
+            guard let mapping = reader.mapping(node, key: key, allowed: ["name", "owner", "key", "registry", "schema", "description", "retention", "catalogue"]) else { continue }
             var name: Topic?
             if let nameNode = reader.required(mapping, "name", in: key, at: node), let text = reader.text(nameNode, key: key + ".name") {
                 if let error = Topic.validationError(text) {
@@ -68,10 +69,22 @@ extension ConfigurationLoader {
                 }
             }
             let retention = mapping["retention"].map { loadRetention($0, key: key + ".retention", reader: &reader) } ?? defaultRetention
+            let topicName = name?.rawValue ?? key
+            let catalogue = mapping["catalogue"].flatMap { readCatalogue($0, key: key + ".catalogue", topic: topicName, reader: &reader) }
             if let name, let owner, let pointer {
                 topics.append(TopicDefinition(
                         name: name, owner: owner, key: pointer, registry: registry, collection: registry.flatMap { collections[$0] }, schema: schema,
-                        description: description, retention: retention))
+                        description: description, catalogue: catalogue, retention: retention))
+            }
+        }
+        var codes: [String: Topic] = [:]
+        for topic in topics {
+            guard let code = topic.catalogue?.resourceCode else { continue }
+            if let other = codes.updateValue(topic.name, forKey: code) {
+                let index = topics.firstIndex { $0.name == topic.name } ?? 0
+                reader.fail(
+                    .duplicate, at: nil, key: "topics[\(index)].catalogue.resource_code",
+                    "topic '\(topic.name)': resource_code '\(code)' is already the code of topic '\(other)'")
             }
         }
         guard reader.errors.isEmpty else { return nil }

@@ -36,5 +36,10 @@ extension Department {
         case auditor
         /// Manages agreements, departments and reloads.
         case admin
+
+        /// The roles `departments.yaml` may give a department: `department` and `portal`. The
+        /// `auditor` and `admin` roles are held by bearer tokens only, so that no certificate
+        /// carries the administration or audit role beside a department's.
+        public static let certificateRoles: [Role] = [.department, .portal]
     }
 }

@@ -28,6 +28,8 @@ public struct TopicDefinition: Hashable, Sendable {
     /// How long the topic's events stay in the live store (`retention` in `topics.yaml`, or its
     /// `default_retention`); `nil` keeps them forever.
     public var retention: RetentionPolicy?
+    /// The topic's entry in the data-sharing catalogue, if `topics.yaml` gives one.
+    public var catalogue: CatalogueEntry?
 
     /// Creates a topic definition.
     /// - Parameters:
@@ -38,11 +40,12 @@ public struct TopicDefinition: Hashable, Sendable {
     ///   - collection: that collection's declaration; by default one without indexed fields.
     ///   - schema: a JSON Schema for the data, if any.
     ///   - description: a description, if any.
+    ///   - catalogue: the catalogue entry, if any.
     ///   - retention: how long its events stay; `nil` keeps them forever.
     public init(
         name: Topic, owner: DepartmentID, key: JSONPointer = JSONPointer(tokens: ["id"]),
         registry: String? = nil, collection: RegistryCollection? = nil, schema: JSONValue? = nil, description: String? = nil,
-        retention: RetentionPolicy? = nil
+        catalogue: CatalogueEntry? = nil, retention: RetentionPolicy? = nil
     ) {
         self.name = name
         self.owner = owner
@@ -53,5 +56,6 @@ public struct TopicDefinition: Hashable, Sendable {
         self.validator = schema.flatMap { try? JSONSchema($0) }
         self.description = description
         self.retention = retention
+        self.catalogue = catalogue
     }
 }

@@ -62,6 +62,12 @@ public struct ExchangeEndpoint: Hashable, Sendable, CustomStringConvertible {
         case auditEvents
         /// `GET /v1/audit/replay`
         case auditReplay
+        /// `GET /v1/agreements`
+        case listAgreements
+        /// `GET /v1/agreements/{id}`
+        case showAgreement
+        /// `GET /v1/catalogue`
+        case catalogue
     }
 
     /// How the endpoint is served.
@@ -150,5 +156,8 @@ extension ExchangeRoutes {
         ExchangeEndpoint(.auditConsistencyProof, .get, "/v1/audit/proof/consistency", query: ["first", "second"]),
         ExchangeEndpoint(.auditEvents, .get, "/v1/audit/events", query: ["type", "department", "agreement", "topic", "from", "until", "start"]),
         ExchangeEndpoint(.auditReplay, .get, "/v1/audit/replay", query: ["agreement", "department", "from", "until", "start"]),
+        ExchangeEndpoint(.listAgreements, .get, "/v1/agreements"),
+        ExchangeEndpoint(.showAgreement, .get, "/v1/agreements/{id}"),
+        ExchangeEndpoint(.catalogue, .get, "/v1/catalogue"),
     ]
 }

@@ -87,6 +87,9 @@ public struct ExchangeRoutes: Sendable {
         case .auditConsistencyProof: Self.readAudited(audit.consistencyProof)
         case .auditEvents: Self.readAudited(audit.events)
         case .auditReplay: Self.readAudited(audit.replay)
+        case .listAgreements: listAgreements
+        case .showAgreement: showAgreement
+        case .catalogue: catalogue
         case .publishStream, .subscriptionStream:
             preconditionFailure("\(operation) is a WebSocket endpoint; registerWebSockets(on:) registers it")
         }

@@ -104,6 +104,9 @@ public final class ExchangeStore: Sendable {
                 }
                 try schema.checkAuditHash(&txn, configuration.auditHash, directory: configuration.directory)
                 try names.load(txn, meta: schema.meta)
+                if try AgreementRouteCounts.countInboxOnce(&txn, schema: schema), previous != 0 {
+                    logger.notice("store: routes per agreement counted from the inboxes", metadata: ["directory": "\(configuration.directory)"])
+                }
                 let recovered = try IndexTail.recover(
                     txn, schema: schema, names: names, tree: auditTree, threshold: configuration.indexMergeThreshold)
                 let state = try WriterState(recovering: txn, schema: schema, names: names, recovered: recovered)

@@ -81,6 +81,10 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
     @discardableResult
     func scanTopic(_ topic: String, from sequence: UInt64, limit: Int, _ body: (EventView) throws -> Bool) throws -> UInt64
 
+    /// The routes each agreement version has made and the last event it routed, ordered by
+    /// agreement and version (see ``AgreementRouteCount``).
+    func agreementRoutes() throws -> [AgreementRouteCount]
+
     /// Visits up to `limit` inbox entries of `consumer` from sequence `from`, each with its
     /// event. Returns the sequence after the last entry visited.
     @discardableResult

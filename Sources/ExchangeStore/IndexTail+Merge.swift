@@ -76,6 +76,7 @@ extension IndexTail {
                 }
             }
         }
+        try AgreementRouteCounts.add(AgreementRouteCounts.tally(entries.inbox), txn: &txn, meta: schema.meta)
         try txn.put(schema.meta, key: IndexMark.key, value: mark.bytes)
         return entries.events + entries.auditEntries
     }

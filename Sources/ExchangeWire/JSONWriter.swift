@@ -52,6 +52,13 @@ package struct JSONWriter {
         needsComma = false
     }
 
+    /// A member whose value is an object; close it with ``endObject()``.
+    package mutating func beginObject(named name: String) {
+        key(name)
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
     package mutating func member(_ name: String, bool value: Bool) {
         key(name)
         bytes.append(contentsOf: (value ? "true" : "false").utf8)

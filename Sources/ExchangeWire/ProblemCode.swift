@@ -166,6 +166,12 @@ extension ProblemCode {
     /// `bulk_reads.max_concurrent` allows are streaming; answered with `Retry-After`.
     public static let replayBusy = ProblemCode("replay.busy", status: .serviceUnavailable, title: "Too many bulk reads")
 
+    /// The agreement id in the path is not an agreement id: 1 to 128 ASCII letters, digits,
+    /// `-`, `_`, `.`.
+    public static let agreementInvalidID = ProblemCode("agreement.invalid_id", status: .badRequest, title: "Invalid agreement id")
+    /// No agreement of that id is in the configuration in force.
+    public static let agreementNotFound = ProblemCode("agreement.not_found", status: .notFound, title: "Unknown agreement")
+
     /// Every code of this table, in documentation order.
     public static let all: [ProblemCode] = [
         .badRequest, .notFound, .methodNotAllowed, .bodyTooLarge, .unsupportedMediaType,
@@ -185,5 +191,6 @@ extension ProblemCode {
         .subscriptionInvalidName, .subscriptionInvalidFilter, .subscriptionInvalidLimits, .subscriptionNotFound, .subscriptionNameTaken,
         .registryUnknownCollection, .registryNotFound, .registryNotEntitled, .registryBadQuery, .registryBadCursor,
         .replayBusy,
+        .agreementInvalidID, .agreementNotFound,
     ]
 }

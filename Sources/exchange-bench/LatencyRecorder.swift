@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Dispatch
 
 /// Collects latency samples and reports percentiles.
 struct LatencySummary: Sendable {
@@ -26,10 +24,9 @@ struct LatencySummary: Sendable {
     }
 }
 
-/// Monotonic nanoseconds for timing.
+/// Monotonic nanoseconds for timing (CLOCK_MONOTONIC, through Dispatch: `timespec` is declared
+/// by both Glibc and CoreFoundation, and which one a file sees depends on the module's imports).
 func monotonicNanoseconds() -> UInt64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    DispatchTime.now().uptimeNanoseconds
 }
 

@@ -7,8 +7,8 @@ import Foundation
 struct AgreementsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agreements",
-        abstract: "Check data-sharing agreements and explain routing.",
-        subcommands: [Check.self]
+        abstract: "Check data-sharing agreements, explain routing, list the register of a running exchange.",
+        subcommands: [Check.self, List.self, Show.self]
     )
 
     /// `exchangectl agreements check [DIR] [--event FILE] [--publisher ID] [--at TIME]`.
@@ -42,8 +42,31 @@ struct AgreementsCommand: AsyncParsableCommand {
                 printError(error.description)
             }
             guard let set = result.set else { throw ExitCode.failure }
-            let active = set.agreements.filter { $0.status == .active }.count
-            print("\(directory): \(set.departments.count) departments, \(set.topics.count) topics, \(set.agreements.count) agreements (\(active) active)\(errors.isEmpty ? "" : ", \(result.report.refused.count) refused")")
+            var now = Date()
+            if let at {
+                guard let parsed = RFC3339.date(at) else {
+                    printError("--at: '\(at)' is not an RFC 3339 timestamp")
+                    throw ExitCode.failure
+                }
+                now = parsed
+            }
+            // In force today, not merely `status: active`: an agreement past its valid_until
+            // routes nothing.
+            var counts: [Agreement.Standing: Int] = [:]
+            for agreement in set.agreements { counts[agreement.standing(at: now), default: 0] += 1 }
+            let others = Agreement.Standing.allCases.filter { $0 != .inForce }.map { "\(counts[$0] ?? 0) \($0.rawValue)" }
+            print(
+                "\(directory): \(set.departments.count) departments, \(set.topics.count) topics, \(set.agreements.count) agreements "
+                    + "(\(counts[.inForce] ?? 0) in force\(at == nil ? " today" : " at \(at!)"), \(others.joined(separator: ", ")))"
+                    + "\(errors.isEmpty ? "" : ", \(result.report.refused.count) refused")")
+            for agreement in set.agreements {
+                let standing = agreement.standing(at: now)
+                if standing == .lapsed, let until = agreement.validUntil {
+                    print("  \(agreement.id) v\(agreement.version): lapsed at \(RFC3339.format(nanoseconds: UInt64(max(0, until.timeIntervalSince1970)) * 1_000_000_000))")
+                } else if standing == .pending {
+                    print("  \(agreement.id) v\(agreement.version): pending until \(RFC3339.format(nanoseconds: UInt64(max(0, agreement.validFrom.timeIntervalSince1970)) * 1_000_000_000))")
+                }
+            }
             if let event {
                 try explain(event, in: set)
             }

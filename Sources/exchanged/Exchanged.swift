@@ -156,7 +156,8 @@ struct Exchanged: AsyncParsableCommand {
         let exchange = Exchange(
             store: store, agreements: agreements,
             configuration: EngineConfiguration(
-                limits: settings.server.limits.publish, anonymousRefusals: settings.audit.anonymousRefusals, bulkReads: settings.bulkReads),
+                limits: settings.server.limits.publish, anonymousRefusals: settings.audit.anonymousRefusals, bulkReads: settings.bulkReads,
+                agreementWatch: settings.agreementWatch),
             logger: Logger(label: "exchange.engine"))
         auditSink.attach(exchange)
         await exchange.auditReload(loaded.report, actor: "exchange")
@@ -271,6 +272,7 @@ struct Exchanged: AsyncParsableCommand {
                                 service: RetentionService(
                                     exchange: exchange, configuration: settings.retention, logger: Logger(label: "exchange.retention")))),
                         ServiceGroupConfiguration.ServiceConfiguration(service: RefusalFlushService(exchange: exchange)),
+                        ServiceGroupConfiguration.ServiceConfiguration(service: AgreementWatchService(exchange: exchange)),
                         ServiceGroupConfiguration.ServiceConfiguration(service: app),
                     ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -428,6 +430,18 @@ struct RefusalFlushService: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             await exchange.flushAnonymousRefusals()
+        }
+    }
+}
+
+/// Checks the agreements' windows as time passes (`Exchange.watchAgreementStandings`): at
+/// each `valid_from` and `valid_until` due, and every `agreements.check_interval`.
+struct AgreementWatchService: Service {
+    let exchange: Exchange
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await exchange.watchAgreementStandings()
         }
     }
 }

@@ -1,6 +1,8 @@
 import CoreMetrics
 import ExchangeEngine
 import ExchangeIdentity
+import ExchangeModel
+import ExchangeRouting
 import ExchangeServer
 import ExchangeStore
 import Foundation
@@ -67,6 +69,9 @@ import Testing
         let factory = ExchangeMetrics.makePrometheusFactory(registry: registry)
         let metrics = ExchangeMetrics(factory: factory)
         _ = ConnectionMetrics(factory: factory)
+        AgreementWatch(factory: factory).record(
+            [Agreement(id: "a", provider: DepartmentID("msa")!, consumers: [DepartmentID("tax")!], topics: [TopicPattern("x")!], validUntil: Date())],
+            at: Date())
         metrics.record(Self.statistics(applying: 1, committing: 1, cpu: 1))
         metrics.publishLatency.recordNanoseconds(1)
         metrics.commitLatency.recordNanoseconds(1)
