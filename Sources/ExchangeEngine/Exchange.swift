@@ -31,6 +31,9 @@ public final class Exchange: Sendable {
     let cursorSealer = TokenSealer()
     /// Refusals of anonymous requests, counted until the next flush.
     public let anonymousRefusals: AnonymousRefusals
+    /// Refusals answered 503 to an identified principal (bulk reads refused for the budget),
+    /// counted per actor until the next flush, with the same interval and bounds.
+    public let busyRefusals: AnonymousRefusals
     private let gates = Mutex<[String: SubscriptionGate]>([:])
     /// Delivery rounds running and the writer's backlog: what bulk reads yield to.
     let liveWork: LiveWork
@@ -54,6 +57,7 @@ public final class Exchange: Sendable {
         self.logger = logger
         self.metrics = ExchangeMetrics()
         self.anonymousRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals)
+        self.busyRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals, key: .actor)
         let liveWork = LiveWork(writerBacklog: { [store] in store.writerBacklog })
         self.liveWork = liveWork
         self.bulkReads = BulkReadBudget(configuration: configuration.bulkReads, isBusy: { liveWork.isWaiting })

@@ -63,6 +63,11 @@ public struct ExchangeMetrics: Sendable {
     /// Seconds the writer spent in those merges, commit included; publishes queued meanwhile
     /// waited. Divided by `dedupMerges`, how long one merge holds the writer.
     public let dedupMergeSeconds: CoreMetrics.FloatingPointCounter
+    /// Bulk reads refused, by reason (`exchange_bulk_reads_refused_total{reason}`).
+    public let bulkReadsRefusedByReason: [BulkReadBudget.Refusal: CoreMetrics.Counter]
+    /// Bulk reads ended because their client did not take a chunk within
+    /// `bulk_reads.write_timeout` (`exchange_bulk_reads_timed_out_total`).
+    public let bulkReadsTimedOut: CoreMetrics.Counter
     private let writerRecorded = WriterTimeRecord()
 
     /// Creates the metrics.
@@ -110,6 +115,14 @@ public struct ExchangeMetrics: Sendable {
         writerCPUSeconds = seconds("exchange_writer_cpu_seconds_total")
         dedupMerges = counter("exchange_dedup_merges_total")
         dedupMergeSeconds = seconds("exchange_dedup_merge_seconds_total")
+        bulkReadsRefusedByReason = Dictionary(
+            uniqueKeysWithValues: BulkReadBudget.Refusal.allCases.map { ($0, counter("exchange_bulk_reads_refused_total", [("reason", $0.rawValue)])) })
+        bulkReadsTimedOut = counter("exchange_bulk_reads_timed_out_total")
+    }
+
+    /// The counter of bulk reads refused for `reason`.
+    public func bulkReadsRefused(_ reason: BulkReadBudget.Refusal) -> CoreMetrics.Counter {
+        bulkReadsRefusedByReason[reason]!
     }
 
     /// Sets the store gauges from the store's statistics.

@@ -6,7 +6,8 @@ public import Hummingbird
 public import Logging
 
 /// Turns every error, and every bare error response, into an RFC 9457 problem document, and
-/// reports every 4xx answer that the engine did not audit itself to the refusal observer.
+/// reports every 4xx answer that the engine did not audit itself, and every bulk read refused
+/// for the budget (503 `replay.busy`), to the refusal observer.
 ///
 /// Handlers throw what they meet (engine, store and audit errors, problems);
 /// ``ProblemError/init(answering:logger:)`` is the one mapping to problem documents.
@@ -36,7 +37,7 @@ public struct ProblemMiddleware: RouterMiddleware {
         } catch {
             problem = ProblemError(answering: error, logger: logger)
         }
-        if (400..<500).contains(problem.code.status.code), !problem.isAudited {
+        if (400..<500).contains(problem.code.status.code) || problem.code == .replayBusy, !problem.isAudited {
             await refusalObserver(Self.refusal(problem, request: request, context: context))
         }
         return problem.response(instance: request.uri.path)

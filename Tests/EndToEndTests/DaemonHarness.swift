@@ -36,10 +36,11 @@ final class DaemonHarness: Sendable {
     /// Writes the test's configuration; `checkpointEveryEntries` and `checkpointInterval` are
     /// `audit.checkpoint_every_entries` and `audit.checkpoint_interval`; `auditSettings` are more
     /// lines of the `audit` section (e.g. `anonymous_refusals:` with its keys), indented two
-    /// spaces; `server` adds keys of the `server` section, e.g. `["max_connections": "50", "idle_timeout": "1s"]`.
+    /// spaces; `server` adds keys of the `server` section, e.g. `["max_connections": "50", "idle_timeout": "1s"]`;
+    /// `sections` are more top-level sections, e.g. `"bulk_reads:\n  max_concurrent: 3\n"`.
     init(
         checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms", auditSettings: String = "",
-        server serverKeys: [String: String] = [:]
+        server serverKeys: [String: String] = [:], sections: String = ""
     ) throws {
         directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
@@ -138,6 +139,7 @@ final class DaemonHarness: Sendable {
               checkpoint_every_entries: \(checkpointEveryEntries)
               checkpoint_interval: \(checkpointInterval)
             \(auditSettings)
+            \(sections)
             log:
               level: info
 
@@ -320,6 +322,8 @@ final class DaemonHarness: Sendable {
         let body: [UInt8]
         /// The `Allow` header, when the reply has one.
         var allow: String? = nil
+        /// The `Retry-After` header, when the reply has one.
+        var retryAfter: String? = nil
 
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(body)) }
         var object: [String: Any] { (json as? [String: Any]) ?? [:] }
@@ -330,17 +334,18 @@ final class DaemonHarness: Sendable {
     /// One request as `department`.
     func request(
         _ department: String?, _ method: HTTPMethod, _ path: String, contentType: String? = nil, body: [UInt8]? = nil,
-        timeout: TimeAmount = .seconds(30)
+        timeout: TimeAmount = .seconds(30), headers: [(String, String)] = []
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let contentType { request.headers.add(name: "content-type", value: contentType) }
         if let body { request.body = .bytes(body) }
         let response = try await client(department).execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return Reply(
             status: Int(response.status.code), contentType: response.headers.first(name: "content-type"), body: Array(buffer: bytes),
-            allow: response.headers.first(name: "allow"))
+            allow: response.headers.first(name: "allow"), retryAfter: response.headers.first(name: "retry-after"))
     }
 
     func json(_ department: String?, _ method: HTTPMethod, _ path: String, _ value: Any) async throws -> Reply {
