@@ -87,4 +87,52 @@ struct BulkReadEndToEndTests {
         }
         await daemon.tearDown()
     }
+
+    /// `exchangectl replay` as `department` against `daemon`.
+    static func replay(_ daemon: DaemonHarness, _ department: String, _ more: [String] = [], seconds: Int = 60) async throws -> ExecutableRun {
+        try await ExecutableRun.of(
+            "exchangectl",
+            [
+                "replay", "--url", daemon.baseURL, "--ca", daemon.directory + "/ca.crt", "--cert", daemon.directory + "/clients/\(department).crt",
+                "--key", daemon.directory + "/clients/\(department).key",
+            ] + more, seconds: seconds)
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func exchangectlReplayWaitsForASlotAndGivesUpAfterItsAttempts() async throws {
+        // One slot, and a rate that makes a replay of 1.2 MB hold it for about 18 s.
+        let daemon = try DaemonHarness(sections: "bulk_reads:\n  max_concurrent: 1\n  max_bytes_per_second: 64KiB\n")
+        do {
+            try await daemon.start()
+            try await Self.publish(daemon, count: 300, size: 4000)
+            let holder = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
+            #expect(await holder.waitForHandshake(seconds: 10))
+            try await holder.send("GET /v1/replay HTTP/1.1\r\nHost: exchange\r\n\r\n")
+            #expect(await holder.waitFor("200 OK", seconds: 10))
+
+            // Busy all along: two attempts, a line before the one wait, then the problem.
+            let started = ContinuousClock.now
+            let refused = try await Self.replay(daemon, "portal", ["--attempts", "2"])
+            #expect(refused.status == 1, "\(refused.text)")
+            #expect(refused.errors.contains("exchangectl: replay.busy:"), "\(refused.errors)")
+            #expect(refused.errors.contains("trying again in 5 s (attempt 2 of 2)"), "\(refused.errors)")
+            #expect(refused.errors.split(separator: "\n").last?.hasPrefix("error: replay.busy: ") == true, "\(refused.errors)")
+            #expect(ContinuousClock.now - started >= .seconds(5), "it waited what Retry-After asked")
+
+            // Busy at first, free while it waits (the holder goes away mid-pace, which frees
+            // its slot at once): the replay goes through.
+            async let waited = Self.replay(daemon, "portal")
+            try await Task.sleep(for: .seconds(1))
+            holder.close()
+            let served = try await waited
+            #expect(served.status == 0, "\(served.text)")
+            #expect(served.errors.contains("trying again in 5 s (attempt 2 of 5)"), "\(served.errors)")
+            #expect(served.output.split(separator: "\n").count == 300)
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
 }
