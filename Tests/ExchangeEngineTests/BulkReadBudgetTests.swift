@@ -137,6 +137,38 @@ import Testing
         #expect(clock.now - second < .seconds(3))
         #expect(exchange.bulkReads.active == 0)
     }
+
+    @Test func busyRefusalsAreAuditedOncePerPrincipalAndInterval() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let exchange = Self.exchange(fixture, BulkReadBudget.Configuration(maxConcurrent: 1))
+        let before = try fixture.auditKinds().count
+        for source in ["192.0.2.7", "192.0.2.8"] {
+            for _ in 0..<50 {
+                await exchange.recordRefusal(
+                    RequestRefusal(
+                        actor: "tax", role: "department", source: source, method: "GET", path: "/v1/replay", status: 503,
+                        code: "replay.busy", detail: "busy"))
+            }
+        }
+        // Retrying as often as it likes, a principal adds nothing to the log until the flush...
+        #expect(try fixture.auditKinds().count == before)
+        #expect(await exchange.flushAnonymousRefusals() == 1)
+        // ...and then one entry for all its refusals of the interval.
+        let entries = try exchange.auditEntries(from: UInt64(before), limit: 10)
+        #expect(entries.count == 1)
+        let entry = try JSONValue.parse(try #require(entries.first).entry)
+        #expect(entry["kind"]?.stringValue == "rejected")
+        #expect(entry["actor"]?.stringValue == "tax")
+        #expect(entry["code"]?.stringValue == "replay.busy")
+        if case .number(let count)? = entry["count"] { #expect(count.text == "100") } else { Issue.record("no count: \(entry)") }
+        // A refusal of another kind, naming an identity, is still written at once.
+        await exchange.recordRefusal(
+            RequestRefusal(
+                actor: "tax", role: "department", source: "192.0.2.7", method: "GET", path: "/v1/x", status: 403, code: "auth.forbidden",
+                detail: nil))
+        #expect(try fixture.auditKinds().count == before + 2)
+    }
 }
 
 /// A value shared with a closure that tests change.
