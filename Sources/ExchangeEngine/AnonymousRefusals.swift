@@ -11,7 +11,19 @@ import Synchronization
 /// method, path (cut to ``AuditEvent/maxClientTextBytes``), status and code, and at most one more
 /// entry that counts the refusals of every further source together. The log therefore grows by
 /// at most `maxSources + 1` entries per interval, whatever anonymous clients do.
+///
+/// The same aggregate, keyed by actor (``Key/actor``), holds refusals that a principal can
+/// cause as often as it likes without doing anything wrong: bulk reads refused with 503
+/// `replay.busy`. Its entries name the actor and are `rejected` entries.
 public final class AnonymousRefusals: Sendable {
+    /// What refusals are counted by.
+    public enum Key: Sendable {
+        /// The peer's address: refusals of requests that named no identity.
+        case source
+        /// The authenticated principal's name.
+        case actor
+    }
+
     /// How refusals are aggregated. Every field has a documented default.
     public struct Configuration: Sendable, Equatable {
         /// The length of one aggregation interval, in seconds. Default 60.
@@ -42,25 +54,36 @@ public final class AnonymousRefusals: Sendable {
 
     /// The configuration in force.
     public let configuration: Configuration
+    /// What refusals are counted by.
+    public let key: Key
     private let state = Mutex(State())
 
     /// Creates an empty aggregate.
-    public init(configuration: Configuration = .init()) {
+    /// - Parameters:
+    ///   - configuration: the interval and the most keys with an entry of their own.
+    ///   - key: what refusals are counted by; the peer's address unless told.
+    public init(configuration: Configuration = .init(), key: Key = .source) {
         self.configuration = configuration
+        self.key = key
     }
 
-    /// Counts one refusal of `refusal.source` at `time` (ns since the Unix epoch).
+    /// Counts one refusal of its source (or actor, see ``key``) at `time` (ns since the Unix epoch).
     public func record(_ refusal: RequestRefusal, at time: UInt64) {
+        let key =
+            switch self.key {
+            case .source: refusal.source
+            case .actor: refusal.actor ?? "anonymous"
+            }
         state.withLock { state in
-            if state.sources[refusal.source] != nil {
-                state.sources[refusal.source]!.count += 1
+            if state.sources[key] != nil {
+                state.sources[key]!.count += 1
             } else if state.order.count < configuration.maxSources {
-                state.sources[refusal.source] = Tally(count: 1, first: refusal, firstTime: time)
-                state.order.append(refusal.source)
+                state.sources[key] = Tally(count: 1, first: refusal, firstTime: time)
+                state.order.append(key)
             } else {
                 state.otherCount += 1
                 // Counted up to a bound, so that many sources cannot grow this set either.
-                if state.otherSources.count < 100_000 { state.otherSources.insert(refusal.source) }
+                if state.otherSources.count < 100_000 { state.otherSources.insert(key) }
             }
         }
     }
@@ -83,22 +106,25 @@ public final class AnonymousRefusals: Sendable {
         for source in taken.order {
             guard let tally = taken.sources[source] else { continue }
             var fields: [String: AuditValue] = [
-                "source": .string(AuditEvent.bounded(source)), "count": .integer(Int64(tally.count)),
+                "source": .string(AuditEvent.bounded(tally.first.source)), "count": .integer(Int64(tally.count)),
                 "method": .string(AuditEvent.bounded(tally.first.method)), "path": .string(AuditEvent.bounded(tally.first.path)),
                 "status": .integer(Int64(clamping: tally.first.status)), "code": .string(AuditEvent.bounded(tally.first.code)),
                 "first_time": .string(RFC3339.format(nanoseconds: tally.firstTime)),
                 "interval_seconds": .integer(Int64(configuration.intervalSeconds)),
             ]
             if let detail = tally.first.detail { fields["reason"] = .string(AuditEvent.bounded(detail)) }
-            events.append(AuditEvent(kind: .accessDenied, actor: "anonymous", fields: fields))
+            if let role = tally.first.role { fields["role"] = .string(role) }
+            // Anonymous refusals are all `access_denied`, as they always were.
+            let kind: AuditEvent.Kind = key == .source || tally.first.status == 401 || tally.first.status == 403 ? .accessDenied : .rejected
+            events.append(AuditEvent(kind: kind, actor: tally.first.actor.map { AuditEvent.bounded($0) } ?? "anonymous", fields: fields))
         }
         if taken.otherCount > 0 {
             events.append(
                 AuditEvent(
-                    kind: .accessDenied, actor: "anonymous",
+                    kind: key == .source ? .accessDenied : .rejected, actor: key == .source ? "anonymous" : "other",
                     fields: [
                         "source": "other", "count": .integer(Int64(taken.otherCount)),
-                        "sources": .integer(Int64(taken.otherSources.count)),
+                        key == .source ? "sources" : "actors": .integer(Int64(taken.otherSources.count)),
                         "interval_seconds": .integer(Int64(configuration.intervalSeconds)),
                     ]))
         }

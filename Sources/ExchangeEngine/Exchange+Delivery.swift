@@ -21,7 +21,22 @@ extension Exchange {
         let cap = Duration.milliseconds(Int64(configuration.maxPullWaitMilliseconds))
         let deadline = ContinuousClock.now + Swift.min(wait, cap)
         let newEvents = signal(for: owner)
-        let settlements = gate(for: name).settlements
+        // Held for the whole pull: a name that does not exist is found so in the first round's
+        // snapshot, and its gate is dropped on the way out.
+        let gate = acquireGate(name)
+        do {
+            let events = try await pullRounds(name, owner: owner, limit: limit, deadline: deadline, newEvents: newEvents, settlements: gate.settlements)
+            releaseGate(name, found: true)
+            return events
+        } catch {
+            releaseGate(name, found: error.code != .subscriptionNotFound)
+            throw error
+        }
+    }
+
+    private func pullRounds(
+        _ name: String, owner: DepartmentID, limit: Int, deadline: ContinuousClock.Instant, newEvents: CommitSignal, settlements: CommitSignal
+    ) async throws(ExchangeError) -> [DeliveredEvent] {
         while true {
             let generations = (newEvents.generation, settlements.generation)
             let (events, nextDue, isFull) = try await deliveryRound(name, owner: owner, max: limit)

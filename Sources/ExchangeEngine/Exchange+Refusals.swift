@@ -10,11 +10,17 @@ extension Exchange {
     /// 401 or 403, `rejected` for other answers, with the method, the path (bounded), status,
     /// code, reason and role. A refusal without an identity is only counted (see
     /// ``AnonymousRefusals``) and written with its source's others at the next
-    /// ``flushAnonymousRefusals()``.
+    /// ``flushAnonymousRefusals()``. A refusal answered 503 (a bulk read refused for the
+    /// budget, `replay.busy`), which a principal may cause as often as it retries, is counted
+    /// per actor likewise (``busyRefusals``) and written at the same flush.
     /// - Parameter refusal: what was refused, and how it was answered.
     public func recordRefusal(_ refusal: RequestRefusal) async {
         guard let actor = refusal.actor else {
             anonymousRefusals.record(refusal, at: Self.nanoseconds(Date()))
+            return
+        }
+        if refusal.status == 503 {
+            busyRefusals.record(refusal, at: Self.nanoseconds(Date()))
             return
         }
         var fields: [String: AuditValue] = [
@@ -27,11 +33,11 @@ extension Exchange {
         await auditRefusal([AuditEvent(kind: kind, actor: actor, fields: fields)])
     }
 
-    /// Writes the anonymous refusals counted since the last flush (at most
-    /// `maxSources + 1` entries) and returns how many entries were written.
+    /// Writes the anonymous refusals and the 503 refusals counted since the last flush (at most
+    /// `maxSources + 1` entries each) and returns how many entries were written.
     @discardableResult
     public func flushAnonymousRefusals() async -> Int {
-        let events = anonymousRefusals.drain()
+        let events = anonymousRefusals.drain() + busyRefusals.drain()
         guard !events.isEmpty else { return 0 }
         await auditRefusal(events)
         logger.info("anonymous refusals audited", metadata: ["entries": "\(events.count)"])

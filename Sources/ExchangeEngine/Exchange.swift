@@ -31,7 +31,10 @@ public final class Exchange: Sendable {
     let cursorSealer = TokenSealer()
     /// Refusals of anonymous requests, counted until the next flush.
     public let anonymousRefusals: AnonymousRefusals
-    private let gates = Mutex<[String: SubscriptionGate]>([:])
+    /// Refusals answered 503 to an identified principal (bulk reads refused for the budget),
+    /// counted per actor until the next flush, with the same interval and bounds.
+    public let busyRefusals: AnonymousRefusals
+    private let gates = Mutex<[String: GateEntry]>([:])
     /// Delivery rounds running and the writer's backlog: what bulk reads yield to.
     let liveWork: LiveWork
     /// How many bulk reads may stream at once, and how they yield (`bulk_reads.*`).
@@ -56,6 +59,7 @@ public final class Exchange: Sendable {
         self.logger = logger
         self.metrics = ExchangeMetrics()
         self.anonymousRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals)
+        self.busyRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals, key: .actor)
         let liveWork = LiveWork(writerBacklog: { [store] in store.writerBacklog })
         self.liveWork = liveWork
         self.bulkReads = BulkReadBudget(configuration: configuration.bulkReads, isBusy: { liveWork.isWaiting })
@@ -77,21 +81,65 @@ public final class Exchange: Sendable {
         signals.signal(for: department.rawValue)
     }
 
-    /// The gate that serializes delivery rounds and settlements of one subscription.
+    /// The gate that serializes delivery rounds and settlements of one subscription. Use it
+    /// only for a subscription known to exist; where that is not known yet, hold the gate
+    /// through ``withGate(_:_:)`` or ``acquireGate(_:)``, which drop a gate created for a name
+    /// that turns out not to exist.
     func gate(for subscription: String) -> SubscriptionGate {
         gates.withLock { gates in
-            if let gate = gates[subscription] { return gate }
+            if let entry = gates[subscription] { return entry.gate }
             let gate = SubscriptionGate()
-            gates[subscription] = gate
+            gates[subscription] = GateEntry(gate: gate)
             return gate
         }
     }
 
-    /// Runs `body` holding the subscription's gate (see ``SubscriptionGate``).
+    /// Runs `body` holding the subscription's gate (see ``SubscriptionGate``). When `body`
+    /// finds no such subscription (throws ``ExchangeError/Code/subscriptionNotFound``), the gate
+    /// is dropped unless someone else uses it (``acquireGate(_:)``).
     func withGate<Result: Sendable>(_ subscription: String, _ body: (SubscriptionGate) async throws -> Result) async rethrows -> Result {
-        let gate = gate(for: subscription)
-        return try await gate.withLock(logger: logger) { try await body(gate) }
+        let gate = acquireGate(subscription)
+        do {
+            let result = try await gate.withLock(logger: logger) { try await body(gate) }
+            releaseGate(subscription, found: true)
+            return result
+        } catch {
+            releaseGate(subscription, found: (error as? ExchangeError)?.code != .subscriptionNotFound)
+            throw error
+        }
     }
+
+    /// The subscription's gate, counted as in use until ``releaseGate(_:found:)``. A gate is
+    /// kept while in use; once nobody uses it, a gate whose user found no such subscription is
+    /// dropped, so that requests naming subscriptions that do not exist (a pull of a made-up
+    /// name) leave nothing behind and distinct unknown names cannot grow the table. The
+    /// existence check is the one each round makes in its own snapshot: no read is added.
+    func acquireGate(_ subscription: String) -> SubscriptionGate {
+        gates.withLock { gates in
+            var entry = gates[subscription] ?? GateEntry(gate: SubscriptionGate())
+            entry.users += 1
+            gates[subscription] = entry
+            return entry.gate
+        }
+    }
+
+    /// Ends a use of ``acquireGate(_:)``; `found` says whether the subscription was found.
+    func releaseGate(_ subscription: String, found: Bool) {
+        gates.withLock { gates in
+            guard var entry = gates[subscription] else { return }
+            entry.users -= 1
+            // A gate with a delivery record outstanding stays: the next round must wait for it.
+            if !found, entry.users == 0, !entry.gate.hasQueuedRecord {
+                gates[subscription] = nil
+            } else {
+                gates[subscription] = entry
+            }
+        }
+    }
+
+    /// Subscription gates held in memory (one per subscription used since start, none for
+    /// names that do not exist).
+    public var subscriptionGateCount: Int { gates.withLock { $0.count } }
 
     /// Nanoseconds since the Unix epoch of `date`.
     static func nanoseconds(_ date: Date) -> UInt64 {
@@ -110,4 +158,10 @@ public final class Exchange: Sendable {
     func auditRefusal(_ events: [AuditEvent]) async {
         await auditLoggingFailure(events, purpose: "a refusal")
     }
+}
+
+/// A subscription's gate and how many callers use it now.
+struct GateEntry {
+    let gate: SubscriptionGate
+    var users = 0
 }

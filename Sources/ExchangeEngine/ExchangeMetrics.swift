@@ -75,6 +75,11 @@ public struct ExchangeMetrics: Sendable {
     public let reloadsApplied: CoreMetrics.Counter
     /// Agreement reloads refused as a whole, the set in force kept (`result="failed"`).
     public let reloadsFailed: CoreMetrics.Counter
+    /// Bulk reads refused, by reason (`exchange_bulk_reads_refused_total{reason}`).
+    public let bulkReadsRefusedByReason: [BulkReadBudget.Refusal: CoreMetrics.Counter]
+    /// Bulk reads ended because their client did not take a chunk within
+    /// `bulk_reads.write_timeout` (`exchange_bulk_reads_timed_out_total`).
+    public let bulkReadsTimedOut: CoreMetrics.Counter
     private let writerRecorded = WriterTimeRecord()
 
     /// Creates the metrics.
@@ -127,6 +132,14 @@ public struct ExchangeMetrics: Sendable {
         dedupMergeSeconds = seconds("exchange_dedup_merge_seconds_total")
         reloadsApplied = counter("exchange_config_reloads_total", [("result", "applied")])
         reloadsFailed = counter("exchange_config_reloads_total", [("result", "failed")])
+        bulkReadsRefusedByReason = Dictionary(
+            uniqueKeysWithValues: BulkReadBudget.Refusal.allCases.map { ($0, counter("exchange_bulk_reads_refused_total", [("reason", $0.rawValue)])) })
+        bulkReadsTimedOut = counter("exchange_bulk_reads_timed_out_total")
+    }
+
+    /// The counter of bulk reads refused for `reason`.
+    public func bulkReadsRefused(_ reason: BulkReadBudget.Refusal) -> CoreMetrics.Counter {
+        bulkReadsRefusedByReason[reason]!
     }
 
     /// Sets the store gauges from the store's statistics.

@@ -36,6 +36,9 @@ final class SubscriptionGate: Sendable {
         }
     }
 
+    /// Whether a queued delivery record waits for the next holder.
+    var hasQueuedRecord: Bool { outstanding.withLock { $0 != nil } }
+
     /// Keeps a queued delivery record for the next holder to wait for. Call while holding the
     /// gate, after the record was queued to the writer and before its events are handed out.
     func recordQueued(_ record: QueuedRecord) {

@@ -21,14 +21,14 @@ extension AuditRoutes {
     /// entry (with `data_digest`) and the times between which its data was removed. Memory holds one page and a bit per event
     /// answered (``SequenceBitSet``: about half a byte per event).
     @Sendable func replay(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
-        let permit = try await authorizeBulkRead(request, context)
+        let stream = try await authorizeBulkRead(request, context)
         var filter = try AuditEntryFilter(request)
         guard filter.topic == nil, filter.kind == nil else {
             throw ProblemError(.badRequest, detail: "replay filters by agreement, department, from, until and start only")
         }
         filter.kind = AuditEvent.Kind.published.rawValue
         let exchange = self.exchange
-        return Self.ndjsonPages(exchange: exchange, from: filter.start, permit: permit) { [filter] in
+        return Self.ndjsonPages(exchange: exchange, from: filter.start, stream: stream) { [filter] in
             var answered = SequenceBitSet()
             return { record, chunk in
                 // Each entry is parsed once, here; the filter reads the parsed value.

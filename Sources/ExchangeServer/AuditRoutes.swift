@@ -46,14 +46,16 @@ public struct AuditRoutes: Sendable {
         return principal
     }
 
-    /// The permit of an auditor's bulk read (``BulkReadBudget``), after writing the
-    /// `audit_read` entry of this request; taken before the entry, so that a read refused for
-    /// the budget (503 `replay.busy`) leaves none.
-    func authorizeBulkRead(_ request: Request, _ context: ExchangeRequestContext) async throws -> BulkReadPermit {
+    /// The stream of an auditor's bulk read, in this order: the role check (a refusal is
+    /// answered 403 and audited as `access_denied`), then the permit of the bulk-read budget
+    /// (``BulkReadBudget``; a refusal, 503 `replay.busy`, writes no `audit_read` entry and is
+    /// audited aggregated per principal, see ``ExchangeEngine/Exchange/recordRefusal(_:)``),
+    /// then the `audit_read` entry of this request, committed before anything is answered.
+    func authorizeBulkRead(_ request: Request, _ context: ExchangeRequestContext) async throws -> BulkReadStream {
         let principal = try context.requireRole(.auditor)
-        let permit = try exchange.beginBulkRead()
+        let permit = try exchange.beginBulkRead(for: principal.bulkReader)
         try await exchange.auditRead(actor: principal.actor, endpoint: request.uri.path, query: request.uri.query ?? "")
-        return permit
+        return BulkReadStream(exchange: exchange, permit: permit, channel: context.channel)
     }
 
     // MARK: Key and checkpoints
@@ -137,9 +139,9 @@ public struct AuditRoutes: Sendable {
     // MARK: Filtered events
 
     @Sendable func events(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
-        let permit = try await authorizeBulkRead(request, context)
+        let stream = try await authorizeBulkRead(request, context)
         let filter = try AuditEntryFilter(request)
-        return Self.ndjsonPages(exchange: exchange, from: filter.start, permit: permit) {
+        return Self.ndjsonPages(exchange: exchange, from: filter.start, stream: stream) {
             { record, chunk in
                 guard filter.matches(record.entry) else { return }
                 chunk.append(contentsOf: #"{"index":"#.utf8)
@@ -154,17 +156,17 @@ public struct AuditRoutes: Sendable {
     /// An NDJSON answer built from the audit entries from `start` up to the log's size when the
     /// request began (header `exchange-audit-size`), one page in memory at a time. `makeLines`
     /// runs once per answer and gives the function that appends one entry's lines (it may keep
-    /// state across the answer's pages). The answer holds `permit` until it ends and is paced
-    /// by it after each page.
+    /// state across the answer's pages). The answer holds the stream's permit until it ends,
+    /// writes each page under the stream's deadline and is paced after each page.
     static func ndjsonPages(
-        exchange: Exchange, from start: UInt64, permit: BulkReadPermit,
+        exchange: Exchange, from start: UInt64, stream: BulkReadStream,
         makeLines: @escaping @Sendable () -> (AuditEntryRecord, inout [UInt8]) throws -> Void
     ) -> Response {
         let end = exchange.auditCount
         return Response(
             status: .ok, headers: [.contentType: "application/x-ndjson", HTTPField.Name("exchange-audit-size")!: String(end)],
             body: ResponseBody { writer in
-                defer { permit.release() }
+                defer { stream.permit.release() }
                 let lines = makeLines()
                 var next = start
                 while next < end {
@@ -173,11 +175,10 @@ public struct AuditRoutes: Sendable {
                     var chunk: [UInt8] = []
                     for record in records where record.index < end { try lines(record, &chunk) }
                     // Paced after every page, also one that matched nothing.
-                    if !chunk.isEmpty { try await writer.write(ByteBuffer(bytes: chunk)) }
-                    await permit.pace(bytes: chunk.count)
+                    try await stream.send(chunk, to: &writer)
                     next = last.index + 1
                 }
-                try await writer.finish(nil)
+                try await stream.finish(writer)
             })
     }
 

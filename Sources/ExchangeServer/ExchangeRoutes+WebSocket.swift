@@ -32,18 +32,27 @@ extension ExchangeRoutes {
     public func registerWebSockets(on v1: RouterGroup<ExchangeRequestContext>) {
         for endpoint in Self.endpoints where endpoint.transport == .webSocket {
             switch endpoint.operation {
-            case .publishStream: registerPublishStream(on: v1, path: endpoint.routerPath)
-            case .subscriptionStream: registerSubscriptionStream(on: v1, path: endpoint.routerPath)
+            case .publishStream: registerPublishStream(on: v1, endpoint: endpoint)
+            case .subscriptionStream: registerSubscriptionStream(on: v1, endpoint: endpoint)
             default: preconditionFailure("\(endpoint.operation) is an HTTP endpoint; register(on:) registers it")
             }
         }
     }
 
-    private func registerPublishStream(on v1: RouterGroup<ExchangeRequestContext>, path: String) {
+    /// Refuses an upgrade whose query the endpoint would misread, as an HTTP route does
+    /// (``checkQuery(_:_:)``), before anything is upgraded.
+    static func checkingQuery(_ endpoint: ExchangeEndpoint) -> @Sendable (Request, ExchangeRequestContext) async throws -> RouterShouldUpgrade {
+        { request, _ in
+            try checkQuery(endpoint, request)
+            return .upgrade([:])
+        }
+    }
+
+    private func registerPublishStream(on v1: RouterGroup<ExchangeRequestContext>, endpoint: ExchangeEndpoint) {
         let exchange = self.exchange
         let maxRequestBody = self.maxRequestBody
         let logger = self.logger
-        v1.ws(RouterPath(path)) { inbound, outbound, context in
+        v1.ws(RouterPath(endpoint.routerPath), shouldUpgrade: Self.checkingQuery(endpoint)) { inbound, outbound, context in
             guard case .department(let department)? = context.requestContext.principal else {
                 let problem = ProblemError(.forbidden, detail: "only departments, authenticated by client certificate, may publish")
                 try await Self.refuse(problem, inbound: inbound, outbound: outbound, exchange: exchange, context: context)
@@ -105,10 +114,10 @@ extension ExchangeRoutes {
         }
     }
 
-    private func registerSubscriptionStream(on v1: RouterGroup<ExchangeRequestContext>, path: String) {
+    private func registerSubscriptionStream(on v1: RouterGroup<ExchangeRequestContext>, endpoint: ExchangeEndpoint) {
         let exchange = self.exchange
         let logger = self.logger
-        v1.ws(RouterPath(path)) { inbound, outbound, context in
+        v1.ws(RouterPath(endpoint.routerPath), shouldUpgrade: Self.checkingQuery(endpoint)) { inbound, outbound, context in
             guard case .department(let department)? = context.requestContext.principal,
                 let name = context.requestContext.parameters.get("name")
             else {

@@ -259,8 +259,11 @@ public struct ExchangeRoutes: Sendable {
         let query2 = query
         // Events of the range that retention removed: the replay goes on without them.
         let gap = try exchange.expiredGap(topic: query.topic, from: query.fromSequence)
-        // Taken before the replay is audited or answered: a refusal (503 `replay.busy`) costs nothing.
-        let permit = try exchange.beginBulkRead()
+        // Taken before the replay is audited or answered: a refusal (503 `replay.busy`) writes
+        // no `replayed` entry (ProblemMiddleware reports it, and the engine audits such
+        // refusals aggregated per principal).
+        let permit = try exchange.beginBulkRead(for: principal.bulkReader)
+        let stream = BulkReadStream(exchange: exchange, permit: permit, channel: context.channel)
         let lastSequence = exchange.store.lastSequence
         var headers: HTTPFields = [.contentType: "application/x-ndjson", HTTPField.Name("exchange-last-sequence")!: String(lastSequence)]
         if let gap {
@@ -284,15 +287,14 @@ public struct ExchangeRoutes: Sendable {
                             bytes.append(0x0A)
                         }
                     } flush: {
-                        if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
-                        await permit.pace(bytes: bytes.count)
+                        try await stream.send(bytes, to: &writer)
                         bytes.removeAll(keepingCapacity: true)
                     }
                 } catch {
                     logger.warning("replay stopped", metadata: ["error": "\(error)", "actor": "\(actor)"])
                     throw error
                 }
-                try await writer.finish(nil)
+                try await stream.finish(writer)
             })
     }
 

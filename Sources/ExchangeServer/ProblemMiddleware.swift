@@ -7,8 +7,9 @@ public import Hummingbird
 public import Logging
 
 /// Turns every error, and every bare error response, into an RFC 9457 problem document,
-/// reports every 4xx answer that the engine did not audit itself to the refusal observer, and
-/// logs every 4xx answer with its reason and path (``logRefusal(_:request:context:)``).
+/// reports every 4xx answer that the engine did not audit itself, and every bulk read refused
+/// for the budget (503 `replay.busy`), to the refusal observer, and logs every 4xx answer with
+/// its reason and path (``logRefusal(_:request:context:)``).
 ///
 /// Handlers throw what they meet (engine, store and audit errors, problems);
 /// ``ProblemError/init(answering:logger:)`` is the one mapping to problem documents.
@@ -40,9 +41,9 @@ public struct ProblemMiddleware: RouterMiddleware {
         }
         if (400..<500).contains(problem.code.status.code) {
             logRefusal(problem, request: request, context: context)
-            if !problem.isAudited {
-                await refusalObserver(Self.refusal(problem, request: request, context: context))
-            }
+        }
+        if (400..<500).contains(problem.code.status.code) || problem.code == .replayBusy, !problem.isAudited {
+            await refusalObserver(Self.refusal(problem, request: request, context: context))
         }
         return problem.response(instance: request.uri.path)
     }

@@ -44,6 +44,8 @@ extension ProblemCode {
 
     /// The request was malformed in a way no more specific code describes.
     public static let badRequest = ProblemCode("http.bad_request", status: .badRequest, title: "Bad request")
+    /// A query parameter is given more than once where the endpoint reads one value.
+    public static let repeatedQueryParameter = ProblemCode("http.repeated_query_parameter", status: .badRequest, title: "Repeated query parameter")
     /// No route matches the request path.
     public static let notFound = ProblemCode("http.not_found", status: .notFound, title: "Not found")
     /// The route exists but not for this method.
@@ -174,7 +176,7 @@ extension ProblemCode {
 
     /// Every code of this table, in documentation order.
     public static let all: [ProblemCode] = [
-        .badRequest, .notFound, .methodNotAllowed, .bodyTooLarge, .unsupportedMediaType,
+        .badRequest, .repeatedQueryParameter, .notFound, .methodNotAllowed, .bodyTooLarge, .unsupportedMediaType,
         .unauthenticated, .invalidToken, .unknownCertificate, .certificateRevoked, .tokenExpired, .forbidden,
         .malformedJSON, .missingAttribute, .invalidAttribute, .unsupportedSpecVersion, .unsupportedContentType,
         .eventTooLarge, .tooManyEvents, .emptyBatch,

@@ -21,7 +21,9 @@ struct ReplayCommand: AsyncParsableCommand {
             token replays everything. The events are written as the exchange sends them, one JSON \
             object a line, to standard output or --out, in bounded memory. Progress (events so far, \
             and how far through the log) goes to standard error every half second when it is a \
-            terminal, or with --progress.
+            terminal, or with --progress. When the exchange's bulk-read slots are all taken (503 \
+            replay.busy), the replay is tried again after the wait the exchange asks (Retry-After, \
+            at most 60 s), up to --attempts times, with a line on standard error before each wait.
 
             Example, against `make run`:
               exchangectl replay --department tax-bureau \\
@@ -51,12 +53,16 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Report progress on standard error even when it is not a terminal.")
     var progress = false
 
+    @Option(help: "The most tries while the exchange answers 503 replay.busy (1-20).")
+    var attempts = 5
+
     func validate() throws {
         if let topic, TopicPattern(topic) == nil { throw ValidationError("--topic \(topic): not a topic pattern") }
         for (name, value) in [("--from-time", fromTime), ("--until", until)] {
             if let value, RFC3339.parse(value) == nil { throw ValidationError("\(name) \(value): not an RFC 3339 time") }
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if !(1...20).contains(attempts) { throw ValidationError("--attempts must be from 1 to 20") }
     }
 
     /// The query parameters of `GET /v1/replay`.
@@ -84,15 +90,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func replay(_ client: ExchangeClient) async throws {
-        let response: HTTPClientResponse
-        do {
-            response = try await client.http.execute(client.request(.GET, "/v1/replay", query: query), deadline: .distantFuture)
-        } catch {
-            throw ClientFailure(connectionError: error, url: client.connection.baseURL, connection: client.connection)
-        }
-        if response.status.code >= 400 {
-            throw ClientFailure(status: response.status, body: Array(buffer: try await response.body.collect(upTo: 1 << 20)))
-        }
+        let response = try await client.startBulkRead({ client.request(.GET, "/v1/replay", query: query) }, attempts: attempts)
         let target = response.headers.first(name: "exchange-last-sequence").flatMap(UInt64.init)
         if let expired = response.headers.first(name: "exchange-expired") {
             FileHandle.standardError.write(

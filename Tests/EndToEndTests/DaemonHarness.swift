@@ -40,11 +40,11 @@ final class DaemonHarness: Sendable {
     /// `logFormat` is `log.format` (unset: the default, text); `retention` is the `retention`
     /// of topic `licence.business.issued` (e.g. `{max_events: 2}`), removed every 100 ms; `store`
     /// sets keys of the `store` section (`directory` is `data`, `initial_map_size` `16MiB` unless
-    /// given).
+    /// given); `sections` are more top-level sections, e.g. `"bulk_reads:\n  max_concurrent: 3\n"`.
     init(
         checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms", auditSettings: String = "",
         server serverKeys: [String: String] = [:], store storeKeys: [String: String] = [:], logFormat: String? = nil,
-        retention: String? = nil
+        retention: String? = nil, sections: String = ""
     ) throws {
         directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
@@ -142,6 +142,7 @@ final class DaemonHarness: Sendable {
               checkpoint_every_entries: \(checkpointEveryEntries)
               checkpoint_interval: \(checkpointInterval)
             \(auditSettings)
+            \(sections)
             \(retention == nil ? "" : "retention:\n  interval: 100ms\n  flush_interval: 0s\n")log:
               level: info
             \(logFormat.map { "  format: \($0)\n" } ?? "")
@@ -360,6 +361,8 @@ final class DaemonHarness: Sendable {
         var allow: String? = nil
         /// The answer's `X-Request-Id`.
         var requestID: String? = nil
+        /// The `Retry-After` header, when the reply has one.
+        var retryAfter: String? = nil
 
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(body)) }
         var object: [String: Any] { (json as? [String: Any]) ?? [:] }
@@ -381,7 +384,8 @@ final class DaemonHarness: Sendable {
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return Reply(
             status: Int(response.status.code), contentType: response.headers.first(name: "content-type"), body: Array(buffer: bytes),
-            allow: response.headers.first(name: "allow"), requestID: response.headers.first(name: "x-request-id"))
+            allow: response.headers.first(name: "allow"), requestID: response.headers.first(name: "x-request-id"),
+            retryAfter: response.headers.first(name: "retry-after"))
     }
 
     func json(_ department: String?, _ method: HTTPMethod, _ path: String, _ value: Any) async throws -> Reply {

@@ -14,6 +14,7 @@ final class RawConnection: Sendable {
         var received: [UInt8] = []
         var handshaken = false
         var closedAt: ContinuousClock.Instant?
+        var stoppedReading = false
     }
 
     private init(channel: any Channel, state: Shared<State>) {
@@ -22,17 +23,25 @@ final class RawConnection: Sendable {
     }
 
     /// Connects to `port`; with `tls`, over TLS (the handshake starts at once).
-    static func open(port: Int, tls: TLSConfiguration?) async throws -> RawConnection {
+    /// - Parameters:
+    ///   - receiveBuffer: the socket's receive buffer (`SO_RCVBUF`), bytes; the system's when `nil`.
+    ///   - stopReadingAfter: once what was received contains this text, the connection reads
+    ///     nothing more from its socket (a client that stops reading).
+    static func open(port: Int, tls: TLSConfiguration?, receiveBuffer: Int? = nil, stopReadingAfter: String? = nil) async throws -> RawConnection {
         let state = Shared(State())
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: false)
+        if let receiveBuffer {
+            bootstrap = bootstrap.channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer))
+        }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: sslContext, serverHostname: nil))
                     }
-                    try channel.pipeline.syncOperations.addHandler(Recorder(state: state))
+                    try channel.pipeline.syncOperations.addHandler(Recorder(state: state, stopReadingAfter: stopReadingAfter.map { Array($0.utf8) }))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
@@ -95,6 +104,12 @@ final class RawConnection: Sendable {
         }.get()
     }
 
+    /// Reads from the socket again after `stopReadingAfter` stopped it.
+    func resumeReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: true).get()
+        channel.read()
+    }
+
     /// Closes the connection from this side.
     func close() {
         channel.close(promise: nil)
@@ -103,14 +118,22 @@ final class RawConnection: Sendable {
     private final class Recorder: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         let state: Shared<State>
+        let stopReadingAfter: [UInt8]?
 
-        init(state: Shared<State>) {
+        init(state: Shared<State>, stopReadingAfter: [UInt8]? = nil) {
             self.state = state
+            self.stopReadingAfter = stopReadingAfter
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let bytes = Array(buffer: unwrapInboundIn(data))
-            state.withLock { $0.received.append(contentsOf: bytes) }
+            let stop = state.withLock { state -> Bool in
+                state.received.append(contentsOf: bytes)
+                guard let stopReadingAfter, !state.stoppedReading, state.received.firstRange(of: stopReadingAfter) != nil else { return false }
+                state.stoppedReading = true
+                return true
+            }
+            if stop { try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false) }
         }
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -15,6 +15,15 @@ struct BulkReadConfigurationTests {
         #expect(bulkReads.maxConcurrent == 2)
         #expect(bulkReads.maxBytesPerSecond == 0)
         #expect(bulkReads.maxYield == .milliseconds(20))
+        #expect(bulkReads.writeTimeout == .seconds(30))
+    }
+
+    @Test func theByteRateHasAFloorAndTheWriteTimeoutIsRead() throws {
+        let floor = try Self.parse("bulk_reads:\n  max_bytes_per_second: 64KiB\n  write_timeout: 5s\n").bulkReads
+        #expect(floor.maxBytesPerSecond == 64 << 10)
+        #expect(floor.writeTimeout == .seconds(5))
+        let error = #expect(throws: ConfigKeyError.self) { try Self.parse("bulk_reads:\n  max_bytes_per_second: 1\n") }
+        #expect(error.map { "\($0)" }?.contains("64KiB") == true, "the error names the floor")
     }
 
     @Test func readsEveryKey() throws {
@@ -36,6 +45,11 @@ struct BulkReadConfigurationTests {
         ("bulk_reads:\n  max_bytes_per_second: 2TiB\n", "bulk_reads.max_bytes_per_second"),
         ("bulk_reads:\n  max_yield: 2s\n", "bulk_reads.max_yield"),
         ("bulk_reads:\n  max_reads: 2\n", "bulk_reads.max_reads"),
+        ("bulk_reads:\n  max_bytes_per_second: 1\n", "bulk_reads.max_bytes_per_second"),
+        ("bulk_reads:\n  max_bytes_per_second: 65535\n", "bulk_reads.max_bytes_per_second"),
+        ("bulk_reads:\n  write_timeout: 500ms\n", "bulk_reads.write_timeout"),
+        ("bulk_reads:\n  write_timeout: 2h\n", "bulk_reads.write_timeout"),
+        ("bulk_reads:\n  write_timeout: 0\n", "bulk_reads.write_timeout"),
     ])
     func outOfRangeValuesAreRefusedNamingTheKey(_ section: String, _ key: String) {
         let error = #expect(throws: ConfigKeyError.self) { try Self.parse(section) }

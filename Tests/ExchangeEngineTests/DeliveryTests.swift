@@ -110,6 +110,27 @@ import Testing
         #expect(round.map(\.deliveryCount) == [2, 2, 1])
     }
 
+    @Test func pullingSubscriptionsThatDoNotExistLeavesNoGateBehind() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("tax-feed", SubscriptionSpec(filter: "licence.>", start: .all), owner: EngineFixture.tax)
+        _ = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10)
+        let gates = fixture.exchange.subscriptionGateCount
+        for index in 0..<200 {
+            let error = await #expect(throws: ExchangeError.self) {
+                try await fixture.exchange.pull("made-up-\(index)", owner: EngineFixture.tax, max: 10)
+            }
+            #expect(error?.code == .subscriptionNotFound)
+        }
+        _ = try? await fixture.exchange.nak([1], subscription: "made-up-nak", owner: EngineFixture.tax)
+        #expect(fixture.exchange.subscriptionGateCount == gates)
+        // Another department's subscription is not found either; the subscription still
+        // delivers to its owner afterwards.
+        await #expect(throws: ExchangeError.self) { try await fixture.exchange.pull("tax-feed", owner: EngineFixture.msa, max: 10) }
+        _ = try await fixture.exchange.publish([EngineFixture.licence("after")], from: EngineFixture.msa)
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).map(\.envelope.id) == ["after"])
+    }
+
     @Test func longPollWakesUpWhenAnEventArrives() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
