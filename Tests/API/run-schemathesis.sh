@@ -164,8 +164,11 @@ start_daemon
 
 # --- 3. Seed: events in every agreement, registry entries, a pending delivery, a dead letter ---
 seed() {
+    # The event as jq writes it, compact: the batch below repeats it byte for byte (a repeat with
+    # other bytes, whitespace included, is refused as publish.id_conflict).
+    jq -c . "$WORK/config/events/licence-issued.json" >"$WORK/first.json"
     call market-regulation POST /v1/topics/licence.business.issued/events \
-        -H 'content-type: application/cloudevents+json' --data-binary @"$WORK/config/events/licence-issued.json"
+        -H 'content-type: application/cloudevents+json' --data-binary @"$WORK/first.json"
     jq -c '[., (.id = "msa-2026-88018" | .subject = "91330100MA2KX0002X" | .data.licence_no = "91330100MA2KX0002X"
                | .data.holder.credit_code = "91330100MA2KX0002X" | .data.valid_until = "2026-01-31")]' \
         "$WORK/config/events/licence-issued.json" >"$WORK/batch.json"
