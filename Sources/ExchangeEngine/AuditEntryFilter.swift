@@ -23,19 +23,22 @@ public struct AuditEntryFilter: Sendable {
     public var from: UInt64?
     /// The latest `time`, nanoseconds since the epoch.
     public var until: UInt64?
+    /// Only entries about this subject (the event's `subject`, e.g. a licence number).
+    public var subject: String?
 
     /// A filter that passes every entry.
     public init() {}
 
     /// Whether the filter passes every entry (from `start` on).
     public var isEmpty: Bool {
-        kind == nil && department == nil && agreement == nil && topic == nil && from == nil && until == nil
+        kind == nil && department == nil && agreement == nil && topic == nil && from == nil && until == nil && subject == nil
     }
 
     /// Whether the parsed entry passes the filter.
     /// - Parameter entry: the entry, parsed once by the caller.
     public func matches(_ entry: JSONValue) -> Bool {
         if let kind, entry["kind"]?.stringValue != kind { return false }
+        if let subject, entry["subject"]?.stringValue != subject { return false }
         let routes: [JSONValue]
         if case .array(let list)? = entry["routes"] { routes = list } else { routes = [] }
         if let department {

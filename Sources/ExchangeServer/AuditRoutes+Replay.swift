@@ -13,7 +13,7 @@ extension AuditRoutes {
     /// The audit log is read up to its size when the request began (header
     /// `exchange-audit-size`), a page at a time. A `published` entry that passes the filter
     /// (`agreement`: one of its routes; `department`: the publisher or a route's consumer;
-    /// `from`/`until`: its time) is answered as
+    /// `subject`: the event's subject; `from`/`until`: its time) is answered as
     /// `{"index":I,"type":"event","audit":<entry>,"event":<CloudEvent with sequence, topic, receivedat>}`;
     /// later `acknowledged` (receipts), `withheld` and `dead_lettered` entries of those events as
     /// `{"index":I,"type":"<kind>","audit":<entry>}`. An event retention removed is answered as
@@ -24,7 +24,7 @@ extension AuditRoutes {
         let stream = try await authorizeBulkRead(request, context)
         var filter = try AuditEntryFilter(request)
         guard filter.topic == nil, filter.kind == nil else {
-            throw ProblemError(.badRequest, detail: "replay filters by agreement, department, from, until and start only")
+            throw ProblemError(.badRequest, detail: "replay filters by agreement, department, subject, from, until and start only")
         }
         filter.kind = AuditEvent.Kind.published.rawValue
         let exchange = self.exchange

@@ -115,6 +115,11 @@ extension ExchangeStore {
             let oldestKept = rule.policy.maxAge == nil || ageOverflow || ageCutoff >= now ? 0 : now - ageCutoff
             // The topic's oldest events in order, while they are expired.
             var expired: [(sequence: UInt64, record: [UInt8])] = []
+            // What stays if the events chosen so far go; saturating, should a count ever lag.
+            func remaining() -> UInt64 {
+                let live = count + UInt64(unmerged.count)
+                return live > UInt64(expired.count) ? live - UInt64(expired.count) : 0
+            }
             var exhausted = true
             try context.txn.withCursor(schema.topicIndex) { cursor in
                 var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, 0))
@@ -125,7 +130,7 @@ extension ExchangeStore {
                         report.more = true
                         break
                     }
-                    let overCount = rule.policy.maxEvents.map { count + UInt64(unmerged.count) - UInt64(expired.count) > $0 } ?? false
+                    let overCount = rule.policy.maxEvents.map { remaining() > $0 } ?? false
                     guard let record = try context.txn.get(schema.log, key: BigEndianKey.u64(sequence)) else {
                         throw StoreError.corruptRecord("the topic index names event \(sequence), which the log lacks")
                     }
@@ -142,7 +147,7 @@ extension ExchangeStore {
             }
             // Every merged event went: is the oldest unmerged one expired too?
             if exhausted, let first = unmerged.first, let record = try context.txn.get(schema.log, key: BigEndianKey.u64(first)) {
-                let overCount = rule.policy.maxEvents.map { count + UInt64(unmerged.count) - UInt64(expired.count) > $0 } ?? false
+                let overCount = rule.policy.maxEvents.map { remaining() > $0 } ?? false
                 let tooOld = record.withUnsafeBytes { EventView(sequence: first, record: $0).receivedAt } < oldestKept
                 if overCount || tooOld { report.waiting = true }
             }

@@ -59,6 +59,24 @@ import Testing
             }
             #expect(audit.lines.filter { $0["type"] as? String == "event" }.count == 2)
 
+            // The same for auditors who script: `exchangectl audit replay`, by subject.
+            let bySubject = try await AuditEndToEndTests.exchangectl(
+                ["audit", "replay", "--subject", "L-1", "--progress"] + AuditEndToEndTests.connection(harness))
+            #expect(bySubject.status == 0, "\(bySubject.errors)")
+            let subjectLines = bySubject.output.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            #expect(subjectLines.map { $0["type"] as? String } == ["expired"])
+            #expect(bySubject.errors.contains("1 lines (audit index"), "\(bySubject.errors)")
+            let entries = try await AuditEndToEndTests.exchangectl(
+                ["audit", "replay", "--type", "published", "--subject", "L-6"] + AuditEndToEndTests.connection(harness))
+            #expect(entries.status == 0, "\(entries.errors)")
+            let entryLines = entries.output.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            #expect(entryLines.count == 1)
+            #expect((entryLines.first?["entry"] as? [String: Any])?["subject"] as? String == "L-6")
+
             // The registry still answers for a licence whose event was removed.
             let licence = try await harness.request("tax", .GET, "/v1/registry/licences/L-1")
             #expect(licence.status == 200, "\(licence.text)")
