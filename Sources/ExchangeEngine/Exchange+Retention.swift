@@ -31,11 +31,18 @@ extension Exchange {
     }
 
     /// The events retention removed that a replay of `topic` (all topics when `nil`) from
-    /// `sequence` would have covered: the range from `sequence` to the last removed sequence of
-    /// a matching topic, or `nil` when none was removed there.
-    public func expiredGap(topic: TopicPattern?, from sequence: UInt64) throws -> ClosedRange<UInt64>? {
+    /// `sequence` would have covered, for `scope`: the range from `sequence` to the last removed
+    /// sequence of a matching topic, or `nil` when none was removed there. A department learns
+    /// only of topics some agreement in force lets it receive.
+    public func expiredGap(topic: TopicPattern?, from sequence: UInt64, scope: ReplayScope) throws -> ClosedRange<UInt64>? {
+        var visible: Set<String>?
+        if case .department(let department) = scope {
+            visible = Set(agreements.current.receivableTopics(for: department, at: Date()).map(\.rawValue))
+        }
         let through = try store.expiredThrough()
-            .filter { name, last in last >= sequence && (topic?.matches(name: name) ?? true) }
+            .filter { name, last in
+                last >= sequence && (topic?.matches(name: name) ?? true) && (visible?.contains(name) ?? true)
+            }
             .values.max()
         return through.map { sequence...$0 }
     }

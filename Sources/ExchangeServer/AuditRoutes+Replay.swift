@@ -40,11 +40,12 @@ extension AuditRoutes {
                 if kind == AuditEvent.Kind.published.rawValue {
                     guard let sequence, filter.matches(entry) else { return }
                     guard let stored = try exchange.storedEvent(sequence) else {
-                        // Removed by retention: the entry, its digest, and when the data went.
-                        guard let topic = entry["topic"]?.stringValue, let range = try exchange.expiredRange(topic: topic, containing: sequence) else {
-                            return
-                        }
+                        // Removed by retention: the entry, its digest, and when the data went;
+                        // its receipts follow as for any event.
+                        answered.insert(sequence)
+                        let range = try entry["topic"]?.stringValue.flatMap { try exchange.expiredRange(topic: $0, containing: sequence) }
                         Self.line(index: record.index, type: "expired", entry: record.entry, into: &chunk) { output in
+                            guard let range else { return }
                             output.append(contentsOf: #","removed_after":""#.utf8)
                             output.append(contentsOf: RFC3339.format(nanoseconds: range.firstRemovedAt).utf8)
                             output.append(contentsOf: #"","removed_by":""#.utf8)

@@ -258,7 +258,7 @@ public struct ExchangeRoutes: Sendable {
         let actor = principal.actor
         let query2 = query
         // Events of the range that retention removed: the replay goes on without them.
-        let gap = try exchange.expiredGap(topic: query.topic, from: query.fromSequence)
+        let gap = try exchange.expiredGap(topic: query.topic, from: query.fromSequence, scope: scope)
         // Taken before the replay is audited or answered: a refusal (503 `replay.busy`) writes
         // no `replayed` entry (ProblemMiddleware reports it, and the engine audits such
         // refusals aggregated per principal).

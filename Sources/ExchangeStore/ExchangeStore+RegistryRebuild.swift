@@ -20,6 +20,13 @@ extension ExchangeStore {
     public func rebuildRegistry(feeds: [String: RegistryCollection], write: Bool = false) async throws -> RegistryRebuildReport {
         var report = RegistryRebuildReport()
         if write {
+            // The log no longer holds every event: rebuilt from it, entries whose events
+            // retention removed would be lost (their current data is kept in `registry_data`).
+            guard try !hasExpiredEvents() else {
+                throw StoreError(
+                    code: .invalidRequest,
+                    message: "retention removed events from this store: a registry rewritten from the log would lose their entries")
+            }
             try await replaceRegistry(feeds: feeds)
             report.written = true
         }

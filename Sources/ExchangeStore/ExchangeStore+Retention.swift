@@ -41,6 +41,12 @@ extension ExchangeStore {
         }
     }
 
+    /// Whether retention removed any event: a registry rewrite from the log would lose the
+    /// entries whose events are gone.
+    public func hasExpiredEvents() throws -> Bool {
+        try read { txn in try txn.withCursor(schema.expired) { try $0.first() != nil } }
+    }
+
     /// What retention removed of `topic`, oldest range first.
     public func expiredRanges(topic: String) throws -> [ExpiredRange] {
         guard let id = names.id(of: topic, kind: .topic) else { return [] }
@@ -106,7 +112,12 @@ extension ExchangeStore {
         }
         var subscriptionsByOwner: [String: [UInt32]]?
         for rule in rules {
-            guard report.removed < budget, let topicID = context.existingID(rule.topic, .topic) else { continue }
+            guard let topicID = context.existingID(rule.topic, .topic) else { continue }
+            guard report.removed < budget else {
+                // The budget went to earlier topics: this one waits for the next step.
+                report.more = true
+                break
+            }
             let countKey = TopicCounts.key(topicID)
             var count = try context.txn.get(meta, key: countKey).map(TopicCounts.decode) ?? 0
             // The topic's newest events are still in the index tail: they count, but wait.

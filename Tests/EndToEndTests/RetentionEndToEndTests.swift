@@ -39,6 +39,12 @@ import Testing
             #expect(replay.status == 200)
             #expect(replay.lines.compactMap { $0["id"] as? String } == ["L-5", "L-6"])
             #expect(replay.headers.first(name: "exchange-expired") == "1-4")
+            // A department learns of removals only in topics it may receive.
+            for (department, expected) in [("tax", "1-4"), ("court", nil)] as [(String, String?)] {
+                let response = try await harness.client(department).execute(HTTPClientRequest(url: harness.baseURL + "/v1/replay"), timeout: .seconds(30))
+                _ = try await response.body.collect(upTo: 16 << 20)
+                #expect(response.headers.first(name: "exchange-expired") == expected, "\(department)")
+            }
             // A replay from after the gap reports none.
             #expect(try await Self.auditorGet(harness, "/v1/replay?from_seq=5").headers.first(name: "exchange-expired") == nil)
 
