@@ -35,6 +35,7 @@ extension ConsoleMessages {
         "checkpoint_none": "No signed checkpoint yet",
         "dead_letters_total": "Dead letters",
         "lapsing": "Agreements lapsing within 30 days",
+        "certificates_lapsing": "Certificates expiring within 30 days or expired",
         "none": "None",
         "seconds": "s",
         "trend": "Publish rate (recent samples)",

@@ -35,6 +35,7 @@ extension ConsoleMessages {
         "checkpoint_none": "尚无签名检查点",
         "dead_letters_total": "死信总数",
         "lapsing": "30 天内到期的协议",
+        "certificates_lapsing": "30 天内到期或已过期的证书",
         "none": "无",
         "seconds": "秒",
         "trend": "发布速率趋势（最近采样）",

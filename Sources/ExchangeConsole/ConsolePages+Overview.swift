@@ -8,7 +8,8 @@ import Foundation
 
 extension ConsolePages {
     /// The overview: totals, rates from the recent samples, map use, entries since the latest
-    /// checkpoint, dead letters, agreements lapsing within 30 days, and the publish-rate trend.
+    /// checkpoint, dead letters, agreements and certificates lapsing within 30 days (certificates
+    /// also once expired), and the publish-rate trend.
     public func overview(_ viewer: ConsoleViewer) throws -> String {
         let messages = viewer.language.messages
         var context = viewer.base(title: "overview_title", current: .overview)
@@ -67,6 +68,10 @@ extension ConsolePages {
         context["lapsing"] = exchange.agreements.current.agreements
             .filter { agreement in agreement.validUntil.map { $0 >= now && $0 <= soon } ?? false }
             .map { ["id": $0.id, "title": $0.title, "until": RFC3339Date.text($0.validUntil)] }
+        context["certificatesLapsing"] = certificates()
+            .filter { $0.validity.notValidAfter <= soon }
+            .sorted { $0.validity.notValidAfter < $1.validity.notValidAfter }
+            .map { ["certificate": $0.certificate, "subject": $0.validity.subject, "until": RFC3339Date.text($0.validity.notValidAfter)] }
         return renderer.render("overview", context)
     }
 }

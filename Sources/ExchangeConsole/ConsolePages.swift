@@ -1,6 +1,6 @@
 public import ExchangeAudit
 public import ExchangeEngine
-import ExchangeIdentity
+public import ExchangeIdentity
 import ExchangeModel
 import ExchangeRouting
 import ExchangeStore
@@ -18,6 +18,9 @@ public struct ConsolePages: Sendable {
     public let mapUse: @Sendable () -> Double?
     /// The engine's running totals the overview turns into rates, by ``ConsoleCounter``.
     public let counters: @Sendable () -> [ConsoleCounter: Double]
+    /// The certificates in force (the server's chain, the client CAs) with their end of
+    /// validity, which the overview lists when they lapse within 30 days.
+    public let certificates: @Sendable () -> [(certificate: String, validity: CertificateValidity)]
     let renderer = ConsoleRenderer()
     let samples = ConsoleSamples()
 
@@ -32,14 +35,17 @@ public struct ConsolePages: Sendable {
     ///   - verifier: the audit log's verifier key.
     ///   - mapUse: the store's map use, 0 to 1.
     ///   - counters: the engine's running totals (deliveries, acknowledgements, commit time).
+    ///   - certificates: the certificates in force and their end of validity.
     public init(
         exchange: Exchange, verifier: NoteVerifier?, mapUse: @escaping @Sendable () -> Double? = { nil },
-        counters: @escaping @Sendable () -> [ConsoleCounter: Double] = { [:] }
+        counters: @escaping @Sendable () -> [ConsoleCounter: Double] = { [:] },
+        certificates: @escaping @Sendable () -> [(certificate: String, validity: CertificateValidity)] = { [] }
     ) {
         self.exchange = exchange
         self.verifier = verifier
         self.mapUse = mapUse
         self.counters = counters
+        self.certificates = certificates
     }
 
     /// A page with one message, e.g. after sign-out or for a role that may not see a view.

@@ -80,6 +80,8 @@ enum ConsoleTemplates {
 <polyline fill="none" stroke="#0b57a4" stroke-width="2" points="{{sparkPoints}}"/></svg></div>
 <h2>{{t.lapsing}}</h2>
 <ul id="lapsing">{{#lapsing}}<li><code>{{id}}</code> {{title}} — {{until}}</li>{{/lapsing}}{{^lapsing}}<li>{{t.none}}</li>{{/lapsing}}</ul>
+<h2>{{t.certificates_lapsing}}</h2>
+<ul id="certificates-lapsing">{{#certificatesLapsing}}<li><code>{{certificate}}</code> {{subject}} — {{until}}</li>{{/certificatesLapsing}}{{^certificatesLapsing}}<li>{{t.none}}</li>{{/certificatesLapsing}}</ul>
 {{>footer}}
 """#
 

@@ -45,13 +45,17 @@ public struct ConsoleRoutes: Sendable {
     ///   - refusalObserver: receives refused console requests to audit.
     ///   - metrics: the daemon's Prometheus registry, whose deliveries, acknowledgements and
     ///     commit durations the overview shows as rates; `nil` shows none.
+    ///   - certificates: the certificates in force (``ServerTLSContext/certificateValidities``),
+    ///     which the overview lists when they lapse within 30 days.
     public init(
         exchange: Exchange, verifier: NoteVerifier?, mapUse: @escaping @Sendable () -> Double? = { nil },
         metrics: PrometheusCollectorRegistry? = nil,
+        certificates: @escaping @Sendable () -> [(certificate: String, validity: CertificateValidity)] = { [] },
         configuration: ConsoleConfiguration, tokens: TokenStore?, refusalObserver: @escaping RefusalObserver
     ) {
         self.pages = ConsolePages(
-            exchange: exchange, verifier: verifier, mapUse: mapUse, counters: { metrics.map(Self.counters) ?? [:] })
+            exchange: exchange, verifier: verifier, mapUse: mapUse, counters: { metrics.map(Self.counters) ?? [:] },
+            certificates: certificates)
         self.sessions = ConsoleSessions(lifetime: configuration.sessionLifetime, maxCount: configuration.maxSessions)
         self.tokens = tokens
         self.refusalObserver = refusalObserver

@@ -33,6 +33,7 @@ public final class ServerTLSContext: Sendable {
         var context: NIOSSLContext
         var fingerprint: String
         var revoked: RevokedCertificates
+        var validities: [(certificate: String, validity: CertificateValidity)]
     }
 
     /// Reads the files named by `configuration` (`server.tls.*`).
@@ -50,6 +51,12 @@ public final class ServerTLSContext: Sendable {
 
     /// The revoked client certificates (`server.tls.revoked_certificates`) in force.
     public var revokedCertificates: RevokedCertificates { state.withLock { $0.revoked } }
+
+    /// The end of validity of each certificate in force: `server` for the server's chain,
+    /// `client_ca` for the client CA bundle, in file order. A reload replaces them.
+    public var certificateValidities: [(certificate: String, validity: CertificateValidity)] {
+        state.withLock { $0.validities }
+    }
 
     /// Re-reads the certificate chain, private key, client CA bundle and revoked certificates
     /// list. On success new
@@ -84,6 +91,11 @@ public final class ServerTLSContext: Sendable {
         if case .certificate(let leaf)? = tls.certificateChain.first, let der = try? leaf.toDERBytes() {
             fingerprint = (try? PeerCertificate(derEncoded: der))?.sha256Fingerprint ?? ""
         }
-        return Loaded(context: context, fingerprint: fingerprint, revoked: revoked)
+        // Read only for display (metrics, the console): a file NIOSSL accepted but this parser
+        // does not (no such case is known) shows no dates rather than refusing the reload.
+        let validities =
+            ((try? CertificateValidity.read(pemFile: configuration.certificatePath)) ?? []).map { (certificate: "server", validity: $0) }
+            + ((try? CertificateValidity.read(pemFile: configuration.clientCAPath)) ?? []).map { (certificate: "client_ca", validity: $0) }
+        return Loaded(context: context, fingerprint: fingerprint, revoked: revoked, validities: validities)
     }
 }

@@ -184,12 +184,9 @@ struct Exchanged: AsyncParsableCommand {
         }
         let storeService = StoreService(store: store, logger: logger)
         let operational = OperationalMetrics(registry: prometheus)
-        do {
-            operational.track(
-                certificates: try CertificateValidity.read(pemFile: settings.server.certificatePath).map { ("server", $0) }
-                    + CertificateValidity.read(pemFile: settings.server.clientCAPath).map { ("client_ca", $0) })
-        } catch {
-            logger.warning("certificate expiry not exported", metadata: ["error": "\(error)"])
+        operational.track(certificates: tls.certificateValidities)
+        if tls.certificateValidities.isEmpty {
+            logger.warning("certificate expiry not exported: no certificate in server.tls.certificate or server.tls.client_ca could be read for its dates")
         }
         let dependencies = ServerDependencies(
             identityResolver: AgreementIdentityResolver(registry: agreements),
@@ -201,6 +198,8 @@ struct Exchanged: AsyncParsableCommand {
                 await exchange.recordRefusal(refusal)
             },
             beforeScrape: {
+                // A reload may have replaced the certificates: track those in force.
+                operational.track(certificates: tls.certificateValidities)
                 operational.refreshCertificates(now: Date())
                 if storeService.isOpen {
                     metrics.record(store.statistics())
@@ -253,6 +252,7 @@ struct Exchanged: AsyncParsableCommand {
                             return statistics.mapSize > 0 ? Double(statistics.usedBytes) / Double(statistics.mapSize) : nil
                         },
                         metrics: prometheus,
+                        certificates: { tls.certificateValidities },
                         configuration: settings.console, tokens: tokens, refusalObserver: dependencies.refusalObserver)
                     : nil)
         } catch {

@@ -108,6 +108,14 @@ import Glibc
     }
 
     /// `POST /v1/admin/reload` as an admin re-reads the TLS files too and answers what it did.
+    /// The value of `exchange_certificate_expiry_days{certificate="server",...}` in a `/metrics` answer.
+    static func serverExpiryDays(_ metrics: String) -> Double? {
+        for line in metrics.split(separator: "\n") where line.hasPrefix("exchange_certificate_expiry_days{certificate=\"server\"") {
+            return line.split(separator: " ").last.flatMap { Double($0) }
+        }
+        return nil
+    }
+
     static func adminReload(_ harness: DaemonHarness, token: String) async throws -> (status: Int, tls: [String: Any]) {
         var request = HTTPClientRequest(url: harness.baseURL + "/v1/admin/reload")
         request.method = .POST
@@ -127,12 +135,14 @@ import Glibc
         try tokens.save(path: directory + "/tokens.json")
         let roots = try NIOSSLCertificate.fromPEMFile(directory + "/ca.crt")
         let oldServer = try Self.fingerprint(try NIOSSLCertificate.fromPEMFile(directory + "/server.crt")[0].toDERBytes())
-        // The new server certificate from the same CA, which the clients already trust.
-        let newPKI = try DevelopmentPKI(commonName: "End-to-end Test CA 3", validityDays: 1)
+        // The new server certificate from a second CA, valid for 3 days where the first is for 1.
+        let newPKI = try DevelopmentPKI(commonName: "End-to-end Test CA 3", validityDays: 3)
         let newServer = try newPKI.issueServerCertificate()
         let bothRoots = roots + (try NIOSSLCertificate.fromPEMBytes(Array(try newPKI.authority.certificatePEM().utf8)))
         try await harness.start()
         do {
+            let before = try #require(Self.serverExpiryDays(try await harness.request(nil, .GET, "/metrics").text))
+            #expect(before > 0 && before <= 1, "\(before)")
             let unchanged = try await Self.adminReload(harness, token: admin)
             #expect(unchanged.status == 200)
             #expect(unchanged.tls["applied"] as? Bool == true)
@@ -145,6 +155,9 @@ import Glibc
             #expect(swapped.status == 200)
             #expect(swapped.tls["certificate_sha256"] as? String == newFingerprint)
             #expect(try await Self.serverCertificate(harness, roots: bothRoots) == newFingerprint)
+            // The expiry metric follows the certificate in force.
+            let days = try #require(Self.serverExpiryDays(try await harness.request(nil, .GET, "/metrics").text))
+            #expect(days > 2 && days <= 3, "\(days)")
 
             // A certificate whose key is not the one configured: refused, 422, the old pair stays.
             try newPKI.issueServerCertificate().certificatePEM().write(toFile: directory + "/server.crt", atomically: true, encoding: .utf8)

@@ -26,7 +26,10 @@ import Testing
         let portal: String
     }
 
-    static func withFixture(_ body: (Fixture, Router<ExchangeRequestContext>) async throws -> Void) async throws {
+    static func withFixture(
+        certificates: [(certificate: String, validity: CertificateValidity)] = [],
+        _ body: (Fixture, Router<ExchangeRequestContext>) async throws -> Void
+    ) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         var file = TokenFile()
@@ -42,7 +45,9 @@ import Testing
         let refusals: RefusalObserver = { refusal in await exchange.recordRefusal(refusal) }
         let dependencies = ServerDependencies(identityResolver: StaticCertificateIdentityResolver([]), tokens: tokens, refusalObserver: refusals)
         let router = makeRouter(configuration: configuration, dependencies: dependencies, logger: Logger(label: "test"))
-        ConsoleRoutes(exchange: exchange, verifier: nil, configuration: ConsoleConfiguration(), tokens: tokens, refusalObserver: refusals)
+        ConsoleRoutes(
+            exchange: exchange, verifier: nil, certificates: { certificates }, configuration: ConsoleConfiguration(), tokens: tokens,
+            refusalObserver: refusals)
             .register(on: router)
         try await body(Fixture(store: store, exchange: exchange, auditor: auditor, admin: admin, portal: portal), router)
     }
@@ -175,6 +180,31 @@ import Testing
                 #expect(second.count == 10)
                 #expect(second.older == nil)
                 #expect(second.html.contains("href=\"/console/audit?kind=token_changed\" rel=\"prev\""))
+            }
+        }
+    }
+
+    @Test func theOverviewListsCertificatesThatLapseWithin30DaysOrHaveLapsed() async throws {
+        let now = Date()
+        let certificates: [(certificate: String, validity: CertificateValidity)] = [
+            ("server", CertificateValidity(subject: "CN=exchange.example", notValidAfter: now.addingTimeInterval(100 * 86_400))),
+            ("client_ca", CertificateValidity(subject: "CN=Old CA", notValidAfter: now.addingTimeInterval(-86_400))),
+            ("client_ca", CertificateValidity(subject: "CN=Lapsing CA", notValidAfter: now.addingTimeInterval(10 * 86_400))),
+        ]
+        try await Self.withFixture(certificates: certificates) { fixture, router in
+            try await Application(router: router).test(.router) { client in
+                let session = try #require(try await Self.signIn(client, token: fixture.admin))
+                let page = try await client.execute(uri: "/console/overview", method: .get, headers: [.cookie: session])
+                #expect(page.status == .ok)
+                let html = String(buffer: page.body)
+                let list = try #require(html.firstMatch(of: /<ul id="certificates-lapsing">(.*?)<\/ul>/))
+                let items = String(list.1)
+                #expect(html.contains("30 天内到期或已过期的证书"))
+                // Soonest first; the one valid for 100 days is not listed.
+                let old = try #require(items.range(of: "CN=Old CA"))
+                let lapsing = try #require(items.range(of: "CN=Lapsing CA"))
+                #expect(old.lowerBound < lapsing.lowerBound)
+                #expect(!items.contains("exchange.example"))
             }
         }
     }
