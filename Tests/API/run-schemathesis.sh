@@ -58,26 +58,8 @@ fi
 
 # --- 2. A daemon with a configuration of its own ----------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/exchange-api-fuzz.XXXXXX")
-DAEMON_PID=
-BASE_URL=
-daemon_runs=0
-
-stop_daemon() {
-    [[ -n $DAEMON_PID ]] || return 0
-    if kill -0 "$DAEMON_PID" 2>/dev/null; then
-        kill -TERM "$DAEMON_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$DAEMON_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$DAEMON_PID" 2>/dev/null; then
-            echo "the daemon did not stop within 10 s of SIGTERM; killing it" >&2
-            kill -KILL "$DAEMON_PID" 2>/dev/null || true
-        fi
-    fi
-    wait "$DAEMON_PID" 2>/dev/null || true
-    DAEMON_PID=
-}
+# shellcheck source=Tests/lib/test-daemon.sh
+source "$ROOT/Tests/lib/test-daemon.sh"
 
 seeding=0
 cleanup() {
@@ -86,7 +68,7 @@ cleanup() {
         echo "error: seeding failed:" >&2
         cat "$WORK/seed.log" >&2
     fi
-    stop_daemon
+    test_daemon_stop
     if [[ $status -eq 0 && ${API_FUZZ_KEEP:-0} != 1 ]]; then
         rm -rf "$WORK"
     else
@@ -95,60 +77,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$WORK/config"
-cp -R "$ROOT/Config/departments.yaml" "$ROOT/Config/topics.yaml" "$ROOT/Config/agreements" "$ROOT/Config/events" "$WORK/config/"
-cat >"$WORK/config/exchange.yaml" <<'YAML'
-store:
-  directory: data
-  initial_map_size: 16MiB
-server:
-  host: 127.0.0.1
-  port: 0
-  tls:
-    certificate: pki/server.crt
-    private_key: pki/server.key
-    client_ca: pki/ca.crt
-  tokens_file: tokens.json
-audit:
-  origin: exchange.test/audit
-  signing_key: pki/audit.key
-  checkpoint_every_entries: 5
-  checkpoint_interval: 1s
-log:
-  level: info
-YAML
-"$BIN_DIR/exchangectl" pki init --config-dir "$WORK/config" >"$WORK/pki-init.log"
-PKI=$WORK/config/pki
+test_daemon_configure </dev/null
 
-token() { # role name
-    "$BIN_DIR/exchangectl" token create --role "$1" --name "$2" --tokens "$WORK/config/tokens.json" |
-        sed -n 's/^secret (shown once, not stored): //p'
-}
-PORTAL_TOKEN=$(token portal service-portal)
-AUDITOR_TOKEN=$(token auditor auditor-1)
-ADMIN_TOKEN=$(token admin admin-1)
-
-start_daemon() {
-    daemon_runs=$((daemon_runs + 1))
-    local log=$WORK/daemon-$daemon_runs.log
-    "$BIN_DIR/exchanged" --config "$WORK/config/exchange.yaml" >"$log" 2>&1 &
-    DAEMON_PID=$!
-    local port=
-    # The ready line names the listener, e.g. address=[IPv4]127.0.0.1/127.0.0.1:40123.
-    for _ in $(seq 1 600); do
-        port=$(grep -m1 'exchange ready' "$log" | grep -o 'address=[^ ]*' | grep -o '[0-9]*$' || true)
-        [[ -n $port ]] && break
-        kill -0 "$DAEMON_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [[ -z $port ]]; then
-        echo "error: the daemon did not become ready; its log:" >&2
-        tail -n 30 "$log" >&2
-        exit 1
-    fi
-    BASE_URL=https://127.0.0.1:$port
-    echo "== exchanged pid $DAEMON_PID on $BASE_URL (log $log)"
-}
+PORTAL_TOKEN=$(test_daemon_token portal service-portal)
+AUDITOR_TOKEN=$(test_daemon_token auditor auditor-1)
+ADMIN_TOKEN=$(test_daemon_token admin admin-1)
 
 # Client options of a department's certificate; requests of the seed only.
 department() { echo "--cacert $PKI/ca.crt --cert $PKI/clients/$1.crt --key $PKI/clients/$1.key"; }
@@ -160,7 +93,7 @@ call() { # department method path [curl arguments...]; fails on any status but 2
     echo
 }
 
-start_daemon
+test_daemon_start
 
 # --- 3. Seed: events in every agreement, registry entries, a pending delivery, a dead letter ---
 seed() {
@@ -242,13 +175,13 @@ for role in $ROLES; do
             DAEMON_PID=
         fi
         echo "== the daemon is not serving after the $role run; the end of its log:"
-        tail -n 15 "$WORK/daemon-$daemon_runs.log"
-        stop_daemon
-        start_daemon
+        tail -n 15 "$(test_daemon_log)"
+        test_daemon_stop
+        test_daemon_start
     fi
 done
 
-stop_daemon
+test_daemon_stop
 echo "== done in $(($(date +%s) - started)) s"
 if ((${#failures[@]} > 0)); then
     printf 'FAILED: %s\n' "${failures[@]}"

@@ -33,15 +33,11 @@ if [[ ! -x $VENV/bin/python ]] || ! cmp -s "$REQUIREMENTS" "$VENV/requirements.t
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/exchange-console-test.XXXXXX")
-DAEMON_PID=
+# shellcheck source=Tests/lib/test-daemon.sh
+source "$ROOT/Tests/lib/test-daemon.sh"
 cleanup() {
     local status=$?
-    if [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-        kill -TERM "$DAEMON_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$DAEMON_PID" 2>/dev/null && kill -KILL "$DAEMON_PID" 2>/dev/null || true
-        wait "$DAEMON_PID" 2>/dev/null || true
-    fi
+    test_daemon_stop
     if [[ $status -eq 0 && ${CONSOLE_TEST_KEEP:-0} != 1 ]]; then
         rm -rf "$WORK"
     else
@@ -50,56 +46,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$WORK/config"
-cp -R "$ROOT/Config/departments.yaml" "$ROOT/Config/topics.yaml" "$ROOT/Config/agreements" "$ROOT/Config/events" "$WORK/config/"
-cat >"$WORK/config/exchange.yaml" <<'YAML'
-store:
-  directory: data
-  initial_map_size: 16MiB
-server:
-  host: 127.0.0.1
-  port: 0
-  tls:
-    certificate: pki/server.crt
-    private_key: pki/server.key
-    client_ca: pki/ca.crt
-  tokens_file: tokens.json
-audit:
-  origin: exchange.test/audit
-  signing_key: pki/audit.key
-  checkpoint_every_entries: 5
-  checkpoint_interval: 1s
+test_daemon_configure <<'YAML'
 console:
   enabled: true
   session_lifetime: 10m
-log:
-  level: info
 YAML
-"$BIN_DIR/exchangectl" pki init --config-dir "$WORK/config" >"$WORK/pki-init.log"
-PKI=$WORK/config/pki
-token() { # role name
-    "$BIN_DIR/exchangectl" token create --role "$1" --name "$2" --tokens "$WORK/config/tokens.json" |
-        sed -n 's/^secret (shown once, not stored): //p'
-}
-export CONSOLE_AUDITOR_TOKEN=$(token auditor auditor-1)
-export CONSOLE_ADMIN_TOKEN=$(token admin admin-1)
-export CONSOLE_PORTAL_TOKEN=$(token portal service-portal)
+export CONSOLE_AUDITOR_TOKEN=$(test_daemon_token auditor auditor-1)
+export CONSOLE_ADMIN_TOKEN=$(test_daemon_token admin admin-1)
+export CONSOLE_PORTAL_TOKEN=$(test_daemon_token portal service-portal)
 
-log=$WORK/daemon.log
-"$BIN_DIR/exchanged" --config "$WORK/config/exchange.yaml" >"$log" 2>&1 &
-DAEMON_PID=$!
-port=
-for _ in $(seq 1 600); do
-    port=$(grep -m1 'exchange ready' "$log" | grep -o 'address=[^ ]*' | grep -o '[0-9]*$' || true)
-    [[ -n $port ]] && break
-    kill -0 "$DAEMON_PID" 2>/dev/null || break
-    sleep 0.1
-done
-[[ -n $port ]] || { echo "error: the daemon did not become ready; its log:" >&2; tail -n 30 "$log" >&2; exit 1; }
-export CONSOLE_BASE_URL=https://127.0.0.1:$port
+test_daemon_start
+export CONSOLE_BASE_URL=$BASE_URL
 export CONSOLE_PKI=$PKI
 export CONSOLE_SCREENSHOTS=$SCREENSHOTS
-echo "== exchanged pid $DAEMON_PID on $CONSOLE_BASE_URL"
 
 call() { # department method path [curl arguments...]
     local who=$1 method=$2 path=$3
@@ -136,5 +95,5 @@ call() { # department method path [curl arguments...]
 rm -rf "$SCREENSHOTS"
 mkdir -p "$SCREENSHOTS"
 "$VENV/bin/python" "$ROOT/Tests/Console/console_test.py"
-kill -0 "$DAEMON_PID" 2>/dev/null || { echo "error: the daemon died during the tests; its log:" >&2; tail -n 30 "$log" >&2; exit 1; }
+kill -0 "$DAEMON_PID" 2>/dev/null || { echo "error: the daemon died during the tests; its log:" >&2; tail -n 30 "$(test_daemon_log)" >&2; exit 1; }
 echo "console browser tests passed; screenshots in $SCREENSHOTS"
