@@ -89,6 +89,7 @@ extension ConsolePages {
         guard index < exchange.auditCount, let record = try exchange.auditEntries(from: index, limit: 1).first, record.index == index
         else { return nil }
         var context = viewer.base(title: "entry_title", current: .audit)
+        let messages = viewer.language.messages
         let entry = Self.parse(record) ?? .null
         let kind = Self.text(entry["kind"])
         context["index"] = String(index)
@@ -111,6 +112,7 @@ extension ConsolePages {
             }
             context["routes"] = routes
             var followUps: [[String: Any]] = []
+            var settled: [String: String] = [:]
             var readers: [[String: Any]] = []
             let page = "/console/audit/\(index)"
             let end = min(exchange.auditCount, index + 1 + Self.maxScan)
@@ -123,6 +125,7 @@ extension ConsolePages {
                     let laterKind = Self.text(value["kind"])
                     if ["acknowledged", "withheld", "dead_lettered"].contains(laterKind), Self.text(value["sequence"]) == sequenceText {
                         let detail = [value["consumer"], value["subscription"], value["reason"]].compactMap { $0 }.map { Self.text($0) }
+                        if let subscription = value["subscription"]?.stringValue { settled[subscription] = laterKind }
                         followUps.append([
                             "index": String(later.index), "kind": laterKind, "actor": Self.text(value["actor"]),
                             "detail": detail.joined(separator: " · "), "time": Self.text(value["time"]),
@@ -134,6 +137,11 @@ extension ConsolePages {
                 next = last.index + 1
             }
             context["followUps"] = followUps
+            let deliveries = try deliveryRows(
+                sequence: UInt64(sequenceText) ?? 0, topic: Self.text(entry["topic"]),
+                consumers: Set(routes.compactMap { $0["consumer"] as? String }), settled: settled, messages: messages)
+            context["deliveries"] = deliveries
+            context["hasDeliveries"] = !deliveries.isEmpty
             context["readers"] = readers
             context["hasReaders"] = !readers.isEmpty
         }

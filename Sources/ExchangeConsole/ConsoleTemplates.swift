@@ -126,6 +126,10 @@ enum ConsoleTemplates {
 {{#routes}}<li>{{t.routed_under}} <code>{{agreement}}</code> v{{version}} → {{consumer}}</li>{{/routes}}
 {{#followUps}}<li><a href="/console/audit/{{index}}">{{kind}}</a> — {{actor}} {{detail}} ({{time}})</li>{{/followUps}}
 </ol>
+{{#hasDeliveries}}<h2>{{t.delivery_title}}</h2>
+<table id="deliveries"><thead><tr><th scope="col">{{t.department}}</th><th scope="col">{{t.subscription}}</th><th scope="col">{{t.delivery_state}}</th></tr></thead>
+<tbody>{{#deliveries}}<tr data-state="{{state}}"><td>{{department}}</td><td><code>{{subscription}}</code></td><td>{{stateText}}{{#pendingDeliveries}} ({{t.delivery_count}} {{pendingDeliveries}}){{/pendingDeliveries}}</td></tr>{{/deliveries}}</tbody></table>
+{{/hasDeliveries}}
 {{#hasReaders}}<h2>{{t.read_by}}</h2>{{/hasReaders}}
 <ul>{{#readers}}<li>{{actor}} ({{time}})</li>{{/readers}}</ul>
 {{/isPublished}}

@@ -144,6 +144,9 @@ def auditor_views(driver):
     check(re.fullmatch(r"[0-9a-f]{64}", driver.find_element(By.ID, "data-digest").text) is not None, "with its data digest")
     life = driver.find_element(By.ID, "event-life").text
     check("msa-business-licences" in life and "tax-bureau" in life, "and the agreement version and consumer it was routed to")
+    delivered = driver.find_elements(By.CSS_SELECTOR, "#deliveries tr[data-state='delivered']")
+    check(len(delivered) == 1 and "tax-licences" in delivered[0].text,
+          "and that it was delivered to the consumer's subscription, awaiting acknowledgement")
     driver.find_element(By.ID, "verify-proof").click()
     result = driver.find_element(By.ID, "proof-result")
     WebDriverWait(driver, 10).until(lambda d: result.get_attribute("data-outcome") not in ("none", "running"))

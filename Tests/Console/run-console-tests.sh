@@ -90,6 +90,8 @@ call() { # department method path [curl arguments...]
         -H 'content-type: application/json' -d "{\"sequences\": [$sequence]}"
     call tax-bureau PUT /v1/subscriptions/tax-licences \
         -H 'content-type: application/json' -d '{"filter": "licence.business.>", "start": "all"}'
+    # Delivered, not acknowledged: the event's page shows it awaiting its acknowledgement.
+    call tax-bureau GET '/v1/subscriptions/tax-licences/events?max=10'
 } >"$WORK/seed.log" 2>&1 || { echo "error: seeding failed:" >&2; cat "$WORK/seed.log" >&2; exit 1; }
 
 rm -rf "$SCREENSHOTS"
