@@ -31,8 +31,17 @@ extension Exchange {
             } catch {
                 throw Self.mapped(error)
             }
-            guard let record, let item = context.view(record, history: history) else {
+            guard let record, var item = context.view(record, history: history) else {
                 throw ExchangeError(.registryEntryNotFound, "'\(collection)' holds no entry '\(key)' you may see")
+            }
+            if history {
+                do {
+                    for event in item.entry.history where try store.event(event.sequence) == nil {
+                        item.removedHistory.insert(event.sequence)
+                    }
+                } catch {
+                    throw Self.mapped(error)
+                }
             }
             return (item, 1)
         }

@@ -17,6 +17,9 @@ public struct RegistryItem: Hashable, Sendable {
     public var isProjected: Bool
     /// Whether the answer should include the entry's history.
     public var includesHistory: Bool
+    /// The history's sequences whose events retention removed from the live store (their
+    /// audit entries stay); filled only when ``includesHistory``.
+    public var removedHistory: Set<UInt64> = []
 
     /// Creates an item.
     public init(

@@ -96,6 +96,7 @@ extension ExchangeRoutes {
                 writer.member("sequence", unsigned: event.sequence)
                 writer.member("action", string: event.action.rawValue)
                 if let flag = event.flag { writer.member("flag", string: flag.rawValue) }
+                if item.removedHistory.contains(event.sequence) { writer.member("removed", bool: true) }
                 writer.endObject()
             }
             writer.endArray()

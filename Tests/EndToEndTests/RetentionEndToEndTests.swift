@@ -87,6 +87,12 @@ import Testing
             let licence = try await harness.request("tax", .GET, "/v1/registry/licences/L-1")
             #expect(licence.status == 200, "\(licence.text)")
             #expect((licence.object["data"] as? [String: Any])?["licence_no"] as? String == "L-1")
+            // Its history says the event is gone from the live store; a kept one's does not.
+            for (key, removed) in [("L-1", true), ("L-6", false)] {
+                let answer = try await harness.request("tax", .GET, "/v1/registry/licences/\(key)?history=true")
+                let history = try #require(answer.object["history"] as? [[String: Any]], "\(answer.text)")
+                #expect(history.count == 1 && (history.first?["removed"] as? Bool ?? false) == removed, "\(answer.text)")
+            }
 
             // And the audit log verifies, online, against the pinned key.
             let verify = try await AuditEndToEndTests.exchangectl(
