@@ -1,5 +1,5 @@
 public import ExchangeModel
-import ExchangeStore
+public import ExchangeStore
 import Logging
 
 extension Exchange {
@@ -7,13 +7,16 @@ extension Exchange {
     /// exchange writes an audit entry of its own (refusals, reads of the log, replays, registry
     /// queries, agreement loads, token changes). Entries that belong to a change of state
     /// (`published`, deliveries, receipts) are written by the store in that change's transaction.
-    /// - Parameter events: the entries, in order.
+    /// - Parameters:
+    ///   - events: the entries, in order.
+    ///   - priority: ``AuditPriority/reads`` for the entries of reads and refusals, which may use
+    ///     only half the store's publish reserve when it is full.
     /// - Returns: the entries' indexes in the log.
     /// - Throws: ``ExchangeError`` with the store's error when they could not be written.
     @discardableResult
-    public func audit(_ events: [AuditEvent]) async throws(ExchangeError) -> [UInt64] {
+    public func audit(_ events: [AuditEvent], priority: AuditPriority = .essential) async throws(ExchangeError) -> [UInt64] {
         do {
-            return try await store.appendAudit(events)
+            return try await store.appendAudit(events, priority: priority)
         } catch {
             throw Self.mapped(error)
         }
@@ -25,9 +28,9 @@ extension Exchange {
     /// - Parameters:
     ///   - events: the entries, in order.
     ///   - purpose: what the entries record, for the log message (`a refusal`, `an agreement load`).
-    public func auditLoggingFailure(_ events: [AuditEvent], purpose: String) async {
+    public func auditLoggingFailure(_ events: [AuditEvent], purpose: String, priority: AuditPriority = .essential) async {
         do {
-            try await audit(events)
+            try await audit(events, priority: priority)
         } catch {
             logger.error("could not audit \(purpose)", metadata: ["error": "\(error)"])
         }
@@ -40,10 +43,11 @@ extension Exchange {
     ///   - endpoint: the path read.
     ///   - query: the request's query.
     public func auditRead(actor: String, endpoint: String, query: String) async throws(ExchangeError) {
-        try await audit([
-            AuditEvent(
-                kind: .auditRead, actor: actor,
-                fields: ["endpoint": .string(AuditEvent.bounded(endpoint)), "query": .string(AuditEvent.bounded(query))])
-        ])
+        try await audit(
+            [
+                AuditEvent(
+                    kind: .auditRead, actor: actor,
+                    fields: ["endpoint": .string(AuditEvent.bounded(endpoint)), "query": .string(AuditEvent.bounded(query))])
+            ], priority: .reads)
     }
 }

@@ -154,7 +154,7 @@ extension Exchange {
     }
 
     private func auditQuery(actor: String, fields: [String: AuditValue]) async throws(ExchangeError) {
-        try await audit([AuditEvent(kind: .queried, actor: actor, fields: fields)])
+        try await audit([AuditEvent(kind: .queried, actor: actor, fields: fields)], priority: .reads)
     }
 
     /// Checks the collection and the viewer's entitlement, and captures what viewing needs.

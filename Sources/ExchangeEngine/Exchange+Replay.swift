@@ -174,7 +174,7 @@ extension Exchange {
         case .department(let department): fields["scope"] = .string(department.rawValue)
         case .everything: fields["scope"] = "everything"
         }
-        try await audit([AuditEvent(kind: .replayed, actor: actor, fields: fields)])
+        try await audit([AuditEvent(kind: .replayed, actor: actor, fields: fields)], priority: .reads)
 
         var position = query.fromSequence
         if let fromTime = query.fromTime {

@@ -156,7 +156,7 @@ public final class Exchange: Sendable {
     /// Writes refusal entries to the audit log; a failure to do so is logged, not thrown, so
     /// that the caller still gets the refusal.
     func auditRefusal(_ events: [AuditEvent]) async {
-        await auditLoggingFailure(events, purpose: "a refusal")
+        await auditLoggingFailure(events, purpose: "a refusal", priority: .reads)
     }
 }
 

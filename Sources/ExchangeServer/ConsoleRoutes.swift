@@ -4,6 +4,7 @@ public import ExchangeAudit
 public import ExchangeEngine
 public import ExchangeIdentity
 import ExchangeModel
+import ExchangeStore
 import ExchangeWire
 import Foundation
 import HTTPTypes
@@ -228,7 +229,7 @@ public struct ConsoleRoutes: Sendable {
     func auditSession(_ principal: Principal, change: String, method: String?) async throws {
         var fields: [String: AuditValue] = ["change": .string(change), "role": .string(principal.role.rawValue)]
         if let method { fields["method"] = .string(method) }
-        _ = try await pages.exchange.audit([AuditEvent(kind: .consoleSession, actor: principal.actor, fields: fields)])
+        _ = try await pages.exchange.audit([AuditEvent(kind: .consoleSession, actor: principal.actor, fields: fields)], priority: .reads)
     }
 
     /// Audits a refusal under the session's identity and returns the problem to throw.

@@ -56,8 +56,14 @@ extension ExchangeStore {
 
     /// Appends audit entries that record something other than a publish (a refusal, a query),
     /// durably, and returns their indexes.
-    public func appendAudit(_ events: [AuditEvent]) async throws -> [UInt64] {
-        try await perform { context in
+    /// - Parameters:
+    ///   - events: the entries, in order.
+    ///   - priority: how far into the publish reserve they may go when the store is full:
+    ///     ``AuditPriority/essential`` to the maximum size, ``AuditPriority/reads``
+    ///     to half the reserve (``StoreMapLimits/readsLimit``).
+    /// - Throws: `store.full` when the store is past the limit of `priority`.
+    public func appendAudit(_ events: [AuditEvent], priority: AuditPriority) async throws -> [UInt64] {
+        try await perform(readsAudit: priority == .reads) { context in
             try events.map { try context.appendAudit($0) }
         }
     }

@@ -248,8 +248,10 @@ public final class ExchangeStore: Sendable {
     /// Queues `body` for the writer and returns its result after the commit.
     /// `bookkeeping` marks a subscription's delivery record or acknowledgement, which the writer
     /// commits after the other writes queued beside it.
-    func perform<Result: Sendable>(bookkeeping: Bool = false, _ body: @escaping (inout BatchContext) throws -> Result) async throws -> Result {
-        try await writer.perform(bookkeeping: bookkeeping, body)
+    func perform<Result: Sendable>(
+        bookkeeping: Bool = false, readsAudit: Bool = false, _ body: @escaping (inout BatchContext) throws -> Result
+    ) async throws -> Result {
+        try await writer.perform(bookkeeping: bookkeeping, readsAudit: readsAudit, body)
     }
 
     func submitAppend(_ requests: [PreparedAppend]) async throws -> [AppendResult] {

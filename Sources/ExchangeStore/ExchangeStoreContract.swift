@@ -170,8 +170,9 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
     /// The number of committed audit entries.
     var auditCount: UInt64 { get }
 
-    /// Appends audit entries durably, in order; returns their indexes.
-    func appendAudit(_ events: [AuditEvent]) async throws -> [UInt64]
+    /// Appends audit entries durably, in order; returns their indexes. When the store is full,
+    /// `priority` says how far into the publish reserve they may go (``AuditPriority``).
+    func appendAudit(_ events: [AuditEvent], priority: AuditPriority) async throws -> [UInt64]
 
     /// Up to `limit` audit entries from index `from`, with the leaf hashes stored for them.
     func auditEntryRecords(from index: UInt64, limit: Int) throws -> [AuditEntryRecord]
@@ -228,4 +229,12 @@ extension ExchangeStoreContract {
 extension ExchangeStore: ExchangeStoreContract {
     /// The hash function of the audit log's Merkle tree.
     public var auditHash: HashAlgorithm { configuration.auditHash }
+}
+
+extension ExchangeStoreContract {
+    /// Appends audit entries durably, in order, with ``AuditPriority/essential``; returns their
+    /// indexes.
+    public func appendAudit(_ events: [AuditEvent]) async throws -> [UInt64] {
+        try await appendAudit(events, priority: .essential)
+    }
 }

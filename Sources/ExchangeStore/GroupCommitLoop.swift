@@ -140,7 +140,9 @@ final class GroupCommitLoop: Sendable {
 
     /// Queues `body` and returns its result after the commit.
     /// `bookkeeping` marks a subscription's delivery record or acknowledgement.
-    func perform<Result: Sendable>(bookkeeping: Bool = false, _ body: @escaping (inout BatchContext) throws -> Result) async throws -> Result {
+    func perform<Result: Sendable>(
+        bookkeeping: Bool = false, readsAudit: Bool = false, _ body: @escaping (inout BatchContext) throws -> Result
+    ) async throws -> Result {
         let box = ResultBox<Result>()
         return try await withUnsafeThrowingContinuation { continuation in
             submit(
@@ -153,7 +155,7 @@ final class GroupCommitLoop: Sendable {
                             } else {
                                 continuation.resume(returning: box.value!)
                             }
-                        }, isBookkeeping: bookkeeping)))
+                        }, isBookkeeping: bookkeeping, isReadsAudit: readsAudit)))
         }
     }
 
@@ -180,10 +182,15 @@ final class GroupCommitLoop: Sendable {
     /// Applies and commits one batch on the writer thread, then answers every operation in it.
     private func commit(_ batch: [PendingWrite]) {
         var active = batch[...]
-        if active.contains(where: \.isAppend), let full = publishRefusal() {
-            // Past the publish limit: the publishes fail at once, the rest goes on into the reserve.
-            fail(active.filter(\.isAppend)[...], full)
+        if active.contains(where: { $0.isAppend || $0.isReadsAudit }), let full = publishRefusal() {
+            // Past the publish limit: the publishes fail at once, and the audit entries of reads
+            // and refusals past half the reserve; the rest goes on into the reserve.
+            fail(active.filter(\.isAppend)[...], full.publishes)
             active = active.filter { !$0.isAppend }[...]
+            if let reads = full.reads {
+                fail(active.filter(\.isReadsAudit)[...], reads)
+                active = active.filter { !$0.isReadsAudit }[...]
+            }
             if active.isEmpty { return }
         }
         var skipIndexMerge = false
@@ -422,13 +429,15 @@ final class GroupCommitLoop: Sendable {
     /// publish limit: the data in the map may be under-counted for this long.
     static let freePagesInterval: UInt64 = 250_000_000
 
-    /// `store.full` when the data in the map has reached the publish limit, otherwise `nil`.
+    /// `store.full` for publishes when the data in the map has reached the publish limit, and
+    /// for the audit entries of reads and refusals when it has reached half the reserve too;
+    /// `nil` under the publish limit.
     ///
     /// The map's high-water mark (LMDB's last page) never shrinks; while it is under the limit,
     /// that is all this reads. Past it, the pages on the free list (freed by deleted entries,
     /// reused by later commits) are counted, at most every ``freePagesInterval``, and subtracted:
     /// the exchange takes publishes again by itself once enough pages are free.
-    private func publishRefusal() -> StoreError? {
+    private func publishRefusal() -> (publishes: StoreError, reads: StoreError?)? {
         let limits = self.limits.withLock { $0 }
         let info = environment.info()
         guard info.usedBytes >= limits.publishLimit else {
@@ -460,12 +469,19 @@ final class GroupCommitLoop: Sendable {
                     "data_bytes": "\(inUse)", "publish_limit_bytes": "\(limits.publishLimit)", "max_map_size": "\(limits.maxMapSize)",
                 ])
         }
-        return StoreError(
+        let publishes = StoreError(
             code: .storeFull,
             message: "the store holds \(Self.size(inUse)) of data, at its publish limit: the last \(Self.size(limits.publishReserve)) "
                 + "of its maximum size of \(Self.size(limits.maxMapSize)) (store max_map_size) are kept for acknowledgements, "
                 + "deliveries and audit entries (store publish_reserve); nothing was written. "
                 + "Raise store max_map_size (applied on SIGHUP) or free space")
+        guard inUse >= limits.readsLimit else { return (publishes, nil) }
+        let reads = StoreError(
+            code: .storeFull,
+            message: "the store holds \(Self.size(inUse)) of data, past half its publish reserve, which is all reads and refusals "
+                + "may use for their audit entries; the rest is kept for acknowledgements, deliveries and checkpoints. "
+                + "Nothing was read. Raise store max_map_size (applied on SIGHUP) or free space")
+        return (publishes, reads)
     }
 
     /// `n MiB`, or `n KiB` under a MiB.

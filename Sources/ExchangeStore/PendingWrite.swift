@@ -21,6 +21,13 @@ enum PendingWrite: @unchecked Sendable {
         return false
     }
 
+    /// Audit entries of reads and refusals, refused once the data reaches
+    /// ``StoreMapLimits/readsLimit``.
+    var isReadsAudit: Bool {
+        if case .mutation(let mutation) = self { return mutation.isReadsAudit }
+        return false
+    }
+
     func fail(_ error: any Error) {
         switch self {
         case .append(_, let completion): completion.finish(.failure(error))
@@ -52,4 +59,6 @@ struct Mutation {
     let finish: ((any Error)?) -> Void
     /// A subscription's delivery record or acknowledgement (see ``GroupCommitLoop``).
     var isBookkeeping = false
+    /// Audit entries of reads and refusals (``AuditPriority/reads``).
+    var isReadsAudit = false
 }

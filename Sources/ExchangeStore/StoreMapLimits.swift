@@ -4,7 +4,10 @@
 /// the pages on LMDB's free list) reaches ``publishLimit``; the ``publishReserve`` above it is
 /// kept for the writes that keep the exchange working when it is full: acknowledgements and
 /// their receipts, delivery records, subscription changes, audit entries and checkpoints.
-/// They fail with `store.full` only at ``maxMapSize`` itself. Set when the store opens and by
+/// They fail with `store.full` only at ``maxMapSize`` itself, except the audit entries of reads
+/// and refusals (``AuditPriority/reads``), which anyone may cause: they may fill only the first
+/// half of the reserve (up to ``readsLimit``), so that reads cannot use up what acknowledgements
+/// and checkpoints need. Set when the store opens and by
 /// ``ExchangeStore/setMapLimits(_:)`` (a configuration reload).
 public struct StoreMapLimits: Sendable, Equatable, CustomStringConvertible {
     /// The largest the map may grow to, in bytes (`store.max_map_size`).
@@ -30,6 +33,10 @@ public struct StoreMapLimits: Sendable, Equatable, CustomStringConvertible {
 
     /// The bytes of data in the map at which publishes are refused.
     public var publishLimit: Int { maxMapSize - publishReserve }
+
+    /// The bytes of data in the map at which the audit entries of reads and refusals
+    /// (``AuditPriority/reads``) are refused: half-way into the reserve.
+    public var readsLimit: Int { publishLimit + publishReserve / 2 }
 
     public var description: String {
         "max_map_size \(maxMapSize >> 20) MiB, publishes refused from \(publishLimit >> 20) MiB"

@@ -65,6 +65,43 @@ import Testing
         #expect(try await fill(store, prefix: "b") > stored, "the map grew to the new maximum")
     }
 
+    /// Reads and refusals, which anyone may cause, cannot use up the reserve: their audit
+    /// entries stop half-way into it, while acknowledgements and essential entries go on.
+    @Test func auditEntriesOfReadsStopHalfWayIntoTheReserve() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let store = try ExchangeStore(
+            configuration: StoreConfiguration(directory: directory.path, initialMapSize: 4 << 20, maxMapSize: 4 << 20, publishReserve: 1 << 20))
+        defer { store.close() }
+        try await store.putSubscription(record, position: 1, actor: "tax-bureau")
+        let stored = try await fill(store, prefix: "a")
+        #expect(store.isRefusingPublishes)
+        // A department reading at will: each read writes a `queried` entry of about 1 KB.
+        var reads = 0
+        var refusal: StoreError?
+        for index in 0..<5_000 {
+            do {
+                _ = try await store.appendAudit(
+                    [AuditEvent(kind: .queried, actor: "tax-bureau", fields: ["key": .string(String(repeating: "k", count: 900) + "\(index)")])],
+                    priority: .reads)
+                reads += 1
+            } catch let error as StoreError {
+                refusal = error
+                break
+            }
+        }
+        #expect(refusal?.code == .storeFull, "reads' entries are refused before the map's maximum")
+        #expect(reads > 10, "reads go on at first, into half the reserve")
+        let statistics = store.statistics()
+        #expect(statistics.usedBytes < (4 << 20) - (1 << 19) + (64 << 10), "about half the reserve is left: \(statistics.usedBytes)")
+        // What keeps the exchange working still commits.
+        try await store.recordDeliveries(
+            subscription: "tax-licences", [PendingDelivery(sequence: 1, deliveries: 1, deadline: 1)], advancingTo: 2)
+        #expect(try await store.acknowledge([1], subscription: "tax-licences", actor: "tax-bureau") == [true])
+        _ = try await store.appendAudit([AuditEvent(kind: .tokenChanged, actor: "tokens-file", fields: ["token": "t"])], priority: .essential)
+        #expect(store.lastSequence == UInt64(stored))
+    }
+
     @Test func publishesAreTakenAgainOncePagesAreFreed() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
