@@ -111,6 +111,8 @@ extension ExchangeStore {
             }
         }
         var subscriptionsByOwner: [String: [UInt32]]?
+        let holds = try LegalHoldMatcher(context, meta: meta)
+        var heldWalked = 0
         for rule in rules {
             guard let topicID = context.existingID(rule.topic, .topic) else { continue }
             guard report.removed < budget else {
@@ -118,6 +120,8 @@ extension ExchangeStore {
                 report.more = true
                 break
             }
+            // A hold on the topic keeps all of it.
+            if holds.covers(topic: rule.topic) { continue }
             let countKey = TopicCounts.key(topicID)
             var count = try context.txn.get(meta, key: countKey).map(TopicCounts.decode) ?? 0
             // The topic's newest events are still in the index tail: they count, but wait.
@@ -132,8 +136,12 @@ extension ExchangeStore {
                 return live > UInt64(expired.count) ? live - UInt64(expired.count) : 0
             }
             var exhausted = true
+            // Held events stay; the removed events on either side of one make separate ranges.
+            var runStarts = [0]
+            var lastHeld: UInt64?
+            let keptThrough = holds.isEmpty ? nil : try context.txn.get(meta, key: LegalHoldKeys.keptThroughKey(topicID)).map(TopicCounts.decode)
             try context.txn.withCursor(schema.topicIndex) { cursor in
-                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, 0))
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, keptThrough.map { $0 &+ 1 } ?? 0))
                 while let current = entry, current.key.bigEndianUInt32(at: 0) == topicID {
                     let sequence = current.key.bigEndianUInt64(at: 4)
                     exhausted = false
@@ -147,6 +155,19 @@ extension ExchangeStore {
                     }
                     let tooOld = record.withUnsafeBytes { EventView(sequence: sequence, record: $0).receivedAt } < oldestKept
                     guard overCount || tooOld else { break }
+                    if try holds.covers(record: record) {
+                        // Walking past held events counts against a budget of its own.
+                        guard heldWalked < budget else {
+                            report.more = true
+                            break
+                        }
+                        heldWalked += 1
+                        if runStarts[runStarts.count - 1] != expired.count { runStarts.append(expired.count) }
+                        lastHeld = sequence
+                        exhausted = true
+                        entry = try cursor.next()
+                        continue
+                    }
                     guard sequence <= limit else {
                         report.waiting = true
                         break
@@ -162,6 +183,9 @@ extension ExchangeStore {
                 let tooOld = record.withUnsafeBytes { EventView(sequence: first, record: $0).receivedAt } < oldestKept
                 if overCount || tooOld { report.waiting = true }
             }
+            // Every event of the topic through the last held one walked past is held (or goes
+            // now): the next step starts after it, however many there are.
+            if let lastHeld { try context.txn.put(meta, key: LegalHoldKeys.keptThroughKey(topicID), value: TopicCounts.encode(lastHeld)) }
             guard !expired.isEmpty else { continue }
             if subscriptionsByOwner == nil { subscriptionsByOwner = try subscriptionOwners(context.txn) }
             for (sequence, record) in expired {
@@ -171,7 +195,13 @@ extension ExchangeStore {
             }
             count -= min(count, UInt64(expired.count))
             try context.txn.put(meta, key: countKey, value: TopicCounts.encode(count))
-            try recordExpired(topicID, first: expired[0].sequence, last: expired[expired.count - 1].sequence, count: UInt64(expired.count), now: now, txn: &context.txn)
+            runStarts = try splitAtEarlierRanges(topicID, expired.map(\.sequence), runStarts: runStarts, txn: context.txn)
+            for (position, start) in runStarts.enumerated() {
+                let end = position + 1 < runStarts.count ? runStarts[position + 1] : expired.count
+                guard start < end else { continue }
+                try recordExpired(
+                    topicID, first: expired[start].sequence, last: expired[end - 1].sequence, count: UInt64(end - start), now: now, txn: &context.txn)
+            }
             report.removed += expired.count
         }
         return report
@@ -249,16 +279,28 @@ extension ExchangeStore {
     }
 
     /// Adds a removed range to `expired`, extending the topic's last range while it was started
-    /// less than an hour ago (so the database grows by about one key per topic and hour).
+    /// less than an hour ago (so the database grows by about one key per topic and hour) and
+    /// no event of the topic lies between the two (one a legal hold keeps).
     private func recordExpired(_ topicID: UInt32, first: UInt64, last: UInt64, count: UInt64, now: UInt64, txn: inout WriteTransaction) throws {
         var range = (first: first, count: count, firstRemovedAt: now)
-        let previous = try txn.withCursor(schema.expired) { cursor -> (key: [UInt8], first: UInt64, count: UInt64, at: UInt64)? in
+        let previous = try txn.withCursor(schema.expired) { cursor -> (key: [UInt8], first: UInt64, last: UInt64, count: UInt64, at: UInt64)? in
             let found = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, .max))
             let candidate = found == nil ? try cursor.last() : try cursor.previous()
             guard let current = candidate, current.key.bigEndianUInt32(at: 0) == topicID else { return nil }
-            return (Array(current.key), current.value.bigEndianUInt64(at: 0), current.value.bigEndianUInt64(at: 8), current.value.bigEndianUInt64(at: 16))
+            return (
+                Array(current.key), current.value.bigEndianUInt64(at: 0), current.key.bigEndianUInt64(at: 4), current.value.bigEndianUInt64(at: 8),
+                current.value.bigEndianUInt64(at: 16)
+            )
         }
-        if let previous, now >= previous.at, now - previous.at < 3_600_000_000_000 {
+        // Adjacent: nothing of the topic is left between the previous range and this one.
+        let adjacent = try previous.map { previous in
+            try previous.last < first
+                && txn.withCursor(schema.topicIndex) { cursor in
+                    guard let next = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, previous.last + 1)) else { return true }
+                    return next.key.bigEndianUInt32(at: 0) != topicID || next.key.bigEndianUInt64(at: 4) > first
+                }
+        } ?? false
+        if let previous, adjacent, now >= previous.at, now - previous.at < 3_600_000_000_000 {
             _ = try txn.delete(schema.expired, key: previous.key)
             range = (previous.first, previous.count + count, previous.at)
         }
