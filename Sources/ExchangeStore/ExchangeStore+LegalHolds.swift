@@ -103,8 +103,9 @@ extension ExchangeStore {
 ///   (``RecordWriter`` layout);
 /// - `legal_holds_next_id` → the last id given (u64, big-endian);
 /// - `legal_holds_kept_through/` + topic number → a sequence through which every event of the
-///   topic still in `topic_index` is held, so a retention step starts its walk after it
-///   (written by retention, deleted whenever a hold is lifted).
+///   topic still in `topic_index` is held, and how many those are (u64, u64, big-endian), so a
+///   retention step starts its walk after it (written by retention, deleted whenever a hold is
+///   lifted).
 enum LegalHoldKeys {
     static let prefix = Array("legal_holds/".utf8)
     static let nextIDKey = Array("legal_holds_next_id".utf8)
@@ -155,6 +156,17 @@ enum LegalHoldKeys {
         var key = keptThroughPrefix
         withUnsafeBytes(of: topic.bigEndian) { key.append(contentsOf: $0) }
         return key
+    }
+
+    /// The topic's mark: the sequence through which every event of it in `topic_index` is
+    /// held, and how many events that is.
+    static func keptThrough(_ topic: UInt32, _ txn: borrowing WriteTransaction, meta: Database) throws -> (sequence: UInt64, held: UInt64)? {
+        guard let value = try txn.get(meta, key: keptThroughKey(topic)), value.count == 16 else { return nil }
+        return value.withUnsafeBytes { ($0.bigEndianUInt64(at: 0), $0.bigEndianUInt64(at: 8)) }
+    }
+
+    static func setKeptThrough(_ topic: UInt32, sequence: UInt64, held: UInt64, _ txn: inout WriteTransaction, meta: Database) throws {
+        try txn.put(meta, key: keptThroughKey(topic), value: BigEndianKey.pair(sequence, held))
     }
 }
 

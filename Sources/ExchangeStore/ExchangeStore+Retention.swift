@@ -130,18 +130,22 @@ extension ExchangeStore {
             let oldestKept = rule.policy.maxAge == nil || ageOverflow || ageCutoff >= now ? 0 : now - ageCutoff
             // The topic's oldest events in order, while they are expired.
             var expired: [(sequence: UInt64, record: [UInt8])] = []
-            // What stays if the events chosen so far go; saturating, should a count ever lag.
-            func remaining() -> UInt64 {
-                let live = count + UInt64(unmerged.count)
-                return live > UInt64(expired.count) ? live - UInt64(expired.count) : 0
-            }
-            var exhausted = true
             // Held events stay; the removed events on either side of one make separate ranges.
             var runStarts = [0]
             var lastHeld: UInt64?
-            let keptThrough = holds.isEmpty ? nil : try context.txn.get(meta, key: LegalHoldKeys.keptThroughKey(topicID)).map(TopicCounts.decode)
+            let keptThrough = holds.isEmpty ? nil : try LegalHoldKeys.keptThrough(topicID, context.txn, meta: meta)
+            // Held events older than the cut do not count against `max_events`: the others go
+            // as they would without the hold.
+            var held = keptThrough?.held ?? 0
+            // What stays if the events chosen so far go; saturating, should a count ever lag.
+            func remaining() -> UInt64 {
+                let live = count + UInt64(unmerged.count)
+                let going = UInt64(expired.count) + held
+                return live > going ? live - going : 0
+            }
+            var exhausted = true
             try context.txn.withCursor(schema.topicIndex) { cursor in
-                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, keptThrough.map { $0 &+ 1 } ?? 0))
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, keptThrough.map { $0.sequence &+ 1 } ?? 0))
                 while let current = entry, current.key.bigEndianUInt32(at: 0) == topicID {
                     let sequence = current.key.bigEndianUInt64(at: 4)
                     exhausted = false
@@ -164,6 +168,7 @@ extension ExchangeStore {
                         heldWalked += 1
                         if runStarts[runStarts.count - 1] != expired.count { runStarts.append(expired.count) }
                         lastHeld = sequence
+                        held += 1
                         exhausted = true
                         entry = try cursor.next()
                         continue
@@ -185,7 +190,7 @@ extension ExchangeStore {
             }
             // Every event of the topic through the last held one walked past is held (or goes
             // now): the next step starts after it, however many there are.
-            if let lastHeld { try context.txn.put(meta, key: LegalHoldKeys.keptThroughKey(topicID), value: TopicCounts.encode(lastHeld)) }
+            if let lastHeld { try LegalHoldKeys.setKeptThrough(topicID, sequence: lastHeld, held: held, &context.txn, meta: meta) }
             guard !expired.isEmpty else { continue }
             if subscriptionsByOwner == nil { subscriptionsByOwner = try subscriptionOwners(context.txn) }
             for (sequence, record) in expired {

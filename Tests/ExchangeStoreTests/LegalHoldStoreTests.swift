@@ -32,10 +32,10 @@ import Testing
     static func rule() -> RetentionRule { RetentionRule(topic: topic, policy: RetentionPolicy(maxAge: 60)) }
 
     /// Runs retention steps of 7 events until one finds nothing to do; at most 200.
-    static func expireAll(_ store: ExchangeStore, now: UInt64) async throws -> Int {
+    static func expireAll(_ store: ExchangeStore, now: UInt64, rule: RetentionRule = rule()) async throws -> Int {
         var removed = 0
         for _ in 0..<200 {
-            let report = try await store.expire([rule()], now: now, budget: 7, flushing: true)
+            let report = try await store.expire([rule], now: now, budget: 7, flushing: true)
             removed += report.removed
             if report.removed == 0, !report.more, !report.waiting { break }
         }
@@ -142,6 +142,19 @@ import Testing
         _ = try await Self.set(store, .subject, "held")
         #expect(try await Self.expireAll(store, now: Self.hourLater(store)) == 10)
         #expect(try Self.live(store) == Array(sequences.prefix(40)))
+    }
+
+    @Test func heldEventsDoNotCountAgainstMaxEvents() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let store = try directory.open(dedupMergeThreshold: 16, indexMergeThreshold: 8)
+        defer { store.close() }
+        let sequences = try await Self.populate(store, count: 12)
+        _ = try await Self.set(store, .subject, "S-1")
+        // Without the hold the newest four stay; with it, those four and the held ones.
+        let rule = RetentionRule(topic: Self.topic, policy: RetentionPolicy(maxEvents: 4))
+        #expect(try await Self.expireAll(store, now: 0, rule: rule) == 6)
+        #expect(try Self.live(store) == [1, 6, 8, 9, 10, 11].map { sequences[$0] })
     }
 
     @Test func holdsSurviveARestart() async throws {
