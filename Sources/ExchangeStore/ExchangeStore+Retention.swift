@@ -133,7 +133,7 @@ extension ExchangeStore {
             // Held events stay; the removed events on either side of one make separate ranges.
             var runStarts = [0]
             var lastHeld: UInt64?
-            let keptThrough = holds.isEmpty ? nil : try LegalHoldKeys.keptThrough(topicID, context.txn, meta: meta)
+            let keptThrough = try LegalHoldKeys.keptThrough(topicID, context.txn, meta: meta)
             // Held events older than the cut do not count against `max_events`: the others go
             // as they would without the hold.
             var held = keptThrough?.held ?? 0
@@ -144,6 +144,20 @@ extension ExchangeStore {
                 return live > going ? live - going : 0
             }
             var exhausted = true
+            // Leaves `sequence` in place and walks on past it; `false` when this step walked
+            // past as many as its budget allows.
+            func walkPast(_ sequence: UInt64) -> Bool {
+                guard heldWalked < budget else {
+                    report.more = true
+                    return false
+                }
+                heldWalked += 1
+                if runStarts[runStarts.count - 1] != expired.count { runStarts.append(expired.count) }
+                lastHeld = sequence
+                held += 1
+                exhausted = true
+                return true
+            }
             try context.txn.withCursor(schema.topicIndex) { cursor in
                 var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, keptThrough.map { $0.sequence &+ 1 } ?? 0))
                 while let current = entry, current.key.bigEndianUInt32(at: 0) == topicID {
@@ -154,22 +168,20 @@ extension ExchangeStore {
                         break
                     }
                     let overCount = rule.policy.maxEvents.map { remaining() > $0 } ?? false
-                    guard let record = try context.txn.get(schema.log, key: BigEndianKey.u64(sequence)) else {
-                        throw StoreError.corruptRecord("the topic index names event \(sequence), which the log lacks")
+                    let found = try context.txn.get(schema.log, key: BigEndianKey.u64(sequence))
+                    guard let record = found, try isRemovable(sequence, record: record, txn: context.txn) else {
+                        // One bad record does not stall retention: it stays, is reported, and
+                        // the walk goes on past it as past a held one.
+                        guard walkPast(sequence) else { break }
+                        report.unreadable.append(sequence)
+                        entry = try cursor.next()
+                        continue
                     }
                     let tooOld = record.withUnsafeBytes { EventView(sequence: sequence, record: $0).receivedAt } < oldestKept
                     guard overCount || tooOld else { break }
                     if try holds.covers(record: record) {
                         // Walking past held events counts against a budget of its own.
-                        guard heldWalked < budget else {
-                            report.more = true
-                            break
-                        }
-                        heldWalked += 1
-                        if runStarts[runStarts.count - 1] != expired.count { runStarts.append(expired.count) }
-                        lastHeld = sequence
-                        held += 1
-                        exhausted = true
+                        guard walkPast(sequence) else { break }
                         entry = try cursor.next()
                         continue
                     }
@@ -183,7 +195,9 @@ extension ExchangeStore {
                 }
             }
             // Every merged event went: is the oldest unmerged one expired too?
-            if exhausted, let first = unmerged.first, let record = try context.txn.get(schema.log, key: BigEndianKey.u64(first)) {
+            if exhausted, let first = unmerged.first, let record = try context.txn.get(schema.log, key: BigEndianKey.u64(first)),
+                record.count > EventRecord.receivedAtOffset + 8
+            {
                 let overCount = rule.policy.maxEvents.map { remaining() > $0 } ?? false
                 let tooOld = record.withUnsafeBytes { EventView(sequence: first, record: $0).receivedAt } < oldestKept
                 if overCount || tooOld { report.waiting = true }
@@ -210,6 +224,28 @@ extension ExchangeStore {
             report.removed += expired.count
         }
         return report
+    }
+
+    /// Whether `record` can be removed as ``remove(_:record:topicID:rule:owners:context:)``
+    /// removes it: it parses, and the audit entry it holds is the one `audit` refers to it by.
+    /// A record that fails is left in place and reported (``RetentionReport/unreadable``).
+    func isRemovable(_ sequence: UInt64, record: [UInt8], txn: borrowing WriteTransaction) throws -> Bool {
+        guard record.count > EventRecord.receivedAtOffset + 8 else { return false }
+        // The index of the audit entry the record holds (nil for a record of format 4), or
+        // not valid for a record that does not parse.
+        let parsed: (index: UInt64?, valid: Bool) = record.withUnsafeBytes { bytes in
+            let view = EventView(sequence: sequence, record: bytes)
+            do {
+                _ = try view.fields()
+                return (try view.embeddedAudit()?.index, true)
+            } catch {
+                return (nil, false)
+            }
+        }
+        guard parsed.valid else { return false }
+        guard let index = parsed.index else { return true }
+        guard let value = try txn.get(schema.audit, key: BigEndianKey.u64(index)) else { return false }
+        return value.withUnsafeBytes { IndexTail.auditReference(in: $0) } == sequence
     }
 
     /// Removes one event's record and everything that only it needs.
