@@ -259,10 +259,15 @@ extension ExchangeStore {
             var reader = RecordReader(bytes)
             let header = try reader.readHeader()
             var routes: [UInt32] = []
-            for position in 0..<(header.auditIndex == nil ? 0 : Int(header.routeCount)) { routes.append(header.route(position).consumer) }
+            var agreements: Set<AgreementRouteCounts.Key> = []
+            for position in 0..<(header.auditIndex == nil ? 0 : Int(header.routeCount)) {
+                let route = header.route(position)
+                routes.append(route.consumer)
+                agreements.insert(AgreementRouteCounts.Key(agreement: route.agreement, version: route.version))
+            }
             let embedded = try view.embeddedAudit().map { ($0.index, Array($0.entry)) }
             let stored = rule.registry == nil ? nil : try view.decode()
-            return ((receivedAt: header.receivedAt, consumers: routes, legacy: header.auditIndex == nil), embedded, stored)
+            return ((receivedAt: header.receivedAt, consumers: routes, agreements: agreements, legacy: header.auditIndex == nil), embedded, stored)
         }
         // The evidence: the audit entry the record holds moves into `audit`, whole.
         if let (index, entry) = embedded {
@@ -300,6 +305,7 @@ extension ExchangeStore {
             }
         }
         _ = try context.txn.delete(schema.timeIndex, key: BigEndianKey.pair(header.receivedAt, sequence))
+        try keepLastRoutedTime(sequence, receivedAt: header.receivedAt, agreements: header.agreements, txn: &context.txn)
         _ = try context.txn.delete(schema.log, key: sequenceKey)
         return keptForRegistry
     }

@@ -45,3 +45,4 @@ import Testing
         #expect(try store.expiredRange(topic: LegalHoldStoreTests.topic, containing: sequences[2]) == nil)
     }
 }
+
