@@ -103,9 +103,9 @@ extension ExchangeStore {
 ///   (``RecordWriter`` layout);
 /// - `legal_holds_next_id` → the last id given (u64, big-endian);
 /// - `legal_holds_kept_through/` + topic number → a sequence through which every event of the
-///   topic still in `topic_index` is held, and how many those are (u64, u64, big-endian), so a
-///   retention step starts its walk after it (written by retention, deleted whenever a hold is
-///   lifted).
+///   topic still in `topic_index` is held (or unreadable, ``RetentionReport/unreadable``), and
+///   how many those are (u64, u64, big-endian), so a retention step starts its walk after it
+///   (written by retention, deleted whenever a hold is lifted).
 enum LegalHoldKeys {
     static let prefix = Array("legal_holds/".utf8)
     static let nextIDKey = Array("legal_holds_next_id".utf8)
