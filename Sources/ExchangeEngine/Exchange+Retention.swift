@@ -3,6 +3,7 @@ public import ExchangeStore
 import CoreMetrics
 public import Foundation
 import ExchangeRouting
+import Logging
 
 extension Exchange {
     /// The retention rules of the topics in force: those whose policy (their own `retention` or
@@ -25,7 +26,13 @@ extension Exchange {
         let nanoseconds = UInt64(max(0, now.timeIntervalSince1970) * 1_000_000_000)
         let report = try await store.expire(rules, now: nanoseconds, budget: budget, flushing: flushing)
         if report.removed > 0 {
-            Counter(label: "exchange_retention_removed_total").increment(by: report.removed)
+            metrics.retentionRemoved.increment(by: report.removed)
+        }
+        if !report.unreadable.isEmpty {
+            metrics.retentionUnreadable.increment(by: report.unreadable.count)
+            logger.error(
+                "retention left events whose record cannot be read; the store may be damaged (exchangectl audit verify, then restore from backup)",
+                metadata: ["sequences": "\(report.unreadable.prefix(20).map(String.init).joined(separator: ","))", "count": "\(report.unreadable.count)"])
         }
         return report
     }

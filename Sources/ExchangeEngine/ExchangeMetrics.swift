@@ -35,6 +35,10 @@ public struct ExchangeMetrics: Sendable {
     public let deliveries: CoreMetrics.Counter
     /// Acknowledgements received.
     public let acks: CoreMetrics.Counter
+    /// Events retention removed from the live store.
+    public let retentionRemoved: CoreMetrics.Counter
+    /// Events retention left in place because their record could not be read.
+    public let retentionUnreadable: CoreMetrics.Counter
     /// Events a consumer sent back for redelivery.
     public let naks: CoreMetrics.Counter
     /// Events sent again after their ack deadline passed.
@@ -108,6 +112,8 @@ public struct ExchangeMetrics: Sendable {
         }
         deliveries = counter("exchange_deliveries_total")
         acks = counter("exchange_acks_total")
+        retentionRemoved = counter("exchange_retention_removed_total")
+        retentionUnreadable = counter("exchange_retention_unreadable_total")
         naks = counter("exchange_naks_total")
         redeliveries = counter("exchange_redeliveries_total")
         deadLetters = counter("exchange_dead_letters_total")

@@ -44,6 +44,8 @@ public struct AuditEvent: Hashable, Sendable {
         public static let agreementStanding = Kind("agreement_standing")
         /// An agreement in force lapses within the configured warning period.
         public static let agreementExpiring = Kind("agreement_expiring")
+        /// An admin set or lifted a legal hold, which keeps what it covers from retention.
+        public static let legalHold = Kind("legal_hold")
 
         public var description: String { rawValue }
     }

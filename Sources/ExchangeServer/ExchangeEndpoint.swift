@@ -68,6 +68,12 @@ public struct ExchangeEndpoint: Hashable, Sendable, CustomStringConvertible {
         case showAgreement
         /// `GET /v1/catalogue`
         case catalogue
+        /// `GET /v1/holds`
+        case listHolds
+        /// `POST /v1/holds`
+        case setHold
+        /// `DELETE /v1/holds/{id}`
+        case liftHold
     }
 
     /// How the endpoint is served.
@@ -159,5 +165,8 @@ extension ExchangeRoutes {
         ExchangeEndpoint(.listAgreements, .get, "/v1/agreements"),
         ExchangeEndpoint(.showAgreement, .get, "/v1/agreements/{id}"),
         ExchangeEndpoint(.catalogue, .get, "/v1/catalogue"),
+        ExchangeEndpoint(.listHolds, .get, "/v1/holds"),
+        ExchangeEndpoint(.setHold, .post, "/v1/holds"),
+        ExchangeEndpoint(.liftHold, .delete, "/v1/holds/{id}"),
     ]
 }

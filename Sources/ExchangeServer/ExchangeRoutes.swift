@@ -90,6 +90,9 @@ public struct ExchangeRoutes: Sendable {
         case .listAgreements: listAgreements
         case .showAgreement: showAgreement
         case .catalogue: catalogue
+        case .listHolds: listHolds
+        case .setHold: setHold
+        case .liftHold: liftHold
         case .publishStream, .subscriptionStream:
             preconditionFailure("\(operation) is a WebSocket endpoint; registerWebSockets(on:) registers it")
         }

@@ -30,11 +30,44 @@ extension ExchangeStore {
                 var receivedAt: UInt64 = 0
                 if let record = try txn.get(schema.log, key: BigEndianKey.u64(count.lastSequence)) {
                     receivedAt = record.withUnsafeBytes { EventView(sequence: count.lastSequence, record: $0).receivedAt }
+                } else if let kept = try txn.get(schema.meta, key: AgreementLastRouted.key(key)), kept.count == 8 {
+                    // Retention removed the event; it kept the time.
+                    receivedAt = kept.withUnsafeBytes { $0.bigEndianUInt64(at: 0) }
                 }
                 result.append(AgreementRouteCount(
                     agreement: name, version: key.version, routes: count.routes, lastSequence: count.lastSequence, lastReceivedAt: receivedAt))
             }
             return result.sorted { ($0.agreement, $0.version) < ($1.agreement, $1.version) }
         }
+    }
+}
+
+extension ExchangeStore {
+    /// Keeps the receive time of event `sequence`, which retention is removing, for each
+    /// agreement version whose last routed event it is: the register's `last_routed_at` reads
+    /// it once the record is gone. One `meta` look-up per agreement version of the event.
+    func keepLastRoutedTime(
+        _ sequence: UInt64, receivedAt: UInt64, agreements: Set<AgreementRouteCounts.Key>, txn: inout WriteTransaction
+    ) throws {
+        for key in agreements {
+            guard let value = try txn.get(schema.meta, key: key.bytes),
+                value.withUnsafeBytes({ AgreementRouteCounts.count($0) })?.lastSequence == sequence
+            else { continue }
+            try txn.put(schema.meta, key: AgreementLastRouted.key(key), value: BigEndianKey.u64(receivedAt))
+        }
+    }
+}
+
+/// `agreement_last_routed_at/` + agreement number + version (u32, u32, big-endian) in `meta`:
+/// the receive time (u64, big-endian) of the last event the agreement version routed, written
+/// when retention removes that event (until then the log holds it).
+enum AgreementLastRouted {
+    static let prefix = Array("agreement_last_routed_at/".utf8)
+
+    static func key(_ key: AgreementRouteCounts.Key) -> [UInt8] {
+        var bytes = BigEndianKey(capacity: 8)
+        bytes.append(key.agreement)
+        bytes.append(key.version)
+        return prefix + bytes.bytes
     }
 }

@@ -111,6 +111,8 @@ extension ExchangeStore {
             }
         }
         var subscriptionsByOwner: [String: [UInt32]]?
+        let holds = try LegalHoldMatcher(context, meta: meta)
+        var heldWalked = 0
         for rule in rules {
             guard let topicID = context.existingID(rule.topic, .topic) else { continue }
             guard report.removed < budget else {
@@ -118,6 +120,8 @@ extension ExchangeStore {
                 report.more = true
                 break
             }
+            // A hold on the topic keeps all of it.
+            if holds.covers(topic: rule.topic) { continue }
             let countKey = TopicCounts.key(topicID)
             var count = try context.txn.get(meta, key: countKey).map(TopicCounts.decode) ?? 0
             // The topic's newest events are still in the index tail: they count, but wait.
@@ -126,14 +130,36 @@ extension ExchangeStore {
             let oldestKept = rule.policy.maxAge == nil || ageOverflow || ageCutoff >= now ? 0 : now - ageCutoff
             // The topic's oldest events in order, while they are expired.
             var expired: [(sequence: UInt64, record: [UInt8])] = []
+            // Held events stay; the removed events on either side of one make separate ranges.
+            var runStarts = [0]
+            var lastHeld: UInt64?
+            let keptThrough = try LegalHoldKeys.keptThrough(topicID, context.txn, meta: meta)
+            // Held events older than the cut do not count against `max_events`: the others go
+            // as they would without the hold.
+            var held = keptThrough?.held ?? 0
             // What stays if the events chosen so far go; saturating, should a count ever lag.
             func remaining() -> UInt64 {
                 let live = count + UInt64(unmerged.count)
-                return live > UInt64(expired.count) ? live - UInt64(expired.count) : 0
+                let going = UInt64(expired.count) + held
+                return live > going ? live - going : 0
             }
             var exhausted = true
+            // Leaves `sequence` in place and walks on past it; `false` when this step walked
+            // past as many as its budget allows.
+            func walkPast(_ sequence: UInt64) -> Bool {
+                guard heldWalked < budget else {
+                    report.more = true
+                    return false
+                }
+                heldWalked += 1
+                if runStarts[runStarts.count - 1] != expired.count { runStarts.append(expired.count) }
+                lastHeld = sequence
+                held += 1
+                exhausted = true
+                return true
+            }
             try context.txn.withCursor(schema.topicIndex) { cursor in
-                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, 0))
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, keptThrough.map { $0.sequence &+ 1 } ?? 0))
                 while let current = entry, current.key.bigEndianUInt32(at: 0) == topicID {
                     let sequence = current.key.bigEndianUInt64(at: 4)
                     exhausted = false
@@ -142,11 +168,23 @@ extension ExchangeStore {
                         break
                     }
                     let overCount = rule.policy.maxEvents.map { remaining() > $0 } ?? false
-                    guard let record = try context.txn.get(schema.log, key: BigEndianKey.u64(sequence)) else {
-                        throw StoreError.corruptRecord("the topic index names event \(sequence), which the log lacks")
+                    let found = try context.txn.get(schema.log, key: BigEndianKey.u64(sequence))
+                    guard let record = found, try isRemovable(sequence, record: record, txn: context.txn) else {
+                        // One bad record does not stall retention: it stays, is reported, and
+                        // the walk goes on past it as past a held one.
+                        guard walkPast(sequence) else { break }
+                        report.unreadable.append(sequence)
+                        entry = try cursor.next()
+                        continue
                     }
                     let tooOld = record.withUnsafeBytes { EventView(sequence: sequence, record: $0).receivedAt } < oldestKept
                     guard overCount || tooOld else { break }
+                    if try holds.covers(record: record) {
+                        // Walking past held events counts against a budget of its own.
+                        guard walkPast(sequence) else { break }
+                        entry = try cursor.next()
+                        continue
+                    }
                     guard sequence <= limit else {
                         report.waiting = true
                         break
@@ -157,11 +195,16 @@ extension ExchangeStore {
                 }
             }
             // Every merged event went: is the oldest unmerged one expired too?
-            if exhausted, let first = unmerged.first, let record = try context.txn.get(schema.log, key: BigEndianKey.u64(first)) {
+            if exhausted, let first = unmerged.first, let record = try context.txn.get(schema.log, key: BigEndianKey.u64(first)),
+                record.count > EventRecord.receivedAtOffset + 8
+            {
                 let overCount = rule.policy.maxEvents.map { remaining() > $0 } ?? false
                 let tooOld = record.withUnsafeBytes { EventView(sequence: first, record: $0).receivedAt } < oldestKept
                 if overCount || tooOld { report.waiting = true }
             }
+            // Every event of the topic through the last held one walked past is held (or goes
+            // now): the next step starts after it, however many there are.
+            if let lastHeld { try LegalHoldKeys.setKeptThrough(topicID, sequence: lastHeld, held: held, &context.txn, meta: meta) }
             guard !expired.isEmpty else { continue }
             if subscriptionsByOwner == nil { subscriptionsByOwner = try subscriptionOwners(context.txn) }
             for (sequence, record) in expired {
@@ -171,10 +214,38 @@ extension ExchangeStore {
             }
             count -= min(count, UInt64(expired.count))
             try context.txn.put(meta, key: countKey, value: TopicCounts.encode(count))
-            try recordExpired(topicID, first: expired[0].sequence, last: expired[expired.count - 1].sequence, count: UInt64(expired.count), now: now, txn: &context.txn)
+            runStarts = try splitAtEarlierRanges(topicID, expired.map(\.sequence), runStarts: runStarts, txn: context.txn)
+            for (position, start) in runStarts.enumerated() {
+                let end = position + 1 < runStarts.count ? runStarts[position + 1] : expired.count
+                guard start < end else { continue }
+                try recordExpired(
+                    topicID, first: expired[start].sequence, last: expired[end - 1].sequence, count: UInt64(end - start), now: now, txn: &context.txn)
+            }
             report.removed += expired.count
         }
         return report
+    }
+
+    /// Whether `record` can be removed as ``remove(_:record:topicID:rule:owners:context:)``
+    /// removes it: it parses, and the audit entry it holds is the one `audit` refers to it by.
+    /// A record that fails is left in place and reported (``RetentionReport/unreadable``).
+    func isRemovable(_ sequence: UInt64, record: [UInt8], txn: borrowing WriteTransaction) throws -> Bool {
+        guard record.count > EventRecord.receivedAtOffset + 8 else { return false }
+        // The index of the audit entry the record holds (nil for a record of format 4), or
+        // not valid for a record that does not parse.
+        let parsed: (index: UInt64?, valid: Bool) = record.withUnsafeBytes { bytes in
+            let view = EventView(sequence: sequence, record: bytes)
+            do {
+                _ = try view.fields()
+                return (try view.embeddedAudit()?.index, true)
+            } catch {
+                return (nil, false)
+            }
+        }
+        guard parsed.valid else { return false }
+        guard let index = parsed.index else { return true }
+        guard let value = try txn.get(schema.audit, key: BigEndianKey.u64(index)) else { return false }
+        return value.withUnsafeBytes { IndexTail.auditReference(in: $0) } == sequence
     }
 
     /// Removes one event's record and everything that only it needs.
@@ -188,10 +259,15 @@ extension ExchangeStore {
             var reader = RecordReader(bytes)
             let header = try reader.readHeader()
             var routes: [UInt32] = []
-            for position in 0..<(header.auditIndex == nil ? 0 : Int(header.routeCount)) { routes.append(header.route(position).consumer) }
+            var agreements: Set<AgreementRouteCounts.Key> = []
+            for position in 0..<(header.auditIndex == nil ? 0 : Int(header.routeCount)) {
+                let route = header.route(position)
+                routes.append(route.consumer)
+                agreements.insert(AgreementRouteCounts.Key(agreement: route.agreement, version: route.version))
+            }
             let embedded = try view.embeddedAudit().map { ($0.index, Array($0.entry)) }
             let stored = rule.registry == nil ? nil : try view.decode()
-            return ((receivedAt: header.receivedAt, consumers: routes, legacy: header.auditIndex == nil), embedded, stored)
+            return ((receivedAt: header.receivedAt, consumers: routes, agreements: agreements, legacy: header.auditIndex == nil), embedded, stored)
         }
         // The evidence: the audit entry the record holds moves into `audit`, whole.
         if let (index, entry) = embedded {
@@ -229,6 +305,7 @@ extension ExchangeStore {
             }
         }
         _ = try context.txn.delete(schema.timeIndex, key: BigEndianKey.pair(header.receivedAt, sequence))
+        try keepLastRoutedTime(sequence, receivedAt: header.receivedAt, agreements: header.agreements, txn: &context.txn)
         _ = try context.txn.delete(schema.log, key: sequenceKey)
         return keptForRegistry
     }
@@ -249,16 +326,28 @@ extension ExchangeStore {
     }
 
     /// Adds a removed range to `expired`, extending the topic's last range while it was started
-    /// less than an hour ago (so the database grows by about one key per topic and hour).
+    /// less than an hour ago (so the database grows by about one key per topic and hour) and
+    /// no event of the topic lies between the two (one a legal hold keeps).
     private func recordExpired(_ topicID: UInt32, first: UInt64, last: UInt64, count: UInt64, now: UInt64, txn: inout WriteTransaction) throws {
         var range = (first: first, count: count, firstRemovedAt: now)
-        let previous = try txn.withCursor(schema.expired) { cursor -> (key: [UInt8], first: UInt64, count: UInt64, at: UInt64)? in
+        let previous = try txn.withCursor(schema.expired) { cursor -> (key: [UInt8], first: UInt64, last: UInt64, count: UInt64, at: UInt64)? in
             let found = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, .max))
             let candidate = found == nil ? try cursor.last() : try cursor.previous()
             guard let current = candidate, current.key.bigEndianUInt32(at: 0) == topicID else { return nil }
-            return (Array(current.key), current.value.bigEndianUInt64(at: 0), current.value.bigEndianUInt64(at: 8), current.value.bigEndianUInt64(at: 16))
+            return (
+                Array(current.key), current.value.bigEndianUInt64(at: 0), current.key.bigEndianUInt64(at: 4), current.value.bigEndianUInt64(at: 8),
+                current.value.bigEndianUInt64(at: 16)
+            )
         }
-        if let previous, now >= previous.at, now - previous.at < 3_600_000_000_000 {
+        // Adjacent: nothing of the topic is left between the previous range and this one.
+        let adjacent = try previous.map { previous in
+            try previous.last < first
+                && txn.withCursor(schema.topicIndex) { cursor in
+                    guard let next = try cursor.seek(atOrAfter: BigEndianKey.pair(topicID, previous.last + 1)) else { return true }
+                    return next.key.bigEndianUInt32(at: 0) != topicID || next.key.bigEndianUInt64(at: 4) > first
+                }
+        } ?? false
+        if let previous, adjacent, now >= previous.at, now - previous.at < 3_600_000_000_000 {
             _ = try txn.delete(schema.expired, key: previous.key)
             range = (previous.first, previous.count + count, previous.at)
         }

@@ -68,6 +68,19 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
     /// Per topic, the last sequence retention removed through.
     func expiredThrough() throws -> [String: UInt64]
 
+    /// The legal holds that stand, oldest first.
+    func legalHolds() throws -> [LegalHold]
+
+    /// Sets a legal hold and writes its audit entry in one transaction (see
+    /// ``ExchangeStore/setLegalHold(scope:value:reason:setBy:now:audit:)``).
+    func setLegalHold(
+        scope: LegalHold.Scope, value: String, reason: String, setBy: String, now: UInt64, audit: @escaping @Sendable (LegalHold) -> AuditEvent
+    ) async throws -> LegalHoldOutcome
+
+    /// Lifts a legal hold and writes its audit entry in one transaction; `nil` when none of
+    /// that number stands.
+    func liftLegalHold(id: UInt64, audit: @escaping @Sendable (LegalHold) -> AuditEvent) async throws -> LegalHold?
+
     /// The range that removed event `sequence` of `topic`, or `nil` when retention did not.
     func expiredRange(topic: String, containing sequence: UInt64) throws -> ExpiredRange?
 

@@ -29,6 +29,10 @@ public struct RetentionReport: Hashable, Sendable {
     /// Whether an expired event stays because memory still holds its index entries (the index
     /// tail) or its deduplication entry; a step with `flushing` set moves them to disk.
     public var waiting: Bool = false
+    /// Events whose record could not be read (missing from the log, or not parsing, or holding
+    /// an audit entry `audit` does not refer to it by): left in place and walked past, so one bad
+    /// record does not stall retention. Reported once; a later step starts after them.
+    public var unreadable: [UInt64] = []
 
     /// An empty report.
     public init() {}

@@ -174,6 +174,14 @@ extension ProblemCode {
     /// No agreement of that id is in the configuration in force.
     public static let agreementNotFound = ProblemCode("agreement.not_found", status: .notFound, title: "Unknown agreement")
 
+    /// A legal hold request is malformed: the body of `POST /v1/holds` (scope, value, reason and
+    /// their limits) or the `{id}` of `DELETE /v1/holds/{id}`.
+    public static let holdInvalid = ProblemCode("hold.invalid", status: .badRequest, title: "Invalid legal hold")
+    /// No legal hold of that id stands.
+    public static let holdNotFound = ProblemCode("hold.not_found", status: .notFound, title: "Unknown legal hold")
+    /// As many legal holds as the exchange keeps (10,000) stand.
+    public static let holdLimitReached = ProblemCode("hold.limit_reached", status: .conflict, title: "Too many legal holds")
+
     /// Every code of this table, in documentation order.
     public static let all: [ProblemCode] = [
         .badRequest, .repeatedQueryParameter, .notFound, .methodNotAllowed, .bodyTooLarge, .unsupportedMediaType,
@@ -194,5 +202,6 @@ extension ProblemCode {
         .registryUnknownCollection, .registryNotFound, .registryNotEntitled, .registryBadQuery, .registryBadCursor,
         .replayBusy,
         .agreementInvalidID, .agreementNotFound,
+        .holdInvalid, .holdNotFound, .holdLimitReached,
     ]
 }

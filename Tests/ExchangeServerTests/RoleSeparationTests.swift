@@ -32,6 +32,7 @@ import Testing
         .auditEntries: [.auditor], .auditEvents: [.auditor], .auditReplay: [.auditor],
         .listAgreements: [.admin, .auditor], .showAgreement: [.admin, .auditor],
         .catalogue: [.portal, .auditor, .admin],
+        .listHolds: [.admin, .auditor], .setHold: [.admin], .liftHold: [.admin],
     ]
 
     static func path(_ endpoint: ExchangeEndpoint) -> String {
