@@ -20,7 +20,7 @@ public struct ArchiveReader: Sendable {
     public init(directory: String) { self.directory = directory }
 
     /// The topics the archive holds (its subdirectories), sorted.
-    public func topics() throws(ArchiveReadError) -> [String] {
+    public func topics() throws -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
             throw ArchiveReadError(code: "archive.unreadable", detail: "\(directory): not a readable directory")
         }
@@ -32,7 +32,7 @@ public struct ArchiveReader: Sendable {
     }
 
     /// The segments of `topic`, oldest first.
-    public func segments(topic: String) throws(ArchiveReadError) -> [Segment] {
+    public func segments(topic: String) throws -> [Segment] {
         let folder = "\(directory)/\(topic)"
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
             throw ArchiveReadError(code: "archive.unreadable", detail: "\(folder): not a readable directory")
@@ -62,7 +62,7 @@ public struct ArchiveReader: Sendable {
     }
 
     /// The bytes of a segment file and its lines (without their newlines).
-    public func lines(of segment: Segment) throws(ArchiveReadError) -> (bytes: [UInt8], lines: [ArraySlice<UInt8>]) {
+    public func lines(of segment: Segment) throws -> (bytes: [UInt8], lines: [ArraySlice<UInt8>]) {
         guard let data = FileManager.default.contents(atPath: segment.segmentPath) else {
             throw ArchiveReadError(code: "archive.unreadable", detail: "\(segment.segmentPath): cannot read")
         }

@@ -67,7 +67,7 @@ public struct ArchivedLine: Sendable {
 
     /// Reads a line.
     /// - Throws: a message saying what is wrong with it.
-    public init(_ line: some Collection<UInt8>) throws(ArchiveLineError) {
+    public init(_ line: some Collection<UInt8>) throws {
         let bytes = Array(line)
         let parsed: (attributes: [String: String], data: [UInt8])
         do {

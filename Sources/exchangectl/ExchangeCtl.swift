@@ -21,7 +21,7 @@ struct ExchangeCtl: AsyncParsableCommand {
             """,
         subcommands: [
             PublishCommand.self, SubscribeCommand.self, ReplayCommand.self,
-            RegistryCommand.self, AuditCommand.self, AgreementsCommand.self, CatalogueCommand.self, ConfigCommand.self, PKICommand.self, TokenCommand.self,
+            RegistryCommand.self, AuditCommand.self, ArchiveCommand.self, AgreementsCommand.self, CatalogueCommand.self, ConfigCommand.self, PKICommand.self, TokenCommand.self,
         ]
     )
 
