@@ -390,6 +390,8 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "ExchangeWire",
+                "ExchangeAudit",
+                "ExchangeEngine",
                 "ExchangeConfig",
                 "ExchangeModel",
                 "ExchangeStore",

@@ -147,12 +147,12 @@ extension ExchangeStore {
                     }
                     let tooOld = record.withUnsafeBytes { EventView(sequence: sequence, record: $0).receivedAt } < oldestKept
                     guard overCount || tooOld else { break }
-                    // An archiving topic's event goes only once the archive holds it.
-                    guard rule.allowsRemoval(of: sequence) else { break }
                     guard sequence <= limit else {
                         report.waiting = true
                         break
                     }
+                    // An archiving topic's event goes only once the archive holds it.
+                    guard rule.allowsRemoval(of: sequence) else { break }
                     expired.append((sequence, record))
                     exhausted = true
                     entry = try cursor.next()
