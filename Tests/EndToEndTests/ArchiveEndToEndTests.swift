@@ -1,3 +1,4 @@
+import ExchangeAudit
 import Foundation
 import NIOHTTP1
 import TestSupport
@@ -52,7 +53,7 @@ import Testing
 
             // A wrong key does not verify.
             let other = try await AuditEndToEndTests.exchangectl(
-                ["archive", "verify", archive, "--verifier-key", try DaemonHarness().auditVerifierKey])
+                ["archive", "verify", archive, "--verifier-key", try NoteVerifier(name: "exchange.test/audit", publicKey: SigningKey.generate().publicKey).verifierKey])
             #expect(other.status != 0)
             #expect(other.errors.hasPrefix("error: audit."), "\(other.errors)")
 
