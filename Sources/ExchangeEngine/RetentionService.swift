@@ -69,8 +69,17 @@ public struct RetentionService: Sendable {
     public func run() async {
         let clock = ContinuousClock()
         var waitingSince: ContinuousClock.Instant?
+        var unarchived: Set<String> = []
         while !Task.isCancelled {
             var removed = 0
+            if archiver == nil {
+                // A reload gave a topic `archive: true` without a directory: its events stay.
+                for rule in exchange.retentionRules where rule.archive && unarchived.insert(rule.topic).inserted {
+                    logger.error(
+                        "topic archives but retention.archive_directory is not set: its expired events stay until it is set and the daemon restarted",
+                        metadata: ["topic": "\(rule.topic)"])
+                }
+            }
             do {
                 while !Task.isCancelled {
                     let flushing = waitingSince.map { clock.now - $0 >= configuration.flushInterval } ?? false
