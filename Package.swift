@@ -143,6 +143,7 @@ let package = Package(
                 "ExchangeModel",
                 "ExchangeStore",
                 "ExchangeEngine",
+                "ExchangeAudit",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
@@ -199,6 +200,7 @@ let package = Package(
             name: "exchanged",
             dependencies: [
                 "ExchangeStore",
+                "ExchangeWire",
                 "ExchangeAudit",
                 "ExchangeConfig",
                 "ExchangeIdentity",
@@ -388,6 +390,8 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "ExchangeWire",
+                "ExchangeAudit",
+                "ExchangeEngine",
                 "ExchangeConfig",
                 "ExchangeModel",
                 "ExchangeStore",

@@ -30,13 +30,13 @@ declare -A allowed=(
   [ExchangeEngine]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting Logging Metrics CoreMetrics"
   [ExchangeConfig]="ExchangeModel ExchangeStore ExchangeAudit ExchangeEngine ExchangeRouting Logging NIOSSL"
   [ExchangeIdentity]="ExchangeModel ExchangeRouting ExchangeConfig Crypto X509 SwiftASN1 Logging"
-  [ExchangeWire]="ExchangeModel ExchangeStore ExchangeEngine HTTPTypes"
+  [ExchangeWire]="ExchangeModel ExchangeStore ExchangeEngine ExchangeAudit HTTPTypes"
   [ExchangeConsole]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeEngine ExchangeIdentity Mustache"
   [ExchangeServer]="ExchangeConsole ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeEngine ExchangeConfig
     ExchangeIdentity ExchangeWire Hummingbird HummingbirdCore HummingbirdWebSocket HTTPTypes NIOCore NIOHTTP1
     NIOWebSocket NIOTLS NIOSSL Crypto Metrics CoreMetrics Prometheus ServiceLifecycle Logging"
   [exchanged]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeEngine ExchangeConfig
-    ExchangeIdentity ExchangeServer NIOCore UnixSignals Metrics Prometheus ServiceLifecycle ArgumentParser Logging"
+    ExchangeIdentity ExchangeServer ExchangeWire NIOCore UnixSignals Metrics Prometheus ServiceLifecycle ArgumentParser Logging"
   [exchangectl]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeConfig ExchangeIdentity
     ExchangeWire AsyncHTTPClient NIOCore NIOHTTP1 NIOSSL ArgumentParser"
   [exchange-bench]="ExchangeModel ExchangeStore ExchangeAudit ExchangeRouting ExchangeConfig ExchangeIdentity

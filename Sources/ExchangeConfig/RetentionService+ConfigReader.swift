@@ -2,7 +2,7 @@ import ExchangeEngine
 
 extension RetentionService.Configuration {
     /// The keys of the `retention` section.
-    static let keys: Set<String> = ["retention.interval", "retention.step_events", "retention.flush_interval"]
+    static let keys: Set<String> = ["retention.interval", "retention.step_events", "retention.flush_interval", "retention.archive_directory"]
 
     /// Reads the `retention` section: how the background service removes the events that
     /// `topics.yaml`'s `retention` policies let expire (see ``RetentionService``):
@@ -11,7 +11,11 @@ extension RetentionService.Configuration {
     ///   publishes queued behind it wait for (default 500; 1-100000);
     /// - `retention.flush_interval`: the longest an expired event waits for the store to move
     ///   its index and deduplication entries out of memory, which it otherwise does after 2,048
-    ///   and 65,536 more events (default 60s; 0 to 1 day).
+    ///   and 65,536 more events (default 60s; 0 to 1 day);
+    /// - `retention.archive_directory`: the directory the expired events of topics with
+    ///   `archive: true` are written to (and synced) before they are removed: a path (relative to the
+    ///   configuration file's directory), on another disk or a mounted object store (default none; a topic with `archive: true` is
+    ///   then refused at start).
     init(reader: ConfigReader) throws {
         let defaults = Self()
         let interval = try reader.duration("retention.interval")
@@ -25,6 +29,6 @@ extension RetentionService.Configuration {
         self.init(
             interval: interval ?? defaults.interval,
             stepEvents: try reader.integer("retention.step_events", in: 1...100_000) ?? defaults.stepEvents, pause: defaults.pause,
-            flushInterval: flush ?? defaults.flushInterval)
+            flushInterval: flush ?? defaults.flushInterval, archiveDirectory: try reader.path("retention.archive_directory"))
     }
 }

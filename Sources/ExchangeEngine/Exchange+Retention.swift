@@ -11,7 +11,7 @@ extension Exchange {
     public var retentionRules: [RetentionRule] {
         agreements.current.topics.compactMap { topic in
             guard let policy = topic.retention, policy.removesEvents else { return nil }
-            return RetentionRule(topic: topic.name.rawValue, policy: policy, registry: topic.collection)
+            return RetentionRule(topic: topic.name.rawValue, policy: policy, registry: topic.collection, archive: topic.archive)
         }
     }
 
@@ -19,12 +19,19 @@ extension Exchange {
     /// ``ExchangeStore/expire(_:now:budget:)``) and counts them in
     /// `exchange_retention_removed_total`. With `flushing`, expired events that wait for the
     /// index tail or the deduplication memory are moved on (see ``ExchangeStore/expire(_:now:budget:flushing:)``).
+    /// The expired events of a topic with `archive: true` are first written by `archiver` (see
+    /// ``archiving(_:archiver:now:budget:)``); without one they stay.
     @discardableResult
-    public func expire(budget: Int, flushing: Bool = false, now: Date = Date()) async throws -> RetentionReport {
-        let rules = retentionRules
+    public func expire(budget: Int, flushing: Bool = false, now: Date = Date(), archiver: (any EventArchiver)? = nil) async throws -> RetentionReport {
+        var rules = retentionRules
         guard !rules.isEmpty else { return RetentionReport() }
         let nanoseconds = UInt64(max(0, now.timeIntervalSince1970) * 1_000_000_000)
-        let report = try await store.expire(rules, now: nanoseconds, budget: budget, flushing: flushing)
+        var archiveMore = false
+        if rules.contains(where: \.archive) {
+            (rules, archiveMore) = try archiving(rules, archiver: archiver, now: nanoseconds, budget: budget)
+        }
+        var report = try await store.expire(rules, now: nanoseconds, budget: budget, flushing: flushing)
+        report.more = report.more || (archiveMore && report.removed > 0)
         if report.removed > 0 {
             metrics.retentionRemoved.increment(by: report.removed)
         }

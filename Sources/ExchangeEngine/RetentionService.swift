@@ -24,6 +24,10 @@ public struct RetentionService: Sendable {
         /// deduplication entry out of memory, which it otherwise does only after 2,048 and
         /// 65,536 more events: after this long, a step moves them. Default 60 seconds.
         public var flushInterval: Duration
+        /// The directory expired events of topics with `archive: true` are written to before
+        /// they are removed (`retention.archive_directory`); `nil` (the default) archives
+        /// nothing, and then such a topic is refused at start.
+        public var archiveDirectory: String?
 
         /// Creates a configuration.
         /// - Parameters:
@@ -31,11 +35,16 @@ public struct RetentionService: Sendable {
         ///   - stepEvents: events per step, 1 to 100,000 (default 500).
         ///   - pause: the pause between steps (default 5 ms).
         ///   - flushInterval: how long expired events wait for the store's memory (default 60 s).
-        public init(interval: Duration = .seconds(1), stepEvents: Int = 500, pause: Duration = .milliseconds(5), flushInterval: Duration = .seconds(60)) {
+        ///   - archiveDirectory: where archiving topics' events are written (default none).
+        public init(
+            interval: Duration = .seconds(1), stepEvents: Int = 500, pause: Duration = .milliseconds(5), flushInterval: Duration = .seconds(60),
+            archiveDirectory: String? = nil
+        ) {
             self.interval = interval
             self.stepEvents = min(max(stepEvents, 1), 100_000)
             self.pause = pause
             self.flushInterval = max(.zero, flushInterval)
+            self.archiveDirectory = archiveDirectory
         }
     }
 
@@ -43,12 +52,15 @@ public struct RetentionService: Sendable {
     public let exchange: Exchange
     /// When and in what steps.
     public let configuration: Configuration
+    /// Where archiving topics' events are written before removal, if anywhere.
+    public let archiver: (any EventArchiver)?
     private let logger: Logger
 
     /// Creates the service.
-    public init(exchange: Exchange, configuration: Configuration, logger: Logger) {
+    public init(exchange: Exchange, configuration: Configuration, archiver: (any EventArchiver)? = nil, logger: Logger) {
         self.exchange = exchange
         self.configuration = configuration
+        self.archiver = archiver
         self.logger = logger
     }
 
@@ -57,12 +69,21 @@ public struct RetentionService: Sendable {
     public func run() async {
         let clock = ContinuousClock()
         var waitingSince: ContinuousClock.Instant?
+        var unarchived: Set<String> = []
         while !Task.isCancelled {
             var removed = 0
+            if archiver == nil {
+                // A reload gave a topic `archive: true` without a directory: its events stay.
+                for rule in exchange.retentionRules where rule.archive && unarchived.insert(rule.topic).inserted {
+                    logger.error(
+                        "topic archives but retention.archive_directory is not set: its expired events stay until it is set and the daemon restarted",
+                        metadata: ["topic": "\(rule.topic)"])
+                }
+            }
             do {
                 while !Task.isCancelled {
                     let flushing = waitingSince.map { clock.now - $0 >= configuration.flushInterval } ?? false
-                    let report = try await exchange.expire(budget: configuration.stepEvents, flushing: flushing)
+                    let report = try await exchange.expire(budget: configuration.stepEvents, flushing: flushing, archiver: archiver)
                     removed += report.removed
                     if !report.waiting || flushing {
                         waitingSince = nil

@@ -13,6 +13,7 @@ extension ConfigurationLoader {
     ///     description: ...                 # optional
     ///     schema: {type: object, ...}      # optional: a JSON Schema the data must satisfy
     ///     retention: {max_age: 90d, max_events: 1000000}  # optional: how long events stay
+    ///     archive: true                    # optional: archive expired events before removal
     /// default_retention: {max_age: 365d}   # optional: retention of topics that name none
     ///     catalogue: {...}                 # optional: the catalogue entry (``readCatalogue``)
     /// registries:                          # optional: the registry collections topics feed
@@ -38,7 +39,7 @@ extension ConfigurationLoader {
         let defaultRetention = top["default_retention"].flatMap { loadRetention($0, key: "default_retention", reader: &reader) }
         var topics: [TopicDefinition] = []
         for (key, node) in entries {
-            guard let mapping = reader.mapping(node, key: key, allowed: ["name", "owner", "key", "registry", "schema", "description", "retention", "catalogue"]) else { continue }
+            guard let mapping = reader.mapping(node, key: key, allowed: ["name", "owner", "key", "registry", "schema", "description", "retention", "catalogue", "archive"]) else { continue }
             var name: Topic?
             if let nameNode = reader.required(mapping, "name", in: key, at: node), let text = reader.text(nameNode, key: key + ".name") {
                 if let error = Topic.validationError(text) {
@@ -69,12 +70,15 @@ extension ConfigurationLoader {
                 }
             }
             let retention = mapping["retention"].map { loadRetention($0, key: key + ".retention", reader: &reader) } ?? defaultRetention
+            let archive = mapping["archive"].flatMap { reader.bool($0, key: key + ".archive") } ?? false
             let topicName = name?.rawValue ?? key
             let catalogue = mapping["catalogue"].flatMap { readCatalogue($0, key: key + ".catalogue", topic: topicName, reader: &reader) }
             if let name, let owner, let pointer {
-                topics.append(TopicDefinition(
-                        name: name, owner: owner, key: pointer, registry: registry, collection: registry.flatMap { collections[$0] }, schema: schema,
-                        description: description, catalogue: catalogue, retention: retention))
+                var topic = TopicDefinition(
+                    name: name, owner: owner, key: pointer, registry: registry, collection: registry.flatMap { collections[$0] }, schema: schema,
+                    description: description, catalogue: catalogue, retention: retention)
+                topic.archive = archive
+                topics.append(topic)
             }
         }
         var codes: [String: Topic] = [:]

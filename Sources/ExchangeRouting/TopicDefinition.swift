@@ -30,6 +30,9 @@ public struct TopicDefinition: Hashable, Sendable {
     public var retention: RetentionPolicy?
     /// The topic's entry in the data-sharing catalogue, if `topics.yaml` gives one.
     public var catalogue: CatalogueEntry?
+    /// Whether retention writes the topic's expired events to the archive directory
+    /// (`retention.archive_directory`) before it removes them (`archive: true` in `topics.yaml`).
+    public var archive: Bool = false
 
     /// Creates a topic definition.
     /// - Parameters:

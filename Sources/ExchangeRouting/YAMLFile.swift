@@ -127,6 +127,16 @@ struct YAMLFile {
         return value
     }
 
+    /// A boolean scalar (`true` or `false`).
+    mutating func bool(_ node: Node, key: String) -> Bool? {
+        remember(node, at: key)
+        guard node.scalar != nil, Self.tagName(node) == .bool, let value = node.bool else {
+            fail(.wrongType, at: node, key: key, "expected true or false, found \(Self.kind(node))")
+            return nil
+        }
+        return value
+    }
+
     /// A list, each element remembered at `key[i]`.
     mutating func sequence(_ node: Node, key: String) -> [(String, Node)]? {
         remember(node, at: key)

@@ -189,6 +189,8 @@ extension ExchangeStore {
                         report.waiting = true
                         break
                     }
+                    // An archiving topic's event goes only once the archive holds it.
+                    guard rule.allowsRemoval(of: sequence) else { break }
                     expired.append((sequence, record))
                     exhausted = true
                     entry = try cursor.next()

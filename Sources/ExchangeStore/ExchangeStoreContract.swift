@@ -65,6 +65,10 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
     /// ``ExchangeStore/expire(_:now:budget:)``); the evidence stays.
     func expire(_ rules: [RetentionRule], now: UInt64, budget: Int, flushing: Bool) async throws -> RetentionReport
 
+    /// The oldest events of `rule`'s topic a retention step at `now` would remove, at most
+    /// `limit` (see ``ExchangeStore/expiringEvents(_:now:limit:)``): what the archive writes.
+    func expiringEvents(_ rule: RetentionRule, now: UInt64, limit: Int) throws -> [ExpiringEvent]
+
     /// Per topic, the last sequence retention removed through.
     func expiredThrough() throws -> [String: UInt64]
 

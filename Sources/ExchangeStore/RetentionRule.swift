@@ -9,12 +9,26 @@ public struct RetentionRule: Hashable, Sendable {
     public var policy: RetentionPolicy
     /// The registry collection the topic feeds, if any.
     public var registry: RegistryCollection?
+    /// Whether the topic's events are archived before they are removed: then only events
+    /// through ``archivedThrough`` are removed.
+    public var archive: Bool
+    /// For an archiving topic, the last sequence whose event the archive holds durably, or
+    /// `nil` when it holds none yet (then nothing of the topic is removed).
+    public var archivedThrough: UInt64?
 
     /// Creates a rule.
-    public init(topic: String, policy: RetentionPolicy, registry: RegistryCollection? = nil) {
+    public init(topic: String, policy: RetentionPolicy, registry: RegistryCollection? = nil, archive: Bool = false, archivedThrough: UInt64? = nil) {
         self.topic = topic
         self.policy = policy
         self.registry = registry
+        self.archive = archive
+        self.archivedThrough = archivedThrough
+    }
+
+    /// Whether the rule lets a step remove event `sequence`: always, unless the topic archives
+    /// and the archive does not hold it yet.
+    public func allowsRemoval(of sequence: UInt64) -> Bool {
+        !archive || archivedThrough.map { sequence <= $0 } ?? false
     }
 }
 

@@ -21,8 +21,8 @@ struct ExchangeCtl: AsyncParsableCommand {
             """,
         subcommands: [
             PublishCommand.self, SubscribeCommand.self, ReplayCommand.self,
-            RegistryCommand.self, AuditCommand.self, AgreementsCommand.self, CatalogueCommand.self, ConfigCommand.self, PKICommand.self, TokenCommand.self,
-            HoldsCommand.self,
+            RegistryCommand.self, AuditCommand.self, ArchiveCommand.self, AgreementsCommand.self, CatalogueCommand.self, ConfigCommand.self,
+            PKICommand.self, TokenCommand.self, HoldsCommand.self,
         ]
     )
 

@@ -56,6 +56,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "The most tries while the exchange answers 503 replay.busy (1-20).")
     var attempts = 5
 
+    @Option(help: "An archive directory (retention.archive_directory): its events of the range are merged in sequence order with the live store's.")
+    var archive: String?
+
     func validate() throws {
         if let topic, TopicPattern(topic) == nil { throw ValidationError("--topic \(topic): not a topic pattern") }
         for (name, value) in [("--from-time", fromTime), ("--until", until)] {
@@ -90,11 +93,17 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func replay(_ client: ExchangeClient) async throws {
+        var archived = try archive.map { directory in
+            try ArchiveReplay(
+                directory: directory, pattern: topic.flatMap(TopicPattern.init), fromSequence: fromSeq ?? 0, fromTime: fromTime.flatMap(RFC3339.parse),
+                until: until.flatMap(RFC3339.parse))
+        }
         let response = try await client.startBulkRead({ client.request(.GET, "/v1/replay", query: query) }, attempts: attempts)
         let target = response.headers.first(name: "exchange-last-sequence").flatMap(UInt64.init)
         if let expired = response.headers.first(name: "exchange-expired") {
-            FileHandle.standardError.write(
-                Data("warning: event.expired: events \(expired) of this range were removed by retention; their audit entries remain (exchangectl audit replay)\n".utf8))
+            if let warning = Self.expiredWarning(expired, topic: topic, archivedThrough: archived?.archivedThrough) {
+                FileHandle.standardError.write(Data((warning + "\n").utf8))
+            }
         }
         let output: FileHandle
         if let out {
@@ -116,8 +125,13 @@ struct ReplayCommand: AsyncParsableCommand {
         func line() -> String {
             ReplayProgress.line(events: scanner.events, lastSequence: scanner.lastSequence, firstSequence: firstSequence, target: target)
         }
+        var merge = LiveMerge(limit: limit)
         for try await chunk in response.body {
-            output.write(Data(chunk.readableBytesView))
+            if archived != nil {
+                try merge.add(chunk.readableBytesView, archive: &archived!, output: output)
+            } else {
+                output.write(Data(chunk.readableBytesView))
+            }
             scanner.scan(chunk.readableBytesView)
             if firstSequence == nil, let sequence = scanner.lastSequence { firstSequence = fromSeq.map { Swift.min($0, sequence) } ?? sequence }
             if report && clock.now >= nextReport {
@@ -125,8 +139,72 @@ struct ReplayCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line() : line() + "\n").utf8))
             }
         }
+        if archived != nil { try merge.finish(archive: &archived!, output: output) }
         if report {
             FileHandle.standardError.write(Data(((terminal ? "\r\u{1B}[K" : "") + line() + "\n").utf8))
         }
+    }
+
+    /// The warning for the `exchange-expired: FIRST-LAST` of a replay, or `nil` when the archive
+    /// holds the removed events: `topic` names one topic (no wildcard) whose archive reaches LAST.
+    static func expiredWarning(_ expired: String, topic: String?, archivedThrough: [String: UInt64]?) -> String? {
+        let plain = "warning: event.expired: events \(expired) of this range were removed by retention; their audit entries remain (exchangectl audit replay)"
+        guard let archivedThrough else { return plain }
+        let last = expired.split(separator: "-").last.flatMap { UInt64($0) } ?? .max
+        if let topic, Topic.validationError(topic) == nil, let through = archivedThrough[topic], through >= last { return nil }
+        let held = archivedThrough.sorted { $0.key < $1.key }.map { "\($0.key) through \($0.value)" }.joined(separator: ", ")
+        return "warning: event.expired: events \(expired) of this range were removed by retention; the archive holds "
+            + (held.isEmpty ? "none of this range" : held) + "; check that it covers every topic of the range"
+    }
+}
+
+/// Merges a live replay's lines with the archive's, in sequence order: each live line is
+/// preceded by the archived events below its sequence, and a live event the archive also holds
+/// (archived, not yet removed) is written once.
+struct LiveMerge {
+    let limit: Int?
+    private var pending: [UInt8] = []
+    private var written = 0
+
+    init(limit: Int?) { self.limit = limit }
+
+    private var full: Bool { limit.map { written >= $0 } ?? false }
+
+    mutating func add(_ chunk: some Collection<UInt8>, archive: inout ArchiveReplay, output: FileHandle) throws {
+        pending.append(contentsOf: chunk)
+        var start = 0
+        var out: [UInt8] = []
+        while !full, let end = pending[start...].firstIndex(of: 0x0A) {
+            let line = pending[start..<end]
+            start = end + 1
+            guard let identity = ArchiveReplay.identity(of: line) else {
+                out.append(contentsOf: line)
+                out.append(0x0A)
+                written += 1
+                continue
+            }
+            if let through = archive.archivedThrough[identity.topic], identity.sequence <= through { continue }
+            while !full, let archived = try archive.next(below: identity.sequence) {
+                out.append(contentsOf: archived)
+                out.append(0x0A)
+                written += 1
+            }
+            guard !full else { break }
+            out.append(contentsOf: line)
+            out.append(0x0A)
+            written += 1
+        }
+        pending.removeFirst(full ? pending.count : start)
+        if !out.isEmpty { output.write(Data(out)) }
+    }
+
+    mutating func finish(archive: inout ArchiveReplay, output: FileHandle) throws {
+        var out: [UInt8] = []
+        while !full, let archived = try archive.next() {
+            out.append(contentsOf: archived)
+            out.append(0x0A)
+            written += 1
+        }
+        if !out.isEmpty { output.write(Data(out)) }
     }
 }

@@ -7,6 +7,7 @@ import ExchangeModel
 import ExchangeRouting
 import ExchangeServer
 import ExchangeStore
+import ExchangeWire
 import Foundation
 import Logging
 import Metrics
@@ -99,6 +100,7 @@ struct Exchanged: AsyncParsableCommand {
             logger.warning("agreement refused", metadata: ["error": "\(error)"])
         }
         let agreements = AgreementRegistry(initial: initialSet, loader: ConfigurationLoader(directory: agreementsDirectory))
+        let archiver = try Self.archiver(settings.retention, topics: initialSet.topics)
         let auditSink = AuditSink(logger: Logger(label: "exchange.tokens"))
         let tokens: TokenStore?
         do {
@@ -270,7 +272,8 @@ struct Exchanged: AsyncParsableCommand {
                         ServiceGroupConfiguration.ServiceConfiguration(
                             service: RetentionRunner(
                                 service: RetentionService(
-                                    exchange: exchange, configuration: settings.retention, logger: Logger(label: "exchange.retention")))),
+                                    exchange: exchange, configuration: settings.retention, archiver: archiver,
+                                    logger: Logger(label: "exchange.retention")))),
                         ServiceGroupConfiguration.ServiceConfiguration(service: RefusalFlushService(exchange: exchange)),
                         ServiceGroupConfiguration.ServiceConfiguration(service: AgreementWatchService(exchange: exchange)),
                         ServiceGroupConfiguration.ServiceConfiguration(service: app),
@@ -338,6 +341,27 @@ struct CheckpointService: Service {
             }
         } catch {
             logger.error("final audit checkpoint not issued", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension Exchanged {
+    /// The archive writer of `retention.archive_directory`, or `nil` when none is configured.
+    /// - Throws: ``StartupFailure`` `config.archive_directory` when a topic has `archive: true`
+    ///   and no directory is configured, or the directory cannot be created or written.
+    static func archiver(_ retention: RetentionService.Configuration, topics: [TopicDefinition]) throws -> ArchiveWriter? {
+        guard let directory = retention.archiveDirectory else {
+            if let topic = topics.first(where: \.archive) {
+                throw StartupFailure(
+                    code: "config.archive_directory",
+                    detail: "topic \(topic.name) has archive: true, but retention.archive_directory is not set: its expired events would have nowhere to go")
+            }
+            return nil
+        }
+        do {
+            return try ArchiveWriter(directory: directory)
+        } catch {
+            throw StartupFailure(code: "config.archive_directory", detail: "retention.archive_directory: \(error)")
         }
     }
 }

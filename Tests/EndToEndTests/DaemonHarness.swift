@@ -40,11 +40,13 @@ final class DaemonHarness: Sendable {
     /// `logFormat` is `log.format` (unset: the default, text); `retention` is the `retention`
     /// of topic `licence.business.issued` (e.g. `{max_events: 2}`), removed every 100 ms; `store`
     /// sets keys of the `store` section (`directory` is `data`, `initial_map_size` `16MiB` unless
-    /// given); `sections` are more top-level sections, e.g. `"bulk_reads:\n  max_concurrent: 3\n"`.
+    /// given); `sections` are more top-level sections, e.g. `"bulk_reads:\n  max_concurrent: 3\n"`;
+    /// `archive` gives that topic `archive: true` and, unless `archiveDirectory` is `nil`,
+    /// `retention.archive_directory` (relative to the configuration's directory).
     init(
         checkpointEveryEntries: Int = 5, checkpointInterval: String = "200ms", auditSettings: String = "",
         server serverKeys: [String: String] = [:], store storeKeys: [String: String] = [:], logFormat: String? = nil,
-        retention: String? = nil, sections: String = ""
+        retention: String? = nil, sections: String = "", archive: Bool = false, archiveDirectory: String? = "archive"
     ) throws {
         directory = NSTemporaryDirectory() + "exchange-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/agreements", withIntermediateDirectories: true)
@@ -84,6 +86,7 @@ final class DaemonHarness: Sendable {
                   properties:
                     issued_on: {type: string, format: date}
             \(retention.map { "    retention: \($0)" } ?? "")
+            \(archive ? "    archive: true" : "")
               - name: licence.business.revoked
                 owner: msa
                 key: /licence_no
@@ -143,7 +146,7 @@ final class DaemonHarness: Sendable {
               checkpoint_interval: \(checkpointInterval)
             \(auditSettings)
             \(sections)
-            \(retention == nil ? "" : "retention:\n  interval: 100ms\n  flush_interval: 0s\n")log:
+            \(retention == nil ? "" : "retention:\n  interval: 100ms\n  flush_interval: 0s\n")\(archive ? archiveDirectory.map { "  archive_directory: \($0)\n" } ?? "" : "")log:
               level: info
             \(logFormat.map { "  format: \($0)\n" } ?? "")
             """)
