@@ -67,6 +67,14 @@ extension ExchangeStore {
         }
     }
 
+    /// The filter index's keys and the bytes of its B-tree's pages: what it costs on disk.
+    public func auditFilterStatistics() throws -> (keys: Int, bytes: Int) {
+        try read { txn in
+            let figures = try txn.statistics(schema.auditFilters)
+            return (figures.entries, figures.bytes)
+        }
+    }
+
     /// Whether the filter index still lacks entries written before the store's upgrade.
     public var isBackfillingAuditFilters: Bool {
         (try? read { txn in try txn.get(schema.meta, key: StoreSchema.auditFilterBackfillKey) != nil }) ?? false
