@@ -1,4 +1,4 @@
-public import ExchangeModel
+import ExchangeModel
 import ExchangeRouting
 import ExchangeStore
 

@@ -15,48 +15,42 @@ extension ExchangeStore {
     /// A long value is indexed by its digest, so the caller checks each entry against its filter.
     /// - Returns: the entries, with their indexes and leaf hashes.
     public func auditEntryRecords(matching key: AuditFilterKey, before: UInt64?, limit: Int) throws -> [AuditEntryRecord] {
-        try auditEntryRecords(matching: key, limit: limit) { cursor, prefix, count in
-            let start = min(before ?? count, count)
-            var entry = try cursor.seek(atOrAfter: prefix + BigEndianKey.u64(start))
-            entry = try entry == nil ? cursor.last() : cursor.previous()
-            return (entry, { try $0.previous() })
-        }
+        try auditEntryRecords(matching: key, descending: true, bound: before, limit: limit)
     }
 
     /// Up to `limit` audit entries naming `key`, oldest first, from index `from` on, read as
     /// ``auditEntryRecords(matching:before:limit:)`` reads them.
     public func auditEntryRecords(matching key: AuditFilterKey, from: UInt64, limit: Int) throws -> [AuditEntryRecord] {
-        try auditEntryRecords(matching: key, limit: limit) { cursor, prefix, _ in
-            (try cursor.seek(atOrAfter: prefix + BigEndianKey.u64(from)), { try $0.next() })
-        }
+        try auditEntryRecords(matching: key, descending: false, bound: from, limit: limit)
     }
 
-    /// Walks the index entries of `key` from where `position` puts the cursor (the first entry
-    /// and the move to the next), collecting up to `limit` committed entries.
-    private func auditEntryRecords(
-        matching key: AuditFilterKey, limit: Int,
-        position: (inout Cursor, [UInt8], UInt64) throws -> (Cursor.Entry?, (inout Cursor) throws -> Cursor.Entry?)
-    ) throws -> [AuditEntryRecord] {
+    /// Collects up to `limit` committed entries naming `key`: the index entries merged into
+    /// `audit_filters` (a cursor walk from `bound`) and those the index tail's view still holds,
+    /// each index once (a merge after the view was taken puts an entry in both).
+    private func auditEntryRecords(matching key: AuditFilterKey, descending: Bool, bound: UInt64?, limit: Int) throws -> [AuditEntryRecord] {
         guard limit > 0 else { return [] }
         let prefix = key.prefix
         return try readIndexed { txn, tail in
             let count = tail.auditCount
+            let start = descending ? min(bound ?? count, count) : (bound ?? 0)
             var indexes: [UInt64] = []
             try txn.withCursor(schema.auditFilters) { cursor in
-                var (entry, move) = try position(&cursor, prefix, count)
-                while let current = entry, indexes.count < limit, current.key.count == prefix.count + 8,
-                    current.key.starts(with: prefix)
-                {
+                var entry = try cursor.seek(atOrAfter: prefix + BigEndianKey.u64(start))
+                if descending { entry = try entry == nil ? cursor.last() : cursor.previous() }
+                while let current = entry, indexes.count < limit, current.key.count == prefix.count + 8, current.key.starts(with: prefix) {
                     let index = current.key.bigEndianUInt64(at: prefix.count)
                     // Keys of entries committed after the view was taken are left for a later read.
                     if index < count { indexes.append(index) }
-                    entry = try move(&cursor)
+                    entry = try descending ? cursor.previous() : cursor.next()
                 }
             }
+            let fromTail = tail.filterIndexes(prefix).filter { descending ? $0 < start : $0 >= start }
+            var merged = Array(Set(indexes).union(fromTail))
+            merged.sort(by: descending ? (>) : (<))
             let nodes = StoredMerkleNodes(transaction: txn.handle, schema: schema, tail: tail)
             var records: [AuditEntryRecord] = []
-            records.reserveCapacity(indexes.count)
-            for index in indexes {
+            records.reserveCapacity(min(limit, merged.count))
+            for index in merged.prefix(limit) {
                 try visitAuditEntries(from: index, limit: 1, in: txn, tail: tail) { position, entry in
                     records.append(
                         AuditEntryRecord(

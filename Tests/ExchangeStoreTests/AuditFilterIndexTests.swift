@@ -27,10 +27,13 @@ import Testing
         try store.auditEntryRecords(from: 0, limit: 10_000).filter { keep(try JSONValue.parse($0.entry)) }.map(\.index)
     }
 
-    @Test func eachFilterReadsExactlyTheEntriesThatNameItsValue() async throws {
+    /// With a merge threshold of 4 most keys are merged into `audit_filters` and the last few
+    /// are in the index tail; with 2,048 all are in the tail.
+    @Test(arguments: [4, 2048])
+    func eachFilterReadsExactlyTheEntriesThatNameItsValue(mergeThreshold: Int) async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.open(indexMergeThreshold: mergeThreshold)
         defer { store.close() }
         try await Self.fill(store)
         let cases: [(AuditFilterKey, (JSONValue) -> Bool)] = [
@@ -62,10 +65,11 @@ import Testing
         #expect(try store.auditEntryRecords(matching: .subject("L-"), before: nil, limit: 100).isEmpty)
     }
 
-    @Test func pagesFollowOneAnotherExactlyWithTheCursor() async throws {
+    @Test(arguments: [4, 2048])
+    func pagesFollowOneAnotherExactlyWithTheCursor(mergeThreshold: Int) async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open()
+        let store = try directory.open(indexMergeThreshold: mergeThreshold)
         defer { store.close() }
         try await Self.fill(store)
         let all = try Self.scanned(store) { $0["subject"]?.stringValue == "L-B" }
@@ -99,7 +103,8 @@ import Testing
         do {
             let store = try directory.open()
             try await Self.fill(store)
-            // No merge of the index tail: the references of the `published` entries are rebuilt on open.
+            // No merge of the index tail: the references of the `published` entries and the
+            // filter keys of every entry are rebuilt on open.
             store.close(mergingIndexes: false)
         }
         let store = try directory.open()
