@@ -26,12 +26,11 @@ extension AuditRoutes {
         guard filter.topic == nil, filter.kind == nil else {
             throw ProblemError(.badRequest, detail: "replay filters by agreement, department, subject, from, until and start only")
         }
-        // The index of the subject, agreement or department when one is asked for; every
-        // event's entry otherwise (the kind's index would give nearly the whole log).
-        let key = filter.indexKey
         filter.kind = AuditEvent.Kind.published.rawValue
         let exchange = self.exchange
-        return Self.ndjsonPages(exchange: exchange, from: filter.start, through: key, stream: stream) { [filter] in
+        // The whole log, not the filter index: the receipts that follow an event name neither its
+        // subject nor its agreement.
+        return Self.ndjsonPages(exchange: exchange, from: filter.start, stream: stream) { [filter] in
             var answered = SequenceBitSet()
             return { record, chunk in
                 // Each entry is parsed once, here; the filter reads the parsed value.
