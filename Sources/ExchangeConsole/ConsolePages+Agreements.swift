@@ -8,9 +8,11 @@ import Foundation
 
 extension ConsolePages {
     /// The agreements register with a who-shares-with-whom graph drawn on the server (SVG).
-    /// A department sees the agreements it provides or receives under. Events routed, the last
-    /// routing and the version history come from the latest ``maxScan`` × 10 audit entries
-    /// (`published` routes and the `in_force` lists of `agreements_changed`).
+    /// A department sees the agreements it provides or receives under. Events routed and the
+    /// last routing come from the store's counts per agreement version
+    /// (``Exchange/agreementRegister(at:)``, one read whatever the log's size); the version
+    /// history from the `in_force` lists of the latest ``maxAgreementChanges``
+    /// `agreements_changed` entries, read through the audit log's kind index.
     public func agreements(_ viewer: ConsoleViewer) throws -> String {
         let messages = viewer.language.messages
         var context = viewer.base(title: "agreements_title", current: .agreements)
@@ -20,34 +22,28 @@ extension ConsolePages {
             guard let own else { return true }
             return agreement.provider == own || agreement.consumers.contains(own)
         }.sorted { $0.id < $1.id }
-        var routed: [String: Int] = [:]
+        var routed: [String: UInt64] = [:]
         var lastRouted: [String: String] = [:]
+        for entry in try exchange.agreementRegister() {
+            routed[entry.agreement.id] = entry.routes
+            if let last = entry.lastRouted { lastRouted[entry.agreement.id] = RFC3339.format(nanoseconds: last.lastReceivedAt) }
+        }
         // Per agreement, the versions in force and the earliest time each was seen in force.
         var since: [String: [Int: String]] = [:]
-        let limit = Self.maxScan * 10
-        let (_, scanned) = try Self.scanBackwards(exchange, before: exchange.auditCount, limit: limit) { _, entry in
-            switch Self.text(entry["kind"]) {
-            case "published":
-                guard case .array(let routes)? = entry["routes"] else { return true }
-                for route in routes {
-                    let id = Self.text(route["agreement"])
-                    routed[id, default: 0] += 1
-                    if lastRouted[id] == nil { lastRouted[id] = Self.text(entry["time"]) }
-                }
-            case "agreements_changed":
-                guard case .array(let inForce)? = entry["in_force"] else { return true }
-                for item in inForce {
-                    // "<id> v<version> <status>"
-                    let parts = Self.text(item).split(separator: " ")
-                    guard parts.count >= 2, parts[1].hasPrefix("v"), let version = Int(parts[1].dropFirst()) else { continue }
-                    since[String(parts[0]), default: [:]][version] = Self.text(entry["time"])
-                }
-            default: break
+        var changes = AuditEntryFilter()
+        changes.kind = AuditEvent.Kind.agreementsChanged.rawValue
+        let page = try exchange.auditPage(changes, before: nil, limit: Self.maxAgreementChanges)
+        for record in page.records {
+            guard let entry = Self.parse(record), case .array(let inForce)? = entry["in_force"] else { continue }
+            for item in inForce {
+                // "<id> v<version> <status>"
+                let parts = Self.text(item).split(separator: " ")
+                guard parts.count >= 2, parts[1].hasPrefix("v"), let version = Int(parts[1].dropFirst()) else { continue }
+                since[String(parts[0]), default: [:]][version] = Self.text(entry["time"])
             }
-            return true
         }
-        context["scanLimited"] = scanned >= limit
-        context["scanned"] = String(scanned)
+        context["scanLimited"] = page.nextBefore != nil
+        context["scanned"] = String(page.read)
         context["agreements"] = shown.map { agreement -> [String: Any] in
             let history = (since[agreement.id] ?? [:]).sorted { $0.key < $1.key }.map { "v\($0.key) \($0.value)" }
             return [

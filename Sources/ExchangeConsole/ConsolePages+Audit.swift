@@ -34,7 +34,9 @@ extension ConsolePages {
         "replayed", "agreements_changed", "token_changed", "audit_read",
     ]
 
-    /// The audit explorer: entries newest first, filtered, ``pageSize`` a page, reading at most
+    /// The audit explorer: entries newest first, filtered, ``pageSize`` a page. A filter that
+    /// names a subject, agreement, department or kind is answered through the audit log's filter
+    /// index (reads grow with the page); one of topic or times alone, or none, reads at most
     /// ``maxScan`` entries a page (the "older" link continues where the read stopped; "newest"
     /// goes back to the start).
     public func audit(_ viewer: ConsoleViewer, query: ConsoleAuditQuery) throws -> String {
@@ -42,16 +44,30 @@ extension ConsolePages {
         let count = exchange.auditCount
         let end = min(query.before ?? count, count)
         var rows: [[String: Any]] = []
-        let (next, scanned) = try Self.scanBackwards(exchange, before: end, limit: Self.maxScan) { record, entry in
-            guard query.matches(entry) else { return true }
-            rows.append(Self.row(record.index, entry))
-            return rows.count < Self.pageSize
+        var filter = query.filter
+        if let subject = query.subject { filter.subject = subject }
+        let next: UInt64
+        let scanned: UInt64
+        let limited: Bool
+        if filter.indexKey != nil {
+            let page = try exchange.auditPage(filter, before: end, limit: Self.pageSize, maxRead: Int(Self.maxScan))
+            rows = page.records.compactMap { record in Self.parse(record).map { Self.row(record.index, $0) } }
+            next = page.nextBefore ?? 0
+            scanned = UInt64(page.read)
+            limited = page.nextBefore != nil && page.read >= Int(Self.maxScan)
+        } else {
+            (next, scanned) = try Self.scanBackwards(exchange, before: end, limit: Self.maxScan) { record, entry in
+                guard query.matches(entry) else { return true }
+                rows.append(Self.row(record.index, entry))
+                return rows.count < Self.pageSize
+            }
+            limited = scanned >= Self.maxScan
         }
         context["rows"] = rows
         context["filter"] = query.form
         context["kinds"] = [["value": "", "label": "*", "selected": query.filter.kind == nil]]
             + Self.kinds.map { ["value": $0, "label": $0, "selected": $0 == query.filter.kind] as [String: Any] }
-        context["scanLimited"] = scanned >= Self.maxScan
+        context["scanLimited"] = limited
         context["scanned"] = String(scanned)
         var parameters = query.form.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }
         func link(before: UInt64) -> String {
@@ -82,7 +98,7 @@ extension ConsolePages {
 
     /// One audit entry; for a `published` entry the event's life (its routes, then the
     /// acknowledgements, withholdings and dead letters naming its sequence, and who read this
-    /// page, from the next ``maxScan`` entries), and the entry's inclusion proof in the latest
+    /// page, the first ``maxLifeRows`` of each, through the filter index), and the entry's inclusion proof in the latest
     /// signed checkpoint, for the browser to verify.
     /// - Returns: `nil` when the log has no entry `index`.
     public func entry(_ viewer: ConsoleViewer, index: UInt64) throws -> String? {
@@ -115,26 +131,24 @@ extension ConsolePages {
             var settled: [String: String] = [:]
             var readers: [[String: Any]] = []
             let page = "/console/audit/\(index)"
-            let end = min(exchange.auditCount, index + 1 + Self.maxScan)
-            var next = index + 1
-            while next < end {
-                let records = try exchange.auditEntries(from: next, limit: Int(min(1000, end - next)))
-                guard let last = records.last else { break }
-                for later in records {
+            // Through the filter index: the entries naming the event's sequence, and the reads of this page.
+            if let sequenceNumber = UInt64(sequenceText) {
+                for later in try exchange.auditEntries(matching: .sequence(sequenceNumber), from: index + 1, limit: Self.maxLifeRows) {
                     guard let value = Self.parse(later) else { continue }
                     let laterKind = Self.text(value["kind"])
-                    if ["acknowledged", "withheld", "dead_lettered"].contains(laterKind), Self.text(value["sequence"]) == sequenceText {
-                        let detail = [value["consumer"], value["subscription"], value["reason"]].compactMap { $0 }.map { Self.text($0) }
-                        if let subscription = value["subscription"]?.stringValue { settled[subscription] = laterKind }
-                        followUps.append([
-                            "index": String(later.index), "kind": laterKind, "actor": Self.text(value["actor"]),
-                            "detail": detail.joined(separator: " · "), "time": Self.text(value["time"]),
-                        ])
-                    } else if laterKind == "audit_read", Self.text(value["endpoint"]) == page {
-                        readers.append(["actor": Self.text(value["actor"]), "time": Self.text(value["time"])])
-                    }
+                    guard ["acknowledged", "withheld", "dead_lettered"].contains(laterKind), Self.text(value["sequence"]) == sequenceText
+                    else { continue }
+                    let detail = [value["consumer"], value["subscription"], value["reason"]].compactMap { $0 }.map { Self.text($0) }
+                    if let subscription = value["subscription"]?.stringValue { settled[subscription] = laterKind }
+                    followUps.append([
+                        "index": String(later.index), "kind": laterKind, "actor": Self.text(value["actor"]),
+                        "detail": detail.joined(separator: " · "), "time": Self.text(value["time"]),
+                    ])
                 }
-                next = last.index + 1
+            }
+            for later in try exchange.auditEntries(matching: .endpoint(page), from: index + 1, limit: Self.maxLifeRows) {
+                guard let value = Self.parse(later), Self.text(value["kind"]) == "audit_read", Self.text(value["endpoint"]) == page else { continue }
+                readers.append(["actor": Self.text(value["actor"]), "time": Self.text(value["time"])])
             }
             context["followUps"] = followUps
             let deliveries = try deliveryRows(
@@ -158,32 +172,32 @@ extension ConsolePages {
 
     /// The data tracker: for `subject`, each department an event about it was routed to, when,
     /// under which agreement version and purpose (the purpose of the agreement in force now),
-    /// from the latest ``maxScan`` × 10 entries.
-    public func tracker(_ viewer: ConsoleViewer, subject: String?) throws -> String {
+    /// newest first, ``pageSize`` events a page below audit index `before`, through the audit
+    /// log's subject index (``Exchange/subjectTrail(_:viewer:before:limit:)``).
+    public func tracker(_ viewer: ConsoleViewer, subject: String?, before: UInt64? = nil) throws -> String {
         var context = viewer.base(title: "tracker_title", current: .tracker)
         context["subject"] = subject ?? ""
         guard let subject, !subject.isEmpty else { return renderer.render("tracker", context) }
-        let set = exchange.agreements.current
+        let trail = try exchange.subjectTrail(subject, viewer: .everything, before: before, limit: Self.pageSize)
         var rows: [[String: Any]] = []
-        let limit = Self.maxScan * 10
-        let (_, scanned) = try Self.scanBackwards(exchange, before: exchange.auditCount, limit: limit) { record, entry in
-            guard entry["subject"]?.stringValue == subject, Self.text(entry["kind"]) == "published",
-                case .array(let routes)? = entry["routes"]
-            else { return true }
-            for route in routes {
-                let agreement = Self.text(route["agreement"])
+        for event in trail.events {
+            for recipient in event.recipients {
                 rows.append([
-                    "index": String(record.index), "consumer": Self.text(route["consumer"]), "time": Self.text(entry["time"]),
-                    "agreement": agreement, "version": Self.text(route["agreement_version"]),
-                    "purpose": set.agreement(agreement)?.purpose ?? "—", "topic": Self.text(entry["topic"]), "provider": Self.text(entry["actor"]),
+                    "index": String(event.index), "consumer": recipient.department, "time": event.time,
+                    "agreement": recipient.agreement, "version": String(recipient.agreementVersion),
+                    "purpose": recipient.purpose ?? "—", "topic": event.topic, "provider": event.provider,
                 ])
             }
-            return true
         }
         context["searched"] = true
         context["rows"] = rows
-        context["scanLimited"] = scanned >= limit
-        context["scanned"] = String(scanned)
+        context["scanLimited"] = false
+        if let next = trail.nextBefore {
+            var components = URLComponents()
+            components.path = "/console/tracker"
+            components.queryItems = [URLQueryItem(name: "subject", value: subject), URLQueryItem(name: "before", value: String(next))]
+            context["olderHref"] = components.string ?? "/console/tracker"
+        }
         return renderer.render("tracker", context)
     }
 }

@@ -26,8 +26,12 @@ public struct ConsolePages: Sendable {
 
     /// Most audit entries one page view reads.
     public static let maxScan: UInt64 = 20_000
-    /// Rows on one page of the audit explorer.
+    /// Rows on one page of the audit explorer (events on one page of the data tracker).
     public static let pageSize = 50
+    /// Most `agreements_changed` entries the agreements page reads for the version history.
+    public static let maxAgreementChanges = 1000
+    /// Most follow-up entries, and most readers, an event's life page lists.
+    public static let maxLifeRows = 1000
 
     /// Creates the page builder.
     /// - Parameters:

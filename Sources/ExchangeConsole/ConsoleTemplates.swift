@@ -167,6 +167,7 @@ enum ConsoleTemplates {
 {{#rows}}<tr><td>{{consumer}}</td><td><a href="/console/audit/{{index}}">{{time}}</a></td><td><code>{{agreement}}</code> v{{version}}</td><td>{{purpose}}</td><td>{{topic}}</td><td>{{provider}}</td></tr>{{/rows}}
 {{^rows}}<tr><td colspan="6">{{t.no_entries}}</td></tr>{{/rows}}
 </tbody></table></div>
+{{#olderHref}}<div class="pager"><a href="{{olderHref}}" rel="next">{{t.next_page}}</a></div>{{/olderHref}}
 {{/searched}}
 {{>footer}}
 """#

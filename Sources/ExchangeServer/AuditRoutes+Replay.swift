@@ -28,6 +28,8 @@ extension AuditRoutes {
         }
         filter.kind = AuditEvent.Kind.published.rawValue
         let exchange = self.exchange
+        // The whole log, not the filter index: the receipts that follow an event name neither its
+        // subject nor its agreement.
         return Self.ndjsonPages(exchange: exchange, from: filter.start, stream: stream) { [filter] in
             var answered = SequenceBitSet()
             return { record, chunk in

@@ -141,7 +141,7 @@ public struct AuditRoutes: Sendable {
     @Sendable func events(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let stream = try await authorizeBulkRead(request, context)
         let filter = try AuditEntryFilter(request)
-        return Self.ndjsonPages(exchange: exchange, from: filter.start, stream: stream) {
+        return Self.ndjsonPages(exchange: exchange, from: filter.start, through: filter.indexKey, stream: stream) {
             { record, chunk in
                 guard filter.matches(record.entry) else { return }
                 chunk.append(contentsOf: #"{"index":"#.utf8)
@@ -154,12 +154,14 @@ public struct AuditRoutes: Sendable {
     }
 
     /// An NDJSON answer built from the audit entries from `start` up to the log's size when the
-    /// request began (header `exchange-audit-size`), one page in memory at a time. `makeLines`
+    /// request began (header `exchange-audit-size`), one page in memory at a time: all of them,
+    /// or, with `key`, only those the filter index gives for it (the caller's filter still checks
+    /// each), so a filtered read grows with what it answers, not with the log. `makeLines`
     /// runs once per answer and gives the function that appends one entry's lines (it may keep
     /// state across the answer's pages). The answer holds the stream's permit until it ends,
     /// writes each page under the stream's deadline and is paced after each page.
     static func ndjsonPages(
-        exchange: Exchange, from start: UInt64, stream: BulkReadStream,
+        exchange: Exchange, from start: UInt64, through key: AuditFilterKey? = nil, stream: BulkReadStream,
         makeLines: @escaping @Sendable () -> (AuditEntryRecord, inout [UInt8]) throws -> Void
     ) -> Response {
         let end = exchange.auditCount
@@ -170,7 +172,12 @@ public struct AuditRoutes: Sendable {
                 let lines = makeLines()
                 var next = start
                 while next < end {
-                    let records = try exchange.auditEntries(from: next, limit: Int(min(UInt64(Self.maxPageSize), end - next)))
+                    let records =
+                        if let key {
+                            try exchange.auditEntries(matching: key, from: next, limit: Self.maxPageSize)
+                        } else {
+                            try exchange.auditEntries(from: next, limit: Int(min(UInt64(Self.maxPageSize), end - next)))
+                        }
                     guard let last = records.last else { break }
                     var chunk: [UInt8] = []
                     for record in records where record.index < end { try lines(record, &chunk) }

@@ -105,7 +105,12 @@ public struct ConsoleRoutes: Sendable {
             if let subject, subject.utf8.count > 511 {
                 throw ProblemError(.badRequest, detail: "subject is longer than 511 bytes")
             }
-            return try await page(request, context, .tracker) { try pages.tracker($0, subject: subject) }
+            var before: UInt64?
+            if let text = request.uri.queryParameters.get("before") {
+                guard let number = UInt64(text) else { throw ProblemError(.badRequest, detail: "before must be a whole number from 0") }
+                before = number
+            }
+            return try await page(request, context, .tracker) { try pages.tracker($0, subject: subject, before: before) }
         }
     }
 

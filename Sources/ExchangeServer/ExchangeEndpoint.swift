@@ -62,6 +62,8 @@ public struct ExchangeEndpoint: Hashable, Sendable, CustomStringConvertible {
         case auditEvents
         /// `GET /v1/audit/replay`
         case auditReplay
+        /// `GET /v1/audit/subjects/{subject}`
+        case auditSubject
         /// `GET /v1/agreements`
         case listAgreements
         /// `GET /v1/agreements/{id}`
@@ -162,6 +164,7 @@ extension ExchangeRoutes {
         ExchangeEndpoint(.auditConsistencyProof, .get, "/v1/audit/proof/consistency", query: ["first", "second"]),
         ExchangeEndpoint(.auditEvents, .get, "/v1/audit/events", query: ["type", "department", "agreement", "topic", "subject", "from", "until", "start"]),
         ExchangeEndpoint(.auditReplay, .get, "/v1/audit/replay", query: ["agreement", "department", "subject", "from", "until", "start"]),
+        ExchangeEndpoint(.auditSubject, .get, "/v1/audit/subjects/{subject}", query: ["limit", "before"]),
         ExchangeEndpoint(.listAgreements, .get, "/v1/agreements"),
         ExchangeEndpoint(.showAgreement, .get, "/v1/agreements/{id}"),
         ExchangeEndpoint(.catalogue, .get, "/v1/catalogue"),

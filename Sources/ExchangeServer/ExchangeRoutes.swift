@@ -87,6 +87,7 @@ public struct ExchangeRoutes: Sendable {
         case .auditConsistencyProof: Self.readAudited(audit.consistencyProof)
         case .auditEvents: Self.readAudited(audit.events)
         case .auditReplay: Self.readAudited(audit.replay)
+        case .auditSubject: Self.readAudited(audit.subject)
         case .listAgreements: listAgreements
         case .showAgreement: showAgreement
         case .catalogue: catalogue

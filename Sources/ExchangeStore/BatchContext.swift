@@ -99,6 +99,7 @@ struct BatchContext: ~Copyable {
         template.write(sequence: sequence, encodedTime: encodedTime, into: &auditBuffer)
         let index = try takeAuditIndex()
         tailBatch.auditReferences.append((index, sequence))
+        try writeAuditFilters(template.filterPrefixes, index: index)
         return index
     }
 
@@ -119,6 +120,7 @@ struct BatchContext: ~Copyable {
                 _ = try txn.put(schema.audit, key: key, value: value, flags: .append)
             }
         }
+        try writeAuditFilters(AuditFilterKey.prefixes(ofCanonical: auditBuffer), index: index)
         return index
     }
 

@@ -126,6 +126,12 @@ public final class ExchangeStore: Sendable {
             environment: environment, schema: opened.0, names: names, tree: auditTree, dedupCache: dedupCache,
             indexTail: opened.2, resizeLock: resizeLock, state: opened.1, maxBatch: configuration.maxBatchOperations,
             limits: configuration.mapLimits, logger: logger)
+        do {
+            try backfillAuditFilters()
+        } catch {
+            close(mergingIndexes: false)
+            throw StoreError.storage(error, "cannot index the audit log of the store in \(configuration.directory)")
+        }
         logger.info(
             "store opened",
             metadata: [

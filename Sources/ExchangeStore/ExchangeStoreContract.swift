@@ -194,6 +194,14 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
     /// Up to `limit` audit entries from index `from`, with the leaf hashes stored for them.
     func auditEntryRecords(from index: UInt64, limit: Int) throws -> [AuditEntryRecord]
 
+    /// Up to `limit` entries naming `key` (``AuditFilterKey``), newest first, below index
+    /// `before` (the log's end when `nil`), read through the filter index: the work grows with
+    /// the page, not the log. A long value is indexed by its digest: check each entry.
+    func auditEntryRecords(matching key: AuditFilterKey, before: UInt64?, limit: Int) throws -> [AuditEntryRecord]
+
+    /// Up to `limit` entries naming `key`, oldest first, from index `from` on.
+    func auditEntryRecords(matching key: AuditFilterKey, from: UInt64, limit: Int) throws -> [AuditEntryRecord]
+
     /// The root hash of the audit tree at `treeSize` entries (RFC 9162 §2.1.1).
     func auditRoot(treeSize: UInt64) throws -> Digest
 

@@ -76,6 +76,9 @@ extension IndexTail {
                 }
             }
         }
+        for filterKey in entries.filterKeys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            _ = try txn.put(schema.auditFilters, key: filterKey, value: [])
+        }
         try AgreementRouteCounts.add(AgreementRouteCounts.tally(entries.inbox), txn: &txn, meta: schema.meta)
         try txn.put(schema.meta, key: IndexMark.key, value: mark.bytes)
         return entries.events + entries.auditEntries

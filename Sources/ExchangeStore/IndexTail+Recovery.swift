@@ -64,21 +64,26 @@ extension IndexTail {
             treeSize: mark.auditCount, nodes: StoredMerkleNodes(transaction: txn.handle, schema: schema, tail: nil))
         for index in mark.auditCount..<auditCount {
             let leafHash: Digest
+            let entryBytes: [UInt8]
             if let sequence = references[index] {
-                leafHash = try BigEndianKey.u64(sequence).withUnsafeBytes { key in
+                entryBytes = try BigEndianKey.u64(sequence).withUnsafeBytes { key in
                     guard let record = try txn.get(schema.log, key: key),
                         let embedded = try EventView(sequence: sequence, record: record).embeddedAudit()
                     else { throw StoreError.corruptRecord("audit entry \(index) refers to event \(sequence), which holds no entry") }
-                    return try tree.leafHash(embedded.entry)
+                    return Array(embedded.entry)
                 }
             } else {
-                leafHash = try BigEndianKey.u64(index).withUnsafeBytes { key in
+                entryBytes = try BigEndianKey.u64(index).withUnsafeBytes { key in
                     guard let value = try txn.get(schema.audit, key: key), auditReference(in: value) == nil else {
                         throw StoreError.corruptRecord("audit entry \(index) is missing")
                     }
-                    return try tree.leafHash(value)
+                    return Array(value)
                 }
             }
+            leafHash = try tree.leafHash(entryBytes)
+            // The entry's filter keys, as the writer derived them.
+            let suffix = BigEndianKey.u64(index)
+            for prefix in AuditFilterKey.prefixes(ofCanonical: entryBytes) { batch.filterKeys.append(prefix + suffix) }
             let writes = try tree.appendWrites(leafHash: leafHash, treeSize: index, nodes: frontier)
             batch.nodes.append(contentsOf: writes)
             frontier.record(writes)

@@ -34,6 +34,8 @@ final class IndexTail: Sendable {
         var inbox: [(consumer: UInt32, item: InboxItem)] = []
         var auditReferences: [(index: UInt64, sequence: UInt64)] = []
         var nodes: [MerkleNodeWrite] = []
+        /// Full `audit_filters` keys (``AuditFilterKey``: prefix, then the entry's index).
+        var filterKeys: [[UInt8]] = []
         var events = 0
         var auditEntries = 0
 
@@ -57,6 +59,7 @@ final class IndexTail: Sendable {
         var inbox: [UInt32: [InboxItem]] = [:]
         var auditReferences: [UInt64: UInt64] = [:]
         var nodes: [MerkleNodeID: Digest] = [:]
+        var filterKeys: [[UInt8]] = []
         /// The last committed sequence and audit count these entries reach.
         var lastSequence: UInt64
         var auditCount: UInt64
@@ -68,6 +71,7 @@ final class IndexTail: Sendable {
             for entry in batch.inbox { inbox[entry.consumer, default: []].append(entry.item) }
             for entry in batch.auditReferences { auditReferences[entry.index] = entry.sequence }
             for write in batch.nodes { nodes[write.node] = write.hash }
+            filterKeys.append(contentsOf: batch.filterKeys)
             events += batch.events
             auditEntries += batch.auditEntries
         }
@@ -140,6 +144,19 @@ final class IndexTail: Sendable {
         func auditReference(_ index: UInt64) -> UInt64? {
             guard index < auditCount else { return nil }
             return generation.entries.withLock { $0.auditReferences[index] }
+        }
+
+        /// The indexes of the audit entries the tail's filter keys give for `prefix`
+        /// (``AuditFilterKey/prefix``), committed when the view was taken, ascending.
+        func filterIndexes(_ prefix: [UInt8]) -> [UInt64] {
+            let indexes = generation.entries.withLock { entries in
+                entries.filterKeys.compactMap { key -> UInt64? in
+                    guard key.count == prefix.count + 8, key.starts(with: prefix) else { return nil }
+                    let index = key.withUnsafeBytes { $0.bigEndianUInt64(at: prefix.count) }
+                    return index < auditCount ? index : nil
+                }
+            }
+            return indexes.sorted()
         }
 
         /// The hash of a Merkle node the tail holds.

@@ -82,6 +82,8 @@ struct PublishedAuditTemplate: Sendable {
     let middle: [UInt8]
     /// `,"topic":…,"type":…}`
     let tail: [UInt8]
+    /// The entry's `audit_filters` key prefixes (``AuditFilterKey``), computed off the writer.
+    let filterPrefixes: [[UInt8]]
 
     init(envelope: Envelope, routes: [StoredRoute], dataDigest: Digest) {
         var head: [UInt8] = [UInt8(ascii: "{")]
@@ -119,6 +121,7 @@ struct PublishedAuditTemplate: Sendable {
         Self.member("type", envelope.type, into: &tail)
         tail.append(UInt8(ascii: "}"))
         self.tail = tail
+        filterPrefixes = AuditFilterKey.publishedPrefixes(publisher: envelope.source, subject: envelope.subject, routes: routes)
     }
 
     /// Writes the entry with its stamped members into `output`.

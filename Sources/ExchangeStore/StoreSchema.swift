@@ -25,6 +25,7 @@ import LMDB
 /// | `checkpoints` | tree size -> signed checkpoint note (C2SP signed-note text) |
 /// | `expired` | topic id, last sequence -> first sequence, count, first and last removal time: what retention removed |
 /// | `registry_data` | sequence -> event record: a removed event that was a registry entry's current data, while it is |
+/// | `audit_filters` | tag, value, audit index -> (empty): the audit entries naming a subject, department, agreement, kind, event or endpoint (``AuditFilterKey``) |
 ///
 /// Integers in keys are big-endian so that byte order is numeric order.
 struct StoreSchema {
@@ -46,9 +47,20 @@ struct StoreSchema {
     /// `DedupRuns.upgradeFormat4Index`), and the indexes' mark is set to the end of the log and
     /// the audit log, which older versions indexed entry by entry; their records stay as written
     /// and are read as they are. A build of an older version refuses an upgraded store.
-    static let formatVersion: UInt32 = 5
+    ///
+    /// Version 6 indexes the audit log for filtered reads (`audit_filters`, written with each
+    /// entry). A store of an older version is upgraded in place: the index is filled from the
+    /// existing entries when the store is opened (``ExchangeStore/backfillAuditFilters()``),
+    /// in chunks, resumed after a crash from `meta/audit_filters_backfill`. One way: a version 5
+    /// build would write entries without index keys, so it refuses the upgraded store.
+    static let formatVersion: UInt32 = 6
     /// The older versions this build upgrades in place.
-    static let upgradableVersions: Set<UInt32> = [2, 3, 4]
+    static let upgradableVersions: Set<UInt32> = [2, 3, 4, 5]
+    /// The version before the audit filter index, the last whose upgrade needs nothing else.
+    static let versionBeforeAuditFilters: UInt32 = 5
+    /// Present while the audit filter index is being filled from the entries of an upgraded
+    /// store: the next audit index to fill (8 bytes, big-endian).
+    static let auditFilterBackfillKey = Array("audit_filters_backfill".utf8)
     /// The version whose upgrade leaves the registry to be rebuilt (it had none).
     static let versionWithoutRegistry: UInt32 = 2
     /// The least time between two `time_index` entries, in nanoseconds (100 ms): a commit that
@@ -91,6 +103,8 @@ struct StoreSchema {
     let expired: Database
     /// Records of removed events that registry entries still show as their current data.
     let registryData: Database
+    /// The audit log's filter index (``AuditFilterKey``).
+    let auditFilters: Database
 
     init(opening txn: inout WriteTransaction) throws {
         meta = try txn.openDatabase("meta", flags: .create)
@@ -113,6 +127,7 @@ struct StoreSchema {
         checkpoints = try txn.openDatabase("checkpoints", flags: .create)
         expired = try txn.openDatabase("expired", flags: .create)
         registryData = try txn.openDatabase("registry_data", flags: .create)
+        auditFilters = try txn.openDatabase("audit_filters", flags: .create)
     }
 
     /// Checks the stored format version, writing it into a new store and upgrading a version 2,
@@ -128,6 +143,9 @@ struct StoreSchema {
             let storedVersion = stored.withUnsafeBytes { $0.count == 4 ? $0.bigEndianUInt32(at: 0) : 0 }
             if Self.upgradableVersions.contains(storedVersion) {
                 try txn.put(meta, key: Self.formatKey, value: version.bytes)
+                // The filter index is filled from the entries already written once the store is open.
+                try txn.put(meta, key: Self.auditFilterBackfillKey, value: BigEndianKey.u64(0))
+                guard storedVersion < Self.versionBeforeAuditFilters else { return storedVersion }
                 // Everything an older version wrote is indexed entry by entry.
                 let lastSequence = try txn.withCursor(log) { try $0.last().map { $0.key.bigEndianUInt64(at: 0) } ?? 0 }
                 let auditCount = try txn.withCursor(audit) { try $0.last().map { $0.key.bigEndianUInt64(at: 0) + 1 } ?? 0 }

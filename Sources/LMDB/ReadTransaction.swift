@@ -44,6 +44,14 @@ public struct ReadTransaction: ~Copyable {
     public func count(_ database: Database) throws -> Int {
         try lmdbCount(handle, database)
     }
+
+    /// The entries of `database` and the bytes of its B-tree's pages (`mdb_stat`).
+    public func statistics(_ database: Database) throws -> (entries: Int, bytes: Int) {
+        var stat = MDB_stat()
+        try LMDBError.check(mdb_stat(handle, database.handle, &stat), "mdb_stat")
+        let pages = stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages
+        return (stat.ms_entries, pages * Int(stat.ms_psize))
+    }
 }
 
 @inline(__always)

@@ -22,6 +22,7 @@ enum BenchConfiguration {
             name: Bench Consumer
             certificate:
               subject_cn: \(consumer)
+            roles: [department, portal]
 
         """
 

@@ -8,7 +8,7 @@ struct ExchangeBench: AsyncParsableCommand {
         abstract: "Measure Data Exchange throughput and latency.",
         subcommands: [
             StoreBenchmark.self, RoutingBenchmark.self, PublishHTTPBenchmark.self, PublishWebSocketBenchmark.self,
-            LatencyBenchmark.self, FanoutBenchmark.self, GrowthBenchmark.self, SoakBenchmark.self, ReplayBenchmark.self, RegistryBenchmark.self, AuditProofBenchmark.self, StoreCrashWorker.self,
+            LatencyBenchmark.self, FanoutBenchmark.self, GrowthBenchmark.self, SoakBenchmark.self, ReplayBenchmark.self, RegistryBenchmark.self, ConsoleBenchmark.self, AuditProofBenchmark.self, StoreCrashWorker.self,
         ]
     )
 }

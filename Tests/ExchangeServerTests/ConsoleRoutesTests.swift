@@ -208,4 +208,42 @@ import Testing
             }
         }
     }
+
+    /// A subject's event and its acknowledgement lie more than the 20,000 entries a page once scanned
+    /// apart from the end of the log and from each other: the explorer, the data tracker and the
+    /// event's life page find them through the audit log's filter index all the same.
+    @Test func theExplorerTrackerAndLifePageFindEntriesBeyondAScanWindow() async throws {
+        try await Self.withFixture { fixture, router in
+            let route = StoredRoute(consumer: "tax", agreement: "msa-tax", agreementVersion: 1)
+            let event = Envelope(id: "old", source: "msa", type: "licence.issued", topic: "licence.business.issued", subject: "L-OLD")
+            let sequence = try await fixture.store.append(AppendRequest(envelope: event, routes: [route])).sequence
+            let filler = 20_050  // ConsolePages.maxScan (20,000) and more
+            for start in stride(from: 0, to: filler, by: 2000) {
+                _ = try await fixture.exchange.audit(
+                    (start..<min(start + 2000, filler)).map { AuditEvent(kind: .tokenChanged, actor: "tokens-file", fields: ["token": .string("t\($0)")]) })
+            }
+            _ = try await fixture.exchange.audit([
+                AuditEvent(kind: .acknowledged, actor: "tax", fields: ["subscription": "tax-sub", "sequence": .integer(Int64(sequence))])
+            ])
+            for start in stride(from: 0, to: filler, by: 2000) {
+                _ = try await fixture.exchange.audit(
+                    (start..<min(start + 2000, filler)).map { AuditEvent(kind: .tokenChanged, actor: "tokens-file", fields: ["token": .string("u\($0)")]) })
+            }
+            try await Application(router: router).test(.router) { client in
+                let session = try #require(try await Self.signIn(client, token: fixture.auditor))
+                func html(_ uri: String) async throws -> String {
+                    let page = try await client.execute(uri: uri, method: .get, headers: [.cookie: session])
+                    #expect(page.status == .ok, "\(uri)")
+                    return String(buffer: page.body)
+                }
+                let explorer = try await html("/console/audit?subject=L-OLD")
+                #expect(explorer.matches(of: /<td class="num"><a href="\/console\/audit\/[0-9]+">/).count == 1)
+                #expect(explorer.contains("href=\"/console/audit/0\""))
+                let tracker = try await html("/console/tracker?subject=L-OLD")
+                #expect(tracker.contains("msa-tax"), "the tracker lists the event's recipient")
+                let life = try await html("/console/audit/0")
+                #expect(life.contains("acknowledged</a> — tax"), "the life page lists the acknowledgement")
+            }
+        }
+    }
 }

@@ -30,6 +30,7 @@ import Testing
         .auditKey: [.auditor, .admin], .auditCheckpoint: [.auditor, .admin], .auditCheckpoints: [.auditor, .admin],
         .auditInclusionProof: [.auditor, .admin], .auditConsistencyProof: [.auditor, .admin],
         .auditEntries: [.auditor], .auditEvents: [.auditor], .auditReplay: [.auditor],
+        .auditSubject: [.portal, .auditor, .admin],
         .listAgreements: [.admin, .auditor], .showAgreement: [.admin, .auditor],
         .catalogue: [.portal, .auditor, .admin],
         .listHolds: [.admin, .auditor], .setHold: [.admin], .liftHold: [.admin],
@@ -42,6 +43,7 @@ import Testing
             .replacingOccurrences(of: "{collection}", with: "licences")
             .replacingOccurrences(of: "{key}", with: "L-1")
             .replacingOccurrences(of: "{id}", with: "a1")
+            .replacingOccurrences(of: "{subject}", with: "L-1")
     }
 
     @Test func eachTokenRoleReachesOnlyItsOwnEndpoints() async throws {

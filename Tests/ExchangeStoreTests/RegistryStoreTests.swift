@@ -296,6 +296,6 @@ struct RegistryStoreTests {
             let meta = try txn.openDatabase("meta")
             return try txn.get(meta, key: Array("format_version".utf8))
         }
-        #expect(version == [0, 0, 0, 5])
+        #expect(version == [0, 0, 0, 6])
     }
 }
