@@ -68,6 +68,8 @@ public struct ExchangeEndpoint: Hashable, Sendable, CustomStringConvertible {
         case showAgreement
         /// `GET /v1/catalogue`
         case catalogue
+        /// `POST /v1/operation/backup`
+        case backup
     }
 
     /// How the endpoint is served.
@@ -159,5 +161,6 @@ extension ExchangeRoutes {
         ExchangeEndpoint(.listAgreements, .get, "/v1/agreements"),
         ExchangeEndpoint(.showAgreement, .get, "/v1/agreements/{id}"),
         ExchangeEndpoint(.catalogue, .get, "/v1/catalogue"),
+        ExchangeEndpoint(.backup, .post, "/v1/operation/backup"),
     ]
 }

@@ -90,6 +90,7 @@ public struct ExchangeRoutes: Sendable {
         case .listAgreements: listAgreements
         case .showAgreement: showAgreement
         case .catalogue: catalogue
+        case .backup: backup
         case .publishStream, .subscriptionStream:
             preconditionFailure("\(operation) is a WebSocket endpoint; registerWebSockets(on:) registers it")
         }

@@ -22,6 +22,7 @@ struct ExchangeCtl: AsyncParsableCommand {
         subcommands: [
             PublishCommand.self, SubscribeCommand.self, ReplayCommand.self,
             RegistryCommand.self, AuditCommand.self, AgreementsCommand.self, CatalogueCommand.self, ConfigCommand.self, PKICommand.self, TokenCommand.self,
+            BackupCommand.self, RestoreCommand.self,
         ]
     )
 
