@@ -116,7 +116,8 @@ import Testing
         } throws: { ($0 as? StoreError)?.code == .rolledBack }
         store = try ExchangeStore(configuration: Self.configuration(directory.path, watermark: watermark, acknowledge: true))
         let opening = try #require(try await store.openEpoch(actor: "operator", reason: "test"))
-        store.close()
+        // As a crash leaves it: the index tail is not merged at close.
+        store.close(mergingIndexes: false)
         store = try ExchangeStore(configuration: Self.configuration(directory.path, watermark: watermark))
         defer { store.close() }
         let sequence = try await store.append(AppendRequest(envelope: sampleEvent(id: "y"))).sequence
