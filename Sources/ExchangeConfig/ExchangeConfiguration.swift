@@ -65,7 +65,7 @@ public struct ExchangeConfiguration: Sendable {
     static let storeKeys: Set<String> = [
         "store.directory", "store.initial_map_size", "store.max_map_size",
         "store.max_batch_operations", "store.max_readers", "store.index_merge_threshold",
-        "store.publish_reserve",
+        "store.publish_reserve", "store.watermark", "store.watermark_block",
     ]
 
     /// Reads the file's keys:
@@ -76,6 +76,9 @@ public struct ExchangeConfiguration: Sendable {
     ///   `store.publish_reserve` (bytes below `store.max_map_size` kept from publishes for
     ///   acknowledgements, deliveries and audit entries; at most half the maximum; default an
     ///   eighth of the maximum, at most `1GiB`);
+    ///   `store.watermark` (a file on another disk than the store recording ceilings above
+    ///   every sequence and audit index handed out and the latest checkpoint; default none),
+    ///   `store.watermark_block` (100-10000000, default 10000: how far ahead the ceilings go);
     /// - `server.*` and `limits.*`: see ``ServerConfiguration``;
     /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info);
     /// - `log.format`: text or json (default text), see ``LogFormat``;
@@ -101,13 +104,17 @@ public struct ExchangeConfiguration: Sendable {
         if let reserve, reserve > maximum / 2 {
             throw reader.problem("store.publish_reserve", "must be at most half of store.max_map_size (\(maximum / 2) bytes)")
         }
-        let store = StoreConfiguration(
+        var store = StoreConfiguration(
             directory: directory, initialMapSize: initial, maxMapSize: maximum,
             maxBatchOperations: try reader.integer("store.max_batch_operations", in: 1...1_000_000) ?? defaults.maxBatchOperations,
             maxReaders: UInt32(try reader.integer("store.max_readers", in: 8...100_000) ?? Int(defaults.maxReaders)),
             auditHash: try AuditConfiguration.hashAlgorithm(reader: reader) ?? defaults.auditHash,
             indexMergeThreshold: try reader.integer("store.index_merge_threshold", in: 64...1_000_000) ?? defaults.indexMergeThreshold,
             publishReserve: reserve)
+        store.watermarkPath = try reader.path("store.watermark")
+        if let block = try reader.integer("store.watermark_block", in: 100...10_000_000) {
+            store.watermarkBlock = UInt64(block)
+        }
         var level = Logger.Level.info
         if let text = try reader.string("log.level") {
             guard let parsed = Logger.Level(rawValue: text) else {

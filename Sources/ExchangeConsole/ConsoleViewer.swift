@@ -23,7 +23,7 @@ public struct ConsoleViewer: Sendable {
         case .auditor: [.overview, .agreements, .departments, .audit, .tracker]
         case .admin: [.overview, .agreements, .departments]
         case .department: [.agreements, .departments]
-        case .portal: []
+        case .portal, .operator: []
         }
     }
 

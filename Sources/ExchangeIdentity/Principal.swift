@@ -11,6 +11,9 @@ public enum Role: String, Sendable, Hashable, CaseIterable, CustomStringConverti
     case auditor
     /// An operator: agreements, departments, reload.
     case admin
+    /// Operation of the host: hot backups of the store (`POST /v1/operation/backup`); reads
+    /// nothing the exchange carries and changes no configuration.
+    case `operator`
 
     /// The role's name.
     public var description: String { rawValue }

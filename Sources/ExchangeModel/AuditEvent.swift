@@ -46,6 +46,14 @@ public struct AuditEvent: Hashable, Sendable {
         public static let agreementExpiring = Kind("agreement_expiring")
         /// An admin set or lifted a legal hold, which keeps what it covers from retention.
         public static let legalHold = Kind("legal_hold")
+        /// An operator took a hot backup of the store (`POST /v1/operation/backup`).
+        public static let backup = Kind("backup")
+        /// A store restored from a backup, or rolled back, was acknowledged and a new epoch of
+        /// the log opened: links the old log's last checkpoint and states what was lost.
+        public static let epoch = Kind("epoch")
+        /// Stands for an audit index a lost part of the log may have used; never reused for
+        /// anything else (written when an epoch opens).
+        public static let lost = Kind("lost")
 
         public var description: String { rawValue }
     }

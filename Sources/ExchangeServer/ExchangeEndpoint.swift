@@ -76,6 +76,8 @@ public struct ExchangeEndpoint: Hashable, Sendable, CustomStringConvertible {
         case setHold
         /// `DELETE /v1/holds/{id}`
         case liftHold
+        /// `POST /v1/operation/backup`
+        case backup
     }
 
     /// How the endpoint is served.
@@ -171,5 +173,6 @@ extension ExchangeRoutes {
         ExchangeEndpoint(.listHolds, .get, "/v1/holds"),
         ExchangeEndpoint(.setHold, .post, "/v1/holds"),
         ExchangeEndpoint(.liftHold, .delete, "/v1/holds/{id}"),
+        ExchangeEndpoint(.backup, .post, "/v1/operation/backup"),
     ]
 }

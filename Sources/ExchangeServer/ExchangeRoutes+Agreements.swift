@@ -13,8 +13,9 @@ extension ExchangeRoutes {
     /// The roles that may read the register of agreements: administration and audit.
     static let agreementReaders: Set<Role> = [.admin, .auditor]
     /// The roles that may read the catalogue: every authenticated caller, since the catalogue
-    /// is what departments and the portal consult to know what may be asked for.
-    static let catalogueReaders: Set<Role> = Set(Role.allCases)
+    /// is what departments and the portal consult to know what may be asked for; but the
+    /// operator, whose token takes backups and nothing else.
+    static let catalogueReaders: Set<Role> = Set(Role.allCases).subtracting([.operator])
 
     /// `GET /v1/agreements`: the register of agreements (admin, auditor).
     @Sendable func listAgreements(_ request: Request, context: ExchangeRequestContext) async throws -> Response {

@@ -94,6 +94,7 @@ public struct ExchangeRoutes: Sendable {
         case .listHolds: listHolds
         case .setHold: setHold
         case .liftHold: liftHold
+        case .backup: backup
         case .publishStream, .subscriptionStream:
             preconditionFailure("\(operation) is a WebSocket endpoint; registerWebSockets(on:) registers it")
         }

@@ -19,6 +19,8 @@ struct BatchContext: ~Copyable {
     var tailBatch = IndexTail.Batch()
     /// Set by an operation that asks for the index tail to be merged in this batch whatever its size.
     var mergeIndexTail = false
+    /// The checkpoint this batch keeps, for the watermark file.
+    var savedCheckpoint: StoredCheckpoint?
     /// The batch's time as an audit member, encoded once.
     private let timeMember: CanonicalObject.Member
     private let encodedTime: [UInt8]

@@ -44,9 +44,11 @@ extension ExchangeStore {
                     code: .invalidRequest,
                     message: "a checkpoint of size \(checkpoint.treeSize) is past the log's \(context.state.nextAuditIndex) entries")
             }
-            return try context.txn.put(
+            let saved = try context.txn.put(
                 schema.checkpoints, key: BigEndianKey.u64(checkpoint.treeSize), value: Array(checkpoint.note.utf8),
                 flags: .noOverwrite)
+            if saved { context.savedCheckpoint = checkpoint }
+            return saved
         }
     }
 

@@ -41,6 +41,10 @@ public final class ExchangeStore: Sendable {
     let writer: GroupCommitLoop
     /// Decoded subscription definitions (delivery rounds and settlements read them constantly).
     let subscriptionRecords = SubscriptionRecordCache()
+    /// The watermark file, when `store.watermark` names one.
+    let watermark: Watermark?
+    /// Why the store is behind what it once held, while a new epoch is not opened yet.
+    let rollback: Mutex<RollbackFinding?>
     private let closed = Atomic<Bool>(false)
     private let readTransactionCount = Atomic<UInt64>(0)
 
@@ -64,6 +68,9 @@ public final class ExchangeStore: Sendable {
                 underlying: String(describing: error))
         }
         directoryLock = try DirectoryLock(directory: configuration.directory)
+        Self.removeStaleBackupCopies(in: configuration.directory)
+        let watermark = try configuration.watermarkPath.map { try Watermark(path: $0, block: configuration.watermarkBlock) }
+        self.watermark = watermark
         let environment: Environment
         do {
             environment = try Environment(
@@ -88,9 +95,9 @@ public final class ExchangeStore: Sendable {
         self.dedupCache = dedupCache
         self.auditTree = MerkleTree(algorithm: configuration.auditHash)
         let auditTree = self.auditTree
-        let opened: (StoreSchema, WriterState, IndexTail)
+        let opened: (StoreSchema, WriterState, IndexTail, RollbackFinding?)
         do {
-            opened = try environment.write { txn -> (StoreSchema, WriterState, IndexTail) in
+            opened = try environment.write { txn -> (StoreSchema, WriterState, IndexTail, RollbackFinding?) in
                 let schema = try StoreSchema(opening: &txn)
                 let previous = try schema.checkFormat(&txn, directory: configuration.directory)
                 if previous == StoreSchema.versionWithoutRegistry {
@@ -113,7 +120,11 @@ public final class ExchangeStore: Sendable {
                 try TopicCounts.countIfNeeded(&txn, schema: schema)
                 try dedupCache.runs.load(&txn, schema: schema)
                 try dedupCache.rebuild(txn, schema: schema, names: names)
-                return (schema, state, recovered.tail)
+                let finding = try RollbackFinding.detect(txn, schema: schema, state: state, watermark: watermark?.record)
+                if let finding, !configuration.acknowledgeRollback {
+                    throw StoreError(code: .rolledBack, message: finding.refusal(directory: configuration.directory))
+                }
+                return (schema, state, recovered.tail, finding)
             }
         } catch {
             environment.close()
@@ -121,11 +132,17 @@ public final class ExchangeStore: Sendable {
         }
         self.schema = opened.0
         self.indexTail = opened.2
+        self.rollback = Mutex(opened.3)
+        if let finding = opened.3 {
+            logger.warning(
+                "store rolled back; acknowledged: a new epoch opens",
+                metadata: ["directory": "\(configuration.directory)", "finding": "\(finding.summary)"])
+        }
         // Started after everything that can throw, so a failed open leaves no thread behind.
         self.writer = GroupCommitLoop(
             environment: environment, schema: opened.0, names: names, tree: auditTree, dedupCache: dedupCache,
             indexTail: opened.2, resizeLock: resizeLock, state: opened.1, maxBatch: configuration.maxBatchOperations,
-            limits: configuration.mapLimits, logger: logger)
+            limits: configuration.mapLimits, watermark: watermark, logger: logger)
         do {
             try backfillAuditFilters()
         } catch {

@@ -179,6 +179,12 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
     /// Deletes dead letters for good. Audited. Returns the sequences deleted.
     func discardDeadLetters(_ sequences: [UInt64], subscription name: String, actor: String) async throws -> [UInt64]
 
+    // MARK: Backup
+
+    /// Writes a consistent, compacted copy of the store while it runs (a hot backup); blocks
+    /// the calling thread for as long as the copy takes. Remove the copy once sent.
+    func writeBackupCopy() throws -> BackupCopy
+
     // MARK: The audit log
 
     /// The hash function of the audit log's Merkle tree, fixed when the store was created.

@@ -41,6 +41,8 @@ final class GroupCommitLoop: Sendable {
     /// Whether the last check refused publishes (for metrics and readiness).
     private let refusingPublishes = Atomic(false)
     private let logger: Logger
+    /// The watermark file, raised before the commits that need it.
+    private let watermark: Watermark?
     /// The writer's counters; read through the store's `statistics()`.
     let statistics = WriterStatistics()
     private let state: Mutex<WriterState>
@@ -63,8 +65,10 @@ final class GroupCommitLoop: Sendable {
     ///     publishes stop below it.
     init(
         environment: Environment, schema: StoreSchema, names: NameTable, tree: MerkleTree, dedupCache: DedupCache,
-        indexTail: IndexTail, resizeLock: ReadWriteLock, state: WriterState, maxBatch: Int, limits: StoreMapLimits, logger: Logger
+        indexTail: IndexTail, resizeLock: ReadWriteLock, state: WriterState, maxBatch: Int, limits: StoreMapLimits, watermark: Watermark? = nil,
+        logger: Logger
     ) {
+        self.watermark = watermark
         self.environment = environment
         self.schema = schema
         self.names = names
@@ -312,6 +316,18 @@ final class GroupCommitLoop: Sendable {
             let commitStarted = monotonicNanoseconds()
             statistics.addApplying(commitStarted - applyStarted)
             var commitDuration: UInt64 = 0
+            if let watermark {
+                // Durably on the other disk before any number it covers can be acknowledged.
+                do {
+                    try watermark.cover(
+                        nextSequence: finished.nextSequence, auditCount: finished.nextAuditIndex, checkpoint: context.savedCheckpoint)
+                } catch {
+                    context.txn.abort()
+                    logger.error("watermark not written; the batch is refused", metadata: ["error": "\(error)"])
+                    fail(active, StoreError.storage(error, "cannot write the watermark"))
+                    return
+                }
+            }
             do {
                 defer { statistics.addCPU(threadCPUNanoseconds() &- cpuStarted) }
                 try context.txn.commit()

@@ -37,6 +37,19 @@ public struct StoreConfiguration: Sendable, Equatable {
     /// audit entries, so that a full store still serves its consumers (``StoreMapLimits``);
     /// `nil` for the default, an eighth of the maximum, at most 1 GiB.
     public var publishReserve: Int?
+    /// The watermark file (`store.watermark`), on another disk than the store: ceilings above
+    /// every sequence and audit index handed out, and the latest checkpoint, written durably
+    /// before the commits that need them (``WatermarkRecord``). `nil` (the default): none, and
+    /// a store rolled back by hand is not found; a restore by `exchangectl restore` still is.
+    public var watermarkPath: String?
+    /// How far ahead the watermark's ceilings are raised, in sequences and audit indices; the
+    /// file is written again when half of it is used. Default 10,000.
+    public var watermarkBlock: UInt64 = 10_000
+    /// Whether the operator acknowledged that the store was restored or rolled back
+    /// (`exchanged --acknowledge-rollback`): the store then opens instead of refusing with
+    /// `store.rolled_back`, and ``ExchangeStore/openEpoch(actor:reason:)`` must be called before
+    /// anything else is written.
+    public var acknowledgeRollback = false
 
     /// The map's limits these settings give.
     public var mapLimits: StoreMapLimits { StoreMapLimits(maxMapSize: maxMapSize, publishReserve: publishReserve) }

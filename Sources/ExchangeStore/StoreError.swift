@@ -26,6 +26,13 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidRequest = Code("store.invalid_request")
         /// LMDB reported an error.
         public static let storage = Code("store.storage")
+        /// The store is behind what it once held (restored from a backup, or rolled back by
+        /// hand): it is not served until the operator acknowledges it, which opens a new epoch
+        /// of the log (docs/operations.md, "Backup and restore").
+        public static let rolledBack = Code("store.rolled_back")
+        /// The watermark file (`store.watermark`) could not be read or written; nothing that
+        /// would need it is committed.
+        public static let watermarkFailed = Code("store.watermark_failed")
 
         public var description: String { rawValue }
     }

@@ -5,7 +5,7 @@ import LMDB
 ///
 /// | database | key -> value |
 /// | --- | --- |
-/// | `meta` | format version, interned names, counters, the indexes' mark, an unfinished registry rewrite's marker |
+/// | `meta` | format version, interned names, counters, the indexes' mark, an unfinished registry rewrite's marker, the restore marker, the epoch and its sequence floor |
 /// | `log` | sequence -> event record (with its routes and `published` audit entry) |
 /// | `topic_index` | topic id, sequence -> (empty) |
 /// | `time_index` | receive time, first sequence of a commit -> (empty); at most one entry per `timeIndexInterval` |
@@ -74,6 +74,14 @@ struct StoreSchema {
     /// 2 store) until the one after the rewrite's last chunk: while it is, the registry is
     /// incomplete.
     static let registryRebuildKey = Array("registry_rebuild_pending".utf8)
+    /// Present in a store `exchangectl restore` put in place until a new epoch is opened: what
+    /// it was restored from (text).
+    static let restoredKey = Array("restored_from".utf8)
+    /// The epoch of the log (big-endian UInt32); absent: epoch 1.
+    static let epochKey = Array("epoch".utf8)
+    /// The least next sequence (big-endian UInt64) a new epoch set, above what a lost log may
+    /// have handed out; absent: none.
+    static let sequenceFloorKey = Array("sequence_floor".utf8)
 
     let meta: Database
     let log: Database

@@ -28,8 +28,12 @@ extension WriterState {
         for kind in NameTable.Kind.allCases {
             lastIDs[kind] = names.lastID(kind: kind)
         }
+        // A new epoch skipped the sequences a lost log may have handed out (``RollbackFinding``).
+        let floor = try txn.get(schema.meta, key: StoreSchema.sequenceFloorKey).map { bytes in
+            bytes.withUnsafeBytes { $0.count == 8 ? $0.bigEndianUInt64(at: 0) : 0 }
+        } ?? 0
         self.init(
-            nextSequence: recovered.lastSequence + 1, nextAuditIndex: recovered.auditCount,
+            nextSequence: max(recovered.lastSequence + 1, floor), nextAuditIndex: recovered.auditCount,
             lastBatchTime: max(lastIndexedTime, lastEventTime), lastIndexedTime: lastIndexedTime, lastIDs: lastIDs,
             frontier: recovered.frontier)
     }

@@ -22,7 +22,7 @@ struct ExchangeCtl: AsyncParsableCommand {
         subcommands: [
             PublishCommand.self, SubscribeCommand.self, ReplayCommand.self,
             RegistryCommand.self, AuditCommand.self, ArchiveCommand.self, AgreementsCommand.self, CatalogueCommand.self, ConfigCommand.self,
-            PKICommand.self, TokenCommand.self, HoldsCommand.self,
+            PKICommand.self, TokenCommand.self, HoldsCommand.self, BackupCommand.self, RestoreCommand.self,
         ]
     )
 

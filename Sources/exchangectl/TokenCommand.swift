@@ -36,7 +36,7 @@ struct TokenCommand: ParsableCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token and print its secret once.")
 
-        @Option(help: "portal, auditor or admin.")
+        @Option(help: "portal, auditor, admin or operator (hot backups).")
         var role: String
 
         @Option(help: "A unique name; the actor of audit entries.")
@@ -67,7 +67,7 @@ struct TokenCommand: ParsableCommand {
         func run() throws {
             let owner = try owner.resolve()
             guard let role = Role(rawValue: role), role != .department else {
-                throw ValidationError("--role must be portal, auditor or admin")
+                throw ValidationError("--role must be portal, auditor, admin or operator")
             }
             let now = Date()
             var expires: Date?

@@ -65,6 +65,11 @@ struct Exchanged: AsyncParsableCommand {
     @Option(help: "The directory of departments.yaml, topics.yaml and agreements/. Default: the configuration file's directory.")
     var agreements: String?
 
+    @Option(
+        name: .customLong("acknowledge-rollback"),
+        help: "Acknowledge that the store was restored from a backup or rolled back, giving the reason (audited): a new epoch of the log opens that reuses no sequence or audit index handed out before (docs/operations.md, Backup and restore).")
+    var acknowledgeRollback: String?
+
     func run() async throws {
         let settings: ExchangeConfiguration
         do {
@@ -137,9 +142,31 @@ struct Exchanged: AsyncParsableCommand {
         }
         let store: ExchangeStore
         do {
-            store = try ExchangeStore(configuration: settings.store, logger: Logger(label: "exchange.store"))
+            var storeSettings = settings.store
+            storeSettings.acknowledgeRollback = acknowledgeRollback != nil
+            store = try ExchangeStore(configuration: storeSettings, logger: Logger(label: "exchange.store"))
+        } catch let error as StoreError {
+            throw StartupFailure(code: error.code.rawValue, detail: error.message + (error.underlying.map { " (\($0))" } ?? ""))
         } catch {
-            throw StartupFailure(code: (error as? StoreError)?.code.rawValue ?? "store.open_failed", detail: "\(error)")
+            throw StartupFailure(code: "store.open_failed", detail: "\(error)")
+        }
+        if let reason = acknowledgeRollback {
+            do {
+                let user = ProcessInfo.processInfo.environment["USER"].map { "host operator \($0)" } ?? "host operator"
+                if let opening = try await store.openEpoch(actor: user, reason: reason) {
+                    logger.notice(
+                        "store rollback acknowledged: epoch \(opening.epoch) of the log opened",
+                        metadata: [
+                            "next_sequence": "\(opening.nextSequence)", "lost_audit_entries": "\(opening.lostAudit.count)",
+                            "epoch_entry": "\(opening.epochEntryIndex)",
+                        ])
+                } else {
+                    logger.notice("--acknowledge-rollback given, but the store is not behind what it held: nothing to acknowledge")
+                }
+            } catch {
+                store.close()
+                throw StartupFailure(code: (error as? StoreError)?.code.rawValue ?? "store.storage", detail: "cannot open a new epoch: \(error)")
+            }
         }
         let licenceRegistryPending: Bool
         do {

@@ -181,11 +181,11 @@ final class DaemonHarness: Sendable {
     var port: Int { state.withLock { $0.port } }
     var baseURL: String { "https://127.0.0.1:\(port)" }
 
-    /// Starts the daemon and waits until it listens.
-    func start() async throws {
+    /// Starts the daemon (with `arguments` after `--config`) and waits until it listens.
+    func start(_ arguments: [String] = []) async throws {
         let process = Process()
         process.executableURL = try BuiltExecutable.locate("exchanged")
-        process.arguments = ["--config", directory + "/exchange.yaml"]
+        process.arguments = ["--config", directory + "/exchange.yaml"] + arguments
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice

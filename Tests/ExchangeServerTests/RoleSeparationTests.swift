@@ -34,6 +34,7 @@ import Testing
         .listAgreements: [.admin, .auditor], .showAgreement: [.admin, .auditor],
         .catalogue: [.portal, .auditor, .admin],
         .listHolds: [.admin, .auditor], .setHold: [.admin], .liftHold: [.admin],
+        .backup: [.operator],
     ]
 
     static func path(_ endpoint: ExchangeEndpoint) -> String {
@@ -54,6 +55,7 @@ import Testing
             (.portal, try file.create(name: "service-portal", role: .portal)),
             (.auditor, try file.create(name: "auditor-1", role: .auditor)),
             (.admin, try file.create(name: "ops", role: .admin)),
+            (.operator, try file.create(name: "backup-operator", role: .operator)),
         ]
         try file.save(path: directory.file("tokens.json"))
         let store = try ExchangeStore(configuration: StoreConfiguration(directory: directory.file("store"), initialMapSize: 16 << 20))

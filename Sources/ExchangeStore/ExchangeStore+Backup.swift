@@ -1,0 +1,62 @@
+import Foundation
+
+/// A compacted copy of the store written for a hot backup, in a directory of its own inside the
+/// data directory; remove it with ``remove()`` once sent.
+public struct BackupCopy: Sendable, Hashable {
+    /// The directory holding the copy.
+    public var directory: String
+    /// The copy: an LMDB environment file (`data.mdb`).
+    public var file: String { (directory as NSString).appendingPathComponent("data.mdb") }
+    /// The copy's size in bytes.
+    public var bytes: UInt64
+    /// The last event sequence committed when the copy began (the copy holds at least these).
+    public var lastSequence: UInt64
+    /// The audit entries committed when the copy began (the copy holds at least these).
+    public var auditCount: UInt64
+
+    /// Removes the copy and its directory.
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+extension ExchangeStore {
+    /// The prefix of the directories ``writeBackupCopy()`` makes in the data directory; any
+    /// left by a process that died is removed when the store opens.
+    static let backupDirectoryPrefix = "backup.tmp-"
+
+    /// Writes a consistent, compacted copy of the store (LMDB's `mdb_env_copy2` with
+    /// compaction, in one read transaction while the writer goes on) into a new directory
+    /// inside the data directory. Blocks the calling thread for as long as the copy takes;
+    /// map growth waits for it.
+    /// - Throws: `store.storage` when the directory cannot be made or the copy fails (nothing
+    ///   is left behind).
+    public func writeBackupCopy() throws -> BackupCopy {
+        let directory = (configuration.directory as NSString).appendingPathComponent(
+            Self.backupDirectoryPrefix + UUID().uuidString.lowercased())
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StoreError(code: .storage, message: "cannot make the backup directory \(directory)", underlying: "\(error)")
+        }
+        let lastSequence = self.lastSequence
+        let auditCount = self.auditCount
+        do {
+            try backup(to: directory)
+            let file = (directory as NSString).appendingPathComponent("data.mdb")
+            let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.uint64Value ?? 0
+            return BackupCopy(directory: directory, bytes: size, lastSequence: lastSequence, auditCount: auditCount)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw StoreError.storage(error, "the backup copy failed")
+        }
+    }
+
+    /// Removes backup copies a process that died left in `directory`.
+    static func removeStaleBackupCopies(in directory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(backupDirectoryPrefix) {
+            try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+        }
+    }
+}
