@@ -40,7 +40,8 @@ extension Exchange {
     /// - Returns: one outcome per event.
     /// - Throws: `ExchangeError` (`publish.empty`, `publish.field_too_long`, `publish.schema_violation`,
     ///   `publish.id_conflict` for a repeated message id with other content, audited, naming the
-    ///   original in ``ExchangeError/originalSequence``,
+    ///   original in ``ExchangeError/originalSequence`` (none when the original is an earlier
+    ///   event of the same batch, which is not stored either),
     ///   `access.unknown_topic`, `access.not_topic_owner`,
     ///   or ``ExchangeError/Code/store`` with the store's error such as `store.full`, ...).
     public func publish(_ events: [Envelope], from publisher: DepartmentID) async throws(ExchangeError) -> [PublishOutcome] {
@@ -209,12 +210,22 @@ extension Exchange {
     /// `publish.id_conflict`, naming the original event, for the repeating event of the batch.
     static func refusal(_ conflict: AppendConflict, of requests: [AppendRequest], from publisher: DepartmentID) -> PublishRefusal {
         let event = requests.last { $0.envelope.id == conflict.messageID }?.envelope
+        let differ = conflict.differing.joined(separator: ", ")
+        guard let originalSequence = conflict.originalSequence else {
+            // Both events are in this batch, which is refused whole: no sequence to name.
+            let error = ExchangeError(
+                .idConflict,
+                "message id '\(conflict.messageID)' is used by events \(conflict.originalPosition ?? 0) and \(conflict.position ?? 0) "
+                    + "of the batch (counted from 0) with other content (\(differ) differ); no event of the batch was stored. "
+                    + "Publish new content under a new message id")
+            return PublishRefusal(events: event.map { [$0] } ?? [], publisher: publisher, error: error)
+        }
         var error = ExchangeError(
             .idConflict,
-            "message id '\(conflict.messageID)' was already published as event \(conflict.originalSequence) with other content "
-                + "(\(conflict.differing.joined(separator: ", ")) differ); the original is kept and nothing was stored. "
+            "message id '\(conflict.messageID)' was already published as event \(originalSequence) with other content "
+                + "(\(differ) differ); the original is kept and nothing was stored. "
                 + "Publish new content under a new message id")
-        error.originalSequence = conflict.originalSequence
+        error.originalSequence = originalSequence
         return PublishRefusal(events: event.map { [$0] } ?? [], publisher: publisher, error: error)
     }
 

@@ -44,6 +44,13 @@ public enum ReplayItem {
     case delivered(DeliveredEvent)
 }
 
+/// A replay whose `replayed` audit entry is committed: where its scan starts. Made only by
+/// ``Exchange/beginReplay(_:scope:actor:)``, so no replay streams unaudited.
+public struct ReplayStart: Sendable {
+    /// The first sequence to scan; `nil` when nothing is in range.
+    let position: UInt64?
+}
+
 extension Exchange {
     /// Streams back what `scope` is entitled to, in log order, in chunks of bounded size: the
     /// memory used does not grow with the range. Subscriptions are not touched. The replay is
@@ -90,7 +97,21 @@ extension Exchange {
         _ query: ReplayQuery, scope: ReplayScope, actor: String, encode: (ReplayItem) throws -> Void,
         flush: () async throws -> Void
     ) async throws -> Int {
-        guard var position = try await beginReplay(query, scope: scope, actor: actor) else { return 0 }
+        let start = try await beginReplay(query, scope: scope, actor: actor)
+        return try await replayRecords(query, scope: scope, from: start, encode: encode, flush: flush)
+    }
+
+    /// Streams a replay that ``beginReplay(_:scope:actor:)`` audited, as
+    /// ``replayRecords(_:scope:actor:encode:flush:)`` does. For callers that must know the
+    /// replay's audit entry committed before they answer (the HTTP replay sends its status line
+    /// only after: a full store is answered 507, not a 200 cut short).
+    /// - Returns: the number of events encoded.
+    @discardableResult
+    public func replayRecords(
+        _ query: ReplayQuery, scope: ReplayScope, from start: ReplayStart, encode: (ReplayItem) throws -> Void,
+        flush: () async throws -> Void
+    ) async throws -> Int {
+        guard var position = start.position else { return 0 }
         let limit = query.limit ?? .max
         let chunkSize = configuration.replayChunkSize
         let set = agreements.current
@@ -164,8 +185,16 @@ extension Exchange {
         return emitted
     }
 
+    /// Audits a replay (its `replayed` entry committed before this returns) and finds where it
+    /// starts.
+    /// - Throws: `ExchangeError` with the store's error (such as `store.full`) when the entry
+    ///   cannot be written: nothing may then be replayed.
+    public func beginReplay(_ query: ReplayQuery, scope: ReplayScope, actor: String) async throws -> ReplayStart {
+        ReplayStart(position: try await auditReplay(query, scope: scope, actor: actor))
+    }
+
     /// Audits a replay and finds where it starts; `nil` when nothing is in range.
-    private func beginReplay(_ query: ReplayQuery, scope: ReplayScope, actor: String) async throws -> UInt64? {
+    private func auditReplay(_ query: ReplayQuery, scope: ReplayScope, actor: String) async throws -> UInt64? {
         var fields: [String: AuditValue] = ["from_sequence": .integer(Int64(clamping: query.fromSequence))]
         if let topic = query.topic { fields["topic"] = .string(topic.description) }
         if let fromTime = query.fromTime { fields["from_time"] = .string(RFC3339.format(nanoseconds: fromTime)) }

@@ -54,7 +54,13 @@ public struct AuditRoutes: Sendable {
     func authorizeBulkRead(_ request: Request, _ context: ExchangeRequestContext) async throws -> BulkReadStream {
         let principal = try context.requireRole(.auditor)
         let permit = try exchange.beginBulkRead(for: principal.bulkReader)
-        try await exchange.auditRead(actor: principal.actor, endpoint: request.uri.path, query: request.uri.query ?? "")
+        // Audited before the status line (a full store answers 507); a refusal gives the slot back.
+        do {
+            try await exchange.auditRead(actor: principal.actor, endpoint: request.uri.path, query: request.uri.query ?? "")
+        } catch {
+            permit.release()
+            throw error
+        }
         return BulkReadStream(exchange: exchange, permit: permit, channel: context.channel)
     }
 

@@ -269,6 +269,15 @@ public struct ExchangeRoutes: Sendable {
         // refusals aggregated per principal).
         let permit = try exchange.beginBulkRead(for: principal.bulkReader)
         let stream = BulkReadStream(exchange: exchange, permit: permit, channel: context.channel)
+        // Audited before the status line: a store that cannot take the `replayed` entry (full)
+        // is answered with its problem (507 `store.full`), not a 200 whose body is cut short.
+        let start: ReplayStart
+        do {
+            start = try await exchange.beginReplay(query, scope: scope, actor: actor)
+        } catch {
+            permit.release()
+            throw error
+        }
         let lastSequence = exchange.store.lastSequence
         var headers: HTTPFields = [.contentType: "application/x-ndjson", HTTPField.Name("exchange-last-sequence")!: String(lastSequence)]
         if let gap {
@@ -283,7 +292,7 @@ public struct ExchangeRoutes: Sendable {
                     // Events that go out whole are encoded straight from their stored records.
                     var bytes: [UInt8] = []
                     var receivedAt: (nanoseconds: UInt64, text: String) = (0, "")
-                    try await exchange.replayRecords(query2, scope: scope, actor: actor) { item in
+                    try await exchange.replayRecords(query2, scope: scope, from: start) { item in
                         switch item {
                         case .record(let view, let agreement, _):
                             try CloudEvents.encodeLine(view, agreement: agreement.isEmpty ? nil : agreement, into: &bytes, receivedAt: &receivedAt)

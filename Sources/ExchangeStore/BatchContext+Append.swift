@@ -6,13 +6,27 @@ extension BatchContext {
     /// message id with other content) refuses the whole operation: the loop applies the batch
     /// again without it. Any other error thrown here is an environment error that aborts the
     /// whole batch.
+    ///
+    /// A conflict with an earlier event of the same operation names no sequence: that event
+    /// is refused with the operation, so the sequence it took in this attempt is never stored
+    /// (the next attempt gives it to another event). It names both positions instead.
     mutating func apply(_ appends: [PreparedAppend], dedup: DedupCache) throws -> [AppendResult] {
         var results: [AppendResult] = []
         results.reserveCapacity(appends.count)
+        let operationStart = state.nextSequence
         // By index, borrowing each element: iterating would copy every append (its arrays and
         // strings retained and released) on the writer thread.
         for index in appends.indices {
-            results.append(try apply(appends[index], dedup: dedup))
+            do {
+                results.append(try apply(appends[index], dedup: dedup))
+            } catch let conflict as AppendConflict {
+                guard let original = conflict.originalSequence, original >= operationStart,
+                    let position = appends[..<index].firstIndex(where: { $0.source == conflict.publisher && $0.id == conflict.messageID })
+                else { throw conflict }
+                throw AppendConflict(
+                    publisher: conflict.publisher, messageID: conflict.messageID, originalPosition: position - appends.startIndex,
+                    position: index - appends.startIndex, differing: conflict.differing)
+            }
         }
         return results
     }

@@ -98,4 +98,42 @@ struct DuplicateConflictEndToEndTests {
         }
         await daemon.tearDown()
     }
+
+    /// The finding's steps over HTTP: a batch repeating an id with another subject is refused
+    /// naming no sequence (the sequence its first event took in the aborted transaction goes to
+    /// the next event), its audit entry names none, and the id is then published as new.
+    @Test(.timeLimit(.minutes(3)))
+    func aConflictInsideOneBatchNamesNoSequenceLaterGivenToAnotherEvent() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            func event(_ id: String, _ subject: String) -> String {
+                #"{"specversion":"1.0","id":"\#(id)","type":"licence.issued","subject":"\#(subject)","data":{"licence_no":"\#(subject)"}}"#
+            }
+            func batch(_ events: [String]) async throws -> DaemonHarness.Reply {
+                try await daemon.request(
+                    "msa", .POST, "/v1/topics/licence.business.issued/events", contentType: "application/cloudevents-batch+json",
+                    body: Array(("[" + events.joined(separator: ",") + "]").utf8))
+            }
+            let refused = try await batch([event("dupC", "S1"), event("dupC", "S2")])
+            #expect(refused.status == 409 && refused.object["code"] as? String == "publish.id_conflict", "\(refused.text)")
+            #expect(refused.object["original_sequence"] == nil, "\(refused.text)")
+            #expect((refused.object["detail"] as? String)?.contains("events 0 and 1 of the batch") == true, "\(refused.text)")
+
+            let other = try await batch([event("other1", "S3")])
+            #expect(other.status == 200, "\(other.text)")
+            let again = try await batch([event("dupC", "S1")])
+            #expect(again.status == 200, "\(again.text)")
+            #expect(again.text.contains(#""duplicate":false"#), "\(again.text)")
+
+            let rejected = try await Self.auditEntries(daemon).filter { $0["kind"] as? String == "rejected" && $0["message_id"] as? String == "dupC" }
+            #expect(rejected.count == 1, "\(rejected)")
+            #expect(rejected.allSatisfy { $0["original_sequence"] == nil && $0["reason"] as? String == "publish.id_conflict" }, "\(rejected)")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
 }

@@ -80,4 +80,55 @@ struct StoreFullEndToEndTests {
         }
         await daemon.tearDown()
     }
+
+    /// A replay at a store too full for its `replayed` audit entry is answered 507
+    /// problem+json, not a 200 whose body is cut short: the entry commits before the status
+    /// line. Replays (each audited) fill the small reserve left after publishes are refused.
+    @Test(.timeLimit(.minutes(5)))
+    func aReplayAtAFullStoreIsAnswered507BeforeAnyStatusLine() async throws {
+        let limits = ["initial_map_size": "1MiB", "max_map_size": "4MiB", "publish_reserve": "16KiB"]
+        let daemon = try DaemonHarness(checkpointEveryEntries: 1_000_000, checkpointInterval: "24h", store: limits)
+        do {
+            try await daemon.start()
+            let note = String(repeating: "n", count: 8_000)
+            var accepted = 0
+            for index in 0..<2_000 {
+                let reply = try await daemon.publish("msa", id: "F-\(index)", data: ["licence_no": "F-\(index)", "note": note])
+                guard reply.status == 200 else {
+                    #expect(reply.status == 507, "\(reply.text)")
+                    break
+                }
+                accepted += 1
+            }
+            #expect(accepted > 100, "publishes were refused at \(accepted) events")
+            var refusal: DaemonHarness.Reply?
+            for _ in 0..<5_000 {
+                let reply: DaemonHarness.Reply
+                do {
+                    reply = try await daemon.request("tax", .GET, "/v1/replay?limit=1")
+                } catch {
+                    Issue.record("the replay's connection dropped instead of an answer: \(error)")
+                    break
+                }
+                if reply.status != 200 {
+                    refusal = reply
+                    break
+                }
+                // Every replay answered 200 is whole: its one event.
+                guard reply.text.split(separator: "\n").count == 1 else {
+                    Issue.record("a replay answered 200 without its event: \(reply.text.prefix(200))")
+                    break
+                }
+            }
+            let full = try #require(refusal, "5,000 audited replays fitted in the 16 KiB reserve")
+            #expect(full.status == 507, "\(full.text)")
+            #expect(full.contentType == "application/problem+json")
+            #expect(full.object["code"] as? String == "store.full", "\(full.text)")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
 }

@@ -51,6 +51,27 @@ import Testing
         #expect(try fixture.auditKinds() == ["published", "rejected"])
     }
 
+    /// A batch repeating an id with other content inside itself: refused and audited without
+    /// an `original_sequence`, since neither event was stored; the id stays free.
+    @Test func aConflictWithinOneBatchIsAuditedWithoutASequence() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let batch = [EngineFixture.licence("dupC"), EngineFixture.licence("dupC", number: "L-2")]
+        do {
+            _ = try await fixture.exchange.publish(batch, from: EngineFixture.msa)
+            Issue.record("a batch repeating an id with other content was stored")
+        } catch {
+            #expect(error.code == .idConflict && error.originalSequence == nil && error.isAudited)
+            #expect(error.message.contains("events 0 and 1 of the batch"), "\(error.message)")
+        }
+        let rejected = try lastAuditEntry(fixture)
+        #expect(rejected["reason"] as? String == "publish.id_conflict" && rejected["message_id"] as? String == "dupC")
+        #expect(rejected["original_sequence"] == nil, "\(rejected)")
+        #expect(fixture.store.lastSequence == 0)
+        let stored = try await fixture.exchange.publish([batch[0]], from: EngineFixture.msa)
+        #expect(stored.map(\.sequence) == [1] && stored.map(\.isDuplicate) == [false])
+    }
+
     @Test func thePipelinedPublishRefusesAndAuditsAConflictingRepeat() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }

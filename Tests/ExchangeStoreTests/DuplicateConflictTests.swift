@@ -124,13 +124,44 @@ import Testing
         let original = sampleEvent(id: "in-batch")
         var conflicting = original
         conflicting.type = "licence.revoked"
-        await #expect(throws: AppendConflict(publisher: original.source, messageID: original.id, originalSequence: 1, differing: ["type"])) {
+        // The original is in the refused batch too: the conflict names its position, not the
+        // sequence it took in the aborted transaction (which the next event is given).
+        await #expect(throws: AppendConflict(publisher: original.source, messageID: original.id, originalPosition: 0, position: 2, differing: ["type"])) {
             _ = try await store.append(contentsOf: [request(original), request(sampleEvent(id: "other")), request(conflicting)])
         }
         #expect(store.lastSequence == 0, "no event of the batch is stored")
         // An exact repeat inside a batch is stored once, as before.
         let results = try await store.append(contentsOf: [request(original), request(original)])
         #expect(results.map(\.sequence) == [1, 1] && results.map(\.isDuplicate) == [false, true])
+    }
+
+    /// The finding's steps: a batch repeating an id with another subject is refused naming no
+    /// sequence; the sequence its first event took goes to the next event; the id is then new.
+    @Test func aConflictInsideARefusedBatchNamesNoSequenceThatIsGivenToAnotherEvent() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let store = try directory.open()
+        defer { store.close() }
+        _ = try await store.append(request(sampleEvent(id: "before")))
+        let first = sampleEvent(id: "dupC")
+        var second = first
+        second.subject = "91310000MA1FL0002Y"
+        do {
+            _ = try await store.append(contentsOf: [request(first), request(second)])
+            Issue.record("a batch repeating an id with other content was stored")
+        } catch let conflict as AppendConflict {
+            #expect(conflict.originalSequence == nil, "sequence \(conflict.originalSequence ?? 0) was never stored")
+            #expect(conflict.originalPosition == 0 && conflict.position == 1 && conflict.differing == ["subject"])
+        }
+        #expect(store.lastSequence == 1)
+        let other = try await store.append(contentsOf: [request(sampleEvent(id: "other1"))])
+        #expect(other.map(\.sequence) == [2])
+        let again = try await store.append(contentsOf: [request(first)])
+        #expect(again == [AppendResult(sequence: 3, isDuplicate: false, routeCount: 1)])
+        // A conflict with an event committed before still names it.
+        await #expect(throws: AppendConflict(publisher: first.source, messageID: first.id, originalSequence: 3, differing: ["subject"])) {
+            _ = try await store.append(contentsOf: [request(sampleEvent(id: "fresh")), request(second)])
+        }
     }
 
     @Test func aRepeatWhoseOriginalRecordIsGoneIsADuplicateWithoutACheck() async throws {
