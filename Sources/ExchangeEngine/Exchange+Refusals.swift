@@ -12,7 +12,8 @@ extension Exchange {
     /// ``AnonymousRefusals``) and written with its source's others at the next
     /// ``flushAnonymousRefusals()``. A refusal answered 503 (a bulk read refused for the
     /// budget, `replay.busy`), which a principal may cause as often as it retries, is counted
-    /// per actor likewise (``busyRefusals``) and written at the same flush.
+    /// per actor likewise (``busyRefusals``) and written at the same flush; so is a refusal of
+    /// an expired bearer token (``expiredTokenRefusals``, per token name).
     /// - Parameter refusal: what was refused, and how it was answered.
     public func recordRefusal(_ refusal: RequestRefusal) async {
         guard let actor = refusal.actor else {
@@ -21,6 +22,10 @@ extension Exchange {
         }
         if refusal.status == 503 {
             busyRefusals.record(refusal, at: Self.nanoseconds(Date()))
+            return
+        }
+        if refusal.code == Self.tokenExpiredCode {
+            expiredTokenRefusals.record(refusal, at: Self.nanoseconds(Date()))
             return
         }
         var fields: [String: AuditValue] = [
@@ -33,11 +38,14 @@ extension Exchange {
         await auditRefusal([AuditEvent(kind: kind, actor: actor, fields: fields)])
     }
 
+    /// The code of a refused expired bearer token (the HTTP layer's `auth.token_expired`).
+    static let tokenExpiredCode = "auth.token_expired"
+
     /// Writes the anonymous refusals and the 503 refusals counted since the last flush (at most
     /// `maxSources + 1` entries each) and returns how many entries were written.
     @discardableResult
     public func flushAnonymousRefusals() async -> Int {
-        let events = anonymousRefusals.drain() + busyRefusals.drain()
+        let events = anonymousRefusals.drain() + busyRefusals.drain() + expiredTokenRefusals.drain()
         guard !events.isEmpty else { return 0 }
         await auditRefusal(events)
         logger.info("anonymous refusals audited", metadata: ["entries": "\(events.count)"])

@@ -97,16 +97,17 @@ extension Exchange {
     public func registryLookup(
         collection: String, key: String, parameters: [(name: String, value: String)], viewer: RegistryViewer, actor: String
     ) async throws(ExchangeError) -> RegistryItem {
-        var history = false
+        var history: Bool?
         for (name, value) in parameters {
-            guard name == "history", value == "true" || value == "false" else {
+            guard name == "history", value == "true" || value == "false", history == nil else {
+                let detail = name == "history" && history != nil ? "parameter 'history' is given twice" : "the only parameter is history=true|false"
                 return try await audited(actor: actor, fields: ["collection": .string(AuditEvent.bounded(collection)), "key": .string(AuditEvent.bounded(key))]) { () throws(ExchangeError) -> (RegistryItem, Int) in
-                    throw ExchangeError(.badRegistryQuery, "the only parameter is history=true|false")
+                    throw ExchangeError(.badRegistryQuery, detail)
                 }
             }
             history = value == "true"
         }
-        return try await registryLookup(collection: collection, key: key, history: history, viewer: viewer, actor: actor)
+        return try await registryLookup(collection: collection, key: key, history: history ?? false, viewer: viewer, actor: actor)
     }
 
     /// ``registrySearch(collection:query:viewer:actor:)`` with the request's query parameters

@@ -34,6 +34,9 @@ public final class Exchange: Sendable {
     /// Refusals answered 503 to an identified principal (bulk reads refused for the budget),
     /// counted per actor until the next flush, with the same interval and bounds.
     public let busyRefusals: AnonymousRefusals
+    /// Refusals of an expired bearer token (`auth.token_expired`), which its holder may cause
+    /// as often as it sends it, counted per token name until the next flush likewise.
+    public let expiredTokenRefusals: AnonymousRefusals
     private let gates = Mutex<[String: GateEntry]>([:])
     /// Delivery rounds running and the writer's backlog: what bulk reads yield to.
     let liveWork: LiveWork
@@ -60,6 +63,7 @@ public final class Exchange: Sendable {
         self.metrics = ExchangeMetrics()
         self.anonymousRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals)
         self.busyRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals, key: .actor)
+        self.expiredTokenRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals, key: .actor)
         let liveWork = LiveWork(writerBacklog: { [store] in store.writerBacklog })
         self.liveWork = liveWork
         self.bulkReads = BulkReadBudget(configuration: configuration.bulkReads, isBusy: { liveWork.isWaiting })

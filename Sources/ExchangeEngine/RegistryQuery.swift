@@ -61,7 +61,9 @@ public struct RegistryQuery: Hashable, Sendable {
                 }
                 self.status = status
             case "expires_before":
-                guard value.utf8.count == 10, let day = RegistryInput.day(value) else { throw Self.bad("expires_before must be a day, YYYY-MM-DD") }
+                guard value.utf8.count == 10, let day = RegistryInput.day(value), Self.isCalendarDay(day) else {
+                    throw Self.bad("expires_before must be a day of the calendar, YYYY-MM-DD")
+                }
                 expiresBefore = day
             case "limit":
                 guard let limit = Int(value), (1...Self.maximumLimit).contains(limit) else {
@@ -73,6 +75,21 @@ public struct RegistryQuery: Hashable, Sendable {
                 throw Self.bad("unknown parameter '\(name)'; known: holder, type, issuer, status, expires_before, limit, cursor")
             }
         }
+    }
+
+    /// Whether `day` (`YYYY-MM-DD`, digits checked) names a day of the Gregorian calendar:
+    /// month 01-12, day 01 to the month's last (2026-02-30 is not one).
+    static func isCalendarDay(_ day: String) -> Bool {
+        let parts = day.split(separator: "-")
+        guard parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let date = Int(parts[2]) else { return false }
+        let last =
+            switch month {
+            case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+            case 4, 6, 9, 11: 30
+            case 1, 3, 5, 7, 8, 10, 12: 31
+            default: 0
+            }
+        return last > 0 && (1...last).contains(date)
     }
 
     /// The filters as audit particulars (the cursor and limit are left out).

@@ -110,7 +110,14 @@ final class GroupCommitLoop: Sendable {
     var mapLimits: StoreMapLimits { limits.withLock { $0 } }
 
     /// Whether the last batch that held publishes found the store past its publish limit.
-    var isRefusingPublishes: Bool { refusingPublishes.load(ordering: .relaxed) }
+    ///
+    /// While set, asking re-checks the limit (free pages counted at most every
+    /// ``freePagesInterval``), so that it clears once retention or a deletion freed space, not
+    /// only at the next publish attempt (`exchange_store_refusing_publishes` is read this way).
+    var isRefusingPublishes: Bool {
+        guard refusingPublishes.load(ordering: .relaxed) else { return false }
+        return publishRefusal() != nil
+    }
 
     /// Changes the map's limits. The map itself is not resized here: it grows, on the writer
     /// thread between two transactions, when a transaction does not fit (``growMap()``), up to

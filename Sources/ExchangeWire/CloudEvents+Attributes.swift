@@ -82,8 +82,31 @@ struct EventAttributes {
         }
     }
 
+    /// Refuses an attribute value holding U+0000-U+001F or U+007F-U+009F, which CloudEvents 1.0
+    /// (type system, String) does not allow. Checked once the whole event is read, so that
+    /// malformed JSON later in the event is reported as such.
+    func refuseControlCharacters() throws(ProblemError) {
+        try refuseControlCharacters("specversion", specVersion)
+        try refuseControlCharacters("id", id)
+        try refuseControlCharacters("type", type)
+        try refuseControlCharacters("subject", subject)
+        try refuseControlCharacters("time", time)
+        try refuseControlCharacters("datacontenttype", dataContentType)
+        try refuseControlCharacters("dataschema", dataSchema)
+        try refuseControlCharacters("topic", topic)
+        for (name, value) in extensions { try refuseControlCharacters(name, value) }
+    }
+
+    private func refuseControlCharacters(_ name: String, _ value: String?) throws(ProblemError) {
+        guard let value, let offset = CloudEvents.controlCharacterOffset(in: value) else { return }
+        throw problem(
+            .invalidAttribute,
+            "attribute \"\(name)\" holds a control character (U+0000-U+001F, U+007F-U+009F) at character \(offset); CloudEvents String values must not")
+    }
+
     /// Checks the attributes and builds the envelope.
     func envelope(data: [UInt8], options: CloudEventsOptions) throws(ProblemError) -> Envelope {
+        try refuseControlCharacters()
         guard let specVersion else { throw problem(.missingAttribute, "attribute \"specversion\" is required") }
         guard specVersion == CloudEvents.specVersion else {
             throw problem(.unsupportedSpecVersion, "specversion \"\(specVersion)\" is not supported; use \"1.0\"")

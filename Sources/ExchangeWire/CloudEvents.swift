@@ -117,4 +117,15 @@ public enum CloudEvents {
         guard !utf8.isEmpty, utf8.count <= 20 else { return false }
         return utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
+
+    /// The position (0-based, in Unicode scalars) of the first character a CloudEvents String may
+    /// not hold (CloudEvents 1.0, type system: U+0000-U+001F and U+007F-U+009F), or `nil`.
+    public static func controlCharacterOffset(in value: some StringProtocol) -> Int? {
+        // Fast path: ASCII without C0 controls or DEL, and no two-byte lead 0xC2 (which starts U+0080-U+00BF).
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) { return nil }
+        for (offset, scalar) in value.unicodeScalars.enumerated() where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+            return offset
+        }
+        return nil
+    }
 }

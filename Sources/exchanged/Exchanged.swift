@@ -82,7 +82,9 @@ struct Exchanged: AsyncParsableCommand {
             { label, provider in
                 switch settings.logFormat {
                 case .text:
-                    var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                    // Control characters escaped, so one record stays one line (no forged lines).
+                    var handler = EscapingLogHandler(
+                        base: StreamLogHandler.standardError(label: label, metadataProvider: provider.map(EscapingLogHandler.escaping)))
                     handler.logLevel = settings.logLevel
                     return handler
                 case .json:

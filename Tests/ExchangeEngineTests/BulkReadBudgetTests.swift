@@ -170,6 +170,30 @@ import Testing
                 detail: nil))
         #expect(try fixture.auditKinds().count == before + 2)
     }
+
+    /// The holder of an expired token may send it as often as it likes: its refusals are counted
+    /// per token name and written as one `access_denied` entry per interval, not one each.
+    @Test func expiredTokenRefusalsAreAggregatedPerTokenName() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let exchange = fixture.exchange
+        let before = try fixture.auditKinds().count
+        for _ in 0..<50 {
+            await exchange.recordRefusal(
+                RequestRefusal(
+                    actor: "old-portal", role: nil, source: "192.0.2.9", method: "GET", path: "/v1/registry/licences/L-1", status: 401,
+                    code: "auth.token_expired", detail: "the bearer token \"old-portal\" expired"))
+        }
+        #expect(try fixture.auditKinds().count == before)
+        #expect(await exchange.flushAnonymousRefusals() == 1)
+        let entries = try exchange.auditEntries(from: UInt64(before), limit: 10)
+        #expect(entries.count == 1)
+        let entry = try JSONValue.parse(try #require(entries.first).entry)
+        #expect(entry["kind"]?.stringValue == "access_denied")
+        #expect(entry["actor"]?.stringValue == "old-portal")
+        #expect(entry["code"]?.stringValue == "auth.token_expired")
+        if case .number(let count)? = entry["count"] { #expect(count.text == "50") } else { Issue.record("no count: \(entry)") }
+    }
 }
 
 /// A value shared with a closure that tests change.

@@ -130,6 +130,33 @@ struct RegistryEngineTests {
         #expect(outcomes == ["ok", "registry.not_found", "registry.not_found", "registry.unknown_collection", "registry.bad_cursor"])
     }
 
+    /// A repeated `history` is refused like any repeated registry parameter (it answered with
+    /// the last value), and `expires_before` must be a day of the calendar.
+    @Test func repeatedHistoryAndImpossibleDaysAreRefused() async throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let exchange = fixture.exchange
+        _ = try await exchange.publish([Self.licence("a", "L-1")], from: Self.msa)
+        for parameters in [[("history", "true"), ("history", "false")], [("history", "true"), ("history", "true")]] {
+            do {
+                _ = try await exchange.registryLookup(
+                    collection: "licences", key: "L-1", parameters: parameters.map { (name: $0.0, value: $0.1) }, viewer: .department(Self.tax), actor: "tax")
+                Issue.record("a repeated history parameter was accepted: \(parameters)")
+            } catch {
+                #expect(error.code == .badRegistryQuery)
+            }
+        }
+        let once = try await exchange.registryLookup(
+            collection: "licences", key: "L-1", parameters: [(name: "history", value: "true")], viewer: .department(Self.tax), actor: "tax")
+        #expect(once.includesHistory)
+        for day in ["2026-02-30", "2026-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "2026-01-00", "2100-02-29"] {
+            #expect(throws: ExchangeError.self, "\(day)") { _ = try RegistryQuery(parameters: [(name: "expires_before", value: day)]) }
+        }
+        for day in ["2028-02-29", "2000-02-29", "2026-12-31", "2026-04-30"] {
+            #expect(try RegistryQuery(parameters: [(name: "expires_before", value: day)]).expiresBefore == day)
+        }
+    }
+
     @Test func searchFiltersOnWhatTheViewerMaySee() async throws {
         let fixture = try Self.fixture()
         defer { fixture.remove() }

@@ -121,6 +121,8 @@ import Testing
         // Two commits later the pages are on the free list; the count is at most 250 ms old.
         _ = try await store.appendAudit([AuditEvent(kind: .rejected, actor: "market-regulation", fields: ["reason": "store.full"])])
         try await Task.sleep(for: .milliseconds(300))
+        // The state (and the metric read from it) clears without waiting for a publish attempt.
+        #expect(!store.isRefusingPublishes && !store.statistics().isRefusingPublishes, "still refusing after the pages were freed")
         let after = try await store.append(AppendRequest(envelope: sampleEvent(id: "after-free", size: 2048), routes: [taxRoute]))
         #expect(after.sequence == UInt64(stored) + 1)
         #expect(!store.isRefusingPublishes)

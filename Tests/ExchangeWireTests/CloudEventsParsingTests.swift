@@ -187,6 +187,42 @@ struct CloudEventsParsingTests {
         #expect(reread == envelope)
     }
 
+    /// CloudEvents 1.0 (type system, String) allows no U+0000-U+001F or U+007F-U+009F in a
+    /// String value: an id or subject with a NUL, a newline or a C1 control is refused in every
+    /// mode, whatever attribute holds it.
+    @Test func controlCharactersInAttributesAreRefused() {
+        let bad = [#"nul\u0000x"#, #"line\nbreak"#, #"cr\r"#, #"tab\t"#, #"del\u007f"#, #"nel\u0085"#, #"c1\u009f"#]
+        for value in bad {
+            for attribute in ["id", "type", "subject", "traceid", "topic", "dataschema"] {
+                var members = ["specversion": #""1.0""#, "id": #""e-1""#, "type": #""t""#, "topic": #""a""#]
+                members[attribute] = "\"\(value)\""
+                let text = "{" + members.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
+                #expect(code { try CloudEvents.parseStructured(bytes(text), options: options) } == "cloudevents.invalid_attribute", "\(attribute)=\(value)")
+            }
+        }
+        // Neighbouring characters stay allowed: U+00A0, U+2028, and non-ASCII text.
+        let fine = #"{"specversion":"1.0","id":"e\u00a0\u2028","type":"t","topic":"a","subject":"许可证 é"}"#
+        #expect(code { try CloudEvents.parseStructured(bytes(fine), options: options) } == nil)
+
+        let event = #"{"specversion":"1.0","id":"1","type":"t","topic":"a"}"#
+        let batch = "[\(event),{\"specversion\":\"1.0\",\"id\":\"2\",\"type\":\"t\\u0000\",\"topic\":\"a\"}]"
+        do {
+            _ = try CloudEvents.parseBatch(bytes(batch), options: options)
+            Issue.record("a batch with a NUL in an event's type was accepted")
+        } catch {
+            #expect(error.code == .invalidAttribute)
+            #expect(error.detail?.hasPrefix("event 1: ") == true)
+        }
+
+        for encoded in ["a%0Ab", "%00", "x%7F", "x%C2%85", "%1B[31m"] {
+            var fields: HTTPFields = [.contentType: "application/json"]
+            for (name, value) in [("ce-specversion", "1.0"), ("ce-id", "1"), ("ce-type", "t"), ("ce-topic", "a"), ("ce-subject", encoded)] {
+                fields.append(HTTPField(name: HTTPField.Name(name)!, value: value))
+            }
+            #expect(code { try CloudEvents.parse(headers: fields, body: [], options: options) } == "cloudevents.invalid_attribute", "\(encoded)")
+        }
+    }
+
     // MARK: Modes
 
     @Test func modeFromContentType() throws {
