@@ -10,6 +10,9 @@ public struct ConsoleSession: Sendable, Hashable {
     public let principal: Principal
     /// When the session ends, on the monotonic clock.
     public let expires: ContinuousClock.Instant
+    /// The SHA-256 fingerprint of the client certificate a department signed in with; every
+    /// request of the session must present that certificate, unrevoked. `nil` for a token sign-in.
+    public internal(set) var certificateFingerprint: String? = nil
 
     /// Whether `token` is this session's CSRF token, compared in constant time.
     /// - Parameter token: the token the request carried.

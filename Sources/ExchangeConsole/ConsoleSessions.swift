@@ -21,10 +21,15 @@ public final class ConsoleSessions: Sendable {
     }
 
     /// Starts a session for `principal`.
+    /// - Parameters:
+    ///   - principal: who signed in.
+    ///   - certificateFingerprint: the SHA-256 fingerprint of the client certificate a
+    ///     department signed in with, which binds the session to it; `nil` for a token sign-in.
     /// - Returns: the new session, with a fresh id and CSRF token.
-    public func start(for principal: Principal, now: ContinuousClock.Instant = .now) -> ConsoleSession {
+    public func start(for principal: Principal, certificateFingerprint: String? = nil, now: ContinuousClock.Instant = .now) -> ConsoleSession {
         let session = ConsoleSession(
-            id: ConsoleSecrets.random256(), csrfToken: ConsoleSecrets.random256(), principal: principal, expires: now + lifetime)
+            id: ConsoleSecrets.random256(), csrfToken: ConsoleSecrets.random256(), principal: principal, expires: now + lifetime,
+            certificateFingerprint: certificateFingerprint)
         let bound = maxCount
         sessions.withLock { sessions in
             if sessions.count >= bound {

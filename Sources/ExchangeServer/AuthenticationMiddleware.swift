@@ -46,6 +46,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     /// Authenticates the request and runs the rest of the chain.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        context.revokedCertificates = revoked
         if let authorization = request.headers[.authorization] {
             let lookup = Self.bearerSecret(authorization).flatMap { tokens?.lookup(secret: $0) } ?? .invalid
             if case .valid(let principal) = lookup {
@@ -61,6 +62,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                     headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
             }
         } else if let identity = await peers.identity(of: context.channel) {
+            context.certificateFingerprint = identity.sha256Fingerprint
             if revoked().isRevoked(identity.sha256Fingerprint) {
                 let department = resolver.department(for: identity)
                 context.refusedActor = department?.rawValue ?? "certificate:\(identity.sha256Fingerprint)"

@@ -124,7 +124,7 @@ public struct ConsoleRoutes: Sendable {
         render: (ConsoleViewer) async throws -> String?
     ) async throws -> Response {
         let language = Self.language(request)
-        guard let session = sessions.session(request.cookies[Self.sessionCookie]?.value) else {
+        guard let session = await liveSession(request, context) else {
             return Self.redirect("/console/signin")
         }
         let viewer = ConsoleViewer(session: session, language: language, path: request.uri.path)
@@ -142,7 +142,7 @@ public struct ConsoleRoutes: Sendable {
 
     func signInPage(_ request: Request, _ context: ExchangeRequestContext) async throws -> Response {
         let language = Self.language(request)
-        if sessions.session(request.cookies[Self.sessionCookie]?.value) != nil, request.uri.queryParameters.get("failed") == nil {
+        if await liveSession(request, context) != nil, request.uri.queryParameters.get("failed") == nil {
             return Self.redirect("/console/overview")
         }
         let token = ConsoleSecrets.random256()
@@ -177,7 +177,8 @@ public struct ConsoleRoutes: Sendable {
             return Self.redirect("/console/signin?failed=1")
         }
         try await auditSession(principal, change: "signed_in", method: form["method"] == "certificate" ? "certificate" : "token")
-        let session = sessions.start(for: principal)
+        let session = sessions.start(
+            for: principal, certificateFingerprint: principal.role == .department ? context.certificateFingerprint : nil)
         var response = Self.redirect(principal.role == .department ? ConsolePage.departments.path : ConsolePage.overview.path)
         let seconds = Int(sessions.lifetime.components.seconds)
         response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.sessionCookie, session.id, maxAge: seconds)))
@@ -221,7 +222,7 @@ public struct ConsoleRoutes: Sendable {
 
     /// The session of a state-changing request, after checking its CSRF token.
     func requireSession(_ request: Request, _ context: ExchangeRequestContext, form: [String: String]) async throws -> ConsoleSession {
-        guard let session = sessions.session(request.cookies[Self.sessionCookie]?.value) else {
+        guard let session = await liveSession(request, context) else {
             throw ProblemError(.unauthenticated, detail: "sign in to the console first")
         }
         guard session.acceptsCSRFToken(form["csrf"]) else {

@@ -31,6 +31,12 @@ public struct ExchangeRequestContext: RequestContext, WebSocketRequestContext {
     /// Who a refused identity is, for the audit log, when the refusal leaves no ``principal``:
     /// the department of a revoked certificate. `nil` otherwise.
     public var refusedActor: String?
+    /// The SHA-256 fingerprint of the TLS client certificate the connection presented, set by
+    /// the authentication middleware; `nil` without one.
+    public var certificateFingerprint: String?
+    /// The revoked client certificates in force, as the authentication middleware reads them,
+    /// so that an open stream can check its certificate again (``isCertificateRevoked``).
+    var revokedCertificates: @Sendable () -> RevokedCertificates
     /// The largest request body a handler decodes, bytes (`limits.max_request_body`).
     public var maxUploadSize: Int
 
@@ -41,6 +47,17 @@ public struct ExchangeRequestContext: RequestContext, WebSocketRequestContext {
         self.channel = source.channel
         self.principal = nil
         self.authenticationFailure = nil
+        self.certificateFingerprint = nil
+        self.revokedCertificates = { .none }
         self.maxUploadSize = ServerLimits.default.maxRequestBody
+    }
+}
+
+extension ExchangeRequestContext {
+    /// Whether the connection's client certificate is listed in the revoked certificates in
+    /// force now (re-read on reload); `false` without a certificate.
+    public var isCertificateRevoked: Bool {
+        guard let certificateFingerprint else { return false }
+        return revokedCertificates().isRevoked(certificateFingerprint)
     }
 }

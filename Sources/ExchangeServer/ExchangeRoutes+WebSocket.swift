@@ -8,6 +8,7 @@ import Foundation
 public import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOWebSocket
 import Synchronization
 
 extension ExchangeRoutes {
@@ -27,6 +28,11 @@ extension ExchangeRoutes {
     ///   `{"credit": n}` to allow n more events, and `{"ack": [seq, ...]}`, `{"nak": [...],
     ///   "delay_ms": d}` or `{"term": [...]}` to settle them; the server sends each event as a
     ///   structured CloudEvent with `sequence`, `topic`, `agreement` and `receivedat`.
+    ///
+    /// Both check the client certificate against the revoked certificates in force (re-read on
+    /// reload) before acting on each frame received, and the subscription stream before each
+    /// event sent and every second: a certificate revoked while its stream is open gets one error
+    /// frame `auth.certificate_revoked` and a close 1008 (policy violation), audited once.
     ///
     /// The paths are the WebSocket entries of ``endpoints``.
     public func registerWebSockets(on v1: RouterGroup<ExchangeRequestContext>) {
@@ -77,10 +83,18 @@ extension ExchangeRoutes {
                     // writer must end too, once the answers still due are sent or dropped.
                     defer { replies.close() }
                     var index = 0
+                    var revoked = false
                     for try await message in inbound.messages(maxSize: maxRequestBody) {
                         guard await replies.reserve() else { break }
                         let frameIndex = index
                         index += 1
+                        if context.requestContext.isCertificateRevoked {
+                            let problem = Self.revokedProblem(context.requestContext)
+                            replies.push(Self.reply(index: frameIndex, problem: problem))
+                            await Self.auditFrameRefusal(problem, exchange: exchange, context: context)
+                            revoked = true
+                            break
+                        }
                         let parsed: Result<(envelopes: [Envelope], isBatch: Bool), ProblemError>
                         switch message {
                         case .text(var text):
@@ -107,6 +121,7 @@ extension ExchangeRoutes {
                     }
                     replies.close()
                     try await group.waitForAll()
+                    if revoked { try await outbound.close(.policyViolation, reason: ProblemCode.certificateRevoked.rawValue) }
                 }
             } onCancel: {
                 replies.close()
@@ -127,7 +142,26 @@ extension ExchangeRoutes {
             }
             let credit = CreditCounter()
             let (creditChanges, creditContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            let revocation = RevocationLatch()
+            // Whether the certificate is revoked now; the first to see it ends the stream.
+            @Sendable func revoked() async throws -> Bool {
+                guard context.requestContext.isCertificateRevoked else { return false }
+                guard revocation.fire() else { return true }
+                let problem = Self.revokedProblem(context.requestContext)
+                await Self.auditFrameRefusal(problem, exchange: exchange, context: context)
+                try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: problem), as: UTF8.self)))
+                try await outbound.close(.policyViolation, reason: ProblemCode.certificateRevoked.rawValue)
+                return true
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
+                // A stream that only sends is checked every second too.
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        if Task.isCancelled { return }
+                        if try await revoked() { return }
+                    }
+                }
                 group.addTask {
                     var changes = creditChanges.makeAsyncIterator()
                     var buffer: [UInt8] = []
@@ -137,6 +171,7 @@ extension ExchangeRoutes {
                             guard await changes.next() != nil else { return }
                             continue
                         }
+                        if try await revoked() { return }
                         let events: [DeliveredEvent]
                         do {
                             events = try await exchange.pull(name, owner: department, max: available, wait: .seconds(5))
@@ -145,6 +180,7 @@ extension ExchangeRoutes {
                             return
                         }
                         for event in events {
+                            if try await revoked() { return }
                             buffer.removeAll(keepingCapacity: true)
                             CloudEvents.encode(event.envelope, delivery: Self.attributes(event), into: &buffer)
                             try await outbound.write(.text(String(decoding: buffer, as: UTF8.self)))
@@ -157,6 +193,7 @@ extension ExchangeRoutes {
                     group.cancelAll()
                 }
                 for try await message in inbound.messages(maxSize: 1 << 20) {
+                    if try await revoked() { break }
                     guard case .text(let text) = message,
                         let control = try? JSONDecoder().decode(StreamControl.self, from: Data(text.utf8))
                     else {
@@ -198,6 +235,14 @@ extension ExchangeRoutes {
         var refusal = ProblemMiddleware.refusal(problem, request: context.request, context: context.requestContext)
         refusal.method = "WS"
         await exchange.recordRefusal(refusal)
+    }
+
+    /// The refusal of a stream whose client certificate was revoked while it was open.
+    static func revokedProblem(_ context: ExchangeRequestContext) -> ProblemError {
+        ProblemError(
+            .certificateRevoked,
+            detail: "the client certificate (SHA-256 \(context.certificateFingerprint ?? "none")) was revoked "
+                + "(server.tls.revoked_certificates); the stream is closed")
     }
 
     /// How long a refused stream stays open for its client to read the refusal and close it.
@@ -280,6 +325,19 @@ final class CreditCounter: Sendable {
         credit.withLock { value in
             let (sum, overflow) = value.addingReportingOverflow(amount)
             value = overflow ? (amount > 0 ? InputBounds.credit.upperBound : 0) : min(max(0, sum), InputBounds.credit.upperBound)
+        }
+    }
+}
+
+/// Fires once: the first stream task to see its certificate revoked audits and closes the stream.
+final class RevocationLatch: Sendable {
+    private let fired = Mutex(false)
+
+    /// `true` for the first caller only.
+    func fire() -> Bool {
+        fired.withLock { fired in
+            defer { fired = true }
+            return !fired
         }
     }
 }
