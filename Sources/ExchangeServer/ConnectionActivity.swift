@@ -9,7 +9,8 @@ import NIOCore
 ///
 /// Each phase has its deadline: the handshake ``ConnectionLimits/handshakeTimeout``, waiting for
 /// a request ``ConnectionLimits/idleTimeout``, reading a head
-/// ``ConnectionLimits/requestHeadTimeout``, reading its body ``ConnectionLimits/requestBodyTimeout``;
+/// ``ConnectionLimits/requestHeadTimeout``, reading its body ``ConnectionLimits/requestBodyTimeout``
+/// (a console form on a connection without a client certificate: ``consoleFormTimeout``);
 /// a request being handled and a WebSocket stream have none. A deadline that passes closes the connection and counts the timeout. Every change of
 /// phase is told to the ``ConnectionGovernor``.
 final class ConnectionActivity {
@@ -18,6 +19,11 @@ final class ConnectionActivity {
     let limits: ConnectionLimits
     let metrics: ConnectionMetrics
     private(set) var phase: ConnectionPhase = .handshaking
+    /// Whether the handshake named a client certificate.
+    private(set) var hasClientCertificate = false
+    /// How long a console form's body may take on a connection without a client certificate:
+    /// 10 seconds. Before a principal is known the daemon does not wait on a client for long.
+    static let consoleFormTimeout: Duration = .seconds(10)
     private var requestsInProgress = 0
     private var deadline: Scheduled<Void>?
     private var isClosed = false
@@ -49,6 +55,7 @@ final class ConnectionActivity {
             closeAbruptly()
             return false
         }
+        hasClientCertificate = certificate != nil
         move(to: .waiting)
         return true
     }
@@ -59,21 +66,25 @@ final class ConnectionActivity {
     }
 
     /// A request head was read completely: its body's deadline starts.
-    func requestStarted() {
+    /// - Parameter consoleForm: the request posts a console form; without a client certificate
+    ///   its body is read as ``ConnectionPhase/readingConsoleForm``.
+    func requestStarted(consoleForm: Bool = false) {
         requestsInProgress += 1
-        move(to: .readingBody)
+        move(to: consoleForm && !hasClientCertificate ? .readingConsoleForm : .readingBody)
     }
 
     /// A request's body ended: the request is handled without a deadline.
     func requestBodyEnded() {
-        if phase == .readingBody { move(to: .busy) }
+        if phase == .readingBody || phase == .readingConsoleForm { move(to: .busy) }
     }
 
     /// A response was written completely; with no other request in progress the connection
     /// waits for the next.
     func responseCompleted() {
         requestsInProgress = max(0, requestsInProgress - 1)
-        if requestsInProgress == 0, phase == .busy || phase == .readingBody { move(to: .waiting) }
+        if requestsInProgress == 0, phase == .busy || phase == .readingBody || phase == .readingConsoleForm {
+            move(to: .waiting)
+        }
     }
 
     /// The connection became a WebSocket stream.
@@ -107,19 +118,22 @@ final class ConnectionActivity {
         case .waiting: schedule(.idle)
         case .readingHead: schedule(.requestHead)
         case .readingBody: schedule(.requestBody)
+        case .readingConsoleForm: schedule(.requestBody, timeout: Self.consoleFormTimeout)
         case .busy, .streaming: break
         }
     }
 
-    private func schedule(_ kind: ConnectionMetrics.Timeout) {
+    /// Starts the deadline of `kind`, or `shorter` when that is sooner.
+    private func schedule(_ kind: ConnectionMetrics.Timeout, timeout shorter: Duration? = nil) {
         guard let headContext else { return }
-        let timeout: Duration
+        var timeout: Duration
         switch kind {
         case .handshake: timeout = limits.handshakeTimeout
         case .requestHead: timeout = limits.requestHeadTimeout
         case .idle: timeout = limits.idleTimeout
         case .requestBody: timeout = limits.requestBodyTimeout
         }
+        if let shorter { timeout = min(timeout, shorter) }
         deadline = headContext.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
             self.deadline = nil
             guard !self.isClosed else { return }

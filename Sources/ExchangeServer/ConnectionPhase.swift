@@ -8,6 +8,10 @@ public enum ConnectionPhase: String, Sendable, CaseIterable {
     case readingHead = "reading_head"
     /// A request head arrived; its body has not ended.
     case readingBody = "reading_body"
+    /// A console form (`POST /console/...`) is being read on a connection without a client
+    /// certificate: no principal is known yet, so the connection may be evicted and its body has
+    /// ``ConnectionActivity/consoleFormTimeout`` to end.
+    case readingConsoleForm = "reading_console_form"
     /// A request is being handled or its response written.
     case busy
     /// Upgraded to a WebSocket stream.
@@ -17,17 +21,18 @@ public enum ConnectionPhase: String, Sendable, CaseIterable {
     /// is in progress.
     public var isEvictable: Bool {
         switch self {
-        case .handshaking, .waiting, .readingHead: true
+        case .handshaking, .waiting, .readingHead, .readingConsoleForm: true
         case .readingBody, .busy, .streaming: false
         }
     }
 
     /// Eviction order: handshaking and waiting connections (those that sent nothing, or
-    /// nothing since their last response) first, then those reading a head.
+    /// nothing since their last response) first, then those reading a head or an anonymous
+    /// console form.
     var evictionRank: Int? {
         switch self {
         case .handshaking, .waiting: 0
-        case .readingHead: 1
+        case .readingHead, .readingConsoleForm: 1
         case .readingBody, .busy, .streaming: nil
         }
     }

@@ -57,7 +57,9 @@ public struct ConsoleRoutes: Sendable {
         self.pages = ConsolePages(
             exchange: exchange, verifier: verifier, mapUse: mapUse, counters: { metrics.map(Self.counters) ?? [:] },
             certificates: certificates)
-        self.sessions = ConsoleSessions(lifetime: configuration.sessionLifetime, maxCount: configuration.maxSessions)
+        self.sessions = ConsoleSessions(
+            lifetime: configuration.sessionLifetime, maxCount: configuration.maxSessions,
+            maxPerPrincipal: configuration.maxSessionsPerPrincipal)
         self.tokens = tokens
         self.refusalObserver = refusalObserver
     }
@@ -290,11 +292,25 @@ public struct ConsoleRoutes: Sendable {
         "\(name)=\(value); Path=/console; Max-Age=\(maxAge); HttpOnly; Secure; SameSite=Strict"
     }
 
-    /// The `application/x-www-form-urlencoded` body, at most 16 KiB.
+    /// The largest console form body: 8 KiB. A form declaring more is refused at once.
+    static let maxFormBody = 8 * 1024
+
+    /// The `application/x-www-form-urlencoded` body, at most ``maxFormBody`` bytes: a larger
+    /// declared `Content-Length` is answered 413 `http.body_too_large` before any of the body is
+    /// read, and a streamed body is cut there. (A connection without a client certificate reads
+    /// its console form under ``ConnectionActivity/consoleFormTimeout`` and may be evicted
+    /// meanwhile: see ``HTTPRequestGuard``.)
     static func form(_ request: Request, _ context: ExchangeRequestContext) async throws -> [String: String] {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxFormBody {
+            throw ProblemError(.bodyTooLarge, detail: "a console form is at most \(maxFormBody) bytes; this one declares \(declared)")
+        }
         var request = request
-        let buffer = try await request.collectBody(upTo: 16 * 1024)
-        return parseForm(String(buffer: buffer))
+        do {
+            let buffer = try await request.collectBody(upTo: maxFormBody)
+            return parseForm(String(buffer: buffer))
+        } catch is NIOTooManyBytesError {
+            throw ProblemError(.bodyTooLarge, detail: "a console form is at most \(maxFormBody) bytes")
+        }
     }
 
     /// Decodes `a=b&c=d` (`+` is a space, `%XX` a byte); the first value of a name wins.

@@ -7,6 +7,8 @@ import NIOWebSocket
 /// Sits right after the HTTP decoder and upgrade handler of every connection: marks the
 /// connection busy from each request head to the end of its response, answers what never
 /// reaches the router, and removes itself when the connection becomes a WebSocket stream.
+/// A console form (`POST /console/...`) on a connection without a client certificate is read
+/// as ``ConnectionPhase/readingConsoleForm``: evictable, under a short deadline.
 ///
 /// Answered here, each with `Connection: close` and the connection then closed:
 /// - a request the HTTP parser refuses (a garbage request line, headers over the decoder's
@@ -47,10 +49,10 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !hasAnswered else { return }
         switch unwrapInboundIn(data) {
-        case .head:
+        case .head(let head):
             requestsInProgress += 1
             readingBody = true
-            activity.requestStarted()
+            activity.requestStarted(consoleForm: head.method == .POST && head.uri.hasPrefix("/console/"))
         case .end:
             readingBody = false
             activity.requestBodyEnded()

@@ -144,6 +144,43 @@ import Testing
         }
     }
 
+    @Test func aConsoleFormOver8KiBIsRefusedBeforeItIsRead() async throws {
+        try await Self.withFixture { fixture, router in
+            try await Application(router: router).test(.router) { client in
+                let before = fixture.store.auditCount
+                for path in ["/console/signin", "/console/signout", "/console/departments/redrive", "/console/departments/discard"] {
+                    var headers = Self.formType
+                    headers[.contentLength] = "9000"
+                    let answer = try await client.execute(
+                        uri: path, method: .post, headers: headers, body: ByteBuffer(string: "csrf=" + String(repeating: "a", count: 8995)))
+                    #expect(answer.status == .contentTooLarge, "\(path)")
+                    #expect(answer.headers[.contentType] == "application/problem+json")
+                    #expect(String(buffer: answer.body).contains("http.body_too_large"))
+                }
+                #expect(fixture.store.auditCount == before)
+                // A form of ordinary size still signs in.
+                #expect(try await Self.signIn(client, token: fixture.auditor) != nil)
+            }
+        }
+    }
+
+    @Test func oneTokensSignInsEndOnlyItsOwnOldestSessions() async throws {
+        try await Self.withFixture { fixture, router in
+            try await Application(router: router).test(.router) { client in
+                let auditor = try #require(try await Self.signIn(client, token: fixture.auditor))
+                var admin: [String] = []
+                for _ in 0..<9 { admin.append(try #require(try await Self.signIn(client, token: fixture.admin))) }
+                func status(_ session: String) async throws -> HTTPResponse.Status {
+                    try await client.execute(uri: "/console/overview", method: .get, headers: [.cookie: session]).status
+                }
+                #expect(try await status(auditor) == .ok)
+                // Eight sessions per principal: the ninth sign-in ended the admin's first.
+                #expect(try await status(admin[0]) == .seeOther)
+                for session in admin.dropFirst() { #expect(try await status(session) == .ok) }
+            }
+        }
+    }
+
     @Test func rolesSeeOnlyTheirViews() async throws {
         try await Self.withFixture { fixture, router in
             try await Application(router: router).test(.router) { client in

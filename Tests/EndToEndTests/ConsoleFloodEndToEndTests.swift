@@ -1,0 +1,120 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import Testing
+
+/// The console's forms against the real daemon: anonymous clients posting them slowly cannot
+/// hold the connection slots departments need, and one department's sign-ins cannot end an
+/// auditor's session.
+@Suite("console floods end to end", .serialized)
+struct ConsoleFloodEndToEndTests {
+    /// One request on its own connection (`Connection: close`); the raw answer, head and body.
+    static func exchange(_ daemon: DaemonHarness, _ department: String?, _ request: String) async throws -> String {
+        let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(department))
+        defer { connection.close() }
+        #expect(await connection.waitForHandshake(seconds: 10))
+        try await connection.send(request)
+        _ = await connection.waitForClose(seconds: 10)
+        return connection.text
+    }
+
+    /// The value `name` is set to by a `Set-Cookie` of `answer`.
+    static func cookie(_ name: String, in answer: String) -> String? {
+        for line in answer.split(separator: "\r\n") where line.lowercased().hasPrefix("set-cookie: \(name)=") {
+            let value = line.dropFirst("set-cookie: \(name)=".count).prefix { $0 != ";" }
+            return value.isEmpty ? nil : String(value)
+        }
+        return nil
+    }
+
+    /// Signs in through the sign-in form: with `token`, or else with the connection's certificate.
+    static func signIn(_ daemon: DaemonHarness, _ department: String?, token: String?) async throws -> String? {
+        let page = try await exchange(daemon, department, "GET /console/signin HTTP/1.1\r\nHost: exchange\r\nConnection: close\r\n\r\n")
+        guard let csrf = cookie("exchange_console_signin", in: page) else { return nil }
+        let form = token.map { "csrf=\(csrf)&method=token&token=\($0)" } ?? "csrf=\(csrf)&method=certificate"
+        let answer = try await exchange(
+            daemon, department,
+            "POST /console/signin HTTP/1.1\r\nHost: exchange\r\nConnection: close\r\nCookie: exchange_console_signin=\(csrf)\r\n"
+                + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)")
+        return cookie("exchange_console", in: answer)
+    }
+
+    /// Anonymous connections holding every slot with slow console forms: a department is still
+    /// served (a slow form is evicted for it), a form declaring more than 8 KiB is refused at
+    /// once, and a slow form is cut within its 10 s deadline.
+    @Test(.timeLimit(.minutes(3)))
+    func anonymousSlowConsoleFormsCannotHoldTheSlots() async throws {
+        let limit = 10
+        let daemon = try DaemonHarness(server: ["max_connections": "\(limit)"])
+        var held: [RawConnection] = []
+        do {
+            try await daemon.start()
+            // A form declaring a megabyte is refused before its body.
+            let large = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(nil))
+            #expect(await large.waitForHandshake(seconds: 10))
+            try await large.send(
+                "POST /console/signin HTTP/1.1\r\nHost: exchange\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                    + "Content-Length: 1000000\r\n\r\nc")
+            #expect(await large.waitFor("413", seconds: 5), "\(large.text)")
+            large.close()
+
+            // Every slot held by an anonymous connection trickling a console form.
+            let started = ContinuousClock.now
+            for _ in 0..<limit {
+                let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(nil))
+                #expect(await connection.waitForHandshake(seconds: 10))
+                try await connection.send(
+                    "POST /console/signin HTTP/1.1\r\nHost: exchange\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                        + "Content-Length: 4000\r\n\r\ncsrf=")
+                held.append(connection)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            // A department is served at once, and so is the liveness probe.
+            let reply = try await daemon.request("tax", .GET, "/v1/subscriptions/none", timeout: .seconds(5))
+            #expect(reply.status == 404)
+            let health = try await daemon.request(nil, .GET, "/healthz", timeout: .seconds(5))
+            #expect(health.status == 200)
+            #expect(held.contains { $0.closedAt != nil }, "no slow console form was evicted")
+            // The rest are cut by the 10 s deadline, well before the 60 s request body timeout.
+            for connection in held {
+                #expect(await connection.waitForClose(seconds: 20) != nil, "a slow console form was held open")
+            }
+            let seconds = ConnectionLimitEndToEndTests.seconds(ContinuousClock.now - started)
+            #expect(seconds < 25, "the slow forms were held \(seconds) s")
+            let metrics = try await daemon.request(nil, .GET, "/metrics").text
+            #expect(
+                ConnectionLimitEndToEndTests.metric(
+                    metrics, #"exchange_connections_shed_total{action="evicted",phase="reading_console_form"}"#) >= 1, "\(metrics)")
+            for connection in held { connection.close() }
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            for connection in held { connection.close() }
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
+    /// A department signing in again and again, past the console's global session bound, ends
+    /// only its own oldest sessions: the auditor's stays.
+    @Test(.timeLimit(.minutes(3)))
+    func oneDepartmentsSignInsDoNotEndAnAuditorsSession() async throws {
+        let daemon = try DaemonHarness(sections: "console:\n  max_sessions: 5\n")
+        do {
+            try await daemon.start()
+            let auditor = try #require(try await Self.signIn(daemon, nil, token: daemon.auditorToken), "the auditor could not sign in")
+            for _ in 0..<12 {
+                #expect(try await Self.signIn(daemon, "tax", token: nil) != nil, "tax could not sign in")
+            }
+            let overview = try await Self.exchange(
+                daemon, nil, "GET /console/overview HTTP/1.1\r\nHost: exchange\r\nConnection: close\r\nCookie: exchange_console=\(auditor)\r\n\r\n")
+            #expect(overview.hasPrefix("HTTP/1.1 200"), "\(overview.prefix(300))")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+}
