@@ -22,9 +22,12 @@ import Testing
     }
 
     /// Waits up to 10 s for the replay to answer `ids`.
-    static func waitForReplay(_ harness: DaemonHarness, _ ids: [String]) async throws -> (ids: [String], expired: String?) {
+    /// Replays until the answer holds `ids` and names `expired` as removed (10 s at most): the
+    /// header names what was removed when the replay began, so a step that commits while a
+    /// replay runs shows in the next one.
+    static func waitForReplay(_ harness: DaemonHarness, _ ids: [String], expired: String? = nil) async throws -> (ids: [String], expired: String?) {
         var replay = try await replayedIDs(harness)
-        for _ in 0..<100 where replay.ids != ids {
+        for _ in 0..<100 where replay.ids != ids || (expired != nil && replay.expired != expired) {
             try await Task.sleep(for: .milliseconds(100))
             replay = try await replayedIDs(harness)
         }
@@ -78,7 +81,7 @@ import Testing
                 #expect(reply.status == 200)
             }
             // Without the hold L-1 to L-4 would go; L-2 stays, and L-5 and L-6 as before.
-            let held = try await Self.waitForReplay(harness, ["L-2", "L-5", "L-6"])
+            let held = try await Self.waitForReplay(harness, ["L-2", "L-5", "L-6"], expired: "1-4")
             #expect(held.ids == ["L-2", "L-5", "L-6"])
             #expect(held.expired == "1-4")
             let cli = try await AuditEndToEndTests.exchangectl(["replay"] + auditor)
