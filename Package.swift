@@ -410,6 +410,7 @@ let package = Package(
                 "ExchangeServer",
                 "ExchangeRouting",
                 "ExchangeAudit",
+                "ExchangeConsole",
                 "ExchangeEngine",
                 "ExchangeModel",
                 "ExchangeStore",

@@ -11,7 +11,8 @@ extension ConsolePages {
     static let maxLagCount = 10_000
 
     /// Departments with their subscriptions: position, events waiting in the inbox from it
-    /// (counted up to ``maxLagCount``), pending acknowledgements and dead letters. Admins get
+    /// (counted up to ``maxLagCount`` each and ``lagCountBudget`` for the page; `N+` is at
+    /// least N, `—` not counted), pending acknowledgements and dead letters. Admins get
     /// redrive and discard forms (with a required confirmation) on each subscription with dead letters; a
     /// department sees only its own.
     /// - Parameters:
@@ -30,19 +31,28 @@ extension ConsolePages {
         departments.sort { $0.0 < $1.0 }
         if let own { departments = departments.filter { $0.0 == own.rawValue } }
         var list: [[String: Any]] = []
+        // The page counts at most `lagCountBudget` inbox entries in all: a department with
+        // thousands of subscriptions cannot make one view read millions of entries.
+        var budget = lagCountBudget
         for (id, name) in departments {
             var rows: [[String: Any]] = []
             for subscription in subscriptions where subscription.owner == id {
                 let position = try store.position(ofSubscription: subscription.name) ?? 1
-                var waiting = 0
-                _ = try store.scanInbox(consumer: id, from: position, limit: Self.maxLagCount) { _, _ in
-                    waiting += 1
-                    return true
+                var lag = "—"
+                if budget > 0 {
+                    let limit = min(Self.maxLagCount, budget)
+                    var waiting = 0
+                    _ = try store.scanInbox(consumer: id, from: position, limit: limit) { _, _ in
+                        waiting += 1
+                        return true
+                    }
+                    budget -= waiting
+                    lag = waiting >= limit ? "\(waiting)+" : String(waiting)
                 }
                 let dead = try store.deadLetters(subscription: subscription.name).count
                 rows.append([
                     "name": subscription.name, "filter": subscription.filter, "position": position,
-                    "lag": waiting >= Self.maxLagCount ? "\(Self.maxLagCount)+" : String(waiting),
+                    "lag": lag,
                     "pending": try store.pendingDeliveries(subscription: subscription.name).count, "deadLetters": dead,
                     "canRedrive": canRedrive && dead > 0, "owner": id,
                 ])

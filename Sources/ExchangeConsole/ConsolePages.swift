@@ -24,6 +24,9 @@ public struct ConsolePages: Sendable {
     let renderer = ConsoleRenderer()
     let samples = ConsoleSamples()
 
+    /// Most inbox entries the departments page counts for its "waiting" figures in all.
+    public var lagCountBudget = 100_000
+
     /// Most audit entries one page view reads.
     public static let maxScan: UInt64 = 20_000
     /// Rows on one page of the audit explorer (events on one page of the data tracker).

@@ -1,5 +1,6 @@
 import ExchangeAudit
 import ExchangeConfig
+import ExchangeConsole
 import ExchangeEngine
 import ExchangeIdentity
 import ExchangeModel
@@ -281,6 +282,35 @@ import Testing
                 let life = try await html("/console/audit/0")
                 #expect(life.contains("acknowledged</a> — tax"), "the life page lists the acknowledgement")
             }
+        }
+    }
+
+    /// The departments page counts waiting events within one budget for the whole page, so
+    /// thousands of subscriptions cannot make one view read millions of inbox entries.
+    @Test func theDepartmentsPageCountsWaitingEventsWithinOneBudget() async throws {
+        try await Self.withFixture { fixture, _ in
+            let route = StoredRoute(consumer: "tax", agreement: "msa-tax", agreementVersion: 1)
+            for index in 0..<5 {
+                let event = Envelope(id: "e\(index)", source: "msa", type: "licence.issued", topic: "licence.business.issued", subject: "L-\(index)")
+                _ = try await fixture.store.append(AppendRequest(envelope: event, routes: [route]))
+            }
+            for name in ["tax-a", "tax-b", "tax-c"] {
+                let record = SubscriptionRecord(
+                    name: name, owner: "tax", filter: "licence.business.>", ackWaitMilliseconds: 5000, backoffMilliseconds: [],
+                    maxDeliver: 3, maxInFlight: 100)
+                try await fixture.store.putSubscription(record, position: 1, actor: "tax")
+            }
+            var pages = ConsolePages(exchange: fixture.exchange, verifier: nil)
+            pages.lagCountBudget = 8
+            let html = try pages.departments(ConsoleViewer(session: nil, language: .en, path: "/console/departments"))
+            func lag(_ name: String) throws -> String {
+                let row = try #require(html.firstMatch(of: try Regex("(?s)<tr id=\"sub-\(name)\">(.*?)</tr>")), "\(name)")
+                let cells = String(row.output[1].substring ?? "").matches(of: /<td class="num">([^<]*)<\/td>/).map { String($0.1) }
+                return cells.count > 1 ? cells[1] : "?"
+            }
+            #expect(try lag("tax-a") == "5")
+            #expect(try lag("tax-b") == "3+", "the budget's rest, as a lower bound")
+            #expect(try lag("tax-c") == "—", "not counted once the budget is spent")
         }
     }
 }
