@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import ExchangeWire
 import NIOCore
 import NIOHTTP1
@@ -14,6 +15,9 @@ import NIOWebSocket
 /// - a request the HTTP parser refuses (a garbage request line, headers over the decoder's
 ///   limits, both `Content-Length` and `Transfer-Encoding`, two `Content-Length`s): 400
 ///   `http.bad_request` as `application/problem+json`;
+/// - a request whose `Transfer-Encoding` names a coding other than `chunked` (e.g. `gzip,
+///   chunked`): 501 `http.unsupported_transfer_coding` (RFC 9112 §6.1), before any of its body is
+///   read;
 /// - a WebSocket upgrade without one `Sec-WebSocket-Key` and `Sec-WebSocket-Version: 13`: 400
 ///   `http.bad_request`;
 /// - a WebSocket upgrade the router refused: the router's own answer (401 `auth.unauthenticated`
@@ -53,6 +57,13 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
             requestsInProgress += 1
             readingBody = true
             activity.requestStarted(consoleForm: head.method == .POST && head.uri.hasPrefix("/console/"))
+            if let coding = Self.unsupportedTransferCoding(head.headers) {
+                activity.metrics.badRequests.increment()
+                reject(
+                    ProblemError(.unsupportedTransferCoding, detail: "the transfer coding '\(coding.prefix(64))' is not implemented: send the body as is or chunked"),
+                    context: context)
+                return
+            }
         case .end:
             readingBody = false
             activity.requestBodyEnded()
@@ -60,6 +71,15 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
             break
         }
         context.fireChannelRead(data)
+    }
+
+    /// The first coding of the request's `Transfer-Encoding` that is not `chunked`, or `nil`.
+    static func unsupportedTransferCoding(_ headers: HTTPHeaders) -> Substring? {
+        for value in headers[canonicalForm: "transfer-encoding"] {
+            let coding = value.trimmingCharacters(in: .whitespaces)
+            if coding.lowercased() != "chunked" { return Substring(coding) }
+        }
+        return nil
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

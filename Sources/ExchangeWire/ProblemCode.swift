@@ -52,6 +52,9 @@ extension ProblemCode {
     public static let methodNotAllowed = ProblemCode("http.method_not_allowed", status: .methodNotAllowed, title: "Method not allowed")
     /// The request body is larger than `limits.max_request_body`.
     public static let bodyTooLarge = ProblemCode("http.body_too_large", status: .contentTooLarge, title: "Request body too large")
+    /// The request's body is sent with a transfer coding other than `chunked` (RFC 9112 §6.1).
+    public static let unsupportedTransferCoding = ProblemCode(
+        "http.unsupported_transfer_coding", status: .notImplemented, title: "Transfer coding not implemented")
     /// The request's media type is not accepted by this route.
     public static let unsupportedMediaType = ProblemCode("http.unsupported_media_type", status: .unsupportedMediaType, title: "Unsupported media type")
 
@@ -185,6 +188,7 @@ extension ProblemCode {
     /// Every code of this table, in documentation order.
     public static let all: [ProblemCode] = [
         .badRequest, .repeatedQueryParameter, .notFound, .methodNotAllowed, .bodyTooLarge, .unsupportedMediaType,
+        .unsupportedTransferCoding,
         .unauthenticated, .invalidToken, .unknownCertificate, .certificateRevoked, .tokenExpired, .forbidden,
         .malformedJSON, .missingAttribute, .invalidAttribute, .unsupportedSpecVersion, .unsupportedContentType,
         .eventTooLarge, .tooManyEvents, .emptyBatch,

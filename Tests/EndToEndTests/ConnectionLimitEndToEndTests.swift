@@ -116,6 +116,32 @@ struct ConnectionLimitEndToEndTests {
         await daemon.tearDown()
     }
 
+    /// A transfer coding the exchange does not implement is answered 501, not read as an empty
+    /// body (RFC 9112 §6.1).
+    @Test(.timeLimit(.minutes(3)))
+    func anUnknownTransferCodingIsAnswered501AndClosed() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("msa"))
+            try? await connection.send(
+                "POST /v1/topics/licence.business.issued/events HTTP/1.1\r\nHost: exchange\r\n"
+                    + "Content-Type: application/cloudevents+json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+            #expect(await connection.waitForClose(seconds: 5) != nil, "the connection stayed open")
+            let response = try #require(RawResponse(connection.text), "no response in \(connection.text)")
+            #expect(response.status == 501, "\(connection.text)")
+            #expect(response.headers["content-type"] == "application/problem+json")
+            #expect(response.headers["connection"] == "close")
+            #expect(response.object["code"] as? String == "http.unsupported_transfer_coding", "\(response.body)")
+            connection.close()
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
     static let upgrade = "GET /v1/publish HTTP/1.1\r\nHost: exchange\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
 
     @Test(.timeLimit(.minutes(3)))
