@@ -107,6 +107,8 @@ struct EventAttributes {
     /// Checks the attributes and builds the envelope.
     func envelope(data: [UInt8], options: CloudEventsOptions) throws(ProblemError) -> Envelope {
         try refuseControlCharacters()
+        // The route's topic becomes the event's `topic` attribute when the event names none.
+        try refuseControlCharacters("topic", options.topic)
         guard let specVersion else { throw problem(.missingAttribute, "attribute \"specversion\" is required") }
         guard specVersion == CloudEvents.specVersion else {
             throw problem(.unsupportedSpecVersion, "specversion \"\(specVersion)\" is not supported; use \"1.0\"")
