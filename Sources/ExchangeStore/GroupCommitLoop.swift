@@ -19,8 +19,8 @@ import Synchronization
 ///
 /// Publishes first: the subscriptions' bookkeeping (delivery records and acknowledgements with
 /// their receipts) grows with the number of consumers, and a publisher should not wait for it.
-/// When a batch holds both, everything else is committed (and answered) first, and the
-/// bookkeeping follows in a transaction of its own. Bookkeeping keeps its order among itself (an
+/// When a batch holds both and more than a few bookkeeping operations, everything else is
+/// committed (and answered) first, and the bookkeeping follows in a transaction of its own. Bookkeeping keeps its order among itself (an
 /// acknowledgement after the delivery record it settles), everything else keeps its order among
 /// itself, and nothing else depends on bookkeeping queued beside it: a nak, term, redrive or
 /// delete waits for the subscription's last delivery record before it is queued
@@ -179,10 +179,17 @@ final class GroupCommitLoop: Sendable {
 
     // MARK: The loop
 
+    /// Bookkeeping operations that still ride in the transaction of the publishes beside them:
+    /// a few delivery records and acknowledgements add a few pages to that commit, while a
+    /// transaction of their own would cost a second commit and its two flushes.
+    static let bookkeepingRideLimit = 8
+
     /// Commits what the writer took from its queue: everything but the subscriptions'
-    /// bookkeeping first, then the bookkeeping, each in one transaction.
+    /// bookkeeping first, then the bookkeeping, each in one transaction; in one transaction
+    /// when the bookkeeping is at most ``bookkeepingRideLimit`` operations.
     private func process(_ batch: [PendingWrite]) {
-        guard batch.contains(where: \.isBookkeeping), batch.contains(where: { !$0.isBookkeeping }) else {
+        let bookkeeping = batch.count { $0.isBookkeeping }
+        guard bookkeeping > Self.bookkeepingRideLimit, bookkeeping < batch.count else {
             commit(batch)
             return
         }

@@ -80,11 +80,14 @@ enum BenchConfiguration {
     /// Client certificates are optional at the TLS layer so that the auditor's bearer token
     /// can connect without one. Port 0 and info level: the daemon logs its address in the "exchange ready" line, and
     /// successful requests only at debug.
-    static let exchange = """
+    /// The daemon's exchange.yaml; `storeSettings` are `key: value` lines added under `store:`.
+    static func exchange(storeSettings: [String] = []) -> String {
+        let extra = storeSettings.map { "  \($0)\n" }.joined()
+        return """
         store:
           directory: data
           initial_map_size: 1GiB
-        server:
+        \(extra)server:
           host: 127.0.0.1
           port: 0
           tls:
@@ -97,4 +100,5 @@ enum BenchConfiguration {
           level: info
 
         """
+    }
 }

@@ -83,7 +83,7 @@ final class BenchDaemon: Sendable {
             }
             return BenchDaemon(baseURL: base, publisher: publisher, consumer: consumer, auditor: nil, child: nil)
         }
-        return try await start(timeoutSeconds: options.timeout)
+        return try await start(timeoutSeconds: options.timeout, storeSettings: options.storeSettings)
     }
 
     /// A client TLS configuration from PEM text.
@@ -108,8 +108,10 @@ final class BenchDaemon: Sendable {
 
     /// Starts `exchanged` in a new temporary directory with a generated PKI and configuration,
     /// and waits for its ready line. `prepare` runs on the directory (its store is `data/`)
-    /// before the daemon starts.
-    static func start(timeoutSeconds: Int, prepare: ((URL) async throws -> Void)? = nil) async throws -> BenchDaemon {
+    /// before the daemon starts; `storeSettings` are `key: value` lines added under `store:`.
+    static func start(
+        timeoutSeconds: Int, storeSettings: [String] = [], prepare: ((URL) async throws -> Void)? = nil
+    ) async throws -> BenchDaemon {
         let executable = try locateDaemon()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exchange-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("agreements"), withIntermediateDirectories: true)
@@ -127,7 +129,7 @@ final class BenchDaemon: Sendable {
             try write("topics.yaml", BenchConfiguration.topics)
             try write("agreements/bench.yaml", BenchConfiguration.agreement)
             try write("agreements/bench-licences.yaml", BenchConfiguration.licences)
-            try write("exchange.yaml", BenchConfiguration.exchange)
+            try write("exchange.yaml", BenchConfiguration.exchange(storeSettings: storeSettings))
             var tokens = TokenFile()
             let auditorToken = try tokens.create(name: BenchConfiguration.auditor, role: .auditor)
             let portalToken = try tokens.create(name: BenchConfiguration.consumer, role: .portal)

@@ -39,9 +39,20 @@ struct EndToEndOptions: ParsableArguments {
     @Option(help: "Seconds after which any single wait (connect, request, reply) gives up.")
     var timeout = 60
 
+    @Option(
+        name: .customLong("store-setting"),
+        help: "A 'key: value' line added under 'store:' in the started daemon's exchange.yaml, e.g. 'index_merge_threshold: 256' (repeatable; not with --url).")
+    var storeSettings: [String] = []
+
     func validateCommon() throws {
         guard count >= 1, count <= 100_000_000 else { throw ValidationError("--count must be from 1 to 100000000") }
         guard size >= 16, size <= 900_000 else { throw ValidationError("--size must be from 16 to 900000") }
         guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1") }
+        for setting in storeSettings {
+            guard setting.contains(": "), !setting.contains(where: \.isNewline), !setting.hasPrefix(" ") else {
+                throw ValidationError("--store-setting must be one 'key: value' line, e.g. 'index_merge_threshold: 256'")
+            }
+        }
+        guard url == nil || storeSettings.isEmpty else { throw ValidationError("--store-setting applies to a daemon started here, not to --url") }
     }
 }

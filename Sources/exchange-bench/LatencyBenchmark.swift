@@ -62,7 +62,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
             if !options.json { print("preloading \(preload) events into the store...") }
             let count = preload
             let size = options.size
-            daemon = try await BenchDaemon.start(timeoutSeconds: options.timeout * 4) { directory in
+            daemon = try await BenchDaemon.start(timeoutSeconds: options.timeout * 4, storeSettings: options.storeSettings) { directory in
                 preloaded.value = try await BenchPreload.load(into: directory, count: count, size: size)
             }
         } else {
