@@ -1,4 +1,5 @@
 import ExchangeWire
+import Logging
 package import HummingbirdWebSocket
 import NIOCore
 package import NIOWebSocket
@@ -16,7 +17,15 @@ package struct WebSocketUnmasking: WebSocketExtension {
     /// Unmasks a received data frame; refuses a frame the client sent without a mask, which
     /// RFC 6455 section 5.1 requires the server to answer by closing the connection.
     package func processReceivedFrame(_ frame: WebSocketFrame, context: WebSocketExtensionContext) async throws -> WebSocketFrame {
-        try Self.received(frame)
+        do {
+            return try Self.received(frame)
+        } catch {
+            context.logger.debug("WebSocket stream closed 1002 (protocol error)", metadata: ["reason": "\(error)"])
+            // The library closes with 1002 (protocol error) only for the protocol errors it
+            // knows, and with 1011 (server error) for any other error of an extension: the
+            // unmasked frame is handed back as one of those it knows.
+            throw NIOWebSocketError.fragmentedControlFrame
+        }
     }
 
     /// A received frame unmasked, or ``UnmaskedFrameError`` when the client did not mask it.

@@ -341,6 +341,47 @@ struct HardeningEndToEndTests {
         await daemon.tearDown()
     }
 
+    /// RFC 6455 section 5.1: a frame the client did not mask closes the stream with 1002
+    /// (protocol error), the client's fault, not 1011 (server error), and stores nothing.
+    @Test(.timeLimit(.minutes(3)))
+    func anUnmaskedFrameClosesTheStreamWithProtocolError() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("msa"))
+            try await connection.send(
+                "GET /v1/publish HTTP/1.1\r\nHost: exchange\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+            #expect(await connection.waitFor("101 Switching Protocols", seconds: 10))
+            let event = Array(
+                #"{"specversion":"1.0","id":"unmasked-1","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"U-1"}}"#.utf8)
+            let length = [UInt8(event.count >> 8), UInt8(event.count & 0xFF)]
+            var frame: [UInt8] = [0x81, 126]
+            frame += length
+            frame += event
+            try await connection.send(bytes: frame)
+            _ = await connection.waitForClose(seconds: 10)
+            let received = connection.received
+            let head = Array("\r\n\r\n".utf8)
+            var frames: [UInt8] = []
+            if received.count >= head.count {
+                for start in 0...(received.count - head.count) where Array(received[start..<start + head.count]) == head {
+                    frames = Array(received[(start + head.count)...])
+                    break
+                }
+            }
+            // A close frame (FIN, opcode 8), unmasked, whose payload starts with the code 1002.
+            #expect(frames.count >= 4 && frames[0] == 0x88 && frames[2] == 0x03 && frames[3] == 0xEA, "received after the upgrade: \(frames)")
+            #expect(try await daemon.request("tax", .GET, "/v1/replay").text.isEmpty)
+            try await Self.expectServing(daemon, "unmasked")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func refusalsAreAuditedOnceAndAnonymousOnesCannotGrowTheLog() async throws {
         let daemon = try DaemonHarness(

@@ -58,6 +58,9 @@ final class RawConnection: Sendable {
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
     }
 
+    /// Everything received so far, as bytes.
+    var received: [UInt8] { state.withLock { $0.received } }
+
     /// Everything received so far, as text.
     var text: String { String(decoding: state.withLock { $0.received }, as: UTF8.self) }
 
