@@ -21,7 +21,7 @@ extension Exchange {
     /// - Throws: `ExchangeError`: `registry.unknown_collection`, `registry.not_entitled` (no
     ///   agreement gives the viewer any topic feeding the collection), `registry.not_found`.
     public func registryLookup(
-        collection: String, key: String, history: Bool = false, viewer: RegistryViewer, actor: String
+        collection: String, key: String, history: Bool = false, viewer: DataViewer, actor: String
     ) async throws(ExchangeError) -> RegistryItem {
         try await audited(actor: actor, fields: ["collection": .string(AuditEvent.bounded(collection)), "key": .string(AuditEvent.bounded(key))]) { () throws(ExchangeError) in
             let context = try registryContext(collection, viewer: viewer)
@@ -63,7 +63,7 @@ extension Exchange {
     /// - Throws: `ExchangeError`: `registry.unknown_collection`, `registry.not_entitled`,
     ///   `registry.bad_cursor`.
     public func registrySearch(
-        collection: String, query: RegistryQuery, viewer: RegistryViewer, actor: String
+        collection: String, query: RegistryQuery, viewer: DataViewer, actor: String
     ) async throws(ExchangeError) -> RegistryPage {
         try await audited(actor: actor, fields: ["collection": .string(AuditEvent.bounded(collection)), "query": query.auditValue]) { () throws(ExchangeError) in
             let context = try registryContext(collection, viewer: viewer)
@@ -95,7 +95,7 @@ extension Exchange {
     /// ``registryLookup(collection:key:history:viewer:actor:)`` with the request's query
     /// parameters (`history=true|false`), a bad one refused with `registry.bad_query` and audited.
     public func registryLookup(
-        collection: String, key: String, parameters: [(name: String, value: String)], viewer: RegistryViewer, actor: String
+        collection: String, key: String, parameters: [(name: String, value: String)], viewer: DataViewer, actor: String
     ) async throws(ExchangeError) -> RegistryItem {
         var history: Bool?
         for (name, value) in parameters {
@@ -113,7 +113,7 @@ extension Exchange {
     /// ``registrySearch(collection:query:viewer:actor:)`` with the request's query parameters
     /// (see ``RegistryQuery/init(parameters:)``), a bad one refused and audited.
     public func registrySearch(
-        collection: String, parameters: [(name: String, value: String)], viewer: RegistryViewer, actor: String
+        collection: String, parameters: [(name: String, value: String)], viewer: DataViewer, actor: String
     ) async throws(ExchangeError) -> RegistryPage {
         let query: RegistryQuery
         do throws(ExchangeError) {
@@ -159,7 +159,7 @@ extension Exchange {
     }
 
     /// Checks the collection and the viewer's entitlement, and captures what viewing needs.
-    private func registryContext(_ collection: String, viewer: RegistryViewer) throws(ExchangeError) -> RegistryViewContext {
+    private func registryContext(_ collection: String, viewer: DataViewer) throws(ExchangeError) -> RegistryViewContext {
         let set = agreements.current
         guard let declaration = set.registryCollection(named: collection) else {
             throw ExchangeError(.unknownCollection, "no topic feeds a registry collection '\(collection)'")
@@ -178,7 +178,7 @@ extension Exchange {
 /// What viewing registry entries for one query needs: the agreements, the instant, the day.
 struct RegistryViewContext {
     let collection: RegistryCollection
-    let viewer: RegistryViewer
+    let viewer: DataViewer
     let set: AgreementSet
     let now: Date
     let today: String

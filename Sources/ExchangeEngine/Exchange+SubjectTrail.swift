@@ -11,7 +11,7 @@ extension Exchange {
     /// that agreement's purpose as in force now; read through the audit log's subject index.
     /// `viewer` limits it: a department sees only the events it published or received.
     /// - Throws: ``ExchangeError`` with the store's error.
-    public func subjectTrail(_ subject: String, viewer: SubjectTrailViewer, before: UInt64?, limit: Int) throws(ExchangeError) -> SubjectTrail {
+    public func subjectTrail(_ subject: String, viewer: DataViewer, before: UInt64?, limit: Int) throws(ExchangeError) -> SubjectTrail {
         guard viewer != .nobody else { return SubjectTrail(subject: subject, events: [], nextBefore: nil) }
         var filter = AuditEntryFilter()
         filter.subject = subject

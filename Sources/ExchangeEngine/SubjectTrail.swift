@@ -38,14 +38,3 @@ public struct SubjectTrail: Sendable {
     /// Where the next (older) page starts: pass it as `before`; `nil` at the oldest.
     public var nextBefore: UInt64?
 }
-
-/// Whose view of the data tracker a request takes.
-public enum SubjectTrailViewer: Hashable, Sendable {
-    /// Auditors and admins: every event about the subject.
-    case everything
-    /// A department, or the portal acting as its department: the events it published or
-    /// received, each with all its recipients.
-    case department(DepartmentID)
-    /// Nothing: a portal token whose name is no department with the `portal` role.
-    case nobody
-}

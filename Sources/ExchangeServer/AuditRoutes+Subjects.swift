@@ -34,7 +34,7 @@ extension AuditRoutes {
         }
         let limit = try ExchangeRoutes.integer(request, "limit", default: Self.defaultSubjectPage, in: 1...Exchange.maxSubjectTrailPage)
         let before = try Self.unsigned(request, "before")
-        let trail = try exchange.subjectTrail(subject, viewer: trailViewer(principal), before: before, limit: limit)
+        let trail = try exchange.subjectTrail(subject, viewer: principal.dataViewer(in: exchange.agreements.current), before: before, limit: limit)
         var writer = JSONWriter(capacity: 256 + trail.events.count * 320)
         writer.beginObject()
         writer.member("subject", string: trail.subject)
@@ -63,20 +63,5 @@ extension AuditRoutes {
         if let next = trail.nextBefore { writer.member("next_before", unsigned: next) }
         writer.endObject()
         return ExchangeRoutes.jsonResponse(writer.bytes)
-    }
-
-    /// What `principal` may see of the data tracker: auditors and admins everything; a portal
-    /// token its department's part when departments.yaml gives that department the `portal`
-    /// role, nothing otherwise.
-    func trailViewer(_ principal: Principal) -> SubjectTrailViewer {
-        switch principal {
-        case .department(let department): return .department(department)
-        case .token(let name, .portal):
-            guard let id = DepartmentID(name), let department = exchange.agreements.current.department(id),
-                department.roles.contains(.portal)
-            else { return .nobody }
-            return .department(id)
-        case .token: return .everything
-        }
     }
 }

@@ -22,7 +22,7 @@ extension ExchangeRoutes {
         }
         let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
         let item = try await exchange.registryLookup(
-            collection: collection, key: key, parameters: parameters, viewer: viewer(principal), actor: principal.actor)
+            collection: collection, key: key, parameters: parameters, viewer: principal.dataViewer(in: exchange.agreements.current), actor: principal.actor)
         var writer = JSONWriter(capacity: 512 + (item.data?.count ?? 0))
         Self.write(item, into: &writer)
         return Self.jsonResponse(writer.bytes)
@@ -35,7 +35,7 @@ extension ExchangeRoutes {
         let collection = try context.parameters.require("collection")
         let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
         let page = try await exchange.registrySearch(
-            collection: collection, parameters: parameters, viewer: viewer(principal), actor: principal.actor)
+            collection: collection, parameters: parameters, viewer: principal.dataViewer(in: exchange.agreements.current), actor: principal.actor)
         var writer = JSONWriter(capacity: 256 + page.items.reduce(0) { $0 + 384 + ($1.data?.count ?? 0) })
         writer.beginObject()
         writer.member("collection", string: collection)
@@ -46,22 +46,6 @@ extension ExchangeRoutes {
         if let next = page.nextCursor { writer.member("next_cursor", string: next) }
         writer.endObject()
         return Self.jsonResponse(writer.bytes)
-    }
-
-    /// The registry view of a principal: a department sees through its agreements; a portal
-    /// token acts as the department its name names (e.g. `service-portal`) when departments.yaml
-    /// gives that department the `portal` role, and is entitled to nothing otherwise (so a token
-    /// named after another department gets none of its view); auditors see everything.
-    func viewer(_ principal: Principal) -> RegistryViewer {
-        switch principal {
-        case .department(let department): return .department(department)
-        case .token(let name, .portal):
-            guard let id = DepartmentID(name), let department = exchange.agreements.current.department(id),
-                department.roles.contains(.portal)
-            else { return .nobody }
-            return .department(id)
-        case .token: return .everything
-        }
     }
 
     static func write(_ item: RegistryItem, into writer: inout JSONWriter) {

@@ -34,18 +34,37 @@ public struct AgreementRouteCount: Hashable, Sendable {
 /// agreement version in the merge, nothing per event on the writer's commit path); a reader
 /// adds the tail's entries after the mark. A store that has no counts yet (one written before
 /// them) is counted once from its `inbox` on open, and marked so.
-enum AgreementRouteCounts {
+enum AgreementRouteCounts: MetaCounter {
     static let prefix = Array("agreement_routes/".utf8)
     /// Present once the counts cover every inbox entry up to the indexes' mark.
     static let countedKey = Array("agreement_routes_counted".utf8)
 
-    struct Count {
+    struct Count: MetaCount {
         var routes: UInt64 = 0
         var lastSequence: UInt64 = 0
 
-        mutating func add(_ routes: UInt64, last: UInt64) {
-            self.routes &+= routes
-            lastSequence = max(lastSequence, last)
+        init() {}
+
+        init(routes: UInt64, lastSequence: UInt64) {
+            self.routes = routes
+            self.lastSequence = lastSequence
+        }
+
+        init?(metaValue value: UnsafeRawBufferPointer) {
+            guard value.count == 16 else { return nil }
+            self.init(routes: value.bigEndianUInt64(at: 0), lastSequence: value.bigEndianUInt64(at: 8))
+        }
+
+        var metaValue: [UInt8] {
+            var value = BigEndianKey(capacity: 16)
+            value.append(routes)
+            value.append(lastSequence)
+            return value.bytes
+        }
+
+        mutating func add(_ other: Count) {
+            routes &+= other.routes
+            lastSequence = max(lastSequence, other.lastSequence)
         }
     }
 
@@ -76,57 +95,29 @@ enum AgreementRouteCounts {
         static func < (lhs: Key, rhs: Key) -> Bool { (lhs.agreement, lhs.version) < (rhs.agreement, rhs.version) }
     }
 
-    static func value(_ count: Count) -> [UInt8] {
-        var value = BigEndianKey(capacity: 16)
-        value.append(count.routes)
-        value.append(count.lastSequence)
-        return value.bytes
-    }
-
-    static func count(_ value: UnsafeRawBufferPointer) -> Count? {
-        guard value.count == 16 else { return nil }
-        return Count(routes: value.bigEndianUInt64(at: 0), lastSequence: value.bigEndianUInt64(at: 8))
-    }
+    static func key(_ key: Key) -> [UInt8] { key.bytes }
 
     /// The counts of inbox entries, by agreement version.
     static func tally(_ inbox: [UInt32: [IndexTail.InboxItem]], after sequence: UInt64 = 0, through last: UInt64 = .max) -> [Key: Count] {
         var counts: [Key: Count] = [:]
         for items in inbox.values {
             for item in items where item.sequence > sequence && item.sequence <= last {
-                counts[Key(agreement: item.agreement, version: item.agreementVersion), default: Count()].add(1, last: item.sequence)
+                counts[Key(agreement: item.agreement, version: item.agreementVersion), default: Count()].add(Count(routes: 1, lastSequence: item.sequence))
             }
         }
         return counts
-    }
-
-    /// Adds `counts` to the stored ones in `txn`.
-    static func add(_ counts: [Key: Count], txn: inout WriteTransaction, meta: Database) throws {
-        for key in counts.keys.sorted() {
-            let keyBytes = key.bytes
-            var total = try txn.get(meta, key: keyBytes).flatMap { stored in stored.withUnsafeBytes { Self.count($0) } } ?? Count()
-            total.add(counts[key]!.routes, last: counts[key]!.lastSequence)
-            _ = try txn.put(meta, key: keyBytes, value: value(total))
-        }
     }
 
     /// Counts the whole `inbox` database into empty counts and marks the store counted, unless
     /// it is already: once, on the first open of a store written before the counts.
     /// - Returns: whether it counted.
     static func countInboxOnce(_ txn: inout WriteTransaction, schema: StoreSchema) throws -> Bool {
-        guard try txn.get(schema.meta, key: countedKey) == nil else { return false }
-        var counts: [Key: Count] = [:]
-        try txn.withCursor(schema.inbox) { cursor in
-            var entry = try cursor.first()
-            while let current = entry {
-                if current.key.count == 12, current.value.count == 8 {
-                    let key = Key(agreement: current.value.bigEndianUInt32(at: 0), version: current.value.bigEndianUInt32(at: 4))
-                    counts[key, default: Count()].add(1, last: current.key.bigEndianUInt64(at: 4))
-                }
-                entry = try cursor.next()
-            }
+        try countOnce(&txn, meta: schema.meta, from: schema.inbox) { key, value in
+            guard key.count == 12, value.count == 8 else { return nil }
+            return (
+                Key(agreement: value.bigEndianUInt32(at: 0), version: value.bigEndianUInt32(at: 4)),
+                Count(routes: 1, lastSequence: key.bigEndianUInt64(at: 4))
+            )
         }
-        try add(counts, txn: &txn, meta: schema.meta)
-        _ = try txn.put(schema.meta, key: countedKey, value: [1])
-        return true
     }
 }

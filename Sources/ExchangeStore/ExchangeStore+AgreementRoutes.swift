@@ -14,7 +14,7 @@ extension ExchangeStore {
             try txn.withCursor(schema.meta) { cursor in
                 var entry = try cursor.seek(atOrAfter: AgreementRouteCounts.prefix)
                 while let current = entry, let key = AgreementRouteCounts.Key(current.key) {
-                    if let count = AgreementRouteCounts.count(current.value) { counts[key] = count }
+                    if let count = AgreementRouteCounts.Count(metaValue: current.value) { counts[key] = count }
                     entry = try cursor.next()
                 }
             }
@@ -22,7 +22,7 @@ extension ExchangeStore {
             let merged = try txn.get(schema.meta, key: IndexMark.key).flatMap { bytes in bytes.withUnsafeBytes { IndexMark($0) } }
             let inbox = tail.generation.entries.withLock { $0.inbox }
             for (key, count) in AgreementRouteCounts.tally(inbox, after: merged?.sequence ?? 0, through: tail.lastSequence) {
-                counts[key, default: AgreementRouteCounts.Count()].add(count.routes, last: count.lastSequence)
+                counts[key, default: AgreementRouteCounts.Count()].add(count)
             }
             var result: [AgreementRouteCount] = []
             for (key, count) in counts {
@@ -51,7 +51,7 @@ extension ExchangeStore {
     ) throws {
         for key in agreements {
             guard let value = try txn.get(schema.meta, key: key.bytes),
-                value.withUnsafeBytes({ AgreementRouteCounts.count($0) })?.lastSequence == sequence
+                value.withUnsafeBytes({ AgreementRouteCounts.Count(metaValue: $0) })?.lastSequence == sequence
             else { continue }
             try txn.put(schema.meta, key: AgreementLastRouted.key(key), value: BigEndianKey.u64(receivedAt))
         }

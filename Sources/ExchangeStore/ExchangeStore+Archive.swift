@@ -40,7 +40,7 @@ extension ExchangeStore {
                 bytes.withUnsafeBytes { $0.bigEndianUInt64(at: 0) }
             } ?? 0
             let removable = min(indexed, deduplicated)
-            let count = try txn.get(schema.meta, key: TopicCounts.key(topicID)).map(TopicCounts.decode) ?? 0
+            let count = TopicCounts.count(try txn.get(schema.meta, key: TopicCounts.key(topicID)))
             let live = count + UInt64(tail.topic(topicID, after: 0, limit: .max).count)
             var events: [ExpiringEvent] = []
             try txn.withCursor(schema.topicIndex) { cursor in

@@ -36,7 +36,7 @@ extension ExchangeStore {
     public func retainedCount(topic: String) throws -> UInt64 {
         guard let id = names.id(of: topic, kind: .topic) else { return 0 }
         return try readIndexed { txn, tail in
-            let merged = try txn.get(schema.meta, key: TopicCounts.key(id)).map(TopicCounts.decode) ?? 0
+            let merged = TopicCounts.count(try txn.get(schema.meta, key: TopicCounts.key(id)))
             return merged + UInt64(tail.topic(id, after: 0, limit: .max).count)
         }
     }
@@ -123,7 +123,7 @@ extension ExchangeStore {
             // A hold on the topic keeps all of it.
             if holds.covers(topic: rule.topic) { continue }
             let countKey = TopicCounts.key(topicID)
-            var count = try context.txn.get(meta, key: countKey).map(TopicCounts.decode) ?? 0
+            var count = TopicCounts.count(try context.txn.get(meta, key: countKey))
             // The topic's newest events are still in the index tail: they count, but wait.
             let unmerged = indexTail.view.topic(topicID, after: 0, limit: .max)
             let (ageCutoff, ageOverflow) = (rule.policy.maxAge ?? 0).multipliedReportingOverflow(by: 1_000_000_000)
@@ -215,7 +215,7 @@ extension ExchangeStore {
                 }
             }
             count -= min(count, UInt64(expired.count))
-            try context.txn.put(meta, key: countKey, value: TopicCounts.encode(count))
+            try context.txn.put(meta, key: countKey, value: count.metaValue)
             runStarts = try splitAtEarlierRanges(topicID, expired.map(\.sequence), runStarts: runStarts, txn: context.txn)
             for (position, start) in runStarts.enumerated() {
                 let end = position + 1 < runStarts.count ? runStarts[position + 1] : expired.count
@@ -370,12 +370,14 @@ extension ExpiredRange {
     }
 }
 
-/// Each topic's count of events whose index entries are merged, in `meta`: added to by merges
-/// of the index tail, subtracted from by retention.
-enum TopicCounts {
+/// Each topic's count of events whose index entries are merged, in `meta`: key `topic_events/`,
+/// topic id (4) → count (8), big-endian; added to by merges of the index tail, subtracted from
+/// by retention.
+enum TopicCounts: MetaCounter {
+    typealias Count = UInt64
     static let prefix = Array("topic_events/".utf8)
     /// Present once the counts were taken for a store written before they existed.
-    static let readyKey = Array("topic_events_counted".utf8)
+    static let countedKey = Array("topic_events_counted".utf8)
 
     static func key(_ topic: UInt32) -> [UInt8] {
         var key = prefix
@@ -383,32 +385,9 @@ enum TopicCounts {
         return key
     }
 
-    static func decode(_ bytes: [UInt8]) -> UInt64 {
-        bytes.count == 8 ? bytes.withUnsafeBytes { $0.bigEndianUInt64(at: 0) } : 0
-    }
-
-    static func encode(_ count: UInt64) -> [UInt8] { BigEndianKey.u64(count) }
-
-    /// Adds `added` to `topic`'s count.
-    static func add(_ added: Int, topic: UInt32, txn: inout WriteTransaction, meta: Database) throws {
-        let key = key(topic)
-        let count = try txn.get(meta, key: key).map(decode) ?? 0
-        try txn.put(meta, key: key, value: encode(count + UInt64(added)))
-    }
-
     /// Counts the merged topic index entries of a store that has no counts yet.
     static func countIfNeeded(_ txn: inout WriteTransaction, schema: StoreSchema) throws {
-        guard try txn.get(schema.meta, key: readyKey) == nil else { return }
-        var counts: [UInt32: UInt64] = [:]
-        try txn.withCursor(schema.topicIndex) { cursor in
-            var entry = try cursor.first()
-            while let current = entry {
-                counts[current.key.bigEndianUInt32(at: 0), default: 0] += 1
-                entry = try cursor.next()
-            }
-        }
-        for (topic, count) in counts { try txn.put(schema.meta, key: key(topic), value: encode(count)) }
-        try txn.put(schema.meta, key: readyKey, value: [1])
+        _ = try countOnce(&txn, meta: schema.meta, from: schema.topicIndex) { key, _ in (key.bigEndianUInt32(at: 0), 1) }
     }
 }
 

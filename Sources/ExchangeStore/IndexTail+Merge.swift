@@ -47,7 +47,7 @@ extension IndexTail {
                 store(sequence, at: 4, in: &key)
                 try put(schema.topicIndex, keyCount: 12, valueCount: 0)
             }
-            try TopicCounts.add(entries.topics[topic]!.count, topic: topic, txn: &txn, meta: schema.meta)
+            try TopicCounts.add([topic: UInt64(entries.topics[topic]!.count)], txn: &txn, meta: schema.meta)
         }
         for consumer in entries.inbox.keys.sorted() {
             store(consumer, at: 0, in: &key)

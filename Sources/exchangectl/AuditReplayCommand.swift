@@ -5,12 +5,6 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `exchangectl audit replay`: the audit log's story of the exchanged events, as NDJSON, for
 /// auditors who script.
 struct AuditReplayCommand: AsyncParsableCommand {
@@ -109,47 +103,28 @@ struct AuditReplayCommand: AsyncParsableCommand {
     func replay(_ client: ExchangeClient) async throws {
         let response = try await client.startBulkRead({ client.request(.GET, path, query: query) }, attempts: attempts)
         let size = response.headers.first(name: "exchange-audit-size").flatMap(UInt64.init)
-        let output: FileHandle
-        if let out {
-            guard FileManager.default.createFile(atPath: out, contents: nil), let handle = FileHandle(forWritingAtPath: out) else {
-                throw ClientFailure("\(out): cannot create the file")
-            }
-            output = handle
-        } else {
-            output = FileHandle.standardOutput
-        }
-        defer { if out != nil { try? output.close() } }
-        let terminal = isatty(STDERR_FILENO) == 1
-        let report = progress || terminal
         var lines = 0
         var lastIndex: UInt64?
         var pending: [UInt8] = []
-        let clock = ContinuousClock()
-        var nextReport = clock.now + .milliseconds(500)
-        func line() -> String {
-            let reached = lastIndex.map { " (audit index \($0)\(size.map { " of \($0)" } ?? ""))" } ?? ""
-            return "\(lines) lines\(reached)"
-        }
-        for try await chunk in response.body {
-            output.write(Data(chunk.readableBytesView))
-            // Count whole lines and remember the last one's index, without parsing the rest.
-            pending.append(contentsOf: chunk.readableBytesView)
-            while let newline = pending.firstIndex(of: 0x0A) {
-                lines += 1
-                let prefix = Array(#"{"index":"#.utf8)
-                if pending.starts(with: prefix) {
-                    let digits = pending[prefix.count..<newline].prefix { (0x30...0x39).contains($0) }
-                    lastIndex = UInt64(String(decoding: digits, as: UTF8.self))
+        try await NDJSONDownload(out: out, progress: progress).stream(
+            response.body,
+            write: { chunk, output in
+                output.write(Data(chunk.readableBytesView))
+                // Count whole lines and remember the last one's index, without parsing the rest.
+                pending.append(contentsOf: chunk.readableBytesView)
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    lines += 1
+                    let prefix = Array(#"{"index":"#.utf8)
+                    if pending.starts(with: prefix) {
+                        let digits = pending[prefix.count..<newline].prefix { (0x30...0x39).contains($0) }
+                        lastIndex = UInt64(String(decoding: digits, as: UTF8.self))
+                    }
+                    pending.removeSubrange(...newline)
                 }
-                pending.removeSubrange(...newline)
-            }
-            if report && clock.now >= nextReport {
-                nextReport = clock.now + .milliseconds(500)
-                FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line() : line() + "\n").utf8))
-            }
-        }
-        if report {
-            FileHandle.standardError.write(Data(((terminal ? "\r\u{1B}[K" : "") + line() + "\n").utf8))
-        }
+            },
+            status: {
+                let reached = lastIndex.map { " (audit index \($0)\(size.map { " of \($0)" } ?? ""))" } ?? ""
+                return "\(lines) lines\(reached)"
+            })
     }
 }

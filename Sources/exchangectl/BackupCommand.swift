@@ -43,15 +43,11 @@ struct BackupTakeCommand: AsyncParsableCommand {
     @Argument(help: "The directory to save the backup in (created).")
     var destination: String
 
-    @Option(help: "A pinned verifier key of the log (NAME+KEYID+BASE64), or a file of keys; repeat it to pin several.")
-    var verifierKey: [String] = []
-
-    @Flag(help: "Report progress on standard error even when it is not a terminal.")
-    var progress = false
+    @OptionGroup var verification: BackupVerificationOptions
 
     func run() async throws {
         try await reportingFailures {
-            let pinned = verifierKey.isEmpty ? nil : try PinnedKeys(verifierKey)
+            let pinned = try verification.pinnedKeys()
             let file = (destination as NSString).appendingPathComponent("data.mdb")
             if FileManager.default.fileExists(atPath: file) {
                 throw ClientFailure(code: "backup.exists", detail: "\(file) exists: give a new directory for each backup", exitCode: 64)
@@ -73,7 +69,7 @@ struct BackupTakeCommand: AsyncParsableCommand {
             }
             FileHandle.standardError.write(
                 Data("exchangectl: backup: \(received.bytes) bytes saved in \(file); verifying\n".utf8))
-            let summary = try BackupVerification.verify(destination, pinned: pinned, progress: ProgressReporter(total: 0, always: progress))
+            let summary = try BackupVerification.verify(destination, pinned: pinned, progress: verification.reporter())
             print("backup saved: \(file) (\(received.bytes) bytes)")
             print(BackupVerification.describe(summary))
         }
@@ -101,7 +97,7 @@ struct BackupTakeCommand: AsyncParsableCommand {
         let clock = ContinuousClock()
         var next = clock.now + .milliseconds(500)
         func report(final: Bool) {
-            guard progress || terminal else { return }
+            guard verification.progress || terminal else { return }
             let total = expected.map { " of \($0)" } ?? ""
             let line = "\(written)\(total) bytes"
             FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line + (final ? "\n" : "") : line + "\n").utf8))
@@ -151,17 +147,13 @@ struct BackupVerifyCommand: AsyncParsableCommand {
     @Argument(help: "The backup directory, or its data.mdb.")
     var backup: String
 
-    @Option(help: "A pinned verifier key of the log (NAME+KEYID+BASE64), or a file of keys; repeat it to pin several.")
-    var verifierKey: [String] = []
-
-    @Flag(help: "Report progress on standard error even when it is not a terminal.")
-    var progress = false
+    @OptionGroup var verification: BackupVerificationOptions
 
     func run() async throws {
         try await reportingFailures {
-            let pinned = verifierKey.isEmpty ? nil : try PinnedKeys(verifierKey)
+            let pinned = try verification.pinnedKeys()
             let summary = try BackupVerification.verify(
-                BackupVerification.directory(of: backup), pinned: pinned, progress: ProgressReporter(total: 0, always: progress))
+                BackupVerification.directory(of: backup), pinned: pinned, progress: verification.reporter())
             print("backup verified: \(backup)")
             print(BackupVerification.describe(summary))
         }

@@ -5,12 +5,6 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `exchangectl replay`: stream stored events as NDJSON.
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -105,44 +99,24 @@ struct ReplayCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data((warning + "\n").utf8))
             }
         }
-        let output: FileHandle
-        if let out {
-            guard FileManager.default.createFile(atPath: out, contents: nil), let handle = FileHandle(forWritingAtPath: out) else {
-                throw ClientFailure("\(out): cannot create the file")
-            }
-            output = handle
-        } else {
-            output = FileHandle.standardOutput
-        }
-        defer { if out != nil { try? output.close() } }
-
-        let terminal = isatty(STDERR_FILENO) == 1
-        let report = progress || terminal
         var scanner = EventStreamScanner()
         var firstSequence: UInt64?
-        let clock = ContinuousClock()
-        var nextReport = clock.now + .milliseconds(500)
-        func line() -> String {
-            ReplayProgress.line(events: scanner.events, lastSequence: scanner.lastSequence, firstSequence: firstSequence, target: target)
-        }
         var merge = LiveMerge(limit: limit)
-        for try await chunk in response.body {
-            if archived != nil {
-                try merge.add(chunk.readableBytesView, archive: &archived!, output: output)
-            } else {
-                output.write(Data(chunk.readableBytesView))
-            }
-            scanner.scan(chunk.readableBytesView)
-            if firstSequence == nil, let sequence = scanner.lastSequence { firstSequence = fromSeq.map { Swift.min($0, sequence) } ?? sequence }
-            if report && clock.now >= nextReport {
-                nextReport = clock.now + .milliseconds(500)
-                FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line() : line() + "\n").utf8))
-            }
-        }
-        if archived != nil { try merge.finish(archive: &archived!, output: output) }
-        if report {
-            FileHandle.standardError.write(Data(((terminal ? "\r\u{1B}[K" : "") + line() + "\n").utf8))
-        }
+        try await NDJSONDownload(out: out, progress: progress).stream(
+            response.body,
+            write: { chunk, output in
+                if archived != nil {
+                    try merge.add(chunk.readableBytesView, archive: &archived!, output: output)
+                } else {
+                    output.write(Data(chunk.readableBytesView))
+                }
+                scanner.scan(chunk.readableBytesView)
+                if firstSequence == nil, let sequence = scanner.lastSequence { firstSequence = fromSeq.map { Swift.min($0, sequence) } ?? sequence }
+            },
+            finish: { output in
+                if archived != nil { try merge.finish(archive: &archived!, output: output) }
+            },
+            status: { ReplayProgress.line(events: scanner.events, lastSequence: scanner.lastSequence, firstSequence: firstSequence, target: target) })
     }
 
     /// The warning for the `exchange-expired: FIRST-LAST` of a replay, or `nil` when the archive

@@ -258,12 +258,10 @@ struct ConnectionLimitEndToEndTests {
             #expect(await daemon.waitForLog("per_certificate=5", seconds: 5) != nil, "\(daemon.log.suffix(5))")
             // Five requests whose bodies never end: busy connections, never evicted.
             for index in 0..<5 {
-                let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
-                #expect(await connection.waitForHandshake(seconds: 5))
-                try await connection.send(
-                    "POST /v1/topics/licence.business.issued/events HTTP/1.1\r\nHost: localhost\r\n"
-                        + "Content-Type: application/cloudevents+json\r\nContent-Length: 100000\r\n\r\n{\"slow\(index)")
-                held.append(connection)
+                held.append(
+                    try await RawConnection.openSlowBody(
+                        port: daemon.port, tls: try daemon.tls("tax"), path: "/v1/topics/licence.business.issued/events",
+                        contentType: "application/cloudevents+json", length: 100_000, start: "{\"slow\(index)", handshakeSeconds: 5))
             }
             let sixth = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
             // Generous: a handshake on a loaded 2-core machine can take seconds.

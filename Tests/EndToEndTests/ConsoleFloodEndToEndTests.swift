@@ -51,23 +51,19 @@ struct ConsoleFloodEndToEndTests {
         do {
             try await daemon.start()
             // A form declaring a megabyte is refused before its body.
-            let large = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(nil))
-            #expect(await large.waitForHandshake(seconds: 10))
-            try await large.send(
-                "POST /console/signin HTTP/1.1\r\nHost: exchange\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                    + "Content-Length: 1000000\r\n\r\nc")
+            let large = try await RawConnection.openSlowBody(
+                port: daemon.port, tls: try daemon.tls(nil), path: "/console/signin", contentType: "application/x-www-form-urlencoded",
+                length: 1_000_000, start: "c")
             #expect(await large.waitFor("413", seconds: 5), "\(large.text)")
             large.close()
 
             // Every slot held by an anonymous connection trickling a console form.
             let started = ContinuousClock.now
             for _ in 0..<limit {
-                let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(nil))
-                #expect(await connection.waitForHandshake(seconds: 10))
-                try await connection.send(
-                    "POST /console/signin HTTP/1.1\r\nHost: exchange\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                        + "Content-Length: 4000\r\n\r\ncsrf=")
-                held.append(connection)
+                held.append(
+                    try await RawConnection.openSlowBody(
+                        port: daemon.port, tls: try daemon.tls(nil), path: "/console/signin",
+                        contentType: "application/x-www-form-urlencoded", length: 4000, start: "csrf="))
             }
             try await Task.sleep(for: .milliseconds(300))
             // A department is served at once, and so is the liveness probe.

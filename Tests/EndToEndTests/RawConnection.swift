@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import Testing
 
 /// A client connection to 127.0.0.1 that sends bytes as given, TLS or bare TCP, and records
 /// what comes back and when the server closes it: for requests no HTTP client would send.
@@ -46,6 +47,21 @@ final class RawConnection: Sendable {
             }
             .connect(host: "127.0.0.1", port: port).get()
         return RawConnection(channel: channel, state: state)
+    }
+
+    /// Connects to `port` and starts a POST to `path` whose body never finishes: the head
+    /// declares `length` bytes of `contentType` and only `start` follows (a slowloris on the
+    /// body). Waits at most `handshakeSeconds` for the TLS handshake first, and records an issue
+    /// at the caller when it does not complete.
+    static func openSlowBody(
+        port: Int, tls: TLSConfiguration?, path: String, contentType: String, length: Int, start: String,
+        handshakeSeconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> RawConnection {
+        let connection = try await open(port: port, tls: tls)
+        #expect(await connection.waitForHandshake(seconds: handshakeSeconds), sourceLocation: sourceLocation)
+        try await connection.send(
+            "POST \(path) HTTP/1.1\r\nHost: exchange\r\nContent-Type: \(contentType)\r\nContent-Length: \(length)\r\n\r\n\(start)")
+        return connection
     }
 
     /// Sends `text` as it is.

@@ -166,7 +166,7 @@ struct RegistryEngineTests {
                 Self.licence("a", "L-1"), Self.licence("b", "L-2"), Self.licence("c", "L-3", holder: "OTHER"),
                 Self.licence("d", "L-4", until: "2020-01-01"), Self.licence("e", "L-2", "suspended"),
             ], from: Self.msa)
-        func keys(_ query: RegistryQuery, _ viewer: RegistryViewer) async throws -> [String] {
+        func keys(_ query: RegistryQuery, _ viewer: DataViewer) async throws -> [String] {
             try await exchange.registrySearch(collection: "licences", query: query, viewer: viewer, actor: "t").items.map(\.entry.key)
         }
         #expect(try await keys(RegistryQuery(holder: "9131"), .department(Self.portal)) == ["L-1", "L-2", "L-4"])
