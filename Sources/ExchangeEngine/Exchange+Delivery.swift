@@ -17,6 +17,17 @@ extension Exchange {
     ///   - max: the most events to return.
     ///   - wait: how long to wait when nothing is ready (long poll); capped by configuration.
     public func pull(_ name: String, owner: DepartmentID, max: Int, wait: Duration = .zero) async throws(ExchangeError) -> [DeliveredEvent] {
+        try await pullReportingGaps(name, owner: owner, max: max, wait: wait).events
+    }
+
+    /// Delivers as ``pull(_:owner:max:wait:)`` does and reports what retention removed of the
+    /// events the subscription would have been handed (``ExpiredGap``): the spans its position
+    /// passed in this pull, in topics its filter matches and an agreement in force lets its
+    /// owner receive, and pending events removed before their acknowledgement whose redelivery
+    /// came due (withdrawn instead of delivered). Each is reported once, as the position moves
+    /// past it; a pull with gaps and no events returns at once rather than wait. A subscription
+    /// whose position is past every removal pays nothing for this (``DeliverySnapshot``).
+    public func pullReportingGaps(_ name: String, owner: DepartmentID, max: Int, wait: Duration = .zero) async throws(ExchangeError) -> PulledEvents {
         let limit = Swift.max(1, Swift.min(max, configuration.maxPullEvents))
         let cap = Duration.milliseconds(Int64(configuration.maxPullWaitMilliseconds))
         let deadline = ContinuousClock.now + Swift.min(wait, cap)
@@ -36,12 +47,12 @@ extension Exchange {
 
     private func pullRounds(
         _ name: String, owner: DepartmentID, limit: Int, deadline: ContinuousClock.Instant, newEvents: CommitSignal, settlements: CommitSignal
-    ) async throws(ExchangeError) -> [DeliveredEvent] {
+    ) async throws(ExchangeError) -> PulledEvents {
         while true {
             let generations = (newEvents.generation, settlements.generation)
-            let (events, nextDue, isFull) = try await deliveryRound(name, owner: owner, max: limit)
+            let (events, gaps, nextDue, isFull) = try await deliveryRound(name, owner: owner, max: limit)
             let now = ContinuousClock.now
-            if !events.isEmpty || now >= deadline || Task.isCancelled { return events }
+            if !events.isEmpty || !gaps.isEmpty || now >= deadline || Task.isCancelled { return PulledEvents(events: events, expired: gaps) }
             var timeout = deadline - now
             if let nextDue {
                 let untilDue = Duration.nanoseconds(Int64(clamping: nextDue) - Int64(clamping: Self.nanoseconds(Date())))
@@ -57,16 +68,16 @@ extension Exchange {
         }
     }
 
-    /// One delivery round under the subscription's lock; returns the events, the earliest
-    /// redelivery deadline still in the future, and whether the subscription is at its
-    /// `max_in_flight`. Everything the round reads comes from one snapshot of the store
+    /// One delivery round under the subscription's lock; returns the events, the gaps to report,
+    /// the earliest redelivery deadline still in the future, and whether the subscription is at
+    /// its `max_in_flight`. Everything the round reads comes from one snapshot of the store
     /// (``DeliverySnapshot``).
-    private func deliveryRound(_ name: String, owner: DepartmentID, max: Int) async throws(ExchangeError) -> ([DeliveredEvent], UInt64?, Bool) {
+    private func deliveryRound(_ name: String, owner: DepartmentID, max: Int) async throws(ExchangeError) -> ([DeliveredEvent], [ExpiredGap], UInt64?, Bool) {
         liveWork.deliveryStarted()
         defer { liveWork.deliveryEnded() }
         do {
             return try await withGate(name) { gate in
-                let (events, update, nextDue, isFull) = try store.withDeliverySnapshot(subscription: name, consumer: owner.rawValue) { snapshot in
+                let (events, gaps, update, nextDue, isFull) = try store.withDeliverySnapshot(subscription: name, consumer: owner.rawValue) { snapshot in
                     try planDelivery(name, owner: owner, max: max, from: snapshot)
                 }
                 if events.isEmpty {
@@ -79,19 +90,19 @@ extension Exchange {
                     gate.recordQueued(record)
                 }
                 metrics.deliveries.increment(by: events.count)
-                return (events, nextDue, isFull)
+                return (events, gaps, nextDue, isFull)
             }
         } catch {
             throw Self.mapped(error)
         }
     }
 
-    /// Decides a delivery round from one snapshot: the events to hand out, the update that
-    /// records them, the earliest redelivery deadline still in the future, and whether the
-    /// subscription is at its `max_in_flight` afterwards.
+    /// Decides a delivery round from one snapshot: the events to hand out, the gaps to report,
+    /// the update that records them, the earliest redelivery deadline still in the future, and
+    /// whether the subscription is at its `max_in_flight` afterwards.
     private func planDelivery(
         _ name: String, owner: DepartmentID, max: Int, from snapshot: any DeliverySnapshot
-    ) throws -> ([DeliveredEvent], SubscriptionUpdate, UInt64?, Bool) {
+    ) throws -> ([DeliveredEvent], [ExpiredGap], SubscriptionUpdate, UInt64?, Bool) {
         guard let record = snapshot.subscription, record.owner == owner.rawValue else {
             throw ExchangeError.subscriptionNotFound(name)
         }
@@ -103,6 +114,7 @@ extension Exchange {
         let now = Self.nanoseconds(nowDate)
         var update = SubscriptionUpdate()
         var events: [DeliveredEvent] = []
+        var gaps: [ExpiredGap] = []
         var nextDue: UInt64?
 
         let pending = snapshot.pending
@@ -113,6 +125,13 @@ extension Exchange {
                 continue
             }
             guard events.count < max else { break }
+            // Removed by retention while pending: reported instead of redelivered, once.
+            if try snapshot.isRemoved(delivery.sequence) {
+                update.withdrawn.append(delivery.sequence)
+                gaps.append(ExpiredGap(topic: nil, first: delivery.sequence, last: delivery.sequence))
+                inFlight -= 1
+                continue
+            }
             if delivery.deliveries >= record.maxDeliver {
                 update.deadLettered.append((delivery.sequence, delivery.deliveries))
                 update.audit.append(
@@ -153,13 +172,18 @@ extension Exchange {
         if capacity > 0 {
             var position = snapshot.position ?? 1
             let startPosition = position
+            // Whether the scan reached the inbox's end (rather than the round's capacity).
+            var exhausted = false
             scan: while capacity > 0 {
                 var entries: [(entry: InboxEntry, event: StoredEvent)] = []
                 try snapshot.scanInbox(from: position, limit: Swift.min(512, capacity * 2 + 16)) { entry, view in
                     entries.append((entry, try view.decode()))
                     return true
                 }
-                if entries.isEmpty { break }
+                if entries.isEmpty {
+                    exhausted = true
+                    break
+                }
                 for (entry, stored) in entries {
                     guard capacity > 0 else { break scan }
                     position = entry.sequence + 1
@@ -178,9 +202,24 @@ extension Exchange {
                     }
                 }
             }
+            // Removals the position passed; at the inbox's end, every removal above it, since an
+            // event yet to come has a later sequence.
+            let through = exhausted ? UInt64.max : position &- 1
+            if through >= startPosition {
+                let spans = try snapshot.expiredSpans(from: startPosition, through: through)
+                if !spans.isEmpty {
+                    let visible = Set(set.receivableTopics(for: owner, at: nowDate).map(\.rawValue))
+                    for span in spans where filter.matches(name: span.topic) && visible.contains(span.topic) {
+                        gaps.append(ExpiredGap(topic: span.topic, first: span.first, last: span.last))
+                    }
+                    // Past them all, reported or not, so that none is read again.
+                    if exhausted, let last = spans.map(\.last).max(), last < .max { position = Swift.max(position, last + 1) }
+                }
+            }
             if position != startPosition { update.position = position }
         }
-        return (events, update, nextDue, inFlight >= Int(record.maxInFlight))
+        gaps.sort { ($0.first, $0.last) < ($1.first, $1.last) }
+        return (events, gaps, update, nextDue, inFlight >= Int(record.maxInFlight))
     }
 
     /// The redelivery delay after the `count`-th delivery, in nanoseconds.

@@ -172,12 +172,18 @@ extension ExchangeRoutes {
                             continue
                         }
                         if try await revoked() { return }
-                        let events: [DeliveredEvent]
+                        let pulled: PulledEvents
                         do {
-                            events = try await exchange.pull(name, owner: department, max: available, wait: .seconds(5))
+                            pulled = try await exchange.pullReportingGaps(name, owner: department, max: available, wait: .seconds(5))
                         } catch {
                             try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: ProblemError(answering: error, logger: logger)), as: UTF8.self)))
                             return
+                        }
+                        let events = pulled.events
+                        // What retention removed that the subscription passed, before the events.
+                        for gap in pulled.expired {
+                            if try await revoked() { return }
+                            try await outbound.write(.text(String(decoding: Self.expiredFrame(gap), as: UTF8.self)))
                         }
                         for event in events {
                             if try await revoked() { return }
@@ -272,6 +278,21 @@ extension ExchangeRoutes {
             await group.next()
             group.cancelAll()
         }
+    }
+
+    /// `{"type":"expired","code":"event.expired","first":F,"last":L,"topic":T}` (`topic`
+    /// absent for a pending event removed before its acknowledgement): sent on a subscription
+    /// stream, outside the credit, before the events of the pull that passed the gap.
+    static func expiredFrame(_ gap: ExpiredGap) -> [UInt8] {
+        var writer = JSONWriter(capacity: 96)
+        writer.beginObject()
+        writer.member("type", string: "expired")
+        writer.member("code", string: ExpiredGap.code)
+        writer.member("first", unsigned: gap.first)
+        writer.member("last", unsigned: gap.last)
+        if let topic = gap.topic { writer.member("topic", string: topic) }
+        writer.endObject()
+        return writer.bytes
     }
 
     static func reply(index: Int, outcome: PublishOutcome) -> [UInt8] {

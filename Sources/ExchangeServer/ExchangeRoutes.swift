@@ -179,11 +179,29 @@ public struct ExchangeRoutes: Sendable {
         let name = try context.parameters.require("name")
         let max = try Self.integer(request, "max", default: 100, in: 1...10_000)
         let waitMilliseconds = try Self.integer(request, "wait", default: 0, in: 0...3_600_000)
-        let events = try await exchange.pull(name, owner: department, max: max, wait: .milliseconds(waitMilliseconds))
-        let body = CloudEvents.encodeBatch(events.map { ($0.envelope, Self.attributes($0)) })
-        return Response(
-            status: .ok, headers: [.contentType: CloudEvents.batchMediaType],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        let pulled = try await exchange.pullReportingGaps(name, owner: department, max: max, wait: .milliseconds(waitMilliseconds))
+        let body = CloudEvents.encodeBatch(pulled.events.map { ($0.envelope, Self.attributes($0)) })
+        var headers: HTTPFields = [.contentType: CloudEvents.batchMediaType]
+        if let expired = Self.expiredHeader(pulled.expired) {
+            headers[HTTPField.Name("exchange-expired")!] = expired
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The `exchange-expired` header of a pull: the sequences retention removed that the
+    /// subscription passed, as `FIRST-LAST` ranges (as a replay's header), ascending, overlapping
+    /// ones joined, separated by `, `; `nil` when there are none.
+    static func expiredHeader(_ gaps: [ExpiredGap]) -> String? {
+        var ranges: [(first: UInt64, last: UInt64)] = []
+        for gap in gaps.sorted(by: { $0.first < $1.first }) {
+            if let previous = ranges.last, gap.first <= previous.last &+ 1, previous.last < .max {
+                ranges[ranges.count - 1].last = Swift.max(previous.last, gap.last)
+            } else {
+                ranges.append((gap.first, gap.last))
+            }
+        }
+        guard !ranges.isEmpty else { return nil }
+        return ranges.map { "\($0.first)-\($0.last)" }.joined(separator: ", ")
     }
 
     enum Settlement { case ack, nak, term, redrive }

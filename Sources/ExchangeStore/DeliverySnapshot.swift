@@ -22,4 +22,13 @@ public protocol DeliverySnapshot {
     /// - Returns: the sequence after the last entry visited (where to continue).
     @discardableResult
     func scanInbox(from sequence: UInt64, limit: Int, _ body: (InboxEntry, EventView) throws -> Bool) throws -> UInt64
+
+    /// For each topic of which retention removed events from `from` through `through`, the span
+    /// they lie in, clipped to those bounds. Costs nothing (no read) when no removal reached
+    /// `from`: a subscription ahead of retention pays nothing for it.
+    func expiredSpans(from: UInt64, through: UInt64) throws -> [ExpiredSpan]
+
+    /// Whether retention removed event `sequence` (its record is gone from the log). Costs
+    /// nothing when no removal reached `sequence`.
+    func isRemoved(_ sequence: UInt64) throws -> Bool
 }

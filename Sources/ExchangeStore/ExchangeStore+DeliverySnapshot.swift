@@ -1,4 +1,5 @@
 import LMDB
+import Synchronization
 
 extension ExchangeStore {
     /// Runs `body` with a subscription's delivery state and `consumer`'s inbox as of one moment,
@@ -32,6 +33,9 @@ final class StoredDeliverySnapshot: DeliverySnapshot {
     private let consumerID: UInt32?
     private let transaction: ReadTransaction
     private let tail: IndexTail.View
+    /// The store's ``ExchangeStore/removedThrough``, read after the transaction began: every
+    /// removal the transaction sees is at or below it.
+    private let removedThrough: UInt64
 
     init(
         store: ExchangeStore, transaction: consuming ReadTransaction, tail: IndexTail.View, subscription name: String, consumer: String
@@ -49,6 +53,17 @@ final class StoredDeliverySnapshot: DeliverySnapshot {
             pending = []
         }
         self.transaction = transaction
+        removedThrough = store.removedThrough.load(ordering: .sequentiallyConsistent)
+    }
+
+    func expiredSpans(from: UInt64, through: UInt64) throws -> [ExpiredSpan] {
+        guard from <= removedThrough else { return [] }
+        return try store.expiredSpans(from: from, through: through, in: transaction)
+    }
+
+    func isRemoved(_ sequence: UInt64) throws -> Bool {
+        guard sequence <= removedThrough else { return false }
+        return try BigEndianKey.u64(sequence).withUnsafeBytes { key in try transaction.get(store.schema.log, key: key) == nil }
     }
 
     func inboxEvent(_ sequence: UInt64) throws -> (entry: InboxEntry, event: StoredEvent)? {

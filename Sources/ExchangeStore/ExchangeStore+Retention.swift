@@ -4,7 +4,8 @@ import LMDB
 extension ExchangeStore {
     /// Removes up to `budget` expired events, oldest first within each topic, in one writer
     /// operation queued behind publishes (bookkeeping): the log record, its topic and inbox
-    /// entries, its time index entry, and pending deliveries and dead letters of it. The evidence
+    /// entries, its time index entry, and dead letters of it. A pending delivery of it stays
+    /// (an acknowledgement writes its receipt; a redelivery reports the removal). The evidence
     /// stays: the `published` audit entry the record held moves into `audit` whole, and the
     /// Merkle tree, receipts and checkpoints are not touched. An event a registry entry shows as
     /// its current data leaves a copy of its record in `registry_data` (dropped when the entry's
@@ -223,6 +224,8 @@ extension ExchangeStore {
                 try recordExpired(
                     topicID, first: expired[start].sequence, last: expired[end - 1].sequence, count: UInt64(end - start), now: now, txn: &context.txn)
             }
+            // Before the commit: a delivery round that sees the removal sees the mark.
+            if let last = expired.last { noteRemoved(through: last.sequence) }
             report.removed += expired.count
         }
         return report
@@ -300,10 +303,10 @@ extension ExchangeStore {
         for consumer in Set(consumers) {
             _ = try context.txn.delete(schema.inbox, key: BigEndianKey.pair(consumer, sequence))
             guard let name = names.name(of: consumer, kind: .department) else { continue }
+            // A pending delivery stays: its acknowledgement still writes the receipt, and a
+            // redelivery due reports the removal instead of the event.
             for subscription in owners[name] ?? [] {
-                let key = BigEndianKey.pair(subscription, sequence)
-                _ = try context.txn.delete(schema.pending, key: key)
-                _ = try context.txn.delete(schema.deadLetters, key: key)
+                _ = try context.txn.delete(schema.deadLetters, key: BigEndianKey.pair(subscription, sequence))
             }
         }
         _ = try context.txn.delete(schema.timeIndex, key: BigEndianKey.pair(header.receivedAt, sequence))

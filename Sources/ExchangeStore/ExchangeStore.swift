@@ -47,6 +47,10 @@ public final class ExchangeStore: Sendable {
     let rollback: Mutex<RollbackFinding?>
     private let closed = Atomic<Bool>(false)
     private let readTransactionCount = Atomic<UInt64>(0)
+    /// At least the highest sequence retention removed (0 when none was): raised by a retention
+    /// step before it commits, so a delivery round whose position is above it knows, without a
+    /// read, that it passes no removal.
+    let removedThrough = Atomic<UInt64>(0)
 
     /// Opens the store in `configuration.directory`, creating it if needed.
     /// - Parameters:
@@ -148,6 +152,12 @@ public final class ExchangeStore: Sendable {
         } catch {
             close(mergingIndexes: false)
             throw StoreError.storage(error, "cannot index the audit log of the store in \(configuration.directory)")
+        }
+        do {
+            noteRemoved(through: try highestExpiredSequence())
+        } catch {
+            close(mergingIndexes: false)
+            throw StoreError.storage(error, "cannot read the removals of the store in \(configuration.directory)")
         }
         logger.info(
             "store opened",

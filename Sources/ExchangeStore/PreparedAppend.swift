@@ -84,6 +84,9 @@ struct PublishedAuditTemplate: Sendable {
     let tail: [UInt8]
     /// The entry's `audit_filters` key prefixes (``AuditFilterKey``), computed off the writer.
     let filterPrefixes: [[UInt8]]
+    /// The entry's `data_digest`: what a repeat is compared by once its original's record is
+    /// removed (``BatchContext/differences(from:_:)``).
+    let dataDigest: String
 
     init(envelope: Envelope, routes: [StoredRoute], dataDigest: Digest) {
         var head: [UInt8] = [UInt8(ascii: "{")]
@@ -122,6 +125,7 @@ struct PublishedAuditTemplate: Sendable {
         tail.append(UInt8(ascii: "}"))
         self.tail = tail
         filterPrefixes = AuditFilterKey.publishedPrefixes(publisher: envelope.source, subject: envelope.subject, routes: routes)
+        self.dataDigest = dataDigest.hex
     }
 
     /// Writes the entry with its stamped members into `output`.

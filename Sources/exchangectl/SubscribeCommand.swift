@@ -15,7 +15,8 @@ struct SubscribeCommand: AsyncParsableCommand {
             Events are then pulled in a loop (long polls of --wait-ms), each printed as one line of \
             JSON and acknowledged after it was printed, unless --no-ack. Stops after --count events \
             or --timeout seconds (a --count not reached by then exits with status 1); otherwise runs \
-            until interrupted. Status goes to standard error.
+            until interrupted. Status goes to standard error, with a line `warning: event.expired: \
+            ...` for events retention removed before the subscription received them.
 
             Example, against `make run`:
               exchangectl subscribe --department tax-bureau tax-licences --create \\
@@ -120,7 +121,10 @@ struct SubscribeCommand: AsyncParsableCommand {
             }
             let batch = Swift.min(max, count.map { $0 - received } ?? max)
             let request = client.request(.GET, path + "/events", query: [("max", String(batch)), ("wait", String(wait))])
-            let (_, body) = try await client.send(request, timeout: .milliseconds(Int64(wait) + 30_000))
+            let (response, body) = try await client.send(request, timeout: .milliseconds(Int64(wait) + 30_000))
+            if let expired = response.headers.first(name: "exchange-expired") {
+                printError(Self.expiredWarning(expired, subscription: name))
+            }
             let events: [JSONValue]
             do {
                 guard case .array(let array) = try JSONValue.parse(body) else { throw ClientFailure("not an array") }
@@ -161,6 +165,13 @@ struct SubscribeCommand: AsyncParsableCommand {
             line += "; --start \(start) is not applied (it places only a new subscription; delete this one to start over)"
         }
         return line
+    }
+
+    /// The warning for a pull's `exchange-expired: FIRST-LAST[, ...]`: events the subscription
+    /// would have been handed that retention removed first.
+    static func expiredWarning(_ expired: String, subscription: String) -> String {
+        "warning: event.expired: events \(expired) were removed by retention before subscription \(subscription) received them; "
+            + "their audit entries remain (exchangectl audit replay)"
     }
 
     static func seconds(_ value: Double) -> String {

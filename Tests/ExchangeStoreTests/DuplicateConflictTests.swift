@@ -164,6 +164,34 @@ import Testing
         }
     }
 
+    /// Once retention removed the original's record, a repeat is compared with what retention
+    /// kept: the `published` audit entry (topic, type, subject, `data_digest`).
+    @Test func aRepeatOfAnEventRetentionRemovedIsCheckedAgainstItsPublishedEntry() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let original = sampleEvent(id: "removed-later")
+        let store = try directory.open(dedupMergeThreshold: 8, dedupStepEntries: 4)
+        defer { store.close() }
+        _ = try await store.append(request(original))
+        for index in 0..<40 { _ = try await store.append(request(sampleEvent(id: "filler-\(index)"))) }
+        let rule = RetentionRule(topic: original.topic, policy: RetentionPolicy(maxEvents: 10))
+        for _ in 0..<20 {
+            if try store.event(1) == nil { break }
+            _ = try await store.expire([rule], now: 0, budget: 100, flushing: true)
+        }
+        #expect(try store.event(1) == nil, "retention removed the original")
+        let last = store.lastSequence
+        for (attribute, variant) in variants(of: original) {
+            await #expect(throws: AppendConflict(publisher: original.source, messageID: original.id, originalSequence: 1, differing: [attribute])) {
+                _ = try await store.append(request(variant))
+            }
+        }
+        #expect(try await store.append(request(original)) == AppendResult(sequence: 1, isDuplicate: true, routeCount: 1))
+        #expect(store.lastSequence == last, "nothing was stored")
+    }
+
+    /// A record gone without what retention leaves (its audit entry still refers to it): there
+    /// is nothing to compare with, so a repeat is a duplicate, unchecked.
     @Test func aRepeatWhoseOriginalRecordIsGoneIsADuplicateWithoutACheck() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
@@ -174,7 +202,7 @@ import Testing
             for index in 0..<40 { _ = try await store.append(request(sampleEvent(id: "filler-\(index)"))) }
             store.close()
         }
-        // What a retention service would do: the record leaves the log, its dedup entry stays.
+        // The record leaves the log (not as retention removes it), its dedup entry stays.
         do {
             let environment = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
             defer { environment.close() }
