@@ -142,6 +142,7 @@ struct RegistryCommand: AsyncParsableCommand {
                 Swift.print("collection      \(collection): \(count) entries")
             }
             Swift.print("index keys      \(report.indexKeys)")
+            Swift.print("history items   \(report.historyItems)")
             if report.written { Swift.print("written         the stored registry was replaced") }
             Swift.print("time            \(elapsed)")
             if report.matches {
