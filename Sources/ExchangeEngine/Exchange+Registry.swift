@@ -12,39 +12,43 @@ extension Exchange {
     /// would deliver the event holding its current data to it, with the data projected to that
     /// agreement's fields; entries that were never issued have no data and are not visible to
     /// departments.
+    ///
+    /// The history, when asked for, is one page of at most `history.limit` items (1,000 at most)
+    /// after `history.after`, read from the history's own keys, so a key with a long history
+    /// costs no more to look up; ``RegistryItem/historyNextCursor`` says where the next page starts.
     /// - Parameters:
     ///   - collection: the collection.
     ///   - key: the entry's key (the licence number).
-    ///   - history: whether to include the history.
+    ///   - history: whether and which part of the history to include.
     ///   - viewer: whose view.
     ///   - actor: who asked, for the audit entry.
     /// - Throws: `ExchangeError`: `registry.unknown_collection`, `registry.not_entitled` (no
     ///   agreement gives the viewer any topic feeding the collection), `registry.not_found`.
     public func registryLookup(
-        collection: String, key: String, history: Bool = false, viewer: DataViewer, actor: String
+        collection: String, key: String, history: RegistryHistoryQuery, viewer: DataViewer, actor: String
     ) async throws(ExchangeError) -> RegistryItem {
         try await audited(actor: actor, fields: ["collection": .string(AuditEvent.bounded(collection)), "key": .string(AuditEvent.bounded(key))]) { () throws(ExchangeError) in
             let context = try registryContext(collection, viewer: viewer)
             let record: RegistryRecord?
             do {
-                record = try store.registryEntry(collection: collection, key: key)
+                let range = history.included ? RegistryHistoryRange(after: history.after, limit: history.limit) : nil
+                record = try store.registryEntry(collection: collection, key: key, history: range)
             } catch {
                 throw Self.mapped(error)
             }
-            guard let record, var item = context.view(record, history: history) else {
+            guard let record, let item = context.view(record, history: history.included) else {
                 throw ExchangeError(.registryEntryNotFound, "'\(collection)' holds no entry '\(key)' you may see")
-            }
-            if history {
-                do {
-                    for event in item.entry.history where try store.event(event.sequence) == nil {
-                        item.removedHistory.insert(event.sequence)
-                    }
-                } catch {
-                    throw Self.mapped(error)
-                }
             }
             return (item, 1)
         }
+    }
+
+    /// ``registryLookup(collection:key:history:viewer:actor:)`` with the first page of the
+    /// history (``RegistryHistoryQuery/defaultLimit`` items) when `history` is true.
+    public func registryLookup(
+        collection: String, key: String, history: Bool = false, viewer: DataViewer, actor: String
+    ) async throws(ExchangeError) -> RegistryItem {
+        try await registryLookup(collection: collection, key: key, history: RegistryHistoryQuery(included: history), viewer: viewer, actor: actor)
     }
 
     /// One page of the entries of `collection` that match `query` and that `viewer` may see,
@@ -93,21 +97,21 @@ extension Exchange {
     }
 
     /// ``registryLookup(collection:key:history:viewer:actor:)`` with the request's query
-    /// parameters (`history=true|false`), a bad one refused with `registry.bad_query` and audited.
+    /// parameters (`history=true|false`, `history_limit`, `history_cursor`: see
+    /// ``RegistryHistoryQuery/init(parameters:)``), a bad one refused with `registry.bad_query`
+    /// and audited.
     public func registryLookup(
         collection: String, key: String, parameters: [(name: String, value: String)], viewer: DataViewer, actor: String
     ) async throws(ExchangeError) -> RegistryItem {
-        var history: Bool?
-        for (name, value) in parameters {
-            guard name == "history", value == "true" || value == "false", history == nil else {
-                let detail = name == "history" && history != nil ? "parameter 'history' is given twice" : "the only parameter is history=true|false"
-                return try await audited(actor: actor, fields: ["collection": .string(AuditEvent.bounded(collection)), "key": .string(AuditEvent.bounded(key))]) { () throws(ExchangeError) -> (RegistryItem, Int) in
-                    throw ExchangeError(.badRegistryQuery, detail)
-                }
+        let history: RegistryHistoryQuery
+        do throws(ExchangeError) {
+            history = try RegistryHistoryQuery(parameters: parameters)
+        } catch {
+            return try await audited(actor: actor, fields: ["collection": .string(AuditEvent.bounded(collection)), "key": .string(AuditEvent.bounded(key))]) { () throws(ExchangeError) -> (RegistryItem, Int) in
+                throw error
             }
-            history = value == "true"
         }
-        return try await registryLookup(collection: collection, key: key, history: history ?? false, viewer: viewer, actor: actor)
+        return try await registryLookup(collection: collection, key: key, history: history, viewer: viewer, actor: actor)
     }
 
     /// ``registrySearch(collection:query:viewer:actor:)`` with the request's query parameters
@@ -188,6 +192,11 @@ struct RegistryViewContext {
         var item = RegistryItem(
             collection: collection.name, entry: record.entry, status: record.entry.status(onDay: today), data: record.dataEvent?.envelope.data,
             agreement: nil, isProjected: false, includesHistory: history)
+        if history {
+            item.history = record.history
+            item.removedHistory = record.removedHistory
+            item.historyNextCursor = record.historyContinues ? record.history.last?.sequence : nil
+        }
         let department: DepartmentID
         switch viewer {
         case .everything: return item

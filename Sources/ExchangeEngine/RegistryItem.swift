@@ -17,9 +17,14 @@ public struct RegistryItem: Hashable, Sendable {
     public var isProjected: Bool
     /// Whether the answer should include the entry's history.
     public var includesHistory: Bool
-    /// The history's sequences whose events retention removed from the live store (their
+    /// One page of the entry's history, in log order; filled only when ``includesHistory``.
+    public var history: [RegistryHistoryItem] = []
+    /// The sequences of ``history`` whose events retention removed from the live store (their
     /// audit entries stay); filled only when ``includesHistory``.
     public var removedHistory: Set<UInt64> = []
+    /// Where the history's next page starts (the sequence of the last item of ``history``, to
+    /// pass as `history_cursor`); `nil` when ``history`` ends the history.
+    public var historyNextCursor: UInt64?
 
     /// Creates an item.
     public init(

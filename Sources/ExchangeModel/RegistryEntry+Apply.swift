@@ -13,18 +13,26 @@ extension RegistryEntry {
     /// flag: `not_issued` (the key was never issued), `already_issued`, `after_revocation`,
     /// `no_effect` (suspending a suspended licence, reinstating one not suspended),
     /// `unknown_type`. An event for a new key that is not an issue creates an entry with status
-    /// `not_issued` to hold the flag. Every event, flagged or not, moves `lastSequence`.
+    /// `not_issued` to hold the flag. Every event, flagged or not, moves `lastSequence`, counts
+    /// in `historyCount` and is recorded as a history item (returned, for the store to keep
+    /// under a key of its own); a new flag joins `flags`.
     /// - Parameters:
     ///   - input: what the event contributes.
     ///   - sequence: the event's sequence in the log.
     ///   - entry: the entry before the event, `nil` for a new key.
-    /// - Returns: the entry after the event.
-    public static func applying(_ input: RegistryInput, sequence: UInt64, to entry: RegistryEntry?) -> RegistryEntry {
+    /// - Returns: the entry after the event, and the event's history item.
+    public static func recording(
+        _ input: RegistryInput, sequence: UInt64, to entry: RegistryEntry?
+    ) -> (entry: RegistryEntry, item: RegistryHistoryItem) {
         var next = entry ?? RegistryEntry(key: input.key, storedStatus: .notIssued, firstSequence: sequence, lastSequence: sequence)
         next.lastSequence = sequence
+        next.historyCount = next.historyCount == .max ? .max : next.historyCount + 1
         let flag = flag(for: input.action, from: next.storedStatus)
-        next.history.append(RegistryHistoryItem(sequence: sequence, action: input.action, flag: flag))
-        guard flag == nil else { return next }
+        let item = RegistryHistoryItem(sequence: sequence, action: input.action, flag: flag)
+        if let flag {
+            if !next.flags.contains(flag) { next.flags.append(flag) }
+            return (next, item)
+        }
         switch input.action {
         case .issued:
             next.storedStatus = .valid
@@ -40,7 +48,13 @@ extension RegistryEntry {
         case .unknown:
             break
         }
-        return next
+        return (next, item)
+    }
+
+    /// The entry after one event, as ``recording(_:sequence:to:)`` makes it, without the
+    /// event's history item.
+    public static func applying(_ input: RegistryInput, sequence: UInt64, to entry: RegistryEntry?) -> RegistryEntry {
+        recording(input, sequence: sequence, to: entry).entry
     }
 
     /// Why `action` has no effect on an entry in `status`, or `nil` when it applies.

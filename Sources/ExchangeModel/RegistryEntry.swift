@@ -1,7 +1,11 @@
 /// The latest state of one registry key (e.g. one licence), as the store keeps it.
 ///
-/// Entries change only through ``applying(_:sequence:to:)``, which both the live update (in the
-/// event's own transaction) and the rebuild from the log call, so the two cannot drift.
+/// Entries change only through ``recording(_:sequence:to:)`` (or ``applying(_:sequence:to:)``),
+/// which both the live update (in the event's own transaction) and the rebuild from the log
+/// call, so the two cannot drift. The entry holds the current state and bounded summary data
+/// (the distinct flags, the number of events recorded); the events themselves
+/// (``RegistryHistoryItem``) are stored one by one beside it, so that recording an event costs
+/// the same however long the key's history is.
 public struct RegistryEntry: Hashable, Sendable {
     /// The key (the events' `subject`).
     public var key: String
@@ -24,14 +28,17 @@ public struct RegistryEntry: Hashable, Sendable {
     public var firstSequence: UInt64
     /// The last event recorded for the key.
     public var lastSequence: UInt64
-    /// Every event recorded for the key, in log order, with its action and flag.
-    public var history: [RegistryHistoryItem]
+    /// The distinct flags of the history, in order of first occurrence (at most one of each
+    /// ``RegistryFlag``).
+    public var flags: [RegistryFlag]
+    /// How many events the history holds.
+    public var historyCount: UInt64
 
     /// Creates an entry.
     public init(
         key: String, storedStatus: RegistryStatus, issuer: String? = nil, holder: String? = nil, type: String? = nil,
         validFrom: String? = nil, validUntil: String? = nil, dataSequence: UInt64 = 0, firstSequence: UInt64,
-        lastSequence: UInt64, history: [RegistryHistoryItem] = []
+        lastSequence: UInt64, flags: [RegistryFlag] = [], historyCount: UInt64 = 0
     ) {
         self.key = key
         self.storedStatus = storedStatus
@@ -43,16 +50,8 @@ public struct RegistryEntry: Hashable, Sendable {
         self.dataSequence = dataSequence
         self.firstSequence = firstSequence
         self.lastSequence = lastSequence
-        self.history = history
-    }
-
-    /// The distinct flags of the history, in order of first occurrence.
-    public var flags: [RegistryFlag] {
-        var seen: [RegistryFlag] = []
-        for item in history {
-            if let flag = item.flag, !seen.contains(flag) { seen.append(flag) }
-        }
-        return seen
+        self.flags = flags
+        self.historyCount = historyCount
     }
 
     /// The status on `day` (`YYYY-MM-DD`): `expired` when the entry is valid and its last day of

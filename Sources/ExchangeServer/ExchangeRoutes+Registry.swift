@@ -11,7 +11,8 @@ import NIOCore
 extension ExchangeRoutes {
     // MARK: Registry
 
-    /// `GET /v1/registry/{collection}/{key}[?history=true]`: one entry as the caller may see it.
+    /// `GET /v1/registry/{collection}/{key}[?history=true[&history_limit=N][&history_cursor=C]]`:
+    /// one entry as the caller may see it, with one page of its history when asked.
     @Sendable func registryLookup(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let principal = try context.requireRole(.department, .portal, .auditor)
         let collection = try context.parameters.require("collection")
@@ -23,7 +24,7 @@ extension ExchangeRoutes {
         let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
         let item = try await exchange.registryLookup(
             collection: collection, key: key, parameters: parameters, viewer: principal.dataViewer(in: exchange.agreements.current), actor: principal.actor)
-        var writer = JSONWriter(capacity: 512 + (item.data?.count ?? 0))
+        var writer = JSONWriter(capacity: 512 + (item.data?.count ?? 0) + item.history.count * 64)
         Self.write(item, into: &writer)
         return Self.jsonResponse(writer.bytes)
     }
@@ -59,6 +60,7 @@ extension ExchangeRoutes {
         }
         writer.member("first_sequence", unsigned: entry.firstSequence)
         writer.member("last_sequence", unsigned: entry.lastSequence)
+        writer.member("history_count", unsigned: entry.historyCount)
         if entry.dataSequence > 0 { writer.member("data_sequence", unsigned: entry.dataSequence) }
         writer.beginArray(named: "flags")
         for flag in entry.flags { writer.element(string: flag.rawValue) }
@@ -75,7 +77,7 @@ extension ExchangeRoutes {
         }
         if item.includesHistory {
             writer.beginArray(named: "history")
-            for event in entry.history {
+            for event in item.history {
                 writer.beginObject()
                 writer.member("sequence", unsigned: event.sequence)
                 writer.member("action", string: event.action.rawValue)
@@ -84,6 +86,7 @@ extension ExchangeRoutes {
                 writer.endObject()
             }
             writer.endArray()
+            if let next = item.historyNextCursor { writer.member("history_next_cursor", string: String(next)) }
         }
         writer.endObject()
     }

@@ -126,7 +126,7 @@ extension ExchangeStore {
 
     /// Queues `body` on the writer and waits for its commit, from a thread that is not the
     /// writer's (the store's opening).
-    private func writeSynchronously(_ body: @escaping (inout BatchContext) throws -> Void) throws {
+    func writeSynchronously(_ body: @escaping (inout BatchContext) throws -> Void) throws {
         let done = DispatchSemaphore(value: 0)
         let failure = ResultBox<any Error>()
         submit(

@@ -2,13 +2,56 @@ public import ExchangeModel
 import LMDB
 
 extension ExchangeStore {
-    /// The entry of `key` in `collection`, with the event whose data is current, read in one
-    /// read transaction; `nil` when the collection holds no such key.
-    public func registryEntry(collection: String, key: String) throws -> RegistryRecord? {
+    /// The entry of `key` in `collection`, with the event whose data is current and the part of
+    /// its history `history` asks for (each item marked when retention removed its event), read
+    /// in one read transaction; `nil` when the collection holds no such key. The history is read
+    /// from its own keys: at most `history.limit` of them, whatever the history's length.
+    public func registryEntry(collection: String, key: String, history: RegistryHistoryRange?) throws -> RegistryRecord? {
         guard let collectionID = names.id(of: collection, kind: .collection) else { return nil }
         return try read { txn in
-            try Self.registryRecord(txn, schema: schema, entryKey: RegistryKeys.entry(collectionID, key: key))
+            guard var record = try Self.registryRecord(txn, schema: schema, entryKey: RegistryKeys.entry(collectionID, key: key)) else {
+                return nil
+            }
+            if let history {
+                try Self.readHistory(txn, schema: schema, collection: collectionID, key: key, range: history, into: &record)
+            }
+            return record
         }
+    }
+
+    /// Reads `range` of an entry's history into `record`, marking the items whose events are no
+    /// longer in the log.
+    static func readHistory(
+        _ txn: borrowing ReadTransaction, schema: StoreSchema, collection: UInt32, key: String, range: RegistryHistoryRange,
+        into record: inout RegistryRecord
+    ) throws {
+        guard range.after < UInt64.max else { return }
+        let prefix = RegistryKeys.historyPrefix(collection, key: key)
+        var items: [RegistryHistoryItem] = []
+        var continues = false
+        try txn.withCursor(schema.registryHistory) { cursor in
+            var current = try cursor.seek(atOrAfter: prefix + BigEndianKey.u64(range.after + 1))
+            while let entry = current, entry.key.count == prefix.count + 8, entry.key.starts(with: prefix) {
+                guard items.count < range.limit else {
+                    continues = true
+                    return
+                }
+                let sequence = entry.key.bigEndianUInt64(at: prefix.count)
+                guard let item = RegistryHistoryItem(sequence: sequence, encodedValue: entry.value) else {
+                    throw StoreError.corruptRecord("a registry history item cannot be decoded")
+                }
+                items.append(item)
+                current = try cursor.next()
+            }
+        }
+        var removed: Set<UInt64> = []
+        for item in items {
+            let sequenceKey = BigEndianKey.u64(item.sequence)
+            if try sequenceKey.withUnsafeBytes({ try txn.get(schema.log, key: $0) }) == nil { removed.insert(item.sequence) }
+        }
+        record.history = items
+        record.historyContinues = continues
+        record.removedHistory = removed
     }
 
     /// Visits a range of a collection in order (by key, or by one index's value then key), in

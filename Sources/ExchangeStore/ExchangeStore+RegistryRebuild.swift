@@ -3,10 +3,11 @@ import LMDB
 
 extension ExchangeStore {
     /// Recomputes every registry collection from the event log and compares it with the stored
-    /// registry: entries (status, fields, sequences, history) and index keys, both ways.
+    /// registry: entries (status, fields, sequences, flags, history count), history items and
+    /// index keys, both ways.
     ///
     /// The recomputation runs each event of a feeding topic through `RegistryInput` and
-    /// `RegistryEntry.applying`, the functions the live update uses, so a difference means the
+    /// `RegistryEntry.recording`, the functions the live update uses, so a difference means the
     /// stored registry was not written by this log under `feeds` (a changed configuration, an
     /// upgraded store, damage). With `write`, the stored registry is first replaced: cleared,
     /// then every event applied again through the live writer, in chunks, with a marker that
@@ -30,20 +31,22 @@ extension ExchangeStore {
             try await replaceRegistry(feeds: feeds)
             report.written = true
         }
-        var rebuilt: [String: [String: RegistryEntry]] = [:]
+        var rebuilt: [String: [String: RebuiltEntry]] = [:]
         try forEachFeedingChunk(feeds: feeds, chunk: 50_000) { inputs, read in
             report.eventsRead += read
             report.eventsApplied += inputs.count
             for (input, sequence) in inputs {
-                rebuilt[input.collection, default: [:]][input.key] = RegistryEntry.applying(
-                    input, sequence: sequence, to: rebuilt[input.collection]?[input.key])
+                let step = RegistryEntry.recording(input, sequence: sequence, to: rebuilt[input.collection]?[input.key]?.entry)
+                rebuilt[input.collection, default: [:]][input.key, default: RebuiltEntry(entry: step.entry)].record(step)
             }
         }
         for (collection, entries) in rebuilt {
             report.entries[collection] = entries.count
-            report.indexKeys += entries.values.reduce(0) { $0 + RegistryIndex.values(of: $1).count }
+            report.indexKeys += entries.values.reduce(0) { $0 + RegistryIndex.values(of: $1.entry).count }
+            report.historyItems += entries.values.reduce(0) { $0 + $1.history.count }
         }
-        try compareRegistry(rebuilt, into: &report)
+        try compareRegistry(rebuilt.mapValues { $0.mapValues(\.entry) }, into: &report)
+        try compareHistories(rebuilt, into: &report)
         if try isRegistryRebuildPending {
             report.difference("the registry awaits a rewrite (an interrupted --write, or an upgraded store); run it with --write")
         }
@@ -117,6 +120,87 @@ extension ExchangeStore {
         }
     }
 
+    /// Compares the stored history items with the recomputed ones, both ways: walks
+    /// `registry_history` in key order (each entry's items are adjacent and in log order) and
+    /// checks each entry's items against the log's, then that every recomputed entry has some.
+    private func compareHistories(_ rebuilt: [String: [String: RebuiltEntry]], into report: inout RegistryRebuildReport) throws {
+        // Each recomputed entry by the prefix of its history keys.
+        var expected: [[UInt8]: (collection: String, key: String)] = [:]
+        for (collection, entries) in rebuilt {
+            guard let collectionID = names.id(of: collection, kind: .collection) else { continue }
+            for key in entries.keys { expected[RegistryKeys.historyPrefix(collectionID, key: key)] = (collection, key) }
+        }
+        var seen: Set<[UInt8]> = []
+        try read { txn in
+            try txn.withCursor(schema.registryHistory) { cursor in
+                var prefix: [UInt8]?
+                var items: [RegistryHistoryItem] = []
+                var undecodable = false
+                func finish() {
+                    guard let prefix else { return }
+                    seen.insert(prefix)
+                    let name = Self.historyName(prefix, expected: expected[prefix], names: names)
+                    if undecodable { report.difference("\(name): a stored history item cannot be decoded") }
+                    if let owner = expected[prefix], let entry = rebuilt[owner.collection]?[owner.key] {
+                        if items != entry.history {
+                            report.difference(
+                                "\(name): the stored history (\(items.count) items) differs from the one the log gives (\(entry.history.count) items)"
+                                    + (Self.firstDifference(items, entry.history).map { ", first at \($0)" } ?? ""))
+                        }
+                    } else {
+                        report.difference("\(name): \(items.count) history items stored, but no event of the log feeds the entry")
+                    }
+                }
+                var current = try cursor.first()
+                while let entry = current {
+                    report.storedHistoryItems += 1
+                    guard entry.key.count > 14 else {
+                        report.difference("a registry history key of \(entry.key.count) bytes cannot be decoded")
+                        current = try cursor.next()
+                        continue
+                    }
+                    let itemPrefix = Array(entry.key.dropLast(8))
+                    if itemPrefix != prefix {
+                        finish()
+                        prefix = itemPrefix
+                        items = []
+                        undecodable = false
+                    }
+                    let sequence = entry.key.bigEndianUInt64(at: entry.key.count - 8)
+                    if let item = RegistryHistoryItem(sequence: sequence, encodedValue: entry.value) {
+                        items.append(item)
+                    } else {
+                        undecodable = true
+                    }
+                    current = try cursor.next()
+                }
+                finish()
+            }
+        }
+        for (prefix, owner) in expected.sorted(by: { $0.value.collection + "/" + $0.value.key < $1.value.collection + "/" + $1.value.key })
+        where !seen.contains(prefix) {
+            report.difference("\(owner.collection)/\(owner.key): the log gives a history, but none is stored")
+        }
+    }
+
+    /// How a difference names the entry of a history prefix.
+    private static func historyName(_ prefix: [UInt8], expected: (collection: String, key: String)?, names: NameTable) -> String {
+        if let expected { return "\(expected.collection)/\(expected.key)" }
+        let collectionID = prefix.withUnsafeBytes { $0.bigEndianUInt32(at: 0) }
+        let collection = names.name(of: collectionID, kind: .collection) ?? "#\(collectionID)"
+        let length = Int(prefix[4]) << 8 | Int(prefix[5])
+        guard length != 0xFFFF, prefix.count == 6 + length else { return "\(collection)/(a long key)" }
+        return "\(collection)/\(String(decoding: prefix[6...], as: UTF8.self))"
+    }
+
+    /// Where two histories first differ, described.
+    private static func firstDifference(_ stored: [RegistryHistoryItem], _ log: [RegistryHistoryItem]) -> String? {
+        for (offset, pair) in zip(stored, log).enumerated() where pair.0 != pair.1 {
+            return "item \(offset + 1): stored \(pair.0), the log gives \(pair.1)"
+        }
+        return nil
+    }
+
     /// Whether the stored registry awaits a rewrite (`rebuildRegistry(feeds:write: true)`) to be
     /// complete: one began and did not finish, or the store was upgraded from format 2 (which
     /// had no registry). The daemon refuses to serve it until a rewrite completes.
@@ -127,13 +211,13 @@ extension ExchangeStore {
         }
     }
 
-    /// Clears the registry databases and applies every event of a feeding topic again through
+    /// Clears the registry databases (entries, index, histories) and applies every event of a feeding topic again through
     /// the live writer, in chunks of 10,000 events per transaction. The clearing transaction
     /// marks the rewrite as pending, and the marker goes only after the last chunk committed.
     private func replaceRegistry(feeds: [String: RegistryCollection]) async throws {
         let schema = self.schema
         try await perform { context in
-            for database in [schema.registry, schema.registryIndex] {
+            for database in [schema.registry, schema.registryIndex, schema.registryHistory] {
                 try context.txn.withCursor(database) { cursor in
                     while try cursor.first() != nil { try cursor.deleteCurrent() }
                 }
@@ -175,5 +259,16 @@ extension ExchangeStore {
             try body(inputs, visited)
             if visited < chunk { return }
         }
+    }
+}
+
+/// A registry entry recomputed from the log, with its history.
+private struct RebuiltEntry {
+    var entry: RegistryEntry
+    var history: [RegistryHistoryItem] = []
+
+    mutating func record(_ step: (entry: RegistryEntry, item: RegistryHistoryItem)) {
+        entry = step.entry
+        history.append(step.item)
     }
 }

@@ -154,6 +154,12 @@ public final class ExchangeStore: Sendable {
             throw StoreError.storage(error, "cannot index the audit log of the store in \(configuration.directory)")
         }
         do {
+            try moveRegistryHistories()
+        } catch {
+            close(mergingIndexes: false)
+            throw StoreError.storage(error, "cannot move the registry histories of the store in \(configuration.directory)")
+        }
+        do {
             noteRemoved(through: try highestExpiredSequence())
         } catch {
             close(mergingIndexes: false)

@@ -235,8 +235,11 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
 
     // MARK: The registry
 
-    /// The entry of `key` in `collection` with its current data event, or `nil`.
-    func registryEntry(collection: String, key: String) throws -> RegistryRecord?
+    /// The entry of `key` in `collection` with its current data event and, when `history` is
+    /// given, that part of its history (items whose events were removed marked), in one
+    /// snapshot; `nil` when there is no such entry. Reads at most `history.limit` history items
+    /// whatever the history's length.
+    func registryEntry(collection: String, key: String, history: RegistryHistoryRange?) throws -> RegistryRecord?
 
     /// Visits a range of a collection in key (or index) order in one snapshot; positions are
     /// keys, so a scan continued with `after` neither repeats nor skips entries.
@@ -245,6 +248,11 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
 }
 
 extension ExchangeStoreContract {
+    /// The entry of `key` in `collection` with its current data event, without its history.
+    public func registryEntry(collection: String, key: String) throws -> RegistryRecord? {
+        try registryEntry(collection: collection, key: key, history: nil)
+    }
+
     /// Creates or replaces a subscription without resetting an existing one's position.
     @discardableResult
     public func putSubscription(_ record: SubscriptionRecord, position: UInt64, actor: String) async throws -> Bool {

@@ -60,6 +60,9 @@ struct PreparedAppend: Sendable {
         try check(4 + id.utf8.count, "the message id")
         guard let registry else { return }
         try check(4 + registry.key.utf8.count, "the subject")
+        try check(RegistryKeys.historyKeyBytes(key: registry.key), "the subject's history")
+        // The status index key: the longest status name is `not_issued`.
+        try check(4 + 1 + RegistryStatus.notIssued.rawValue.utf8.count + 1 + registry.key.utf8.count, "the subject in the status index")
         for value in [registry.holder, registry.type, registry.issuer, registry.validUntil] {
             // An index key: collection (4), index (1), the value escaped (at most twice its bytes), 0x00, the subject.
             if let value { try check(4 + 1 + 2 * value.utf8.count + 1 + registry.key.utf8.count, "a registry index value") }

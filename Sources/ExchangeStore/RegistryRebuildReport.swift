@@ -9,6 +9,10 @@ public struct RegistryRebuildReport: Hashable, Sendable {
     public var entries: [String: Int]
     /// Index keys the recomputed entries need.
     public var indexKeys: Int
+    /// History items the recomputed entries hold.
+    public var historyItems: Int
+    /// History items found stored.
+    public var storedHistoryItems: Int
     /// The differences found, described for people (at most 100).
     public var differences: [String]
     /// How many differences there are in all.
@@ -25,6 +29,8 @@ public struct RegistryRebuildReport: Hashable, Sendable {
         eventsApplied = 0
         entries = [:]
         indexKeys = 0
+        historyItems = 0
+        storedHistoryItems = 0
         differences = []
         differenceCount = 0
         written = false

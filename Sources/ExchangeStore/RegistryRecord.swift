@@ -1,16 +1,51 @@
 public import ExchangeModel
 
-/// A registry entry as read, with the event whose data is current.
+/// A registry entry as read, with the event whose data is current and, when asked for, a part
+/// of its history.
 public struct RegistryRecord: Hashable, Sendable {
     /// The entry.
     public var entry: RegistryEntry
     /// The event at `entry.dataSequence`; `nil` when no event set data (status `not_issued`).
     public var dataEvent: StoredEvent?
+    /// The history items read (``RegistryHistoryRange``), in log order; empty when none was asked for.
+    public var history: [RegistryHistoryItem]
+    /// Whether the history holds items after the last of ``history``.
+    public var historyContinues: Bool
+    /// The sequences of ``history`` whose events retention removed from the log (their audit
+    /// entries stay).
+    public var removedHistory: Set<UInt64>
 
     /// Creates a record.
-    public init(entry: RegistryEntry, dataEvent: StoredEvent?) {
+    public init(
+        entry: RegistryEntry, dataEvent: StoredEvent?, history: [RegistryHistoryItem] = [], historyContinues: Bool = false,
+        removedHistory: Set<UInt64> = []
+    ) {
         self.entry = entry
         self.dataEvent = dataEvent
+        self.history = history
+        self.historyContinues = historyContinues
+        self.removedHistory = removedHistory
+    }
+}
+
+/// The part of a registry entry's history to read with it: up to `limit` items after the
+/// sequence `after`, in log order.
+public struct RegistryHistoryRange: Hashable, Sendable {
+    /// Items of events after this sequence (0: from the first).
+    public var after: UInt64
+    /// The most items read.
+    public var limit: Int
+
+    /// The most items one read returns, whatever `limit` asks.
+    public static let maximumLimit = 10_000
+
+    /// Creates a range.
+    /// - Parameters:
+    ///   - after: the sequence to continue after (0: from the first item).
+    ///   - limit: the most items, 1 to ``maximumLimit`` (clamped).
+    public init(after: UInt64 = 0, limit: Int = 100) {
+        self.after = after
+        self.limit = min(max(1, limit), Self.maximumLimit)
     }
 }
 

@@ -20,12 +20,13 @@ import LMDB
 /// | `audit` | audit index -> canonical audit entry, or 0x00 and the sequence of the event record holding it |
 /// | `audit_tree` | Merkle node (last leaf, level) -> hash of that complete subtree |
 /// | `audit_nodes` | Merkle node (level, index) -> hash: the nodes a store written before format 4 holds; never written |
-/// | `registry` | collection id, entry key -> registry entry |
+/// | `registry` | collection id, entry key -> registry entry (state, distinct flags, history count) |
 /// | `registry_index` | collection id, index, value, 0x00, entry key -> (empty) |
 /// | `checkpoints` | tree size -> signed checkpoint note (C2SP signed-note text) |
 /// | `expired` | topic id, last sequence -> first sequence, count, first and last removal time: what retention removed |
 /// | `registry_data` | sequence -> event record: a removed event that was a registry entry's current data, while it is |
 /// | `audit_filters` | tag, value, audit index -> (empty): the audit entries naming a subject, department, agreement, kind, event or endpoint (``AuditFilterKey``) |
+/// | `registry_history` | collection id, entry key (length-prefixed, or hashed when long), sequence -> action, flag: each entry's history, one key per event (``RegistryKeys``) |
 ///
 /// Integers in keys are big-endian so that byte order is numeric order.
 struct StoreSchema {
@@ -53,10 +54,25 @@ struct StoreSchema {
     /// existing entries when the store is opened (``ExchangeStore/backfillAuditFilters()``),
     /// in chunks, resumed after a crash from `meta/audit_filters_backfill`. One way: a version 5
     /// build would write entries without index keys, so it refuses the upgraded store.
-    static let formatVersion: UInt32 = 6
+    ///
+    /// Version 7 keeps each registry entry's history under keys of its own (`registry_history`,
+    /// one key per event), the entry holding only its state, distinct flags and history count
+    /// (``RegistryEntry`` encoding version 2), so that recording an event costs the same
+    /// whatever the length of the key's history. A store of an older version is upgraded in
+    /// place: the histories its entries hold inline are moved out when the store is opened
+    /// (``ExchangeStore/moveRegistryHistories()``), in chunks, resumed after a crash from
+    /// `meta/registry_history_upgrade`. One way: a version 6 build cannot decode the entries.
+    static let formatVersion: UInt32 = 7
     /// The older versions this build upgrades in place.
-    static let upgradableVersions: Set<UInt32> = [2, 3, 4, 5]
-    /// The version before the audit filter index, the last whose upgrade needs nothing else.
+    static let upgradableVersions: Set<UInt32> = [2, 3, 4, 5, 6]
+    /// The version before registry histories had keys of their own, the last whose upgrade
+    /// needs nothing else.
+    static let versionBeforeRegistryHistory: UInt32 = 6
+    /// Present while the histories of an upgraded store's registry entries are being moved to
+    /// `registry_history`: the `registry` key of the last entry moved (empty before the first).
+    static let registryHistoryUpgradeKey = Array("registry_history_upgrade".utf8)
+    /// The version before the audit filter index, the last whose upgrade needs nothing more than
+    /// that index and the registry histories moved.
     static let versionBeforeAuditFilters: UInt32 = 5
     /// Present while the audit filter index is being filled from the entries of an upgraded
     /// store: the next audit index to fill (8 bytes, big-endian).
@@ -113,6 +129,8 @@ struct StoreSchema {
     let registryData: Database
     /// The audit log's filter index (``AuditFilterKey``).
     let auditFilters: Database
+    /// The registry entries' histories, one key per event (``RegistryKeys``).
+    let registryHistory: Database
 
     init(opening txn: inout WriteTransaction) throws {
         meta = try txn.openDatabase("meta", flags: .create)
@@ -136,10 +154,11 @@ struct StoreSchema {
         expired = try txn.openDatabase("expired", flags: .create)
         registryData = try txn.openDatabase("registry_data", flags: .create)
         auditFilters = try txn.openDatabase("audit_filters", flags: .create)
+        registryHistory = try txn.openDatabase("registry_history", flags: .create)
     }
 
     /// Checks the stored format version, writing it into a new store and upgrading a version 2,
-    /// 3 or 4 store (whose newer databases were just created empty).
+    /// 3, 4, 5 or 6 store (whose newer databases were just created empty).
     /// - Returns: the version the store had when opened (0 for a new store).
     /// - Throws: `StoreError.unsupportedFormat` for a store of another version, or for one with
     ///   data but no version.
@@ -151,6 +170,9 @@ struct StoreSchema {
             let storedVersion = stored.withUnsafeBytes { $0.count == 4 ? $0.bigEndianUInt32(at: 0) : 0 }
             if Self.upgradableVersions.contains(storedVersion) {
                 try txn.put(meta, key: Self.formatKey, value: version.bytes)
+                // The entries' inline histories are moved out once the store is open.
+                try txn.put(meta, key: Self.registryHistoryUpgradeKey, value: [])
+                guard storedVersion < Self.versionBeforeRegistryHistory else { return storedVersion }
                 // The filter index is filled from the entries already written once the store is open.
                 try txn.put(meta, key: Self.auditFilterBackfillKey, value: BigEndianKey.u64(0))
                 guard storedVersion < Self.versionBeforeAuditFilters else { return storedVersion }

@@ -20,6 +20,7 @@ struct RegistryCommand: AsyncParsableCommand {
             discussion: """
                 Example, against `make run`:
                   exchangectl registry get licences 91330100MA2KX0001X --department service-portal --history
+                  exchangectl registry get licences 91330100MA2KX0001X --token "$AUDITOR_TOKEN" --history --history-cursor 1234
                 """)
 
         @OptionGroup var connection: ConnectionOptions
@@ -30,13 +31,21 @@ struct RegistryCommand: AsyncParsableCommand {
         @Argument(help: "The entry's key (the licence number).")
         var key: String
 
-        @Flag(help: "Include the entry's history.")
+        @Flag(help: "Include the entry's history (one page of it: see --history-limit).")
         var history = false
+
+        @Option(help: "History items per answer, 1 to 1000 (default 100); needs --history.")
+        var historyLimit: Int?
+
+        @Option(help: "The history_next_cursor of the previous answer, to continue the history; needs --history.")
+        var historyCursor: String?
 
 
         func run() async throws {
             try await reportingFailures {
-                let query = history ? [("history", "true")] : []
+                var query: [(String, String)] = history ? [("history", "true")] : []
+                if let historyLimit { query.append(("history_limit", String(historyLimit))) }
+                if let historyCursor { query.append(("history_cursor", historyCursor)) }
                 try await RegistryCommand.print(connection, path: "/v1/registry/\(collection)/\(key)", query: query)
             }
         }
@@ -142,6 +151,7 @@ struct RegistryCommand: AsyncParsableCommand {
                 Swift.print("collection      \(collection): \(count) entries")
             }
             Swift.print("index keys      \(report.indexKeys)")
+            Swift.print("history items   \(report.historyItems)")
             if report.written { Swift.print("written         the stored registry was replaced") }
             Swift.print("time            \(elapsed)")
             if report.matches {

@@ -38,6 +38,7 @@ SECRETS = [
     "data/lock.mdb",
     "var/lib/exchange/data.mdb",
     "Tests/ExchangeStoreTests/Fixtures/format-4-store/data.mdb",
+    "Tests/ExchangeStoreTests/Fixtures/format-6-registry-store/data.mdb",
 ]
 
 # What Deploy/container/Containerfile copies.

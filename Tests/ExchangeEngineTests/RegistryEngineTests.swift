@@ -71,7 +71,7 @@ struct RegistryEngineTests {
         let tax = try await exchange.registryLookup(collection: "licences", key: "L-1", history: true, viewer: .department(Self.tax), actor: "tax")
         #expect(tax.agreement == "msa-tax" && !tax.isProjected && tax.entry.type == "food")
         #expect(try JSONValue.parse(try #require(tax.data))["holder"]?["legal_representative"] == .string("Li Wei"))
-        #expect(tax.includesHistory && tax.entry.history.map(\.action) == [.issued])
+        #expect(tax.includesHistory && tax.history.map(\.action) == [.issued])
         #expect(!portal.includesHistory)
 
         let auditor = try await exchange.registryLookup(collection: "licences", key: "L-1", viewer: .everything, actor: "audit")
@@ -155,6 +155,73 @@ struct RegistryEngineTests {
         for day in ["2028-02-29", "2000-02-29", "2026-12-31", "2026-04-30"] {
             #expect(try RegistryQuery(parameters: [(name: "expires_before", value: day)]).expiresBefore == day)
         }
+    }
+
+    /// A long history is answered a page at a time: `history_limit` items (100 unless given),
+    /// `historyNextCursor` the last one's sequence while more follow, `history_cursor`
+    /// continuing after it; the pages add up to the whole history in log order.
+    @Test func aLongHistoryIsAnsweredInPages() async throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let exchange = fixture.exchange
+        var events = [Self.licence("i", "L-1")]
+        events += (1..<250).map { Self.licence("a\($0)", "L-1", $0 % 5 == 0 ? "suspended" : "amended") }
+        let outcomes = try await exchange.publish(events, from: Self.msa)
+        let first = try await exchange.registryLookup(
+            collection: "licences", key: "L-1", parameters: [(name: "history", value: "true")], viewer: .department(Self.tax), actor: "tax")
+        #expect(first.entry.historyCount == 250)
+        #expect(first.history.count == RegistryHistoryQuery.defaultLimit)
+        var sequences: [UInt64] = []
+        var cursor: UInt64?
+        var pages = 0
+        repeat {
+            pages += 1
+            var parameters: [(name: String, value: String)] = [(name: "history", value: "true"), (name: "history_limit", value: "64")]
+            if let cursor { parameters.append((name: "history_cursor", value: String(cursor))) }
+            let page = try await exchange.registryLookup(collection: "licences", key: "L-1", parameters: parameters, viewer: .department(Self.tax), actor: "tax")
+            #expect(page.history.count <= 64)
+            sequences += page.history.map(\.sequence)
+            cursor = page.historyNextCursor
+            #expect(cursor == nil || cursor == page.history.last?.sequence)
+        } while cursor != nil && pages < 10
+        #expect(pages == 4)
+        #expect(sequences == outcomes.map(\.sequence))
+        // Without history=true, no items.
+        let bare = try await exchange.registryLookup(collection: "licences", key: "L-1", parameters: [], viewer: .department(Self.tax), actor: "tax")
+        #expect(!bare.includesHistory && bare.history.isEmpty && bare.historyNextCursor == nil)
+    }
+
+    /// `history_limit` and `history_cursor` are range-checked, need `history=true`, and a bad one
+    /// is refused with `registry.bad_query` and audited.
+    @Test func badHistoryParametersAreRefused() async throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let exchange = fixture.exchange
+        _ = try await exchange.publish([Self.licence("a", "L-1")], from: Self.msa)
+        let bad: [[(String, String)]] = [
+            [("history", "true"), ("history_limit", "0")], [("history", "true"), ("history_limit", "1001")],
+            [("history", "true"), ("history_limit", "x")], [("history", "true"), ("history_limit", "-1")],
+            [("history", "true"), ("history_limit", "99999999999999999999")], [("history", "true"), ("history_cursor", "0")],
+            [("history", "true"), ("history_cursor", "9007199254740992")], [("history", "true"), ("history_cursor", "+5")],
+            [("history", "true"), ("history_cursor", "abc")], [("history_limit", "10")], [("history", "false"), ("history_cursor", "5")],
+            [("history", "true"), ("history_limit", "5"), ("history_limit", "6")], [("limit", "5")],
+        ]
+        for parameters in bad {
+            do {
+                _ = try await exchange.registryLookup(
+                    collection: "licences", key: "L-1", parameters: parameters.map { (name: $0.0, value: $0.1) }, viewer: .department(Self.tax), actor: "tax")
+                Issue.record("accepted: \(parameters)")
+            } catch {
+                #expect(error.code == .badRegistryQuery, "\(parameters)")
+            }
+        }
+        let good = try await exchange.registryLookup(
+            collection: "licences", key: "L-1",
+            parameters: [(name: "history", value: "true"), (name: "history_limit", value: "1000"), (name: "history_cursor", value: "9007199254740991")],
+            viewer: .department(Self.tax), actor: "tax")
+        #expect(good.includesHistory && good.history.isEmpty && good.historyNextCursor == nil)
+        let outcomes = try Self.queries(fixture).map { $0["outcome"] as? String }
+        #expect(outcomes == Array(repeating: "registry.bad_query", count: bad.count) + ["ok"])
     }
 
     @Test func searchFiltersOnWhatTheViewerMaySee() async throws {

@@ -11,75 +11,94 @@ struct RegistryEntryTests {
         RegistryInput(collection: "licences", key: key, action: action, issuer: "msa", holder: holder, type: "food", validFrom: "2026-01-01", validUntil: until)
     }
 
-    /// Applies actions in order from sequence 1.
-    static func run(_ actions: [RegistryAction]) -> RegistryEntry? {
+    /// An entry and the history items its events recorded, as the store keeps them.
+    struct Trail {
         var entry: RegistryEntry?
-        for (offset, action) in actions.enumerated() {
-            entry = RegistryEntry.applying(input(action, holder: "h\(offset)"), sequence: UInt64(offset + 1), to: entry)
+        var history: [RegistryHistoryItem] = []
+
+        /// Records one event; returns the entry after it.
+        @discardableResult
+        mutating func apply(_ input: RegistryInput, sequence: UInt64) -> RegistryEntry {
+            let step = RegistryEntry.recording(input, sequence: sequence, to: entry)
+            #expect(step.entry == RegistryEntry.applying(input, sequence: sequence, to: entry))
+            entry = step.entry
+            history.append(step.item)
+            #expect(step.entry.historyCount == UInt64(history.count))
+            return step.entry
         }
-        return entry
+    }
+
+    /// Applies actions in order from sequence 1.
+    static func run(_ actions: [RegistryAction]) -> Trail {
+        var trail = Trail()
+        for (offset, action) in actions.enumerated() {
+            trail.apply(input(action, holder: "h\(offset)"), sequence: UInt64(offset + 1))
+        }
+        return trail
     }
 
     @Test func lifecycle() throws {
-        var entry = RegistryEntry.applying(Self.input(.issued), sequence: 10, to: nil)
+        var trail = Trail()
+        var entry = trail.apply(Self.input(.issued), sequence: 10)
         #expect(entry.storedStatus == .valid)
         #expect(entry.firstSequence == 10 && entry.lastSequence == 10 && entry.dataSequence == 10)
         #expect(entry.issuer == "msa" && entry.holder == "9131")
-        entry = RegistryEntry.applying(Self.input(.amended, holder: "9132"), sequence: 11, to: entry)
+        entry = trail.apply(Self.input(.amended, holder: "9132"), sequence: 11)
         #expect(entry.storedStatus == .valid && entry.holder == "9132" && entry.dataSequence == 11)
-        entry = RegistryEntry.applying(Self.input(.suspended, holder: "ignored"), sequence: 12, to: entry)
+        entry = trail.apply(Self.input(.suspended, holder: "ignored"), sequence: 12)
         #expect(entry.storedStatus == .suspended && entry.holder == "9132" && entry.dataSequence == 11)
-        entry = RegistryEntry.applying(Self.input(.reinstated), sequence: 13, to: entry)
+        entry = trail.apply(Self.input(.reinstated), sequence: 13)
         #expect(entry.storedStatus == .valid)
-        entry = RegistryEntry.applying(Self.input(.renewed, until: "2035-12-31"), sequence: 14, to: entry)
+        entry = trail.apply(Self.input(.renewed, until: "2035-12-31"), sequence: 14)
         #expect(entry.validUntil == "2035-12-31" && entry.dataSequence == 14)
-        entry = RegistryEntry.applying(Self.input(.revoked), sequence: 15, to: entry)
+        entry = trail.apply(Self.input(.revoked), sequence: 15)
         #expect(entry.storedStatus == .revoked)
         #expect(entry.firstSequence == 10 && entry.lastSequence == 15)
-        #expect(entry.history.map(\.sequence) == [10, 11, 12, 13, 14, 15])
-        #expect(entry.history.allSatisfy { $0.flag == nil })
+        #expect(trail.history.map(\.sequence) == [10, 11, 12, 13, 14, 15])
+        #expect(trail.history.allSatisfy { $0.flag == nil })
         #expect(entry.flags.isEmpty)
     }
 
     @Test func outOfOrderAndContradictoryEventsAreFlaggedAndChangeNothing() {
         // An amendment before the issue: recorded, flagged, no data.
-        var entry = RegistryEntry.applying(Self.input(.amended), sequence: 1, to: nil)
+        var trail = Trail()
+        var entry = trail.apply(Self.input(.amended), sequence: 1)
         #expect(entry.storedStatus == .notIssued)
         #expect(entry.dataSequence == 0 && entry.holder == nil)
-        #expect(entry.history == [RegistryHistoryItem(sequence: 1, action: .amended, flag: .notIssued)])
+        #expect(trail.history == [RegistryHistoryItem(sequence: 1, action: .amended, flag: .notIssued)])
         // The late issue applies.
-        entry = RegistryEntry.applying(Self.input(.issued), sequence: 2, to: entry)
+        entry = trail.apply(Self.input(.issued), sequence: 2)
         #expect(entry.storedStatus == .valid && entry.dataSequence == 2 && entry.firstSequence == 1)
         // A second issue is contradictory.
         let before = entry
-        entry = RegistryEntry.applying(Self.input(.issued, holder: "other"), sequence: 3, to: entry)
+        entry = trail.apply(Self.input(.issued, holder: "other"), sequence: 3)
         #expect(entry.holder == before.holder && entry.dataSequence == 2)
-        #expect(entry.history.last?.flag == .alreadyIssued)
+        #expect(trail.history.last?.flag == .alreadyIssued)
         // Reinstating a valid licence has no effect.
-        entry = RegistryEntry.applying(Self.input(.reinstated), sequence: 4, to: entry)
-        #expect(entry.history.last?.flag == .noEffect && entry.storedStatus == .valid)
+        entry = trail.apply(Self.input(.reinstated), sequence: 4)
+        #expect(trail.history.last?.flag == .noEffect && entry.storedStatus == .valid)
         // Nothing revives a revoked licence.
-        entry = RegistryEntry.applying(Self.input(.revoked), sequence: 5, to: entry)
+        entry = trail.apply(Self.input(.revoked), sequence: 5)
         for (offset, action) in [RegistryAction.issued, .reinstated, .amended, .renewed, .suspended, .revoked].enumerated() {
-            entry = RegistryEntry.applying(Self.input(action, holder: "revived"), sequence: UInt64(6 + offset), to: entry)
+            entry = trail.apply(Self.input(action, holder: "revived"), sequence: UInt64(6 + offset))
             #expect(entry.storedStatus == .revoked)
-            #expect(entry.history.last?.flag == .afterRevocation)
+            #expect(trail.history.last?.flag == .afterRevocation)
         }
         #expect(entry.holder == "9131" && entry.dataSequence == 2 && entry.lastSequence == 11)
         #expect(entry.flags == [.notIssued, .alreadyIssued, .noEffect, .afterRevocation])
         // An unknown type is flagged too.
-        entry = RegistryEntry.applying(Self.input(.unknown), sequence: 12, to: entry)
-        #expect(entry.history.last?.flag == .unknownType)
+        entry = trail.apply(Self.input(.unknown), sequence: 12)
+        #expect(trail.history.last?.flag == .unknownType)
     }
 
     @Test func everyTransition() {
-        #expect(Self.run([.issued, .suspended, .suspended])?.history.last?.flag == .noEffect)
-        #expect(Self.run([.issued, .suspended, .revoked])?.storedStatus == .revoked)
-        #expect(Self.run([.issued, .suspended, .amended])?.storedStatus == .suspended)
-        #expect(Self.run([.issued, .suspended, .amended])?.holder == "h2")
-        #expect(Self.run([.revoked])?.storedStatus == .notIssued)
-        #expect(Self.run([.revoked, .issued])?.storedStatus == .valid)
-        #expect(Self.run([.suspended, .issued, .reinstated])?.history.map(\.flag) == [.notIssued, nil, .noEffect])
+        #expect(Self.run([.issued, .suspended, .suspended]).history.last?.flag == .noEffect)
+        #expect(Self.run([.issued, .suspended, .revoked]).entry?.storedStatus == .revoked)
+        #expect(Self.run([.issued, .suspended, .amended]).entry?.storedStatus == .suspended)
+        #expect(Self.run([.issued, .suspended, .amended]).entry?.holder == "h2")
+        #expect(Self.run([.revoked]).entry?.storedStatus == .notIssued)
+        #expect(Self.run([.revoked, .issued]).entry?.storedStatus == .valid)
+        #expect(Self.run([.suspended, .issued, .reinstated]).history.map(\.flag) == [.notIssued, nil, .noEffect])
     }
 
     @Test func expiryIsDerivedOnTheDayOfTheQuery() {
@@ -117,11 +136,60 @@ struct RegistryEntryTests {
     }
 
     @Test func encodingRoundTrips() throws {
-        let entry = try #require(Self.run([.amended, .issued, .suspended, .reinstated, .issued, .revoked, .unknown]))
+        let entry = try #require(Self.run([.amended, .issued, .suspended, .reinstated, .issued, .revoked, .unknown]).entry)
         #expect(RegistryEntry(encoded: entry.encoded()) == entry)
         let sparse = RegistryEntry(key: "ключ/1", storedStatus: .notIssued, firstSequence: 1, lastSequence: 1)
         #expect(RegistryEntry(encoded: sparse.encoded()) == sparse)
         #expect(RegistryEntry(encoded: Array(entry.encoded().dropLast())) == nil)
         #expect(RegistryEntry(encoded: [9] + entry.encoded().dropFirst()) == nil)
+    }
+
+    /// The stored entry holds the state, the distinct flags and the history's length, never the
+    /// history: its bytes are the same after 10 events and after 5,000.
+    @Test func theEncodedEntryDoesNotGrowWithTheHistory() throws {
+        var trail = Trail()
+        trail.apply(Self.input(.issued), sequence: 1)
+        var sizes: [Int: Int] = [:]
+        for sequence in 2...5_000 as ClosedRange<UInt64> {
+            trail.apply(Self.input(sequence % 2 == 0 ? .amended : .reinstated), sequence: sequence)
+            if sequence == 10 || sequence == 5_000 { sizes[Int(sequence)] = try #require(trail.entry).encoded().count }
+        }
+        let entry = try #require(trail.entry)
+        #expect(sizes[10] == sizes[5_000], "\(sizes)")
+        #expect(entry.historyCount == 5_000 && entry.flags == [.noEffect])
+        #expect(RegistryEntry(encoded: entry.encoded()) == entry)
+    }
+
+    /// An entry as a store of format 6 wrote it, history inline (version 1), is read with its
+    /// history, and its flags and count derived from it; the current decoder refuses it.
+    @Test func anEntryWithItsHistoryInlineIsRead() throws {
+        let trail = Self.run([.amended, .issued, .suspended, .suspended, .revoked, .issued])
+        let entry = try #require(trail.entry)
+        var bytes: [UInt8] = [1, 3]  // version 1, revoked
+        for value in [entry.dataSequence, entry.firstSequence, entry.lastSequence] { bytes += Self.littleEndian(value) }
+        for text in [entry.key, entry.issuer, entry.holder, entry.type, entry.validFrom, entry.validUntil] as [String?] {
+            if let text {
+                bytes += Self.littleEndian(UInt32(text.utf8.count)) + Array(text.utf8)
+            } else {
+                bytes += [0xFF, 0xFF, 0xFF, 0xFF]
+            }
+        }
+        bytes += Self.littleEndian(UInt32(trail.history.count))
+        for item in trail.history { bytes += Self.littleEndian(item.sequence) + item.encodedValue }
+        let decoded = try #require(bytes.withUnsafeBytes { RegistryEntry.decodingInlineHistory($0) })
+        #expect(decoded.entry == entry)
+        #expect(decoded.history == trail.history)
+        #expect(bytes.withUnsafeBytes { RegistryEntry.holdsInlineHistory($0) })
+        #expect(RegistryEntry(encoded: bytes) == nil)
+        #expect(entry.encoded().withUnsafeBytes { RegistryEntry.decodingInlineHistory($0) } == nil)
+        #expect(Array(bytes.dropLast()).withUnsafeBytes { RegistryEntry.decodingInlineHistory($0) } == nil)
+        for item in trail.history {
+            #expect(item.encodedValue.withUnsafeBytes { RegistryHistoryItem(sequence: item.sequence, encodedValue: $0) } == item)
+        }
+        #expect([UInt8]([0, 9]).withUnsafeBytes { RegistryHistoryItem(sequence: 1, encodedValue: $0) } == nil)
+    }
+
+    static func littleEndian<Value: FixedWidthInteger>(_ value: Value) -> [UInt8] {
+        withUnsafeBytes(of: value.littleEndian) { Array($0) }
     }
 }

@@ -193,4 +193,50 @@ struct RegistryRoutesTests {
         #expect(anonymous.first?["count"] as? Int == 1)
         #expect(anonymous.first?["code"] as? String == "auth.unauthenticated")
     }
+
+    /// `?history=true` answers one page of the history: `history_limit` items, the total in
+    /// `history_count`, and `history_next_cursor` while more follow, which `history_cursor`
+    /// continues from; bad paging parameters are problems.
+    @Test func theHistoryIsPagedWithACursor() async throws {
+        let fixture = try await Self.fixture()
+        defer {
+            fixture.store.close()
+            fixture.directory.remove()
+        }
+        let portal: HTTPFields = [.authorization: "Bearer \(fixture.tokens["portal"]!)"]
+        try await fixture.app.test(.router) { client in
+            var cursor: String?
+            try await client.execute(uri: "/v1/registry/licences/L-2?history=true&history_limit=1", method: .get, headers: portal) { response in
+                #expect(response.status == .ok)
+                let object = try Self.object(response)
+                #expect(object["history_count"] as? Int == 2)
+                let history = try #require(object["history"] as? [[String: Any]])
+                #expect(history.map { $0["action"] as? String } == ["issued"])
+                cursor = object["history_next_cursor"] as? String
+                #expect(cursor == (history.first?["sequence"] as? Int).map(String.init))
+            }
+            let next = try #require(cursor)
+            try await client.execute(uri: "/v1/registry/licences/L-2?history=true&history_cursor=\(next)", method: .get, headers: portal) { response in
+                let object = try Self.object(response)
+                #expect((object["history"] as? [[String: Any]])?.map { $0["action"] as? String } == ["revoked"])
+                #expect(object["history_next_cursor"] == nil)
+            }
+            try await client.execute(uri: "/v1/registry/licences/L-2", method: .get, headers: portal) { response in
+                let object = try Self.object(response)
+                #expect(object["history_count"] as? Int == 2)
+                #expect(object["history"] == nil && object["history_next_cursor"] == nil)
+            }
+            for uri in [
+                "/v1/registry/licences/L-2?history=true&history_limit=0", "/v1/registry/licences/L-2?history=true&history_limit=1001",
+                "/v1/registry/licences/L-2?history=true&history_cursor=-1", "/v1/registry/licences/L-2?history_cursor=1",
+            ] {
+                try await client.execute(uri: uri, method: .get, headers: portal) { response in
+                    #expect(response.status == .badRequest, "\(uri)")
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    let object = try Self.object(response)
+                    #expect(object["code"] as? String == "registry.bad_query", "\(uri)")
+                }
+            }
+        }
+    }
 }

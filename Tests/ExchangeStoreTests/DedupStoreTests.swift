@@ -103,7 +103,7 @@ import Testing
         let (version, legacy) = try environment.write { txn in
             (try txn.get(try txn.openDatabase("meta"), key: Array("format_version".utf8)), try txn.count(try txn.openDatabase("dedup")))
         }
-        #expect(version == [0, 0, 0, 6])
+        #expect(version == [0, 0, 0, 7])
         #expect(legacy == 20, "the format 4 tree is read, never written")
     }
 
