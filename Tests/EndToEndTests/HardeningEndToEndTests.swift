@@ -311,6 +311,16 @@ struct HardeningEndToEndTests {
         await daemon.tearDown()
     }
 
+    /// A raw TLS connection of `department` upgraded to the publish stream (101 awaited).
+    static func openPublishStream(_ daemon: DaemonHarness, as department: String) async throws -> RawConnection {
+        let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(department))
+        try await connection.send(
+            "GET /v1/publish HTTP/1.1\r\nHost: exchange\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+        #expect(await connection.waitFor("101 Switching Protocols", seconds: 10))
+        return connection
+    }
+
     /// A text frame whose bytes are not UTF-8 closes the stream (RFC 6455 section 8.1) rather
     /// than being stored with its bytes replaced.
     @Test(.timeLimit(.minutes(3)))
@@ -318,11 +328,7 @@ struct HardeningEndToEndTests {
         let daemon = try DaemonHarness()
         do {
             try await daemon.start()
-            let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("msa"))
-            try await connection.send(
-                "GET /v1/publish HTTP/1.1\r\nHost: exchange\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
-            #expect(await connection.waitFor("101 Switching Protocols", seconds: 10))
+            let connection = try await Self.openPublishStream(daemon, as: "msa")
             let event = Array(#"{"specversion":"1.0","id":"bad-"#.utf8) + [0xC3, 0x28, 0xFF]
                 + Array(#"","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"U-1"}}"#.utf8)
             let key: [UInt8] = [0x11, 0x22, 0x33, 0x44]
@@ -348,11 +354,7 @@ struct HardeningEndToEndTests {
         let daemon = try DaemonHarness()
         do {
             try await daemon.start()
-            let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("msa"))
-            try await connection.send(
-                "GET /v1/publish HTTP/1.1\r\nHost: exchange\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
-            #expect(await connection.waitFor("101 Switching Protocols", seconds: 10))
+            let connection = try await Self.openPublishStream(daemon, as: "msa")
             let event = Array(
                 #"{"specversion":"1.0","id":"unmasked-1","type":"licence.issued","topic":"licence.business.issued","data":{"licence_no":"U-1"}}"#.utf8)
             let length = [UInt8(event.count >> 8), UInt8(event.count & 0xFF)]
