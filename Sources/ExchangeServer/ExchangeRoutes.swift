@@ -150,6 +150,9 @@ public struct ExchangeRoutes: Sendable {
         let name = try context.parameters.require("name")
         let body = try await context.collectBody(request)
         let document: SubscriptionRequest
+        if let violation = SubscriptionRequest.strictViolation(body) {
+            throw ProblemError(.badRequest, detail: "the subscription body is not valid: \(violation)")
+        }
         do {
             document = try JSONDecoder().decode(SubscriptionRequest.self, from: Data(body))
         } catch {
@@ -211,6 +214,9 @@ public struct ExchangeRoutes: Sendable {
         let name = try context.parameters.require("name")
         let body = try await context.collectBody(request)
         let document: SequencesRequest
+        if let violation = SequencesRequest.strictViolation(body) {
+            throw ProblemError(.badRequest, detail: "expected {\"sequences\": [n, ...]} and at most \"delay_ms\": \(violation)")
+        }
         do {
             document = try JSONDecoder().decode(SequencesRequest.self, from: Data(body))
         } catch {

@@ -13,7 +13,7 @@ package struct SubscriptionRequest: Decodable {
     package var maxDeliver: UInt32?
     package var maxInFlight: UInt32?
 
-    package enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey, CaseIterable {
         case filter, start
         case ackWaitMs = "ack_wait_ms"
         case backoffMs = "backoff_ms"
@@ -41,7 +41,7 @@ package struct SubscriptionRequest: Decodable {
             }
         }
 
-        enum Key: String, CodingKey { case sequence, time }
+        enum Key: String, CodingKey, CaseIterable { case sequence, time }
     }
 
     /// The engine's specification, or a problem naming the bad field.
@@ -68,7 +68,7 @@ package struct SequencesRequest: Decodable {
     package var sequences: [UInt64]
     package var delayMs: UInt64?
 
-    package enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey, CaseIterable {
         case sequences
         case delayMs = "delay_ms"
     }
@@ -102,7 +102,7 @@ package struct StreamControl: Decodable {
     package var term: [UInt64]?
     package var delayMs: UInt64?
 
-    package enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey, CaseIterable {
         case credit, ack, nak, term
         case delayMs = "delay_ms"
     }

@@ -261,6 +261,63 @@ struct HardeningEndToEndTests {
         await daemon.tearDown()
     }
 
+    /// Control messages are read strictly: a key given twice, a member the message does not
+    /// define or a number with a fraction is refused with what is wrong, not read as the first
+    /// value, ignored or rounded, and changes nothing.
+    @Test(.timeLimit(.minutes(3)))
+    func controlMessagesWithDuplicateOrUnknownMembersOrFractionsAreRefused() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/own", ["filter": "licence.>", "start": "all"]).status == 201)
+            #expect(try await daemon.publish("msa", id: "C-1", data: ["licence_no": "C-1"]).status == 200)
+            #expect(try await daemon.request("tax", .GET, "/v1/subscriptions/own/events?max=10&wait=5000").array.count == 1)
+
+            let refused: [(String, HTTPMethod, String, String, String)] = [
+                ("filter twice", .PUT, "/v1/subscriptions/dup", #"{"filter":"licence.>","start":"new","filter":"x"}"#, "duplicate key"),
+                ("an unknown member", .PUT, "/v1/subscriptions/dup", #"{"filter":"licence.>","extra":1}"#, #"unknown member \"extra\""#),
+                ("an unknown start member", .PUT, "/v1/subscriptions/dup", #"{"filter":"licence.>","start":{"sequence":1,"tme":"x"}}"#, "start.tme"),
+                ("max_in_flight 10.5", .PUT, "/v1/subscriptions/dup", #"{"filter":"licence.>","max_in_flight":10.5}"#, "10.5 is not a whole number"),
+                ("ack of 1.0", .POST, "/v1/subscriptions/own/ack", #"{"sequences":[1.0]}"#, "1.0 is not a whole number"),
+                ("ack of 1e0", .POST, "/v1/subscriptions/own/ack", #"{"sequences":[1e0]}"#, "1e0 is not a whole number"),
+                ("sequences twice", .POST, "/v1/subscriptions/own/ack", #"{"sequences":[],"sequences":[1]}"#, "duplicate key"),
+                ("an unknown settlement member", .POST, "/v1/subscriptions/own/ack", #"{"sequences":[1],"seqs":[1]}"#, "unknown member"),
+            ]
+            for (what, method, path, body, detail) in refused {
+                let reply = try await daemon.request("tax", method, path, contentType: "application/json", body: Array(body.utf8))
+                Self.expectBadRequest(reply, what)
+                #expect(reply.text.contains(detail), "\(what): \(reply.text)")
+            }
+            #expect(try await daemon.request("tax", .GET, "/v1/subscriptions/dup").status == 404)
+            // The event is still pending: no refused ack settled it.
+            #expect(try await daemon.request("tax", .GET, "/v1/subscriptions/own").object["pending"] as? Int == 1)
+
+            // On the stream, a misspelt member is answered with an error frame, not ignored.
+            let frames = Shared<[String]>([])
+            try await daemon.within(60, { "\(frames.withLock { $0.count }) frames arrived" }) {
+                try await WebSocketClient.connect(
+                    url: "wss://127.0.0.1:\(daemon.port)/v1/subscriptions/own/stream", configuration: .init(sniHostname: "localhost"),
+                    tlsConfiguration: try daemon.tls("tax"), logger: Logger(label: "ws-strict")
+                ) { inbound, outbound, _ in
+                    try await outbound.write(.text(#"{"creditx":1}"#))
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message else { continue }
+                        frames.withLock { $0.append(text) }
+                        break
+                    }
+                }
+            }
+            let received = frames.withLock { $0 }
+            #expect(received.count == 1 && received[0].contains("\"error\"") && received[0].contains("unknown member"), "\(received)")
+            try await Self.expectServing(daemon, "strict")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
     /// A body the HTTP parser refuses (a bad chunk size) is answered 400 at once and the
     /// connection closed, rather than leaving the request waiting for a body that cannot come.
     @Test(.timeLimit(.minutes(3)))

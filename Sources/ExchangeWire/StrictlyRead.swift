@@ -1,0 +1,73 @@
+import ExchangeModel
+
+/// A control message (a subscription body, a settlement, a stream's control frame) read under
+/// the rules Foundation's decoder does not apply: each key once, only the members the message
+/// defines, and whole numbers written as such (`1.0` and `1e0` are not sequences).
+package protocol StrictlyRead: Decodable {
+    /// The members the message defines.
+    static var members: Set<String> { get }
+    /// The members of the message's members that may be objects, by member name.
+    static var nestedMembers: [String: Set<String>] { get }
+}
+
+extension StrictlyRead {
+    package static var nestedMembers: [String: Set<String>] { [:] }
+
+    /// What breaks those rules in `bytes`, or `nil`. Bytes that are not JSON, or not an object,
+    /// are left to the decoder, which names what is wrong as before.
+    package static func strictViolation(_ bytes: some Collection<UInt8>) -> String? {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes)
+        } catch {
+            return error.code == .duplicateKey ? error.message : nil
+        }
+        guard case .object(let object) = value else { return nil }
+        for member in object {
+            guard members.contains(member.key) else { return unknown(member.key, members) }
+            if case .object(let inner) = member.value, let allowed = nestedMembers[member.key] {
+                for field in inner where !allowed.contains(field.key) {
+                    return unknown("\(member.key).\(field.key)", allowed)
+                }
+            }
+        }
+        if let number = firstFraction(in: value) { return "\(number) is not a whole number" }
+        return nil
+    }
+
+    private static func unknown(_ name: String, _ allowed: Set<String>) -> String {
+        "unknown member \"\(String(name.prefix(64)))\"; the members are \(allowed.sorted().joined(separator: ", "))"
+    }
+
+    /// The first number in `value` written with a fraction or an exponent (at most 64
+    /// characters of it), depth first.
+    private static func firstFraction(in value: JSONValue) -> String? {
+        switch value {
+        case .number(let number):
+            let text = number.text
+            let digits = text.hasPrefix("-") ? text.dropFirst() : text[...]
+            return !digits.isEmpty && digits.allSatisfy({ $0.isASCII && $0.isNumber }) ? nil : String(text.prefix(64))
+        case .array(let items):
+            for item in items { if let found = firstFraction(in: item) { return found } }
+            return nil
+        case .object(let object):
+            for member in object { if let found = firstFraction(in: member.value) { return found } }
+            return nil
+        case .null, .bool, .string:
+            return nil
+        }
+    }
+}
+
+extension SubscriptionRequest: StrictlyRead {
+    package static var members: Set<String> { Set(CodingKeys.allCases.map(\.rawValue)) }
+    package static var nestedMembers: [String: Set<String>] { ["start": Set(StartValue.Key.allCases.map(\.rawValue))] }
+}
+
+extension SequencesRequest: StrictlyRead {
+    package static var members: Set<String> { Set(CodingKeys.allCases.map(\.rawValue)) }
+}
+
+extension StreamControl: StrictlyRead {
+    package static var members: Set<String> { Set(CodingKeys.allCases.map(\.rawValue)) }
+}
