@@ -304,24 +304,37 @@ public struct ConsoleRoutes: Sendable {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxFormBody {
             throw ProblemError(.bodyTooLarge, detail: "a console form is at most \(maxFormBody) bytes; this one declares \(declared)")
         }
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard mediaType == formMediaType else {
+            throw ProblemError(.unsupportedMediaType, detail: "a console form is sent as \(formMediaType)")
+        }
         var request = request
+        let buffer: ByteBuffer
         do {
-            let buffer = try await request.collectBody(upTo: maxFormBody)
-            return parseForm(String(buffer: buffer))
+            buffer = try await request.collectBody(upTo: maxFormBody)
         } catch is NIOTooManyBytesError {
             throw ProblemError(.bodyTooLarge, detail: "a console form is at most \(maxFormBody) bytes")
         }
+        return try parseForm(String(buffer: buffer))
     }
 
-    /// Decodes `a=b&c=d` (`+` is a space, `%XX` a byte); the first value of a name wins.
-    static func parseForm(_ text: String) -> [String: String] {
+    /// The media type of the console's forms.
+    static let formMediaType = "application/x-www-form-urlencoded"
+
+    /// Decodes `a=b&c=d` (`+` is a space, `%XX` a byte). A name given twice, or a name or value
+    /// whose percent-encoding does not decode, is refused: a form is read one way only.
+    static func parseForm(_ text: String) throws(ProblemError) -> [String: String] {
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ part: Substring) -> String? { part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
-            guard let name = parts.first.flatMap(decode) else { continue }
-            let value = parts.count > 1 ? decode(parts[1]) : ""
-            if fields[name] == nil, let value { fields[name] = value }
+            guard let name = parts.first.flatMap(decode), let value = parts.count > 1 ? decode(parts[1]) : "" else {
+                throw ProblemError(.badRequest, detail: "a form field is not percent-encoded UTF-8")
+            }
+            guard fields[name] == nil else {
+                throw ProblemError(.badRequest, detail: "form field '\(String(name.prefix(64)))' is given twice")
+            }
+            fields[name] = value
         }
         return fields
     }

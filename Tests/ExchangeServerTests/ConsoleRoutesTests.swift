@@ -118,6 +118,30 @@ import Testing
         }
     }
 
+    /// A form is read one way only: a field given twice, or a body sent as another media type,
+    /// is refused before anything is done (a sign-out here), not read as its first value.
+    @Test func aFormWithARepeatedFieldOrAnotherMediaTypeIsRefused() async throws {
+        try await Self.withFixture { fixture, router in
+            try await Application(router: router).test(.router) { client in
+                let session = try #require(try await Self.signIn(client, token: fixture.auditor))
+                let page = try await client.execute(uri: "/console/departments", method: .get, headers: [.cookie: session])
+                let csrf = try Self.csrf(page)
+                var headers = Self.formType
+                headers[.cookie] = session
+                let repeated = try await client.execute(
+                    uri: "/console/signout", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(csrf)&csrf=\(csrf)"))
+                #expect(repeated.status == .badRequest)
+                #expect(String(buffer: repeated.body).contains("given twice"))
+                headers[.contentType] = "application/json"
+                let json = try await client.execute(uri: "/console/signout", method: .post, headers: headers, body: Self.form(["csrf": csrf]))
+                #expect(json.status == .unsupportedMediaType)
+                // Still signed in: neither sign-out took effect.
+                let after = try await client.execute(uri: "/console/overview", method: .get, headers: [.cookie: session])
+                #expect(after.status == .ok)
+            }
+        }
+    }
+
     @Test func postsWithoutTheCSRFTokenAndAnAuditorsRedriveAreRefusedAndAudited() async throws {
         try await Self.withFixture { fixture, router in
             try await Application(router: router).test(.router) { client in
