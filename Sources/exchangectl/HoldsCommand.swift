@@ -63,7 +63,7 @@ struct HoldsCommand: AsyncParsableCommand {
         @Argument(help: "topic, agreement, department or subject.")
         var scope: String
 
-        @Argument(help: "The topic, agreement id, department id or subject.")
+        @Argument(help: "The topic or topic pattern (a.b.>), agreement id, department id or subject; it must be declared (subjects excepted).")
         var value: String
 
         @Option(help: "Why: a case number, an order (required, at most 256 bytes).")
@@ -97,7 +97,9 @@ struct HoldsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                guard let number = UInt64(id), number >= 1 else {
+                // As the daemon reads it: digits only, no leading zero or sign.
+                guard id.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), !id.hasPrefix("0"), let number = UInt64(id), number >= 1
+                else {
                     throw ClientFailure(code: "hold.invalid", detail: "'\(id.prefix(40))' is not a hold id: a whole number from 1")
                 }
                 let body = try await HoldsCommand.send(connection, .DELETE, "/v1/holds/\(number)")
