@@ -8,9 +8,10 @@ struct HoldsCommand: AsyncParsableCommand {
         commandName: "holds",
         abstract: "List, set and lift legal holds, which keep what they cover from retention.",
         discussion: """
-            A hold covers a topic (every event of it), an agreement (every event routed under it), a \
-            department (every event it published or was routed) or a subject (every event with that \
-            CloudEvents subject). Setting and lifting take an admin token and are written to the audit log \
+            A hold covers a topic (every event of it) or a topic pattern such as case.outcome.> (every \
+            topic it matches), an agreement (every event routed under it), a department (every event it \
+            published or was routed) or a subject (every event with that CloudEvents subject, byte for \
+            byte). Topics, agreements and departments must be declared in the configuration. Setting and lifting take an admin token and are written to the audit log \
             (legal_hold); listing takes an admin or auditor token. See docs/operations.md, "Legal holds".
             """,
         subcommands: [List.self, SetHold.self, Lift.self]
