@@ -54,6 +54,7 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
             case badRegistryQuery = "registry.bad_query"
             case badRegistryCursor = "registry.bad_cursor"
             case bulkReadsBusy = "replay.busy"
+            case holdInvalid = "hold.invalid"
             case store = "exchange.store"
             case internalFailure = "server.internal"
         }
@@ -106,6 +107,9 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
         /// As many bulk reads (replays, the auditor's events and replay) as allowed are
         /// streaming; ``ExchangeError/retryAfter`` says when to try again.
         public static let bulkReadsBusy = Code(base: .bulkReadsBusy)
+        /// A legal hold names nothing the configuration declares (a topic, a topic pattern
+        /// matching none, a department or an agreement), or a value of the wrong form.
+        public static let holdInvalid = Code(base: .holdInvalid)
         /// The store failed or refused; ``ExchangeError/storeError`` says how.
         public static let store = Code(base: .store)
         /// An unexpected failure inside the engine.
@@ -123,7 +127,7 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
         public var kind: Kind {
             switch base {
             case .publishEmpty, .schemaViolation, .fieldTooLong, .invalidSubscriptionName, .invalidSubscriptionFilter,
-                .invalidSubscriptionLimits, .badRegistryQuery, .badRegistryCursor:
+                .invalidSubscriptionLimits, .badRegistryQuery, .badRegistryCursor, .holdInvalid:
                 .invalid
             case .notTopicOwner, .sourceMismatch, .unknownDepartment, .invalidTopic, .noAgreement, .missingRole, .notEntitled:
                 .forbidden

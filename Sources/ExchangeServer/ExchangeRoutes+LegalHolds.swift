@@ -28,10 +28,13 @@ extension ExchangeRoutes {
     }
 
     /// `POST /v1/holds` with `{"scope": "topic|agreement|department|subject", "value": "...",
-    /// "reason": "..."}` (admin): sets a legal hold, 201 with the hold; 200 with the standing
-    /// hold when one of that scope and value already stands (nothing written).
+    /// "reason": "..."}` (admin, `Content-Type: application/json`, else 415): sets a legal
+    /// hold, 201 with the hold; 200 with the standing hold when one of that scope and value
+    /// already stands (nothing written). A value that names nothing declared is 400
+    /// `hold.invalid` (``Exchange/legalHoldProblem(scope:value:)``).
     @Sendable func setHold(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let principal = try context.requireRole(.admin)
+        try Self.requireJSONContentType(request)
         let body = try await context.collectBody(request)
         let (scope, value, reason) = try Self.holdRequest(Array(body))
         let outcome = try await exchange.setLegalHold(scope: scope, value: value, reason: reason, actor: principal.actor)
@@ -56,7 +59,7 @@ extension ExchangeRoutes {
     @Sendable func liftHold(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let principal = try context.requireRole(.admin)
         let text = try context.parameters.require("id")
-        guard let id = UInt64(text), id >= 1, id <= InputBounds.sequence.upperBound else {
+        guard let id = Self.holdID(text) else {
             throw ProblemError(.holdInvalid, detail: "\"\(AuditEvent.bounded(text))\" is not a hold id: a whole number from 1")
         }
         guard let hold = try await exchange.liftLegalHold(id: id, actor: principal.actor) else {
@@ -65,6 +68,18 @@ extension ExchangeRoutes {
         var writer = JSONWriter(capacity: 512)
         Self.write(hold, into: &writer)
         return Self.jsonResponse(writer.bytes)
+    }
+
+    /// The hold id `text` names: a whole number from 1 written as `GET /v1/holds` writes it,
+    /// 1 to 16 ASCII digits without a leading zero or a sign (so `01` and `+1` name no hold,
+    /// as the path's pattern in docs/openapi.yaml says), at most the largest sequence.
+    static func holdID(_ text: String) -> UInt64? {
+        let digits = text.utf8
+        guard (1...16).contains(digits.count), digits.first != UInt8(ascii: "0"),
+            digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let id = UInt64(text), id <= InputBounds.sequence.upperBound
+        else { return nil }
+        return id
     }
 
     /// The scope, value and reason of a `POST /v1/holds` body, or `hold.invalid`.
@@ -85,7 +100,7 @@ extension ExchangeRoutes {
         guard let reason = object["reason"]?.stringValue, !reason.isEmpty else {
             throw ProblemError(.holdInvalid, detail: "reason must be a non-empty string (a case number, an order)")
         }
-        if let problem = LegalHold.problem(value: value, reason: reason, setBy: "") {
+        if let problem = LegalHold.problem(scope: scope, value: value, reason: reason, setBy: "") {
             throw ProblemError(.holdInvalid, detail: problem)
         }
         if (value + reason).unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {

@@ -34,5 +34,6 @@ extension ProblemCode {
         .badRegistryQuery: .registryBadQuery,
         .badRegistryCursor: .registryBadCursor,
         .bulkReadsBusy: .replayBusy,
+        .holdInvalid: .holdInvalid,
     ]
 }

@@ -11,18 +11,20 @@ extension ExchangeStore {
     /// scope and value that already stands is answered as it is, and nothing is written.
     /// - Parameters:
     ///   - scope: what kind of thing the hold covers.
-    ///   - value: the topic, agreement id, department id or subject (1 to
+    ///   - value: the topic or topic pattern, agreement id, department id or subject (1 to
     ///     ``LegalHold/maxValueBytes`` UTF-8 bytes).
     ///   - reason: why (at most ``LegalHold/maxReasonBytes``).
     ///   - setBy: who sets it (at most ``LegalHold/maxActorBytes``).
     ///   - now: when, in nanoseconds since the Unix epoch.
     ///   - audit: the entry that records the new hold.
-    /// - Throws: `store.invalid_request` for a value, reason or actor over its limit (checked
-    ///   before the writer).
+    /// - Throws: `store.invalid_request` for a value, reason or actor over its limit, a topic
+    ///   value that is not a topic name or pattern, or a department value that is not a
+    ///   department id (``LegalHold/problem(scope:value:reason:setBy:)``, checked before the
+    ///   writer).
     public func setLegalHold(
         scope: LegalHold.Scope, value: String, reason: String, setBy: String, now: UInt64, audit: @escaping @Sendable (LegalHold) -> AuditEvent
     ) async throws -> LegalHoldOutcome {
-        if let problem = LegalHold.problem(value: value, reason: reason, setBy: setBy) {
+        if let problem = LegalHold.problem(scope: scope, value: value, reason: reason, setBy: setBy) {
             throw StoreError(code: .invalidRequest, message: problem)
         }
         let key = LegalHoldKeys.key(scope, value)
@@ -171,9 +173,13 @@ enum LegalHoldKeys {
 }
 
 /// The legal holds in force during one retention step, resolved to what records hold: topic
-/// names, interned agreement and department numbers, publisher and subject bytes.
+/// names and patterns, interned agreement and department numbers, publisher and subject bytes.
+///
+/// Topic holds are asked once per topic and step (``covers(topic:)``), never per event: a
+/// pattern hold costs one match per topic a step walks.
 struct LegalHoldMatcher {
     private var topics: Set<String> = []
+    private var topicPatterns: [TopicPattern] = []
     private var agreements: Set<UInt32> = []
     private var consumers: Set<UInt32> = []
     private var publishers: Set<[UInt8]> = []
@@ -191,7 +197,12 @@ struct LegalHoldMatcher {
         isEmpty = holds.isEmpty
         for hold in holds {
             switch hold.scope {
-            case .topic: topics.insert(hold.value)
+            case .topic:
+                if let pattern = hold.topicPattern, !pattern.isLiteral {
+                    topicPatterns.append(pattern)
+                } else {
+                    topics.insert(hold.value)
+                }
             case .agreement:
                 namesRoutes = true
                 if let id = context.existingID(hold.value, .agreement) { agreements.insert(id) }
@@ -204,8 +215,10 @@ struct LegalHoldMatcher {
         }
     }
 
-    /// Whether a hold keeps every event of `topic`.
-    func covers(topic: String) -> Bool { topics.contains(topic) }
+    /// Whether a hold keeps every event of `topic`: one names it, or a pattern hold matches it.
+    func covers(topic: String) -> Bool {
+        topics.contains(topic) || topicPatterns.contains { $0.matches(name: topic) }
+    }
 
     /// Whether a hold keeps the event stored as `record`: routed under a held agreement, to or
     /// from a held department, or with a held subject.

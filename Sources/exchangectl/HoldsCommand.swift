@@ -8,9 +8,10 @@ struct HoldsCommand: AsyncParsableCommand {
         commandName: "holds",
         abstract: "List, set and lift legal holds, which keep what they cover from retention.",
         discussion: """
-            A hold covers a topic (every event of it), an agreement (every event routed under it), a \
-            department (every event it published or was routed) or a subject (every event with that \
-            CloudEvents subject). Setting and lifting take an admin token and are written to the audit log \
+            A hold covers a topic (every event of it) or a topic pattern such as case.outcome.> (every \
+            topic it matches), an agreement (every event routed under it), a department (every event it \
+            published or was routed) or a subject (every event with that CloudEvents subject, byte for \
+            byte). Topics, agreements and departments must be declared in the configuration. Setting and lifting take an admin token and are written to the audit log \
             (legal_hold); listing takes an admin or auditor token. See docs/operations.md, "Legal holds".
             """,
         subcommands: [List.self, SetHold.self, Lift.self]
@@ -63,7 +64,7 @@ struct HoldsCommand: AsyncParsableCommand {
         @Argument(help: "topic, agreement, department or subject.")
         var scope: String
 
-        @Argument(help: "The topic, agreement id, department id or subject.")
+        @Argument(help: "The topic or topic pattern (a.b.>), agreement id, department id or subject; it must be declared (subjects excepted).")
         var value: String
 
         @Option(help: "Why: a case number, an order (required, at most 256 bytes).")
@@ -97,7 +98,9 @@ struct HoldsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                guard let number = UInt64(id), number >= 1 else {
+                // As the daemon reads it: digits only, no leading zero or sign.
+                guard id.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), !id.hasPrefix("0"), let number = UInt64(id), number >= 1
+                else {
                     throw ClientFailure(code: "hold.invalid", detail: "'\(id.prefix(40))' is not a hold id: a whole number from 1")
                 }
                 let body = try await HoldsCommand.send(connection, .DELETE, "/v1/holds/\(number)")

@@ -34,6 +34,39 @@ import Testing
         return replay
     }
 
+    /// A topic pattern hold (`licence.*.issued`) keeps every event of the topics it matches past
+    /// `max_events` for as long as it stands; lifted, retention trims the topic.
+    @Test(.timeLimit(.minutes(3)))
+    func aTopicPatternHoldKeepsTheTopicsItMatches() async throws {
+        let harness = try DaemonHarness(retention: "{max_events: 2}")
+        defer { try? FileManager.default.removeItem(atPath: harness.directory) }
+        var tokens = try TokenFile.load(path: harness.directory + "/tokens.json")
+        let adminToken = try tokens.create(name: "admin-1", role: .admin)
+        try tokens.save(path: harness.directory + "/tokens.json")
+        try await harness.start()
+        do {
+            let admin = Self.connection(harness, token: adminToken)
+            let set = try await AuditEndToEndTests.exchangectl(["holds", "set", "topic", "licence.*.issued", "--reason", "order 2026-3"] + admin)
+            #expect(set.status == 0 && set.output.hasPrefix("1\ttopic\tlicence.*.issued\tadmin-1\t"), "\(set.text)")
+            for index in 1...4 {
+                #expect(try await harness.publish("msa", id: "P-\(index)", data: ["licence_no": "P-\(index)"]).status == 200)
+            }
+            // Retention runs every 100 ms: a second and a half is fifteen steps, and all four stay.
+            try await Task.sleep(for: .milliseconds(1_500))
+            let held = try await Self.replayedIDs(harness)
+            #expect(held.ids == ["P-1", "P-2", "P-3", "P-4"] && held.expired == nil, "\(held)")
+            let lift = try await AuditEndToEndTests.exchangectl(["holds", "lift", "1"] + admin)
+            #expect(lift.status == 0, "\(lift.errors)")
+            let trimmed = try await Self.waitForReplay(harness, ["P-3", "P-4"], expired: "1-2")
+            #expect(trimmed.ids == ["P-3", "P-4"] && trimmed.expired == "1-2", "\(trimmed)")
+            #expect(try await harness.stop() == 0)
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func aHeldSubjectSurvivesExpiryUntilLifted() async throws {
         let harness = try DaemonHarness(retention: "{max_events: 2}")
@@ -69,6 +102,38 @@ import Testing
                 body: Array(#"{"scope":"subject","value":"\#(longValue)","reason":"r"}"#.utf8), headers: bearer)
             #expect(tooLong.status == 400 && tooLong.text.contains(#""code":"hold.invalid""#), "\(tooLong.text)")
             #expect(try await harness.request(nil, .DELETE, "/v1/holds/abc", headers: bearer).status == 400)
+            // An id with a leading zero or a sign names no hold: hold 1 stays (listed below).
+            for id in ["01", "+1", "0001"] {
+                let lifted = try await harness.request(nil, .DELETE, "/v1/holds/\(id)", headers: bearer)
+                #expect(lifted.status == 400 && lifted.text.contains(#""code":"hold.invalid""#), "\(id): \(lifted.text)")
+            }
+            let zero = try await AuditEndToEndTests.exchangectl(["holds", "lift", "01"] + admin)
+            #expect(zero.status != 0 && zero.errors.hasPrefix("error: hold.invalid: "), "\(zero.errors)")
+            // A body not sent as JSON is refused before it is read.
+            let plain = try await harness.request(
+                nil, .POST, "/v1/holds", contentType: "text/plain", body: Array(#"{"scope":"subject","value":"L-9","reason":"r"}"#.utf8),
+                headers: bearer)
+            #expect(plain.status == 415 && plain.text.contains(#""code":"http.unsupported_media_type""#), "\(plain.text)")
+            // A hold must name what the configuration declares, else it would stand over nothing.
+            let undeclared: [(String, String, String)] = [
+                ("topic", "case.outcome.transferred", "topic 'case.outcome.transferred' is not declared in topics.yaml; holds match exact topic names or patterns such as a.b.>"),
+                ("topic", "case.*.transferred", "topic pattern 'case.*.transferred' matches no topic declared in topics.yaml"),
+                ("topic", "LICENCE.BUSINESS.ISSUED", "did you mean 'licence.business.issued'?"),
+                ("department", "no-such-dept", "department 'no-such-dept' is not declared in departments.yaml"),
+                ("agreement", "no-such-agreement", "agreement 'no-such-agreement' is not declared"),
+            ]
+            for (scope, value, detail) in undeclared {
+                let refusedHold = try await harness.request(
+                    nil, .POST, "/v1/holds", contentType: "application/json",
+                    body: Array(#"{"scope":"\#(scope)","value":"\#(value)","reason":"r"}"#.utf8), headers: bearer)
+                #expect(refusedHold.status == 400 && refusedHold.text.contains(#""code":"hold.invalid""#), "\(refusedHold.text)")
+                #expect(refusedHold.text.contains(detail), "\(refusedHold.text)")
+            }
+            let cliUndeclared = try await AuditEndToEndTests.exchangectl(["holds", "set", "topic", "case.outcome.transferred", "--reason", "r"] + admin)
+            #expect(
+                cliUndeclared.status != 0
+                    && cliUndeclared.errors.hasPrefix("error: hold.invalid: topic 'case.outcome.transferred' is not declared in topics.yaml"),
+                "\(cliUndeclared.errors)")
             let unknown = try await AuditEndToEndTests.exchangectl(["holds", "lift", "99"] + admin)
             #expect(unknown.status != 0 && unknown.errors.hasPrefix("error: hold.not_found: "), "\(unknown.errors)")
             let listed = try await AuditEndToEndTests.exchangectl(["holds", "list", "--json"] + auditor)

@@ -132,6 +132,44 @@ import Testing
         #expect(try Self.live(store) == kept, "\(scope) \(value)")
     }
 
+    /// A pattern hold keeps every event of each topic it matches, as a hold naming the topic
+    /// does, and nothing of the topics it does not match.
+    @Test(arguments: [
+        ("licence.business.>", true), ("licence.*.issued", true), ("*.business.issued", true), ("licence.>", true),
+        ("licence.food.>", false), ("licence.business", false), ("licence.business.issued.>", false), ("LICENCE.BUSINESS.ISSUED", false),
+    ])
+    func aTopicPatternHoldKeepsEveryTopicItMatches(pattern: String, matches: Bool) async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let store = try directory.open(dedupMergeThreshold: 16, indexMergeThreshold: 8)
+        defer { store.close() }
+        let sequences = try await Self.populate(store, count: 12)
+        guard case .set(let hold) = try await Self.set(store, .topic, pattern) else {
+            Issue.record("the hold was not set")
+            return
+        }
+        #expect(hold.value == pattern && hold.topicPattern?.rawValue == pattern)
+        #expect(try await Self.expireAll(store, now: Self.hourLater(store)) == (matches ? 0 : sequences.count))
+        #expect(try Self.live(store) == (matches ? sequences : []), "\(pattern)")
+    }
+
+    /// A topic hold's value is a topic name or pattern, a department hold's a department id:
+    /// anything else is refused before the writer, and nothing is written.
+    @Test(arguments: [
+        (LegalHold.Scope.topic, "case.outcome."), (.topic, "case..outcome"), (.topic, "case.>.outcome"), (.topic, "case.out*"),
+        (.topic, "案件.结果"), (.department, "no such dept"), (.department, String(repeating: "d", count: 65)),
+    ])
+    func malformedTopicsAndDepartmentsAreRefusedBeforeTheWriter(scope: LegalHold.Scope, value: String) async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let store = try directory.open()
+        defer { store.close() }
+        let count = store.auditCount
+        await #expect(throws: StoreError.self) { _ = try await Self.set(store, scope, value) }
+        #expect(store.auditCount == count)
+        #expect(try store.legalHolds().isEmpty)
+    }
+
     @Test func moreHeldEventsThanAStepWalksDoNotStallRetention() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
