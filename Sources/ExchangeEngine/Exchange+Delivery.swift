@@ -188,9 +188,15 @@ extension Exchange {
             var exhausted = false
             scan: while capacity > 0, bytes < maxBytes {
                 var entries: [(entry: InboxEntry, event: StoredEvent)] = []
+                // The decoded chunk is held until it is planned: it stops once its records reach
+                // what the round may still take (after one entry at least), so that a chunk of
+                // large events cannot hold more than the cap either.
+                let budget = maxBytes - bytes
+                var decoded = 0
                 try snapshot.scanInbox(from: position, limit: Swift.min(512, capacity * 2 + 16)) { entry, view in
                     entries.append((entry, try view.decode()))
-                    return true
+                    decoded &+= view.record.count
+                    return decoded < budget
                 }
                 if entries.isEmpty {
                     exhausted = true
