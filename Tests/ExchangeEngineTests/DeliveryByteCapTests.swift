@@ -64,7 +64,7 @@ import Testing
         let fixture = try EngineFixture(configuration: EngineConfiguration(maxBatchBytes: Self.cap))
         defer { fixture.remove() }
         try await fixture.exchange.putSubscription(
-            "tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, ackWaitMilliseconds: 1000), owner: EngineFixture.tax)
+            "tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, ackWaitMilliseconds: 600_000), owner: EngineFixture.tax)
         _ = try await fixture.exchange.publish((1...20).map { Self.large("e\($0)", size: 10 << 10) }, from: EngineFixture.msa)
         var first: [UInt64] = []
         for _ in 0..<20 {
@@ -73,8 +73,8 @@ import Testing
             first += events.map(\.sequence)
         }
         #expect(first == Array(1...20))
-        // Past the ack wait every one is due again: the redeliveries are split by the cap too.
-        try await Task.sleep(for: .milliseconds(1500))
+        // Declined, every one is due again at once: the redeliveries are split by the cap too.
+        #expect(try await fixture.exchange.nak(first, subscription: "tax-feed", owner: EngineFixture.tax).allSatisfy { $0 })
         var again: [DeliveredEvent] = []
         for _ in 0..<20 {
             let events = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 1000)
