@@ -29,6 +29,8 @@ public struct ExchangeConfiguration: Sendable {
     public var console: ConsoleConfiguration = .init()
     /// When agreements coming into force, lapsing and about to lapse are reported (`agreements.*`).
     public var agreementWatch: AgreementWatch.Configuration
+    /// What one delivery round of a subscription may hold (`delivery.*`).
+    public var delivery: DeliveryConfiguration = .init()
 
     /// Creates a configuration.
     public init(
@@ -87,12 +89,13 @@ public struct ExchangeConfiguration: Sendable {
     /// - `bulk_reads.*`: see `BulkReadBudget.Configuration.init(reader:)`;
     /// - `retention.*`: see `RetentionService.Configuration.init(reader:)`;
     /// - `console.*`: see `ConsoleConfiguration.init(reader:)`;
-    /// - `agreements.*`: see `AgreementWatch.Configuration.init(reader:)`.
+    /// - `agreements.*`: see `AgreementWatch.Configuration.init(reader:)`;
+    /// - `delivery.*`: see `DeliveryConfiguration.init(reader:)`.
     init(reader: ConfigReader) throws {
         try reader.rejectUnknownKeys(
             Self.storeKeys.union(ServerConfiguration.keys).union(AuditConfiguration.keys).union(BulkReadBudget.Configuration.keys)
                 .union(RetentionService.Configuration.keys).union(AgreementWatch.Configuration.keys)
-                .union(ConsoleConfiguration.keys).union(["log.level", "log.format"]))
+                .union(ConsoleConfiguration.keys).union(DeliveryConfiguration.keys).union(["log.level", "log.format"]))
         let directory = try reader.path("store.directory") ?? reader.resolve("data")
         let defaults = StoreConfiguration(directory: directory)
         let initial = try reader.size("store.initial_map_size") ?? defaults.initialMapSize
@@ -135,5 +138,6 @@ public struct ExchangeConfiguration: Sendable {
         retention = try RetentionService.Configuration(reader: reader)
         logFormat = format
         self.console = try ConsoleConfiguration(reader: reader)
+        self.delivery = try DeliveryConfiguration(reader: reader)
     }
 }

@@ -26,3 +26,19 @@ public struct DeliveredEvent: Hashable, Sendable {
         self.deliveryCount = deliveryCount
     }
 }
+
+extension DeliveredEvent {
+    /// About how many bytes the event takes in an answer (a pull's batch, a stream's frame)
+    /// and in memory until it is written: its data and every attribute, plus a fixed allowance
+    /// for the delivery attributes and the encoding's punctuation. The delivery round counts
+    /// these against `delivery.max_batch_bytes`. Data that is not JSON is sent in base64, a
+    /// third more than counted here; the cap is a bound on memory, not an exact answer size.
+    public var estimatedSize: Int {
+        var size = 256 + envelope.data.count + envelope.id.utf8.count + envelope.source.utf8.count + envelope.type.utf8.count
+        size += envelope.topic.utf8.count + (envelope.subject?.utf8.count ?? 0) + (envelope.time?.utf8.count ?? 0)
+        size += (envelope.dataContentType?.utf8.count ?? 0) + (envelope.dataSchema?.utf8.count ?? 0) + agreement.utf8.count
+        for (name, value) in envelope.extensions { size += name.utf8.count + value.utf8.count + 8 }
+        return size
+    }
+}
+

@@ -9,6 +9,12 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var maxPullEvents: Int
     /// The longest a pull may wait for events, in milliseconds. Default 30,000.
     public var maxPullWaitMilliseconds: UInt64
+    /// The bytes of events one delivery round hands out at most (`delivery.max_batch_bytes`):
+    /// a round stops taking events once those it holds reach this (at least one event is
+    /// always taken), the rest wait for the next round. It bounds what one pull's answer and
+    /// one round of a subscription stream hold in memory, whatever `max` or credit asked for.
+    /// Default 4 MiB.
+    public var maxBatchBytes: Int
     /// Events read from the store per replay chunk. Default 512.
     public var replayChunkSize: Int
     /// How refusals of anonymous requests are aggregated in the audit log. Default: one entry
@@ -24,7 +30,7 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// Creates a configuration; defaults as documented on each property.
     public init(
         limits: PublishLimits = .init(), maxPullEvents: Int = 1000,
-        maxPullWaitMilliseconds: UInt64 = 30_000, replayChunkSize: Int = 512,
+        maxPullWaitMilliseconds: UInt64 = 30_000, maxBatchBytes: Int = EngineConfiguration.defaultMaxBatchBytes, replayChunkSize: Int = 512,
         anonymousRefusals: AnonymousRefusals.Configuration = .init(), bulkReads: BulkReadBudget.Configuration = .init(),
         agreementWatch: AgreementWatch.Configuration = .init()
     ) {
@@ -34,6 +40,10 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.limits = limits
         self.maxPullEvents = maxPullEvents
         self.maxPullWaitMilliseconds = maxPullWaitMilliseconds
+        self.maxBatchBytes = maxBatchBytes
         self.replayChunkSize = replayChunkSize
     }
+
+    /// The default of ``maxBatchBytes``: 4 MiB.
+    public static let defaultMaxBatchBytes = 4 << 20
 }

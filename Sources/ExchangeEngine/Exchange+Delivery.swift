@@ -6,7 +6,9 @@ import Foundation
 
 extension Exchange {
     /// Delivers up to `max` events of a subscription: redeliveries that are due first, then new
-    /// events routed to the owner that match the filter. Each is re-checked against the
+    /// events routed to the owner that match the filter. Fewer are returned when their bytes
+    /// reach `delivery.max_batch_bytes` (``EngineConfiguration/maxBatchBytes``): the round stops
+    /// taking events there (always taking one), and the rest are handed out by the next pull. Each is re-checked against the
     /// agreement in force now (revoked, suspended or expired agreements withhold it, audited)
     /// and projected to the agreement's fields. Delivered events become pending until acked,
     /// with a deadline of the ack wait (or backoff); past `max_deliver` deliveries an event
@@ -14,7 +16,8 @@ extension Exchange {
     /// - Parameters:
     ///   - name: the subscription.
     ///   - owner: the authenticated department; must own the subscription.
-    ///   - max: the most events to return.
+    ///   - max: the most events to return; capped by configuration (`maxPullEvents`, and the
+    ///     events' bytes by `maxBatchBytes`).
     ///   - wait: how long to wait when nothing is ready (long poll); capped by configuration.
     public func pull(_ name: String, owner: DepartmentID, max: Int, wait: Duration = .zero) async throws(ExchangeError) -> [DeliveredEvent] {
         try await pullReportingGaps(name, owner: owner, max: max, wait: wait).events
@@ -50,7 +53,7 @@ extension Exchange {
     ) async throws(ExchangeError) -> PulledEvents {
         while true {
             let generations = (newEvents.generation, settlements.generation)
-            let (events, gaps, nextDue, isFull) = try await deliveryRound(name, owner: owner, max: limit)
+            let (events, gaps, nextDue, isFull) = try await deliveryRound(name, owner: owner, max: limit, maxBytes: configuration.maxBatchBytes)
             let now = ContinuousClock.now
             if !events.isEmpty || !gaps.isEmpty || now >= deadline || Task.isCancelled { return PulledEvents(events: events, expired: gaps) }
             var timeout = deadline - now
@@ -68,17 +71,18 @@ extension Exchange {
         }
     }
 
-    /// One delivery round under the subscription's lock; returns the events, the gaps to report,
-    /// the earliest redelivery deadline still in the future, and whether the subscription is at
-    /// its `max_in_flight`. Everything the round reads comes from one snapshot of the store
+    /// One delivery round under the subscription's lock; returns the events (at most `max`, and
+    /// no more once their estimated bytes reach `maxBytes`), the gaps to report, the earliest
+    /// redelivery deadline still in the future, and whether the subscription is at its
+    /// `max_in_flight`. Everything the round reads comes from one snapshot of the store
     /// (``DeliverySnapshot``).
-    private func deliveryRound(_ name: String, owner: DepartmentID, max: Int) async throws(ExchangeError) -> ([DeliveredEvent], [ExpiredGap], UInt64?, Bool) {
+    private func deliveryRound(_ name: String, owner: DepartmentID, max: Int, maxBytes: Int) async throws(ExchangeError) -> ([DeliveredEvent], [ExpiredGap], UInt64?, Bool) {
         liveWork.deliveryStarted()
         defer { liveWork.deliveryEnded() }
         do {
             return try await withGate(name) { gate in
                 let (events, gaps, update, nextDue, isFull) = try store.withDeliverySnapshot(subscription: name, consumer: owner.rawValue) { snapshot in
-                    try planDelivery(name, owner: owner, max: max, from: snapshot)
+                    try planDelivery(name, owner: owner, max: max, maxBytes: maxBytes, from: snapshot)
                 }
                 if events.isEmpty {
                     try await store.apply(update, toSubscription: name)
@@ -100,8 +104,13 @@ extension Exchange {
     /// Decides a delivery round from one snapshot: the events to hand out, the gaps to report,
     /// the update that records them, the earliest redelivery deadline still in the future, and
     /// whether the subscription is at its `max_in_flight` afterwards.
+    ///
+    /// The round takes no further event once the events it holds reach `maxBytes`
+    /// (``DeliveredEvent/estimatedSize``); it always takes the first. An event not taken is left
+    /// as it was: a due redelivery stays due, and the position stops before a new event, so the
+    /// next round hands it out, and reports only the gaps below the position.
     private func planDelivery(
-        _ name: String, owner: DepartmentID, max: Int, from snapshot: any DeliverySnapshot
+        _ name: String, owner: DepartmentID, max: Int, maxBytes: Int, from snapshot: any DeliverySnapshot
     ) throws -> ([DeliveredEvent], [ExpiredGap], SubscriptionUpdate, UInt64?, Bool) {
         guard let record = snapshot.subscription, record.owner == owner.rawValue else {
             throw ExchangeError.subscriptionNotFound(name)
@@ -116,6 +125,8 @@ extension Exchange {
         var events: [DeliveredEvent] = []
         var gaps: [ExpiredGap] = []
         var nextDue: UInt64?
+        // The estimated bytes of `events`; the round is full once they reach `maxBytes`.
+        var bytes = 0
 
         let pending = snapshot.pending
         var inFlight = pending.count
@@ -124,7 +135,7 @@ extension Exchange {
                 nextDue = Swift.min(nextDue ?? .max, delivery.deadline)
                 continue
             }
-            guard events.count < max else { break }
+            guard events.count < max, bytes < maxBytes else { break }
             // Removed by retention while pending: reported instead of redelivered, once.
             if try snapshot.isRemoved(delivery.sequence) {
                 update.withdrawn.append(delivery.sequence)
@@ -154,6 +165,7 @@ extension Exchange {
             switch preparation {
             case .deliver(let event):
                 events.append(event)
+                bytes &+= event.estimatedSize
                 update.deliveries.append(
                     PendingDelivery(sequence: delivery.sequence, deliveries: delivery.deliveries + 1, deadline: Self.deadline(now, plus: Self.delay(record, after: delivery.deliveries &+ 1))))
                 metrics.redeliveries.increment()
@@ -169,28 +181,36 @@ extension Exchange {
         }
 
         var capacity = Swift.min(max - events.count, Int(record.maxInFlight) - inFlight)
-        if capacity > 0 {
+        if capacity > 0, bytes < maxBytes {
             var position = snapshot.position ?? 1
             let startPosition = position
             // Whether the scan reached the inbox's end (rather than the round's capacity).
             var exhausted = false
-            scan: while capacity > 0 {
+            scan: while capacity > 0, bytes < maxBytes {
                 var entries: [(entry: InboxEntry, event: StoredEvent)] = []
+                // The decoded chunk is held until it is planned: it stops once its records reach
+                // what the round may still take (after one entry at least), so that a chunk of
+                // large events cannot hold more than the cap either.
+                let budget = maxBytes - bytes
+                var decoded = 0
                 try snapshot.scanInbox(from: position, limit: Swift.min(512, capacity * 2 + 16)) { entry, view in
                     entries.append((entry, try view.decode()))
-                    return true
+                    decoded &+= view.record.count
+                    return decoded < budget
                 }
                 if entries.isEmpty {
                     exhausted = true
                     break
                 }
                 for (entry, stored) in entries {
-                    guard capacity > 0 else { break scan }
+                    // Full: the entry stays above the position, for the next round.
+                    guard capacity > 0, bytes < maxBytes else { break scan }
                     position = entry.sequence + 1
                     guard filter.matches(name: stored.envelope.topic) else { continue }
                     switch prepare(stored, entry, for: owner, set: set, at: nowDate, count: 1) {
                     case .deliver(let event):
                         events.append(event)
+                        bytes &+= event.estimatedSize
                         update.deliveries.append(PendingDelivery(sequence: entry.sequence, deliveries: 1, deadline: Self.deadline(now, plus: Self.delay(record, after: 1))))
                         capacity -= 1
                         inFlight += 1

@@ -162,6 +162,11 @@ extension ExchangeRoutes {
                         if try await revoked() { return }
                     }
                 }
+                // Delivery: one round at a time, each written out before the next is pulled. A
+                // round holds at most `delivery.max_batch_bytes` of events (plus one), whatever
+                // the credit; each write waits while the connection is not writable (NIO's
+                // write-buffer watermarks behind the library's outbound writer), so a client
+                // that reads nothing holds up its own stream, not the daemon's memory.
                 group.addTask {
                     var changes = creditChanges.makeAsyncIterator()
                     var buffer: [UInt8] = []

@@ -187,7 +187,7 @@ struct Exchanged: AsyncParsableCommand {
         let exchange = Exchange(
             store: store, agreements: agreements,
             configuration: EngineConfiguration(
-                limits: settings.server.limits.publish, anonymousRefusals: settings.audit.anonymousRefusals, bulkReads: settings.bulkReads,
+                limits: settings.server.limits.publish, maxBatchBytes: settings.delivery.maxBatchBytes, anonymousRefusals: settings.audit.anonymousRefusals, bulkReads: settings.bulkReads,
                 agreementWatch: settings.agreementWatch),
             logger: Logger(label: "exchange.engine"))
         auditSink.attach(exchange)

@@ -17,12 +17,12 @@ final class EngineFixture: Sendable {
     static let portal = DepartmentID("portal")!
     static let court = DepartmentID("court")!
 
-    init(directory: String? = nil, agreements: [Agreement] = EngineFixture.defaultAgreements()) throws {
+    init(directory: String? = nil, agreements: [Agreement] = EngineFixture.defaultAgreements(), configuration: EngineConfiguration = .init()) throws {
         let directory = directory ?? NSTemporaryDirectory() + "exchange-engine-tests-" + UUID().uuidString
         self.directory = directory
         store = try ExchangeStore(configuration: StoreConfiguration(directory: directory, initialMapSize: 16 << 20))
         registry = AgreementRegistry(initial: try Self.set(agreements))
-        exchange = Exchange(store: store, agreements: registry)
+        exchange = Exchange(store: store, agreements: registry, configuration: configuration)
     }
 
     func close() {
