@@ -25,6 +25,14 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             second line counts the entries appended after the verified checkpoint (every read is audited, \
             so this run's own are among them); a later checkpoint covers them.
 
+            After a restore (docs/audit-format.md, "Epochs"), a --previous checkpoint saved from the \
+            old log past the fork is not consistent with the new epoch: when the log holds the \
+            restore's epoch entry, the log is verified against its own checkpoints and the link is \
+            checked instead (the epoch entry's old checkpoint verifies and covers --previous, every \
+            index it states lost holds its lost entry), and reported on a line `ok: the log forked \
+            at N ...`. --old-bundle OLD-EXPORT, the old log's export, also checks that it verifies, \
+            that --previous is consistent with it and that its entries before the fork are the log's.
+
             Several keys may be pinned (repeat --verifier-key, or give a file of keys one a line): every \
             checkpoint must carry a valid signature of at least one of them, and a signature of a pinned \
             key that does not verify fails it (audit.bad_signature). A checkpoint signed only by keys not \
