@@ -73,7 +73,8 @@ struct EpochLinkScanner {
     }
 
     private static let lostMarker = Array(#""kind":"lost""#.utf8)
-    private static let epochMarker = Array(#""kind":"epoch""#.utf8)
+    /// The bytes that every `epoch` entry holds.
+    static let epochMarker = Array(#""kind":"epoch""#.utf8)
 
     /// Adds the next entry (indices from 0, in order, as the verifier checked them).
     mutating func append(index: UInt64, entry: [UInt8], leafHash: Digest) throws {

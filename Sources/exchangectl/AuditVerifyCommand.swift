@@ -133,16 +133,20 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         var report: AuditLogVerifier.Report
         var logSize: UInt64?
         var link: EpochLink?
+        // Whether an entry may be an `epoch` entry: only then can a mismatch be a restore's fork.
+        var epochSeen = false
         do {
             logSize = try await source.entries(count: count, progress: reporter.report) { line in
-                try log.append(index: line.index, entry: try line.bytes(), storedLeafHash: try line.storedLeafHash())
+                let bytes = try line.bytes()
+                try log.append(index: line.index, entry: bytes, storedLeafHash: try line.storedLeafHash())
+                if earlierCheckpoint != nil, !epochSeen, bytes.contains(subsequence: EpochLinkScanner.epochMarker) { epochSeen = true }
             }
             report = try log.finish()
             reporter.done()
         } catch let mismatch as AuditLogMismatch {
             reporter.done()
             // A checkpoint of an earlier epoch, past the fork of a restore: check the link.
-            guard let earlierCheckpoint, let linked = try await verifyEpoch(source, pinned, own: own, saved: earlierCheckpoint) else {
+            guard epochSeen, let earlierCheckpoint, let linked = try await verifyEpoch(source, pinned, own: own, saved: earlierCheckpoint) else {
                 throw ClientFailure(code: "audit.mismatch", detail: mismatch.message)
             }
             (report, logSize, link) = (linked.report, linked.logSize, linked.link)
