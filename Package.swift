@@ -306,6 +306,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ExchangeCtlTests",
+            dependencies: ["exchangectl", "ExchangeAudit", "ExchangeModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ExchangeAuditTests",
             dependencies: ["TestSupport", "ExchangeAudit"],
             swiftSettings: swiftSettings

@@ -25,6 +25,14 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             second line counts the entries appended after the verified checkpoint (every read is audited, \
             so this run's own are among them); a later checkpoint covers them.
 
+            After a restore (docs/audit-format.md, "Epochs"), a --previous checkpoint saved from the \
+            old log past the fork is not consistent with the new epoch: when the log holds the \
+            restore's epoch entry, the log is verified against its own checkpoints and the link is \
+            checked instead (the epoch entry's old checkpoint verifies and covers --previous, every \
+            index it states lost holds its lost entry), and reported on a line `ok: the log forked \
+            at N ...`. --old-bundle OLD-EXPORT, the old log's export, also checks that it verifies, \
+            that --previous is consistent with it and that its entries before the fork are the log's.
+
             Several keys may be pinned (repeat --verifier-key, or give a file of keys one a line): every \
             checkpoint must carry a valid signature of at least one of them, and a signature of a pinned \
             key that does not verify fails it (audit.bad_signature). A checkpoint signed only by keys not \
@@ -55,6 +63,15 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     @Option(help: "Write the verified checkpoint note to this file.")
     var save: String?
 
+    @Option(help: "An export of the log before a restore (exchangectl audit export), to check the link of --previous with it too.")
+    var oldBundle: String?
+
+    func validate() throws {
+        if oldBundle != nil, previous == nil {
+            throw ValidationError("--old-bundle needs --previous: the checkpoint saved from the old log")
+        }
+    }
+
     func run() async throws {
         try await reportingFailures {
             let verifier = try PinnedKeys(verifierKey)
@@ -73,7 +90,11 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         }
     }
 
-    func verify(_ source: AuditLogSource, _ pinned: PinnedKeys) async throws {
+    /// The source's checkpoints, each verified with the pinned keys (largest last), the latest's
+    /// note, and the sizes signed also by keys not pinned here, by key.
+    static func verifiedCheckpoints(
+        _ source: AuditLogSource, _ pinned: PinnedKeys
+    ) async throws -> (checkpoints: [Checkpoint], latestNote: String, unpinned: [String: [UInt64]]) {
         var checkpoints: [Checkpoint] = []
         var latestNote = ""
         var unpinned: [String: [UInt64]] = [:]
@@ -83,6 +104,14 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             for key in verified.unpinned { unpinned[key, default: []].append(verified.checkpoint.treeSize) }
             latestNote = line.checkpoint
         }
+        return (checkpoints, latestNote, unpinned)
+    }
+
+    func verify(_ source: AuditLogSource, _ pinned: PinnedKeys) async throws {
+        let verified = try await Self.verifiedCheckpoints(source, pinned)
+        var checkpoints = verified.checkpoints
+        let (own, latestNote, unpinned) = (verified.checkpoints, verified.latestNote, verified.unpinned)
+        var earlierCheckpoint: Checkpoint?
         if let previous {
             guard FileManager.default.fileExists(atPath: previous) else {
                 throw ClientFailure(
@@ -96,23 +125,38 @@ struct AuditVerifyCommand: AsyncParsableCommand {
                     "the previous checkpoint states \(earlier.treeSize) entries, more than the latest (\(checkpoints.last!.treeSize)): the log was truncated")
             }
             checkpoints.append(earlier)
+            earlierCheckpoint = earlier
         }
         var log = try AuditLogVerifier(checkpoints: checkpoints)
         let count = log.requiredEntries
         let reporter = ProgressReporter(total: count)
+        var report: AuditLogVerifier.Report
+        var logSize: UInt64?
+        var link: EpochLink?
+        // Whether an entry may be an `epoch` entry: only then can a mismatch be a restore's fork.
+        var epochSeen = false
         do {
-            let logSize = try await source.entries(count: count, progress: reporter.report) { line in
-                try log.append(index: line.index, entry: try line.bytes(), storedLeafHash: try line.storedLeafHash())
+            logSize = try await source.entries(count: count, progress: reporter.report) { line in
+                let bytes = try line.bytes()
+                try log.append(index: line.index, entry: bytes, storedLeafHash: try line.storedLeafHash())
+                if earlierCheckpoint != nil, !epochSeen, bytes.contains(subsequence: EpochLinkScanner.epochMarker) { epochSeen = true }
             }
-            let report = try log.finish()
+            report = try log.finish()
             reporter.done()
-            print("verified \(report.entries) entries against \(report.checkpointSizes.count) checkpoint(s); latest: size \(report.verifiedSize), root \(checkpoints.max { $0.treeSize < $1.treeSize }!.rootHash.base64)")
-            if let note = Self.uncoveredNote(logSize: logSize, verifiedSize: report.verifiedSize) { print(note) }
-            for line in Self.unpinnedNotes(unpinned) { print(line) }
         } catch let mismatch as AuditLogMismatch {
             reporter.done()
-            throw ClientFailure(code: "audit.mismatch", detail: mismatch.message)
+            // A checkpoint of an earlier epoch, past the fork of a restore: check the link.
+            guard epochSeen, let earlierCheckpoint, let linked = try await verifyEpoch(source, pinned, own: own, saved: earlierCheckpoint) else {
+                throw ClientFailure(code: "audit.mismatch", detail: mismatch.message)
+            }
+            (report, logSize, link) = (linked.report, linked.logSize, linked.link)
         }
+        print("verified \(report.entries) entries against \(report.checkpointSizes.count) checkpoint(s); latest: size \(report.verifiedSize), root \(own.max { $0.treeSize < $1.treeSize }!.rootHash.base64)")
+        if let link { Self.printLink(link, oldBundle: oldBundle) } else if oldBundle != nil {
+            print("note: --old-bundle was not read: the saved checkpoint is consistent with the log, which no restore forked below it")
+        }
+        if let note = Self.uncoveredNote(logSize: logSize, verifiedSize: report.verifiedSize) { print(note) }
+        for line in Self.unpinnedNotes(unpinned) { print(line) }
         if let save {
             guard FileManager.default.createFile(atPath: save, contents: Data(latestNote.utf8)) else {
                 throw ClientFailure("\(save): cannot write")

@@ -69,7 +69,12 @@ import Testing
                 if let sequence = Self.sequence(reply) { acknowledged.append(sequence) }
             }
             try await Task.sleep(for: .milliseconds(400))
-            // The auditor's export of the old log, taken before the restore.
+            // The auditor's checkpoint of the old log, saved past the backup (the fork to come),
+            // and its export, taken before the restore.
+            let saved = harness.directory + "/saved.checkpoint"
+            let saving = try await Self.exchangectl(
+                ["audit", "verify", "--verifier-key", harness.auditVerifierKey, "--save", saved] + connection(harness.auditorToken))
+            #expect(saving.status == 0, "\(saving.text)")
             let oldBundle = harness.directory + "/export-old"
             let export = try await Self.exchangectl(["audit", "export", oldBundle] + connection(harness.auditorToken))
             #expect(export.status == 0, "\(export.text)")
@@ -102,6 +107,7 @@ import Testing
             let epochEntries = try await Self.exchangectl(["audit", "replay", "--type", "epoch"] + connection(harness.auditorToken))
             #expect(epochEntries.status == 0, "\(epochEntries.text)")
             #expect(epochEntries.output.contains("\"previous_checkpoint_size\":\(oldSize)") || epochEntries.output.contains("\"previous_checkpoint_size\": \(oldSize)"), "\(epochEntries.output)")
+            try await Self.verifyLink(harness, saved: saved, oldBundle: oldBundle, epochEntries: epochEntries.output, connection: connection(harness.auditorToken))
             #expect(try await harness.stop() == 0)
             // Every audit index the old log used is either the same entry or a lost entry:
             // none is given to a different event.
@@ -127,6 +133,72 @@ import Testing
             await harness.tearDown()
             throw error
         }
+    }
+
+    /// `audit verify --previous` with the checkpoint saved from the old log past the fork: the
+    /// link to the new epoch is checked and reported, online and with the old export; a saved
+    /// checkpoint beyond the lost indices, or a new log whose lost entry was altered, fails.
+    static func verifyLink(_ harness: DaemonHarness, saved: String, oldBundle: String, epochEntries: String, connection: [String]) async throws {
+        let savedNote = try String(contentsOfFile: saved, encoding: .utf8)
+        let savedSize = try Checkpoint(text: SignedNote(parsing: savedNote).text).treeSize
+        let epochLine = try #require(epochEntries.split(separator: "\n").first { $0.contains("\"epoch\"") })
+        let entry = try #require((try JSONSerialization.jsonObject(with: Data(epochLine.utf8)) as? [String: Any])?["entry"] as? [String: Any])
+        let restoredSize = try #require((entry["restored_audit_size"] as? NSNumber)?.uint64Value)
+        let lostTo = try #require((entry["lost_audit_to"] as? NSNumber)?.uint64Value)
+        let epochIndex = try #require(((try JSONSerialization.jsonObject(with: Data(epochLine.utf8)) as? [String: Any])?["index"] as? NSNumber)?.uint64Value)
+        #expect(restoredSize < savedSize, "the saved checkpoint (\(savedSize)) must be past the fork (\(restoredSize))")
+        #expect(savedSize <= lostTo)
+
+        let online = try await exchangectl(["audit", "verify", "--verifier-key", harness.auditVerifierKey, "--previous", saved] + connection)
+        #expect(online.status == 0, "\(online.text)")
+        #expect(
+            online.output.contains(
+                "ok: the log forked at \(restoredSize) by the restore recorded in entry \(epochIndex) (epoch 2); the old log's checkpoint of size \(savedSize) is linked"),
+            "\(online.output)")
+        #expect(online.output.contains("note: the old log's entries were not compared"), "\(online.output)")
+        let withOld = try await exchangectl(
+            ["audit", "verify", "--verifier-key", harness.auditVerifierKey, "--previous", saved, "--old-bundle", oldBundle] + connection)
+        #expect(withOld.status == 0, "\(withOld.text)")
+        #expect(withOld.output.contains("is linked"), "\(withOld.output)")
+        #expect(withOld.output.contains("ok: the old export \(oldBundle) verifies, the saved checkpoint is consistent with it, and its entries 0..<\(restoredSize) are the log's"), "\(withOld.output)")
+
+        // A checkpoint of the old log beyond the lost indices (signed with the log's key, as an
+        // old log that handed out more than the watermark recorded would have): not linked.
+        let signer = try NoteSigner(name: "exchange.test/audit", key: SigningKey(pemFile: harness.directory + "/audit.key"))
+        let beyond = harness.directory + "/beyond.checkpoint"
+        let forged = try Checkpoint(origin: "exchange.test/audit", treeSize: lostTo + 1, rootHash: MerkleTree().leafHash([1, 2, 3]))
+        try forged.signed(by: [signer]).serialized.write(toFile: beyond, atomically: true, encoding: .utf8)
+        let tooLarge = try await exchangectl(["audit", "verify", "--verifier-key", harness.auditVerifierKey, "--previous", beyond] + connection)
+        #expect(tooLarge.status == 1, "\(tooLarge.text)")
+        #expect(tooLarge.errors.hasPrefix("error: audit.mismatch: "), "\(tooLarge.errors)")
+        #expect(tooLarge.errors.contains("lost_audit_to \(lostTo), below the saved checkpoint's size \(lostTo + 1)"), "\(tooLarge.errors)")
+        #expect(!tooLarge.output.contains("ok:"), "\(tooLarge.output)")
+
+        // The new log's export with one lost entry altered: no link is reported.
+        let newBundle = harness.directory + "/export-new"
+        let export = try await exchangectl(["audit", "export", newBundle] + connection)
+        #expect(export.status == 0, "\(export.text)")
+        let entriesFile = newBundle + "/entries.ndjson"
+        var lines = try String(contentsOfFile: entriesFile, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let target = Int(restoredSize)
+        let originalLine = lines[target]
+        var line = try #require(try JSONSerialization.jsonObject(with: Data(lines[target].utf8)) as? [String: Any])
+        let encoded = try #require(line["entry"] as? String)
+        let original = String(decoding: try #require(Data(base64Encoded: encoded)), as: UTF8.self)
+        #expect(original.contains("\"replaces\":\(restoredSize)"), "\(original)")
+        line["entry"] = Data(original.replacingOccurrences(of: "\"replaces\":\(restoredSize)", with: "\"replaces\":\(restoredSize + 1)").utf8).base64EncodedString()
+        lines[target] = String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self)
+        try lines.joined(separator: "\n").write(toFile: entriesFile, atomically: true, encoding: .utf8)
+        let tampered = try await exchangectl(["audit", "verify", "--bundle", newBundle, "--verifier-key", harness.auditVerifierKey, "--previous", saved])
+        #expect(tampered.status == 1, "\(tampered.text)")
+        #expect(tampered.errors.hasPrefix("error: audit.mismatch: entry \(restoredSize) was altered"), "\(tampered.errors)")
+        #expect(!tampered.output.contains("ok:"), "\(tampered.output)")
+        // The same export untouched but for that line verifies with the link.
+        lines[target] = originalLine
+        try lines.joined(separator: "\n").write(toFile: entriesFile, atomically: true, encoding: .utf8)
+        let restoredExport = try await exchangectl(["audit", "verify", "--bundle", newBundle, "--verifier-key", harness.auditVerifierKey, "--previous", saved])
+        #expect(restoredExport.status == 0, "\(restoredExport.text)")
+        #expect(restoredExport.output.contains("is linked"), "\(restoredExport.output)")
     }
 
     static func latestCheckpointSize(_ harness: DaemonHarness) throws -> UInt64? {
