@@ -8,6 +8,7 @@ extension AuditConfiguration {
         "audit.origin", "audit.signing_key", "audit.additional_signing_keys", "audit.hash", "audit.checkpoint_every_entries", "audit.checkpoint_interval",
         "audit.checkpoint_min_interval",
         "audit.anonymous_refusals.interval", "audit.anonymous_refusals.max_sources",
+        "audit.principal_refusals.interval", "audit.principal_refusals.burst", "audit.principal_refusals.max_principals",
     ]
 
     /// Reads the `audit` section:
@@ -25,7 +26,14 @@ extension AuditConfiguration {
     /// - `audit.anonymous_refusals.interval`: how long refusals of anonymous requests are
     ///   counted per source before one entry per source is written (default 60s; from 1s to 1h);
     /// - `audit.anonymous_refusals.max_sources`: sources with their own entry per interval, the
-    ///   rest counted together in one more (default 32; 1-10000).
+    ///   rest counted together in one more (default 32; 1-10000);
+    /// - `audit.principal_refusals.interval`: how long refusals of identified callers are
+    ///   counted per principal before one summary entry per principal is written (default 60s;
+    ///   from 1s to 1h);
+    /// - `audit.principal_refusals.burst`: refusals of one principal per interval written one
+    ///   entry each before the rest are counted (default 20; 0-10000);
+    /// - `audit.principal_refusals.max_principals`: principals counted one by one per interval,
+    ///   the rest together in one more entry (default 1000; 1-100000).
     ///
     /// `audit.hash` is read by ``hashAlgorithm(reader:)`` into the store's configuration.
     init(reader: ConfigReader) throws {
@@ -56,6 +64,12 @@ extension AuditConfiguration {
             throw reader.problem("audit.anonymous_refusals.interval", "must be from 1s to 1h")
         }
         let maxSources = try reader.integer("audit.anonymous_refusals.max_sources", in: 1...10_000)
+        let principalInterval = try reader.duration("audit.principal_refusals.interval")
+        if let principalInterval, principalInterval < .seconds(1) || principalInterval > .seconds(3600) {
+            throw reader.problem("audit.principal_refusals.interval", "must be from 1s to 1h")
+        }
+        let burst = try reader.integer("audit.principal_refusals.burst", in: 0...10_000)
+        let maxPrincipals = try reader.integer("audit.principal_refusals.max_principals", in: 1...100_000)
         self.init(
             origin: origin, signingKeyPath: try reader.path("audit.signing_key"),
             checkpoints: CheckpointIssuer.Configuration(
@@ -65,7 +79,10 @@ extension AuditConfiguration {
             anonymousRefusals: AnonymousRefusals.Configuration(
                 intervalSeconds: refusalInterval.map { Int($0.components.seconds) } ?? defaults.anonymousRefusals.intervalSeconds,
                 maxSources: maxSources ?? defaults.anonymousRefusals.maxSources),
-            additionalSigningKeyPaths: try Self.additionalSigningKeyPaths(reader: reader))
+            additionalSigningKeyPaths: try Self.additionalSigningKeyPaths(reader: reader),
+            principalRefusals: AnonymousRefusals.PrincipalConfiguration(
+                intervalSeconds: principalInterval.map { Int($0.components.seconds) } ?? defaults.principalRefusals.intervalSeconds,
+                burst: burst ?? defaults.principalRefusals.burst, maxPrincipals: maxPrincipals ?? defaults.principalRefusals.maxPrincipals))
     }
 
     /// The most keys `audit.additional_signing_keys` may list.

@@ -23,6 +23,10 @@ public struct AuditConfiguration: Sendable, Equatable {
     /// How refusals of anonymous requests are aggregated (`anonymous_refusals.interval`, default
     /// 60 s; `anonymous_refusals.max_sources`, default 32).
     public var anonymousRefusals: AnonymousRefusals.Configuration
+    /// How refusals of identified callers are bounded (`principal_refusals.interval`, default
+    /// 60 s; `principal_refusals.burst`, default 20; `principal_refusals.max_principals`,
+    /// default 1,000).
+    public var principalRefusals: AnonymousRefusals.PrincipalConfiguration
 
     /// Creates a configuration.
     /// - Parameters:
@@ -31,11 +35,13 @@ public struct AuditConfiguration: Sendable, Equatable {
     ///   - checkpoints: when checkpoints are issued.
     ///   - anonymousRefusals: how anonymous refusals are aggregated.
     ///   - additionalSigningKeyPaths: more keys that sign every checkpoint (default none).
+    ///   - principalRefusals: how refusals of identified callers are bounded.
     public init(
         origin: String = "data-exchange/audit", signingKeyPath: String? = nil,
         checkpoints: CheckpointIssuer.Configuration = .init(), anonymousRefusals: AnonymousRefusals.Configuration = .init(),
-        additionalSigningKeyPaths: [String] = []
+        additionalSigningKeyPaths: [String] = [], principalRefusals: AnonymousRefusals.PrincipalConfiguration = .init()
     ) {
+        self.principalRefusals = principalRefusals
         self.origin = origin
         self.signingKeyPath = signingKeyPath
         self.additionalSigningKeyPaths = additionalSigningKeyPaths

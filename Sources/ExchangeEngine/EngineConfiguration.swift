@@ -20,6 +20,10 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// How refusals of anonymous requests are aggregated in the audit log. Default: one entry
     /// per source per 60 seconds, for at most 32 sources.
     public var anonymousRefusals: AnonymousRefusals.Configuration
+    /// How refusals of identified callers are bounded in the audit log
+    /// (`audit.principal_refusals.*`). Default: per 60 seconds, 20 entries per principal, then
+    /// one summary entry, for at most 1,000 principals.
+    public var principalRefusals: AnonymousRefusals.PrincipalConfiguration
     /// What bulk reads (replays, the auditor's events and replay) may take from live traffic.
     /// Default: 2 at once, yielding up to 20 ms per chunk to live work, no byte rate.
     public var bulkReads: BulkReadBudget.Configuration
@@ -32,8 +36,9 @@ public struct EngineConfiguration: Sendable, Equatable {
         limits: PublishLimits = .init(), maxPullEvents: Int = 1000,
         maxPullWaitMilliseconds: UInt64 = 30_000, maxBatchBytes: Int = EngineConfiguration.defaultMaxBatchBytes, replayChunkSize: Int = 512,
         anonymousRefusals: AnonymousRefusals.Configuration = .init(), bulkReads: BulkReadBudget.Configuration = .init(),
-        agreementWatch: AgreementWatch.Configuration = .init()
+        agreementWatch: AgreementWatch.Configuration = .init(), principalRefusals: AnonymousRefusals.PrincipalConfiguration = .init()
     ) {
+        self.principalRefusals = principalRefusals
         self.agreementWatch = agreementWatch
         self.bulkReads = bulkReads
         self.anonymousRefusals = anonymousRefusals

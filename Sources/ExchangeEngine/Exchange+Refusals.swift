@@ -8,7 +8,10 @@ extension Exchange {
     ///
     /// A refusal that names an identity is written at once as one entry: `access_denied` for a
     /// 401 or 403, `rejected` for other answers, with the method, the path (bounded), status,
-    /// code, reason and role. A refusal without an identity is only counted (see
+    /// code, reason and role; but only the first `audit.principal_refusals.burst` of its
+    /// principal in an interval: further ones are counted (``principalRefusals``) and written as
+    /// one summary entry per principal at the next ``flushPrincipalRefusals()``, so that no
+    /// caller grows the log at request rate. A refusal without an identity is only counted (see
     /// ``AnonymousRefusals``) and written with its source's others at the next
     /// ``flushAnonymousRefusals()``. A refusal answered 503 (a bulk read refused for the
     /// budget, `replay.busy`), which a principal may cause as often as it retries, is counted
@@ -28,6 +31,7 @@ extension Exchange {
             expiredTokenRefusals.record(refusal, at: Self.nanoseconds(Date()))
             return
         }
+        if principalRefusals.record(refusal, at: Self.nanoseconds(Date())) { return }
         var fields: [String: AuditValue] = [
             "method": .string(AuditEvent.bounded(refusal.method)), "path": .string(AuditEvent.bounded(refusal.path)),
             "status": .integer(Int64(clamping: refusal.status)), "code": .string(AuditEvent.bounded(refusal.code)),
@@ -49,6 +53,19 @@ extension Exchange {
         guard !events.isEmpty else { return 0 }
         await auditRefusal(events)
         logger.info("anonymous refusals audited", metadata: ["entries": "\(events.count)"])
+        return events.count
+    }
+
+    /// Writes the refusals of identified callers counted since the last flush (one summary
+    /// entry per principal, and at most one for the principals beyond
+    /// `audit.principal_refusals.max_principals`), starts a new interval in which each principal
+    /// again has its burst of entries, and returns how many entries were written.
+    @discardableResult
+    public func flushPrincipalRefusals() async -> Int {
+        let events = principalRefusals.drain()
+        guard !events.isEmpty else { return 0 }
+        await auditRefusal(events)
+        logger.info("principal refusals audited", metadata: ["entries": "\(events.count)"])
         return events.count
     }
 }

@@ -37,6 +37,10 @@ public final class Exchange: Sendable {
     /// Refusals of an expired bearer token (`auth.token_expired`), which its holder may cause
     /// as often as it sends it, counted per token name until the next flush likewise.
     public let expiredTokenRefusals: AnonymousRefusals
+    /// Every other refusal of an identified caller beyond the first few of its principal in an
+    /// interval (`audit.principal_refusals`), counted per principal until the next
+    /// ``flushPrincipalRefusals()``.
+    public let principalRefusals: AnonymousRefusals
     private let gates = Mutex<[String: GateEntry]>([:])
     /// Delivery rounds running and the writer's backlog: what bulk reads yield to.
     let liveWork: LiveWork
@@ -64,6 +68,7 @@ public final class Exchange: Sendable {
         self.anonymousRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals)
         self.busyRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals, key: .actor)
         self.expiredTokenRefusals = AnonymousRefusals(configuration: configuration.anonymousRefusals, key: .actor)
+        self.principalRefusals = AnonymousRefusals(principals: configuration.principalRefusals)
         let liveWork = LiveWork(writerBacklog: { [store] in store.writerBacklog })
         self.liveWork = liveWork
         self.bulkReads = BulkReadBudget(configuration: configuration.bulkReads, isBusy: { liveWork.isWaiting })

@@ -5,8 +5,8 @@ import Hummingbird
 
 extension AuditEntryFilter {
     /// Reads the query of `request`: `type`, `department`, `agreement`, `topic`, `subject` (1 to
-    /// 256 characters), `from`, `until` (RFC 3339) and `start`.
-    /// - Throws: a `http.bad_request` problem for a malformed parameter.
+    /// 256 characters), `from`, `until` (RFC 3339; `from` not after `until`) and `start`.
+    /// - Throws: a `http.bad_request` problem for a malformed parameter or an inverted time range.
     init(_ request: Request) throws {
         self.init()
         let parameters = request.uri.queryParameters
@@ -28,5 +28,12 @@ extension AuditEntryFilter {
         }
         from = try ExchangeRoutes.time(request, "from")
         until = try ExchangeRoutes.time(request, "until")
+        // An inverted range matches nothing: refused before a bulk-read slot is taken and the
+        // whole log is scanned for no answer.
+        if let from, let until, from > until {
+            throw ProblemError(
+                .badRequest,
+                detail: "from (\(RFC3339.format(nanoseconds: from))) is after until (\(RFC3339.format(nanoseconds: until))): the range holds no time")
+        }
     }
 }

@@ -22,8 +22,9 @@ extension AuditRoutes {
     /// answered (``SequenceBitSet``: about half a byte per event).
     @Sendable func replay(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let stream = try await authorizeBulkRead(request, context)
-        var filter = try AuditEntryFilter(request)
+        var filter = try Self.filter(request, releasing: stream)
         guard filter.topic == nil, filter.kind == nil else {
+            stream.permit.release()
             throw ProblemError(.badRequest, detail: "replay filters by agreement, department, subject, from, until and start only")
         }
         filter.kind = AuditEvent.Kind.published.rawValue

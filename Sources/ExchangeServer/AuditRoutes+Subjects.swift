@@ -16,14 +16,15 @@ extension AuditRoutes {
     /// to, under which agreement, version and purpose; `next_before` continues with older
     /// events.
     ///
-    /// Auditors and admins see every event about the subject. The portal sees what its
+    /// Auditors see every event about the subject; admins are refused (403 `auth.forbidden`:
+    /// administration reads no audit entries, as the console's tracker refuses them). The portal sees what its
     /// department (the department its token's name names, which departments.yaml must give the
     /// `portal` role) published or received: it answers a licence holder about the data the
     /// portal itself was party to, with every recipient of those events, and nothing about
     /// events shared between other departments alone. A portal token that names no such
     /// department sees no events. Every answered request is audited (`audit_read`) first.
     @Sendable func subject(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
-        let principal = try context.requireRole(.portal, .auditor, .admin)
+        let principal = try context.requireRole(.portal, .auditor)
         try await exchange.auditRead(actor: principal.actor, endpoint: request.uri.path, query: request.uri.query ?? "")
         let encoded = try context.parameters.require("subject")
         guard let subject = encoded.removingPercentEncoding else {

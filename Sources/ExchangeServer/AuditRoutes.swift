@@ -146,7 +146,7 @@ public struct AuditRoutes: Sendable {
 
     @Sendable func events(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let stream = try await authorizeBulkRead(request, context)
-        let filter = try AuditEntryFilter(request)
+        let filter = try Self.filter(request, releasing: stream)
         return Self.ndjsonPages(exchange: exchange, from: filter.start, through: filter.indexKey, stream: stream) {
             { record, chunk in
                 guard filter.matches(record.entry) else { return }
@@ -196,6 +196,18 @@ public struct AuditRoutes: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The filter of `request`; a refused query (malformed, or an inverted time range) gives the
+    /// stream's slot back at once, before anything is read (its `audit_read` entry, already
+    /// written, holds the query).
+    static func filter(_ request: Request, releasing stream: BulkReadStream) throws -> AuditEntryFilter {
+        do {
+            return try AuditEntryFilter(request)
+        } catch {
+            stream.permit.release()
+            throw error
+        }
+    }
 
     static func unsigned(_ request: Request, _ name: String) throws -> UInt64? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }

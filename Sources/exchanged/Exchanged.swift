@@ -187,8 +187,8 @@ struct Exchanged: AsyncParsableCommand {
         let exchange = Exchange(
             store: store, agreements: agreements,
             configuration: EngineConfiguration(
-                limits: settings.server.limits.publish, maxBatchBytes: settings.delivery.maxBatchBytes, anonymousRefusals: settings.audit.anonymousRefusals, bulkReads: settings.bulkReads,
-                agreementWatch: settings.agreementWatch),
+                limits: settings.server.limits.publish, maxBatchBytes: settings.delivery.maxBatchBytes, anonymousRefusals: settings.audit.anonymousRefusals,
+                bulkReads: settings.bulkReads, agreementWatch: settings.agreementWatch, principalRefusals: settings.audit.principalRefusals),
             logger: Logger(label: "exchange.engine"))
         auditSink.attach(exchange)
         await exchange.auditReload(loaded.report, actor: "exchange")
@@ -291,8 +291,9 @@ struct Exchanged: AsyncParsableCommand {
             throw StartupFailure(code: "server.start_failed", detail: "\(error)")
         }
         // A service group shuts its services down in reverse order: the server first (stop
-        // accepting, finish in-flight requests), then the anonymous refusals counted so far are
-        // written, then the checkpoint issuer (a final checkpoint), then the store.
+        // accepting, finish in-flight requests), then the refusals counted so far (anonymous, and
+        // identified callers' beyond their burst) are written, then the checkpoint issuer (a
+        // final checkpoint), then the store.
         let group = ServiceGroup(
             configuration: .init(
                 services: [ServiceGroupConfiguration.ServiceConfiguration(service: storeService)]
@@ -303,7 +304,14 @@ struct Exchanged: AsyncParsableCommand {
                                 service: RetentionService(
                                     exchange: exchange, configuration: settings.retention, archiver: archiver,
                                     logger: Logger(label: "exchange.retention")))),
-                        ServiceGroupConfiguration.ServiceConfiguration(service: RefusalFlushService(exchange: exchange)),
+                        ServiceGroupConfiguration.ServiceConfiguration(
+                            service: RefusalFlushService(
+                                interval: .seconds(exchange.configuration.anonymousRefusals.intervalSeconds),
+                                flush: { await exchange.flushAnonymousRefusals() })),
+                        ServiceGroupConfiguration.ServiceConfiguration(
+                            service: RefusalFlushService(
+                                interval: .seconds(exchange.configuration.principalRefusals.intervalSeconds),
+                                flush: { await exchange.flushPrincipalRefusals() })),
                         ServiceGroupConfiguration.ServiceConfiguration(service: AgreementWatchService(exchange: exchange)),
                         ServiceGroupConfiguration.ServiceConfiguration(service: app),
                     ],
@@ -473,16 +481,17 @@ struct TokenWatcher: Service {
     }
 }
 
-/// Writes the anonymous refusals counted in each interval (see `AnonymousRefusals`), and those
-/// of the last, partial interval at graceful shutdown.
+/// Writes the refusals counted in each interval (see `AnonymousRefusals`): the anonymous ones
+/// (`audit.anonymous_refusals`) or those of identified callers beyond their burst
+/// (`audit.principal_refusals`), and those of the last, partial interval at graceful shutdown.
 struct RefusalFlushService: Service {
-    let exchange: Exchange
+    let interval: Duration
+    let flush: @Sendable () async -> Int
 
     func run() async throws {
-        let interval = Duration.seconds(exchange.configuration.anonymousRefusals.intervalSeconds)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            await exchange.flushAnonymousRefusals()
+            _ = await flush()
         }
     }
 }

@@ -77,6 +77,18 @@ struct AuditConfigurationTests {
             Self.problem("audit:\n  checkpoint_interval: 10s\n  checkpoint_min_interval: 20s\n")?.key == "audit.checkpoint_min_interval")
     }
 
+    /// `audit.principal_refusals.*`: read with their documented defaults, refused out of range.
+    @Test func principalRefusalsAreReadAndRangeChecked() throws {
+        #expect(try Self.parse("").audit.principalRefusals == .init(intervalSeconds: 60, burst: 20, maxPrincipals: 1000))
+        let read = try Self.parse("audit:\n  principal_refusals:\n    interval: 5m\n    burst: 0\n    max_principals: 7\n").audit
+        #expect(read.principalRefusals == .init(intervalSeconds: 300, burst: 0, maxPrincipals: 7))
+        #expect(Self.problem("audit:\n  principal_refusals:\n    interval: 500ms\n")?.key == "audit.principal_refusals.interval")
+        #expect(Self.problem("audit:\n  principal_refusals:\n    interval: 2h\n")?.key == "audit.principal_refusals.interval")
+        #expect(Self.problem("audit:\n  principal_refusals:\n    burst: -1\n")?.key == "audit.principal_refusals.burst")
+        #expect(Self.problem("audit:\n  principal_refusals:\n    max_principals: 0\n")?.key == "audit.principal_refusals.max_principals")
+        #expect(Self.problem("audit:\n  principal_refusals:\n    rate: 5\n")?.key == "audit.principal_refusals.rate")
+    }
+
     @Test func aMissingOrWrongKeyFileIsAClearError() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -245,6 +245,39 @@ import Testing
         }
     }
 
+    /// A time range whose `from` is after its `until` holds nothing: answered 400 before a page
+    /// of the log is read (it used to stream the whole log holding a bulk-read slot), the read
+    /// still audited once with its query, and the slot given back.
+    @Test(arguments: ["/v1/audit/events", "/v1/audit/replay"])
+    func anInvertedTimeRangeIsRefusedBeforeAnyScan(path: String) async throws {
+        try await Self.withFixture { fixture, router in
+            let headers: HTTPFields = [.authorization: "Bearer \(fixture.auditor)"]
+            try await Application(router: router).test(.router) { client in
+                let query = "from=2026-06-01T00:00:00Z&until=2025-06-01T00:00:00Z"
+                for _ in 0..<3 {
+                    let before = fixture.store.auditCount
+                    let response = try await client.execute(uri: path + "?" + query, method: .get, headers: headers)
+                    #expect(response.status == .badRequest, "\(path)")
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    let problem = try Self.json(response)
+                    #expect(problem["code"] as? String == "http.bad_request")
+                    #expect((problem["detail"] as? String)?.contains("after until") == true, "\(problem)")
+                    #expect(fixture.store.auditCount == before + 1)
+                    let read = try Self.lastEntry(fixture.store)
+                    #expect(read["kind"] as? String == "audit_read")
+                    #expect(read["query"] as? String == query)
+                }
+                // The slots were given back: a read with an ordered range streams.
+                let response = try await client.execute(
+                    uri: path + "?from=2025-06-01T00:00:00Z&until=2026-06-01T00:00:00Z", method: .get, headers: headers)
+                #expect(response.status == .ok)
+                // One instant is a range, not an inverted one.
+                let same = try await client.execute(uri: path + "?from=2026-06-01T00:00:00Z&until=2026-06-01T00:00:00Z", method: .get, headers: headers)
+                #expect(same.status == .ok)
+            }
+        }
+    }
+
     @Test func replayAnswersTheEventsWholeWithRoutesAndReceipts() async throws {
         try await Self.withFixture { fixture, router in
             let store = fixture.store

@@ -15,8 +15,8 @@ import TestSupport
 import Testing
 
 /// `GET /v1/audit/subjects/{subject}` (the data tracker) over the real routes, engine and
-/// store, with bearer tokens: auditors and admins see every event about a subject, the portal
-/// only those its department published or received.
+/// store, with bearer tokens: auditors see every event about a subject, the portal only those
+/// its department published or received, admins nothing (administration reads no audit entries).
 @Suite("Data tracker HTTP API")
 struct AuditSubjectRoutesTests {
     struct Fixture {
@@ -98,7 +98,7 @@ struct AuditSubjectRoutesTests {
             fixture.directory.remove()
         }
         try await fixture.app.test(.router) { client in
-            for who in ["auditor", "admin"] {
+            for who in ["auditor"] {
                 try await client.execute(uri: "/v1/audit/subjects/L-1", method: .get, headers: Self.headers(fixture, who)) { response in
                     #expect(response.status == .ok)
                     let events = try Self.events(response)
@@ -148,6 +148,30 @@ struct AuditSubjectRoutesTests {
         }
         #expect(reads.map { $0["actor"] as? String } == ["portal", "portal", "web-portal"])
         #expect(reads.first?["endpoint"] as? String == "/v1/audit/subjects/L-1")
+    }
+
+    /// Separation of administration and audit (docs/security.md): an admin token reads no audit
+    /// entry, so the tracker (providers, topics, recipients of every event) refuses it, as the
+    /// console's tracker does, and writes no `audit_read` for it.
+    @Test func anAdminIsRefused() async throws {
+        let fixture = try await Self.fixture()
+        defer {
+            fixture.store.close()
+            fixture.directory.remove()
+        }
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/v1/audit/subjects/L-1", method: .get, headers: Self.headers(fixture, "admin")) { response in
+                #expect(response.status == .forbidden)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                let object = try Self.object(response)
+                #expect(object["code"] as? String == "auth.forbidden")
+                #expect(object["events"] == nil)
+            }
+        }
+        let kinds = try fixture.store.auditEntries(from: 0, limit: 1000).compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])?["kind"] as? String
+        }
+        #expect(!kinds.contains("audit_read"), "\(kinds)")
     }
 
     @Test func pagesContinueWithTheCursor() async throws {

@@ -30,7 +30,7 @@ import Testing
         .auditKey: [.auditor, .admin], .auditCheckpoint: [.auditor, .admin], .auditCheckpoints: [.auditor, .admin],
         .auditInclusionProof: [.auditor, .admin], .auditConsistencyProof: [.auditor, .admin],
         .auditEntries: [.auditor], .auditEvents: [.auditor], .auditReplay: [.auditor],
-        .auditSubject: [.portal, .auditor, .admin],
+        .auditSubject: [.portal, .auditor],
         .listAgreements: [.admin, .auditor], .showAgreement: [.admin, .auditor],
         .catalogue: [.portal, .auditor, .admin],
         .listHolds: [.admin, .auditor], .setHold: [.admin], .liftHold: [.admin],
