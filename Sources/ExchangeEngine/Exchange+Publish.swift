@@ -230,9 +230,19 @@ extension Exchange {
     }
 
     /// Audits a refused publish (unless it held no event) and returns the error to throw.
+    /// Past the publisher's `audit.principal_refusals.burst` in an interval, the refusal is
+    /// counted into its summary entry instead (``countedEngineRefusal(actor:action:target:code:detail:)``).
     private func refuse(_ refusal: PublishRefusal) async -> ExchangeError {
         guard let first = refusal.events.first else { return refusal.error }
         metrics.rejected.increment(by: refusal.events.count)
+        var error = refusal.error
+        error.isAudited = true
+        if countedEngineRefusal(
+            actor: refusal.publisher.rawValue, action: "PUBLISH", target: first.topic, code: refusal.error.auditedCode,
+            detail: refusal.error.message, denial: refusal.error.kind == .forbidden)
+        {
+            return error
+        }
         var fields: [String: AuditValue] = [
             "reason": .string(refusal.error.auditedCode), "detail": .string(AuditEvent.bounded(refusal.error.message)),
             "events": .integer(Int64(clamping: refusal.events.count)), "topic": .string(AuditEvent.bounded(first.topic)),
@@ -242,8 +252,6 @@ extension Exchange {
             fields["original_sequence"] = .integer(Int64(clamping: original))
         }
         await auditRefusal([AuditEvent(kind: .rejected, actor: refusal.publisher.rawValue, fields: fields)])
-        var error = refusal.error
-        error.isAudited = true
         return error
     }
 }

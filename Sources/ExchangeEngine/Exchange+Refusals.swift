@@ -42,6 +42,20 @@ extension Exchange {
         await auditRefusal([AuditEvent(kind: kind, actor: actor, fields: fields)])
     }
 
+    /// Counts a refusal the engine itself audits (a refused publish or subscription) into its
+    /// principal's tally when the principal is past its burst for the interval, and returns
+    /// whether it did: the caller then writes no entry of its own, and the refusal is written
+    /// with the others in the principal's summary entry at the next ``flushPrincipalRefusals()``.
+    /// In that entry the method is `action` (`PUBLISH`, `SUBSCRIBE`), the path the topic or
+    /// subscription, and the status 403 for a `denial` (a refusal of kind forbidden), else 0 (the
+    /// engine answers no HTTP status), so that a summary of denials alone is `access_denied`.
+    func countedEngineRefusal(actor: String, action: String, target: String, code: String, detail: String, denial: Bool = false) -> Bool {
+        let refusal = RequestRefusal(
+            actor: actor, role: "department", source: "unknown", method: action, path: target, status: denial ? 403 : 0, code: code,
+            detail: detail)
+        return principalRefusals.record(refusal, at: Self.nanoseconds(Date()))
+    }
+
     /// The code of a refused expired bearer token (the HTTP layer's `auth.token_expired`).
     static let tokenExpiredCode = "auth.token_expired"
 

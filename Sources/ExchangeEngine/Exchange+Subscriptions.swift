@@ -28,6 +28,9 @@ extension Exchange {
         do {
             _ = try agreements.current.checkSubscribe(owner, to: filter, at: now)
         } catch {
+            if countedEngineRefusal(actor: owner.rawValue, action: "SUBSCRIBE", target: name, code: error.code.rawValue, detail: error.message, denial: true) {
+                throw ExchangeError(error, isAudited: true)
+            }
             await auditRefusal([
                 AuditEvent(
                     kind: .accessDenied, actor: owner.rawValue,

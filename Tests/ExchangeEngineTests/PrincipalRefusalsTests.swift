@@ -120,4 +120,38 @@ import Testing
         #expect(Self.integer(summaries.last?["count"]) == 28)
         #expect(Self.integer(summaries.last?["actors"]) == 7)
     }
+
+    /// Refusals the engine audits itself (a publish to a topic the department does not own)
+    /// share the principal's burst and summary: a department cannot grow the log at request
+    /// rate by publishing where it may not.
+    @Test func refusedPublishesPastTheBurstAreCountedIntoTheSummary() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let exchange = Self.exchange(fixture, burst: 3)
+        let before = fixture.store.auditCount
+        for index in 0..<40 {
+            var event = EngineFixture.licence("e\(index)")
+            event.source = "tax"
+            do {
+                _ = try await exchange.publish([event], from: EngineFixture.tax)
+                Issue.record("a department published to a topic it does not own")
+            } catch {
+                #expect(error.code == .notTopicOwner)
+                #expect(error.isAudited)
+            }
+        }
+        // The burst, one entry each; the other 37 wait for the flush.
+        #expect(fixture.store.auditCount == before + 3)
+        #expect(await exchange.flushPrincipalRefusals() == 1)
+        let entries = try Self.entries(exchange, from: before)
+        #expect(entries.count == 4)
+        #expect(entries.prefix(3).allSatisfy { $0["kind"]?.stringValue == "rejected" && $0["reason"]?.stringValue == "access.not_topic_owner" })
+        let summary = try #require(entries.last)
+        #expect(summary["kind"]?.stringValue == "access_denied")
+        #expect(summary["actor"]?.stringValue == "tax")
+        #expect(Self.integer(summary["count"]) == 37)
+        #expect(summary["method"]?.stringValue == "PUBLISH")
+        #expect(Self.strings(summary["codes"]) == ["access.not_topic_owner"])
+        #expect(fixture.store.lastSequence == 0)
+    }
 }
