@@ -90,7 +90,7 @@ extension Exchange {
     /// settlement needs; ``subscriptionInfo(_:owner:)`` also counts its pending entries and
     /// dead letters).
     /// - Throws: `subscription.not_found` when it does not exist or belongs to another department.
-    func requireSubscription(_ name: String, owner: DepartmentID) throws(ExchangeError) {
+    public func requireSubscription(_ name: String, owner: DepartmentID) throws(ExchangeError) {
         do {
             guard let record = try store.subscription(named: name), record.owner == owner.rawValue else {
                 throw ExchangeError.subscriptionNotFound(name)

@@ -129,10 +129,23 @@ extension ExchangeRoutes {
         }
     }
 
+    /// ``checkingQuery(_:)``, and for a department, that the subscription it names is its own:
+    /// a stream to a subscription that does not exist is answered 404 `subscription.not_found`
+    /// instead of being upgraded and refused on its first frame.
+    static func checkingSubscription(_ endpoint: ExchangeEndpoint, exchange: Exchange) -> @Sendable (Request, ExchangeRequestContext) async throws -> RouterShouldUpgrade {
+        { request, context in
+            try checkQuery(endpoint, request)
+            if case .department(let department)? = context.principal, let name = context.parameters.get("name") {
+                try exchange.requireSubscription(name, owner: department)
+            }
+            return .upgrade([:])
+        }
+    }
+
     private func registerSubscriptionStream(on v1: RouterGroup<ExchangeRequestContext>, endpoint: ExchangeEndpoint) {
         let exchange = self.exchange
         let logger = self.logger
-        v1.ws(RouterPath(endpoint.routerPath), shouldUpgrade: Self.checkingQuery(endpoint)) { inbound, outbound, context in
+        v1.ws(RouterPath(endpoint.routerPath), shouldUpgrade: Self.checkingSubscription(endpoint, exchange: exchange)) { inbound, outbound, context in
             guard case .department(let department)? = context.requestContext.principal,
                 let name = context.requestContext.parameters.get("name")
             else {

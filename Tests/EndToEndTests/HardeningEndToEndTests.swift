@@ -378,6 +378,34 @@ struct HardeningEndToEndTests {
         return connection
     }
 
+    /// A subscription stream to a subscription the department does not have is answered 404
+    /// problem+json before any upgrade, not upgraded and refused on the client's first frame.
+    @Test(.timeLimit(.minutes(3)))
+    func aStreamToAMissingSubscriptionIsAnswered404WithoutAnUpgrade() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            // tax's own subscription, which court may not stream either.
+            #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/tax-own", ["filter": "licence.>", "start": "new"]).status == 201)
+            for name in ["nosuch", "tax-own"] {
+                let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("court"))
+                try await connection.send(
+                    "GET /v1/subscriptions/\(name)/stream HTTP/1.1\r\nHost: exchange\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                #expect(await connection.waitFor("subscription.not_found", seconds: 10), "\(name): \(connection.text)")
+                #expect(connection.text.hasPrefix("HTTP/1.1 404"), "\(name): \(connection.text)")
+                #expect(!connection.text.contains("101 Switching Protocols"), "\(name)")
+                connection.close()
+            }
+            try await Self.expectServing(daemon, "stream-404")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
     /// A text frame whose bytes are not UTF-8 closes the stream (RFC 6455 section 8.1) rather
     /// than being stored with its bytes replaced.
     @Test(.timeLimit(.minutes(3)))
