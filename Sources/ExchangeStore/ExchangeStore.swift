@@ -72,7 +72,7 @@ public final class ExchangeStore: Sendable {
                 underlying: String(describing: error))
         }
         directoryLock = try DirectoryLock(directory: configuration.directory)
-        Self.removeStaleBackupCopies(in: configuration.directory)
+        Self.removeBackupCopies(in: configuration.directory, logger: logger, reason: "left by a process that stopped while taking or sending a backup")
         let watermark = try configuration.watermarkPath.map { try Watermark(path: $0, block: configuration.watermarkBlock) }
         self.watermark = watermark
         let environment: Environment
@@ -190,6 +190,8 @@ public final class ExchangeStore: Sendable {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         writer.stop(mergingIndexes: mergingIndexes)
         resizeLock.withWriteLock { environment.close() }
+        // Still holding the directory: no other process has opened it yet.
+        Self.removeBackupCopies(in: configuration.directory, logger: logger, reason: "the store closed while a backup was sent")
         directoryLock.release()
         logger.info("store closed", metadata: ["directory": "\(configuration.directory)"])
     }
