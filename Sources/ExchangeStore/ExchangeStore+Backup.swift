@@ -23,8 +23,8 @@ public struct BackupCopy: Sendable, Hashable {
 
 extension ExchangeStore {
     /// The prefix of the directories ``writeBackupCopy()`` makes in the data directory; any
-    /// left by a process that died is removed when the store opens, any still there when it
-    /// closes then.
+    /// left by a process that died is removed when the store opens, and the daemon removes any
+    /// still there before it closes the store (``removeBackupCopies()``).
     static let backupDirectoryPrefix = "backup.tmp-"
 
     /// Writes a consistent, compacted copy of the store (LMDB's `mdb_env_copy2` with
@@ -54,9 +54,16 @@ extension ExchangeStore {
         }
     }
 
+    /// Removes every backup copy in the data directory, logged at notice: what a daemon that
+    /// stops does before it closes the store, for backups still being sent (their clients are
+    /// cut off; a copy must not outlive the process that sends it). A copy the caller holds
+    /// is gone too, so call it only when no copy is wanted any more.
+    public func removeBackupCopies() {
+        Self.removeBackupCopies(in: configuration.directory, logger: logger, reason: "the exchange stopped while a backup was sent")
+    }
+
     /// Removes the backup copies in `directory`: at open those a process that died left, at
-    /// close those of backups still being sent (nothing may read them once the store is gone).
-    /// Each removal is logged at notice.
+    /// shutdown those of backups still being sent. Each removal is logged at notice.
     /// - Parameters:
     ///   - directory: the data directory.
     ///   - logger: where removals are logged.

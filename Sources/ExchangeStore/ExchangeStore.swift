@@ -190,8 +190,6 @@ public final class ExchangeStore: Sendable {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         writer.stop(mergingIndexes: mergingIndexes)
         resizeLock.withWriteLock { environment.close() }
-        // Still holding the directory: no other process has opened it yet.
-        Self.removeBackupCopies(in: configuration.directory, logger: logger, reason: "the store closed while a backup was sent")
         directoryLock.release()
         logger.info("store closed", metadata: ["directory": "\(configuration.directory)"])
     }
