@@ -46,6 +46,8 @@ public final class Exchange: Sendable {
     let liveWork: LiveWork
     /// How many bulk reads may stream at once, and how they yield (`bulk_reads.*`).
     public let bulkReads: BulkReadBudget
+    /// Held while a hot backup is taken and sent: one at a time (``backup(actor:)``).
+    let backupSlot = BackupSlot()
     /// The agreements' standings as last checked, and their metrics.
     public let agreementWatch: AgreementWatch
     private let observerToken: UInt64

@@ -196,7 +196,7 @@ private func addMiddlewares(
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens, resolver: dependencies.identityResolver, revoked: dependencies.revokedCertificates))
     router.add(middleware: RequestLoggingMiddleware(logger: logger))
-    router.add(middleware: ProblemMiddleware(refusalObserver: dependencies.refusalObserver, logger: logger))
+    router.add(middleware: ProblemMiddleware(refusalObserver: dependencies.refusalObserver, logger: logger, aborted: dependencies.connectionMetrics.abortedRequests))
     router.add(middleware: MethodNotAllowedMiddleware())
     router.add(middleware: BodyLimitMiddleware(maxRequestBody: configuration.limits.maxRequestBody))
 }

@@ -26,6 +26,9 @@ public struct ConnectionMetrics: Sendable {
     /// Malformed requests answered 400 before routing (bad request line or headers, an
     /// ambiguous length, a WebSocket upgrade without its key).
     public let badRequests: CoreMetrics.Counter
+    /// Requests their client abandoned while they were read (``ClientAbort``): answered
+    /// nothing, logged with status 499.
+    public let abortedRequests: CoreMetrics.Counter
 
     /// Creates the metrics.
     /// - Parameter factory: the factory to create them with; `nil` uses the bootstrapped `MetricsSystem`.
@@ -48,6 +51,7 @@ public struct ConnectionMetrics: Sendable {
         }
         timeoutCounters = timeouts
         badRequests = counter("exchange_bad_requests_total")
+        abortedRequests = counter("exchange_requests_aborted_total")
     }
 
     /// The counter of connections evicted in `phase`.

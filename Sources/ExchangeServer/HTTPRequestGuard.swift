@@ -26,7 +26,10 @@ import NIOWebSocket
 ///   empty 400.
 ///
 /// A parse error while a response is still owed is answered after it; a parse error in the body
-/// of the one request in progress, before its response began, is its answer.
+/// of the one request in progress, before its response began, is its answer. A parse error in a
+/// body is passed on as well, so the handler reading the body fails rather than taking what it
+/// read as the whole body; the end of the connection inside a body is passed on alone (the
+/// client went away: ``ClientAbort``).
 final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -105,9 +108,18 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch error {
+        case let parserError as HTTPParserError where parserError == .invalidEOFState && readingBody:
+            // The connection ended inside a request body: the client went away, and nobody is
+            // left to read an answer. The handler reading the body fails with it (a request
+            // its client abandoned, see ClientAbort) instead of taking the part read as whole.
+            context.fireErrorCaught(error)
         case let parserError as HTTPParserError:
             activity.metrics.badRequests.increment()
+            let inBody = readingBody && requestsInProgress > 0
             reject(ProblemError(.badRequest, detail: Self.detail(parserError)), context: context)
+            // The handler reading this body (a chunk size that is not a number) fails with the
+            // parse error, answered as this bad request, instead of taking the part read as whole.
+            if inBody { context.fireErrorCaught(error) }
         case let upgradeError as NIOWebSocketUpgradeError where upgradeError == .invalidUpgradeHeader:
             activity.metrics.badRequests.increment()
             reject(

@@ -6,6 +6,7 @@ public import HTTPTypes
 import Hummingbird
 public import Logging
 import NIOCore
+import NIOHTTP1
 
 extension ProblemError {
     /// The problem answered for any error a handler, middleware or stream meets: the one place
@@ -21,6 +22,8 @@ extension ProblemError {
     ///   (the store's own code and message are logged, not answered).
     /// - `AuditError` (the exchange's own key or checkpoint failed): `server.internal` 500, logged.
     /// - `DecodingError`: `http.bad_request` 400, with where the document went wrong.
+    /// - `HTTPParserError` (a body the HTTP parser refused, e.g. a chunk size that is not a
+    ///   number): `http.bad_request` 400.
     /// - Hummingbird's `HTTPError` and other `HTTPResponseError`s by status (see
     ///   ``init(status:detail:)``); too many body bytes 413 `http.body_too_large`.
     /// - Anything else: 500 `server.internal`, with the error logged and not answered.
@@ -59,6 +62,9 @@ extension ProblemError {
             self.init(.badRequest, detail: ExchangeRoutes.describe(decodingError))
         case let httpError as HTTPError:
             self.init(status: httpError.status, detail: httpError.body)
+        case let parserError as HTTPParserError:
+            // A body the parser refused mid-way (HTTPRequestGuard answered it already).
+            self.init(.badRequest, detail: HTTPRequestGuard.detail(parserError))
         case is NIOTooManyBytesError:
             self.init(.bodyTooLarge, detail: "the request body is larger than accepted")
         case let responseError as any HTTPResponseError:

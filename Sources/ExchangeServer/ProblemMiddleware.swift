@@ -1,3 +1,4 @@
+public import CoreMetrics
 import ExchangeEngine
 import ExchangeIdentity
 import ExchangeModel
@@ -9,7 +10,9 @@ public import Logging
 /// Turns every error, and every bare error response, into an RFC 9457 problem document,
 /// reports every 4xx answer that the engine did not audit itself, and every bulk read refused
 /// for the budget (503 `replay.busy`), to the refusal observer, and logs every 4xx answer with
-/// its reason and path (``logRefusal(_:request:context:)``).
+/// its reason and path (``logRefusal(_:request:context:)``). A request its client abandoned
+/// while it was read (``ClientAbort``) gets no answer: it is counted
+/// (`exchange_requests_aborted_total`), logged at debug, and thrown on as a ``ClientAbort``.
 ///
 /// Handlers throw what they meet (engine, store and audit errors, problems);
 /// ``ProblemError/init(answering:logger:)`` is the one mapping to problem documents.
@@ -19,14 +22,17 @@ public struct ProblemMiddleware: RouterMiddleware {
 
     let refusalObserver: RefusalObserver
     let logger: Logger
+    let aborted: CoreMetrics.Counter?
 
     /// Creates the middleware.
     /// - Parameters:
     ///   - refusalObserver: receives each refusal to audit.
     ///   - logger: where refusals and unexpected errors are logged.
-    public init(refusalObserver: @escaping RefusalObserver, logger: Logger) {
+    ///   - aborted: counts requests their client abandoned (``ConnectionMetrics/abortedRequests``).
+    public init(refusalObserver: @escaping RefusalObserver, logger: Logger, aborted: CoreMetrics.Counter? = nil) {
         self.refusalObserver = refusalObserver
         self.logger = logger
+        self.aborted = aborted
     }
 
     /// Runs the rest of the chain and answers its errors as problems.
@@ -37,6 +43,16 @@ public struct ProblemMiddleware: RouterMiddleware {
             guard response.status.code >= 400, response.headers[.contentType] == nil else { return response }
             problem = ProblemError(status: response.status, detail: nil)
         } catch {
+            if let abort = ClientAbort(error) {
+                aborted?.increment()
+                logger.debug(
+                    "request aborted by the client",
+                    metadata: [
+                        "cause": "\(AuditEvent.bounded(abort.cause))", "method": "\(request.method.rawValue)",
+                        "path": "\(AuditEvent.bounded(request.uri.path))", "source": "\(context.channel.remoteAddress?.ipAddress ?? "unknown")",
+                    ])
+                throw abort
+            }
             problem = ProblemError(answering: error, logger: logger)
         }
         if (400..<500).contains(problem.code.status.code) {

@@ -5,7 +5,9 @@ public import Logging
 /// Logs one line per request: method, path (without query), status, duration and principal —
 /// never headers, query strings or bodies, which may carry secrets.
 ///
-/// Successful requests are logged at debug, refusals and other 4xx at info, 5xx at warning.
+/// Successful requests are logged at debug, refusals and other 4xx at info, 5xx at warning. A
+/// request its client abandoned while it was read (``ClientAbort``) is logged with status 499
+/// at info: anyone can cause one, so it is no warning.
 public struct RequestLoggingMiddleware: RouterMiddleware {
     /// The context the middleware runs in.
     public typealias Context = ExchangeRequestContext
@@ -34,8 +36,13 @@ public struct RequestLoggingMiddleware: RouterMiddleware {
                     "principal": "\(context.principal.map { "\($0)" } ?? "none")",
                 ])
         }
-        let response = try await next(request, context)
-        status = Int(response.status.code)
-        return response
+        do {
+            let response = try await next(request, context)
+            status = Int(response.status.code)
+            return response
+        } catch let abort as ClientAbort {
+            status = ClientAbort.status
+            throw abort
+        }
     }
 }

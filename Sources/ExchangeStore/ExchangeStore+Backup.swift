@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// A compacted copy of the store written for a hot backup, in a directory of its own inside the
 /// data directory; remove it with ``remove()`` once sent.
@@ -22,7 +23,8 @@ public struct BackupCopy: Sendable, Hashable {
 
 extension ExchangeStore {
     /// The prefix of the directories ``writeBackupCopy()`` makes in the data directory; any
-    /// left by a process that died is removed when the store opens.
+    /// left by a process that died is removed when the store opens, and the daemon removes any
+    /// still there before it closes the store (``removeBackupCopies()``).
     static let backupDirectoryPrefix = "backup.tmp-"
 
     /// Writes a consistent, compacted copy of the store (LMDB's `mdb_env_copy2` with
@@ -52,11 +54,30 @@ extension ExchangeStore {
         }
     }
 
-    /// Removes backup copies a process that died left in `directory`.
-    static func removeStaleBackupCopies(in directory: String) {
+    /// Removes every backup copy in the data directory, logged at notice: what a daemon that
+    /// stops does before it closes the store, for backups still being sent (their clients are
+    /// cut off; a copy must not outlive the process that sends it). A copy the caller holds
+    /// is gone too, so call it only when no copy is wanted any more.
+    public func removeBackupCopies() {
+        Self.removeBackupCopies(in: configuration.directory, logger: logger, reason: "the exchange stopped while a backup was sent")
+    }
+
+    /// Removes the backup copies in `directory`: at open those a process that died left, at
+    /// shutdown those of backups still being sent. Each removal is logged at notice.
+    /// - Parameters:
+    ///   - directory: the data directory.
+    ///   - logger: where removals are logged.
+    ///   - reason: why they are removed, for the log line.
+    static func removeBackupCopies(in directory: String, logger: Logger, reason: String) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         for name in names where name.hasPrefix(backupDirectoryPrefix) {
-            try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+            let path = (directory as NSString).appendingPathComponent(name)
+            do {
+                try FileManager.default.removeItem(atPath: path)
+                logger.notice("backup copy removed", metadata: ["path": "\(path)", "reason": "\(reason)"])
+            } catch {
+                logger.error("a backup copy cannot be removed", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
         }
     }
 }

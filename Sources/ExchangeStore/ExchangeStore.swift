@@ -72,7 +72,7 @@ public final class ExchangeStore: Sendable {
                 underlying: String(describing: error))
         }
         directoryLock = try DirectoryLock(directory: configuration.directory)
-        Self.removeStaleBackupCopies(in: configuration.directory)
+        Self.removeBackupCopies(in: configuration.directory, logger: logger, reason: "left by a process that stopped while taking or sending a backup")
         let watermark = try configuration.watermarkPath.map { try Watermark(path: $0, block: configuration.watermarkBlock) }
         self.watermark = watermark
         let environment: Environment

@@ -356,6 +356,9 @@ final class StoreService: Service, Sendable {
         }
         guard wasOpen else { return }
         logger.info("closing the store")
+        // Backups still being sent end with the process: their copies go first, while the
+        // store still holds its directory.
+        store.removeBackupCopies()
         store.close()
     }
 }

@@ -134,6 +134,24 @@ final class RawConnection: Sendable {
         channel.close(promise: nil)
     }
 
+    /// Closes the socket under TLS, as a client that is killed does: no `close_notify`, the
+    /// server sees the connection end uncleanly.
+    func closeUncleanly() async throws {
+        try await channel.eventLoop.submit {
+            try self.channel.pipeline.syncOperations.addHandler(SocketCloser(), position: .first)
+        }.get()
+        _ = await waitForClose(seconds: 5)
+    }
+
+    /// Closes the socket as soon as it is added nearest the socket, below any TLS handler.
+    private final class SocketCloser: ChannelOutboundHandler, Sendable {
+        typealias OutboundIn = ByteBuffer
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            context.close(promise: nil)
+        }
+    }
+
     private final class Recorder: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         let state: Shared<State>
