@@ -24,12 +24,12 @@ extension ExchangeStore {
                 var entry = try cursor.first()
                 while let current = entry {
                     let topic = current.key.bigEndianUInt32(at: 0)
-                    let nextTopic = topic < .max ? try cursor.seek(atOrAfter: BigEndianKey.pair(topic + 1, 0)) != nil : false
+                    let next = topic < .max ? try cursor.seek(atOrAfter: BigEndianKey.pair(topic + 1, 0)) : nil
                     // The topic's last range: the one before the next topic's first.
-                    if let last = try nextTopic ? cursor.previous() : cursor.last(), last.key.bigEndianUInt32(at: 0) == topic {
+                    if let last = try next != nil ? cursor.previous() : cursor.last(), last.key.bigEndianUInt32(at: 0) == topic {
                         highest = max(highest, last.key.bigEndianUInt64(at: 4))
                     }
-                    entry = nextTopic ? try cursor.seek(atOrAfter: BigEndianKey.pair(topic + 1, 0)) : nil
+                    entry = next
                 }
                 return highest
             }
