@@ -54,16 +54,17 @@ import Testing
         defer { fixture.remove() }
         try await fixture.exchange.putSubscription(
             // An ack wait long enough that the immediate second pull comes before it ends even
-            // when the whole suite loads the machine.
-            "tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, ackWaitMilliseconds: 3000, maxDeliver: 2), owner: EngineFixture.tax)
+            // when the whole suite loads the machine (3 s was not: under CI's load the first
+            // round's record took longer than that to commit, and the deadline runs from the plan).
+            "tax-feed", SubscriptionSpec(filter: "licence.>", start: .all, ackWaitMilliseconds: 10_000, maxDeliver: 2), owner: EngineFixture.tax)
         _ = try await fixture.exchange.publish([EngineFixture.licence("e1")], from: EngineFixture.msa)
         let first = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10)
         #expect(first.map(\.deliveryCount) == [1])
         #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).isEmpty)
-        let second = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(10))
+        let second = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(30))
         #expect(second.map(\.sequence) == [1])
         #expect(second.map(\.deliveryCount) == [2])
-        let third = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(6))
+        let third = try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10, wait: .seconds(15))
         #expect(third.isEmpty)
         #expect(try fixture.exchange.deadLetters(subscription: "tax-feed", owner: EngineFixture.tax).map(\.sequence) == [1])
         #expect(try fixture.auditKinds().contains("dead_lettered"))
