@@ -67,7 +67,7 @@ public struct ExchangeConfiguration: Sendable {
     static let storeKeys: Set<String> = [
         "store.directory", "store.initial_map_size", "store.max_map_size",
         "store.max_batch_operations", "store.max_readers", "store.index_merge_threshold",
-        "store.publish_reserve", "store.watermark", "store.watermark_block",
+        "store.publish_reserve", "store.watermark", "store.watermark_block", "store.bookkeeping_linger",
     ]
 
     /// Reads the file's keys:
@@ -80,7 +80,9 @@ public struct ExchangeConfiguration: Sendable {
     ///   eighth of the maximum, at most `1GiB`);
     ///   `store.watermark` (a file on another disk than the store recording ceilings above
     ///   every sequence and audit index handed out and the latest checkpoint; default none),
-    ///   `store.watermark_block` (100-10000000, default 10000: how far ahead the ceilings go);
+    ///   `store.watermark_block` (100-10000000, default 10000: how far ahead the ceilings go),
+    ///   `store.bookkeeping_linger` (0ms-100ms, default 1ms: how long a few delivery records and
+    ///   acknowledgements wait for a publish to commit with while publishes flow);
     /// - `server.*` and `limits.*`: see ``ServerConfiguration``;
     /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info);
     /// - `log.format`: text or json (default text), see ``LogFormat``;
@@ -117,6 +119,10 @@ public struct ExchangeConfiguration: Sendable {
         store.watermarkPath = try reader.path("store.watermark")
         if let block = try reader.integer("store.watermark_block", in: 100...10_000_000) {
             store.watermarkBlock = UInt64(block)
+        }
+        if let linger = try reader.duration("store.bookkeeping_linger") {
+            guard linger <= .milliseconds(100) else { throw reader.problem("store.bookkeeping_linger", "must be at most 100ms") }
+            store.bookkeepingLinger = linger
         }
         var level = Logger.Level.info
         if let text = try reader.string("log.level") {

@@ -74,6 +74,10 @@ public struct ExchangeMetrics: Sendable {
     /// Seconds the writer spent in those merges, commit included; publishes queued meanwhile
     /// waited. Divided by `dedupMerges`, how long one merge holds the writer.
     public let dedupMergeSeconds: CoreMetrics.FloatingPointCounter
+    /// Batches of subscribers' bookkeeping alone that waited for a publish
+    /// (`store.bookkeeping_linger`), by outcome: `rode` (a publish came and they committed in
+    /// its transaction) or `alone` (none came; they committed by themselves).
+    public let bookkeepingLingers: (rode: CoreMetrics.Counter, alone: CoreMetrics.Counter)
     /// Agreement reloads (SIGHUP or the admin API) that were applied
     /// (`exchange_config_reloads_total{result="applied"}`).
     public let reloadsApplied: CoreMetrics.Counter
@@ -136,6 +140,9 @@ public struct ExchangeMetrics: Sendable {
         writerCPUSeconds = seconds("exchange_writer_cpu_seconds_total")
         dedupMerges = counter("exchange_dedup_merges_total")
         dedupMergeSeconds = seconds("exchange_dedup_merge_seconds_total")
+        bookkeepingLingers = (
+            counter("exchange_writer_lingers_total", [("outcome", "rode")]), counter("exchange_writer_lingers_total", [("outcome", "alone")])
+        )
         reloadsApplied = counter("exchange_config_reloads_total", [("result", "applied")])
         reloadsFailed = counter("exchange_config_reloads_total", [("result", "failed")])
         bulkReadsRefusedByReason = Dictionary(
@@ -160,12 +167,15 @@ public struct ExchangeMetrics: Sendable {
             to: WriterTimeRecord.Totals(
                 applying: statistics.writerApplyingNanoseconds, committing: statistics.writerCommittingNanoseconds,
                 cpu: statistics.writerCPUNanoseconds, merges: statistics.dedupMerges,
-                merging: statistics.dedupMergeNanoseconds))
+                merging: statistics.dedupMergeNanoseconds, lingers: statistics.bookkeepingLingers,
+                lingerRides: statistics.bookkeepingLingerRides))
         writerSeconds.applying.increment(by: Double(increment.applying) / 1e9)
         writerSeconds.committing.increment(by: Double(increment.committing) / 1e9)
         writerCPUSeconds.increment(by: Double(increment.cpu) / 1e9)
         dedupMerges.increment(by: Int64(clamping: increment.merges))
         dedupMergeSeconds.increment(by: Double(increment.merging) / 1e9)
+        bookkeepingLingers.rode.increment(by: Int64(clamping: increment.lingerRides))
+        bookkeepingLingers.alone.increment(by: Int64(clamping: increment.lingers - Swift.min(increment.lingers, increment.lingerRides)))
     }
 
     /// The histogram buckets of the exchange's histograms, by label: batch sizes 1 to 4096,
@@ -196,6 +206,8 @@ final class WriterTimeRecord: Sendable {
         var cpu: UInt64
         var merges: UInt64 = 0
         var merging: UInt64 = 0
+        var lingers: UInt64 = 0
+        var lingerRides: UInt64 = 0
     }
 
     private let recorded = Mutex(Totals(applying: 0, committing: 0, cpu: 0))
@@ -208,7 +220,8 @@ final class WriterTimeRecord: Sendable {
             let result = Totals(
                 applying: increment(totals.applying, last.applying), committing: increment(totals.committing, last.committing),
                 cpu: increment(totals.cpu, last.cpu), merges: increment(totals.merges, last.merges),
-                merging: increment(totals.merging, last.merging))
+                merging: increment(totals.merging, last.merging), lingers: increment(totals.lingers, last.lingers),
+                lingerRides: increment(totals.lingerRides, last.lingerRides))
             last = totals
             return result
         }

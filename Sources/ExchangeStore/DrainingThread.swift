@@ -96,6 +96,24 @@ final class DrainingThread<Item>: @unchecked Sendable {
         return true
     }
 
+    /// Called from `process` on the thread, for the batch it is processing: waits until
+    /// something is queued or `deadline` (``monotonicNanoseconds()``) has passed, and returns
+    /// what was queued, at most `limit` items, in order; empty at the deadline or once `stop()`
+    /// was called. The items returned come after the batch in the order of submission, so
+    /// adding them to it keeps that order.
+    func takeMore(until deadline: UInt64, limit: Int) -> [Item] {
+        lock.lock()
+        defer { lock.unlock() }
+        while queue.isEmpty, !isStopping, monotonicNanoseconds() < deadline {
+            lock.wait(until: deadline)
+        }
+        guard limit > 0, !queue.isEmpty else { return [] }
+        let count = Swift.min(limit, queue.count)
+        let taken = Array(queue[0..<count])
+        queue.removeFirst(count)
+        return taken
+    }
+
     /// Processes everything already queued, then stops the thread and waits for it. Called on
     /// the thread itself (its last owner released while it processed), or from an item that
     /// `processHereIfIdle` is running, it only asks the thread to stop after the current batch,

@@ -33,6 +33,12 @@ public struct StoreStatistics: Sendable, Equatable {
     public var publishLimit: Int = 0
     /// Whether the store refused publishes as full at the writer's last batch that held some.
     public var isRefusingPublishes = false
+    /// Batches of subscribers' bookkeeping alone that waited for a publish to commit with
+    /// (`store.bookkeeping_linger`) since the store was opened.
+    public var bookkeepingLingers: UInt64 = 0
+    /// Of ``bookkeepingLingers``, those a publish came to ride with; the rest committed alone
+    /// at the end of the wait.
+    public var bookkeepingLingerRides: UInt64 = 0
 
     /// Creates statistics; the store makes them with ``ExchangeStore/statistics()``.
     public init(
@@ -324,6 +330,9 @@ extension ExchangeStore {
             writerCPUNanoseconds: time.cpu, dedupMerges: merges.count, dedupMergeNanoseconds: merges.nanoseconds)
         statistics.publishLimit = limits.publishLimit
         statistics.isRefusingPublishes = writer.isRefusingPublishes
+        let lingers = writer.statistics.lingers
+        statistics.bookkeepingLingers = lingers.count
+        statistics.bookkeepingLingerRides = lingers.rode
         return statistics
     }
 

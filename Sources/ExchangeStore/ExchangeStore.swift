@@ -146,7 +146,9 @@ public final class ExchangeStore: Sendable {
         self.writer = GroupCommitLoop(
             environment: environment, schema: opened.0, names: names, tree: auditTree, dedupCache: dedupCache,
             indexTail: opened.2, resizeLock: resizeLock, state: opened.1, maxBatch: configuration.maxBatchOperations,
-            limits: configuration.mapLimits, watermark: watermark, logger: logger)
+            limits: configuration.mapLimits, watermark: watermark,
+            lingerNanoseconds: UInt64(clamping: configuration.bookkeepingLinger.components.seconds) &* 1_000_000_000
+                &+ UInt64(clamping: configuration.bookkeepingLinger.components.attoseconds / 1_000_000_000), logger: logger)
         do {
             try backfillAuditFilters()
         } catch {

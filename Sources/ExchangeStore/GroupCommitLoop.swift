@@ -25,6 +25,13 @@ import Synchronization
 /// itself, and nothing else depends on bookkeeping queued beside it: a nak, term, redrive or
 /// delete waits for the subscription's last delivery record before it is queued
 /// (`SubscriptionGate` in the engine).
+///
+/// Bookkeeping lingers while publishes flow: a batch of a few bookkeeping operations and no
+/// publish, taken within ``publishFlowWindow`` of the last commit that appended events, waits up
+/// to the store's `bookkeepingLinger` for a publish and commits with it, so that a subscriber's
+/// delivery record rides in the next publish's commit instead of costing a commit of its own.
+/// Nothing is answered before its commit; a delivery record's subscription is held by its gate
+/// meanwhile (the next round follows the publish that wakes it, in that same commit).
 final class GroupCommitLoop: Sendable {
     private let environment: Environment
     private let schema: StoreSchema
@@ -54,6 +61,13 @@ final class GroupCommitLoop: Sendable {
     private let observers = Mutex<[UInt64: @Sendable (StoreCommit) -> Void]>([:])
     private let nextObserverID = Atomic<UInt64>(0)
     private let answerer = CommitAnswerer()
+    /// How long a batch of bookkeeping alone waits for a publish to ride with, in nanoseconds;
+    /// 0: it never waits.
+    private let linger: UInt64
+    /// The most operations per transaction.
+    private let maxBatch: Int
+    /// When the last commit that appended events finished (``monotonicNanoseconds()``); 0 before.
+    private let lastAppendCommit = Atomic<UInt64>(0)
     // Set once at the end of init (its closure refers to `self`); read only after init returned.
     nonisolated(unsafe) private var thread: DrainingThread<PendingWrite>!
 
@@ -63,11 +77,15 @@ final class GroupCommitLoop: Sendable {
     ///   - maxBatch: the most operations per transaction.
     ///   - limits: how far the map may grow when a transaction does not fit, and where
     ///     publishes stop below it.
+    ///   - lingerNanoseconds: how long a few bookkeeping operations wait for a publish to ride
+    ///     with while publishes flow; 0 never.
     init(
         environment: Environment, schema: StoreSchema, names: NameTable, tree: MerkleTree, dedupCache: DedupCache,
         indexTail: IndexTail, resizeLock: ReadWriteLock, state: WriterState, maxBatch: Int, limits: StoreMapLimits, watermark: Watermark? = nil,
-        logger: Logger
+        lingerNanoseconds: UInt64 = 0, logger: Logger
     ) {
+        self.linger = lingerNanoseconds
+        self.maxBatch = maxBatch
         self.watermark = watermark
         self.environment = environment
         self.schema = schema
@@ -187,7 +205,8 @@ final class GroupCommitLoop: Sendable {
     /// Commits what the writer took from its queue: everything but the subscriptions'
     /// bookkeeping first, then the bookkeeping, each in one transaction; in one transaction
     /// when the bookkeeping is at most ``bookkeepingRideLimit`` operations.
-    private func process(_ batch: [PendingWrite]) {
+    private func process(_ taken: [PendingWrite]) {
+        let batch = lingering(taken)
         let bookkeeping = batch.count { $0.isBookkeeping }
         guard bookkeeping > Self.bookkeepingRideLimit, bookkeeping < batch.count else {
             commit(batch)
@@ -195,6 +214,29 @@ final class GroupCommitLoop: Sendable {
         }
         commit(batch.filter { !$0.isBookkeeping })
         commit(batch.filter(\.isBookkeeping))
+    }
+
+    /// Publishes count as flowing for this long after a commit appended events (or ten times
+    /// the linger, if longer): a batch of bookkeeping alone lingers only then (a consumer
+    /// draining a backlog, with nothing being published, never waits).
+    static let publishFlowWindow: UInt64 = 20_000_000
+
+    /// `batch`, and when it holds only a few bookkeeping operations while publishes flow, what
+    /// was queued after it until a publish came, the ride limit was passed or the linger ended.
+    private func lingering(_ batch: [PendingWrite]) -> [PendingWrite] {
+        guard linger > 0, batch.count <= Self.bookkeepingRideLimit, batch.allSatisfy(\.isBookkeeping) else { return batch }
+        let now = monotonicNanoseconds()
+        let last = lastAppendCommit.load(ordering: .relaxed)
+        guard last > 0, now &- last < Swift.max(Self.publishFlowWindow, linger &* 10) else { return batch }
+        var batch = batch
+        let deadline = now + linger
+        while batch.allSatisfy(\.isBookkeeping), batch.count <= Self.bookkeepingRideLimit {
+            let more = thread.takeMore(until: deadline, limit: maxBatch - batch.count)
+            if more.isEmpty { break }
+            batch += more
+        }
+        statistics.addLinger(monotonicNanoseconds() - now, rode: !batch.allSatisfy(\.isBookkeeping))
+        return batch
     }
 
     /// Applies and commits one batch on the writer thread, then answers every operation in it.
@@ -370,6 +412,7 @@ final class GroupCommitLoop: Sendable {
             indexTail.didCommit(
                 tailBatch, lastSequence: committed.nextSequence - 1, auditCount: committed.nextAuditIndex, merged: indexMark)
             let appended = committed.nextSequence - 1 > committedSequence.load(ordering: .relaxed)
+            if appended { lastAppendCommit.store(monotonicNanoseconds(), ordering: .relaxed) }
             committedSequence.store(committed.nextSequence - 1, ordering: .releasing)
             committedAuditCount.store(committed.nextAuditIndex, ordering: .releasing)
             let answered = active

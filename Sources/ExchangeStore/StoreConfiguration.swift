@@ -50,6 +50,11 @@ public struct StoreConfiguration: Sendable, Equatable {
     /// `store.rolled_back`, and ``ExchangeStore/openEpoch(actor:reason:)`` must be called before
     /// anything else is written.
     public var acknowledgeRollback = false
+    /// How long a few subscribers' bookkeeping operations (delivery records, acknowledgements)
+    /// queued with no publish wait for one to commit with, while publishes flow: they then cost
+    /// no commit of their own (two flushes). Nothing is answered before its commit, so an
+    /// acknowledgement's answer may come this much later. Zero: they never wait. Default 1 ms.
+    public var bookkeepingLinger: Duration = .milliseconds(1)
 
     /// The map's limits these settings give.
     public var mapLimits: StoreMapLimits { StoreMapLimits(maxMapSize: maxMapSize, publishReserve: publishReserve) }

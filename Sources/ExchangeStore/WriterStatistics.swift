@@ -10,6 +10,9 @@ final class WriterStatistics: Sendable {
     private let cpuNanoseconds = Atomic<UInt64>(0)
     private let mergeCount = Atomic<UInt64>(0)
     private let mergeNanoseconds = Atomic<UInt64>(0)
+    private let lingerCount = Atomic<UInt64>(0)
+    private let lingerRides = Atomic<UInt64>(0)
+    private let lingerNanoseconds = Atomic<UInt64>(0)
 
     /// Write transactions committed.
     var commits: UInt64 { commitCount.load(ordering: .relaxed) }
@@ -60,5 +63,18 @@ final class WriterStatistics: Sendable {
     func addMerge(nanoseconds: UInt64, completed: Int) {
         mergeCount.add(UInt64(completed), ordering: .relaxed)
         mergeNanoseconds.add(nanoseconds, ordering: .relaxed)
+    }
+
+    /// Batches of bookkeeping alone that waited for a publish (``GroupCommitLoop`` lingering),
+    /// how many of them a publish came to ride with, and the time they waited, in nanoseconds.
+    var lingers: (count: UInt64, rode: UInt64, nanoseconds: UInt64) {
+        (lingerCount.load(ordering: .relaxed), lingerRides.load(ordering: .relaxed), lingerNanoseconds.load(ordering: .relaxed))
+    }
+
+    /// Counts a batch of bookkeeping that waited `nanoseconds` for a publish, and whether one came.
+    func addLinger(_ nanoseconds: UInt64, rode: Bool) {
+        lingerCount.add(1, ordering: .relaxed)
+        if rode { lingerRides.add(1, ordering: .relaxed) }
+        lingerNanoseconds.add(nanoseconds, ordering: .relaxed)
     }
 }

@@ -68,6 +68,7 @@ struct ConfigurationTests {
               directory: /var/lib/exchange
               max_map_size: 2GiB
               index_merge_threshold: 512
+              bookkeeping_linger: 3ms
             server:
               host: 0.0.0.0
               port: 9443
@@ -102,6 +103,7 @@ struct ConfigurationTests {
                     idleTimeout: .seconds(120), webSocketPingInterval: nil))
         #expect(configuration.store.maxMapSize == 2 << 30)
         #expect(configuration.store.indexMergeThreshold == 512)
+        #expect(configuration.store.bookkeepingLinger == .milliseconds(3))
         #expect(configuration.logLevel == .debug)
     }
 
@@ -134,6 +136,7 @@ struct ConfigurationTests {
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "log:\n  format: xml\n", "log.format"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  initial_map_size: 2GiB\n  max_map_size: 1GiB\n", "store.max_map_size"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  index_merge_threshold: 0\n", "store.index_merge_threshold"),
+        ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  bookkeeping_linger: 1s\n", "store.bookkeeping_linger"),
     ])
     func preciseErrors(yaml: String, key: String) throws {
         let found = try #require(error(yaml))

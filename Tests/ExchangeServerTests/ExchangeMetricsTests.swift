@@ -62,6 +62,21 @@ import Testing
         #expect(text.contains("exchange_dedup_merge_seconds_total 1.5"), "\(text)")
     }
 
+    @Test func bookkeepingLingersBecomeCountsByOutcome() {
+        let registry = PrometheusCollectorRegistry()
+        let metrics = ExchangeMetrics(factory: ExchangeMetrics.makePrometheusFactory(registry: registry))
+        var statistics = Self.statistics(applying: 0, committing: 0, cpu: 0)
+        statistics.bookkeepingLingers = 10
+        statistics.bookkeepingLingerRides = 7
+        metrics.record(statistics)
+        statistics.bookkeepingLingers = 15
+        statistics.bookkeepingLingerRides = 11
+        metrics.record(statistics)
+        let text = Self.exposition(registry)
+        #expect(text.contains(#"exchange_writer_lingers_total{outcome="rode"} 11"#), "\(text)")
+        #expect(text.contains(#"exchange_writer_lingers_total{outcome="alone"} 4"#), "\(text)")
+    }
+
     /// docs/metrics.md is the one table of the series `/metrics` serves: every series the
     /// exchange declares is in it, and it names none the exchange does not declare.
     @Test func everySeriesIsInTheMetricsTable() throws {
