@@ -25,6 +25,11 @@ import NIOWebSocket
 ///   ``WebSocketRefusalMiddleware`` hands over in ``upgradeRefusal``, instead of the framework's
 ///   empty 400.
 ///
+/// An HTTP/1.0 request gets no chunked answer (RFC 9112 §6.1: a server must not send a
+/// transfer coding to an HTTP/1.0 client, which cannot read it): its response head says
+/// HTTP/1.0, and a response without `Content-Length` (a streamed replay or export) is sent as
+/// it is, with `Connection: close`, and ended by closing the connection.
+///
 /// A parse error while a response is still owed is answered after it; a parse error in the body
 /// of the one request in progress, before its response began, is its answer. A parse error in a
 /// body is passed on as well, so the handler reading the body fails rather than taking what it
@@ -48,6 +53,11 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var hasAnswered = false
     /// The router's answer to a refused WebSocket upgrade on this connection.
     var upgradeRefusal: PreparedResponse?
+    /// The HTTP versions of the requests whose response heads are owed, oldest first.
+    private var requestVersions: [HTTPVersion] = []
+    /// The response being written answers an HTTP/1.0 request and has no length: the connection
+    /// closes after its end.
+    private var closeAfterResponse = false
 
     init(activity: ConnectionActivity) {
         self.activity = activity
@@ -58,6 +68,7 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             requestsInProgress += 1
+            requestVersions.append(head.version)
             readingBody = true
             activity.requestStarted(consoleForm: head.method == .POST && head.uri.hasPrefix("/console/"))
             if let coding = Self.unsupportedTransferCoding(head.headers) {
@@ -92,8 +103,27 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let isEnd: Bool
         switch unwrapOutboundIn(data) {
-        case .head: responseStarted = true; isEnd = false
-        case .end: responseStarted = false; isEnd = true
+        case .head(let head):
+            responseStarted = true
+            isEnd = false
+            let version = requestVersions.isEmpty ? .http1_1 : requestVersions.removeFirst()
+            if version.major == 1, version.minor == 0 {
+                context.write(wrapOutboundOut(.head(http10(head))), promise: promise)
+                return
+            }
+        case .end:
+            responseStarted = false
+            isEnd = true
+            if closeAfterResponse {
+                closeAfterResponse = false
+                let written = context.eventLoop.makePromise(of: Void.self)
+                written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                if let promise { written.futureResult.cascade(to: promise) }
+                context.writeAndFlush(data, promise: written)
+                requestsInProgress = max(0, requestsInProgress - 1)
+                activity.responseCompleted()
+                return
+            }
         case .body: isEnd = false
         }
         context.write(data, promise: promise)
@@ -104,6 +134,22 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
             self.pendingAnswer = nil
             answer(pendingAnswer, context: context)
         }
+    }
+
+    /// `head` as an answer to an HTTP/1.0 request: version 1.0, so that the encoder adds no
+    /// chunked coding, and, when its body has no length, `Connection: close`, with the
+    /// connection closed after the response (``closeAfterResponse``).
+    private func http10(_ head: HTTPResponseHead) -> HTTPResponseHead {
+        var head = head
+        head.version = .http1_0
+        let code = head.status.code
+        let hasBody = !(100..<200).contains(code) && code != 204 && code != 304
+        if hasBody, !head.headers.contains(name: "content-length") {
+            head.headers.remove(name: "transfer-encoding")
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+            closeAfterResponse = true
+        }
+        return head
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
