@@ -148,6 +148,32 @@ struct RegistryRoutesTests {
         }
     }
 
+    /// A caller sending malformed queries as fast as it can adds its burst of entries and one
+    /// summary per interval to the log, not an entry per query.
+    @Test func malformedQueriesCannotGrowTheAuditLogAtTheirRate() async throws {
+        let fixture = try await Self.fixture()
+        defer {
+            fixture.store.close()
+            fixture.directory.remove()
+        }
+        let portal: HTTPFields = [.authorization: "Bearer \(fixture.tokens["portal"]!)"]
+        let before = fixture.store.auditCount
+        try await fixture.app.test(.router) { client in
+            for index in 0..<200 {
+                let uri = ["/v1/registry/licences?limit=0", "/v1/registry/permits-\(index)", "/v1/registry/licences/L-1?history=x"][index % 3]
+                try await client.execute(uri: uri, method: .get, headers: portal) { response in
+                    #expect(response.status.code == 400 || response.status.code == 404, "\(uri)")
+                }
+            }
+        }
+        let burst = AnonymousRefusals.PrincipalConfiguration().burst
+        #expect(fixture.store.auditCount - before == UInt64(burst), "entries written one by one: the burst")
+        #expect(await fixture.exchange.flushPrincipalRefusals() == 1)
+        let summary = try #require(try Self.audit(fixture, kind: "rejected").last)
+        #expect(summary["actor"] as? String == "portal")
+        #expect(summary["count"] as? Int == 200 - burst)
+    }
+
     @Test func refusalsAreProblemsAndAudited() async throws {
         let fixture = try await Self.fixture()
         defer {
@@ -176,14 +202,18 @@ struct RegistryRoutesTests {
                 }
             }
         }
+        // Each refusal is audited once: a query for an entry (not found, not entitled) as
+        // `queried` with its outcome; a malformed query (an unknown collection, a forged cursor,
+        // a bad parameter) as a refused request, `rejected`, within the caller's burst; the
+        // admin's 403 as `access_denied` at once, and the anonymous 401 counted and written with
+        // its source's others when the refusals are flushed.
         let outcomes = try Self.audit(fixture, kind: "queried").map { $0["outcome"] as? String }
-        #expect(outcomes == [
-            "registry.unknown_collection", "registry.not_found", "registry.bad_cursor", "registry.bad_query", "registry.bad_query",
-            "registry.bad_query", "registry.not_entitled",
+        #expect(outcomes == ["registry.not_found", "registry.not_entitled"])
+        let rejected = try Self.audit(fixture, kind: "rejected")
+        #expect(rejected.map { $0["code"] as? String } == [
+            "registry.unknown_collection", "registry.bad_cursor", "registry.bad_query", "registry.bad_query", "registry.bad_query",
         ])
-        // Each refusal is audited once: the engine's own refusals as `queried` with their
-        // outcome, the admin's 403 as `access_denied` at once, and the anonymous 401 counted
-        // and written with its source's others when the refusals are flushed.
+        #expect(rejected.allSatisfy { $0["actor"] as? String == "portal" && $0["count"] == nil })
         let denied = try Self.audit(fixture, kind: "access_denied")
         #expect(denied.map { $0["actor"] as? String } == ["ops"])
         #expect(denied.first?["code"] as? String == "auth.forbidden")
