@@ -13,14 +13,17 @@ package protocol StrictlyRead: Decodable {
 extension StrictlyRead {
     package static var nestedMembers: [String: Set<String>] { [:] }
 
-    /// What breaks those rules in `bytes`, or `nil`. Bytes that are not JSON, or not an object,
-    /// are left to the decoder, which names what is wrong as before.
+    /// What breaks those rules in `bytes`, or `nil`. Bytes this reader cannot parse are refused
+    /// with what it found (a duplicate key, an unpaired surrogate, nesting past
+    /// ``JSONValue/maximumDepth``): left to Foundation's decoder, which accepts some of them,
+    /// they would be read without these rules (a key twice, the first value taken). A value that
+    /// is not an object is left to the decoder, which names what is wrong.
     package static func strictViolation(_ bytes: some Collection<UInt8>) -> String? {
         let value: JSONValue
         do {
             value = try JSONValue.parse(bytes)
         } catch {
-            return error.code == .duplicateKey ? error.message : nil
+            return error.message
         }
         guard case .object(let object) = value else { return nil }
         for member in object {

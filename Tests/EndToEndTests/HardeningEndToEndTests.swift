@@ -282,6 +282,18 @@ struct HardeningEndToEndTests {
                 ("ack of 1e0", .POST, "/v1/subscriptions/own/ack", #"{"sequences":[1e0]}"#, "1e0 is not a whole number"),
                 ("sequences twice", .POST, "/v1/subscriptions/own/ack", #"{"sequences":[],"sequences":[1]}"#, "duplicate key"),
                 ("an unknown settlement member", .POST, "/v1/subscriptions/own/ack", #"{"sequences":[1],"seqs":[1]}"#, "unknown member"),
+                // What this reader cannot parse is refused, not handed to a decoder that reads it
+                // without these rules (it took the first filter and rounded 2e0).
+                (
+                    "an unpaired surrogate beside a filter twice", .PUT, "/v1/subscriptions/dup",
+                    #"{"note":"\ud800","filter":">","filter":"licence.>","start":"all","max_deliver":2e0}"#, "unpaired surrogate"
+                ),
+                ("an unpaired surrogate in a settlement", .POST, "/v1/subscriptions/own/ack", #"{"sequences":[1e0],"x":"\udfff"}"#, "unpaired surrogate"),
+                (
+                    "nesting past 256 levels", .PUT, "/v1/subscriptions/dup",
+                    #"{"x":"# + String(repeating: "[", count: 300) + String(repeating: "]", count: 300) + #","filter":">","filter":"licence.>"}"#,
+                    "nesting deeper"
+                ),
             ]
             for (what, method, path, body, detail) in refused {
                 let reply = try await daemon.request("tax", method, path, contentType: "application/json", body: Array(body.utf8))
