@@ -6,8 +6,8 @@ import Logging
 
 extension Exchange {
     /// The current state of one registry entry as `viewer` may see it. The lookup is audited
-    /// (`queried`: who, collection, key, results, outcome) before it is answered, refusals too,
-    /// except a malformed query (``malformedQueryCodes``), which the caller audits as a refusal.
+    /// (`queried`: who, collection, key, results, outcome `ok`) before it is answered; a refusal
+    /// is thrown unaudited, for the caller's refusal path (see `audited`).
     ///
     /// A department (or the portal's department) sees an entry only when an agreement in force
     /// would deliver the event holding its current data to it, with the data projected to that
@@ -100,58 +100,37 @@ extension Exchange {
     /// ``registryLookup(collection:key:history:viewer:actor:)`` with the request's query
     /// parameters (`history=true|false`, `history_limit`, `history_cursor`: see
     /// ``RegistryHistoryQuery/init(parameters:)``), a bad one refused with `registry.bad_query`
-    /// and thrown unaudited (``malformedQueryCodes``).
+    /// and thrown unaudited.
     public func registryLookup(
         collection: String, key: String, parameters: [(name: String, value: String)], viewer: DataViewer, actor: String
     ) async throws(ExchangeError) -> RegistryItem {
-        // A bad parameter is malformed (``malformedQueryCodes``): thrown unaudited.
+        // A bad parameter is refused unaudited, as every refused query (see `audited`).
         let history = try RegistryHistoryQuery(parameters: parameters)
         return try await registryLookup(collection: collection, key: key, history: history, viewer: viewer, actor: actor)
     }
 
     /// ``registrySearch(collection:query:viewer:actor:)`` with the request's query parameters
-    /// (see ``RegistryQuery/init(parameters:)``), a bad one refused and thrown unaudited
-    /// (``malformedQueryCodes``).
+    /// (see ``RegistryQuery/init(parameters:)``), a bad one refused and thrown unaudited.
     public func registrySearch(
         collection: String, parameters: [(name: String, value: String)], viewer: DataViewer, actor: String
     ) async throws(ExchangeError) -> RegistryPage {
-        // A bad parameter is malformed (``malformedQueryCodes``): thrown unaudited.
+        // A bad parameter is refused unaudited, as every refused query (see `audited`).
         let query = try RegistryQuery(parameters: parameters)
         return try await registrySearch(collection: collection, query: query, viewer: viewer, actor: actor)
     }
 
-    /// Refusals of a query that is malformed rather than a request for data: a parameter out of
-    /// range or repeated, a cursor this exchange did not hand out, a collection that does not
-    /// exist. They name no entry anybody holds, so they are not `queried` entries: they are
-    /// thrown unaudited, and the caller's refusal path audits them as every other refused
-    /// request (`audit.principal_refusals`: one entry each up to the burst, then a summary per
-    /// interval), so that a caller sending them cannot grow the log at its request rate.
-    static let malformedQueryCodes: Set<ExchangeError.Code> = [.badRegistryQuery, .badRegistryCursor, .unknownCollection]
-
-    /// Runs a query and writes its `queried` audit entry with `results` and `outcome` (`ok` or
-    /// the refusal's code) before returning or throwing; a malformed query
-    /// (``malformedQueryCodes``) is thrown unaudited. An answer whose audit entry cannot be
-    /// written is not given.
+    /// Runs a query and writes its `queried` audit entry with `results` before returning. A
+    /// refused query (`registry.not_found`, `registry.not_entitled`, `registry.unknown_collection`,
+    /// `registry.bad_cursor`, `registry.bad_query`) is thrown unaudited: the caller's refusal path
+    /// audits it as every other refused request (`audit.principal_refusals`: one entry each up to
+    /// the burst, then one summary per interval), so that nobody grows the log at its request
+    /// rate by asking for what it may not see or what does not exist. An answer whose audit entry
+    /// cannot be written is not given.
     private func audited<Answer>(
         actor: String, fields: [String: AuditValue], _ body: () async throws(ExchangeError) -> (Answer, Int)
     ) async throws(ExchangeError) -> Answer {
         var fields = fields
-        let answer: (Answer, Int)
-        do throws(ExchangeError) {
-            answer = try await body()
-        } catch {
-            if Self.malformedQueryCodes.contains(error.code) { throw error }
-            fields["results"] = 0
-            fields["outcome"] = .string(error.auditedCode)
-            var error = error
-            do throws(ExchangeError) {
-                try await auditQuery(actor: actor, fields: fields)
-                error.isAudited = true
-            } catch {
-                logger.error("could not audit a refused query", metadata: ["error": "\(error)"])
-            }
-            throw error
-        }
+        let answer = try await body()
         fields["results"] = .integer(Int64(clamping: answer.1))
         fields["outcome"] = "ok"
         try await auditQuery(actor: actor, fields: fields)

@@ -148,9 +148,10 @@ struct RegistryRoutesTests {
         }
     }
 
-    /// A caller sending malformed queries as fast as it can adds its burst of entries and one
-    /// summary per interval to the log, not an entry per query.
-    @Test func malformedQueriesCannotGrowTheAuditLogAtTheirRate() async throws {
+    /// A caller sending refused queries as fast as it can (malformed ones, keys that do not
+    /// exist, collections it is not entitled to) adds its burst of entries and one summary per
+    /// interval to the log, not an entry per query.
+    @Test func refusedQueriesCannotGrowTheAuditLogAtTheirRate() async throws {
         let fixture = try await Self.fixture()
         defer {
             fixture.store.close()
@@ -160,18 +161,31 @@ struct RegistryRoutesTests {
         let before = fixture.store.auditCount
         try await fixture.app.test(.router) { client in
             for index in 0..<200 {
-                let uri = ["/v1/registry/licences?limit=0", "/v1/registry/permits-\(index)", "/v1/registry/licences/L-1?history=x"][index % 3]
+                let uri = [
+                    "/v1/registry/licences?limit=0", "/v1/registry/permits-\(index)", "/v1/registry/licences/L-1?history=x",
+                    "/v1/registry/licences/L-missing-\(index)",
+                ][index % 4]
                 try await client.execute(uri: uri, method: .get, headers: portal) { response in
                     #expect(response.status.code == 400 || response.status.code == 404, "\(uri)")
                 }
             }
+            // Not entitled to the collection: refused 403, counted in the same tally.
+            let stranger: HTTPFields = [.authorization: "Bearer \(fixture.tokens["stranger"]!)"]
+            for index in 0..<50 {
+                try await client.execute(uri: "/v1/registry/licences/L-\(index)", method: .get, headers: stranger) { response in
+                    #expect(response.status.code == 403)
+                }
+            }
         }
         let burst = AnonymousRefusals.PrincipalConfiguration().burst
-        #expect(fixture.store.auditCount - before == UInt64(burst), "entries written one by one: the burst")
-        #expect(await fixture.exchange.flushPrincipalRefusals() == 1)
+        #expect(fixture.store.auditCount - before == UInt64(2 * burst), "entries written one by one: each caller's burst")
+        #expect(await fixture.exchange.flushPrincipalRefusals() == 2)
         let summary = try #require(try Self.audit(fixture, kind: "rejected").last)
         #expect(summary["actor"] as? String == "portal")
         #expect(summary["count"] as? Int == 200 - burst)
+        let denials = try #require(try Self.audit(fixture, kind: "access_denied").last)
+        #expect(denials["actor"] as? String == "web-portal")
+        #expect(denials["count"] as? Int == 50 - burst)
     }
 
     @Test func refusalsAreProblemsAndAudited() async throws {
@@ -202,23 +216,22 @@ struct RegistryRoutesTests {
                 }
             }
         }
-        // Each refusal is audited once: a query for an entry (not found, not entitled) as
-        // `queried` with its outcome; a malformed query (an unknown collection, a forged cursor,
-        // a bad parameter) as a refused request, `rejected`, within the caller's burst; the
-        // admin's 403 as `access_denied` at once, and the anonymous 401 counted and written with
-        // its source's others when the refusals are flushed.
-        let outcomes = try Self.audit(fixture, kind: "queried").map { $0["outcome"] as? String }
-        #expect(outcomes == ["registry.not_found", "registry.not_entitled"])
+        // Each refusal is audited once, as a refused request within its caller's burst (past it,
+        // one summary per interval): `rejected` for the 400s and 404s, `access_denied` for the
+        // 403s (the stranger's, the admin's), and the anonymous 401 counted and written with its
+        // source's others when the refusals are flushed. Only answered queries are `queried`.
+        #expect(try Self.audit(fixture, kind: "queried").isEmpty)
         let rejected = try Self.audit(fixture, kind: "rejected")
         #expect(rejected.map { $0["code"] as? String } == [
-            "registry.unknown_collection", "registry.bad_cursor", "registry.bad_query", "registry.bad_query", "registry.bad_query",
+            "registry.unknown_collection", "registry.not_found", "registry.bad_cursor", "registry.bad_query", "registry.bad_query",
+            "registry.bad_query",
         ])
         #expect(rejected.allSatisfy { $0["actor"] as? String == "portal" && $0["count"] == nil })
         let denied = try Self.audit(fixture, kind: "access_denied")
-        #expect(denied.map { $0["actor"] as? String } == ["ops"])
-        #expect(denied.first?["code"] as? String == "auth.forbidden")
+        #expect(denied.map { $0["actor"] as? String } == ["web-portal", "ops"])
+        #expect(denied.map { $0["code"] as? String } == ["registry.not_entitled", "auth.forbidden"])
         #expect(await fixture.exchange.flushAnonymousRefusals() == 1)
-        let anonymous = try Self.audit(fixture, kind: "access_denied").dropFirst()
+        let anonymous = try Self.audit(fixture, kind: "access_denied").dropFirst(2)
         #expect(anonymous.map { $0["actor"] as? String } == ["anonymous"])
         #expect(anonymous.first?["count"] as? Int == 1)
         #expect(anonymous.first?["code"] as? String == "auth.unauthenticated")
