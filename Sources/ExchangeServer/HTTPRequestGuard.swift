@@ -27,8 +27,10 @@ import NIOWebSocket
 ///
 /// An HTTP/1.0 request gets no chunked answer (RFC 9112 §6.1: a server must not send a
 /// transfer coding to an HTTP/1.0 client, which cannot read it): its response head says
-/// HTTP/1.0, and a response without `Content-Length` (a streamed replay or export) is sent as
-/// it is, with `Connection: close`, and ended by closing the connection.
+/// HTTP/1.0, and the connection closes after the response (`Connection: close`) unless the
+/// request asked for `Connection: keep-alive` (answered with it) and the response has a
+/// `Content-Length`. A response without one (a streamed replay or export) is sent as it is and
+/// ended by the close; so is the answer to an HTTP/1.0 request that came chunked (§6.1).
 ///
 /// A parse error while a response is still owed is answered after it; a parse error in the body
 /// of the one request in progress, before its response began, is its answer. A parse error in a
@@ -53,8 +55,10 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var hasAnswered = false
     /// The router's answer to a refused WebSocket upgrade on this connection.
     var upgradeRefusal: PreparedResponse?
-    /// The HTTP versions of the requests whose response heads are owed, oldest first.
-    private var requestVersions: [HTTPVersion] = []
+    /// The HTTP/1.0 requests among those whose response heads are owed, oldest first: `nil` for
+    /// a later version, else whether the connection may stay open after the response (the
+    /// request asked for keep-alive and came without a transfer coding).
+    private var requestVersions: [Bool?] = []
     /// The response being written answers an HTTP/1.0 request and has no length: the connection
     /// closes after its end.
     private var closeAfterResponse = false
@@ -68,7 +72,8 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             requestsInProgress += 1
-            requestVersions.append(head.version)
+            let isHTTP10 = head.version.major == 1 && head.version.minor == 0
+            requestVersions.append(isHTTP10 ? head.isKeepAlive && !head.headers.contains(name: "transfer-encoding") : nil)
             readingBody = true
             activity.requestStarted(consoleForm: head.method == .POST && head.uri.hasPrefix("/console/"))
             if let coding = Self.unsupportedTransferCoding(head.headers) {
@@ -106,9 +111,8 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             responseStarted = true
             isEnd = false
-            let version = requestVersions.isEmpty ? .http1_1 : requestVersions.removeFirst()
-            if version.major == 1, version.minor == 0 {
-                context.write(wrapOutboundOut(.head(http10(head))), promise: promise)
+            if let mayKeepAlive = requestVersions.isEmpty ? nil : requestVersions.removeFirst() {
+                context.write(wrapOutboundOut(.head(http10(head, mayKeepAlive: mayKeepAlive))), promise: promise)
                 return
             }
         case .end:
@@ -137,15 +141,19 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// `head` as an answer to an HTTP/1.0 request: version 1.0, so that the encoder adds no
-    /// chunked coding, and, when its body has no length, `Connection: close`, with the
-    /// connection closed after the response (``closeAfterResponse``).
-    private func http10(_ head: HTTPResponseHead) -> HTTPResponseHead {
+    /// chunked coding; `Connection: keep-alive` when the connection stays open, which it does
+    /// only when `mayKeepAlive` and the body has a length (or none); else `Connection: close`,
+    /// with the connection closed after the response (``closeAfterResponse``).
+    private func http10(_ head: HTTPResponseHead, mayKeepAlive: Bool) -> HTTPResponseHead {
         var head = head
         head.version = .http1_0
         let code = head.status.code
         let hasBody = !(100..<200).contains(code) && code != 204 && code != 304
-        if hasBody, !head.headers.contains(name: "content-length") {
-            head.headers.remove(name: "transfer-encoding")
+        let delimited = !hasBody || head.headers.contains(name: "content-length")
+        if !delimited { head.headers.remove(name: "transfer-encoding") }
+        if mayKeepAlive, delimited {
+            head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
+        } else {
             head.headers.replaceOrAdd(name: "connection", value: "close")
             closeAfterResponse = true
         }

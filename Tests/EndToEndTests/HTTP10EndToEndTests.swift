@@ -33,14 +33,28 @@ struct HTTP10EndToEndTests {
             let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             #expect(objects.count == lines.count && objects.count >= 3, "\(body.prefix(400))")
 
-            // An answer with a length keeps it, and says HTTP/1.0 too.
+            // An answer with a length keeps it and says HTTP/1.0 too; without keep-alive the
+            // connection closes after it (RFC 9112 §9.3), so a request sent after it on the same
+            // connection is not read as HTTP/1.1 and refused.
             let health = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(nil))
             defer { health.close() }
-            try await health.send("GET /healthz HTTP/1.0\r\nHost: exchange\r\n\r\n")
-            #expect(await health.waitFor("\r\n\r\n", seconds: 10))
+            try await health.send("GET /healthz HTTP/1.0\r\nHost: exchange\r\n\r\nGET /readyz HTTP/1.1\r\nHost: exchange\r\n\r\n")
+            #expect(await health.waitForClose(seconds: 10) != nil, "an HTTP/1.0 connection without keep-alive stayed open")
             let healthHead = Self.split(health.text).head
             #expect(healthHead.first == "HTTP/1.0 200 OK", "\(healthHead)")
             #expect(healthHead.contains { $0.lowercased().hasPrefix("content-length:") }, "\(healthHead)")
+            #expect(healthHead.contains { $0.lowercased() == "connection: close" }, "\(healthHead)")
+            #expect(!health.text.contains("HTTP/1.1 400"), "\(health.text)")
+
+            // With keep-alive, the answer says so and the connection serves the next request.
+            let kept = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(nil))
+            defer { kept.close() }
+            try await kept.send("GET /healthz HTTP/1.0\r\nHost: exchange\r\nConnection: keep-alive\r\n\r\n")
+            #expect(await kept.waitFor("ok", seconds: 10))
+            #expect(Self.split(kept.text).head.contains { $0.lowercased() == "connection: keep-alive" }, "\(kept.text)")
+            try await kept.send("GET /healthz HTTP/1.0\r\nHost: exchange\r\n\r\n")
+            #expect(await kept.waitForClose(seconds: 10) != nil)
+            #expect(kept.text.components(separatedBy: "HTTP/1.0 200 OK").count == 3, "\(kept.text)")
 
             // HTTP/1.1 clients still get the stream chunked, on a connection that stays open.
             let modern = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(nil))
