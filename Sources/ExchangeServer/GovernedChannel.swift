@@ -10,8 +10,8 @@ import NIOSSL
 /// connection admitted by the ``ConnectionGovernor`` and watched through its phases.
 ///
 /// The pipeline of an admitted connection, first to last: ``ConnectionAdmissionHandler``, the
-/// TLS handler, ``TLSActivityHandler``, the HTTP encoder and decoder, the upgrade handler,
-/// ``HTTPRequestGuard``, then what the framework adds for HTTP or WebSocket. A connection the
+/// TLS handler, ``TLSActivityHandler``, the HTTP encoder and decoder, ``UpgradeHeaderFilter``,
+/// the upgrade handler, ``HTTPRequestGuard``, then what the framework adds for HTTP or WebSocket. A connection the
 /// governor refuses gets only ``RefusedConnectionHandler``, which closes it.
 struct GovernedChannel: ServerChildChannel {
     /// An admitted connection's HTTP or WebSocket channel, or a refused connection.
@@ -61,6 +61,7 @@ struct GovernedChannel: ServerChildChannel {
                 let pipeline = channel.pipeline.syncOperations
                 let activity = try pipeline.handler(type: TLSActivityHandler.self).activity
                 let upgrader = try pipeline.handler(type: NIOTypedHTTPServerUpgradeHandler<HTTP1WebSocketUpgradeChannel.UpgradeResult>.self)
+                try pipeline.addHandler(UpgradeHeaderFilter(), position: .before(upgrader))
                 try pipeline.addHandler(HTTPRequestGuard(activity: activity), position: .after(upgrader))
                 return .admitted(value)
             }

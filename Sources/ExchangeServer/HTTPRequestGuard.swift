@@ -20,6 +20,10 @@ import NIOWebSocket
 ///   read;
 /// - a WebSocket upgrade without one `Sec-WebSocket-Key` and `Sec-WebSocket-Version: 13`: 400
 ///   `http.bad_request`;
+/// - `CONNECT`, which opens no tunnel here: 405 `http.method_not_allowed`;
+/// - a WebSocket upgrade that is not the first request on its connection (only the first is
+///   upgraded; the framework answered a later one with an empty redirect to its own path, which
+///   a path such as `//host/x` made a redirect elsewhere): 400 `http.bad_request`;
 /// - a WebSocket upgrade the router refused: the router's own answer (401 `auth.unauthenticated`
 ///   for a client without certificate or token, 404, ...), which
 ///   ``WebSocketRefusalMiddleware`` hands over in ``upgradeRefusal``, instead of the framework's
@@ -62,26 +66,48 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// The response being written answers an HTTP/1.0 request and has no length: the connection
     /// closes after its end.
     private var closeAfterResponse = false
+    /// Request heads seen on this connection.
+    private var requestsSeen = 0
+    /// A request head was refused here: nothing more is passed on (its body and what follows
+    /// would reach the framework without their head), and the connection closes once the
+    /// refusal is written after the responses still owed.
+    private var discardingInput = false
 
     init(activity: ConnectionActivity) {
         self.activity = activity
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !hasAnswered else { return }
+        guard !hasAnswered, !discardingInput else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             requestsInProgress += 1
+            requestsSeen += 1
             let isHTTP10 = head.version.major == 1 && head.version.minor == 0
             requestVersions.append(isHTTP10 ? head.isKeepAlive && !head.headers.contains(name: "transfer-encoding") : nil)
             readingBody = true
             activity.requestStarted(consoleForm: head.method == .POST && head.uri.hasPrefix("/console/"))
             if let coding = Self.unsupportedTransferCoding(head.headers) {
                 activity.metrics.badRequests.increment()
-                reject(
+                rejectHead(
                     ProblemError(.unsupportedTransferCoding, detail: "the transfer coding '\(coding.prefix(64))' is not implemented: send the body as is or chunked"),
                     context: context)
                 return
+            }
+            if head.method == .CONNECT {
+                activity.metrics.badRequests.increment()
+                rejectHead(ProblemError(.methodNotAllowed, detail: "CONNECT opens no tunnel here"), context: context)
+                return
+            }
+            if let upgrade = head.headers.first(name: "upgrade") {
+                // Another protocol's was removed before the upgrade handler (UpgradeHeaderFilter).
+                if upgrade.lowercased().contains("websocket"), requestsSeen > 1 {
+                    activity.metrics.badRequests.increment()
+                    rejectHead(
+                        ProblemError(.badRequest, detail: "a WebSocket upgrade must be the first request on its connection: open a new connection for it"),
+                        context: context)
+                    return
+                }
             }
         case .end:
             readingBody = false
@@ -197,6 +223,22 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
         // From here on the connection carries WebSocket frames, not HTTP parts.
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// Refuses the request whose head just arrived, which is not passed on: answers `problem`
+    /// once the responses owed to the requests before it are written (at once when there are
+    /// none), and passes on nothing more, so that the framework sees neither its body nor what
+    /// a client pipelined after it.
+    private func rejectHead(_ problem: ProblemError, context: ChannelHandlerContext) {
+        requestsInProgress -= 1
+        readingBody = false
+        discardingInput = true
+        let response = PreparedResponse(problem: problem, instance: nil)
+        if requestsInProgress == 0 {
+            answer(response, context: context)
+        } else if pendingAnswer == nil {
+            pendingAnswer = response
+        }
     }
 
     /// Answers `problem` now, or after the responses still owed. A request whose body the

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+/// Requests at the edges of HTTP/1.1's upgrade and tunnel machinery get an answer a client can
+/// read: a foreign `Upgrade` is ignored, `CONNECT` is refused with a problem, and a WebSocket
+/// upgrade that is not the first request of its connection is refused without a redirect.
+@Suite("upgrade edges end to end")
+struct UpgradeEdgesEndToEndTests {
+    /// Sends `text` on a new connection and returns what came back once the connection closed
+    /// (or after `seconds`).
+    static func exchange(_ daemon: DaemonHarness, _ text: String, until: String? = nil, seconds: Double = 10) async throws -> (text: String, closed: Bool) {
+        let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(nil))
+        defer { connection.close() }
+        try await connection.send(text)
+        if let until {
+            _ = await connection.waitFor(until, seconds: seconds)
+            return (connection.text, connection.closedAt != nil)
+        }
+        let closed = await connection.waitForClose(seconds: seconds) != nil
+        return (connection.text, closed)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func foreignUpgradesAreServedConnectIsRefusedAndLateWebSocketUpgradesAreRefused() async throws {
+        let daemon = try DaemonHarness()
+        do {
+            try await daemon.start()
+            // An upgrade to a protocol this server does not speak: served as any request (it
+            // was closed without an answer).
+            let h2c = try await Self.exchange(
+                daemon, "GET /healthz HTTP/1.1\r\nHost: exchange\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n",
+                until: "ok\n")
+            #expect(h2c.text.hasPrefix("HTTP/1.1 200 OK") && h2c.text.hasSuffix("ok\n"), "\(h2c.text)")
+
+            // CONNECT: 405, and the connection closed, which ends the answer (it got a 404 head
+            // and was left open for a minute). swift-nio's encoder writes no body in an answer
+            // to CONNECT, so the problem document stays unsent; the status and close say it.
+            let connect = try await Self.exchange(daemon, "CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n")
+            #expect(connect.closed, "\(connect.text)")
+            #expect(connect.text.hasPrefix("HTTP/1.1 405 Method Not Allowed"), "\(connect.text)")
+            #expect(connect.text.lowercased().contains("connection: close"), "\(connect.text)")
+
+            // A WebSocket upgrade after a first request on the connection: 400, not a redirect
+            // to its own path (here a protocol-relative one to another host).
+            let late = try await Self.exchange(
+                daemon,
+                "GET /healthz HTTP/1.1\r\nHost: exchange\r\n\r\n"
+                    + "GET //elsewhere.example/x HTTP/1.1\r\nHost: exchange\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            #expect(late.closed, "\(late.text)")
+            #expect(late.text.contains("HTTP/1.1 400 Bad Request"), "\(late.text)")
+            #expect(late.text.contains("must be the first request on its connection"), "\(late.text)")
+            #expect(!late.text.lowercased().contains("location:"), "\(late.text)")
+
+            try await HardeningEndToEndTests.expectServing(daemon, "upgrade-edges")
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+}
