@@ -211,7 +211,7 @@ public struct AuditRoutes: Sendable {
 
     static func unsigned(_ request: Request, _ name: String) throws -> UInt64? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
-        guard let number = UInt64(text) else {
+        guard ExchangeRoutes.isDigits(text), let number = UInt64(text) else {
             throw ProblemError(.badRequest, detail: "\(name) must be a whole number from 0")
         }
         return number

@@ -370,12 +370,19 @@ public struct ExchangeRoutes: Sendable {
         return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// The query parameter `name` as a whole number in `range`, `value` when absent: ASCII
+    /// digits only (`+5`, ` 5` and `5.0` are refused, as JSON would not write them).
     static func integer(_ request: Request, _ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
         guard let text = request.uri.queryParameters.get(name) else { return value }
-        guard let number = Int(text), range.contains(number) else {
+        guard Self.isDigits(text), let number = Int(text), range.contains(number) else {
             throw ProblemError(.badRequest, detail: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return number
+    }
+
+    /// Whether `text` is one or more ASCII digits and nothing else.
+    static func isDigits(_ text: some StringProtocol) -> Bool {
+        !text.utf8.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 
     static func time(_ request: Request, _ name: String) throws -> UInt64? {

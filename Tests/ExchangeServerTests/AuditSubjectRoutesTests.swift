@@ -199,6 +199,8 @@ struct AuditSubjectRoutesTests {
     @Test(arguments: [
         "/v1/audit/subjects/L-1?limit=0", "/v1/audit/subjects/L-1?limit=1001", "/v1/audit/subjects/L-1?before=-1",
         "/v1/audit/subjects/%FF", "/v1/audit/subjects/" + String(repeating: "x", count: 257),
+        // A sign is not a digit: numbers in the query are digits only.
+        "/v1/audit/subjects/L-1?limit=%2B5", "/v1/audit/subjects/L-1?before=%2B3",
     ])
     func badInputIsAProblem(uri: String) async throws {
         let fixture = try await Self.fixture()
