@@ -32,12 +32,14 @@ package struct SubscriptionRequest: Decodable {
                 return
             }
             let object = try decoder.container(keyedBy: Key.self)
-            if let sequence = try object.decodeIfPresent(UInt64.self, forKey: .sequence) {
-                self = .sequence(sequence)
-            } else if let time = try object.decodeIfPresent(String.self, forKey: .time) {
-                self = .time(time)
-            } else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "start is all, new, {\"sequence\": n} or {\"time\": \"...\"}"))
+            // Exactly one of the two: an object with both, or neither, says no one start.
+            switch (try object.decodeIfPresent(UInt64.self, forKey: .sequence), try object.decodeIfPresent(String.self, forKey: .time)) {
+            case (let sequence?, nil): self = .sequence(sequence)
+            case (nil, let time?): self = .time(time)
+            default:
+                throw DecodingError.typeMismatch(
+                    StartValue.self,
+                    .init(codingPath: decoder.codingPath, debugDescription: "is all, new, {\"sequence\": n} or {\"time\": \"...\"}, one of them"))
             }
         }
 
@@ -52,7 +54,11 @@ package struct SubscriptionRequest: Decodable {
         case nil, .named("new"): start = .new
         case .named("all"): start = .all
         case .named(let other): throw ProblemError(.badRequest, detail: "start \"\(other)\" is not all, new, {\"sequence\": n} or {\"time\": \"...\"}")
-        case .sequence(let sequence): start = .sequence(sequence)
+        case .sequence(let sequence):
+            guard InputBounds.isSequence(sequence) else {
+                throw ProblemError(.badRequest, detail: "start.sequence \(sequence) is not from 1 to \(InputBounds.sequence.upperBound)")
+            }
+            start = .sequence(sequence)
         case .time(let text):
             start = .time(try RFC3339.instant(text, name: "start.time"))
         }

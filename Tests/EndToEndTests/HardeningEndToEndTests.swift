@@ -56,6 +56,11 @@ struct HardeningEndToEndTests {
                 ("backoff_ms 1e14", .PUT, "/v1/subscriptions/slow", #"{"filter":"licence.>","backoff_ms":[100000000000000]}"#),
                 ("max_deliver 4e9", .PUT, "/v1/subscriptions/slow", #"{"filter":"licence.>","max_deliver":4000000000}"#),
                 ("subscription named .hidden", .PUT, "/v1/subscriptions/.hidden", #"{"filter":"licence.>"}"#),
+                // A start names one position: sequences count from 1, and an object holds one of
+                // sequence and time.
+                ("start.sequence 0", .PUT, "/v1/subscriptions/far", #"{"filter":"licence.>","start":{"sequence":0}}"#),
+                ("start with sequence and time", .PUT, "/v1/subscriptions/far", #"{"filter":"licence.>","start":{"sequence":1,"time":"2026-01-01T00:00:00Z"}}"#),
+                ("start {}", .PUT, "/v1/subscriptions/far", #"{"filter":"licence.>","start":{}}"#),
             ]
             for (what, method, path, body) in raw {
                 let reply = try await daemon.request("tax", method, path, contentType: "application/json", body: Array(body.utf8))
