@@ -113,9 +113,20 @@ package struct StreamControl: Decodable {
         case delayMs = "delay_ms"
     }
 
-    /// Refuses a credit outside ``InputBounds/credit`` and sequences or a delay outside their
-    /// bounds (as ``SequencesRequest/checkBounds()``).
+    /// Refuses a frame that asks nothing (none of credit, ack, nak and term), one that settles a
+    /// sequence two ways (in two of ack, nak and term: which would win depends on the order they
+    /// are applied in), a credit outside ``InputBounds/credit``, and sequences or a delay outside
+    /// their bounds (as ``SequencesRequest/checkBounds()``).
     package func checkBounds() throws(ProblemError) {
+        guard credit != nil || ack != nil || nak != nil || term != nil else {
+            throw ProblemError(.badRequest, detail: "a control frame holds at least one of credit, ack, nak and term")
+        }
+        var settled = Set<UInt64>()
+        for sequences in [ack, nak, term] {
+            for sequence in Set(sequences ?? []) where !settled.insert(sequence).inserted {
+                throw ProblemError(.badRequest, detail: "sequence \(sequence) is settled two ways in one frame (ack, nak and term exclude each other)")
+            }
+        }
         if let credit, !InputBounds.credit.contains(credit) {
             throw ProblemError(.badRequest, detail: "credit must be from 1 to \(InputBounds.credit.upperBound); it is \(credit)")
         }

@@ -244,18 +244,23 @@ struct HardeningEndToEndTests {
                     try await outbound.write(.text(#"{"credit":9223372036854775807}"#))
                     try await outbound.write(.text(#"{"credit":9223372036854775807}"#))
                     try await outbound.write(.text(#"{"nak":[1],"delay_ms":\#(Self.twoTo63)}"#))
+                    // A frame asking nothing, and one settling a sequence two ways.
+                    try await outbound.write(.text("{}"))
+                    try await outbound.write(.text(#"{"ack":[1],"nak":[1]}"#))
                     try await outbound.write(.text(#"{"credit":1}"#))
                     for try await message in inbound.messages(maxSize: 1 << 20) {
                         guard case .text(let text) = message else { continue }
                         let count = frames.withLock { $0.append(text); return $0.count }
-                        if count >= 4 { break }
+                        if count >= 6 { break }
                     }
                 }
             }
             let received = frames.withLock { $0 }
-            // Three refusals (two credits out of range, a delay out of range) and the event the
-            // last, valid credit asked for.
-            #expect(received.filter { $0.contains("\"error\"") }.count == 3, "\(received)")
+            // Five refusals (two credits out of range, a delay out of range, an empty frame, a
+            // sequence acked and naked at once) and the event the last, valid credit asked for.
+            #expect(received.filter { $0.contains("\"error\"") }.count == 5, "\(received)")
+            #expect(received.contains { $0.contains("at least one of credit") }, "\(received)")
+            #expect(received.contains { $0.contains("settled two ways") }, "\(received)")
             #expect(received.contains { $0.contains("\"S-1\"") }, "\(received)")
             try await Self.expectServing(daemon, "stream")
             #expect(try await daemon.stop() == 0)
