@@ -4,7 +4,7 @@ extension ServerConfiguration {
         "server.host", "server.port", "server.tls.certificate", "server.tls.private_key",
         "server.tls.client_ca", "server.tls.require_client_certificate", "server.tls.revoked_certificates", "server.tokens_file",
         "server.max_connections", "server.max_connections_per_certificate", "server.handshake_timeout", "server.request_head_timeout", "server.idle_timeout", "server.request_body_timeout",
-        "server.websocket_ping_interval",
+        "server.websocket_ping_interval", "server.metrics_access",
         "limits.max_event_size", "limits.max_batch_events", "limits.max_request_body",
     ]
 
@@ -34,6 +34,8 @@ extension ServerConfiguration {
     ///   default `60s`.
     /// - `server.websocket_ping_interval`: WebSocket ping period, a duration, default `30s`; `0`
     ///   sends no pings.
+    /// - `server.metrics_access`: who may read `/metrics`, `public` (default) or `operator` (an
+    ///   `operator` bearer token only).
     /// - `limits.max_event_size`: largest CloudEvent, a size, default `1MiB`.
     /// - `limits.max_batch_events`: most events per batch, 1-100000, default 1000.
     /// - `limits.max_request_body`: largest request body, a size, default `16MiB`; at least
@@ -90,5 +92,11 @@ extension ServerConfiguration {
             connections: connections,
             tokensPath: try reader.path("server.tokens_file"),
             revokedCertificatesPath: try reader.path("server.tls.revoked_certificates"))
+        if let text = try reader.string("server.metrics_access") {
+            guard let access = MetricsAccess(rawValue: text) else {
+                throw reader.problem("server.metrics_access", "\"\(text.prefix(64))\" is not public or operator")
+            }
+            metricsAccess = access
+        }
     }
 }

@@ -36,6 +36,20 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// A file of revoked client certificates, one SHA-256 fingerprint a line
     /// (`server.tls.revoked_certificates`); re-read with the TLS files. `nil`: none revoked.
     public var revokedCertificatesPath: String?
+    /// Who may read `GET /metrics` (`server.metrics_access`); default ``MetricsAccess/public``.
+    public var metricsAccess: MetricsAccess = .public
+
+    /// Who may read `GET /metrics`. Its series name every subscription (with its owner and
+    /// lag) and every agreement in force: what departments share with whom.
+    public enum MetricsAccess: String, Sendable, Equatable, CaseIterable {
+        /// Anyone who completes the TLS handshake: for a listener whose network only the
+        /// departments and the monitoring system reach.
+        case `public`
+        /// Only a bearer token of the `operator` role (the separated operation role), as
+        /// Prometheus sends it with `authorization: {credentials_file: ...}`; others get 401 or
+        /// 403, audited as every refusal.
+        case `operator`
+    }
 
     /// Creates a configuration.
     /// - Parameters:

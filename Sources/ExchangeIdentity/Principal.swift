@@ -11,7 +11,8 @@ public enum Role: String, Sendable, Hashable, CaseIterable, CustomStringConverti
     case auditor
     /// An operator: agreements, departments, reload.
     case admin
-    /// Operation of the host: hot backups of the store (`POST /v1/operation/backup`); reads
+    /// Operation of the host: hot backups of the store (`POST /v1/operation/backup`), and
+    /// `/metrics` when `server.metrics_access` is `operator`; reads
     /// nothing the exchange carries and changes no configuration.
     case `operator`
 

@@ -182,8 +182,10 @@ public func makeRouter(
 ) -> Router<ExchangeRequestContext> {
     let router = Router(context: ExchangeRequestContext.self)
     addMiddlewares(to: router, configuration: configuration, dependencies: dependencies, logger: logger)
-    OperationsRoutes(metricsRegistry: dependencies.metricsRegistry, readiness: dependencies.readiness, beforeScrape: dependencies.beforeScrape)
-        .register(on: router)
+    OperationsRoutes(
+        metricsRegistry: dependencies.metricsRegistry, readiness: dependencies.readiness, beforeScrape: dependencies.beforeScrape,
+        metricsAccess: configuration.metricsAccess
+    ).register(on: router)
     return router
 }
 

@@ -1,3 +1,5 @@
+public import ExchangeConfig
+import ExchangeIdentity
 import ExchangeWire
 import HTTPTypes
 public import Hummingbird
@@ -8,9 +10,11 @@ public import Prometheus
 ///
 /// - `GET /healthz`: 200 `ok` while the process serves requests.
 /// - `GET /readyz`: 200 `ready` when the readiness closure says so, else 503 `server.not_ready`.
-/// - `GET /metrics`: the Prometheus text exposition of the metrics registry.
+/// - `GET /metrics`: the Prometheus text exposition of the metrics registry; with
+///   `server.metrics_access: operator`, to an `operator` bearer token only.
 public struct OperationsRoutes: Sendable {
     let metricsRegistry: PrometheusCollectorRegistry
+    let metricsAccess: ExchangeConfig.ServerConfiguration.MetricsAccess
     let readiness: @Sendable () async -> Bool
     let beforeScrape: @Sendable () -> Void
 
@@ -19,11 +23,13 @@ public struct OperationsRoutes: Sendable {
     ///   - metricsRegistry: the Prometheus registry `/metrics` serves.
     ///   - readiness: whether the exchange takes traffic (store open, routing loaded).
     ///   - beforeScrape: called before each `/metrics` answer, to refresh gauges (store size).
+    ///   - metricsAccess: who may read `/metrics` (default: anyone).
     public init(
         metricsRegistry: PrometheusCollectorRegistry, readiness: @escaping @Sendable () async -> Bool,
-        beforeScrape: @escaping @Sendable () -> Void = {}
+        beforeScrape: @escaping @Sendable () -> Void = {}, metricsAccess: ExchangeConfig.ServerConfiguration.MetricsAccess = .public
     ) {
         self.metricsRegistry = metricsRegistry
+        self.metricsAccess = metricsAccess
         self.readiness = readiness
         self.beforeScrape = beforeScrape
     }
@@ -42,7 +48,8 @@ public struct OperationsRoutes: Sendable {
             }
             return Self.text("ready\n", contentType: "text/plain; charset=utf-8")
         }
-        router.get("metrics") { _, _ in
+        router.get("metrics") { _, context in
+            if metricsAccess == .operator { _ = try context.requireRole(.operator) }
             beforeScrape()
             var bytes: [UInt8] = []
             bytes.reserveCapacity(16 * 1024)

@@ -36,7 +36,7 @@ struct TokenCommand: ParsableCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token and print its secret once.")
 
-        @Option(help: "portal, auditor, admin or operator (hot backups).")
+        @Option(help: "portal, auditor, admin or operator (hot backups; /metrics under server.metrics_access: operator).")
         var role: String
 
         @Option(help: "A unique name; the actor of audit entries.")

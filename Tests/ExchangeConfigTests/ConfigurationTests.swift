@@ -83,6 +83,7 @@ struct ConfigurationTests {
               request_head_timeout: 2500ms
               idle_timeout: 2m
               websocket_ping_interval: 0
+              metrics_access: operator
             limits:
               max_event_size: 64KiB
               max_batch_events: 50
@@ -95,6 +96,7 @@ struct ConfigurationTests {
         #expect(configuration.server.port == 9443)
         #expect(configuration.server.requireClientCertificate)
         #expect(configuration.server.tokensPath == "/srv/tokens.json")
+        #expect(configuration.server.metricsAccess == .operator)
         #expect(configuration.server.limits == ServerLimits(maxEventSize: 65536, maxBatchEvents: 50, maxRequestBody: 1 << 20))
         #expect(
             configuration.server.connections
@@ -137,6 +139,7 @@ struct ConfigurationTests {
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  initial_map_size: 2GiB\n  max_map_size: 1GiB\n", "store.max_map_size"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  index_merge_threshold: 0\n", "store.index_merge_threshold"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  bookkeeping_linger: 1s\n", "store.bookkeeping_linger"),
+        ("server:\n  metrics_access: everyone\n  tls:\n" + ConfigurationTests.tlsKeys, "server.metrics_access"),
     ])
     func preciseErrors(yaml: String, key: String) throws {
         let found = try #require(error(yaml))
