@@ -99,6 +99,11 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 rejectHead(ProblemError(.methodNotAllowed, detail: "CONNECT opens no tunnel here"), context: context)
                 return
             }
+            if let reason = head.headers.first(name: UpgradeHeaderFilter.refusalHeader) {
+                activity.metrics.badRequests.increment()
+                rejectHead(ProblemError(.badRequest, detail: reason), context: context)
+                return
+            }
             if let upgrade = head.headers.first(name: "upgrade") {
                 // Another protocol's was removed before the upgrade handler (UpgradeHeaderFilter).
                 if upgrade.lowercased().contains("websocket"), requestsSeen > 1 {

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -10,20 +11,31 @@ import NIOHTTP1
 /// The upgrade handler (swift-nio's `NIOTypedHTTPServerUpgradeHandler`) loses the head of a
 /// request whose `Upgrade` names no protocol it knows (`h2c`, say): the framework then read the
 /// request's end without its head and closed the connection without an answer.
+///
+/// A WebSocket upgrade the upgrade handler would take though RFC 6455 §4.2.1 refuses it (over
+/// HTTP/1.0, or with a `Sec-WebSocket-Key` that is not 16 bytes in base64) is not upgraded
+/// either: its `Upgrade` is removed and ``refusalHeader`` says why, for ``HTTPRequestGuard`` to
+/// answer 400.
 final class UpgradeHeaderFilter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
+
+    /// Set on a head whose WebSocket upgrade was taken out, to the reason; a client's own is
+    /// removed first.
+    static let refusalHeader = "x-exchange-refused-upgrade"
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(var head) = unwrapInboundIn(data) else {
             context.fireChannelRead(data)
             return
         }
-        if Self.stripForeignUpgrade(&head.headers) {
-            context.fireChannelRead(wrapInboundOut(.head(head)))
-        } else {
-            context.fireChannelRead(data)
+        head.headers.remove(name: Self.refusalHeader)
+        _ = Self.stripForeignUpgrade(&head.headers)
+        if let reason = Self.invalidWebSocketHandshake(head) {
+            Self.removeUpgrade(&head.headers)
+            head.headers.add(name: Self.refusalHeader, value: reason)
         }
+        context.fireChannelRead(wrapInboundOut(.head(head)))
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
@@ -32,10 +44,30 @@ final class UpgradeHeaderFilter: ChannelInboundHandler, RemovableChannelHandler 
     static func stripForeignUpgrade(_ headers: inout HTTPHeaders) -> Bool {
         let values = headers[canonicalForm: "upgrade"]
         guard !values.isEmpty, !values.contains(where: { $0.lowercased().contains("websocket") }) else { return false }
+        removeUpgrade(&headers)
+        return true
+    }
+
+    /// Removes `Upgrade` and the `upgrade` token of `Connection`.
+    static func removeUpgrade(_ headers: inout HTTPHeaders) {
         headers.remove(name: "upgrade")
         let tokens = headers[canonicalForm: "connection"].filter { $0.lowercased() != "upgrade" }
         headers.remove(name: "connection")
         for token in tokens { headers.add(name: "connection", value: String(token)) }
-        return true
+    }
+
+    /// Why a WebSocket upgrade in `head` must be refused, or `nil` (none asked, or a valid one;
+    /// a missing key is left to the upgrade handler, which refuses it).
+    static func invalidWebSocketHandshake(_ head: HTTPRequestHead) -> String? {
+        guard head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased().contains("websocket") }) else { return nil }
+        guard head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1) else {
+            return "a WebSocket upgrade needs HTTP/1.1 (RFC 6455 §4.1)"
+        }
+        let keys = head.headers[canonicalForm: "sec-websocket-key"]
+        guard let key = keys.first else { return nil }
+        guard keys.count == 1, key.utf8.count == 24, let nonce = Data(base64Encoded: String(key)), nonce.count == 16 else {
+            return "Sec-WebSocket-Key must be one 16-byte nonce in base64 (RFC 6455 §4.1)"
+        }
+        return nil
     }
 }

@@ -52,6 +52,20 @@ struct UpgradeEdgesEndToEndTests {
             #expect(late.text.contains("must be the first request on its connection"), "\(late.text)")
             #expect(!late.text.lowercased().contains("location:"), "\(late.text)")
 
+            // Handshakes RFC 6455 refuses are refused, not upgraded: over HTTP/1.0, and with a key
+            // that is not a 16-byte nonce (both were answered 101).
+            for (version, key, reason) in [
+                ("HTTP/1.0", "dGhlIHNhbXBsZSBub25jZQ==", "needs HTTP/1.1"), ("HTTP/1.1", "x", "Sec-WebSocket-Key must be"),
+            ] {
+                let refused = try await Self.exchange(
+                    daemon,
+                    "GET /v1/publish \(version)\r\nHost: exchange\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                #expect(refused.closed, "\(refused.text)")
+                #expect(refused.text.contains(" 400 Bad Request"), "\(version) \(key): \(refused.text)")
+                #expect(refused.text.contains(reason), "\(refused.text)")
+            }
+
             try await HardeningEndToEndTests.expectServing(daemon, "upgrade-edges")
         } catch {
             await daemon.tearDown()
