@@ -30,6 +30,10 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// How early an agreement's coming lapse is reported, and how often the daemon looks at
     /// the agreements' windows (`agreements.*`). Default: 14 days, every 60 s.
     public var agreementWatch: AgreementWatch.Configuration
+    /// Subscriptions one department may hold at once
+    /// (`delivery.max_subscriptions_per_department`): each keeps a position, pending and
+    /// dead-letter entries and a series of `/metrics`. Default 1,000.
+    public var maxSubscriptionsPerDepartment = 1000
 
     /// Creates a configuration; defaults as documented on each property.
     public init(

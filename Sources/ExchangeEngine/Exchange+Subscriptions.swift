@@ -43,6 +43,17 @@ extension Exchange {
             if let existing, existing.owner != owner.rawValue {
                 throw ExchangeError(.subscriptionNameTaken, "the subscription name '\(name)' belongs to another department")
             }
+            if existing == nil {
+                // Checked before the writer: requests of one department that race past it add at
+                // most as many as it has connections in flight.
+                let held = try store.subscriptions().count { $0.owner == owner.rawValue }
+                let limit = configuration.maxSubscriptionsPerDepartment
+                guard held < limit else {
+                    throw ExchangeError(
+                        .subscriptionLimit,
+                        "'\(owner.rawValue)' holds \(held) subscriptions, the most it may (delivery.max_subscriptions_per_department: \(limit)); delete one first")
+                }
+            }
             let record = SubscriptionRecord(
                 name: name, owner: owner.rawValue, filter: filter.description, ackWaitMilliseconds: spec.ackWaitMilliseconds,
                 backoffMilliseconds: spec.backoffMilliseconds, maxDeliver: spec.maxDeliver, maxInFlight: spec.maxInFlight,

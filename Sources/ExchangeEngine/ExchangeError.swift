@@ -48,6 +48,7 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
             case invalidSubscriptionLimits = "subscription.invalid_limits"
             case subscriptionNotFound = "subscription.not_found"
             case subscriptionNameTaken = "subscription.name_taken"
+            case subscriptionLimit = "subscription.limit_reached"
             case unknownCollection = "registry.unknown_collection"
             case registryEntryNotFound = "registry.not_found"
             case notEntitled = "registry.not_entitled"
@@ -94,6 +95,8 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let subscriptionNotFound = Code(base: .subscriptionNotFound)
         /// Another department owns a subscription of that name.
         public static let subscriptionNameTaken = Code(base: .subscriptionNameTaken)
+        /// The department holds as many subscriptions as it may (`delivery.max_subscriptions_per_department`).
+        public static let subscriptionLimit = Code(base: .subscriptionLimit)
         /// No topic feeds a registry collection of that name.
         public static let unknownCollection = Code(base: .unknownCollection)
         /// The collection holds no entry of that key the caller may see.
@@ -133,7 +136,7 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
                 .forbidden
             case .unknownTopic, .subscriptionNotFound, .unknownCollection, .registryEntryNotFound:
                 .notFound
-            case .subscriptionNameTaken, .idConflict:
+            case .subscriptionNameTaken, .subscriptionLimit, .idConflict:
                 .conflict
             case .bulkReadsBusy, .store, .internalFailure:
                 .unavailable

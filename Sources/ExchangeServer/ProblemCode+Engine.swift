@@ -28,6 +28,7 @@ extension ProblemCode {
         .invalidSubscriptionLimits: .subscriptionInvalidLimits,
         .subscriptionNotFound: .subscriptionNotFound,
         .subscriptionNameTaken: .subscriptionNameTaken,
+        .subscriptionLimit: .subscriptionLimitReached,
         .unknownCollection: .registryUnknownCollection,
         .registryEntryNotFound: .registryNotFound,
         .notEntitled: .registryNotEntitled,

@@ -156,6 +156,8 @@ extension ProblemCode {
     public static let subscriptionNotFound = ProblemCode("subscription.not_found", status: .notFound, title: "Unknown subscription")
     /// Another department owns a subscription of that name.
     public static let subscriptionNameTaken = ProblemCode("subscription.name_taken", status: .conflict, title: "Subscription name taken")
+    /// The department holds as many subscriptions as it may.
+    public static let subscriptionLimitReached = ProblemCode("subscription.limit_reached", status: .conflict, title: "Subscription limit reached")
     /// No topic feeds a registry collection of that name.
     public static let registryUnknownCollection = ProblemCode("registry.unknown_collection", status: .notFound, title: "Unknown registry collection")
     /// The collection holds no entry of that key the caller may see.
@@ -202,7 +204,7 @@ extension ProblemCode {
     public static let exchangeCodes: [ProblemCode] = [
         .publishEmpty, .publishSchemaViolation, .publishFieldTooLong, .publishIdConflict,
         .accessUnknownTopic, .accessNotTopicOwner, .accessSourceMismatch, .accessUnknownDepartment, .accessInvalidTopic, .accessNoAgreement, .accessMissingRole,
-        .subscriptionInvalidName, .subscriptionInvalidFilter, .subscriptionInvalidLimits, .subscriptionNotFound, .subscriptionNameTaken,
+        .subscriptionInvalidName, .subscriptionInvalidFilter, .subscriptionInvalidLimits, .subscriptionNotFound, .subscriptionNameTaken, .subscriptionLimitReached,
         .registryUnknownCollection, .registryNotFound, .registryNotEntitled, .registryBadQuery, .registryBadCursor,
         .replayBusy,
         .agreementInvalidID, .agreementNotFound,

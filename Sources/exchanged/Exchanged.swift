@@ -184,12 +184,11 @@ struct Exchanged: AsyncParsableCommand {
                     + "was upgraded from format 2); run `exchangectl registry rebuild --write --config \(config)`, then start the daemon")
         }
         let departmentCount = initialSet.departments.count
-        let exchange = Exchange(
-            store: store, agreements: agreements,
-            configuration: EngineConfiguration(
-                limits: settings.server.limits.publish, maxBatchBytes: settings.delivery.maxBatchBytes, anonymousRefusals: settings.audit.anonymousRefusals,
-                bulkReads: settings.bulkReads, agreementWatch: settings.agreementWatch, principalRefusals: settings.audit.principalRefusals),
-            logger: Logger(label: "exchange.engine"))
+        var engineConfiguration = EngineConfiguration(
+            limits: settings.server.limits.publish, maxBatchBytes: settings.delivery.maxBatchBytes, anonymousRefusals: settings.audit.anonymousRefusals,
+            bulkReads: settings.bulkReads, agreementWatch: settings.agreementWatch, principalRefusals: settings.audit.principalRefusals)
+        engineConfiguration.maxSubscriptionsPerDepartment = settings.delivery.maxSubscriptionsPerDepartment
+        let exchange = Exchange(store: store, agreements: agreements, configuration: engineConfiguration, logger: Logger(label: "exchange.engine"))
         auditSink.attach(exchange)
         await exchange.auditReload(loaded.report, actor: "exchange")
         // Created here so that /metrics lists every exchange metric from the start; the engine

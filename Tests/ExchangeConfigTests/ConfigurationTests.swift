@@ -140,6 +140,7 @@ struct ConfigurationTests {
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  index_merge_threshold: 0\n", "store.index_merge_threshold"),
         ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "store:\n  bookkeeping_linger: 1s\n", "store.bookkeeping_linger"),
         ("server:\n  metrics_access: everyone\n  tls:\n" + ConfigurationTests.tlsKeys, "server.metrics_access"),
+        ("server:\n  tls:\n" + ConfigurationTests.tlsKeys + "delivery:\n  max_subscriptions_per_department: 0\n", "delivery.max_subscriptions_per_department"),
     ])
     func preciseErrors(yaml: String, key: String) throws {
         let found = try #require(error(yaml))
