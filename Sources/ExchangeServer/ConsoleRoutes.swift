@@ -97,7 +97,7 @@ public struct ConsoleRoutes: Sendable {
             return try await page(request, context, .audit) { try pages.audit($0, query: query) }
         }
         group.get("audit/:index") { request, context in
-            guard let index = context.parameters.get("index").flatMap({ UInt64($0) }) else {
+            guard let text = context.parameters.get("index"), ExchangeRoutes.isDigits(text), let index = UInt64(text) else {
                 throw ProblemError(.badRequest, detail: "the entry index must be a whole number from 0")
             }
             return try await page(request, context, .audit) { try pages.entry($0, index: index) }
@@ -109,7 +109,9 @@ public struct ConsoleRoutes: Sendable {
             }
             var before: UInt64?
             if let text = request.uri.queryParameters.get("before") {
-                guard let number = UInt64(text) else { throw ProblemError(.badRequest, detail: "before must be a whole number from 0") }
+                guard ExchangeRoutes.isDigits(text), let number = UInt64(text) else {
+                    throw ProblemError(.badRequest, detail: "before must be a whole number from 0")
+                }
                 before = number
             }
             return try await page(request, context, .tracker) { try pages.tracker($0, subject: subject, before: before) }
@@ -360,7 +362,9 @@ public struct ConsoleRoutes: Sendable {
             query.filter.until = time
         }
         if let text = query.form["before"] {
-            guard let before = UInt64(text) else { throw ProblemError(.badRequest, detail: "before must be a whole number from 0") }
+            guard ExchangeRoutes.isDigits(text), let before = UInt64(text) else {
+                throw ProblemError(.badRequest, detail: "before must be a whole number from 0")
+            }
             query.before = before
         }
         return query

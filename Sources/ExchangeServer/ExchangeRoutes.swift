@@ -272,7 +272,7 @@ public struct ExchangeRoutes: Sendable {
             query.topic = pattern
         }
         if let text = parameters.get("from_seq") {
-            guard let sequence = UInt64(text), sequence <= InputBounds.sequence.upperBound else {
+            guard Self.isDigits(text), let sequence = UInt64(text), sequence <= InputBounds.sequence.upperBound else {
                 throw ProblemError(.badRequest, detail: "from_seq must be a whole number from 0 to \(InputBounds.sequence.upperBound)")
             }
             query.fromSequence = sequence

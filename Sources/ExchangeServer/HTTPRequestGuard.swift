@@ -59,15 +59,26 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var hasAnswered = false
     /// The router's answer to a refused WebSocket upgrade on this connection.
     var upgradeRefusal: PreparedResponse?
-    /// The HTTP/1.0 requests among those whose response heads are owed, oldest first: `nil` for
-    /// a later version, else whether the connection may stay open after the response (the
-    /// request asked for keep-alive and came without a transfer coding).
-    private var requestVersions: [Bool?] = []
+    /// What the requests whose response heads are owed ask of their answers, oldest first.
+    private var requestFraming: [RequestFraming] = []
+
+    /// What a request asks of its answer's framing.
+    private struct RequestFraming {
+        /// `nil` for HTTP/1.1 and later; for HTTP/1.0, whether the connection may stay open
+        /// after the response (the request asked for keep-alive and came without a coding).
+        var http10KeepAlive: Bool?
+        /// The request asked for an upgrade that was not made: the HTTP parser reads nothing
+        /// after it, so the connection closes after the answer.
+        var closesAfter: Bool
+    }
     /// The response being written answers an HTTP/1.0 request and has no length: the connection
     /// closes after its end.
     private var closeAfterResponse = false
     /// Request heads seen on this connection.
     private var requestsSeen = 0
+    /// A request body the parser refused is being answered by the handler that read it: the
+    /// connection closes once every response owed is written, and takes nothing more.
+    private var closeWhenAnswered = false
     /// A request head was refused here: nothing more is passed on (its body and what follows
     /// would reach the framework without their head), and the connection closes once the
     /// refusal is written after the responses still owed.
@@ -84,7 +95,11 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
             requestsInProgress += 1
             requestsSeen += 1
             let isHTTP10 = head.version.major == 1 && head.version.minor == 0
-            requestVersions.append(isHTTP10 ? head.isKeepAlive && !head.headers.contains(name: "transfer-encoding") : nil)
+            requestFraming.append(
+                RequestFraming(
+                    http10KeepAlive: isHTTP10 ? head.isKeepAlive && !head.headers.contains(name: "transfer-encoding") : nil,
+                    closesAfter: head.headers.contains(name: UpgradeHeaderFilter.upgradeIgnoredHeader)
+                        || UpgradeHeaderFilter.connectionAsksForUpgrade(head.headers)))
             readingBody = true
             activity.requestStarted(consoleForm: head.method == .POST && head.uri.hasPrefix("/console/"))
             if let coding = Self.unsupportedTransferCoding(head.headers) {
@@ -104,15 +119,14 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 rejectHead(ProblemError(.badRequest, detail: reason), context: context)
                 return
             }
-            if let upgrade = head.headers.first(name: "upgrade") {
-                // Another protocol's was removed before the upgrade handler (UpgradeHeaderFilter).
-                if upgrade.lowercased().contains("websocket"), requestsSeen > 1 {
-                    activity.metrics.badRequests.increment()
-                    rejectHead(
-                        ProblemError(.badRequest, detail: "a WebSocket upgrade must be the first request on its connection: open a new connection for it"),
-                        context: context)
-                    return
-                }
+            // Only the first request can be upgraded (UpgradeHeaderFilter took another
+            // protocol's `Upgrade` out of that one before the upgrade handler).
+            if requestsSeen > 1, UpgradeHeaderFilter.asksForWebSocket(head.headers) {
+                activity.metrics.badRequests.increment()
+                rejectHead(
+                    ProblemError(.badRequest, detail: "a WebSocket upgrade must be the first request on its connection: open a new connection for it"),
+                    context: context)
+                return
             }
         case .end:
             readingBody = false
@@ -142,14 +156,22 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             responseStarted = true
             isEnd = false
-            if let mayKeepAlive = requestVersions.isEmpty ? nil : requestVersions.removeFirst() {
-                context.write(wrapOutboundOut(.head(http10(head, mayKeepAlive: mayKeepAlive))), promise: promise)
+            if !requestFraming.isEmpty {
+                let framing = requestFraming.removeFirst()
+                var head = head
+                if let mayKeepAlive = framing.http10KeepAlive {
+                    head = http10(head, mayKeepAlive: mayKeepAlive && !framing.closesAfter)
+                } else if framing.closesAfter {
+                    head.headers.replaceOrAdd(name: "connection", value: "close")
+                    closeAfterResponse = true
+                }
+                context.write(wrapOutboundOut(.head(head)), promise: promise)
                 return
             }
         case .end:
             responseStarted = false
             isEnd = true
-            if closeAfterResponse {
+            if closeAfterResponse || (closeWhenAnswered && requestsInProgress <= 1) {
                 closeAfterResponse = false
                 let written = context.eventLoop.makePromise(of: Void.self)
                 written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
@@ -201,6 +223,15 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case let parserError as HTTPParserError:
             activity.metrics.badRequests.increment()
             let inBody = readingBody && requestsInProgress > 0
+            if inBody, responseStarted || requestsInProgress > 1 {
+                // Responses are owed before this one, or its own began: the handler reading the
+                // body answers it (with this error, as a bad request) in its turn, and that is
+                // its one answer; the connection closes after the last response owed.
+                closeWhenAnswered = true
+                discardingInput = true
+                context.fireErrorCaught(error)
+                return
+            }
             reject(ProblemError(.badRequest, detail: Self.detail(parserError)), context: context)
             // The handler reading this body (a chunk size that is not a number) fails with the
             // parse error, answered as this bad request, instead of taking the part read as whole.

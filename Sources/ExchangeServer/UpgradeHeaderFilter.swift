@@ -23,6 +23,10 @@ final class UpgradeHeaderFilter: ChannelInboundHandler, RemovableChannelHandler 
     /// Set on a head whose WebSocket upgrade was taken out, to the reason; a client's own is
     /// removed first.
     static let refusalHeader = "x-exchange-refused-upgrade"
+    /// Set on a head whose foreign upgrade was taken out while its `Connection` asked for one:
+    /// the HTTP parser stops reading the connection after such a request, so
+    /// ``HTTPRequestGuard`` closes it after the answer. A client's own is removed first.
+    static let upgradeIgnoredHeader = "x-exchange-upgrade-ignored"
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(var head) = unwrapInboundIn(data) else {
@@ -30,7 +34,11 @@ final class UpgradeHeaderFilter: ChannelInboundHandler, RemovableChannelHandler 
             return
         }
         head.headers.remove(name: Self.refusalHeader)
-        _ = Self.stripForeignUpgrade(&head.headers)
+        head.headers.remove(name: Self.upgradeIgnoredHeader)
+        let askedForUpgrade = Self.connectionAsksForUpgrade(head.headers)
+        if Self.stripForeignUpgrade(&head.headers), askedForUpgrade {
+            head.headers.add(name: Self.upgradeIgnoredHeader, value: "1")
+        }
         if let reason = Self.invalidWebSocketHandshake(head) {
             Self.removeUpgrade(&head.headers)
             head.headers.add(name: Self.refusalHeader, value: reason)
@@ -39,13 +47,24 @@ final class UpgradeHeaderFilter: ChannelInboundHandler, RemovableChannelHandler 
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
-    /// Removes `Upgrade` and the `upgrade` token of `Connection` when no `Upgrade` value names
-    /// `websocket`; returns whether it changed `headers`.
+    /// Removes `Upgrade` and the `upgrade` token of `Connection` when no `Upgrade` token is
+    /// `websocket` (`xwebsocket` and `websocket/13` are other protocols); returns whether it
+    /// changed `headers`.
     static func stripForeignUpgrade(_ headers: inout HTTPHeaders) -> Bool {
-        let values = headers[canonicalForm: "upgrade"]
-        guard !values.isEmpty, !values.contains(where: { $0.lowercased().contains("websocket") }) else { return false }
+        guard headers.contains(name: "upgrade"), !asksForWebSocket(headers) else { return false }
         removeUpgrade(&headers)
         return true
+    }
+
+    /// Whether a token of `Upgrade` is `websocket`, in any case, as the upgrade handler matches.
+    static func asksForWebSocket(_ headers: HTTPHeaders) -> Bool {
+        headers[canonicalForm: "upgrade"].contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "websocket" }
+    }
+
+    /// Whether `Upgrade` is present and a token of `Connection` is `upgrade`: the HTTP parser
+    /// then takes the request for a protocol switch and reads nothing after it.
+    static func connectionAsksForUpgrade(_ headers: HTTPHeaders) -> Bool {
+        headers.contains(name: "upgrade") && headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
     }
 
     /// Removes `Upgrade` and the `upgrade` token of `Connection`.
@@ -59,7 +78,7 @@ final class UpgradeHeaderFilter: ChannelInboundHandler, RemovableChannelHandler 
     /// Why a WebSocket upgrade in `head` must be refused, or `nil` (none asked, or a valid one;
     /// a missing key is left to the upgrade handler, which refuses it).
     static func invalidWebSocketHandshake(_ head: HTTPRequestHead) -> String? {
-        guard head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased().contains("websocket") }) else { return nil }
+        guard asksForWebSocket(head.headers) else { return nil }
         guard head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1) else {
             return "a WebSocket upgrade needs HTTP/1.1 (RFC 6455 §4.1)"
         }

@@ -79,6 +79,7 @@ struct HardeningEndToEndTests {
             for (who, path) in [
                 ("tax", "/v1/replay?from_seq=\(Self.twoTo63)"), (nil, "/v1/replay?from_seq=\(Self.twoTo63)"),
                 ("tax", "/v1/replay?from_time=3026-09-14T09:00:00Z"), ("tax", "/v1/replay?until=9999-12-31"),
+                ("tax", "/v1/replay?from_seq=%2B5"),
             ] as [(String?, String)] {
                 let reply = try await daemon.request(who, .GET, path)
                 // Without a certificate the request is refused before its parameters are read.

@@ -8,8 +8,10 @@ import Testing
 struct UpgradeEdgesEndToEndTests {
     /// Sends `text` on a new connection and returns what came back once the connection closed
     /// (or after `seconds`).
-    static func exchange(_ daemon: DaemonHarness, _ text: String, until: String? = nil, seconds: Double = 10) async throws -> (text: String, closed: Bool) {
-        let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(nil))
+    static func exchange(
+        _ daemon: DaemonHarness, _ text: String, as department: String? = nil, until: String? = nil, seconds: Double = 10
+    ) async throws -> (text: String, closed: Bool) {
+        let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(department))
         defer { connection.close() }
         try await connection.send(text)
         if let until {
@@ -31,6 +33,39 @@ struct UpgradeEdgesEndToEndTests {
                 daemon, "GET /healthz HTTP/1.1\r\nHost: exchange\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n",
                 until: "ok\n")
             #expect(h2c.text.hasPrefix("HTTP/1.1 200 OK") && h2c.text.hasSuffix("ok\n"), "\(h2c.text)")
+
+            // An upgrade to a protocol whose name merely holds "websocket" is another protocol:
+            // served (it got no answer at all).
+            let lookalike = try await Self.exchange(
+                daemon, "GET /healthz HTTP/1.1\r\nHost: exchange\r\nUpgrade: xwebsocket\r\nConnection: Upgrade\r\n\r\n", until: "ok\n")
+            #expect(lookalike.text.hasPrefix("HTTP/1.1 200 OK"), "\(lookalike.text)")
+
+            // The HTTP parser reads nothing after a request whose Connection asked for an upgrade
+            // not made: its answer says close, and the connection closes (it hung for the idle
+            // timeout, the request pipelined after it never answered).
+            let pipelined = try await Self.exchange(
+                daemon,
+                "GET /healthz HTTP/1.1\r\nHost: exchange\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\nGET /healthz HTTP/1.1\r\nHost: exchange\r\n\r\n")
+            #expect(pipelined.closed, "\(pipelined.text)")
+            #expect(pipelined.text.hasPrefix("HTTP/1.1 200 OK"), "\(pipelined.text)")
+            #expect(pipelined.text.lowercased().contains("connection: close"), "\(pipelined.text)")
+            let later = try await Self.exchange(
+                daemon,
+                "GET /healthz HTTP/1.1\r\nHost: exchange\r\n\r\nGET /healthz HTTP/1.1\r\nHost: exchange\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n")
+            #expect(later.closed, "\(later.text)")
+            #expect(later.text.components(separatedBy: "HTTP/1.1 200 OK").count == 3, "\(later.text)")
+
+            // A chunked body the parser refuses, pipelined behind another request, gets one
+            // answer (it got the handler's and the guard's), then the close.
+            let badBody = try await Self.exchange(
+                daemon,
+                "GET /healthz HTTP/1.1\r\nHost: exchange\r\n\r\n"
+                    + "POST /v1/topics/licence.business.issued/events HTTP/1.1\r\nHost: exchange\r\n"
+                    + "Content-Type: application/cloudevents+json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n",
+                as: "msa")
+            #expect(badBody.closed, "\(badBody.text)")
+            #expect(badBody.text.components(separatedBy: "HTTP/1.1 ").count == 3, "two answers, one per request: \(badBody.text)")
+            #expect(badBody.text.contains("HTTP/1.1 400 Bad Request"), "\(badBody.text)")
 
             // CONNECT: 405, and the connection closed, which ends the answer (it got a 404 head
             // and was left open for a minute). swift-nio's encoder writes no body in an answer

@@ -242,6 +242,11 @@ import Testing
                 #expect(second.count == 10)
                 #expect(second.older == nil)
                 #expect(second.html.contains("href=\"/console/audit?kind=token_changed\" rel=\"prev\""))
+                // Numbers are digits only: a sign is refused, not read as the number.
+                for uri in ["/console/audit?before=%2B5", "/console/audit/+5", "/console/tracker?before=%2B5"] {
+                    let page = try await client.execute(uri: uri, method: .get, headers: [.cookie: session])
+                    #expect(page.status == .badRequest, "\(uri)")
+                }
             }
         }
     }

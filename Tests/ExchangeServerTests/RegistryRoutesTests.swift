@@ -200,6 +200,7 @@ struct RegistryRoutesTests {
             ("/v1/registry/licences/L-404", portal, 404, "registry.not_found"),
             ("/v1/registry/licences?cursor=AQEBAgM", portal, 400, "registry.bad_cursor"),
             ("/v1/registry/licences?limit=5000", portal, 400, "registry.bad_query"),
+            ("/v1/registry/licences?limit=%2B5", portal, 400, "registry.bad_query"),
             ("/v1/registry/licences?colour=red", portal, 400, "registry.bad_query"),
             ("/v1/registry/licences/L-1?history=maybe", portal, 400, "registry.bad_query"),
             ("/v1/registry/licences/L-1", [.authorization: "Bearer \(fixture.tokens["stranger"]!)"], 403, "registry.not_entitled"),
@@ -224,7 +225,7 @@ struct RegistryRoutesTests {
         let rejected = try Self.audit(fixture, kind: "rejected")
         #expect(rejected.map { $0["code"] as? String } == [
             "registry.unknown_collection", "registry.not_found", "registry.bad_cursor", "registry.bad_query", "registry.bad_query",
-            "registry.bad_query",
+            "registry.bad_query", "registry.bad_query",
         ])
         #expect(rejected.allSatisfy { $0["actor"] as? String == "portal" && $0["count"] == nil })
         let denied = try Self.audit(fixture, kind: "access_denied")
