@@ -5,7 +5,8 @@ import Foundation
 
 extension Exchange {
     /// Creates a durable subscription, or changes the settings of an existing one of the same
-    /// owner (its position and pending deliveries are kept).
+    /// owner (its position and pending deliveries are kept). Settings equal to those it has
+    /// write nothing and no audit entry.
     ///
     /// The filter must be a valid topic pattern that some active agreement lets the owner
     /// receive (deny by default); a refusal is audited.
@@ -58,6 +59,11 @@ extension Exchange {
                 name: name, owner: owner.rawValue, filter: filter.description, ackWaitMilliseconds: spec.ackWaitMilliseconds,
                 backoffMilliseconds: spec.backoffMilliseconds, maxDeliver: spec.maxDeliver, maxInFlight: spec.maxInFlight,
                 createdAt: existing?.createdAt ?? Self.nanoseconds(now))
+            // The same settings again change nothing (a subscription keeps its position when
+            // replaced): nothing is written, and no audit entry says it changed.
+            if let existing, existing == record {
+                return (try subscriptionInfo(name, owner: owner), false)
+            }
             let position: UInt64
             switch spec.start {
             case .all: position = 1

@@ -1,5 +1,6 @@
 import ExchangeEngine
 import ExchangeModel
+import ExchangeStore
 import Testing
 
 /// A department holds at most `delivery.max_subscriptions_per_department` subscriptions: one
@@ -29,6 +30,12 @@ import Testing
         // Changing one it holds is not creating one.
         let changed = try await exchange.putSubscription("tax-2", SubscriptionSpec(filter: "licence.>", maxDeliver: 7), owner: EngineFixture.tax)
         #expect(!changed.created)
+        // The same settings again write nothing: no entry says it changed.
+        let entries = fixture.store.auditCount
+        for _ in 0..<5 {
+            _ = try await exchange.putSubscription("tax-2", SubscriptionSpec(filter: "licence.>", maxDeliver: 7), owner: EngineFixture.tax)
+        }
+        #expect(fixture.store.auditCount == entries)
         // Another department is counted apart.
         _ = try await exchange.putSubscription("portal-1", SubscriptionSpec(filter: "licence.business.issued"), owner: EngineFixture.portal)
         // Deleting one makes room for another.
