@@ -71,8 +71,9 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         /// after it, so the connection closes after the answer.
         var closesAfter: Bool
     }
-    /// The response being written answers an HTTP/1.0 request and has no length: the connection
-    /// closes after its end.
+    /// The connection closes after the end of the response being written: it answers an
+    /// HTTP/1.0 request that may not keep the connection (or has no length), or a request whose
+    /// upgrade was not made (``RequestFraming/closesAfter``).
     private var closeAfterResponse = false
     /// Request heads seen on this connection.
     private var requestsSeen = 0
