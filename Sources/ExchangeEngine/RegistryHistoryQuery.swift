@@ -44,7 +44,7 @@ public struct RegistryHistoryQuery: Hashable, Sendable {
                 guard value == "true" || value == "false" else { throw Self.bad("history must be true or false") }
                 included = value == "true"
             case "history_limit":
-                guard value.utf8.count <= 4, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let limit = Int(value),
+                guard value.utf8.count <= 4, InputBounds.isDigits(value), let limit = Int(value),
                     (1...Self.maximumLimit).contains(limit)
                 else {
                     throw Self.bad("history_limit must be a whole number from 1 to \(Self.maximumLimit)")
@@ -52,7 +52,7 @@ public struct RegistryHistoryQuery: Hashable, Sendable {
                 self.limit = limit
                 paging = name
             case "history_cursor":
-                guard value.utf8.count <= 16, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let after = UInt64(value),
+                guard value.utf8.count <= 16, InputBounds.isDigits(value), let after = UInt64(value),
                     InputBounds.isSequence(after)
                 else {
                     throw Self.bad(

@@ -66,10 +66,7 @@ public struct RegistryQuery: Hashable, Sendable {
                 }
                 expiresBefore = day
             case "limit":
-                // Digits only: `Int` also reads a sign (`+5`).
-                guard !value.isEmpty, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-                    let limit = Int(value), (1...Self.maximumLimit).contains(limit)
-                else {
+                guard InputBounds.isDigits(value), let limit = Int(value), (1...Self.maximumLimit).contains(limit) else {
                     throw Self.bad("limit must be a whole number from 1 to \(Self.maximumLimit)")
                 }
                 self.limit = limit

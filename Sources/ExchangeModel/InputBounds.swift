@@ -55,4 +55,11 @@ public enum InputBounds {
 
     /// Whether `value` is a sequence a client may name.
     public static func isSequence(_ value: UInt64) -> Bool { sequence.contains(value) }
+
+    /// Whether `text` is one or more ASCII digits and nothing else: how a number from outside
+    /// (a query parameter, a path segment) is written. Swift's `Int(_:)` and `UInt64(_:)` also
+    /// read a sign (`+5`), so they are asked only after this.
+    public static func isDigits(_ text: some StringProtocol) -> Bool {
+        !text.utf8.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+    }
 }

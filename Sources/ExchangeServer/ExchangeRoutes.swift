@@ -380,10 +380,8 @@ public struct ExchangeRoutes: Sendable {
         return number
     }
 
-    /// Whether `text` is one or more ASCII digits and nothing else.
-    static func isDigits(_ text: some StringProtocol) -> Bool {
-        !text.utf8.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-    }
+    /// Whether `text` is one or more ASCII digits and nothing else (``InputBounds/isDigits(_:)``).
+    static func isDigits(_ text: some StringProtocol) -> Bool { InputBounds.isDigits(text) }
 
     static func time(_ request: Request, _ name: String) throws -> UInt64? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
