@@ -9,6 +9,7 @@ extension AuditConfiguration {
         "audit.checkpoint_min_interval",
         "audit.anonymous_refusals.interval", "audit.anonymous_refusals.max_sources",
         "audit.principal_refusals.interval", "audit.principal_refusals.burst", "audit.principal_refusals.max_principals",
+        "audit.read_limit.per_second", "audit.read_limit.burst",
     ]
 
     /// Reads the `audit` section:
@@ -33,7 +34,13 @@ extension AuditConfiguration {
     /// - `audit.principal_refusals.burst`: refusals of one principal per interval written one
     ///   entry each before the rest are counted (default 20; 0-10000);
     /// - `audit.principal_refusals.max_principals`: principals counted one by one per interval,
-    ///   the rest together in one more entry (default 1000; 1-100000).
+    ///   the rest together in one more entry (default 1000; 1-100000);
+    /// - `audit.read_limit.per_second`: answered reads one principal may make per second
+    ///   (replays, registry queries, audit reads, console pages and sign-ins: each writes an
+    ///   entry), beyond which a read is refused with 429 `reads.rate_limited` and `Retry-After`
+    ///   (default 100; 0-1000000, `0` sets no limit);
+    /// - `audit.read_limit.burst`: reads one principal may make at once after a quiet spell
+    ///   (default 500; 1-1000000).
     ///
     /// `audit.hash` is read by ``hashAlgorithm(reader:)`` into the store's configuration.
     init(reader: ConfigReader) throws {
@@ -83,6 +90,9 @@ extension AuditConfiguration {
             principalRefusals: AnonymousRefusals.PrincipalConfiguration(
                 intervalSeconds: principalInterval.map { Int($0.components.seconds) } ?? defaults.principalRefusals.intervalSeconds,
                 burst: burst ?? defaults.principalRefusals.burst, maxPrincipals: maxPrincipals ?? defaults.principalRefusals.maxPrincipals))
+        readLimit = ReadRateLimit.Configuration(
+            perSecond: try reader.integer("audit.read_limit.per_second", in: 0...1_000_000) ?? defaults.readLimit.perSecond,
+            burst: try reader.integer("audit.read_limit.burst", in: 1...1_000_000) ?? defaults.readLimit.burst)
     }
 
     /// The most keys `audit.additional_signing_keys` may list.

@@ -27,6 +27,9 @@ public struct AuditConfiguration: Sendable, Equatable {
     /// 60 s; `principal_refusals.burst`, default 20; `principal_refusals.max_principals`,
     /// default 1,000).
     public var principalRefusals: AnonymousRefusals.PrincipalConfiguration
+    /// How fast one principal's answered reads may write audit entries
+    /// (`read_limit.per_second`, default 100; `read_limit.burst`, default 500).
+    public var readLimit = ReadRateLimit.Configuration()
 
     /// Creates a configuration.
     /// - Parameters:

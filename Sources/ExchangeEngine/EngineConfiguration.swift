@@ -34,6 +34,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// (`delivery.max_subscriptions_per_department`): each keeps a position, pending and
     /// dead-letter entries and a series of `/metrics`. Default 1,000.
     public var maxSubscriptionsPerDepartment = 1000
+    /// How fast one principal's answered reads may write audit entries
+    /// (`audit.read_limit.*`, ``ReadRateLimit``). Default: 100 a second, bursts of 500.
+    public var readLimit = ReadRateLimit.Configuration()
 
     /// Creates a configuration; defaults as documented on each property.
     public init(

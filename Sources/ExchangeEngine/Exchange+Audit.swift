@@ -1,3 +1,4 @@
+import CoreMetrics
 public import ExchangeModel
 public import ExchangeStore
 import Logging
@@ -42,12 +43,39 @@ extension Exchange {
     ///   - actor: the auditor or admin reading.
     ///   - endpoint: the path read.
     ///   - query: the request's query.
+    /// - Throws: ``ExchangeError/Code/readsLimited`` when `actor` reads faster than
+    ///   `audit.read_limit` allows (nothing is written), or the store's error.
     public func auditRead(actor: String, endpoint: String, query: String) async throws(ExchangeError) {
-        try await audit(
-            [
-                AuditEvent(
-                    kind: .auditRead, actor: actor,
-                    fields: ["endpoint": .string(AuditEvent.bounded(endpoint)), "query": .string(AuditEvent.bounded(query))])
-            ], priority: .reads)
+        try await auditAnsweredRead(
+            AuditEvent(
+                kind: .auditRead, actor: actor,
+                fields: ["endpoint": .string(AuditEvent.bounded(endpoint)), "query": .string(AuditEvent.bounded(query))]))
+    }
+
+    /// Writes the entry of an answered read (a read of the log, a console sign-in) once its
+    /// actor's read budget admits it (``admitRead(actor:)``), and returns once it is committed.
+    /// - Parameter event: the entry; its `actor` is the principal reading.
+    /// - Throws: ``ExchangeError/Code/readsLimited`` (nothing is written), or the store's error.
+    public func auditAnsweredRead(_ event: AuditEvent) async throws(ExchangeError) {
+        try admitRead(actor: event.actor)
+        try await audit([event], priority: .reads)
+    }
+
+    /// Takes one read of `actor`'s budget (`audit.read_limit`, ``ReadRateLimit``): the one check
+    /// every audited read passes before it reads or writes anything, so that no principal grows
+    /// the audit log at its request rate by reading.
+    /// - Parameter actor: the principal reading.
+    /// - Throws: ``ExchangeError/Code/readsLimited``, with ``ExchangeError/retryAfter``, counted
+    ///   in `exchange_reads_limited_total`.
+    public func admitRead(actor: String) throws(ExchangeError) {
+        guard let wait = readLimit.take(actor) else { return }
+        metrics.readsLimited.increment()
+        let limit = readLimit.configuration
+        var error = ExchangeError(
+            .readsLimited,
+            "\(actor) reads faster than the exchange audits reads for one principal (audit.read_limit: \(limit.perSecond) a second, "
+                + "bursts of \(limit.burst)); nothing was read; try again after Retry-After")
+        error.retryAfter = wait
+        throw error
     }
 }

@@ -14,7 +14,8 @@ extension Exchange {
     /// caller grows the log at request rate. A refusal without an identity is only counted (see
     /// ``AnonymousRefusals``) and written with its source's others at the next
     /// ``flushAnonymousRefusals()``. A refusal answered 503 (a bulk read refused for the
-    /// budget, `replay.busy`), which a principal may cause as often as it retries, is counted
+    /// budget, `replay.busy`) or 429 (a read past the principal's `audit.read_limit`,
+    /// `reads.rate_limited`), which a principal may cause as often as it retries, is counted
     /// per actor likewise (``busyRefusals``) and written at the same flush; so is a refusal of
     /// an expired bearer token (``expiredTokenRefusals``, per token name).
     /// - Parameter refusal: what was refused, and how it was answered.
@@ -23,7 +24,7 @@ extension Exchange {
             anonymousRefusals.record(refusal, at: Self.nanoseconds(Date()))
             return
         }
-        if refusal.status == 503 {
+        if refusal.status == 503 || refusal.status == 429 {
             busyRefusals.record(refusal, at: Self.nanoseconds(Date()))
             return
         }

@@ -120,7 +120,8 @@ extension Exchange {
     }
 
     /// Runs a query and writes its `queried` audit entry with `results` before returning. A
-    /// refused query (`registry.not_found`, `registry.not_entitled`, `registry.unknown_collection`,
+    /// query past the actor's read budget is refused before it runs (`reads.rate_limited`,
+    /// ``admitRead(actor:)``). A refused query (`registry.not_found`, `registry.not_entitled`, `registry.unknown_collection`,
     /// `registry.bad_cursor`, `registry.bad_query`) is thrown unaudited: the caller's refusal path
     /// audits it as every other refused request (`audit.principal_refusals`: one entry each up to
     /// the burst, then one summary per interval), so that nobody grows the log at its request
@@ -130,6 +131,7 @@ extension Exchange {
         actor: String, fields: [String: AuditValue], _ body: () async throws(ExchangeError) -> (Answer, Int)
     ) async throws(ExchangeError) -> Answer {
         var fields = fields
+        try admitRead(actor: actor)
         let answer = try await body()
         fields["results"] = .integer(Int64(clamping: answer.1))
         fields["outcome"] = "ok"

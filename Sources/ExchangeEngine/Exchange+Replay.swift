@@ -188,7 +188,8 @@ extension Exchange {
     /// Audits a replay (its `replayed` entry committed before this returns) and finds where it
     /// starts.
     /// - Throws: `ExchangeError` with the store's error (such as `store.full`) when the entry
-    ///   cannot be written: nothing may then be replayed.
+    ///   cannot be written, or `reads.rate_limited` when `actor` reads faster than
+    ///   `audit.read_limit` allows: nothing may then be replayed.
     public func beginReplay(_ query: ReplayQuery, scope: ReplayScope, actor: String) async throws -> ReplayStart {
         ReplayStart(position: try await auditReplay(query, scope: scope, actor: actor))
     }
@@ -203,7 +204,7 @@ extension Exchange {
         case .department(let department): fields["scope"] = .string(department.rawValue)
         case .everything: fields["scope"] = "everything"
         }
-        try await audit([AuditEvent(kind: .replayed, actor: actor, fields: fields)], priority: .reads)
+        try await auditAnsweredRead(AuditEvent(kind: .replayed, actor: actor, fields: fields))
 
         var position = query.fromSequence
         if let fromTime = query.fromTime {

@@ -46,6 +46,8 @@ public final class Exchange: Sendable {
     let liveWork: LiveWork
     /// How many bulk reads may stream at once, and how they yield (`bulk_reads.*`).
     public let bulkReads: BulkReadBudget
+    /// How fast each principal's answered reads may write audit entries (`audit.read_limit.*`).
+    public let readLimit: ReadRateLimit
     /// Held while a hot backup is taken and sent: one at a time (``backup(actor:)``).
     let backupSlot = BackupSlot()
     /// The agreements' standings as last checked, and their metrics.
@@ -75,6 +77,7 @@ public final class Exchange: Sendable {
         self.liveWork = liveWork
         self.bulkReads = BulkReadBudget(configuration: configuration.bulkReads, isBusy: { liveWork.isWaiting })
         self.agreementWatch = AgreementWatch(configuration: configuration.agreementWatch)
+        self.readLimit = ReadRateLimit(configuration: configuration.readLimit)
         // Wake only the pulls of departments that got new inbox entries; settlements wake only
         // their own subscription's pulls (`SubscriptionGate.settlements`).
         let signals = self.signals

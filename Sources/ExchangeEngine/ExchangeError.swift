@@ -55,6 +55,7 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
             case badRegistryQuery = "registry.bad_query"
             case badRegistryCursor = "registry.bad_cursor"
             case bulkReadsBusy = "replay.busy"
+            case readsLimited = "reads.rate_limited"
             case holdInvalid = "hold.invalid"
             case store = "exchange.store"
             case internalFailure = "server.internal"
@@ -110,6 +111,9 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
         /// As many bulk reads (replays, the auditor's events and replay) as allowed are
         /// streaming; ``ExchangeError/retryAfter`` says when to try again.
         public static let bulkReadsBusy = Code(base: .bulkReadsBusy)
+        /// The principal made more audited reads than `audit.read_limit` allows
+        /// (``ReadRateLimit``); ``ExchangeError/retryAfter`` says when to try again.
+        public static let readsLimited = Code(base: .readsLimited)
         /// A legal hold names nothing the configuration declares (a topic, a topic pattern
         /// matching none, a department or an agreement), or a value of the wrong form.
         public static let holdInvalid = Code(base: .holdInvalid)
@@ -138,7 +142,7 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
                 .notFound
             case .subscriptionNameTaken, .subscriptionLimit, .idConflict:
                 .conflict
-            case .bulkReadsBusy, .store, .internalFailure:
+            case .bulkReadsBusy, .readsLimited, .store, .internalFailure:
                 .unavailable
             }
         }
@@ -154,7 +158,7 @@ public struct ExchangeError: Error, Hashable, Sendable, CustomStringConvertible 
     /// it must not write another.
     public var isAudited: Bool
     /// How long the caller should wait before trying again, when the refusal is temporary
-    /// (``Code/bulkReadsBusy``); answered as `Retry-After`.
+    /// (``Code/bulkReadsBusy``, ``Code/readsLimited``); answered as `Retry-After`.
     public var retryAfter: Duration?
     /// The sequence of the event a refused repeat conflicts with (``Code/idConflict``).
     public var originalSequence: UInt64?

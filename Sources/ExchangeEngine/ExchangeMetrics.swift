@@ -88,6 +88,9 @@ public struct ExchangeMetrics: Sendable {
     /// Bulk reads ended because their client did not take a chunk within
     /// `bulk_reads.write_timeout` (`exchange_bulk_reads_timed_out_total`).
     public let bulkReadsTimedOut: CoreMetrics.Counter
+    /// Reads refused because their principal read faster than `audit.read_limit` allows
+    /// (`exchange_reads_limited_total`).
+    public let readsLimited: CoreMetrics.Counter
     private let writerRecorded = WriterTimeRecord()
 
     /// Creates the metrics.
@@ -148,6 +151,7 @@ public struct ExchangeMetrics: Sendable {
         bulkReadsRefusedByReason = Dictionary(
             uniqueKeysWithValues: BulkReadBudget.Refusal.allCases.map { ($0, counter("exchange_bulk_reads_refused_total", [("reason", $0.rawValue)])) })
         bulkReadsTimedOut = counter("exchange_bulk_reads_timed_out_total")
+        readsLimited = counter("exchange_reads_limited_total")
     }
 
     /// The counter of bulk reads refused for `reason`.

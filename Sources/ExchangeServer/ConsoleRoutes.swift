@@ -239,7 +239,7 @@ public struct ConsoleRoutes: Sendable {
     func auditSession(_ principal: Principal, change: String, method: String?) async throws {
         var fields: [String: AuditValue] = ["change": .string(change), "role": .string(principal.role.rawValue)]
         if let method { fields["method"] = .string(method) }
-        _ = try await pages.exchange.audit([AuditEvent(kind: .consoleSession, actor: principal.actor, fields: fields)], priority: .reads)
+        try await pages.exchange.auditAnsweredRead(AuditEvent(kind: .consoleSession, actor: principal.actor, fields: fields))
     }
 
     /// Audits a refusal under the session's identity and returns the problem to throw.

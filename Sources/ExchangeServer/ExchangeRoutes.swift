@@ -103,8 +103,9 @@ public struct ExchangeRoutes: Sendable {
     /// An auditor API handler whose refusals after the role check are not audited again: the
     /// handler wrote the request's `audit_read` entry (with its query) before reading anything,
     /// so a parameter refused afterwards is already in the log. Refusals of the role check
-    /// itself (401, 403) come before that entry and are audited as any other; engine errors
-    /// (the store's, through the engine) come after it.
+    /// itself (401, 403) come before that entry and are audited as any other, and so is a read
+    /// refused for its principal's read budget (`reads.rate_limited`), which writes no entry;
+    /// engine errors (the store's, through the engine) come after it.
     static func readAudited(
         _ handler: @escaping @Sendable (Request, ExchangeRequestContext) async throws -> Response
     ) -> @Sendable (Request, ExchangeRequestContext) async throws -> Response {
@@ -114,7 +115,7 @@ public struct ExchangeRoutes: Sendable {
             } catch var problem as ProblemError where problem.code.status != .unauthorized && problem.code.status != .forbidden {
                 problem.isAudited = true
                 throw problem
-            } catch var error as ExchangeError {
+            } catch var error as ExchangeError where error.code != .readsLimited {
                 error.isAudited = true
                 throw error
             }

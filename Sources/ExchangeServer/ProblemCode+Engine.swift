@@ -35,6 +35,7 @@ extension ProblemCode {
         .badRegistryQuery: .registryBadQuery,
         .badRegistryCursor: .registryBadCursor,
         .bulkReadsBusy: .replayBusy,
+        .readsLimited: .readsRateLimited,
         .holdInvalid: .holdInvalid,
     ]
 }

@@ -172,6 +172,9 @@ extension ProblemCode {
     /// As many bulk reads (replays, the auditor's events and replay) as
     /// `bulk_reads.max_concurrent` allows are streaming; answered with `Retry-After`.
     public static let replayBusy = ProblemCode("replay.busy", status: .serviceUnavailable, title: "Too many bulk reads")
+    /// The principal made more audited reads (replays, registry queries, audit reads, console
+    /// pages) than `audit.read_limit` allows; answered with `Retry-After`.
+    public static let readsRateLimited = ProblemCode("reads.rate_limited", status: .tooManyRequests, title: "Too many reads")
 
     /// The agreement id in the path is not an agreement id: 1 to 128 ASCII letters, digits,
     /// `-`, `_`, `.`.
@@ -206,7 +209,7 @@ extension ProblemCode {
         .accessUnknownTopic, .accessNotTopicOwner, .accessSourceMismatch, .accessUnknownDepartment, .accessInvalidTopic, .accessNoAgreement, .accessMissingRole,
         .subscriptionInvalidName, .subscriptionInvalidFilter, .subscriptionInvalidLimits, .subscriptionNotFound, .subscriptionNameTaken, .subscriptionLimitReached,
         .registryUnknownCollection, .registryNotFound, .registryNotEntitled, .registryBadQuery, .registryBadCursor,
-        .replayBusy,
+        .replayBusy, .readsRateLimited,
         .agreementInvalidID, .agreementNotFound,
         .holdInvalid, .holdNotFound, .holdLimitReached,
     ]

@@ -20,7 +20,7 @@ struct AuditReplayCommand: AsyncParsableCommand {
             --until, --start. Lines go to standard output or --out; progress (lines so far, the \
             audit index reached of the log's size when the read began) to standard error every \
             half second when it is a terminal, or with --progress. A busy exchange (503 \
-            replay.busy) is tried again up to --attempts times. Needs an auditor token.
+            replay.busy, 429 reads.rate_limited) is tried again up to --attempts times. Needs an auditor token.
 
             Example:
               exchangectl audit replay --token-file auditor.token --subject 91310000MA1FL0001X
@@ -58,7 +58,7 @@ struct AuditReplayCommand: AsyncParsableCommand {
     @Flag(help: "Report progress on standard error even when it is not a terminal.")
     var progress = false
 
-    @Option(help: "The most tries while the exchange answers 503 replay.busy (1-20).")
+    @Option(help: "The most tries while the exchange answers 503 replay.busy or 429 reads.rate_limited (1-20).")
     var attempts = 5
 
     func validate() throws {

@@ -9,9 +9,10 @@ extension ExchangeClient {
 
     /// Starts a bulk read (`GET /v1/replay` and the auditor's NDJSON reads), trying again while
     /// the exchange answers 503 with `Retry-After` (its bulk-read slots are taken,
-    /// `replay.busy`): at most `attempts` tries, waiting what `Retry-After` asks (1 s to
+    /// `replay.busy`) or 429 (the principal reads faster than `audit.read_limit` allows,
+    /// `reads.rate_limited`): at most `attempts` tries, waiting what `Retry-After` asks (1 s to
     /// ``longestBulkReadWait``; 5 s when it says nothing usable) and saying so on standard error
-    /// before each wait. Any other answer of 400 or more, and the last 503, throw the problem
+    /// before each wait. Any other answer of 400 or more, and the last 503 or 429, throw the problem
     /// they answered (`error: replay.busy: ...`).
     /// - Parameters:
     ///   - makeRequest: builds the request, once per attempt.
@@ -33,7 +34,7 @@ extension ExchangeClient {
             guard response.status.code >= 400 else { return response }
             let body = Array(buffer: try await response.body.collect(upTo: 1 << 20))
             let failure = ClientFailure(status: response.status, body: body)
-            guard response.status == .serviceUnavailable, attempt < attempts else { throw failure }
+            guard response.status == .serviceUnavailable || response.status == .tooManyRequests, attempt < attempts else { throw failure }
             let delay = Self.retryDelay(response.headers.first(name: "retry-after"))
             FileHandle.standardError.write(
                 Data(

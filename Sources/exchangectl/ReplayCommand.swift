@@ -16,7 +16,8 @@ struct ReplayCommand: AsyncParsableCommand {
             object a line, to standard output or --out, in bounded memory. Progress (events so far, \
             and how far through the log) goes to standard error every half second when it is a \
             terminal, or with --progress. When the exchange's bulk-read slots are all taken (503 \
-            replay.busy), the replay is tried again after the wait the exchange asks (Retry-After, \
+            replay.busy) or the caller reads faster than it allows (429 reads.rate_limited), the \
+            replay is tried again after the wait the exchange asks (Retry-After, \
             at most 60 s), up to --attempts times, with a line on standard error before each wait.
 
             Example, against `make run`:
@@ -47,7 +48,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Report progress on standard error even when it is not a terminal.")
     var progress = false
 
-    @Option(help: "The most tries while the exchange answers 503 replay.busy (1-20).")
+    @Option(help: "The most tries while the exchange answers 503 replay.busy or 429 reads.rate_limited (1-20).")
     var attempts = 5
 
     @Option(help: "An archive directory (retention.archive_directory): its events of the range are merged in sequence order with the live store's.")

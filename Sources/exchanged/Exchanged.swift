@@ -188,6 +188,7 @@ struct Exchanged: AsyncParsableCommand {
             limits: settings.server.limits.publish, maxBatchBytes: settings.delivery.maxBatchBytes, anonymousRefusals: settings.audit.anonymousRefusals,
             bulkReads: settings.bulkReads, agreementWatch: settings.agreementWatch, principalRefusals: settings.audit.principalRefusals)
         engineConfiguration.maxSubscriptionsPerDepartment = settings.delivery.maxSubscriptionsPerDepartment
+        engineConfiguration.readLimit = settings.audit.readLimit
         let exchange = Exchange(store: store, agreements: agreements, configuration: engineConfiguration, logger: Logger(label: "exchange.engine"))
         auditSink.attach(exchange)
         await exchange.auditReload(loaded.report, actor: "exchange")

@@ -89,6 +89,17 @@ struct AuditConfigurationTests {
         #expect(Self.problem("audit:\n  principal_refusals:\n    rate: 5\n")?.key == "audit.principal_refusals.rate")
     }
 
+    /// `audit.read_limit.*`: read with their documented defaults, refused out of range.
+    @Test func theReadLimitIsReadAndRangeChecked() throws {
+        #expect(try Self.parse("").audit.readLimit == .init(perSecond: 100, burst: 500))
+        #expect(try Self.parse("audit:\n  read_limit:\n    per_second: 0\n    burst: 1\n").audit.readLimit == .init(perSecond: 0, burst: 1))
+        #expect(try Self.parse("audit:\n  read_limit:\n    per_second: 2000\n").audit.readLimit == .init(perSecond: 2000, burst: 500))
+        #expect(Self.problem("audit:\n  read_limit:\n    per_second: -1\n")?.key == "audit.read_limit.per_second")
+        #expect(Self.problem("audit:\n  read_limit:\n    per_second: 1000001\n")?.key == "audit.read_limit.per_second")
+        #expect(Self.problem("audit:\n  read_limit:\n    burst: 0\n")?.key == "audit.read_limit.burst")
+        #expect(Self.problem("audit:\n  read_limit:\n    rate: 5\n")?.key == "audit.read_limit.rate")
+    }
+
     @Test func aMissingOrWrongKeyFileIsAClearError() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
