@@ -38,7 +38,7 @@ extension AuditConfiguration {
     /// - `audit.read_limit.per_second`: answered reads one principal may make per second
     ///   (replays, registry queries, audit reads, console pages and sign-ins: each writes an
     ///   entry), beyond which a read is refused with 429 `reads.rate_limited` and `Retry-After`
-    ///   (default 100; 0-1000000, `0` sets no limit);
+    ///   (default 100; a number from 0 to 1000000, `0.5` one read every two seconds, `0` no limit);
     /// - `audit.read_limit.burst`: reads one principal may make at once after a quiet spell
     ///   (default 500; 1-1000000).
     ///
@@ -91,7 +91,7 @@ extension AuditConfiguration {
                 intervalSeconds: principalInterval.map { Int($0.components.seconds) } ?? defaults.principalRefusals.intervalSeconds,
                 burst: burst ?? defaults.principalRefusals.burst, maxPrincipals: maxPrincipals ?? defaults.principalRefusals.maxPrincipals))
         readLimit = ReadRateLimit.Configuration(
-            perSecond: try reader.integer("audit.read_limit.per_second", in: 0...1_000_000) ?? defaults.readLimit.perSecond,
+            perSecond: try reader.number("audit.read_limit.per_second", in: 0...1_000_000) ?? defaults.readLimit.perSecond,
             burst: try reader.integer("audit.read_limit.burst", in: 1...1_000_000) ?? defaults.readLimit.burst)
     }
 

@@ -97,6 +97,26 @@ struct ConfigReader {
         return number
     }
 
+    /// A number, whole or decimal (`0.5`), within `range`.
+    func number(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+        guard let value = value(key) else { return nil }
+        let number: Double? =
+            switch value {
+            case let whole as Int: Double(whole)
+            case let decimal as Double where decimal.isFinite: decimal
+            default: nil
+            }
+        guard let number, range.contains(number), !(value is Bool) else {
+            throw problem(key, "must be a number from \(Self.text(range.lowerBound)) to \(Self.text(range.upperBound))")
+        }
+        return number
+    }
+
+    /// `number` as written in a message: without `.0` when it is whole.
+    static func text(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
+    }
+
     /// A path, resolved against the directory of the file when relative.
     func path(_ key: String) throws -> String? {
         guard let text = try string(key) else { return nil }

@@ -17,15 +17,15 @@ import Synchronization
 public final class ReadRateLimit: Sendable {
     /// The rate and burst of every principal.
     public struct Configuration: Sendable, Equatable {
-        /// Reads per second one principal may sustain (`audit.read_limit.per_second`); `0`
-        /// sets no limit. Default 100.
-        public var perSecond: Int
+        /// Reads per second one principal may sustain (`audit.read_limit.per_second`, a
+        /// number: `0.5` is one read every two seconds); `0` sets no limit. Default 100.
+        public var perSecond: Double
         /// Reads one principal may make at once after a quiet spell
         /// (`audit.read_limit.burst`). Default 500.
         public var burst: Int
 
         /// Creates a configuration; defaults as documented on each property.
-        public init(perSecond: Int = 100, burst: Int = 500) {
+        public init(perSecond: Double = 100, burst: Int = 500) {
             self.perSecond = perSecond
             self.burst = burst
         }
@@ -64,7 +64,7 @@ public final class ReadRateLimit: Sendable {
     ///   one read again (the read is not counted).
     public func take(_ actor: String, now: UInt64) -> Duration? {
         guard configuration.perSecond > 0 else { return nil }
-        let rate = Double(configuration.perSecond)
+        let rate = configuration.perSecond
         let burst = Double(max(1, configuration.burst))
         return buckets.withLock { buckets -> Duration? in
             if buckets[actor] == nil, buckets.count >= Self.maximumPrincipals {

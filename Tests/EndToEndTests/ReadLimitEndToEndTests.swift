@@ -63,22 +63,33 @@ struct ReadLimitEndToEndTests {
             let metrics = try await daemon.request(nil, .GET, "/metrics", headers: auditor).text
             #expect(ConnectionLimitEndToEndTests.metric(metrics, "exchange_reads_limited_total") == Double(refused), "\(metrics)")
 
-            // exchangectl waits what Retry-After asks and then replays: while tax's other client
-            // takes every read its budget refills for 4 s, and once it stops.
-            let hammering = Task {
-                let until = ContinuousClock.now + .seconds(4)
-                while ContinuousClock.now < until {
-                    _ = try? await daemon.request("tax", .GET, "/v1/replay?limit=1")
-                    try? await Task.sleep(for: .milliseconds(50))
-                }
-            }
-            try await Task.sleep(for: .milliseconds(300))
-            let replay = try await BulkReadEndToEndTests.replay(daemon, "tax", ["--attempts", "12"])
-            await hammering.value
+            try await HardeningEndToEndTests.expectServing(daemon, "read-limit")
+            #expect(try await daemon.stop() == 0)
+        } catch {
+            await daemon.tearDown()
+            throw error
+        }
+        await daemon.tearDown()
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func exchangectlWaitsWhatRetryAfterAsksAndThenReplays() async throws {
+        // One read every 5 s, none saved up: once tax has read, its next read is refused for 5 s.
+        let daemon = try DaemonHarness(auditSettings: "  read_limit:\n    per_second: 0.2\n    burst: 1")
+        do {
+            try await daemon.start()
+            #expect(try await daemon.request("tax", .GET, "/v1/replay?limit=1").status == 200)
+            let refused = try await daemon.request("tax", .GET, "/v1/replay?limit=1")
+            #expect(refused.status == 429, "\(refused.text)")
+            #expect((refused.object["detail"] as? String)?.contains("0.2 a second") == true, "\(refused.text)")
+            let replay = try await BulkReadEndToEndTests.replay(daemon, "tax", ["--attempts", "4"])
             #expect(replay.status == 0, "\(replay.text) \(replay.errors)")
             #expect(replay.errors.contains("exchangectl: reads.rate_limited:"), "\(replay.errors)")
-            #expect(replay.errors.contains("trying again in 1 s"), "\(replay.errors)")
-            try await HardeningEndToEndTests.expectServing(daemon, "read-limit")
+            #expect(replay.errors.contains("(attempt 2 of 4)"), "\(replay.errors)")
+            // Given up after its attempts, it fails with the problem's code.
+            let gaveUp = try await BulkReadEndToEndTests.replay(daemon, "tax", ["--attempts", "1"])
+            #expect(gaveUp.status == 1, "\(gaveUp.text)")
+            #expect(gaveUp.errors.split(separator: "\n").last?.hasPrefix("error: reads.rate_limited: ") == true, "\(gaveUp.errors)")
             #expect(try await daemon.stop() == 0)
         } catch {
             await daemon.tearDown()
