@@ -1,3 +1,4 @@
+import ExchangeStore
 import Synchronization
 
 /// Wakes waiting pulls when the store commits new events.
@@ -7,8 +8,7 @@ import Synchronization
 final class CommitSignal: Sendable {
     private struct State {
         var generation: UInt64 = 0
-        var nextID = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var waiters: [ObjectIdentifier: SignalWaiter] = [:]
     }
 
     private let state = Mutex(State())
@@ -16,9 +16,12 @@ final class CommitSignal: Sendable {
     /// The current generation; pass it to `wait(after:timeout:)`.
     var generation: UInt64 { state.withLock { $0.generation } }
 
+    /// Waiters registered now (resumed ones are removed by their wait on its way out).
+    var waiterCount: Int { state.withLock { $0.waiters.count } }
+
     /// Called after every commit that appended events.
     func notify() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLock { state -> [SignalWaiter] in
             state.generation &+= 1
             defer { state.waiters.removeAll(keepingCapacity: true) }
             return Array(state.waiters.values)
@@ -32,37 +35,47 @@ final class CommitSignal: Sendable {
     }
 
     /// Waits until any of `signals` moved past its generation, the timeout, or cancellation.
+    ///
+    /// One continuation, registered with each signal, and one entry on the ``WaitTimer``: no
+    /// child task, no task group and no timer of its own per wait.
     static func wait(for signals: [(signal: CommitSignal, generation: UInt64)], timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            for (signal, generation) in signals {
-                group.addTask { await signal.wait(after: generation) }
+        let waiter = SignalWaiter()
+        // At most 7 days (``InputBounds/maxDurationMilliseconds``); zero or less: no wait.
+        let wait = Exchange.nanoseconds(of: timeout)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                guard waiter.install(continuation) else {
+                    continuation.resume()
+                    return
+                }
+                for (signal, generation) in signals where !signal.register(waiter, after: generation) {
+                    waiter.resume()
+                    return
+                }
+                guard wait > 0 else {
+                    waiter.resume()
+                    return
+                }
+                let now = monotonicNanoseconds()
+                let (deadline, overflow) = now.addingReportingOverflow(wait)
+                WaitTimer.shared.schedule(waiter, at: overflow ? .max : deadline)
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-            }
-            await group.next()
-            group.cancelAll()
+        } onCancel: {
+            waiter.resume()
+        }
+        for (signal, _) in signals { signal.unregister(waiter) }
+    }
+
+    /// Registers `waiter` unless a commit came after `generation` (then returns `false`).
+    private func register(_ waiter: SignalWaiter, after generation: UInt64) -> Bool {
+        state.withLock { state in
+            guard state.generation == generation else { return false }
+            state.waiters[ObjectIdentifier(waiter)] = waiter
+            return true
         }
     }
 
-    /// Waits until a commit after `generation`, or cancellation.
-    private func wait(after generation: UInt64) async {
-        let id = state.withLock { state -> Int in
-            state.nextID += 1
-            return state.nextID
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = self.state.withLock { state -> Bool in
-                    if state.generation != generation || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = self.state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume()
-        }
+    private func unregister(_ waiter: SignalWaiter) {
+        state.withLock { _ = $0.waiters.removeValue(forKey: ObjectIdentifier(waiter)) }
     }
 }

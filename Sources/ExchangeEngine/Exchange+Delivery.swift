@@ -115,7 +115,7 @@ extension Exchange {
         guard let record = snapshot.subscription, record.owner == owner.rawValue else {
             throw ExchangeError.subscriptionNotFound(name)
         }
-        guard let filter = TopicPattern(record.filter) else {
+        guard let filter = filters.pattern(record.filter) else {
             throw ExchangeError(.invalidSubscriptionFilter, "stored filter '\(record.filter)' is invalid")
         }
         let set = agreements.current

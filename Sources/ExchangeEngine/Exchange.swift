@@ -27,6 +27,8 @@ public final class Exchange: Sendable {
     /// One signal per department with waiting pulls, woken by commits that route events to it.
     /// Settlements wake their own subscription only (`SubscriptionGate.settlements`).
     private let signals = DepartmentSignals()
+    /// Subscriptions' filters, parsed once.
+    let filters = TopicPatternCache()
     /// Seals registry page cursors: they hold index keys of entries the caller may not see.
     let cursorSealer = TokenSealer()
     /// Refusals of anonymous requests, counted until the next flush.

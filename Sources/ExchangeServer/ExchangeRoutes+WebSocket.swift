@@ -218,10 +218,8 @@ extension ExchangeRoutes {
                 }
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     if try await revoked() { break }
-                    let violation: String? = if case .text(let text) = message { StreamControl.strictViolation(Array(text.utf8)) } else { nil }
-                    guard case .text(let text) = message, violation == nil,
-                        let control = try? JSONDecoder().decode(StreamControl.self, from: Data(text.utf8))
-                    else {
+                    let (control, violation): (StreamControl?, String?) = if case .text(let text) = message { StreamControl.read(text.utf8) } else { (nil, nil) }
+                    guard let control else {
                         let expected = "send {\"credit\": n}, {\"ack\": [...]}, {\"nak\": [...]} or {\"term\": [...]}"
                         let problem = ProblemError(.badRequest, detail: violation.map { "\(expected): \($0)" } ?? expected)
                         try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: problem), as: UTF8.self)))

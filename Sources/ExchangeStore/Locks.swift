@@ -5,11 +5,11 @@ import Darwin
 #endif
 
 /// A mutex with a condition variable, for the writer thread's queue.
-final class ConditionLock: @unchecked Sendable {
+package final class ConditionLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    init() {
+    package init() {
         pthread_mutex_init(mutex, nil)
         // Timed waits measure the monotonic clock (``monotonicNanoseconds()``), not the wall clock.
         var attributes = pthread_condattr_t()
@@ -26,19 +26,19 @@ final class ConditionLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
-    func wait() { pthread_cond_wait(condition, mutex) }
+    package func lock() { pthread_mutex_lock(mutex) }
+    package func unlock() { pthread_mutex_unlock(mutex) }
+    package func wait() { pthread_cond_wait(condition, mutex) }
     /// Waits, with the lock held, until signalled or until `deadline` (``monotonicNanoseconds()``)
     /// has passed; spurious wake-ups return early too, so callers re-check their condition.
-    func wait(until deadline: UInt64) {
+    package func wait(until deadline: UInt64) {
         var time = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
         _ = pthread_cond_timedwait(condition, mutex, &time)
     }
-    func signal() { pthread_cond_signal(condition) }
-    func broadcast() { pthread_cond_broadcast(condition) }
+    package func signal() { pthread_cond_signal(condition) }
+    package func broadcast() { pthread_cond_broadcast(condition) }
 
-    func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
+    package func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
         lock()
         defer { unlock() }
         return try body()
@@ -85,7 +85,7 @@ func wallClockNanoseconds() -> UInt64 {
 }
 
 /// Monotonic time in nanoseconds, for durations.
-func monotonicNanoseconds() -> UInt64 {
+package func monotonicNanoseconds() -> UInt64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)

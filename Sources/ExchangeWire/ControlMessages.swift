@@ -113,6 +113,62 @@ package struct StreamControl: Decodable {
         case delayMs = "delay_ms"
     }
 
+    /// Reads a control frame with one parse: the strict reader's rules (``StrictlyRead``), then
+    /// the members as Foundation's decoder reads them (a member absent or `null` is not set; a
+    /// number that is not a whole number of the member's type, or a value of another type,
+    /// refuses the frame), without decoding the bytes a second time.
+    /// - Returns: the control message, or what the strict rules found (`nil` when the frame is
+    ///   refused for its types or its shape, which the caller describes).
+    package static func read(_ bytes: some Collection<UInt8>) -> (control: StreamControl?, violation: String?) {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes)
+        } catch {
+            return (nil, error.message)
+        }
+        if let violation = strictViolation(in: value) { return (nil, violation) }
+        return (StreamControl(value), nil)
+    }
+
+    /// The message `value` holds, or `nil` when it is not an object or a member has the wrong type.
+    init?(_ value: JSONValue) {
+        guard case .object(let object) = value else { return nil }
+        func whole<T: FixedWidthInteger>(_ member: JSONValue?, as _: T.Type) -> T?? {
+            switch member {
+            case nil, .null?: return .some(nil)
+            case .number(let number)?: return T(number.text).map { .some($0) }
+            default: return nil
+            }
+        }
+        func list(_ member: JSONValue?) -> [UInt64]?? {
+            switch member {
+            case nil, .null?: return .some(nil)
+            case .array(let items)?:
+                var sequences: [UInt64] = []
+                sequences.reserveCapacity(items.count)
+                for item in items {
+                    guard case .number(let number) = item, let sequence = UInt64(number.text) else { return nil }
+                    sequences.append(sequence)
+                }
+                return .some(sequences)
+            default: return nil
+            }
+        }
+        guard let credit = whole(object["credit"], as: Int.self), let ack = list(object["ack"]), let nak = list(object["nak"]),
+            let term = list(object["term"]), let delayMs = whole(object["delay_ms"], as: UInt64.self)
+        else { return nil }
+        self.init(credit: credit, ack: ack, nak: nak, term: term, delayMs: delayMs)
+    }
+
+    /// Creates a control message.
+    package init(credit: Int? = nil, ack: [UInt64]? = nil, nak: [UInt64]? = nil, term: [UInt64]? = nil, delayMs: UInt64? = nil) {
+        self.credit = credit
+        self.ack = ack
+        self.nak = nak
+        self.term = term
+        self.delayMs = delayMs
+    }
+
     /// Refuses a frame that asks nothing (none of credit, ack, nak and term), one that settles a
     /// sequence two ways (in two of ack, nak and term: which would win depends on the order they
     /// are applied in), a credit outside ``InputBounds/credit``, and sequences or a delay outside

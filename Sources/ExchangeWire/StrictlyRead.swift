@@ -25,6 +25,11 @@ extension StrictlyRead {
         } catch {
             return error.message
         }
+        return strictViolation(in: value)
+    }
+
+    /// What breaks those rules in `value`, already parsed by this reader, or `nil`.
+    static func strictViolation(in value: JSONValue) -> String? {
         guard case .object(let object) = value else { return nil }
         for member in object {
             guard members.contains(member.key) else { return unknown(member.key, members) }

@@ -1,0 +1,38 @@
+import ExchangeWire
+import Foundation
+import Testing
+
+/// A subscription stream's control frame is read with one parse (`StreamControl.read`), and
+/// reads exactly as the strict reader followed by Foundation's decoder did: the same frames are
+/// accepted, with the same members, and the same are refused.
+@Suite struct StreamControlReadingTests {
+    /// The two-parse reading the stream used before: the strict rules, then `JSONDecoder`.
+    static func twoParses(_ text: String) -> (control: StreamControl?, violation: String?) {
+        if let violation = StreamControl.strictViolation(Array(text.utf8)) { return (nil, violation) }
+        return (try? JSONDecoder().decode(StreamControl.self, from: Data(text.utf8)), nil)
+    }
+
+    static let frames = [
+        #"{"credit": 5}"#, #"{"ack": [1, 2, 3]}"#, #"{"nak": [4], "delay_ms": 250}"#, #"{"term": []}"#,
+        #"{"credit": 1, "ack": [9], "nak": [10], "term": [11], "delay_ms": 0}"#, #"{"credit": null}"#, #"{"ack": null, "credit": 2}"#,
+        #"{}"#, #"[]"#, #"5"#, #""credit""#, #"null"#, #"{"credit": "5"}"#, #"{"credit": true}"#, #"{"credit": 1.5}"#, #"{"credit": 1e2}"#,
+        #"{"credit": -3}"#, #"{"credit": 9223372036854775807}"#, #"{"credit": 9223372036854775808}"#, #"{"ack": [-1]}"#,
+        #"{"ack": [18446744073709551615]}"#, #"{"ack": [18446744073709551616]}"#, #"{"ack": ["1"]}"#, #"{"ack": [[1]]}"#, #"{"ack": [null]}"#,
+        #"{"ack": 1}"#, #"{"ack": {"1": 1}}"#, #"{"delay_ms": -1, "nak": [1]}"#, #"{"delay_ms": "1", "nak": [1]}"#, #"{"credit": 1, "credit": 2}"#,
+        #"{"credits": 1}"#, #"{"credit": 1,}"#, #"{"credit": 1"#, "", " ", #"{"credit": 01}"#, #"{"ack": [1, 2.0]}"#, #"{"credit": -0}"#,
+        #"{"credit":1}   "#, #"  {"ack":[7]}"#, #"{"ack": [1], "nak": [1]}"#,
+    ]
+
+    @Test(arguments: frames)
+    func oneParseReadsAsTheStrictReaderAndTheDecoderDid(_ frame: String) {
+        let before = Self.twoParses(frame)
+        let now = StreamControl.read(frame.utf8)
+        #expect(now.violation == before.violation, "\(frame)")
+        #expect(now.control?.credit == before.control?.credit, "\(frame)")
+        #expect(now.control?.ack == before.control?.ack, "\(frame)")
+        #expect(now.control?.nak == before.control?.nak, "\(frame)")
+        #expect(now.control?.term == before.control?.term, "\(frame)")
+        #expect(now.control?.delayMs == before.control?.delayMs, "\(frame)")
+        #expect((now.control == nil) == (before.control == nil), "\(frame)")
+    }
+}
