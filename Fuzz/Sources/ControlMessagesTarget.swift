@@ -3,7 +3,9 @@ import Foundation
 
 /// The control messages a client sends as JSON: each is checked strictly (duplicate and unknown
 /// members, fractions), decodes or throws, and a subscription request turns into the engine's
-/// specification or a problem.
+/// specification or a problem. A stream's control frame is read with one parse
+/// (`StreamControl.read`), which must read every input as the strict reader followed by
+/// Foundation's decoder does: a difference stops the run.
 enum ControlMessagesTarget {
     static func run(_ input: FuzzInput) {
         let data = Data(input.bytes)
@@ -15,6 +17,14 @@ enum ControlMessagesTarget {
             _ = try? request.specification()
         }
         _ = try? decoder.decode(SequencesRequest.self, from: data)
-        _ = try? decoder.decode(StreamControl.self, from: data)
+        let violation = StreamControl.strictViolation(input.bytes)
+        let decoded = violation == nil ? try? decoder.decode(StreamControl.self, from: data) : nil
+        let read = StreamControl.read(input.bytes)
+        guard read.violation == violation, (read.control == nil) == (decoded == nil), read.control?.credit == decoded?.credit,
+            read.control?.ack == decoded?.ack, read.control?.nak == decoded?.nak, read.control?.term == decoded?.term,
+            read.control?.delayMs == decoded?.delayMs
+        else {
+            fatalError("StreamControl.read differs from the strict reader and the decoder on \(Array(input.bytes.prefix(200)))")
+        }
     }
 }

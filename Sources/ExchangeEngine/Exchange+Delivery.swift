@@ -30,7 +30,13 @@ extension Exchange {
     /// came due (withdrawn instead of delivered). Each is reported once, as the position moves
     /// past it; a pull with gaps and no events returns at once rather than wait. A subscription
     /// whose position is past every removal pays nothing for this (``DeliverySnapshot``).
-    public func pullReportingGaps(_ name: String, owner: DepartmentID, max: Int, wait: Duration = .zero) async throws(ExchangeError) -> PulledEvents {
+    /// - Parameter resume: ``PulledEvents/resume`` of the subscription's previous pull: when no
+    ///   commit routed events to `owner` and no settlement of the subscription came since that
+    ///   pull's round, this pull starts by waiting instead of with a round that would find
+    ///   nothing. Pass it only to the next pull of the same subscription.
+    public func pullReportingGaps(
+        _ name: String, owner: DepartmentID, max: Int, wait: Duration = .zero, resume: PullResume? = nil
+    ) async throws(ExchangeError) -> PulledEvents {
         let limit = Swift.max(1, Swift.min(max, configuration.maxPullEvents))
         let cap = Duration.milliseconds(Int64(configuration.maxPullWaitMilliseconds))
         let deadline = ContinuousClock.now + Swift.min(wait, cap)
@@ -39,7 +45,8 @@ extension Exchange {
         // snapshot, and its gate is dropped on the way out.
         let gate = acquireGate(name)
         do {
-            let events = try await pullRounds(name, owner: owner, limit: limit, deadline: deadline, newEvents: newEvents, settlements: gate.settlements)
+            let events = try await pullRounds(
+                name, owner: owner, limit: limit, deadline: deadline, newEvents: newEvents, settlements: gate.settlements, resume: resume)
             releaseGate(name, found: true)
             return events
         } catch {
@@ -49,13 +56,37 @@ extension Exchange {
     }
 
     private func pullRounds(
-        _ name: String, owner: DepartmentID, limit: Int, deadline: ContinuousClock.Instant, newEvents: CommitSignal, settlements: CommitSignal
+        _ name: String, owner: DepartmentID, limit: Int, deadline: ContinuousClock.Instant, newEvents: CommitSignal, settlements: CommitSignal,
+        resume: PullResume?
     ) async throws(ExchangeError) -> PulledEvents {
+        // Nothing came since the previous pull took everything, and no redelivery is due: its
+        // round would find nothing.
+        var skipping =
+            resume.map {
+                $0.newEvents == newEvents.generation && $0.settlements == settlements.generation && ContinuousClock.now < deadline
+                    && ($0.nextDue.map { due in due > Self.nanoseconds(Date()) } ?? true)
+            } ?? false
         while true {
-            let generations = (newEvents.generation, settlements.generation)
-            let (events, gaps, nextDue, isFull) = try await deliveryRound(name, owner: owner, max: limit, maxBytes: configuration.maxBatchBytes)
+            let generations: (UInt64, UInt64)
+            let nextDue: UInt64?
+            let isFull: Bool
+            if skipping, let resume {
+                skipping = false
+                generations = (resume.newEvents, resume.settlements)
+                (nextDue, isFull) = (resume.nextDue, false)
+                metrics.roundsSkipped.increment()
+                roundTally.skipped()
+            } else {
+                generations = (newEvents.generation, settlements.generation)
+                let round = try await deliveryRound(name, owner: owner, max: limit, maxBytes: configuration.maxBatchBytes)
+                if !round.events.isEmpty || !round.gaps.isEmpty || ContinuousClock.now >= deadline || Task.isCancelled {
+                    let resume = round.caughtUp ? PullResume(newEvents: generations.0, settlements: generations.1, nextDue: round.nextDue) : nil
+                    return PulledEvents(events: round.events, expired: round.gaps, resume: resume)
+                }
+                (nextDue, isFull) = (round.nextDue, round.isFull)
+            }
             let now = ContinuousClock.now
-            if !events.isEmpty || !gaps.isEmpty || now >= deadline || Task.isCancelled { return PulledEvents(events: events, expired: gaps) }
+            if now >= deadline || Task.isCancelled { return PulledEvents(events: []) }
             var timeout = deadline - now
             if let nextDue {
                 let untilDue = Duration.nanoseconds(Int64(clamping: nextDue) - Int64(clamping: Self.nanoseconds(Date())))
@@ -71,19 +102,36 @@ extension Exchange {
         }
     }
 
+    /// What one delivery round decided.
+    struct Round {
+        /// The events handed out.
+        var events: [DeliveredEvent]
+        /// The gaps to report.
+        var gaps: [ExpiredGap]
+        /// The earliest redelivery deadline in the future after the round, the events handed
+        /// out included.
+        var nextDue: UInt64?
+        /// Whether the subscription is at its `max_in_flight`.
+        var isFull: Bool
+        /// Whether the round took everything it could: it reached the inbox's end and the
+        /// subscription is below its `max_in_flight`.
+        var caughtUp: Bool
+    }
+
     /// One delivery round under the subscription's lock; returns the events (at most `max`, and
     /// no more once their estimated bytes reach `maxBytes`), the gaps to report, the earliest
     /// redelivery deadline still in the future, and whether the subscription is at its
     /// `max_in_flight`. Everything the round reads comes from one snapshot of the store
     /// (``DeliverySnapshot``).
-    private func deliveryRound(_ name: String, owner: DepartmentID, max: Int, maxBytes: Int) async throws(ExchangeError) -> ([DeliveredEvent], [ExpiredGap], UInt64?, Bool) {
+    private func deliveryRound(_ name: String, owner: DepartmentID, max: Int, maxBytes: Int) async throws(ExchangeError) -> Round {
         liveWork.deliveryStarted()
         defer { liveWork.deliveryEnded() }
         do {
             return try await withGate(name) { gate in
-                let (events, gaps, update, nextDue, isFull) = try store.withDeliverySnapshot(subscription: name, consumer: owner.rawValue) { snapshot in
+                let (round, update) = try store.withDeliverySnapshot(subscription: name, consumer: owner.rawValue) { snapshot in
                     try planDelivery(name, owner: owner, max: max, maxBytes: maxBytes, from: snapshot)
                 }
+                let events = round.events
                 if events.isEmpty {
                     try await store.apply(update, toSubscription: name)
                 } else if !update.isEmpty {
@@ -94,7 +142,9 @@ extension Exchange {
                     gate.recordQueued(record)
                 }
                 metrics.deliveries.increment(by: events.count)
-                return (events, gaps, nextDue, isFull)
+                metrics.rounds.increment()
+                roundTally.ran()
+                return round
             }
         } catch {
             throw Self.mapped(error)
@@ -111,7 +161,7 @@ extension Exchange {
     /// next round hands it out, and reports only the gaps below the position.
     private func planDelivery(
         _ name: String, owner: DepartmentID, max: Int, maxBytes: Int, from snapshot: any DeliverySnapshot
-    ) throws -> ([DeliveredEvent], [ExpiredGap], SubscriptionUpdate, UInt64?, Bool) {
+    ) throws -> (Round, SubscriptionUpdate) {
         guard let record = snapshot.subscription, record.owner == owner.rawValue else {
             throw ExchangeError.subscriptionNotFound(name)
         }
@@ -181,11 +231,11 @@ extension Exchange {
         }
 
         var capacity = Swift.min(max - events.count, Int(record.maxInFlight) - inFlight)
+        // Whether the scan reached the inbox's end (rather than the round's capacity).
+        var exhausted = false
         if capacity > 0, bytes < maxBytes {
             var position = snapshot.position ?? 1
             let startPosition = position
-            // Whether the scan reached the inbox's end (rather than the round's capacity).
-            var exhausted = false
             scan: while capacity > 0, bytes < maxBytes {
                 var entries: [(entry: InboxEntry, event: StoredEvent)] = []
                 // The decoded chunk is held until it is planned: it stops once its records reach
@@ -239,7 +289,15 @@ extension Exchange {
             if position != startPosition { update.position = position }
         }
         gaps.sort { ($0.first, $0.last) < ($1.first, $1.last) }
-        return (events, gaps, update, nextDue, inFlight >= Int(record.maxInFlight))
+        let isFull = inFlight >= Int(record.maxInFlight)
+        // The deadlines of the deliveries this round makes come due too.
+        for delivery in update.deliveries where delivery.deadline > now {
+            nextDue = Swift.min(nextDue ?? .max, delivery.deadline)
+        }
+        // The scan ran, and reached the inbox's end, only with room left after every due
+        // redelivery was taken, so a round that caught up left nothing due behind.
+        let round = Round(events: events, gaps: gaps, nextDue: nextDue, isFull: isFull, caughtUp: exhausted && !isFull)
+        return (round, update)
     }
 
     /// The redelivery delay after the `count`-th delivery, in nanoseconds.

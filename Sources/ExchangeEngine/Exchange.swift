@@ -27,6 +27,8 @@ public final class Exchange: Sendable {
     /// One signal per department with waiting pulls, woken by commits that route events to it.
     /// Settlements wake their own subscription only (`SubscriptionGate.settlements`).
     private let signals = DepartmentSignals()
+    /// Delivery rounds run and skipped since start (as `exchange_delivery_rounds_total`).
+    let roundTally = RoundTally()
     /// Subscriptions' filters, parsed once.
     let filters = TopicPatternCache()
     /// Seals registry page cursors: they hold index keys of entries the caller may not see.
@@ -180,4 +182,15 @@ public final class Exchange: Sendable {
 struct GateEntry {
     let gate: SubscriptionGate
     var users = 0
+}
+
+/// Delivery rounds run and left out since the engine started, beside their metric.
+final class RoundTally: Sendable {
+    private let counts = Atomic<Int>(0)
+    private let skips = Atomic<Int>(0)
+
+    func ran() { counts.add(1, ordering: .relaxed) }
+    func skipped() { skips.add(1, ordering: .relaxed) }
+    /// Rounds run and rounds skipped.
+    var values: (run: Int, skipped: Int) { (counts.load(ordering: .relaxed), skips.load(ordering: .relaxed)) }
 }

@@ -91,6 +91,12 @@ public struct ExchangeMetrics: Sendable {
     /// Reads refused because their principal read faster than `audit.read_limit` allows
     /// (`exchange_reads_limited_total`).
     public let readsLimited: CoreMetrics.Counter
+    /// Delivery rounds run (`exchange_delivery_rounds_total{outcome="run"}`), and rounds a
+    /// subscription stream's pull left out because nothing came since its previous round took
+    /// everything (`outcome="skipped"`).
+    public let rounds: CoreMetrics.Counter
+    /// See ``rounds``.
+    public let roundsSkipped: CoreMetrics.Counter
     private let writerRecorded = WriterTimeRecord()
 
     /// Creates the metrics.
@@ -152,6 +158,8 @@ public struct ExchangeMetrics: Sendable {
             uniqueKeysWithValues: BulkReadBudget.Refusal.allCases.map { ($0, counter("exchange_bulk_reads_refused_total", [("reason", $0.rawValue)])) })
         bulkReadsTimedOut = counter("exchange_bulk_reads_timed_out_total")
         readsLimited = counter("exchange_reads_limited_total")
+        rounds = counter("exchange_delivery_rounds_total", [("outcome", "run")])
+        roundsSkipped = counter("exchange_delivery_rounds_total", [("outcome", "skipped")])
     }
 
     /// The counter of bulk reads refused for `reason`.

@@ -183,6 +183,9 @@ extension ExchangeRoutes {
                 group.addTask {
                     var changes = creditChanges.makeAsyncIterator()
                     var buffer: [UInt8] = []
+                    // Where the last round left the subscription: the next pull waits at once
+                    // when nothing came since (no round that would find nothing).
+                    var resume: PullResume?
                     while !Task.isCancelled {
                         let available = credit.value
                         if available == 0 {
@@ -192,12 +195,13 @@ extension ExchangeRoutes {
                         if try await revoked() { return }
                         let pulled: PulledEvents
                         do {
-                            pulled = try await exchange.pullReportingGaps(name, owner: department, max: available, wait: .seconds(5))
+                            pulled = try await exchange.pullReportingGaps(name, owner: department, max: available, wait: .seconds(5), resume: resume)
                         } catch {
                             try await outbound.write(.text(String(decoding: Self.reply(index: -1, problem: ProblemError(answering: error, logger: logger)), as: UTF8.self)))
                             return
                         }
                         let events = pulled.events
+                        resume = pulled.resume
                         // What retention removed that the subscription passed, before the events.
                         for gap in pulled.expired {
                             if try await revoked() { return }

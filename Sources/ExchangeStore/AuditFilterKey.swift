@@ -93,6 +93,41 @@ public enum AuditFilterKey: Hashable, Sendable {
         return keys
     }
 
+    /// The values the entry of `event` is indexed by, each once: what ``keys(of:)-(JSONValue)``
+    /// gives for the entry's canonical text (the fields, with `kind` and `actor` over any field
+    /// of those names), computed from the event without writing and parsing that text.
+    public static func keys(of event: AuditEvent) -> [AuditFilterKey] {
+        var keys: [AuditFilterKey] = []
+        func add(_ key: AuditFilterKey) {
+            if !keys.contains(key) { keys.append(key) }
+        }
+        func text(_ value: AuditValue?) -> String? {
+            if case .string(let text)? = value { text } else { nil }
+        }
+        let fields = event.fields
+        let kind = event.kind.rawValue
+        add(.kind(kind))
+        if let subject = text(fields["subject"]) { add(.subject(subject)) }
+        add(.department(event.actor))
+        for member in ["department", "consumer", "owner"] {
+            if let name = text(fields[member]) { add(.department(name)) }
+        }
+        if let agreement = text(fields["agreement"]) { add(.agreement(agreement)) }
+        if case .list(let routes)? = fields["routes"] {
+            for case .object(let route) in routes {
+                if let consumer = text(route["consumer"]) { add(.department(consumer)) }
+                if let agreement = text(route["agreement"]) { add(.agreement(agreement)) }
+            }
+        }
+        if kind != AuditEvent.Kind.published.rawValue, case .integer(let sequence)? = fields["sequence"], sequence >= 0 {
+            add(.sequence(UInt64(sequence)))
+        }
+        if kind == AuditEvent.Kind.auditRead.rawValue, let endpoint = text(fields["endpoint"]) {
+            add(.endpoint(endpoint))
+        }
+        return keys
+    }
+
     /// The key prefixes of the canonical entry `bytes`; none when they do not parse (what the
     /// store writes always does).
     static func prefixes(ofCanonical bytes: [UInt8]) -> [[UInt8]] {

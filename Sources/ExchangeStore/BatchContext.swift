@@ -89,7 +89,10 @@ struct BatchContext: ~Copyable {
     /// Appends an audit entry in this transaction; returns its index.
     @discardableResult
     mutating func appendAudit(_ event: AuditEvent) throws -> UInt64 {
-        try appendAudit(event.prepared(), stamping: [timeMember])
+        auditBuffer.removeAll(keepingCapacity: true)
+        event.prepared().write(adding: [timeMember], into: &auditBuffer)
+        // The keys from the event: what parsing the text just written would give.
+        return try writeAuditBuffer(filterPrefixes: AuditFilterKey.keys(of: event).map(\.prefix))
     }
 
     /// Takes the index of the `published` entry of event `sequence`, stamps the entry (its
@@ -108,13 +111,7 @@ struct BatchContext: ~Copyable {
     /// The entry ``stagePublishedAudit(_:sequence:)`` stamped last.
     var publishedEntry: [UInt8] { auditBuffer }
 
-    private mutating func appendAudit(_ prepared: CanonicalObject, stamping members: [CanonicalObject.Member]) throws -> UInt64 {
-        auditBuffer.removeAll(keepingCapacity: true)
-        prepared.write(adding: members, into: &auditBuffer)
-        return try writeAuditBuffer()
-    }
-
-    private mutating func writeAuditBuffer() throws -> UInt64 {
+    private mutating func writeAuditBuffer(filterPrefixes: [[UInt8]]) throws -> UInt64 {
         let index = try takeAuditIndex()
         var key = index.bigEndian
         try withUnsafeBytes(of: &key) { key in
@@ -122,7 +119,7 @@ struct BatchContext: ~Copyable {
                 _ = try txn.put(schema.audit, key: key, value: value, flags: .append)
             }
         }
-        try writeAuditFilters(AuditFilterKey.prefixes(ofCanonical: auditBuffer), index: index)
+        try writeAuditFilters(filterPrefixes, index: index)
         return index
     }
 
