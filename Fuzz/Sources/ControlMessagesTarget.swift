@@ -4,8 +4,9 @@ import Foundation
 /// The control messages a client sends as JSON: each is checked strictly (duplicate and unknown
 /// members, fractions), decodes or throws, and a subscription request turns into the engine's
 /// specification or a problem. A stream's control frame is read with one parse
-/// (`StreamControl.read`), which must read every input as the strict reader followed by
-/// Foundation's decoder does: a difference stops the run.
+/// (`StreamControl.read`), and a settlement body too (`SequencesRequest.read`); each must read
+/// every input as the strict reader followed by Foundation's decoder does: a difference stops
+/// the run.
 enum ControlMessagesTarget {
     static func run(_ input: FuzzInput) {
         let data = Data(input.bytes)
@@ -16,7 +17,14 @@ enum ControlMessagesTarget {
         if let request = try? decoder.decode(SubscriptionRequest.self, from: data) {
             _ = try? request.specification()
         }
-        _ = try? decoder.decode(SequencesRequest.self, from: data)
+        let sequencesViolation = SequencesRequest.strictViolation(input.bytes)
+        let sequences = sequencesViolation == nil ? try? decoder.decode(SequencesRequest.self, from: data) : nil
+        let sequencesRead = SequencesRequest.read(input.bytes)
+        guard sequencesRead.violation == sequencesViolation, (sequencesRead.request == nil) == (sequences == nil),
+            sequencesRead.request?.sequences == sequences?.sequences, sequencesRead.request?.delayMs == sequences?.delayMs
+        else {
+            fatalError("SequencesRequest.read differs from the strict reader and the decoder on \(Array(input.bytes.prefix(200)))")
+        }
         let violation = StreamControl.strictViolation(input.bytes)
         let decoded = violation == nil ? try? decoder.decode(StreamControl.self, from: data) : nil
         let read = StreamControl.read(input.bytes)

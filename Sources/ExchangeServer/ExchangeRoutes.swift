@@ -215,15 +215,21 @@ public struct ExchangeRoutes: Sendable {
         let name = try context.parameters.require("name")
         let body = try await context.collectBody(request)
         let document: SequencesRequest
-        if let violation = SequencesRequest.strictViolation(body) {
+        // One parse; the decoder is asked only for a body that does not read, to say why.
+        let (read, violation) = SequencesRequest.read(body)
+        if let violation {
             throw ProblemError(.badRequest, detail: "expected {\"sequences\": [n, ...]} and at most \"delay_ms\": \(violation)")
         }
-        do {
-            document = try JSONDecoder().decode(SequencesRequest.self, from: Data(body))
-        } catch {
-            throw ProblemError(
-                .badRequest,
-                detail: "expected {\"sequences\": [n, ...]} with whole numbers from 1 to \(InputBounds.sequence.upperBound): \(Self.describe(error, body: Array(body)))")
+        if let read {
+            document = read
+        } else {
+            do {
+                document = try JSONDecoder().decode(SequencesRequest.self, from: Data(body))
+            } catch {
+                throw ProblemError(
+                    .badRequest,
+                    detail: "expected {\"sequences\": [n, ...]} with whole numbers from 1 to \(InputBounds.sequence.upperBound): \(Self.describe(error, body: Array(body)))")
+            }
         }
         try document.checkBounds()
         switch settlement {

@@ -79,6 +79,47 @@ package struct SequencesRequest: Decodable {
         case delayMs = "delay_ms"
     }
 
+    /// Reads a settlement body with one parse: the strict reader's rules (``StrictlyRead``),
+    /// then the members as Foundation's decoder reads them (`sequences` required, a list of
+    /// whole numbers from 0 to 2^64-1; `delay_ms` absent, `null` or such a number).
+    /// - Returns: the request, or what the strict rules found; neither when the body has the
+    ///   wrong shape or types (the caller asks the decoder, which says what is wrong).
+    package static func read(_ bytes: some Collection<UInt8>) -> (request: SequencesRequest?, violation: String?) {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes)
+        } catch {
+            return (nil, error.message)
+        }
+        if let violation = strictViolation(in: value) { return (nil, violation) }
+        return (SequencesRequest(value), nil)
+    }
+
+    /// The request `value` holds, or `nil` when it is not an object or a member is missing or
+    /// has the wrong type.
+    init?(_ value: JSONValue) {
+        guard case .object(let object) = value, case .array(let items)? = object["sequences"] else { return nil }
+        var sequences: [UInt64] = []
+        sequences.reserveCapacity(items.count)
+        for item in items {
+            guard case .number(let number) = item, let sequence = UInt64(number.text) else { return nil }
+            sequences.append(sequence)
+        }
+        switch object["delay_ms"] {
+        case nil, .null?: self.init(sequences: sequences, delayMs: nil)
+        case .number(let number)?:
+            guard let delay = UInt64(number.text) else { return nil }
+            self.init(sequences: sequences, delayMs: delay)
+        default: return nil
+        }
+    }
+
+    /// Creates a request.
+    package init(sequences: [UInt64], delayMs: UInt64? = nil) {
+        self.sequences = sequences
+        self.delayMs = delayMs
+    }
+
     /// Refuses sequences and delays outside ``InputBounds``.
     package func checkBounds() throws(ProblemError) {
         try Self.checkBounds(sequences: sequences, delayMs: delayMs)

@@ -36,3 +36,31 @@ import Testing
         #expect((now.control == nil) == (before.control == nil), "\(frame)")
     }
 }
+
+/// A settlement body (`POST .../ack`, `nak`, `term`, `redrive`) is read with one parse
+/// (`SequencesRequest.read`), as the strict reader followed by Foundation's decoder read it.
+@Suite struct SequencesRequestReadingTests {
+    static func twoParses(_ text: String) -> (request: SequencesRequest?, violation: String?) {
+        if let violation = SequencesRequest.strictViolation(Array(text.utf8)) { return (nil, violation) }
+        return (try? JSONDecoder().decode(SequencesRequest.self, from: Data(text.utf8)), nil)
+    }
+
+    static let bodies = [
+        #"{"sequences": [1, 2, 3]}"#, #"{"sequences": []}"#, #"{"sequences": [4], "delay_ms": 250}"#, #"{"sequences": [4], "delay_ms": null}"#,
+        #"{"delay_ms": 5}"#, #"{"sequences": null}"#, #"{}"#, #"[]"#, #"{"sequences": "1"}"#, #"{"sequences": [1.5]}"#, #"{"sequences": [-1]}"#,
+        #"{"sequences": [18446744073709551615]}"#, #"{"sequences": [18446744073709551616]}"#, #"{"sequences": ["1"]}"#, #"{"sequences": [null]}"#,
+        #"{"sequences": [1], "delay_ms": -1}"#, #"{"sequences": [1], "delay_ms": "5"}"#, #"{"sequences": [1], "delay_ms": 1e3}"#,
+        #"{"sequences": [1], "sequences": [2]}"#, #"{"sequences": [1], "extra": 1}"#, #"{"sequences": [1]"#, "", #"{"sequences": [-0]}"#,
+        #"{"sequences": [[1]]}"#, #"{"sequences": {"a": 1}}"#, #"  {"sequences":[7]}  "#,
+    ]
+
+    @Test(arguments: bodies)
+    func oneParseReadsAsTheStrictReaderAndTheDecoderDid(_ body: String) {
+        let before = Self.twoParses(body)
+        let now = SequencesRequest.read(Array(body.utf8))
+        #expect(now.violation == before.violation, "\(body)")
+        #expect(now.request?.sequences == before.request?.sequences, "\(body)")
+        #expect(now.request?.delayMs == before.request?.delayMs, "\(body)")
+        #expect((now.request == nil) == (before.request == nil), "\(body)")
+    }
+}
