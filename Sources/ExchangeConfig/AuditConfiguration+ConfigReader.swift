@@ -38,7 +38,8 @@ extension AuditConfiguration {
     /// - `audit.read_limit.per_second`: answered reads one principal may make per second
     ///   (replays, registry queries, audit reads, console pages and sign-ins: each writes an
     ///   entry), beyond which a read is refused with 429 `reads.rate_limited` and `Retry-After`
-    ///   (default 100; a number from 0 to 1000000, `0.5` one read every two seconds, `0` no limit);
+    ///   (default 100; a number from 0.001 to 1000000, `0.5` one read every two seconds, or `0`:
+    ///   no limit);
     /// - `audit.read_limit.burst`: reads one principal may make at once after a quiet spell
     ///   (default 500; 1-1000000).
     ///
@@ -90,8 +91,12 @@ extension AuditConfiguration {
             principalRefusals: AnonymousRefusals.PrincipalConfiguration(
                 intervalSeconds: principalInterval.map { Int($0.components.seconds) } ?? defaults.principalRefusals.intervalSeconds,
                 burst: burst ?? defaults.principalRefusals.burst, maxPrincipals: maxPrincipals ?? defaults.principalRefusals.maxPrincipals))
+        let perSecond = try reader.number("audit.read_limit.per_second", in: 0...1_000_000)
+        if let perSecond, perSecond != 0, perSecond < 0.001 {
+            throw reader.problem("audit.read_limit.per_second", "must be 0 (no limit) or from 0.001 (one read in about 17 minutes) to 1000000")
+        }
         readLimit = ReadRateLimit.Configuration(
-            perSecond: try reader.number("audit.read_limit.per_second", in: 0...1_000_000) ?? defaults.readLimit.perSecond,
+            perSecond: perSecond ?? defaults.readLimit.perSecond,
             burst: try reader.integer("audit.read_limit.burst", in: 1...1_000_000) ?? defaults.readLimit.burst)
     }
 

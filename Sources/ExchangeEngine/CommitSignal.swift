@@ -12,6 +12,10 @@ final class CommitSignal: Sendable {
     }
 
     private let state = Mutex(State())
+    /// A number no other signal of this process has: generations of two signals are not
+    /// comparable.
+    let identity: UInt64 = CommitSignal.identities.add(1, ordering: .relaxed).newValue
+    private static let identities = Atomic<UInt64>(0)
 
     /// The current generation; pass it to `wait(after:timeout:)`.
     var generation: UInt64 { state.withLock { $0.generation } }

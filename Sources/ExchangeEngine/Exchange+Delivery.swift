@@ -63,7 +63,8 @@ extension Exchange {
         // round would find nothing.
         var skipping =
             resume.map {
-                $0.newEvents == newEvents.generation && $0.settlements == settlements.generation && ContinuousClock.now < deadline
+                $0.settlementsSignal == settlements.identity && $0.newEvents == newEvents.generation
+                    && $0.settlements == settlements.generation && ContinuousClock.now < deadline
                     && ($0.nextDue.map { due in due > Self.nanoseconds(Date()) } ?? true)
             } ?? false
         while true {
@@ -80,7 +81,10 @@ extension Exchange {
                 generations = (newEvents.generation, settlements.generation)
                 let round = try await deliveryRound(name, owner: owner, max: limit, maxBytes: configuration.maxBatchBytes)
                 if !round.events.isEmpty || !round.gaps.isEmpty || ContinuousClock.now >= deadline || Task.isCancelled {
-                    let resume = round.caughtUp ? PullResume(newEvents: generations.0, settlements: generations.1, nextDue: round.nextDue) : nil
+                    let resume =
+                        round.caughtUp
+                        ? PullResume(newEvents: generations.0, settlements: generations.1, settlementsSignal: settlements.identity, nextDue: round.nextDue)
+                        : nil
                     return PulledEvents(events: round.events, expired: round.gaps, resume: resume)
                 }
                 (nextDue, isFull) = (round.nextDue, round.isFull)
@@ -138,7 +142,11 @@ extension Exchange {
                     // Queued, not awaited: the events go out one fsync sooner; the next holder
                     // of the gate waits for the record (see SubscriptionGate).
                     let record = QueuedRecord()
-                    store.apply(update, toSubscription: name) { error in record.finish(error) }
+                    store.apply(update, toSubscription: name) { error in
+                        record.finish(error)
+                        // The events go out again: wake a pull that skipped its round after this one.
+                        if error != nil { gate.settlements.notify() }
+                    }
                     gate.recordQueued(record)
                 }
                 metrics.deliveries.increment(by: events.count)
@@ -295,8 +303,10 @@ extension Exchange {
             nextDue = Swift.min(nextDue ?? .max, delivery.deadline)
         }
         // The scan ran, and reached the inbox's end, only with room left after every due
-        // redelivery was taken, so a round that caught up left nothing due behind.
-        let round = Round(events: events, gaps: gaps, nextDue: nextDue, isFull: isFull, caughtUp: exhausted && !isFull)
+        // redelivery was taken, so a round that caught up left nothing due behind, unless one
+        // of its own deliveries is due at once (a backoff step of 0).
+        let dueAtOnce = update.deliveries.contains { $0.deadline <= now }
+        let round = Round(events: events, gaps: gaps, nextDue: nextDue, isFull: isFull, caughtUp: exhausted && !isFull && !dueAtOnce)
         return (round, update)
     }
 

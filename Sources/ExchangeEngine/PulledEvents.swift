@@ -28,6 +28,10 @@ public struct PullResume: Sendable, Equatable {
     let newEvents: UInt64
     /// The subscription's settlements generation before the round.
     let settlements: UInt64
+    /// Which settlements signal that generation is of (``CommitSignal/identity``): the
+    /// subscription's gate, and with it the signal, is dropped and made anew when no pull or
+    /// settlement uses it, and a new signal counts its generations from 0 again.
+    let settlementsSignal: UInt64
     /// The earliest redelivery deadline of the subscription after the round (wall-clock
     /// nanoseconds), if any.
     let nextDue: UInt64?

@@ -18,7 +18,8 @@ public final class ReadRateLimit: Sendable {
     /// The rate and burst of every principal.
     public struct Configuration: Sendable, Equatable {
         /// Reads per second one principal may sustain (`audit.read_limit.per_second`, a
-        /// number: `0.5` is one read every two seconds); `0` sets no limit. Default 100.
+        /// number: `0.5` is one read every two seconds, at least 0.001); `0` sets no limit.
+        /// Default 100.
         public var perSecond: Double
         /// Reads one principal may make at once after a quiet spell
         /// (`audit.read_limit.burst`). Default 500.
@@ -78,7 +79,9 @@ public final class ReadRateLimit: Sendable {
                 bucket.tokens -= 1
                 return nil
             }
-            return .nanoseconds(Int64(((1 - bucket.tokens) / rate * 1e9).rounded(.up)))
+            // At most a day: a rate the configuration refuses could not make it trap.
+            let wait = ((1 - bucket.tokens) / rate * 1e9).rounded(.up)
+            return .nanoseconds(wait.isFinite && wait < 86_400e9 ? Int64(wait) : 86_400_000_000_000)
         }
     }
 

@@ -9,7 +9,8 @@ import Foundation
 /// waited for. Here a wait costs a push on a heap under a lock, and the thread wakes only
 /// for the earliest deadline. A waiter resumed sooner stays on the heap until its deadline
 /// passes (resuming it then does nothing), or until the heap is compacted: when it holds
-/// ``compactionThreshold`` entries, those already resumed are dropped.
+/// ``compactionThreshold`` entries (or twice what the last compaction left), those already
+/// resumed are dropped.
 final class WaitTimer: @unchecked Sendable {
     /// The timer of the process.
     static let shared = WaitTimer()
@@ -26,6 +27,9 @@ final class WaitTimer: @unchecked Sendable {
     /// A min-heap by deadline; guarded by `lock`.
     private var heap: [Entry] = []
     private var started = false
+    /// The heap's size that starts the next compaction: at least ``compactionThreshold``, and
+    /// twice what the last one left, so that many live waits do not compact on every schedule.
+    private var compactAt = WaitTimer.compactionThreshold
 
     /// Resumes `waiter` once `deadline` (``ExchangeStore/monotonicNanoseconds()``) has passed.
     func schedule(_ waiter: SignalWaiter, at deadline: UInt64) {
@@ -36,7 +40,10 @@ final class WaitTimer: @unchecked Sendable {
                 thread.name = "wait-timer"
                 thread.start()
             }
-            if heap.count >= Self.compactionThreshold { compact() }
+            if heap.count >= compactAt {
+                compact()
+                compactAt = Swift.max(Self.compactionThreshold, 2 * heap.count)
+            }
             heap.append(Entry(deadline: deadline, waiter: waiter))
             siftUp(heap.count - 1)
             return heap[0].waiter === waiter

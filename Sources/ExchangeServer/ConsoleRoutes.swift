@@ -236,10 +236,17 @@ public struct ConsoleRoutes: Sendable {
     }
 
     /// Writes the `console_session` entry of a sign-in or sign-out, committed before the answer.
+    /// A sign-in counts against its principal's read budget (`audit.read_limit`); a sign-out,
+    /// which ends a session already, does not, so that it is always recorded.
     func auditSession(_ principal: Principal, change: String, method: String?) async throws {
         var fields: [String: AuditValue] = ["change": .string(change), "role": .string(principal.role.rawValue)]
         if let method { fields["method"] = .string(method) }
-        try await pages.exchange.auditAnsweredRead(AuditEvent(kind: .consoleSession, actor: principal.actor, fields: fields))
+        let event = AuditEvent(kind: .consoleSession, actor: principal.actor, fields: fields)
+        if change == "signed_out" {
+            try await pages.exchange.audit([event], priority: .reads)
+        } else {
+            try await pages.exchange.auditAnsweredRead(event)
+        }
     }
 
     /// Audits a refusal under the session's identity and returns the problem to throw.

@@ -96,6 +96,10 @@ struct AuditConfigurationTests {
         #expect(try Self.parse("audit:\n  read_limit:\n    per_second: 2000\n").audit.readLimit == .init(perSecond: 2000, burst: 500))
         #expect(try Self.parse("audit:\n  read_limit:\n    per_second: 0.25\n").audit.readLimit == .init(perSecond: 0.25, burst: 500))
         #expect(Self.problem("audit:\n  read_limit:\n    per_second: -1\n")?.key == "audit.read_limit.per_second")
+        // A rate so low that the wait it asks would not fit is refused, not trapped on later.
+        #expect(Self.problem("audit:\n  read_limit:\n    per_second: 0.0001\n")?.key == "audit.read_limit.per_second")
+        #expect(Self.problem("audit:\n  read_limit:\n    per_second: 1e-11\n")?.key == "audit.read_limit.per_second")
+        #expect(try Self.parse("audit:\n  read_limit:\n    per_second: 0.001\n").audit.readLimit.perSecond == 0.001)
         #expect(Self.problem("audit:\n  read_limit:\n    per_second: fast\n")?.key == "audit.read_limit.per_second")
         #expect(Self.problem("audit:\n  read_limit:\n    per_second: true\n")?.key == "audit.read_limit.per_second")
         #expect(Self.problem("audit:\n  read_limit:\n    per_second: .nan\n")?.key == "audit.read_limit.per_second")

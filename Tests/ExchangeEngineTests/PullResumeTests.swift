@@ -93,6 +93,50 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(20), "it waited for the pull's time out, not the redelivery")
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func aDeliveryDueAtOnceIsNotWaitedFor() async throws {
+        // A first backoff step of 0: the event is due again as soon as it is delivered.
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let exchange = fixture.exchange
+        try await exchange.putSubscription(
+            Self.name, SubscriptionSpec(filter: "licence.>", start: .all, backoffMilliseconds: [0, 60_000]), owner: EngineFixture.tax)
+        _ = try await exchange.publish([EngineFixture.licence("e1")], from: EngineFixture.msa)
+        let first = try await exchange.pullReportingGaps(Self.name, owner: EngineFixture.tax, max: 10, wait: .seconds(5))
+        #expect(first.events.map(\.sequence) == [1])
+        #expect(first.resume == nil, "a round that left its own delivery due resumed")
+        let started = ContinuousClock.now
+        let again = try await exchange.pullReportingGaps(Self.name, owner: EngineFixture.tax, max: 10, wait: .seconds(20), resume: first.resume)
+        #expect(again.events.first?.deliveryCount == 2)
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aResumeOfADroppedGateIsNotTakenForTheNewOne() async throws {
+        let fixture = try await Self.fixture()
+        defer { fixture.remove() }
+        let exchange = fixture.exchange
+        // Another department's pull of the name (not its subscription) drops the gate when
+        // nothing else uses it; the next pull makes a new one, whose generations count from 0.
+        @Sendable func dropGate() async {
+            await #expect(throws: ExchangeError.self) {
+                _ = try await exchange.pull(Self.name, owner: EngineFixture.portal, max: 1)
+            }
+        }
+        _ = try await exchange.publish([EngineFixture.licence("e1")], from: EngineFixture.msa)
+        await dropGate()
+        let first = try await exchange.pullReportingGaps(Self.name, owner: EngineFixture.tax, max: 10, wait: .seconds(5))
+        let resume = try #require(first.resume)
+        // A nak moves the gate's settlements past the resume's; the gate is dropped again, and
+        // the new one's settlements stand where the resume's did.
+        #expect(try await exchange.nak([1], subscription: Self.name, owner: EngineFixture.tax) == [true])
+        await dropGate()
+        let started = ContinuousClock.now
+        let again = try await exchange.pullReportingGaps(Self.name, owner: EngineFixture.tax, max: 10, wait: .seconds(20), resume: resume)
+        #expect(again.events.first?.deliveryCount == 2)
+        #expect(ContinuousClock.now - started < .seconds(10), "the nak'd event waited for the pull's time out")
+    }
+
     @Test func aRoundLimitedByItsCountDoesNotResume() async throws {
         let fixture = try await Self.fixture()
         defer { fixture.remove() }

@@ -143,3 +143,14 @@ import Testing
         #expect(PrincipalRefusalsTests.integer(entry["count"]) == 200)
     }
 }
+
+extension ReadRateLimitTests {
+    /// The wait a refusal asks is bounded (a day), whatever the rate: no conversion can trap.
+    @Test func theWaitOfAVeryLowRateIsBounded() {
+        for rate in [1e-11, 1e-300, Double.leastNonzeroMagnitude] {
+            let limit = ReadRateLimit(configuration: .init(perSecond: rate, burst: 1))
+            #expect(limit.take("tax", now: 0) == nil)
+            #expect(limit.take("tax", now: 0) == .seconds(86_400))
+        }
+    }
+}

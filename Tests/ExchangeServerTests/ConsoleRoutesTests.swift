@@ -28,7 +28,7 @@ import Testing
     }
 
     static func withFixture(
-        certificates: [(certificate: String, validity: CertificateValidity)] = [],
+        certificates: [(certificate: String, validity: CertificateValidity)] = [], engine: EngineConfiguration = .init(),
         _ body: (Fixture, Router<ExchangeRequestContext>) async throws -> Void
     ) async throws {
         let directory = try TemporaryDirectory()
@@ -40,7 +40,7 @@ import Testing
         try file.save(path: directory.file("tokens.json"))
         let store = try ExchangeStore(configuration: StoreConfiguration(directory: directory.file("store"), initialMapSize: 16 << 20))
         defer { store.close() }
-        let exchange = Exchange(store: store, agreements: AgreementRegistry())
+        let exchange = Exchange(store: store, agreements: AgreementRegistry(), configuration: engine)
         let tokens = try TokenStore(path: directory.file("tokens.json"))
         let configuration = ServerConfiguration(certificatePath: "unused", privateKeyPath: "unused", clientCAPath: "unused")
         let refusals: RefusalObserver = { refusal in await exchange.recordRefusal(refusal) }
@@ -114,6 +114,32 @@ import Testing
                 #expect(entry["kind"] as? String == "console_session" && entry["change"] as? String == "signed_out")
                 let after = try await client.execute(uri: "/console/overview", method: .get, headers: [.cookie: session])
                 #expect(after.status == .seeOther && after.headers[.location] == "/console/signin")
+            }
+        }
+    }
+
+    /// Page views and sign-ins count against the principal's read budget (`audit.read_limit`);
+    /// a sign-out does not: it is recorded however many pages were read.
+    @Test func pagesPastTheReadBudgetAreRefusedAndASignOutIsStillRecorded() async throws {
+        var engine = EngineConfiguration()
+        engine.readLimit = .init(perSecond: 0.001, burst: 2)
+        try await Self.withFixture(engine: engine) { fixture, router in
+            try await Application(router: router).test(.router) { client in
+                let session = try #require(try await Self.signIn(client, token: fixture.auditor))
+                let page = try await client.execute(uri: "/console/overview", method: .get, headers: [.cookie: session])
+                #expect(page.status == .ok)
+                let before = fixture.store.auditCount
+                let refused = try await client.execute(uri: "/console/audit", method: .get, headers: [.cookie: session])
+                #expect(refused.status == .tooManyRequests)
+                #expect(refused.headers[.retryAfter] != nil)
+                #expect(fixture.store.auditCount == before, "a refused page view wrote an entry")
+
+                var headers = Self.formType
+                headers[.cookie] = session
+                let out = try await client.execute(uri: "/console/signout", method: .post, headers: headers, body: Self.form(["csrf": try Self.csrf(page)]))
+                #expect(out.status == .seeOther)
+                let entry = try Self.lastEntry(fixture.store)
+                #expect(entry["kind"] as? String == "console_session" && entry["change"] as? String == "signed_out")
             }
         }
     }
