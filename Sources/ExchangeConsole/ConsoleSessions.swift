@@ -80,8 +80,10 @@ public final class ConsoleSessions: Sendable {
     }
 
     /// Ends a session (sign-out); nothing happens when it does not exist.
-    public func end(_ id: String) {
-        _ = sessions.withLock { $0.removeValue(forKey: id) }
+    /// - Returns: whether this call ended it (of several calls at once, exactly one does).
+    @discardableResult
+    public func end(_ id: String) -> Bool {
+        sessions.withLock { $0.removeValue(forKey: id) } != nil
     }
 
     /// Sessions held now, expired ones included until they are looked up or pushed out.

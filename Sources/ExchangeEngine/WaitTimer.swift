@@ -74,7 +74,8 @@ final class WaitTimer: @unchecked Sendable {
 
     /// Drops the entries of waiters already resumed; called with the lock held.
     private func compact() {
-        heap.removeAll { $0.waiter.isDone }
+        // A new array: after a burst, the heap's memory shrinks with it.
+        heap = heap.filter { !$0.waiter.isDone }
         for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
     }
 

@@ -192,8 +192,10 @@ public struct ConsoleRoutes: Sendable {
 
     func signOut(_ request: Request, _ context: ExchangeRequestContext) async throws -> Response {
         let session = try await requireSession(request, context, form: try await Self.form(request, context))
-        sessions.end(session.id)
-        try await auditSession(session.principal, change: "signed_out", method: nil)
+        // Of several sign-outs of one session at once, only the one that ended it is recorded.
+        if sessions.end(session.id) {
+            try await auditSession(session.principal, change: "signed_out", method: nil)
+        }
         var response = Self.redirect("/console/signin?signedout=1")
         response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.sessionCookie, "", maxAge: 0)))
         return response
@@ -236,14 +238,16 @@ public struct ConsoleRoutes: Sendable {
     }
 
     /// Writes the `console_session` entry of a sign-in or sign-out, committed before the answer.
-    /// A sign-in counts against its principal's read budget (`audit.read_limit`); a sign-out,
-    /// which ends a session already, does not, so that it is always recorded.
+    /// A sign-in counts against its principal's read budget (`audit.read_limit`); a sign-out
+    /// does not, and may use the store's reserve as essential entries do, so that it is
+    /// recorded: there is one per session at most (only the call that ended the session writes
+    /// it), so sign-outs are bounded by the counted sign-ins.
     func auditSession(_ principal: Principal, change: String, method: String?) async throws {
         var fields: [String: AuditValue] = ["change": .string(change), "role": .string(principal.role.rawValue)]
         if let method { fields["method"] = .string(method) }
         let event = AuditEvent(kind: .consoleSession, actor: principal.actor, fields: fields)
         if change == "signed_out" {
-            try await pages.exchange.audit([event], priority: .reads)
+            try await pages.exchange.audit([event], priority: .essential)
         } else {
             try await pages.exchange.auditAnsweredRead(event)
         }
