@@ -20,17 +20,17 @@ enum ControlMessagesTarget {
         let sequencesViolation = SequencesRequest.strictViolation(input.bytes)
         let sequences = sequencesViolation == nil ? try? decoder.decode(SequencesRequest.self, from: data) : nil
         let sequencesRead = SequencesRequest.read(input.bytes)
-        guard sequencesRead.violation == sequencesViolation, (sequencesRead.request == nil) == (sequences == nil),
-            sequencesRead.request?.sequences == sequences?.sequences, sequencesRead.request?.delayMs == sequences?.delayMs
+        guard sequencesRead.violation == sequencesViolation, (sequencesRead.value == nil) == (sequences == nil),
+            sequencesRead.value?.sequences == sequences?.sequences, sequencesRead.value?.delayMs == sequences?.delayMs
         else {
             fatalError("SequencesRequest.read differs from the strict reader and the decoder on \(Array(input.bytes.prefix(200)))")
         }
         let violation = StreamControl.strictViolation(input.bytes)
         let decoded = violation == nil ? try? decoder.decode(StreamControl.self, from: data) : nil
         let read = StreamControl.read(input.bytes)
-        guard read.violation == violation, (read.control == nil) == (decoded == nil), read.control?.credit == decoded?.credit,
-            read.control?.ack == decoded?.ack, read.control?.nak == decoded?.nak, read.control?.term == decoded?.term,
-            read.control?.delayMs == decoded?.delayMs
+        guard read.violation == violation, (read.value == nil) == (decoded == nil), read.value?.credit == decoded?.credit,
+            read.value?.ack == decoded?.ack, read.value?.nak == decoded?.nak, read.value?.term == decoded?.term,
+            read.value?.delayMs == decoded?.delayMs
         else {
             fatalError("StreamControl.read differs from the strict reader and the decoder on \(Array(input.bytes.prefix(200)))")
         }

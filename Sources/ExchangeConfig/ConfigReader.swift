@@ -1,3 +1,4 @@
+import ExchangeModel
 import ExchangeRouting
 import Foundation
 
@@ -107,14 +108,9 @@ struct ConfigReader {
             default: nil
             }
         guard let number, range.contains(number), !(value is Bool) else {
-            throw problem(key, "must be a number from \(Self.text(range.lowerBound)) to \(Self.text(range.upperBound))")
+            throw problem(key, "must be a number from \(JSONNumber(range.lowerBound).text) to \(JSONNumber(range.upperBound).text)")
         }
         return number
-    }
-
-    /// `number` as written in a message: without `.0` when it is whole.
-    static func text(_ number: Double) -> String {
-        number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
     }
 
     /// A path, resolved against the directory of the file when relative.

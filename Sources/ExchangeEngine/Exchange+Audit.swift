@@ -73,14 +73,9 @@ extension Exchange {
         let limit = readLimit.configuration
         var error = ExchangeError(
             .readsLimited,
-            "\(actor) reads faster than the exchange audits reads for one principal (audit.read_limit: \(Self.rateText(limit.perSecond)) a second, "
+            "\(actor) reads faster than the exchange audits reads for one principal (audit.read_limit: \(JSONNumber(limit.perSecond).text) a second, "
                 + "bursts of \(limit.burst)); nothing was read; try again after Retry-After")
         error.retryAfter = wait
         throw error
-    }
-
-    /// A rate as a message writes it: `100`, `0.5`.
-    static func rateText(_ rate: Double) -> String {
-        rate == rate.rounded() && rate < 1e15 ? String(Int(rate)) : String(rate)
     }
 }

@@ -298,14 +298,18 @@ extension Exchange {
         }
         gaps.sort { ($0.first, $0.last) < ($1.first, $1.last) }
         let isFull = inFlight >= Int(record.maxInFlight)
-        // The deadlines of the deliveries this round makes come due too.
-        for delivery in update.deliveries where delivery.deadline > now {
-            nextDue = Swift.min(nextDue ?? .max, delivery.deadline)
+        // The deadlines of the deliveries this round makes come due too. The scan ran, and
+        // reached the inbox's end, only with room left after every due redelivery was taken, so
+        // a round that caught up left nothing due behind, unless one of its own deliveries is
+        // due at once (a backoff step of 0).
+        var dueAtOnce = false
+        for delivery in update.deliveries {
+            if delivery.deadline > now {
+                nextDue = Swift.min(nextDue ?? .max, delivery.deadline)
+            } else {
+                dueAtOnce = true
+            }
         }
-        // The scan ran, and reached the inbox's end, only with room left after every due
-        // redelivery was taken, so a round that caught up left nothing due behind, unless one
-        // of its own deliveries is due at once (a backoff step of 0).
-        let dueAtOnce = update.deliveries.contains { $0.deadline <= now }
         let round = Round(events: events, gaps: gaps, nextDue: nextDue, isFull: isFull, caughtUp: exhausted && !isFull && !dueAtOnce)
         return (round, update)
     }

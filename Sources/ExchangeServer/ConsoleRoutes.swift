@@ -180,7 +180,9 @@ public struct ConsoleRoutes: Sendable {
                     detail: "console sign-in with an unknown, revoked or unsuitable token or certificate"))
             return Self.redirect("/console/signin?failed=1")
         }
-        try await auditSession(principal, change: "signed_in", method: form["method"] == "certificate" ? "certificate" : "token")
+        // Counted against the principal's read budget (`audit.read_limit`).
+        try await pages.exchange.auditAnsweredRead(
+            Self.sessionEntry(principal, change: "signed_in", method: form["method"] == "certificate" ? "certificate" : "token"))
         let session = sessions.start(
             for: principal, certificateFingerprint: principal.role == .department ? context.certificateFingerprint : nil)
         var response = Self.redirect(principal.role == .department ? ConsolePage.departments.path : ConsolePage.overview.path)
@@ -194,7 +196,9 @@ public struct ConsoleRoutes: Sendable {
         let session = try await requireSession(request, context, form: try await Self.form(request, context))
         // Of several sign-outs of one session at once, only the one that ended it is recorded.
         if sessions.end(session.id) {
-            try await auditSession(session.principal, change: "signed_out", method: nil)
+            // Not counted, and written from the store's reserve as essential entries are, so that
+            // it is recorded: one per session at most, so bounded by the counted sign-ins.
+            try await pages.exchange.audit([Self.sessionEntry(session.principal, change: "signed_out", method: nil)], priority: .essential)
         }
         var response = Self.redirect("/console/signin?signedout=1")
         response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.sessionCookie, "", maxAge: 0)))
@@ -237,20 +241,11 @@ public struct ConsoleRoutes: Sendable {
         return session
     }
 
-    /// Writes the `console_session` entry of a sign-in or sign-out, committed before the answer.
-    /// A sign-in counts against its principal's read budget (`audit.read_limit`); a sign-out
-    /// does not, and may use the store's reserve as essential entries do, so that it is
-    /// recorded: there is one per session at most (only the call that ended the session writes
-    /// it), so sign-outs are bounded by the counted sign-ins.
-    func auditSession(_ principal: Principal, change: String, method: String?) async throws {
+    /// The `console_session` entry of a sign-in or sign-out, written before the answer.
+    static func sessionEntry(_ principal: Principal, change: String, method: String?) -> AuditEvent {
         var fields: [String: AuditValue] = ["change": .string(change), "role": .string(principal.role.rawValue)]
         if let method { fields["method"] = .string(method) }
-        let event = AuditEvent(kind: .consoleSession, actor: principal.actor, fields: fields)
-        if change == "signed_out" {
-            try await pages.exchange.audit([event], priority: .essential)
-        } else {
-            try await pages.exchange.auditAnsweredRead(event)
-        }
+        return AuditEvent(kind: .consoleSession, actor: principal.actor, fields: fields)
     }
 
     /// Audits a refusal under the session's identity and returns the problem to throw.

@@ -1,5 +1,5 @@
 package import ExchangeEngine
-import ExchangeModel
+package import ExchangeModel
 import ExchangeStore
 
 /// The JSON body of `PUT /v1/subscriptions/{name}`.
@@ -79,39 +79,14 @@ package struct SequencesRequest: Decodable {
         case delayMs = "delay_ms"
     }
 
-    /// Reads a settlement body with one parse: the strict reader's rules (``StrictlyRead``),
-    /// then the members as Foundation's decoder reads them (`sequences` required, a list of
-    /// whole numbers from 0 to 2^64-1; `delay_ms` absent, `null` or such a number).
-    /// - Returns: the request, or what the strict rules found; neither when the body has the
-    ///   wrong shape or types (the caller asks the decoder, which says what is wrong).
-    package static func read(_ bytes: some Collection<UInt8>) -> (request: SequencesRequest?, violation: String?) {
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(bytes)
-        } catch {
-            return (nil, error.message)
-        }
-        if let violation = strictViolation(in: value) { return (nil, violation) }
-        return (SequencesRequest(value), nil)
-    }
-
-    /// The request `value` holds, or `nil` when it is not an object or a member is missing or
-    /// has the wrong type.
-    init?(_ value: JSONValue) {
-        guard case .object(let object) = value, case .array(let items)? = object["sequences"] else { return nil }
-        var sequences: [UInt64] = []
-        sequences.reserveCapacity(items.count)
-        for item in items {
-            guard case .number(let number) = item, let sequence = UInt64(number.text) else { return nil }
-            sequences.append(sequence)
-        }
-        switch object["delay_ms"] {
-        case nil, .null?: self.init(sequences: sequences, delayMs: nil)
-        case .number(let number)?:
-            guard let delay = UInt64(number.text) else { return nil }
-            self.init(sequences: sequences, delayMs: delay)
-        default: return nil
-        }
+    /// The request `value` holds, as Foundation's decoder reads it (`sequences` required, a
+    /// list of whole numbers from 0 to 2^64-1; `delay_ms` absent, `null` or such a number), or
+    /// `nil` when it is not an object or a member is missing or has the wrong type.
+    package init?(members value: JSONValue) {
+        guard case .object(let object) = value, let sequences = StrictMembers.sequences(object["sequences"]) ?? nil,
+            let delayMs = StrictMembers.whole(object["delay_ms"], as: UInt64.self)
+        else { return nil }
+        self.init(sequences: sequences, delayMs: delayMs)
     }
 
     /// Creates a request.
@@ -154,49 +129,14 @@ package struct StreamControl: Decodable {
         case delayMs = "delay_ms"
     }
 
-    /// Reads a control frame with one parse: the strict reader's rules (``StrictlyRead``), then
-    /// the members as Foundation's decoder reads them (a member absent or `null` is not set; a
-    /// number that is not a whole number of the member's type, or a value of another type,
-    /// refuses the frame), without decoding the bytes a second time.
-    /// - Returns: the control message, or what the strict rules found (`nil` when the frame is
-    ///   refused for its types or its shape, which the caller describes).
-    package static func read(_ bytes: some Collection<UInt8>) -> (control: StreamControl?, violation: String?) {
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(bytes)
-        } catch {
-            return (nil, error.message)
-        }
-        if let violation = strictViolation(in: value) { return (nil, violation) }
-        return (StreamControl(value), nil)
-    }
-
-    /// The message `value` holds, or `nil` when it is not an object or a member has the wrong type.
-    init?(_ value: JSONValue) {
+    /// The message `value` holds, as Foundation's decoder reads it (a member absent or `null`
+    /// is not set), or `nil` when it is not an object or a member is not a whole number (a list
+    /// of them) of its type.
+    package init?(members value: JSONValue) {
         guard case .object(let object) = value else { return nil }
-        func whole<T: FixedWidthInteger>(_ member: JSONValue?, as _: T.Type) -> T?? {
-            switch member {
-            case nil, .null?: return .some(nil)
-            case .number(let number)?: return T(number.text).map { .some($0) }
-            default: return nil
-            }
-        }
-        func list(_ member: JSONValue?) -> [UInt64]?? {
-            switch member {
-            case nil, .null?: return .some(nil)
-            case .array(let items)?:
-                var sequences: [UInt64] = []
-                sequences.reserveCapacity(items.count)
-                for item in items {
-                    guard case .number(let number) = item, let sequence = UInt64(number.text) else { return nil }
-                    sequences.append(sequence)
-                }
-                return .some(sequences)
-            default: return nil
-            }
-        }
-        guard let credit = whole(object["credit"], as: Int.self), let ack = list(object["ack"]), let nak = list(object["nak"]),
-            let term = list(object["term"]), let delayMs = whole(object["delay_ms"], as: UInt64.self)
+        guard let credit = StrictMembers.whole(object["credit"], as: Int.self), let ack = StrictMembers.sequences(object["ack"]),
+            let nak = StrictMembers.sequences(object["nak"]), let term = StrictMembers.sequences(object["term"]),
+            let delayMs = StrictMembers.whole(object["delay_ms"], as: UInt64.self)
         else { return nil }
         self.init(credit: credit, ack: ack, nak: nak, term: term, delayMs: delayMs)
     }

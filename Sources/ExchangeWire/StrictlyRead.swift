@@ -1,4 +1,4 @@
-import ExchangeModel
+package import ExchangeModel
 
 /// A control message (a subscription body, a settlement, a stream's control frame) read under
 /// the rules Foundation's decoder does not apply: each key once, only the members the message
@@ -67,15 +67,69 @@ extension StrictlyRead {
     }
 }
 
+/// A strictly read message whose members are taken from the strict reader's parse, so that it
+/// is read with one parse instead of the strict check and then Foundation's decoder.
+package protocol StrictlyReadOnce: StrictlyRead {
+    /// The message `value` holds, as Foundation's decoder would read it, or `nil` when the
+    /// decoder would refuse it (the caller may ask the decoder why).
+    init?(members value: JSONValue)
+}
+
+extension StrictlyReadOnce {
+    /// Reads `bytes` with one parse: the rules of ``strictViolation(_:)``, then the members.
+    /// - Returns: the message, or what the strict rules found; neither when the message has the
+    ///   wrong shape or types.
+    package static func read(_ bytes: some Collection<UInt8>) -> (value: Self?, violation: String?) {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes)
+        } catch {
+            return (nil, error.message)
+        }
+        if let violation = strictViolation(in: value) { return (nil, violation) }
+        return (Self(members: value), nil)
+    }
+}
+
+/// Members read as Foundation's decoder reads them from a parsed message.
+enum StrictMembers {
+    /// A whole number of type `T`: `.some(nil)` when absent or `null`, `nil` when of another
+    /// type or out of `T`'s range.
+    static func whole<T: FixedWidthInteger>(_ member: JSONValue?, as _: T.Type) -> T?? {
+        switch member {
+        case nil, .null?: .some(nil)
+        case .number(let number)?: T(number.text).map { .some($0) }
+        default: nil
+        }
+    }
+
+    /// A list of sequences (whole numbers from 0 to 2^64-1): `.some(nil)` when absent or
+    /// `null`, `nil` when any item is not such a number.
+    static func sequences(_ member: JSONValue?) -> [UInt64]?? {
+        switch member {
+        case nil, .null?: return .some(nil)
+        case .array(let items)?:
+            var sequences: [UInt64] = []
+            sequences.reserveCapacity(items.count)
+            for item in items {
+                guard case .number(let number) = item, let sequence = UInt64(number.text) else { return nil }
+                sequences.append(sequence)
+            }
+            return .some(sequences)
+        default: return nil
+        }
+    }
+}
+
 extension SubscriptionRequest: StrictlyRead {
     package static var members: Set<String> { Set(CodingKeys.allCases.map(\.rawValue)) }
     package static var nestedMembers: [String: Set<String>] { ["start": Set(StartValue.Key.allCases.map(\.rawValue))] }
 }
 
-extension SequencesRequest: StrictlyRead {
+extension SequencesRequest: StrictlyReadOnce {
     package static var members: Set<String> { Set(CodingKeys.allCases.map(\.rawValue)) }
 }
 
-extension StreamControl: StrictlyRead {
+extension StreamControl: StrictlyReadOnce {
     package static var members: Set<String> { Set(CodingKeys.allCases.map(\.rawValue)) }
 }

@@ -28,12 +28,12 @@ import Testing
         let before = Self.twoParses(frame)
         let now = StreamControl.read(frame.utf8)
         #expect(now.violation == before.violation, "\(frame)")
-        #expect(now.control?.credit == before.control?.credit, "\(frame)")
-        #expect(now.control?.ack == before.control?.ack, "\(frame)")
-        #expect(now.control?.nak == before.control?.nak, "\(frame)")
-        #expect(now.control?.term == before.control?.term, "\(frame)")
-        #expect(now.control?.delayMs == before.control?.delayMs, "\(frame)")
-        #expect((now.control == nil) == (before.control == nil), "\(frame)")
+        #expect(now.value?.credit == before.control?.credit, "\(frame)")
+        #expect(now.value?.ack == before.control?.ack, "\(frame)")
+        #expect(now.value?.nak == before.control?.nak, "\(frame)")
+        #expect(now.value?.term == before.control?.term, "\(frame)")
+        #expect(now.value?.delayMs == before.control?.delayMs, "\(frame)")
+        #expect((now.value == nil) == (before.control == nil), "\(frame)")
     }
 }
 
@@ -59,8 +59,8 @@ import Testing
         let before = Self.twoParses(body)
         let now = SequencesRequest.read(Array(body.utf8))
         #expect(now.violation == before.violation, "\(body)")
-        #expect(now.request?.sequences == before.request?.sequences, "\(body)")
-        #expect(now.request?.delayMs == before.request?.delayMs, "\(body)")
-        #expect((now.request == nil) == (before.request == nil), "\(body)")
+        #expect(now.value?.sequences == before.request?.sequences, "\(body)")
+        #expect(now.value?.delayMs == before.request?.delayMs, "\(body)")
+        #expect((now.value == nil) == (before.request == nil), "\(body)")
     }
 }
