@@ -1,6 +1,8 @@
 public import ExchangeEngine
 public import ExchangeStore
 public import Logging
+import ExchangeModel
+import Foundation
 
 /// The whole configuration file of the exchange (Config/exchange.yaml): store, server, limits, log.
 ///
@@ -68,6 +70,7 @@ public struct ExchangeConfiguration: Sendable {
         "store.directory", "store.initial_map_size", "store.max_map_size",
         "store.max_batch_operations", "store.max_readers", "store.index_merge_threshold",
         "store.publish_reserve", "store.watermark", "store.watermark_block", "store.bookkeeping_linger",
+        "store.dedup_horizon",
     ]
 
     /// Reads the file's keys:
@@ -82,7 +85,9 @@ public struct ExchangeConfiguration: Sendable {
     ///   every sequence and audit index handed out and the latest checkpoint; default none),
     ///   `store.watermark_block` (100-10000000, default 10000: how far ahead the ceilings go),
     ///   `store.bookkeeping_linger` (0ms-100ms, default 1ms: how long a few delivery records and
-    ///   acknowledgements wait for a publish to commit with while publishes flow);
+    ///   acknowledgements wait for a publish to commit with while publishes flow),
+    ///   `store.dedup_horizon` (how long a repeat of a publisher's message id is recognised at
+    ///   least: `forever` (the default) or an age such as `400d`, at least `1d`);
     /// - `server.*` and `limits.*`: see ``ServerConfiguration``;
     /// - `log.level`: trace, debug, info, notice, warning, error or critical (default info);
     /// - `log.format`: text or json (default text), see ``LogFormat``;
@@ -124,6 +129,7 @@ public struct ExchangeConfiguration: Sendable {
             guard linger <= .milliseconds(100) else { throw reader.problem("store.bookkeeping_linger", "must be at most 100ms") }
             store.bookkeepingLinger = linger
         }
+        store.dedupHorizon = try Self.dedupHorizon(reader)
         var level = Logger.Level.info
         if let text = try reader.string("log.level") {
             guard let parsed = Logger.Level(rawValue: text) else {
@@ -145,5 +151,25 @@ public struct ExchangeConfiguration: Sendable {
         logFormat = format
         self.console = try ConsoleConfiguration(reader: reader)
         self.delivery = try DeliveryConfiguration(reader: reader)
+    }
+
+    /// The shortest `store.dedup_horizon`: a day, so that a client retrying after an outage
+    /// of hours is still recognised.
+    static let minimumDedupHorizon: UInt64 = 86_400
+
+    /// `store.dedup_horizon`: `forever` (or absent) for `nil`, or an age such as `400d`, `52w`,
+    /// `8760h` or a number of seconds, from a day to 100 years.
+    static func dedupHorizon(_ reader: ConfigReader) throws -> Duration? {
+        guard let value = reader.value("store.dedup_horizon") else { return nil }
+        let text = String(describing: value).trimmingCharacters(in: .whitespaces)
+        if text == "forever" { return nil }
+        guard let seconds = RetentionPolicy.age(text) else {
+            throw reader.problem(
+                "store.dedup_horizon", "\"\(text.prefix(64))\" is not forever or an age such as 400d, 52w or 8760h (at most 100 years)")
+        }
+        guard seconds >= minimumDedupHorizon else {
+            throw reader.problem("store.dedup_horizon", "must be at least 1d (a repeat must be recognised for at least a day)")
+        }
+        return .seconds(Int64(seconds))
     }
 }

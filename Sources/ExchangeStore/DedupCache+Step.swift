@@ -22,6 +22,10 @@ struct DedupStepPlan {
     var completedRuns = 0
     /// Entries left out of a completed run of frozen entries (see `DedupFrozenEntries.Prepared`).
     var skipped = 0
+    /// Entries of runs the step handed to deletion because they passed the horizon.
+    var pruned: UInt64 = 0
+    /// The newest time (Unix seconds) of the runs pruned, when the step pruned some.
+    var prunedThrough: UInt64?
 
     init(catalog: DedupRunCatalog) {
         self.catalog = catalog
@@ -44,8 +48,9 @@ extension DedupCache {
     /// The index's work in the transaction of a batch, after its operations: freezes the entries
     /// in memory when they reach ``threshold``; writes the next part of the frozen entries' run
     /// (making it complete and `dedup_merged_through` its last sequence when the last entry is
-    /// in); deletes the next part of runs no look-up reads; begins a merge when a level holds
-    /// ``mergeFanIn`` runs and writes its next part. At most ``stepBudget`` entries in all.
+    /// in); hands runs past the ``horizon`` to deletion; deletes the next part of runs no
+    /// look-up reads; begins a merge when a level holds ``mergeFanIn`` runs (within
+    /// ``maxMergeSpan``) and writes its next part. At most ``stepBudget`` entries in all.
     /// - Parameter lastSequence: the last sequence of the transaction.
     @discardableResult
     func step(txn: inout WriteTransaction, schema: StoreSchema, lastSequence: UInt64) throws -> DedupStepPlan {
@@ -53,13 +58,12 @@ extension DedupCache {
         var budget = stepBudget
         if frozen == nil, recent.count >= threshold || (freezeRequested && !recent.isEmpty) {
             freezeRequested = false
-            frozen = DedupFrozenEntries(entries: recent, through: lastSequence, makeFilter: runs.makeFilter)
-            recent = Dictionary(minimumCapacity: min(threshold, 1 << 20))
-            frozenThisAttempt = true
+            freeze(through: lastSequence)
         }
         if let frozen, let prepared = frozen.prepared ?? (frozen.entries.count <= stepEntries ? frozen.prepareNow() : nil) {
             if plan.catalog.flush == nil {
-                plan.catalog.flush = plan.catalog.allocate(.flushed, level: 0, count: UInt64(prepared.sorted.count))
+                plan.catalog.flush = plan.catalog.allocate(
+                    .flushed, level: 0, count: UInt64(prepared.sorted.count), oldest: frozen.times.oldest, newest: frozen.times.newest)
             }
             let run = plan.catalog.flush!
             let end = min(prepared.sorted.count, frozen.written + budget)
@@ -80,6 +84,17 @@ extension DedupCache {
                 plan.skipped = prepared.skipped
             }
         }
+        if let horizon {
+            let time = now()
+            let expired = plan.catalog.expired(before: time > horizon ? time - horizon : 0)
+            if !expired.isEmpty {
+                let ids = Set(expired.map(\.id))
+                plan.catalog.complete.removeAll { ids.contains($0.id) }
+                plan.catalog.obsolete += expired
+                plan.pruned = expired.reduce(0) { $0 + $1.count }
+                plan.prunedThrough = expired.map(\.newest).max()
+            }
+        }
         while budget > 0, let run = plan.catalog.obsolete.first {
             let (deleted, finished) = try DedupRuns.deleteStep(run, budget: budget, txn: &txn, schema: schema)
             budget -= deleted
@@ -87,9 +102,11 @@ extension DedupCache {
             guard finished else { break }
             plan.catalog.obsolete.removeFirst()
         }
-        if plan.catalog.merge == nil, let inputs = plan.catalog.mergeCandidates(fanIn: Self.mergeFanIn) {
+        if plan.catalog.merge == nil, let inputs = plan.catalog.mergeCandidates(fanIn: Self.mergeFanIn, maxSpan: maxMergeSpan) {
             let count = inputs.reduce(0) { $0 + $1.count }
-            let output = plan.catalog.allocate(.merged, level: (inputs.map(\.level).max() ?? 0) + 1, count: count)
+            let output = plan.catalog.allocate(
+                .merged, level: (inputs.map(\.level).max() ?? 0) + 1, count: count,
+                oldest: inputs.map(\.oldest).min() ?? 0, newest: inputs.map(\.newest).max() ?? 0)
             plan.catalog.merge = DedupRunCatalog.Merge(output: output, inputs: inputs.map(\.id))
             plan.startedMergeFilter = runs.makeFilter(Int(clamping: count))
         }

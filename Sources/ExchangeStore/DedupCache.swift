@@ -94,15 +94,53 @@ final class DedupCache: @unchecked Sendable {
     let stepEntries: Int
     /// The sorted runs on disk and their filters.
     let runs: DedupRuns
+    /// How long, in seconds, a (publisher, message id) is recognised at least; `nil`: forever.
+    /// A run whose newest entry is older is pruned whole, and merges join only runs within a
+    /// quarter of it (``maxMergeSpan``), so an entry is dropped between the horizon and about
+    /// 1.25 times it after its publication.
+    let horizon: UInt64?
+    /// The wall clock, in Unix seconds (tests pass their own).
+    let now: @Sendable () -> UInt64
+    /// Unix seconds at or before the publication of every entry in ``recent``: when the set
+    /// began (the last freeze, or what the newest complete run says when the store opens).
+    var recentSince: UInt64 = 0
+    /// ``recentSince`` before this attempt froze the recent entries (restored by ``rollback()``).
+    private var recentSinceBeforeFreeze: UInt64 = 0
 
     /// - Parameters:
     ///   - threshold: entries held in memory before they are frozen and written as a run.
     ///   - stepEntries: entries the index writes or deletes in a commit at least (see
     ///     ``stepBudget``).
-    init(threshold: Int, stepEntries: Int = 1_024, runs: DedupRuns = DedupRuns()) {
+    ///   - horizon: seconds a repeat is recognised at least; `nil` (the default): forever.
+    ///   - now: the wall clock in Unix seconds.
+    init(
+        threshold: Int, stepEntries: Int = 1_024, runs: DedupRuns = DedupRuns(), horizon: UInt64? = nil,
+        now: @escaping @Sendable () -> UInt64 = DedupCache.wallClock
+    ) {
         self.threshold = threshold
         self.stepEntries = max(1, stepEntries)
         self.runs = runs
+        self.horizon = horizon
+        self.now = now
+    }
+
+    /// Unix seconds now.
+    @Sendable static func wallClock() -> UInt64 {
+        UInt64(max(0, Date().timeIntervalSince1970))
+    }
+
+    /// The longest time runs joined by a merge may span: a quarter of the horizon, when there is one.
+    var maxMergeSpan: UInt64? { horizon.map { $0 / 4 } }
+
+    /// Freezes the recent entries: they become the run to write, with their time bounds.
+    func freeze(through lastSequence: UInt64) {
+        let time = now()
+        frozen = DedupFrozenEntries(
+            entries: recent, through: lastSequence, times: (recentSince, max(time, recentSince)), makeFilter: runs.makeFilter)
+        recent = Dictionary(minimumCapacity: min(threshold, 1 << 20))
+        frozenThisAttempt = true
+        recentSinceBeforeFreeze = recentSince
+        recentSince = max(time, recentSince)
     }
 
     /// The entry for `key` in memory: recent (this batch's included) or frozen.
@@ -121,11 +159,18 @@ final class DedupCache: @unchecked Sendable {
         if frozenThisAttempt, let frozen {
             recent.merge(frozen.entries) { current, _ in current }
             self.frozen = nil
+            recentSince = recentSinceBeforeFreeze
         }
         frozenThisAttempt = false
         plan = nil
         for key in pending { recent.removeValue(forKey: key) }
         pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Reads the runs' catalogue and filters when the store opens (``DedupRuns/load(_:schema:now:)``)
+    /// and takes ``recentSince`` from the newest run.
+    func loadRuns(_ txn: inout WriteTransaction, schema: StoreSchema) throws {
+        recentSince = try runs.load(&txn, schema: schema, now: now()) ?? 0
     }
 
     /// Rebuilds the entries of events after `dedup_merged_through` (the last sequence a complete
@@ -146,6 +191,14 @@ final class DedupCache: @unchecked Sendable {
                 entry = try cursor.next()
             }
         }
+        finishRebuild()
+    }
+
+    /// Once the entries after `dedup_merged_through` are back: with none, every entry to come
+    /// is published from now on, so ``recentSince`` is now (a new store's first run then has
+    /// bounds as close as any other's).
+    func finishRebuild() {
+        if recent.isEmpty { recentSince = max(recentSince, now()) }
     }
 
     static func key(publisher: UInt32, id: String) -> Key {

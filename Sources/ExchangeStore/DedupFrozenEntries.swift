@@ -22,6 +22,10 @@ final class DedupFrozenEntries: @unchecked Sendable {
     let entries: [DedupCache.Key: DedupCache.Entry]
     /// The last sequence whose entry is frozen here: `dedup_merged_through` once the run is complete.
     let through: UInt64
+    /// Unix seconds at or before the publication of the oldest entry (when the set they were
+    /// added to began), and at or after the newest's (when they were frozen): the run's time
+    /// bounds (``DedupRunCatalog/Run``).
+    let times: (oldest: UInt64, newest: UInt64)
     /// Entries of ``Prepared/sorted`` already written (by committed steps). Writer thread only.
     var written = 0
     private let result = Mutex<Prepared?>(nil)
@@ -29,9 +33,13 @@ final class DedupFrozenEntries: @unchecked Sendable {
 
     private let makeFilter: @Sendable (Int) -> DedupFilter
 
-    init(entries: [DedupCache.Key: DedupCache.Entry], through: UInt64, makeFilter: @escaping @Sendable (Int) -> DedupFilter) {
+    init(
+        entries: [DedupCache.Key: DedupCache.Entry], through: UInt64, times: (oldest: UInt64, newest: UInt64),
+        makeFilter: @escaping @Sendable (Int) -> DedupFilter
+    ) {
         self.entries = entries
         self.through = through
+        self.times = times
         self.makeFilter = makeFilter
     }
 

@@ -72,10 +72,15 @@ final class DedupRuns: @unchecked Sendable {
     // MARK: Opening
 
     /// Reads the catalogue when the store opens, hands runs whose writing a crash interrupted
-    /// to deletion, and builds every complete run's filter from its keys.
-    func load(_ txn: inout WriteTransaction, schema: StoreSchema) throws {
-        var catalog = try Self.storedCatalog(txn, schema: schema)
-        let stored = catalog
+    /// to deletion, gives runs catalogued before runs had times `now` as their newest time, and
+    /// builds every complete run's filter from its keys.
+    /// - Returns: the newest time a complete run recorded itself (not one given now), if any: at
+    ///   or before the publication of every entry after `dedup_merged_through`.
+    @discardableResult
+    func load(_ txn: inout WriteTransaction, schema: StoreSchema, now: UInt64) throws -> UInt64? {
+        let stored = try Self.storedCatalog(txn, schema: schema)
+        let recorded = stored.complete.map(\.newest).filter { $0 != DedupRunCatalog.unknownTime }.max()
+        var catalog = stored.settlingUnknownTimes(now: now)
         if let flush = catalog.flush {
             catalog.obsolete.append(flush)
             catalog.flush = nil
@@ -94,6 +99,7 @@ final class DedupRuns: @unchecked Sendable {
         self.filters = filters
         mergeFilter = nil
         apply(catalog)
+        return recorded
     }
 
     /// The stored catalogue; an empty one when there is none.

@@ -95,7 +95,9 @@ public final class ExchangeStore: Sendable {
         environment.clearStaleReaders()
         let names = NameTable()
         self.names = names
-        let dedupCache = DedupCache(threshold: configuration.dedupMergeThreshold, stepEntries: configuration.dedupStepEntries)
+        let dedupCache = DedupCache(
+            threshold: configuration.dedupMergeThreshold, stepEntries: configuration.dedupStepEntries,
+            horizon: configuration.dedupHorizon.map { UInt64($0.components.seconds) })
         self.dedupCache = dedupCache
         self.auditTree = MerkleTree(algorithm: configuration.auditHash)
         let auditTree = self.auditTree
@@ -122,7 +124,7 @@ public final class ExchangeStore: Sendable {
                     txn, schema: schema, names: names, tree: auditTree, threshold: configuration.indexMergeThreshold)
                 let state = try WriterState(recovering: txn, schema: schema, names: names, recovered: recovered)
                 try TopicCounts.countIfNeeded(&txn, schema: schema)
-                try dedupCache.runs.load(&txn, schema: schema)
+                try dedupCache.loadRuns(&txn, schema: schema)
                 try dedupCache.rebuild(txn, schema: schema, names: names)
                 let finding = try RollbackFinding.detect(txn, schema: schema, state: state, watermark: watermark?.record)
                 if let finding, !configuration.acknowledgeRollback {

@@ -400,7 +400,7 @@ final class GroupCommitLoop: Sendable {
             }
             names.didCommit(added)
             dedupCache.didCommit()
-            if let step, step.entries > 0 || step.completedRuns > 0 {
+            if let step, step.entries > 0 || step.completedRuns > 0 || step.pruned > 0 {
                 recordStep(step, nanoseconds: commitStarted - stepStarted + commitDuration)
             }
             statistics.addCommit(operations: active.count)
@@ -456,6 +456,11 @@ final class GroupCommitLoop: Sendable {
             logger.warning(
                 "deduplication entries with keys over LMDB's limit left out of the index",
                 metadata: ["entries": "\(step.skipped)", "limit_bytes": "\(DedupFrozenEntries.maxKeyBytes)"])
+        }
+        if let through = step.prunedThrough {
+            logger.info(
+                "deduplication entries past the horizon pruned",
+                metadata: ["entries": "\(step.pruned)", "stored_by_unix": "\(through)", "horizon_seconds": "\(dedupCache.horizon ?? 0)"])
         }
         let metadata: Logger.Metadata = [
             "entries": "\(step.entries)", "runs_completed": "\(step.completedRuns)", "milliseconds": "\(nanoseconds / 1_000_000)",

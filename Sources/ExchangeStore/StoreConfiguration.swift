@@ -19,6 +19,13 @@ public struct StoreConfiguration: Sendable, Equatable {
     /// merge and more memory (two sets at most: the recent and the frozen); the entries not yet
     /// in a complete run are rebuilt from the log when the store opens. Default 65,536.
     public var dedupMergeThreshold: Int
+    /// How long a repeat of (publisher, message id) is recognised at least, after its original
+    /// was stored; `nil` (the default): forever. The index drops an entry between this long and
+    /// about 1.25 times this long after its event was stored (whole runs of entries are pruned,
+    /// and merges join only runs within a quarter of it), so its memory (1.25 bytes per entry)
+    /// and disk follow the events of one horizon, not every event ever published. A repeat that
+    /// comes later is stored as a new event.
+    public var dedupHorizon: Duration?
     /// The entries the deduplication index writes or deletes in a commit at least, when it has
     /// work (a run to write, runs to merge or delete); a commit may do 16 more per new event it
     /// appends. Bounds the time a commit spends on the index, whatever its size. Default 1,024.

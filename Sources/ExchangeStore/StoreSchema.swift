@@ -62,9 +62,18 @@ struct StoreSchema {
     /// place: the histories its entries hold inline are moved out when the store is opened
     /// (``ExchangeStore/moveRegistryHistories()``), in chunks, resumed after a crash from
     /// `meta/registry_history_upgrade`. One way: a version 6 build cannot decode the entries.
-    static let formatVersion: UInt32 = 7
+    ///
+    /// Version 8 records each deduplication run's time bounds in the runs' catalogue
+    /// (``DedupRunCatalog`` encoding version 2), for the deduplication horizon. A version 7
+    /// store needs nothing else: its catalogue is read without times and written again with
+    /// them when the store opens (``DedupRuns/load(_:schema:now:)``). One way: a version 7
+    /// build cannot decode the new catalogue.
+    static let formatVersion: UInt32 = 8
     /// The older versions this build upgrades in place.
-    static let upgradableVersions: Set<UInt32> = [2, 3, 4, 5, 6]
+    static let upgradableVersions: Set<UInt32> = [2, 3, 4, 5, 6, 7]
+    /// The version before deduplication runs had times, the last whose upgrade needs nothing
+    /// but the catalogue's.
+    static let versionBeforeDedupTimes: UInt32 = 7
     /// The version before registry histories had keys of their own, the last whose upgrade
     /// needs nothing else.
     static let versionBeforeRegistryHistory: UInt32 = 6
@@ -170,6 +179,7 @@ struct StoreSchema {
             let storedVersion = stored.withUnsafeBytes { $0.count == 4 ? $0.bigEndianUInt32(at: 0) : 0 }
             if Self.upgradableVersions.contains(storedVersion) {
                 try txn.put(meta, key: Self.formatKey, value: version.bytes)
+                guard storedVersion < Self.versionBeforeDedupTimes else { return storedVersion }
                 // The entries' inline histories are moved out once the store is open.
                 try txn.put(meta, key: Self.registryHistoryUpgradeKey, value: [])
                 guard storedVersion < Self.versionBeforeRegistryHistory else { return storedVersion }

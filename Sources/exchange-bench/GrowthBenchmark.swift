@@ -17,7 +17,8 @@ struct GrowthBenchmark: AsyncParsableCommand {
             --retain-events / --topics events (max_events); a retention task removes the rest in \
             steps of --step-events, as the daemon's retention service does. Per million events: \
             throughput, p99, p99.9 and slowest append, the data file's size, the deduplication \
-            index's memory and the events removed per second. --json prints the run's summary: \
+            index's memory and the events removed per second (--dedup-horizon bounds that \
+            memory). --json prints the run's summary: \
             the second and last million's figures (the first includes the map's first growth), \
             the peak file size, and every million's row.
             """)
@@ -49,6 +50,9 @@ struct GrowthBenchmark: AsyncParsableCommand {
     @Option(help: "Events per reported row.")
     var rowEvents = 1_000_000
 
+    @Option(help: "Seconds a repeated message id is recognised (store.dedup_horizon, here without its one-day minimum); default: forever.")
+    var dedupHorizon: Int?
+
     @Option(help: "Data directory (default: a new temporary directory, removed afterwards).")
     var directory: String?
 
@@ -65,6 +69,9 @@ struct GrowthBenchmark: AsyncParsableCommand {
         guard routes >= 0, routes <= 100 else { throw ValidationError("--routes must be from 0 to 100") }
         guard stepEvents >= 1, stepEvents <= 100_000 else { throw ValidationError("--step-events must be from 1 to 100000") }
         guard rowEvents >= 1_000, rowEvents <= events else { throw ValidationError("--row-events must be from 1000 to --events") }
+        if let dedupHorizon, dedupHorizon < 1 || dedupHorizon > 100 * 366 * 86_400 {
+            throw ValidationError("--dedup-horizon must be from 1 to 3162240000 seconds")
+        }
     }
 
     /// One row: a block of `rowEvents` appends.
@@ -93,8 +100,9 @@ struct GrowthBenchmark: AsyncParsableCommand {
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: path) } }
         var logger = Logger(label: "exchange.bench")
         logger.logLevel = .warning
-        let store = try ExchangeStore(
-            configuration: StoreConfiguration(directory: path, initialMapSize: 1 << 30, maxMapSize: 256 << 30), logger: logger)
+        var configuration = StoreConfiguration(directory: path, initialMapSize: 1 << 30, maxMapSize: 256 << 30)
+        configuration.dedupHorizon = dedupHorizon.map { .seconds($0) }
+        let store = try ExchangeStore(configuration: configuration, logger: logger)
         let topicNames = (0..<topics).map { "licence.region\($0).issued" }
         let perTopic = UInt64(max(1, retainEvents / topics))
         let rules = topicNames.map { RetentionRule(topic: $0, policy: RetentionPolicy(maxEvents: perTopic)) }

@@ -153,7 +153,7 @@ import Testing
         let env = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
         defer { env.close() }
         let version = try env.write { txn in try txn.get(try txn.openDatabase("meta"), key: Array("format_version".utf8)) }
-        #expect(version == [0, 0, 0, 7])
+        #expect(version == [0, 0, 0, 8])
     }
 
     @Test func aFormatFourStoreWrittenByThePreviousBuildIsIndexedWhenOpened() async throws {

@@ -135,6 +135,6 @@ import TestSupport
             let meta = try txn.openDatabase("meta")
             return try txn.get(meta, key: Array("format_version".utf8))
         }
-        #expect(upgraded == [0, 0, 0, 7])
+        #expect(upgraded == [0, 0, 0, 8])
     }
 }

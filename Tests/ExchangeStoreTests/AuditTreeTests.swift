@@ -124,7 +124,7 @@ import Testing
                 try txn.count(try txn.openDatabase("audit_tree"))
             )
         }
-        #expect(version == [0, 0, 0, 7])
+        #expect(version == [0, 0, 0, 8])
         #expect(legacy == legacyCount, "the old nodes are kept as they were")
         #expect(written == (2 * 70 - 3) - legacyCount, "every later node is in audit_tree, once")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import LMDB
+import Synchronization
 
 @testable import ExchangeStore
 
@@ -14,6 +15,15 @@ final class DedupIndexHarness {
     private let threshold: Int
     private let stepEntries: Int
     private let makeFilter: @Sendable (Int) -> DedupFilter
+    private let horizon: UInt64?
+    /// The index's wall clock: tests move it with ``advance(seconds:)``.
+    let clock = Clock()
+
+    /// A wall clock in Unix seconds that moves only when told.
+    final class Clock: Sendable {
+        let seconds = Mutex<UInt64>(1_800_000_000)
+        var now: UInt64 { seconds.withLock { $0 } }
+    }
     /// Every committed entry, by message id.
     private(set) var committed: [String: DedupCache.Entry] = [:]
     private(set) var lastSequence: UInt64 = 0
@@ -21,7 +31,7 @@ final class DedupIndexHarness {
     struct Abandoned: Error {}
 
     init(
-        threshold: Int, stepEntries: Int,
+        threshold: Int, stepEntries: Int, horizon: UInt64? = nil,
         makeFilter: @escaping @Sendable (Int) -> DedupFilter = { DedupFilter(capacity: $0) }
     ) throws {
         try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
@@ -30,8 +40,23 @@ final class DedupIndexHarness {
         self.threshold = threshold
         self.stepEntries = stepEntries
         self.makeFilter = makeFilter
-        cache = DedupCache(threshold: threshold, stepEntries: stepEntries, runs: DedupRuns(makeFilter: makeFilter))
-        try environment.write { txn in try cache.runs.load(&txn, schema: schema) }
+        self.horizon = horizon
+        cache = Self.makeCache(threshold: threshold, stepEntries: stepEntries, makeFilter: makeFilter, horizon: horizon, clock: clock)
+        try environment.write { txn in try cache.loadRuns(&txn, schema: schema) }
+        cache.finishRebuild()
+    }
+
+    private static func makeCache(
+        threshold: Int, stepEntries: Int, makeFilter: @escaping @Sendable (Int) -> DedupFilter, horizon: UInt64?, clock: Clock
+    ) -> DedupCache {
+        DedupCache(
+            threshold: threshold, stepEntries: stepEntries, runs: DedupRuns(makeFilter: makeFilter), horizon: horizon,
+            now: { clock.now })
+    }
+
+    /// Moves the index's clock on.
+    func advance(seconds: UInt64) {
+        clock.seconds.withLock { $0 += seconds }
     }
 
     deinit {
@@ -87,14 +112,15 @@ final class DedupIndexHarness {
     /// crash (where the store would rebuild the entries after `dedup_merged_through` from the
     /// log, the harness puts back those it committed).
     func reopen() throws {
-        cache = DedupCache(threshold: threshold, stepEntries: stepEntries, runs: DedupRuns(makeFilter: makeFilter))
+        cache = Self.makeCache(threshold: threshold, stepEntries: stepEntries, makeFilter: makeFilter, horizon: horizon, clock: clock)
         let mergedThrough = try environment.write { txn in
-            try cache.runs.load(&txn, schema: schema)
+            try cache.loadRuns(&txn, schema: schema)
             return try txn.get(schema.meta, key: DedupCache.mergedThroughKey).map { $0.withUnsafeBytes { $0.bigEndianUInt64(at: 0) } } ?? 0
         }
         for (id, entry) in committed where entry.sequence > mergedThrough {
             cache.insert(Self.key(id), entry)
         }
+        cache.finishRebuild()
         cache.didCommit()
     }
 
@@ -118,7 +144,7 @@ final class DedupIndexHarness {
         for _ in 0..<limit {
             let catalog = cache.runs.catalog
             if cache.frozen == nil, catalog.merge == nil, catalog.obsolete.isEmpty,
-                catalog.mergeCandidates(fanIn: DedupCache.mergeFanIn) == nil
+                catalog.mergeCandidates(fanIn: DedupCache.mergeFanIn, maxSpan: cache.maxMergeSpan) == nil
             {
                 return
             }

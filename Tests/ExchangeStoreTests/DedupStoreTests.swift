@@ -39,6 +39,76 @@ import Testing
         #expect(store.lastSequence == UInt64(ids.count))
     }
 
+    @Test func aRepeatPastTheHorizonIsStoredAsANewEventAndOneWithinItIsNot() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let ids = (0..<4).map { _ in UUID().uuidString }
+        do {
+            let store = try directory.open(dedupMergeThreshold: 4, dedupHorizon: .seconds(1))
+            defer { store.close() }
+            let first = try await retry(store, ids)
+            #expect(first.map(\.sequence) == [1, 2, 3, 4] && first.allSatisfy { !$0.isDuplicate })
+            let run = try #require(store.dedupCache.runs.catalog.complete.first)
+            #expect(store.dedupCache.runs.catalog.complete.count == 1, "the four entries are one run on disk")
+            let repeated = try await retry(store, [ids[0]])
+            #expect(repeated.first?.isDuplicate == true && repeated.first?.sequence == 1, "within the horizon")
+
+            // Each new event's commit takes a step; one after the horizon prunes the run.
+            var others = 0
+            let deadline = ContinuousClock.now + .seconds(10)
+            while store.dedupCache.runs.catalog.complete.contains(where: { $0.id == run.id }), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                _ = try await retry(store, [UUID().uuidString])
+                others += 1
+            }
+            #expect(!store.dedupCache.runs.catalog.complete.contains { $0.id == run.id }, "the run was pruned")
+            let late = try await retry(store, [ids[0]])
+            #expect(late.first?.isDuplicate == false && late.first?.sequence == UInt64(5 + others), "past the horizon: a new event")
+        }
+        let store = try directory.open(dedupMergeThreshold: 4, dedupHorizon: .seconds(1))
+        defer { store.close() }
+        let afterReopening = try await retry(store, [ids[1]])
+        #expect(afterReopening.first?.isDuplicate == false, "still pruned after reopening")
+    }
+
+    @Test func aFormatSevenStoreIsUpgradedAndItsRunsAreKeptAHorizonFromTheUpgrade() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let ids = (0..<8).map { _ in UUID().uuidString }
+        do {
+            let store = try directory.open(dedupMergeThreshold: 4)
+            _ = try await retry(store, ids)
+            #expect(store.dedupCache.runs.catalog.complete.count == 2)
+            let catalog = store.dedupCache.runs.catalog
+            store.close()
+            // What a format 7 build wrote: the version, and the catalogue without the runs' times.
+            let env = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
+            defer { env.close() }
+            try env.write { txn in
+                let meta = try txn.openDatabase("meta")
+                try txn.put(meta, key: Array("format_version".utf8), value: [0, 0, 0, 7])
+                try txn.put(meta, key: DedupRunCatalog.storageKey, value: DedupHorizonTests.versionOneBytes(catalog))
+            }
+        }
+        let upgradedAt = DedupCache.wallClock()
+        do {
+            let store = try directory.open(dedupMergeThreshold: 4, dedupHorizon: .seconds(86_400))
+            defer { store.close() }
+            let runs = store.dedupCache.runs.catalog.complete
+            #expect(runs.count == 2 && runs.allSatisfy { $0.newest >= upgradedAt && $0.newest <= DedupCache.wallClock() })
+            let retried = try await retry(store, ids)
+            #expect(retried.map(\.sequence) == Array(1...8) && retried.allSatisfy(\.isDuplicate))
+        }
+        let env = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
+        defer { env.close() }
+        let (version, catalogVersion) = try env.write { txn in
+            let meta = try txn.openDatabase("meta")
+            return (try txn.get(meta, key: Array("format_version".utf8)), try txn.get(meta, key: DedupRunCatalog.storageKey)?.prefix(4))
+        }
+        #expect(version == [0, 0, 0, 8])
+        #expect(catalogVersion.map(Array.init) == [0, 0, 0, 2], "the catalogue was written again with the runs' times")
+    }
+
     /// Writes the format 4 layout by hand: the entries of the first `merged` events in the
     /// `dedup` B-tree (publisher id, message id → sequence, route count), `dedup_merged_through`,
     /// no runs, `format_version` 4.
@@ -79,7 +149,8 @@ import Testing
         do {
             let store = try directory.open(dedupMergeThreshold: 8, dedupStepEntries: 2)
             let catalog = store.dedupCache.runs.catalog
-            #expect(catalog.complete.first == DedupRunCatalog.Run(id: 0, location: .format4, level: DedupRunCatalog.format4Level, count: 20))
+            let oldest = try #require(catalog.complete.first)
+            #expect(oldest.id == 0 && oldest.location == .format4 && oldest.level == DedupRunCatalog.format4Level && oldest.count == 20)
             let retried = try await retry(store, ids)
             #expect(retried.map(\.sequence) == Array(1...30), "events 1-20 from the format 4 tree, 21-30 rebuilt from the log")
             #expect(retried.allSatisfy { $0.isDuplicate && $0.routeCount == 1 })
@@ -103,7 +174,7 @@ import Testing
         let (version, legacy) = try environment.write { txn in
             (try txn.get(try txn.openDatabase("meta"), key: Array("format_version".utf8)), try txn.count(try txn.openDatabase("dedup")))
         }
-        #expect(version == [0, 0, 0, 7])
+        #expect(version == [0, 0, 0, 8])
         #expect(legacy == 20, "the format 4 tree is read, never written")
     }
 

@@ -269,7 +269,7 @@ struct RegistryHistoryUpgradeTests {
         store.close()
 
         let after = try Self.raw(directory)
-        #expect(after.format == [0, 0, 0, 7])
+        #expect(after.format == [0, 0, 0, 8])
         #expect(after.entryVersions == [2, 2, 2, 2] && after.historyKeys == 312 && !after.moving)
     }
 
@@ -290,7 +290,7 @@ struct RegistryHistoryUpgradeTests {
             #expect(moved.entries == 2 && moved.items == 9)
         }
         let stopped = try Self.raw(directory)
-        #expect(stopped.format == [0, 0, 0, 7] && stopped.moving)
+        #expect(stopped.format == [0, 0, 0, 8] && stopped.moving)
         #expect(stopped.entryVersions == [2, 2, 1, 1] && stopped.historyKeys == 9)
 
         let store = try directory.open()
@@ -309,12 +309,12 @@ struct RegistryHistoryUpgradeTests {
         do {
             let env = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
             defer { env.close() }
-            try env.write { txn in try txn.put(try txn.openDatabase("meta"), key: Array("format_version".utf8), value: [0, 0, 0, 8]) }
+            try env.write { txn in try txn.put(try txn.openDatabase("meta"), key: Array("format_version".utf8), value: [0, 0, 0, 9]) }
         }
         do {
             let store = try directory.open()
             store.close()
-            Issue.record("a store of format 8 was opened")
+            Issue.record("a store of format 9 was opened")
         } catch let error as StoreError {
             #expect(error.code == .unsupportedFormat)
         }

@@ -297,6 +297,6 @@ struct RegistryStoreTests {
             let meta = try txn.openDatabase("meta")
             return try txn.get(meta, key: Array("format_version".utf8))
         }
-        #expect(version == [0, 0, 0, 7])
+        #expect(version == [0, 0, 0, 8])
     }
 }

@@ -12,12 +12,13 @@ struct StoreDirectory {
 
     func open(
         initialMapSize: Int = 16 << 20, maxMapSize: Int = 1 << 30, dedupMergeThreshold: Int = 65_536, dedupStepEntries: Int = 1_024,
-        indexMergeThreshold: Int = 2048, bookkeepingLinger: Duration? = nil
+        indexMergeThreshold: Int = 2048, bookkeepingLinger: Duration? = nil, dedupHorizon: Duration? = nil
     ) throws -> ExchangeStore {
         var configuration = StoreConfiguration(
             directory: path, initialMapSize: initialMapSize, maxMapSize: maxMapSize,
             dedupMergeThreshold: dedupMergeThreshold, dedupStepEntries: dedupStepEntries, indexMergeThreshold: indexMergeThreshold)
         if let bookkeepingLinger { configuration.bookkeepingLinger = bookkeepingLinger }
+        configuration.dedupHorizon = dedupHorizon
         return try ExchangeStore(configuration: configuration)
     }
 

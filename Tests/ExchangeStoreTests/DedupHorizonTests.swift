@@ -1,0 +1,174 @@
+import Foundation
+import LMDB
+import Testing
+
+@testable import ExchangeStore
+
+/// The deduplication horizon (`store.dedup_horizon`): a key is recognised at least the horizon
+/// after it was stored, then its run is pruned whole, and merges join only runs close in time,
+/// so that memory and disk follow one horizon of traffic.
+@Suite struct DedupHorizonTests {
+    /// Commits `count` new ids as one batch (freezing and writing them as one run when `count`
+    /// reaches the harness's threshold) and returns them.
+    static func run(_ index: DedupIndexHarness, _ count: Int) throws -> [String] {
+        let ids = (0..<count).map { _ in UUID().uuidString }
+        try index.commit(ids)
+        try index.settle()
+        return ids
+    }
+
+    /// `catalog` as a format 7 build wrote it (catalogue encoding version 1: runs without
+    /// times); only its complete runs, as a catalogue at rest holds.
+    static func versionOneBytes(_ catalog: DedupRunCatalog) -> [UInt8] {
+        var bytes = BigEndianKey(capacity: 64)
+        bytes.append(UInt32(1))
+        bytes.append(catalog.nextID)
+        bytes.append(UInt32(catalog.complete.count))
+        for run in catalog.complete {
+            bytes.append(run.id)
+            bytes.append(UInt32(run.location.rawValue) << 8 | UInt32(run.level))
+            bytes.append(run.count)
+        }
+        for _ in 0..<4 { bytes.append(UInt32(0)) }  // no flush, no merge output, no inputs, no obsolete runs
+        return bytes.bytes
+    }
+
+    @Test func aRunIsRecognisedUntilTheHorizonThenPrunedFromMemoryAndDisk() throws {
+        let index = try DedupIndexHarness(threshold: 4, stepEntries: 1_024, horizon: 1_000)
+        let ids = try Self.run(index, 4)
+        let run = try #require(index.cache.runs.catalog.complete.first)
+        #expect(run.newest == index.clock.now)
+        #expect(try index.storedEntries(index.schema.dedupRuns, run: run.id) == 4)
+        #expect(index.cache.runs.filterBytes > 0)
+
+        index.advance(seconds: 1_000)
+        try index.commit([])
+        for id in ids { #expect(try index.lookup(id) == index.committed[id], "still within the horizon") }
+
+        index.advance(seconds: 1)
+        let step = try index.commit([]).step
+        #expect(step.pruned == 4)
+        #expect(step.prunedThrough == run.newest)
+        #expect(index.cache.runs.catalog.complete.isEmpty)
+        #expect(index.cache.runs.filterBytes == 0)
+        for id in ids { #expect(try index.lookup(id) == nil, "past the horizon") }
+        try index.settle()
+        #expect(try index.storedEntries(index.schema.dedupRuns, run: run.id) == 0, "its entries were deleted")
+        #expect(index.cache.runs.catalog.obsolete.isEmpty)
+    }
+
+    @Test func withoutAHorizonNothingIsPruned() throws {
+        let index = try DedupIndexHarness(threshold: 4, stepEntries: 1_024)
+        let ids = try Self.run(index, 4)
+        index.advance(seconds: 100 * 366 * 86_400)
+        try index.commit([])
+        try index.settle()
+        #expect(index.cache.runs.catalog.complete.count == 1)
+        for id in ids { #expect(try index.lookup(id) == index.committed[id]) }
+    }
+
+    @Test func mergesJoinOnlyRunsWithinAQuarterOfTheHorizon() throws {
+        // Horizon 400 s: runs spanning more than 100 s together are not merged.
+        let index = try DedupIndexHarness(threshold: 2, stepEntries: 1_024, horizon: 400)
+        let start = index.clock.now
+        var ids = try Self.run(index, 2)  // [start, start]
+        index.advance(seconds: 150)
+        ids += try Self.run(index, 2)  // [start, start + 150]: alone it spans more than 100 s
+        for _ in 0..<4 {
+            index.advance(seconds: 10)
+            ids += try Self.run(index, 2)
+        }
+        let catalog = index.cache.runs.catalog
+        let merged = try #require(catalog.complete.first { $0.level == 1 }, "the four close runs were merged: \(catalog.complete)")
+        #expect(merged.count == 8)
+        #expect(merged.oldest == start + 150 && merged.newest == start + 190)
+        #expect(catalog.complete.filter { $0.level == 0 }.map(\.newest) == [start, start + 150], "the two far apart stay as they are")
+        for id in ids { #expect(try index.lookup(id) == index.committed[id]) }
+
+        // At the horizon of the first run only that run goes; the merged one goes at its own.
+        index.advance(seconds: 400 - 190 + 1)
+        try index.commit([])
+        #expect(index.cache.runs.catalog.complete.map(\.newest) == [start + 150, start + 190])
+        for id in ids.prefix(2) { #expect(try index.lookup(id) == nil) }
+        for id in ids.dropFirst(2) { #expect(try index.lookup(id) == index.committed[id]) }
+        index.advance(seconds: 190)
+        try index.commit([])
+        try index.settle()
+        #expect(index.cache.runs.catalog.complete.isEmpty)
+        for id in ids { #expect(try index.lookup(id) == nil) }
+    }
+
+    @Test func aRunBeingMergedIsPrunedAsTheMergesOutput() throws {
+        // One entry a commit and three entries a step: a merge of four runs takes several commits.
+        let index = try DedupIndexHarness(threshold: 10, stepEntries: 3, horizon: 400)
+        var ids: [String] = []
+        while index.cache.runs.catalog.merge == nil, ids.count < 2_000 {
+            ids.append(UUID().uuidString)
+            try index.commit([ids.last!])
+        }
+        let merge = try #require(index.cache.runs.catalog.merge, "a merge is under way")
+        index.advance(seconds: 401)
+        try index.commit([])
+        #expect(index.cache.runs.catalog.merge == merge, "its inputs were not pruned from under it")
+        #expect(merge.inputs.allSatisfy { input in index.cache.runs.catalog.complete.contains { $0.id == input } })
+        try index.settle()
+        let remaining = index.cache.runs.catalog.complete
+        #expect(!remaining.contains { $0.id == merge.output.id }, "its output was pruned once complete")
+        #expect(remaining.allSatisfy { $0.newest > index.clock.now - 400 }, "what remains was frozen after the clock moved")
+        // Every id is in memory, in a run frozen after the clock moved, or pruned with the merge.
+        let kept = index.cache.recent.count + (index.cache.frozen?.entries.count ?? 0) + Int(remaining.reduce(0) { $0 + $1.count })
+        #expect(try ids.filter { try index.lookup($0) != nil }.count == kept)
+        #expect(kept < ids.count)
+    }
+
+    @Test func anAbandonedFreezeLeavesTheNextRunsBoundsAsTheyWere() throws {
+        let index = try DedupIndexHarness(threshold: 2, stepEntries: 1_024, horizon: 400)
+        let opened = index.clock.now
+        index.advance(seconds: 50)
+        try index.abandon(["a", "b"])
+        index.advance(seconds: 10)
+        _ = try Self.run(index, 2)
+        let run = try #require(index.cache.runs.catalog.complete.first)
+        #expect(run.oldest == opened, "the abandoned freeze at +50 s did not move the bound")
+        #expect(run.newest == opened + 60)
+    }
+
+    @Test func aCatalogueWrittenBeforeRunsHadTimesIsKeptAHorizonFromTheFirstOpen() throws {
+        let index = try DedupIndexHarness(threshold: 4, stepEntries: 1_024, horizon: 1_000)
+        let ids = try Self.run(index, 4)
+        let run = try #require(index.cache.runs.catalog.complete.first)
+        // The catalogue as a previous build wrote it: version 1, runs without times.
+        let old = Self.versionOneBytes(index.cache.runs.catalog)
+        let decoded = try #require(old.withUnsafeBytes { DedupRunCatalog(encoded: $0) })
+        #expect(decoded.complete.map(\.newest) == [DedupRunCatalog.unknownTime])
+        try index.environment.write { txn in try txn.put(index.schema.meta, key: DedupRunCatalog.storageKey, value: old) }
+
+        index.advance(seconds: 5_000)
+        let reopened = index.clock.now
+        try index.reopen()
+        #expect(index.cache.runs.catalog.complete.map(\.newest) == [reopened], "its newest time is the open's")
+        try index.commit([])
+        for id in ids { #expect(try index.lookup(id) == index.committed[id], "kept a horizon from the open") }
+        let stored = try index.environment.write { txn in try DedupRuns.storedCatalog(txn, schema: index.schema) }
+        #expect(stored == index.cache.runs.catalog, "stored again in version 2")
+
+        index.advance(seconds: 1_001)
+        try index.commit([])
+        for id in ids { #expect(try index.lookup(id) == nil) }
+    }
+
+    @Test func theCatalogueKeepsEveryRunsTimesAcrossEncoding() throws {
+        var catalog = DedupRunCatalog()
+        catalog.complete = [
+            catalog.allocate(.flushed, level: 0, count: 3, oldest: 10, newest: 20),
+            catalog.allocate(.merged, level: 1, count: 12, oldest: 5, newest: 19),
+        ]
+        catalog.flush = catalog.allocate(.flushed, level: 0, count: 4, oldest: 20, newest: 30)
+        catalog.merge = DedupRunCatalog.Merge(
+            output: catalog.allocate(.merged, level: 2, count: 15, oldest: 5, newest: 20), inputs: [catalog.complete[0].id])
+        catalog.obsolete = [catalog.allocate(.merged, level: 1, count: 1, oldest: 1, newest: 2)]
+        let bytes = catalog.encoded()
+        #expect(bytes.withUnsafeBytes { DedupRunCatalog(encoded: $0) } == catalog)
+        #expect(bytes.dropLast().withUnsafeBytes { DedupRunCatalog(encoded: $0) } == nil)
+    }
+}
