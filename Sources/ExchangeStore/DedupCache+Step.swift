@@ -56,7 +56,7 @@ extension DedupCache {
     func step(txn: inout WriteTransaction, schema: StoreSchema, lastSequence: UInt64) throws -> DedupStepPlan {
         var plan = DedupStepPlan(catalog: runs.catalog)
         var budget = stepBudget
-        if frozen == nil, recent.count >= threshold || (freezeRequested && !recent.isEmpty) {
+        if frozen == nil, recent.count >= threshold || (freezeRequested && !recent.isEmpty) || recentIsWide {
             freezeRequested = false
             freeze(through: lastSequence)
         }
@@ -95,8 +95,13 @@ extension DedupCache {
                 plan.prunedThrough = expired.map(\.newest).max()
             }
         }
-        while budget > 0, let run = plan.catalog.obsolete.first {
-            let (deleted, finished) = try DedupRuns.deleteStep(run, budget: budget, txn: &txn, schema: schema)
+        // Deletion leaves half the budget to a merge that runs or waits, so that a large
+        // deletion (runs past the horizon) does not hold merges back while level-0 runs pile up.
+        let merging = plan.catalog.merge != nil || plan.catalog.mergeCandidates(fanIn: Self.mergeFanIn, maxSpan: maxMergeSpan) != nil
+        var deletionBudget = merging ? max(1, budget / 2) : budget
+        while deletionBudget > 0, let run = plan.catalog.obsolete.first {
+            let (deleted, finished) = try DedupRuns.deleteStep(run, budget: deletionBudget, txn: &txn, schema: schema)
+            deletionBudget -= deleted
             budget -= deleted
             plan.entries += deleted
             guard finished else { break }

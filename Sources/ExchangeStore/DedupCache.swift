@@ -102,7 +102,8 @@ final class DedupCache: @unchecked Sendable {
     /// The wall clock, in Unix seconds (tests pass their own).
     let now: @Sendable () -> UInt64
     /// Unix seconds at or before the publication of every entry in ``recent``: when the set
-    /// began (the last freeze, or what the newest complete run says when the store opens).
+    /// began (the last freeze, or when the store opens the earliest receive time of the events
+    /// rebuilt into it).
     var recentSince: UInt64 = 0
     /// ``recentSince`` before this attempt froze the recent entries (restored by ``rollback()``).
     private var recentSinceBeforeFreeze: UInt64 = 0
@@ -131,6 +132,15 @@ final class DedupCache: @unchecked Sendable {
 
     /// The longest time runs joined by a merge may span: a quarter of the horizon, when there is one.
     var maxMergeSpan: UInt64? { horizon.map { $0 / 4 } }
+
+    /// Whether the recent entries, however few, began a quarter of the horizon ago: they are
+    /// then frozen into a run, so that at a low rate too a run spans at most that long and goes
+    /// about a horizon after its newest entry.
+    var recentIsWide: Bool {
+        guard let maxMergeSpan, !recent.isEmpty else { return false }
+        let time = now()
+        return time > recentSince && time - recentSince >= max(1, maxMergeSpan)
+    }
 
     /// Freezes the recent entries: they become the run to write, with their time bounds.
     func freeze(through lastSequence: UInt64) {
@@ -167,10 +177,10 @@ final class DedupCache: @unchecked Sendable {
         pending.removeAll(keepingCapacity: true)
     }
 
-    /// Reads the runs' catalogue and filters when the store opens (``DedupRuns/load(_:schema:now:)``)
-    /// and takes ``recentSince`` from the newest run.
+    /// Reads the runs' catalogue and builds the filters of the runs within the horizon when the
+    /// store opens (``DedupRuns/load(_:schema:now:horizon:)``).
     func loadRuns(_ txn: inout WriteTransaction, schema: StoreSchema) throws {
-        recentSince = try runs.load(&txn, schema: schema, now: now()) ?? 0
+        try runs.load(&txn, schema: schema, now: now(), horizon: horizon)
     }
 
     /// Rebuilds the entries of events after `dedup_merged_through` (the last sequence a complete
@@ -179,10 +189,13 @@ final class DedupCache: @unchecked Sendable {
         let mergedThrough = try txn.get(schema.meta, key: Self.mergedThroughKey).map { bytes in
             bytes.withUnsafeBytes { $0.bigEndianUInt64(at: 0) }
         } ?? 0
+        var earliest: UInt64?
         try txn.withCursor(schema.log) { cursor in
             var entry = try cursor.seek(atOrAfter: BigEndianKey.u64(mergedThrough + 1))
             while let current = entry {
                 let identity = try EventRecord.identity(current.value)
+                let receivedAt = EventView(sequence: 0, record: current.value).receivedAt / 1_000_000_000
+                earliest = min(earliest ?? receivedAt, receivedAt)
                 guard let publisher = names.id(of: identity.source, kind: .department) else {
                     throw StoreError.corruptRecord("event \(current.key.bigEndianUInt64(at: 0)) names an unknown publisher")
                 }
@@ -191,14 +204,13 @@ final class DedupCache: @unchecked Sendable {
                 entry = try cursor.next()
             }
         }
-        finishRebuild()
+        finishRebuild(earliest: earliest)
     }
 
-    /// Once the entries after `dedup_merged_through` are back: with none, every entry to come
-    /// is published from now on, so ``recentSince`` is now (a new store's first run then has
-    /// bounds as close as any other's).
-    func finishRebuild() {
-        if recent.isEmpty { recentSince = max(recentSince, now()) }
+    /// Sets ``recentSince`` once the entries after `dedup_merged_through` are back: the
+    /// earliest receive time of their events (Unix seconds), or now when there are none.
+    func finishRebuild(earliest: UInt64?) {
+        recentSince = earliest ?? now()
     }
 
     static func key(publisher: UInt32, id: String) -> Key {

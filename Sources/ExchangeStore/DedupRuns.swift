@@ -72,14 +72,13 @@ final class DedupRuns: @unchecked Sendable {
     // MARK: Opening
 
     /// Reads the catalogue when the store opens, hands runs whose writing a crash interrupted
-    /// to deletion, gives runs catalogued before runs had times `now` as their newest time, and
-    /// builds every complete run's filter from its keys.
-    /// - Returns: the newest time a complete run recorded itself (not one given now), if any: at
-    ///   or before the publication of every entry after `dedup_merged_through`.
-    @discardableResult
-    func load(_ txn: inout WriteTransaction, schema: StoreSchema, now: UInt64) throws -> UInt64? {
+    /// and runs past the horizon to deletion, gives runs catalogued before runs had times `now`
+    /// as their newest time, and builds every other complete run's filter from its keys.
+    /// - Parameters:
+    ///   - now: the wall clock, Unix seconds.
+    ///   - horizon: the deduplication horizon in seconds, if any.
+    func load(_ txn: inout WriteTransaction, schema: StoreSchema, now: UInt64, horizon: UInt64? = nil) throws {
         let stored = try Self.storedCatalog(txn, schema: schema)
-        let recorded = stored.complete.map(\.newest).filter { $0 != DedupRunCatalog.unknownTime }.max()
         var catalog = stored.settlingUnknownTimes(now: now)
         if let flush = catalog.flush {
             catalog.obsolete.append(flush)
@@ -88,6 +87,12 @@ final class DedupRuns: @unchecked Sendable {
         if let merge = catalog.merge {
             catalog.obsolete.append(merge.output)
             catalog.merge = nil
+        }
+        if let horizon {
+            let expired = catalog.expired(before: now > horizon ? now - horizon : 0)
+            let ids = Set(expired.map(\.id))
+            catalog.complete.removeAll { ids.contains($0.id) }
+            catalog.obsolete += expired
         }
         if catalog != stored {
             try txn.put(schema.meta, key: DedupRunCatalog.storageKey, value: catalog.encoded())
@@ -99,7 +104,6 @@ final class DedupRuns: @unchecked Sendable {
         self.filters = filters
         mergeFilter = nil
         apply(catalog)
-        return recorded
     }
 
     /// The stored catalogue; an empty one when there is none.

@@ -62,6 +62,9 @@ public final class ExchangeStore: Sendable {
     public init(configuration: StoreConfiguration, logger: Logger = Logger(label: "exchange.store")) throws {
         self.configuration = configuration
         self.logger = logger
+        if let horizon = configuration.dedupHorizon, horizon < .seconds(1) {
+            throw StoreError(code: .openFailed, message: "the deduplication horizon must be at least a second, not \(horizon)")
+        }
         do {
             try FileManager.default.createDirectory(
                 atPath: configuration.directory, withIntermediateDirectories: true,

@@ -18,13 +18,13 @@ import Testing
 
     @Test(arguments: [
         ("400d", Int64(400 * 86_400)), ("52w", Int64(52 * 604_800)), ("8760h", Int64(8_760 * 3_600)), ("86400", Int64(86_400)),
-        ("1d", Int64(86_400)),
+        ("1d", Int64(86_400)), ("36600d", Int64(36_600 * 86_400)),
     ])
     func anAgeIsReadInSeconds(text: String, seconds: Int64) throws {
         #expect(try Self.horizon(text) == .seconds(seconds))
     }
 
-    @Test(arguments: ["12h", "86399", "0", "-1d", "soon", "36600d1", "99999999999999d", "1.5d", "[1d]"])
+    @Test(arguments: ["12h", "86399", "0", "-1d", "soon", "36600d1", "99999999999999d", "1.5d", "[1d]", "36601d"])
     func anythingElseIsRefusedNamingTheKey(text: String) {
         do {
             let horizon = try Self.horizon(text)

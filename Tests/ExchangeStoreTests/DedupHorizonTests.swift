@@ -157,6 +157,75 @@ import Testing
         for id in ids { #expect(try index.lookup(id) == nil) }
     }
 
+    @Test func atALowRateRecentEntriesAreFrozenAQuarterOfTheHorizonAfterTheyBegan() throws {
+        // A threshold never reached: only time freezes the entries.
+        let index = try DedupIndexHarness(threshold: 1_000, stepEntries: 1_024, horizon: 400)
+        let opened = index.clock.now
+        let ids = (0..<3).map { _ in UUID().uuidString }
+        try index.commit(ids)
+        index.advance(seconds: 99)
+        try index.commit([])
+        #expect(index.cache.frozen == nil && index.cache.runs.catalog.complete.isEmpty, "not yet a quarter of the horizon")
+        index.advance(seconds: 1)
+        try index.commit([])
+        try index.settle()
+        let run = try #require(index.cache.runs.catalog.complete.first)
+        #expect(run.count == 3 && run.oldest == opened && run.newest == opened + 100)
+        index.advance(seconds: 401)
+        try index.commit([])
+        for id in ids { #expect(try index.lookup(id) == nil, "gone a horizon after the run's newest") }
+    }
+
+    @Test func runsPastTheHorizonWhenTheStoreOpensGetNoFilter() throws {
+        let index = try DedupIndexHarness(threshold: 4, stepEntries: 1_024, horizon: 1_000)
+        let ids = try Self.run(index, 4)
+        index.advance(seconds: 1_001)
+        try index.reopen()
+        let catalog = index.cache.runs.catalog
+        #expect(catalog.complete.isEmpty && catalog.obsolete.count == 1, "handed to deletion as it opened")
+        #expect(index.cache.runs.filterBytes == 0, "no filter was built for it")
+        for id in ids { #expect(try index.lookup(id) == nil) }
+    }
+
+    @Test func theFirstRunAfterReopeningBeginsAtTheEarliestRebuiltEntry() throws {
+        let index = try DedupIndexHarness(threshold: 4, stepEntries: 1_024, horizon: 1_000)
+        let committed = index.clock.now
+        try index.commit([UUID().uuidString, UUID().uuidString])
+        index.advance(seconds: 50)
+        try index.reopen()
+        #expect(index.cache.recentSince == committed, "the entries rebuilt were stored at \(committed)")
+        _ = try Self.run(index, 2)
+        let run = try #require(index.cache.runs.catalog.complete.first)
+        #expect(run.oldest == committed && run.newest == committed + 50)
+    }
+
+    @Test func deletingRunsPastTheHorizonLeavesHalfOfEachStepToMerges() throws {
+        // 4,096 entries in runs of about 16, merged four into one.
+        let index = try DedupIndexHarness(threshold: 16, stepEntries: 8, horizon: 4_000)
+        for _ in 0..<256 { try index.commit((0..<16).map { _ in UUID().uuidString }) }
+        try index.settle()
+        let old = index.cache.runs.catalog.complete
+        func stored() throws -> Int {
+            try old.reduce(0) { $0 + (try index.storedEntries(index.schema.database($1.location), run: $1.id)) }
+        }
+        #expect(try stored() == 4_096)
+        index.advance(seconds: 4_001)
+        // One new entry a commit (a budget of 8 + 16): new runs come and wait to be merged
+        // while the old ones are deleted, at most 24 entries a step.
+        var sawBoth = false
+        for _ in 0..<2_000 {
+            let merging = index.cache.runs.catalog.merge != nil
+            let before = try stored()
+            guard before > 0 else { break }
+            let (step, budget) = try index.commit([UUID().uuidString])
+            let deleted = before - (try stored())
+            if merging { #expect(deleted <= budget / 2, "deleted \(deleted) of a budget of \(budget) while a merge ran") }
+            sawBoth = sawBoth || (deleted > 0 && !step.mergeHashes.isEmpty)
+        }
+        #expect(try stored() == 0, "the old runs were deleted")
+        #expect(sawBoth, "merges went on while they were deleted")
+    }
+
     @Test func theCatalogueKeepsEveryRunsTimesAcrossEncoding() throws {
         var catalog = DedupRunCatalog()
         catalog.complete = [

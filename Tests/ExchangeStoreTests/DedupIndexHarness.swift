@@ -26,6 +26,8 @@ final class DedupIndexHarness {
     }
     /// Every committed entry, by message id.
     private(set) var committed: [String: DedupCache.Entry] = [:]
+    /// When each committed entry was committed, by the index's clock.
+    private(set) var committedAt: [String: UInt64] = [:]
     private(set) var lastSequence: UInt64 = 0
 
     struct Abandoned: Error {}
@@ -43,7 +45,7 @@ final class DedupIndexHarness {
         self.horizon = horizon
         cache = Self.makeCache(threshold: threshold, stepEntries: stepEntries, makeFilter: makeFilter, horizon: horizon, clock: clock)
         try environment.write { txn in try cache.loadRuns(&txn, schema: schema) }
-        cache.finishRebuild()
+        cache.finishRebuild(earliest: nil)
     }
 
     private static func makeCache(
@@ -81,6 +83,7 @@ final class DedupIndexHarness {
         let step = try environment.write { txn in try cache.step(txn: &txn, schema: schema, lastSequence: lastSequence) }
         cache.didCommit()
         committed.merge(added) { _, new in new }
+        for id in added.keys { committedAt[id] = clock.now }
         return (step, budget)
     }
 
@@ -117,10 +120,12 @@ final class DedupIndexHarness {
             try cache.loadRuns(&txn, schema: schema)
             return try txn.get(schema.meta, key: DedupCache.mergedThroughKey).map { $0.withUnsafeBytes { $0.bigEndianUInt64(at: 0) } } ?? 0
         }
+        var earliest: UInt64?
         for (id, entry) in committed where entry.sequence > mergedThrough {
             cache.insert(Self.key(id), entry)
+            earliest = min(earliest ?? .max, committedAt[id] ?? 0)
         }
-        cache.finishRebuild()
+        cache.finishRebuild(earliest: earliest)
         cache.didCommit()
     }
 
