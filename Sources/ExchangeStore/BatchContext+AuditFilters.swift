@@ -6,9 +6,8 @@ extension BatchContext {
     /// commit instead, they cost a one-event commit about 43 KB more (docs/benchmarks.md).
     mutating func writeAuditFilters(_ prefixes: [[UInt8]], index: UInt64) throws {
         guard !prefixes.isEmpty else { return }
-        let suffix = BigEndianKey.u64(index)
         for prefix in prefixes {
-            tailBatch.filterKeys.append(prefix + suffix)
+            tailBatch.filterKeys.append(prefix: prefix, index: index)
         }
     }
 }

@@ -1,5 +1,4 @@
 import ExchangeAudit
-import Foundation
 import LMDB
 import Synchronization
 
@@ -16,34 +15,6 @@ extension IndexTail {
     static func auditReference(in value: UnsafeRawBufferPointer) -> UInt64? {
         guard value.count == 9, value[0] == 0 else { return nil }
         return value.bigEndianUInt64(at: 1)
-    }
-
-    /// The positions of `keys` in LMDB's key order (bytewise, a shorter key first on a tie).
-    ///
-    /// Sorting the keys themselves with `lexicographicallyPrecedes` compared them element by
-    /// element and moved arrays, which made this sort most of a merge's time; this sorts
-    /// positions by each key's first eight bytes and compares the rest with `memcmp`.
-    static func lmdbOrder(_ keys: [[UInt8]]) -> [Int] {
-        var order: [(head: UInt64, position: Int)] = []
-        order.reserveCapacity(keys.count)
-        for (position, key) in keys.enumerated() {
-            var head: UInt64 = 0
-            for index in 0..<8 { head = head << 8 | UInt64(index < key.count ? key[index] : 0) }
-            order.append((head, position))
-        }
-        keys.withUnsafeBufferPointer { keys in
-            order.sort { left, right in
-                if left.head != right.head { return left.head < right.head }
-                return keys[left.position].withUnsafeBytes { a in
-                    keys[right.position].withUnsafeBytes { b in
-                        let common = min(a.count, b.count)
-                        let compared = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
-                        return compared != 0 ? compared < 0 : a.count < b.count
-                    }
-                }
-            }
-        }
-        return order.map(\.position)
     }
 
     /// Writes the current generation's entries and `batch`'s into LMDB inside `txn`, each
@@ -105,8 +76,11 @@ extension IndexTail {
                 }
             }
         }
-        for position in Self.lmdbOrder(entries.filterKeys) {
-            _ = try txn.put(schema.auditFilters, key: entries.filterKeys[position], value: [])
+        let filterKeys = entries.filterKeys
+        for position in filterKeys.lmdbOrder() {
+            try filterKeys.withKey(position) { key in
+                _ = try txn.put(schema.auditFilters, key: key, value: UnsafeRawBufferPointer(start: nil, count: 0))
+            }
         }
         try AgreementRouteCounts.add(AgreementRouteCounts.tally(entries.inbox), txn: &txn, meta: schema.meta)
         try txn.put(schema.meta, key: IndexMark.key, value: mark.bytes)

@@ -82,8 +82,7 @@ extension IndexTail {
             }
             leafHash = try tree.leafHash(entryBytes)
             // The entry's filter keys, as the writer derived them.
-            let suffix = BigEndianKey.u64(index)
-            for prefix in AuditFilterKey.prefixes(ofCanonical: entryBytes) { batch.filterKeys.append(prefix + suffix) }
+            for prefix in AuditFilterKey.prefixes(ofCanonical: entryBytes) { batch.filterKeys.append(prefix: prefix, index: index) }
             let writes = try tree.appendWrites(leafHash: leafHash, treeSize: index, nodes: frontier)
             batch.nodes.append(contentsOf: writes)
             frontier.record(writes)

@@ -35,7 +35,7 @@ final class IndexTail: Sendable {
         var auditReferences: [(index: UInt64, sequence: UInt64)] = []
         var nodes: [MerkleNodeWrite] = []
         /// Full `audit_filters` keys (``AuditFilterKey``: prefix, then the entry's index).
-        var filterKeys: [[UInt8]] = []
+        var filterKeys = FilterKeyList()
         var events = 0
         var auditEntries = 0
 
@@ -59,7 +59,7 @@ final class IndexTail: Sendable {
         var inbox: [UInt32: [InboxItem]] = [:]
         var auditReferences: [UInt64: UInt64] = [:]
         var nodes: [MerkleNodeID: Digest] = [:]
-        var filterKeys: [[UInt8]] = []
+        var filterKeys = FilterKeyList()
         /// The last committed sequence and audit count these entries reach.
         var lastSequence: UInt64
         var auditCount: UInt64
@@ -150,10 +150,13 @@ final class IndexTail: Sendable {
         /// (``AuditFilterKey/prefix``), committed when the view was taken, ascending.
         func filterIndexes(_ prefix: [UInt8]) -> [UInt64] {
             let indexes = generation.entries.withLock { entries in
-                entries.filterKeys.compactMap { key -> UInt64? in
-                    guard key.count == prefix.count + 8, key.starts(with: prefix) else { return nil }
-                    let index = key.withUnsafeBytes { $0.bigEndianUInt64(at: prefix.count) }
-                    return index < auditCount ? index : nil
+                let keys = entries.filterKeys
+                return (0..<keys.count).compactMap { position -> UInt64? in
+                    keys.withKey(position) { key in
+                        guard key.count == prefix.count + 8, key.starts(with: prefix) else { return nil }
+                        let index = key.bigEndianUInt64(at: prefix.count)
+                        return index < auditCount ? index : nil
+                    }
                 }
             }
             return indexes.sorted()

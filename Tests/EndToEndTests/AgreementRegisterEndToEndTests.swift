@@ -34,9 +34,10 @@ import Testing
     @Test func anAgreementLapsesWhileTheDaemonRuns() async throws {
         let harness = try DaemonHarness()
         defer { try? FileManager.default.removeItem(atPath: harness.directory) }
-        // msa-court ends 45 s after the daemon is configured: time to start and check it in
-        // force first, also on a machine loaded by the whole suite (20 s was not always enough).
-        let lapse = Date().addingTimeInterval(45)
+        // msa-court ends 90 s after the daemon is configured: time to start and check it in
+        // force first, also on a machine loaded by the whole suite (20 s, then 45 s, were not
+        // always enough).
+        let lapse = Date().addingTimeInterval(90)
         let until = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: lapse.timeIntervalSince1970.rounded(.up)))
         try """
             id: msa-court
@@ -94,7 +95,7 @@ import Testing
             #expect(harness.log.contains { $0.contains("agreement expires soon") && $0.contains("msa-court") })
 
             // The lapse, noticed by the daemon's timer.
-            let line = await harness.waitForLog("agreement lapsed", seconds: 90)
+            let line = await harness.waitForLog("agreement lapsed", seconds: 150)
             let lapsedLine = try #require(line, "no lapse in the log: \(harness.log.suffix(20))")
             #expect(lapsedLine.contains("msa-court") && lapsedLine.contains("notice"), "\(lapsedLine)")
             #expect(Date() >= lapse)

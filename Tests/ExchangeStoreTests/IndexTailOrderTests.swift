@@ -2,7 +2,8 @@ import Testing
 
 @testable import ExchangeStore
 
-/// The order a merge writes `audit_filters` keys in is LMDB's: bytewise, a shorter key first.
+/// The index tail's audit filter keys: kept whole, end to end, and merged in LMDB's order
+/// (bytewise, a shorter key first).
 @Suite struct IndexTailOrderTests {
     @Test func filterKeysAreOrderedAsLMDBComparesThem() {
         var generator = SystemRandomNumberGenerator()
@@ -14,8 +15,25 @@ import Testing
             let tail = (0..<Int.random(in: 0...10, using: &generator)).map { _ in UInt8.random(in: 0...2, using: &generator) }
             keys.append(stem + tail)
         }
-        let expected = keys.sorted { $0.lexicographicallyPrecedes($1) }
-        #expect(IndexTail.lmdbOrder(keys).map { keys[$0] } == expected)
-        #expect(IndexTail.lmdbOrder([]).isEmpty)
+        // Built from prefixes and indexes as the writer builds it.
+        var list = FilterKeyList()
+        var expectedKeys: [[UInt8]] = []
+        for (position, key) in keys.enumerated() {
+            let index = UInt64(position % 3)
+            list.append(prefix: key, index: index)
+            expectedKeys.append(key + withUnsafeBytes(of: index.bigEndian, Array.init))
+        }
+        #expect((0..<list.count).map(list.key) == expectedKeys)
+        let expected = expectedKeys.sorted { $0.lexicographicallyPrecedes($1) }
+        #expect(list.lmdbOrder().map(list.key) == expected)
+        #expect(FilterKeyList().lmdbOrder().isEmpty)
+
+        var joined = FilterKeyList()
+        var second = FilterKeyList()
+        joined.append(prefix: [1, 2], index: 7)
+        second.append(prefix: [3], index: 8)
+        second.append(prefix: [], index: 9)
+        joined.append(contentsOf: second)
+        #expect((0..<joined.count).map(joined.key) == [[1, 2, 0, 0, 0, 0, 0, 0, 0, 7], [3, 0, 0, 0, 0, 0, 0, 0, 8], [0, 0, 0, 0, 0, 0, 0, 9]])
     }
 }
