@@ -98,7 +98,7 @@ extension DedupCache {
         // Deletion leaves half the budget to a merge that runs or waits, so that a large
         // deletion (runs past the horizon) does not hold merges back while level-0 runs pile up.
         let merging = plan.catalog.merge != nil || plan.catalog.mergeCandidates(fanIn: Self.mergeFanIn, maxSpan: maxMergeSpan) != nil
-        var deletionBudget = merging ? max(1, budget / 2) : budget
+        var deletionBudget = merging ? (budget + 1) / 2 : budget
         while deletionBudget > 0, let run = plan.catalog.obsolete.first {
             let (deleted, finished) = try DedupRuns.deleteStep(run, budget: deletionBudget, txn: &txn, schema: schema)
             deletionBudget -= deleted
@@ -142,6 +142,7 @@ extension DedupCache {
     func didCommit() -> DedupStepPlan? {
         pending.removeAll(keepingCapacity: true)
         frozenThisAttempt = false
+        keepRecentSince()
         guard let plan else { return nil }
         self.plan = nil
         if let written = plan.flushWritten { frozen?.written = written }

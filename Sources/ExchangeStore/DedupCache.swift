@@ -101,12 +101,12 @@ final class DedupCache: @unchecked Sendable {
     let horizon: UInt64?
     /// The wall clock, in Unix seconds (tests pass their own).
     let now: @Sendable () -> UInt64
-    /// Unix seconds at or before the publication of every entry in ``recent``: when the set
-    /// began (the last freeze, or when the store opens the earliest receive time of the events
-    /// rebuilt into it).
+    /// Unix seconds at or before the publication of every entry in ``recent``: when its first
+    /// entry came (or the last freeze, or when the store opens the earliest receive time of the
+    /// events rebuilt into it).
     var recentSince: UInt64 = 0
-    /// ``recentSince`` before this attempt froze the recent entries (restored by ``rollback()``).
-    private var recentSinceBeforeFreeze: UInt64 = 0
+    /// ``recentSince`` before this attempt first changed it (restored by ``rollback()``).
+    private var recentSinceBeforeAttempt: UInt64?
 
     /// - Parameters:
     ///   - threshold: entries held in memory before they are frozen and written as a run.
@@ -149,7 +149,17 @@ final class DedupCache: @unchecked Sendable {
             entries: recent, through: lastSequence, times: (recentSince, max(time, recentSince)), makeFilter: runs.makeFilter)
         recent = Dictionary(minimumCapacity: min(threshold, 1 << 20))
         frozenThisAttempt = true
-        recentSinceBeforeFreeze = recentSince
+        moveRecentSince(to: time)
+    }
+
+    /// Keeps this attempt's ``recentSince``: the attempt committed.
+    func keepRecentSince() {
+        recentSinceBeforeAttempt = nil
+    }
+
+    /// Raises ``recentSince`` to `time` (never lowers it), restorably within the attempt.
+    private func moveRecentSince(to time: UInt64) {
+        if recentSinceBeforeAttempt == nil { recentSinceBeforeAttempt = recentSince }
         recentSince = max(time, recentSince)
     }
 
@@ -160,6 +170,9 @@ final class DedupCache: @unchecked Sendable {
 
     /// Adds an entry of the batch being applied; it stays pending until ``didCommit()``.
     func insert(_ key: Key, _ entry: Entry) {
+        // The first entry after a quiet spell begins the set now, not at the last freeze: a
+        // run's span is then the time its entries came in.
+        if recent.isEmpty, horizon != nil { moveRecentSince(to: now()) }
         recent[key] = entry
         pending.append(key)
     }
@@ -169,8 +182,9 @@ final class DedupCache: @unchecked Sendable {
         if frozenThisAttempt, let frozen {
             recent.merge(frozen.entries) { current, _ in current }
             self.frozen = nil
-            recentSince = recentSinceBeforeFreeze
         }
+        if let before = recentSinceBeforeAttempt { recentSince = before }
+        recentSinceBeforeAttempt = nil
         frozenThisAttempt = false
         plan = nil
         for key in pending { recent.removeValue(forKey: key) }
@@ -179,7 +193,9 @@ final class DedupCache: @unchecked Sendable {
 
     /// Reads the runs' catalogue and builds the filters of the runs within the horizon when the
     /// store opens (``DedupRuns/load(_:schema:now:horizon:)``).
-    func loadRuns(_ txn: inout WriteTransaction, schema: StoreSchema) throws {
+    /// - Returns: the entries handed to deletion for the horizon and their newest time, if any.
+    @discardableResult
+    func loadRuns(_ txn: inout WriteTransaction, schema: StoreSchema) throws -> (entries: UInt64, newest: UInt64)? {
         try runs.load(&txn, schema: schema, now: now(), horizon: horizon)
     }
 

@@ -77,7 +77,10 @@ final class DedupRuns: @unchecked Sendable {
     /// - Parameters:
     ///   - now: the wall clock, Unix seconds.
     ///   - horizon: the deduplication horizon in seconds, if any.
-    func load(_ txn: inout WriteTransaction, schema: StoreSchema, now: UInt64, horizon: UInt64? = nil) throws {
+    /// - Returns: the entries of the runs handed to deletion for the horizon and the newest
+    ///   time among them, when there were some.
+    @discardableResult
+    func load(_ txn: inout WriteTransaction, schema: StoreSchema, now: UInt64, horizon: UInt64? = nil) throws -> (entries: UInt64, newest: UInt64)? {
         let stored = try Self.storedCatalog(txn, schema: schema)
         var catalog = stored.settlingUnknownTimes(now: now)
         if let flush = catalog.flush {
@@ -88,11 +91,13 @@ final class DedupRuns: @unchecked Sendable {
             catalog.obsolete.append(merge.output)
             catalog.merge = nil
         }
+        var pruned: (entries: UInt64, newest: UInt64)?
         if let horizon {
             let expired = catalog.expired(before: now > horizon ? now - horizon : 0)
             let ids = Set(expired.map(\.id))
             catalog.complete.removeAll { ids.contains($0.id) }
             catalog.obsolete += expired
+            if let newest = expired.map(\.newest).max() { pruned = (expired.reduce(0) { $0 + $1.count }, newest) }
         }
         if catalog != stored {
             try txn.put(schema.meta, key: DedupRunCatalog.storageKey, value: catalog.encoded())
@@ -104,6 +109,7 @@ final class DedupRuns: @unchecked Sendable {
         self.filters = filters
         mergeFilter = nil
         apply(catalog)
+        return pruned
     }
 
     /// The stored catalogue; an empty one when there is none.

@@ -127,7 +127,14 @@ public final class ExchangeStore: Sendable {
                     txn, schema: schema, names: names, tree: auditTree, threshold: configuration.indexMergeThreshold)
                 let state = try WriterState(recovering: txn, schema: schema, names: names, recovered: recovered)
                 try TopicCounts.countIfNeeded(&txn, schema: schema)
-                try dedupCache.loadRuns(&txn, schema: schema)
+                if let pruned = try dedupCache.loadRuns(&txn, schema: schema) {
+                    logger.info(
+                        "deduplication entries past the horizon pruned",
+                        metadata: [
+                            "entries": "\(pruned.entries)", "stored_by_unix": "\(pruned.newest)",
+                            "horizon_seconds": "\(dedupCache.horizon ?? 0)", "when": "opening",
+                        ])
+                }
                 try dedupCache.rebuild(txn, schema: schema, names: names)
                 let finding = try RollbackFinding.detect(txn, schema: schema, state: state, watermark: watermark?.record)
                 if let finding, !configuration.acknowledgeRollback {

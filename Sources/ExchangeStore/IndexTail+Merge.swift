@@ -77,9 +77,10 @@ extension IndexTail {
             }
         }
         let filterKeys = entries.filterKeys
-        for position in filterKeys.lmdbOrder() {
-            try filterKeys.withKey(position) { key in
-                _ = try txn.put(schema.auditFilters, key: key, value: UnsafeRawBufferPointer(start: nil, count: 0))
+        try value.withUnsafeBytes { buffer in
+            let empty = UnsafeRawBufferPointer(rebasing: buffer[..<0])
+            for position in filterKeys.lmdbOrder() {
+                try filterKeys.withKey(position) { key in _ = try txn.put(schema.auditFilters, key: key, value: empty) }
             }
         }
         try AgreementRouteCounts.add(AgreementRouteCounts.tally(entries.inbox), txn: &txn, meta: schema.meta)

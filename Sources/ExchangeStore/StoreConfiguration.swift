@@ -24,7 +24,8 @@ public struct StoreConfiguration: Sendable, Equatable {
     /// about 1.25 times this long after its event was stored (whole runs of entries are pruned,
     /// and merges join only runs within a quarter of it), so its memory (1.25 bytes per entry)
     /// and disk follow the events of one horizon, not every event ever published. A repeat that
-    /// comes later is stored as a new event.
+    /// comes later is stored as a new event. At least a second; the store refuses to open
+    /// with a shorter one (`store.open_failed`).
     public var dedupHorizon: Duration?
     /// The entries the deduplication index writes or deletes in a commit at least, when it has
     /// work (a run to write, runs to merge or delete); a commit may do 16 more per new event it

@@ -12,7 +12,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let storeFull = Code("store.full")
         /// The data directory holds a store of a format version this build does not read.
         public static let unsupportedFormat = Code("store.unsupported_format")
-        /// The data directory could not be opened or created.
+        /// The data directory could not be opened or created, or the configuration cannot be
+        /// used (a deduplication horizon under a second).
         public static let openFailed = Code("store.open_failed")
         /// A stored record could not be decoded.
         public static let corruptRecord = Code("store.corrupt_record")

@@ -71,24 +71,24 @@ import Testing
         // Horizon 400 s: runs spanning more than 100 s together are not merged.
         let index = try DedupIndexHarness(threshold: 2, stepEntries: 1_024, horizon: 400)
         let start = index.clock.now
-        var ids = try Self.run(index, 2)  // [start, start]
+        var ids = try Self.run(index, 2)  // at start
         index.advance(seconds: 150)
-        ids += try Self.run(index, 2)  // [start, start + 150]: alone it spans more than 100 s
-        for _ in 0..<4 {
+        for _ in 0..<5 {
+            ids += try Self.run(index, 2)  // at start + 150, 160, 170, 180, 190
             index.advance(seconds: 10)
-            ids += try Self.run(index, 2)
         }
         let catalog = index.cache.runs.catalog
-        let merged = try #require(catalog.complete.first { $0.level == 1 }, "the four close runs were merged: \(catalog.complete)")
+        let merged = try #require(catalog.complete.first { $0.level == 1 }, "four close runs were merged: \(catalog.complete)")
         #expect(merged.count == 8)
-        #expect(merged.oldest == start + 150 && merged.newest == start + 190)
-        #expect(catalog.complete.filter { $0.level == 0 }.map(\.newest) == [start, start + 150], "the two far apart stay as they are")
+        #expect(merged.oldest == start + 150 && merged.newest == start + 180, "the runs of +150 to +180 s, not the first")
+        #expect(catalog.complete.filter { $0.level == 0 }.map(\.newest) == [start, start + 190])
         for id in ids { #expect(try index.lookup(id) == index.committed[id]) }
 
-        // At the horizon of the first run only that run goes; the merged one goes at its own.
-        index.advance(seconds: 400 - 190 + 1)
+        // At the horizon of the first run only that run goes; the others at their own.
+        index.advance(seconds: 201)
         try index.commit([])
-        #expect(index.cache.runs.catalog.complete.map(\.newest) == [start + 150, start + 190])
+        #expect(index.clock.now == start + 401)
+        #expect(index.cache.runs.catalog.complete.map(\.newest) == [start + 180, start + 190])
         for id in ids.prefix(2) { #expect(try index.lookup(id) == nil) }
         for id in ids.dropFirst(2) { #expect(try index.lookup(id) == index.committed[id]) }
         index.advance(seconds: 190)
@@ -124,13 +124,26 @@ import Testing
     @Test func anAbandonedFreezeLeavesTheNextRunsBoundsAsTheyWere() throws {
         let index = try DedupIndexHarness(threshold: 2, stepEntries: 1_024, horizon: 400)
         let opened = index.clock.now
+        try index.commit(["a"])
         index.advance(seconds: 50)
-        try index.abandon(["a", "b"])
+        try index.abandon(["b"])  // reaches the threshold and freezes, then is abandoned
+        #expect(index.cache.recentSince == opened, "the abandoned freeze at +50 s did not move the bound")
         index.advance(seconds: 10)
-        _ = try Self.run(index, 2)
+        try index.commit(["c"])
         let run = try #require(index.cache.runs.catalog.complete.first)
-        #expect(run.oldest == opened, "the abandoned freeze at +50 s did not move the bound")
-        #expect(run.newest == opened + 60)
+        #expect(run.count == 2 && run.oldest == opened && run.newest == opened + 60)
+    }
+
+    @Test func aSetBeginsWithItsFirstEntryNotAtTheLastFreeze() throws {
+        let index = try DedupIndexHarness(threshold: 2, stepEntries: 1_024, horizon: 400)
+        _ = try Self.run(index, 2)
+        index.advance(seconds: 300)  // quiet: longer than a quarter of the horizon
+        let first = index.clock.now
+        try index.commit(["a"])
+        index.advance(seconds: 5)
+        try index.commit(["b"])
+        let run = try #require(index.cache.runs.catalog.complete.last)
+        #expect(run.count == 2 && run.oldest == first && run.newest == first + 5, "\(run)")
     }
 
     @Test func aCatalogueWrittenBeforeRunsHadTimesIsKeptAHorizonFromTheFirstOpen() throws {

@@ -148,7 +148,7 @@ final class DedupIndexHarness {
     func settle(limit: Int = 100_000) throws {
         for _ in 0..<limit {
             let catalog = cache.runs.catalog
-            if cache.frozen == nil, catalog.merge == nil, catalog.obsolete.isEmpty,
+            if cache.frozen == nil, cache.recent.count < cache.threshold, catalog.merge == nil, catalog.obsolete.isEmpty,
                 catalog.mergeCandidates(fanIn: DedupCache.mergeFanIn, maxSpan: cache.maxMergeSpan) == nil
             {
                 return

@@ -60,17 +60,23 @@ import Testing
             defer { store.close() }
             let first = try await retry(store, ids)
             #expect(first.map(\.sequence) == [1, 2, 3, 4] && first.allSatisfy { !$0.isDuplicate })
-            let run = try #require(store.dedupCache.runs.catalog.complete.first)
+            let appended = DedupCache.wallClock()
 
-            // Each new event's commit takes a step; one after the horizon prunes the run.
+            // Each new event's commit takes a step; steps after the horizon prune the runs
+            // that may hold the four (a run whose oldest entry came after them cannot).
+            func holdsNoneOfThem() -> Bool {
+                let cache = store.dedupCache
+                return cache.runs.catalog.complete.allSatisfy { $0.oldest > appended } && (cache.frozen?.times.oldest ?? .max) > appended
+                    && cache.recentSince > appended
+            }
             var others = 0
             let deadline = ContinuousClock.now + .seconds(20)
-            while store.dedupCache.runs.catalog.complete.contains(where: { $0.id == run.id }), ContinuousClock.now < deadline {
+            while !holdsNoneOfThem(), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
                 _ = try await retry(store, [UUID().uuidString])
                 others += 1
             }
-            #expect(!store.dedupCache.runs.catalog.complete.contains { $0.id == run.id }, "the run was pruned")
+            #expect(holdsNoneOfThem(), "the runs holding them were pruned")
             let late = try await retry(store, [ids[0]])
             #expect(late.first?.isDuplicate == false && late.first?.sequence == UInt64(5 + others), "past the horizon: a new event")
         }
@@ -78,6 +84,22 @@ import Testing
         defer { store.close() }
         let afterReopening = try await retry(store, [ids[1]])
         #expect(afterReopening.first?.isDuplicate == false, "still pruned after reopening")
+    }
+
+    @Test func afterReopeningTheRecentEntriesBeginAtTheirEventsReceiveTime() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        let before = DedupCache.wallClock()
+        do {
+            let store = try directory.open(dedupMergeThreshold: 4, dedupHorizon: .seconds(86_400))
+            _ = try await retry(store, [UUID().uuidString, UUID().uuidString])
+            store.close()
+        }
+        let after = DedupCache.wallClock()
+        let store = try directory.open(dedupMergeThreshold: 4, dedupHorizon: .seconds(86_400))
+        defer { store.close() }
+        #expect(store.dedupCache.recent.count == 2, "rebuilt from the log")
+        #expect(store.dedupCache.recentSince >= before && store.dedupCache.recentSince <= after, "\(store.dedupCache.recentSince)")
     }
 
     @Test func aFormatSevenStoreIsUpgradedAndItsRunsAreKeptAHorizonFromTheUpgrade() async throws {
