@@ -146,8 +146,25 @@ extension CloudEvents {
                 throw attributes.problem(.invalidAttribute, "member \"data_base64\" is not valid base64")
             }
             data = Array(decoded)
+            // Data said to be JSON is delivered as `data`, so it must be one JSON value, as a
+            // binary-mode body must.
+            if isJSON(contentType: attributes.dataContentType), !data.isEmpty, !isOneJSONValue(data) {
+                throw attributes.problem(
+                    .invalidAttribute,
+                    "member \"data_base64\" decodes to bytes that are not one JSON value, as datacontenttype \"\(attributes.dataContentType ?? "")\" says they are")
+            }
         }
         return try attributes.envelope(data: data, options: options)
+    }
+
+    /// Whether `bytes` hold exactly one JSON value (whitespace around it allowed).
+    static func isOneJSONValue(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(buffer)
+            guard (try? scanner.skipValue()) != nil else { return false }
+            scanner.skipWhitespace()
+            return scanner.isAtEnd
+        }
     }
 
     private static func buffer(_ scanner: borrowing JSONScanner, _ range: Range<Int>) -> String {

@@ -87,9 +87,22 @@ struct CloudEventsParsingTests {
         (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","time":"yesterday"}"#, "cloudevents.invalid_attribute"),
         (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","data":1,"data_base64":"AA=="}"#, "cloudevents.invalid_attribute"),
         (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","data_base64":"***"}"#, "cloudevents.invalid_attribute"),
+        // Found by fuzzing: bytes that are not JSON, said to be JSON, would be delivered as `data`.
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","datacontenttype":"application/octet-stream+json","data_base64":"AAEC/w=="}"#, "cloudevents.invalid_attribute"),
+        (#"{"specversion":"1.0","id":"1","type":"t","topic":"a","datacontenttype":"application/json","data_base64":"eyJ4IjoxfSB4"}"#, "cloudevents.invalid_attribute"),
     ])
     func structuredErrors(text: String, expected: String) {
         #expect(code { try CloudEvents.parseStructured(bytes(text), options: options) } == expected, "\(text)")
+    }
+
+    @Test func jsonDataInBase64IsReadAndDeliveredAsData() throws {
+        // {"x":1} in base64, said to be JSON: kept, and written back as `data`.
+        let text = #"{"specversion":"1.0","id":"1","type":"t","topic":"a","datacontenttype":"application/json","data_base64":"eyJ4IjoxfQ=="}"#
+        let envelope = try CloudEvents.parseStructured(bytes(text), options: options)
+        #expect(envelope.data == Array(#"{"x":1}"#.utf8))
+        let written = String(decoding: CloudEvents.encode(envelope), as: UTF8.self)
+        #expect(written.contains(#""data":{"x":1}"#), "\(written)")
+        #expect(try CloudEvents.parseStructured(Array(written.utf8), options: options) == envelope)
     }
 
     @Test func structuredEventTooLarge() throws {
