@@ -97,8 +97,9 @@ extension DedupCache {
         }
         // Deletion leaves half the budget to a merge that runs or waits, so that a large
         // deletion (runs past the horizon) does not hold merges back while level-0 runs pile up.
-        let merging = plan.catalog.merge != nil || plan.catalog.mergeCandidates(fanIn: Self.mergeFanIn, maxSpan: maxMergeSpan) != nil
-        var deletionBudget = merging ? (budget + 1) / 2 : budget
+        // Deletion below changes only the obsolete runs, so the candidates stay those.
+        let candidates = plan.catalog.merge == nil ? plan.catalog.mergeCandidates(fanIn: Self.mergeFanIn, maxSpan: maxMergeSpan) : nil
+        var deletionBudget = plan.catalog.merge != nil || candidates != nil ? (budget + 1) / 2 : budget
         while deletionBudget > 0, let run = plan.catalog.obsolete.first {
             let (deleted, finished) = try DedupRuns.deleteStep(run, budget: deletionBudget, txn: &txn, schema: schema)
             deletionBudget -= deleted
@@ -107,7 +108,7 @@ extension DedupCache {
             guard finished else { break }
             plan.catalog.obsolete.removeFirst()
         }
-        if plan.catalog.merge == nil, let inputs = plan.catalog.mergeCandidates(fanIn: Self.mergeFanIn, maxSpan: maxMergeSpan) {
+        if let inputs = candidates {
             let count = inputs.reduce(0) { $0 + $1.count }
             let output = plan.catalog.allocate(
                 .merged, level: (inputs.map(\.level).max() ?? 0) + 1, count: count,

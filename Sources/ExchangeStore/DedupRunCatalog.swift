@@ -40,9 +40,6 @@ struct DedupRunCatalog: Equatable {
         /// run catalogued before runs had times, until the store's next open sets it
         /// (``settlingUnknownTimes(now:)``).
         var newest: UInt64 = DedupRunCatalog.unknownTime
-
-        /// The seconds between its bounds: at least the time its entries span.
-        var span: UInt64 { newest >= oldest ? newest - oldest : 0 }
     }
 
     /// A merge in progress: its inputs stay complete runs until the output is.

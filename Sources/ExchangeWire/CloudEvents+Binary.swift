@@ -31,12 +31,7 @@ extension CloudEvents {
         }
         if isJSON(contentType: attributes.dataContentType), !body.isEmpty {
             do {
-                try body.withUnsafeBufferPointer { buffer in
-                    var scanner = JSONScanner(buffer)
-                    _ = try scanner.skipValue()
-                    scanner.skipWhitespace()
-                    guard scanner.isAtEnd else { throw scanner.fail("unexpected content after the JSON value") }
-                }
+                try checkOneJSONValue(body)
             } catch {
                 throw problem(from: error)
             }

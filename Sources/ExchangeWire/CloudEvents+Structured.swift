@@ -159,11 +159,17 @@ extension CloudEvents {
 
     /// Whether `bytes` hold exactly one JSON value (whitespace around it allowed).
     static func isOneJSONValue(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBufferPointer { buffer in
+        (try? checkOneJSONValue(bytes)) != nil
+    }
+
+    /// Throws the scanner's error, which says where and why, unless `bytes` hold exactly one
+    /// JSON value (whitespace around it allowed).
+    static func checkOneJSONValue(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBufferPointer { buffer in
             var scanner = JSONScanner(buffer)
-            guard (try? scanner.skipValue()) != nil else { return false }
+            _ = try scanner.skipValue()
             scanner.skipWhitespace()
-            return scanner.isAtEnd
+            guard scanner.isAtEnd else { throw scanner.fail("unexpected content after the JSON value") }
         }
     }
 

@@ -29,14 +29,15 @@ final class SyntheticNodes: MerkleNodeReader, @unchecked Sendable {
 struct MerkleScaleTests {
     static let size: UInt64 = 10_000_000
 
-    @Test("Inclusion proofs in a 10,000,000-entry log read O(log n) nodes and take under 2 ms")
+    /// The work is counted in node reads, not timed: a proof's time is measured by
+    /// `exchange-bench audit-proof` on a release build (docs/benchmarks.md).
+    @Test("Inclusion proofs in a 10,000,000-entry log read O(log n) nodes")
     func inclusionAtScale() throws {
         let tree = MerkleTree()
         let nodes = try SyntheticNodes(tree: tree)
         let root = try tree.root(treeSize: Self.size, nodes: nodes)
         #expect(nodes.reads == Self.size.nonzeroBitCount)
         let indices: [UInt64] = [0, 1, 4_999_999, 8_388_607, 8_388_608, 9_999_998, 9_999_999, 1_234_567]
-        let start = ContinuousClock.now
         for index in indices {
             nodes.reset()
             let proof = try tree.inclusionProof(leafIndex: index, treeSize: Self.size, nodes: nodes)
@@ -46,8 +47,6 @@ struct MerkleScaleTests {
             let leaf = try nodes.hash(of: MerkleNodeID(level: 0, index: index))!
             try tree.verifyInclusion(leafHash: leaf, leafIndex: index, treeSize: Self.size, proof: proof, root: root)
         }
-        let perProof = (ContinuousClock.now - start) / indices.count
-        #expect(perProof < .milliseconds(2), "\(perProof) per proof and verification")
     }
 
     @Test("Consistency proofs and appends at scale read O(log n) nodes")

@@ -65,16 +65,18 @@ import Testing
     @Test func withNoPublishComingBookkeepingCommitsAtTheEndOfTheLinger() async throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.open(bookkeepingLinger: .milliseconds(300))
+        // Publishes count as flowing for ten lingers after the last one: 20 s, so that the
+        // record below comes within that window on a machine loaded by the whole suite.
+        let store = try directory.open(bookkeepingLinger: .seconds(2))
         defer { store.close() }
         try await store.putSubscription(record, position: 1, actor: "tax-bureau")
         _ = try await store.append(AppendRequest(envelope: sampleEvent(id: "first"), routes: [taxRoute]))
 
         let started = ContinuousClock.now
         let recorded = queueRecord(store, sequence: 1)
-        try await recorded.wait(milliseconds: 10_000)
+        try await recorded.wait(milliseconds: 30_000)
         #expect(recorded.value == true)
-        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        #expect(ContinuousClock.now - started >= .seconds(2))
         #expect(store.writer.statistics.lingers.count == 1)
         #expect(store.writer.statistics.lingers.rode == 0)
         #expect(try store.pendingDeliveries(subscription: "tax-licences", limit: .max).map(\.sequence) == [1])
