@@ -29,6 +29,11 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// The longest a request body may take, from the end of its head to its end
     /// (`server.request_body_timeout`, default 60 s: 16 MiB at about 2.2 Mbit/s).
     public var requestBodyTimeout: Duration
+    /// The longest a console form's body may take on a connection without a client
+    /// certificate, from the end of its head (`server.console_form_timeout`, default 10 s; the
+    /// shorter of it and ``requestBodyTimeout`` applies). Before a principal is known the
+    /// daemon does not wait on a client for long.
+    public var consoleFormTimeout: Duration
     /// The most connections one client certificate may hold at once
     /// (`server.max_connections_per_certificate`); `nil`, the default, is a quarter of the
     /// connection limit in force (at least 1). A connection beyond the share is closed right after
@@ -45,6 +50,7 @@ public struct ConnectionLimits: Sendable, Equatable {
     ///   - requestHeadTimeout: the longest request head.
     ///   - idleTimeout: the longest wait for a request.
     ///   - requestBodyTimeout: the longest request body.
+    ///   - consoleFormTimeout: the longest console form body without a client certificate.
     ///   - webSocketPingInterval: the WebSocket ping period, `nil` for none.
     ///   - maxConnectionsPerCertificate: the share of one client certificate, `nil` for a quarter.
     public init(
@@ -53,11 +59,13 @@ public struct ConnectionLimits: Sendable, Equatable {
         requestHeadTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(60),
         requestBodyTimeout: Duration = .seconds(60),
+        consoleFormTimeout: Duration = .seconds(10),
         webSocketPingInterval: Duration? = .seconds(30),
         maxConnectionsPerCertificate: Int? = nil
     ) {
         self.maxConnectionsPerCertificate = maxConnectionsPerCertificate
         self.requestBodyTimeout = requestBodyTimeout
+        self.consoleFormTimeout = consoleFormTimeout
         self.maxConnections = maxConnections
         self.handshakeTimeout = handshakeTimeout
         self.requestHeadTimeout = requestHeadTimeout
@@ -65,8 +73,8 @@ public struct ConnectionLimits: Sendable, Equatable {
         self.webSocketPingInterval = webSocketPingInterval
     }
 
-    /// 4096 connections, 10 s handshakes, 10 s request heads, 60 s idle, 60 s request bodies, 30 s
-    /// WebSocket pings.
+    /// 4096 connections, 10 s handshakes, 10 s request heads, 60 s idle, 60 s request bodies,
+    /// 10 s anonymous console forms, 30 s WebSocket pings.
     public static let `default` = ConnectionLimits()
 
     /// File descriptors kept free of connections for the store, log and configuration files,

@@ -4,7 +4,7 @@ extension ServerConfiguration {
         "server.host", "server.port", "server.tls.certificate", "server.tls.private_key",
         "server.tls.client_ca", "server.tls.require_client_certificate", "server.tls.revoked_certificates", "server.tokens_file",
         "server.max_connections", "server.max_connections_per_certificate", "server.handshake_timeout", "server.request_head_timeout", "server.idle_timeout", "server.request_body_timeout",
-        "server.websocket_ping_interval", "server.metrics_access",
+        "server.console_form_timeout", "server.websocket_ping_interval", "server.metrics_access",
         "limits.max_event_size", "limits.max_batch_events", "limits.max_request_body",
     ]
 
@@ -32,6 +32,8 @@ extension ServerConfiguration {
     /// - `server.idle_timeout`: longest wait for a request (first or next), a duration, default `60s`.
     /// - `server.request_body_timeout`: longest request body from the end of its head, a duration,
     ///   default `60s`.
+    /// - `server.console_form_timeout`: longest console form body on a connection without a
+    ///   client certificate, a duration, default `10s`.
     /// - `server.websocket_ping_interval`: WebSocket ping period, a duration, default `30s`; `0`
     ///   sends no pings.
     /// - `server.metrics_access`: who may read `/metrics`, `public` (default) or `operator` (an
@@ -79,6 +81,7 @@ extension ServerConfiguration {
             requestHeadTimeout: try timeout("server.request_head_timeout", connectionDefaults.requestHeadTimeout),
             idleTimeout: try timeout("server.idle_timeout", connectionDefaults.idleTimeout),
             requestBodyTimeout: try timeout("server.request_body_timeout", connectionDefaults.requestBodyTimeout),
+            consoleFormTimeout: try timeout("server.console_form_timeout", connectionDefaults.consoleFormTimeout),
             webSocketPingInterval: ping,
             maxConnectionsPerCertificate: try reader.integer("server.max_connections_per_certificate", in: 1...1_000_000))
         self.init(

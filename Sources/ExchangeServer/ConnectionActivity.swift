@@ -10,7 +10,8 @@ import NIOCore
 /// Each phase has its deadline: the handshake ``ConnectionLimits/handshakeTimeout``, waiting for
 /// a request ``ConnectionLimits/idleTimeout``, reading a head
 /// ``ConnectionLimits/requestHeadTimeout``, reading its body ``ConnectionLimits/requestBodyTimeout``
-/// (a console form on a connection without a client certificate: ``consoleFormTimeout``);
+/// (a console form on a connection without a client certificate:
+/// ``ConnectionLimits/consoleFormTimeout``, if shorter);
 /// a request being handled and a WebSocket stream have none. A deadline that passes closes the connection and counts the timeout. Every change of
 /// phase is told to the ``ConnectionGovernor``.
 final class ConnectionActivity {
@@ -21,9 +22,6 @@ final class ConnectionActivity {
     private(set) var phase: ConnectionPhase = .handshaking
     /// Whether the handshake named a client certificate.
     private(set) var hasClientCertificate = false
-    /// How long a console form's body may take on a connection without a client certificate:
-    /// 10 seconds. Before a principal is known the daemon does not wait on a client for long.
-    static let consoleFormTimeout: Duration = .seconds(10)
     private var requestsInProgress = 0
     private var deadline: Scheduled<Void>?
     private var isClosed = false
@@ -118,7 +116,7 @@ final class ConnectionActivity {
         case .waiting: schedule(.idle)
         case .readingHead: schedule(.requestHead)
         case .readingBody: schedule(.requestBody)
-        case .readingConsoleForm: schedule(.requestBody, timeout: Self.consoleFormTimeout)
+        case .readingConsoleForm: schedule(.requestBody, timeout: limits.consoleFormTimeout)
         case .busy, .streaming: break
         }
     }

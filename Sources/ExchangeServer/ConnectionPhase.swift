@@ -10,7 +10,7 @@ public enum ConnectionPhase: String, Sendable, CaseIterable {
     case readingBody = "reading_body"
     /// A console form (`POST /console/...`) is being read on a connection without a client
     /// certificate: no principal is known yet, so the connection may be evicted and its body has
-    /// ``ConnectionActivity/consoleFormTimeout`` to end.
+    /// ``ConnectionLimits/consoleFormTimeout`` to end.
     case readingConsoleForm = "reading_console_form"
     /// A request is being handled or its response written.
     case busy

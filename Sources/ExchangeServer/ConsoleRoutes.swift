@@ -306,7 +306,7 @@ public struct ConsoleRoutes: Sendable {
     /// The `application/x-www-form-urlencoded` body, at most ``maxFormBody`` bytes: a larger
     /// declared `Content-Length` is answered 413 `http.body_too_large` before any of the body is
     /// read, and a streamed body is cut there. (A connection without a client certificate reads
-    /// its console form under ``ConnectionActivity/consoleFormTimeout`` and may be evicted
+    /// its console form under ``ConnectionLimits/consoleFormTimeout`` and may be evicted
     /// meanwhile: see ``HTTPRequestGuard``.)
     static func form(_ request: Request, _ context: ExchangeRequestContext) async throws -> [String: String] {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxFormBody {

@@ -42,7 +42,7 @@ struct ConfigurationTests {
             configuration.server.connections
                 == ConnectionLimits(
                     maxConnections: 4096, handshakeTimeout: .seconds(10), requestHeadTimeout: .seconds(10), idleTimeout: .seconds(60),
-                    webSocketPingInterval: .seconds(30)))
+                    consoleFormTimeout: .seconds(10), webSocketPingInterval: .seconds(30)))
         #expect(configuration.store.directory == "/etc/exchange/data")
         #expect(configuration.logLevel == .info)
         #expect(configuration.logFormat == .text)
@@ -82,6 +82,7 @@ struct ConfigurationTests {
               handshake_timeout: 5s
               request_head_timeout: 2500ms
               idle_timeout: 2m
+              console_form_timeout: 3s
               websocket_ping_interval: 0
               metrics_access: operator
             limits:
@@ -102,7 +103,7 @@ struct ConfigurationTests {
             configuration.server.connections
                 == ConnectionLimits(
                     maxConnections: 500, handshakeTimeout: .seconds(5), requestHeadTimeout: .milliseconds(2500),
-                    idleTimeout: .seconds(120), webSocketPingInterval: nil))
+                    idleTimeout: .seconds(120), consoleFormTimeout: .seconds(3), webSocketPingInterval: nil))
         #expect(configuration.store.maxMapSize == 2 << 30)
         #expect(configuration.store.indexMergeThreshold == 512)
         #expect(configuration.store.bookkeepingLinger == .milliseconds(3))
@@ -128,6 +129,8 @@ struct ConfigurationTests {
         ("server:\n  handshake_timeout: 10 seconds\n  tls:\n" + ConfigurationTests.tlsKeys, "server.handshake_timeout"),
         ("server:\n  request_head_timeout: 50ms\n  tls:\n" + ConfigurationTests.tlsKeys, "server.request_head_timeout"),
         ("server:\n  idle_timeout: 2h\n  tls:\n" + ConfigurationTests.tlsKeys, "server.idle_timeout"),
+        ("server:\n  console_form_timeout: 50ms\n  tls:\n" + ConfigurationTests.tlsKeys, "server.console_form_timeout"),
+        ("server:\n  console_form_timeout: 2h\n  tls:\n" + ConfigurationTests.tlsKeys, "server.console_form_timeout"),
         ("server:\n  websocket_ping_interval: 500ms\n  tls:\n" + ConfigurationTests.tlsKeys, "server.websocket_ping_interval"),
         // Numbers whose product with the unit would overflow are refused, not trapped on.
         ("server:\n  idle_timeout: 9223372036854775807h\n  tls:\n" + ConfigurationTests.tlsKeys, "server.idle_timeout"),
