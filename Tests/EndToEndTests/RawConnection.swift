@@ -15,7 +15,10 @@ final class RawConnection: Sendable {
         var received: [UInt8] = []
         var handshaken = false
         var closedAt: ContinuousClock.Instant?
+        /// Reads are held back (``ReadGate``).
         var stoppedReading = false
+        /// `stopReadingAfter` was seen once; reading resumed after it does not stop again.
+        var sawStopText = false
     }
 
     private init(channel: any Channel, state: Shared<State>) {
@@ -39,6 +42,9 @@ final class RawConnection: Sendable {
         let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Nearest the socket: once the connection stops reading, no read reaches
+                    // the socket, not even those the TLS handler issues for a partial record.
+                    try channel.pipeline.syncOperations.addHandler(ReadGate(state: state))
                     if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: sslContext, serverHostname: nil))
                     }
@@ -125,6 +131,7 @@ final class RawConnection: Sendable {
 
     /// Reads from the socket again after `stopReadingAfter` stopped it.
     func resumeReading() async throws {
+        state.withLock { $0.stoppedReading = false }
         try await channel.setOption(ChannelOptions.autoRead, value: true).get()
         channel.read()
     }
@@ -152,6 +159,23 @@ final class RawConnection: Sendable {
         }
     }
 
+    /// Holds back every read from the socket while the connection has stopped reading. Turning
+    /// `autoRead` off alone does not: NIOSSL reads again whenever a read brought only part of a
+    /// TLS record, so a client meant to read nothing went on taking bytes in small pieces.
+    private final class ReadGate: ChannelOutboundHandler, Sendable {
+        typealias OutboundIn = ByteBuffer
+        let state: Shared<State>
+
+        init(state: Shared<State>) {
+            self.state = state
+        }
+
+        func read(context: ChannelHandlerContext) {
+            guard !state.withLock({ $0.stoppedReading }) else { return }
+            context.read()
+        }
+    }
+
     private final class Recorder: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         let state: Shared<State>
@@ -166,7 +190,8 @@ final class RawConnection: Sendable {
             let bytes = Array(buffer: unwrapInboundIn(data))
             let stop = state.withLock { state -> Bool in
                 state.received.append(contentsOf: bytes)
-                guard let stopReadingAfter, !state.stoppedReading, state.received.firstRange(of: stopReadingAfter) != nil else { return false }
+                guard let stopReadingAfter, !state.sawStopText, state.received.firstRange(of: stopReadingAfter) != nil else { return false }
+                state.sawStopText = true
                 state.stoppedReading = true
                 return true
             }
