@@ -69,7 +69,7 @@ import Testing
             """).write(toFile: topics, atomically: true, encoding: .utf8)
 
         try await harness.start()
-        do {
+        try await harness.use {
             #expect(try await harness.publish("msa", id: "L-1", data: ["licence_no": "L-1"]).status == 200)
 
             // In force: the register, the CLI table, the metrics.
@@ -160,11 +160,7 @@ import Testing
             #expect(resources.first?["sharing_type_name"] as? String == "有条件共享")
             #expect(resources.first?["provider"] as? String == "msa")
             #expect(try await harness.stop() == 0)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     @Test func agreementsCheckCountsWhatIsInForceToday() async throws {

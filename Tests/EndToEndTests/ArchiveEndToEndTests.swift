@@ -14,7 +14,7 @@ import Testing
         let harness = try DaemonHarness(retention: "{max_events: 2}", archive: true)
         defer { try? FileManager.default.removeItem(atPath: harness.directory) }
         try await harness.start()
-        do {
+        try await harness.use {
             for index in 1...6 {
                 let reply = try await harness.publish("msa", id: "L-\(index)", data: ["licence_no": "L-\(index)", "note": "line one"])
                 #expect(reply.status == 200)
@@ -85,11 +85,7 @@ import Testing
             #expect(tampered.errors.hasPrefix("error: archive.digest_mismatch: "), "\(tampered.errors)")
             #expect(tampered.errors.contains("line 1 (event 1)"), "\(tampered.errors)")
             #expect(try await harness.stop() == 0)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     @Test func anArchivingTopicWithoutADirectoryIsRefusedAtStart() async throws {

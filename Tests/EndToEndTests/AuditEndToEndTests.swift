@@ -26,7 +26,7 @@ import Glibc
         let harness = try DaemonHarness()
         defer { try? FileManager.default.removeItem(atPath: harness.directory) }
         try await harness.start()
-        do {
+        try await harness.use {
             // Two rounds of six, each followed by a pause longer than the issuer's look (50 ms)
             // and the interval (200 ms): a checkpoint after each round.
             for index in 0..<12 {
@@ -89,11 +89,7 @@ import Glibc
             let before = try await Self.exchangectl(["audit", "verify", "--bundle", bundle, "--verifier-key", harness.auditVerifierKey])
             #expect(before.status == 0)
             #expect(try await harness.stop() == 0)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     /// Entries appended after the latest checkpoint cannot be verified yet; `verify` says how
@@ -103,7 +99,7 @@ import Glibc
         let harness = try DaemonHarness(checkpointEveryEntries: 1000, checkpointInterval: "24h")
         defer { try? FileManager.default.removeItem(atPath: harness.directory) }
         try await harness.start()
-        do {
+        try await harness.use {
             // The checkpoint at start is issued beside the server: wait for it, so that the
             // publishes come after it.
             _ = try #require(await harness.waitForLog("audit checkpoint issued", seconds: 30), "no checkpoint at start")
@@ -123,10 +119,6 @@ import Glibc
             #expect(uncovered == 5, "\(note)")
             #expect(note.contains("after size \(size),"), "\(note)")
             #expect(try await harness.stop() == 0)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 }

@@ -47,7 +47,7 @@ import Testing
             arguments[1] = harness.baseURL
             return arguments
         }
-        do {
+        try await harness.use {
             // Stage 1: A alone. The auditor's routine run saves the checkpoint it verified.
             try await Self.runStage(harness, prefix: "A")
             let saved = harness.directory + "/last.checkpoint"
@@ -134,11 +134,7 @@ import Testing
             let bundleA = try await Self.exchangectl(["audit", "verify", "--verifier-key", keyA, "--bundle", bundle])
             #expect(bundleA.errors.hasPrefix("error: audit.unpinned_key: the checkpoint of size \(firstBOnly) "), "\(bundleA.errors)")
             #expect(try await harness.stop() == 0)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     static func lastCheckpointSize(_ harness: DaemonHarness) throws -> UInt64 {

@@ -26,7 +26,7 @@ struct BackupLimitsEndToEndTests {
         let operatorToken = try tokens.create(name: "backup-operator", role: .operator)
         try tokens.save(path: daemon.directory + "/tokens.json")
         let authorization = [("authorization", "Bearer \(operatorToken)")]
-        do {
+        try await daemon.use {
             try await daemon.start()
             // About 12 MB of events: the copy is far larger than the socket buffers between the
             // daemon and a client that reads nothing, so its later chunks wait for the client.
@@ -90,10 +90,6 @@ struct BackupLimitsEndToEndTests {
             #expect(Self.copies(daemon).isEmpty, "\(Self.copies(daemon))")
             #expect(daemon.log.contains { $0.contains("backup copy removed") && $0.contains("backup.tmp-left-by-a-crash") }, "\(daemon.log.suffix(30))")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

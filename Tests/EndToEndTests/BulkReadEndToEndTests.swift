@@ -28,7 +28,7 @@ struct BulkReadEndToEndTests {
     @Test(.timeLimit(.minutes(5)))
     func aReplayWhoseClientStopsReadingLosesItsSlotAfterTheWriteTimeout() async throws {
         let daemon = try DaemonHarness(sections: "bulk_reads:\n  max_concurrent: 3\n  write_timeout: 2s\n")
-        do {
+        try await daemon.use {
             try await daemon.start()
             // Six replay chunks (512 events each) of about 4 KB an event, 12 MB in all: far more
             // than the socket buffers between the daemon and a client that reads nothing (on
@@ -81,11 +81,7 @@ struct BulkReadEndToEndTests {
             #expect(ConnectionLimitEndToEndTests.metric(metrics, "exchange_bulk_reads_timed_out_total") == 1, "\(metrics)")
             #expect(ConnectionLimitEndToEndTests.metric(metrics, #"exchange_bulk_reads_refused_total{reason="principal"}"#) >= 1)
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// `exchangectl replay` as `department` against `daemon`.
@@ -102,7 +98,7 @@ struct BulkReadEndToEndTests {
     func exchangectlReplayWaitsForASlotAndGivesUpAfterItsAttempts() async throws {
         // One slot, and a rate that makes a replay of 1.2 MB hold it for about 18 s.
         let daemon = try DaemonHarness(sections: "bulk_reads:\n  max_concurrent: 1\n  max_bytes_per_second: 64KiB\n")
-        do {
+        try await daemon.use {
             try await daemon.start()
             try await Self.publish(daemon, count: 300, size: 4000)
             let holder = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
@@ -129,10 +125,6 @@ struct BulkReadEndToEndTests {
             #expect(served.errors.contains("trying again in 5 s (attempt 2 of 5)"), "\(served.errors)")
             #expect(served.output.split(separator: "\n").count == 300)
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

@@ -32,7 +32,7 @@ import Glibc
         }.joined(separator: ":")
 
         try await harness.start()
-        do {
+        try await harness.use {
             #expect(try await harness.publish("msa", id: "R-0", data: ["licence_no": "R-0"]).status == 200)
 
             try "# msa, key lost\nsha256 Fingerprint=\(printed)  # 2026-12-07\n".write(
@@ -66,10 +66,6 @@ import Glibc
             #expect(denials.count == 2, "each refusal written at once: \(denials)")
             #expect(denials.allSatisfy { $0.contains("\"kind\":\"access_denied\"") && $0.contains("\"actor\":\"msa\"") }, "\(denials)")
             #expect(!entries.contains { $0.contains("\"id\":\"R-1\"") || $0.contains("R-1\",\"sequence\"") }, "nothing of R-1 published")
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 }

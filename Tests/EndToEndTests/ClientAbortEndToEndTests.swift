@@ -17,7 +17,7 @@ struct ClientAbortEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func aClientThatDropsItsRequestMidBodyIsCountedNotLoggedAsAnError() async throws {
         let daemon = try DaemonHarness(logFormat: "json")
-        do {
+        try await daemon.use {
             try await daemon.start()
             let count = 6
             for index in 0..<count {
@@ -61,11 +61,7 @@ struct ClientAbortEndToEndTests {
             let published = try await daemon.publish("msa", id: "after-aborts", data: ["licence_no": "L-1"])
             #expect(published.status == 200, "\(published.text)")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// The head of a chunked publish from msa whose first chunk is a whole event.
@@ -78,7 +74,7 @@ struct ClientAbortEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func aChunkSizeThatOverflowsIsABadRequestAndOneNeverSentWholeAnAbort() async throws {
         let daemon = try DaemonHarness(logFormat: "json")
-        do {
+        try await daemon.use {
             try await daemon.start()
             // A chunk size past 64 bits after a whole event: 400, and the event is not taken
             // as the whole body.
@@ -114,10 +110,6 @@ struct ClientAbortEndToEndTests {
             #expect(replay.text.isEmpty, "\(replay.text.prefix(300))")
             #expect(try await daemon.publish("msa", id: "after-bad-chunk", data: ["licence_no": "L-2"]).status == 200)
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

@@ -26,7 +26,7 @@ struct ConnectionLimitEndToEndTests {
         // is 2 s, not 1 s, so that the TLS handshakes of the later steps finish within it on a
         // machine loaded by the whole suite.
         let daemon = try DaemonHarness(server: ["handshake_timeout": "2s", "request_head_timeout": "4s", "idle_timeout": "6s"])
-        do {
+        try await daemon.use {
             try await daemon.start()
 
             // Each time is taken before the step that starts the server's deadline, so that a
@@ -67,11 +67,7 @@ struct ConnectionLimitEndToEndTests {
             #expect(Self.metric(metrics, #"exchange_connection_timeouts_total{kind="request_head"}"#) >= 1)
             #expect(Self.metric(metrics, #"exchange_connection_timeouts_total{kind="idle"}"#) >= 1)
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     static let malformedRequests: [(String, String)] = [
@@ -88,7 +84,7 @@ struct ConnectionLimitEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func malformedRequestsAreAnsweredWithAProblemAndClosed() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             for (name, request) in Self.malformedRequests {
                 let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(nil))
@@ -111,11 +107,7 @@ struct ConnectionLimitEndToEndTests {
             let metrics = try await daemon.request(nil, .GET, "/metrics").text
             #expect(Self.metric(metrics, "exchange_bad_requests_total") == Double(Self.malformedRequests.count), "\(metrics)")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// A transfer coding the exchange does not implement is answered 501, not read as an empty
@@ -123,7 +115,7 @@ struct ConnectionLimitEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func anUnknownTransferCodingIsAnswered501AndClosed() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("msa"))
             try? await connection.send(
@@ -137,11 +129,7 @@ struct ConnectionLimitEndToEndTests {
             #expect(response.object["code"] as? String == "http.unsupported_transfer_coding", "\(response.body)")
             connection.close()
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     static let upgrade = "GET /v1/publish HTTP/1.1\r\nHost: exchange\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
@@ -149,7 +137,7 @@ struct ConnectionLimitEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func refusedWebSocketUpgradesAreAnsweredWithAProblem() async throws {
         let daemon = try DaemonHarness(auditSettings: "  anonymous_refusals:\n    interval: 1s")
-        do {
+        try await daemon.use {
             try await daemon.start()
             // Neither a certificate nor a token.
             let anonymous = try await RawConnection.open(port: daemon.port, tls: try daemon.tls(nil))
@@ -177,11 +165,7 @@ struct ConnectionLimitEndToEndTests {
             #expect(entries.status == 200)
             #expect(await daemon.waitForLog("anonymous refusals audited", seconds: 5) != nil)
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     @Test(.timeLimit(.minutes(3)))

@@ -115,7 +115,7 @@ struct ConsoleFloodEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func oneDepartmentsSignInsDoNotEndAnAuditorsSession() async throws {
         let daemon = try DaemonHarness(sections: "console:\n  max_sessions: 5\n")
-        do {
+        try await daemon.use {
             try await daemon.start()
             let auditor = try #require(try await Self.signIn(daemon, nil, token: daemon.auditorToken), "the auditor could not sign in")
             for _ in 0..<12 {
@@ -125,10 +125,6 @@ struct ConsoleFloodEndToEndTests {
                 daemon, nil, "GET /console/overview HTTP/1.1\r\nHost: exchange\r\nConnection: close\r\nCookie: exchange_console=\(auditor)\r\n\r\n")
             #expect(overview.hasPrefix("HTTP/1.1 200"), "\(overview.prefix(300))")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

@@ -244,6 +244,18 @@ final class DaemonHarness: Sendable {
         }
     }
 
+    /// Runs `body`, then tears the harness down, also when `body` throws (and then rethrows):
+    /// every test's daemon is stopped and its files removed however the test ends.
+    func use(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await tearDown()
+            throw error
+        }
+        await tearDown()
+    }
+
     /// Stops everything this harness started and removes its files.
     func tearDown() async {
         if let process = state.withLock({ $0.process }), process.isRunning {

@@ -28,7 +28,7 @@ struct DeliveryCapEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func aPullOfLargeEventsIsSplitAcrossAnswersByTheCap() async throws {
         let daemon = try DaemonHarness(sections: "delivery:\n  max_batch_bytes: 1MiB\n")
-        do {
+        try await daemon.use {
             try await daemon.start()
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/scans", ["filter": "licence.>", "start": "all", "ack_wait_ms": 600_000]).status == 201)
             // Ten events of 300 KiB: 3 MiB, three times the cap.
@@ -51,11 +51,7 @@ struct DeliveryCapEndToEndTests {
             #expect(answers >= 3, "the 3 MiB came in \(answers) answers")
             #expect(received == (1...10).map { "big-\($0)" }, "every event once, in order: \(received)")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// A masked client text frame (RFC 6455 section 5.3) of fewer than 126 bytes.
@@ -75,7 +71,7 @@ struct DeliveryCapEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func aStreamWhoseClientReadsNothingTakesOnlyWhatItsBuffersHold() async throws {
         let daemon = try DaemonHarness(sections: "delivery:\n  max_batch_bytes: 1MiB\n")
-        do {
+        try await daemon.use {
             try await daemon.start()
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/scans", ["filter": "licence.>", "start": "all", "ack_wait_ms": 600_000]).status == 201)
             // 32 events of 512 KiB: 16 MiB, far more than a round (1 MiB) and the socket buffers
@@ -115,10 +111,6 @@ struct DeliveryCapEndToEndTests {
             #expect(try await Self.pending(daemon) == count, "the stream did not go on once its client read")
             stalled.close()
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

@@ -25,7 +25,7 @@ struct DuplicateConflictEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func aConflictingRepeatIsRefusedAndTheOriginalKept() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             // Fixed bytes: the comparison is of the data bytes, as the audited digest is.
             let original = #"{"licence_no":"C-1","holder":{"name":"Acme Ltd","credit_code":"91330001"}}"#
@@ -92,11 +92,7 @@ struct DuplicateConflictEndToEndTests {
             #expect(rejected.count == 3, "\(rejected)")
             #expect(rejected.allSatisfy { $0["original_sequence"] as? Int == 1 && $0["actor"] as? String == "msa" })
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// The finding's steps over HTTP: a batch repeating an id with another subject is refused
@@ -105,7 +101,7 @@ struct DuplicateConflictEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func aConflictInsideOneBatchNamesNoSequenceLaterGivenToAnotherEvent() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             func event(_ id: String, _ subject: String) -> String {
                 #"{"specversion":"1.0","id":"\#(id)","type":"licence.issued","subject":"\#(subject)","data":{"licence_no":"\#(subject)"}}"#
@@ -130,10 +126,6 @@ struct DuplicateConflictEndToEndTests {
             #expect(rejected.count == 1, "\(rejected)")
             #expect(rejected.allSatisfy { $0["original_sequence"] == nil && $0["reason"] as? String == "publish.id_conflict" }, "\(rejected)")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

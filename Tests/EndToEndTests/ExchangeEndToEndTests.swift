@@ -20,7 +20,7 @@ struct ExchangeEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func publishRouteSubscribeAckRedeliverAndDeadLetter() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             // Subscriptions before the events, one per consumer.
             let created = try await daemon.json(
@@ -65,17 +65,13 @@ struct ExchangeEndToEndTests {
             #expect(Self.sequences(try await daemon.request("tax", .GET, "/v1/subscriptions/tax-feed/events?max=10")) == [3])
 
             #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     @Test(.timeLimit(.minutes(3)))
     func refusalsAreProblemDocumentsAndChangeNothing() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             let anonymous = try await daemon.publish2(nil)
             #expect(anonymous.status == 401)
@@ -108,17 +104,13 @@ struct ExchangeEndToEndTests {
             #expect(replay.status == 200)
             #expect(replay.text.isEmpty, "a refused publish was stored: \(replay.text)")
             #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     @Test(.timeLimit(.minutes(3)))
     func restartKeepsEventsSubscriptionsAndPendingDeliveries() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/tax-feed", ["filter": "licence.>", "start": "all", "ack_wait_ms": 500]).status == 201)
             for number in 1...5 {
@@ -141,11 +133,7 @@ struct ExchangeEndToEndTests {
             let replay = try await daemon.request("msa", .GET, "/v1/replay")
             #expect(replay.status == 200)
             #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// Publishers and a consumer run concurrently; the daemon is killed with SIGKILL mid-stream
@@ -154,7 +142,7 @@ struct ExchangeEndToEndTests {
     @Test(.timeLimit(.minutes(5)))
     func killNineWhilePublishingLosesNothingAndDeliversEachAcknowledgedEventOnce() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/tax-feed", ["filter": "licence.>", "start": "all", "ack_wait_ms": 1000]).status == 201)
             let published = Shared<[String: Int]>([:])
@@ -251,11 +239,7 @@ struct ExchangeEndToEndTests {
             let notOnce = acknowledgedBeforeCrash.filter { receipts[$0.value] != 1 }
             #expect(notOnce.isEmpty, "events without exactly one receipt: \(notOnce.prefix(10))")
             #expect(receipts.values.allSatisfy { $0 == 1 })
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }
 

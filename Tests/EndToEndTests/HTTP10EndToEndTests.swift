@@ -14,7 +14,7 @@ struct HTTP10EndToEndTests {
     @Test(.timeLimit(.minutes(2)))
     func aStreamedReplayReachesAnHTTP10ClientWithoutChunksAndEndsWithTheConnection() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             for number in 1...3 {
                 #expect(try await daemon.publish("msa", id: "L-\(number)", data: ["licence_no": "L-\(number)"]).status == 200)
@@ -63,10 +63,6 @@ struct HTTP10EndToEndTests {
             #expect(await modern.waitFor("\r\n0\r\n\r\n", seconds: 30), "\(modern.text.prefix(400))")
             #expect(Self.split(modern.text).head.contains { $0.lowercased() == "transfer-encoding: chunked" })
             #expect(modern.closedAt == nil)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

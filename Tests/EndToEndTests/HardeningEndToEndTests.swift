@@ -37,7 +37,7 @@ struct HardeningEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func numbersOutOfRangeAreRefusedAndTheDaemonKeepsServing() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             // A pending delivery of tax's own, to nak with an absurd delay.
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/own", ["filter": "licence.>", "start": "all"]).status == 201)
@@ -96,11 +96,7 @@ struct HardeningEndToEndTests {
             }
             try await Self.expectServing(daemon, "auditor")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// A wrong method on a path the API serves is told which methods it takes (405 with `Allow`),
@@ -109,7 +105,7 @@ struct HardeningEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func wrongMethodsAndUnknownQueryParametersAreNamed() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             for (method, path, allow) in [
                 (HTTPMethod.POST, "/v1/replay", "GET"),
@@ -146,17 +142,13 @@ struct HardeningEndToEndTests {
             }
             try await Self.expectServing(daemon, "methods")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     @Test(.timeLimit(.minutes(3)))
     func timesAndLongValuesInEventsAreRefusedWithoutHarmingOthers() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             let topic = "/v1/topics/licence.business.issued/events"
             let base: [String: Any] = ["specversion": "1.0", "type": "licence.issued", "data": ["licence_no": "T-1"]]
@@ -222,17 +214,13 @@ struct HardeningEndToEndTests {
             #expect(try await daemon.request("tax", .GET, "/v1/registry/licences/K%20%C3%A9%252F1").status == 404)
             try await Self.expectServing(daemon, "events")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     @Test(.timeLimit(.minutes(3)))
     func streamControlNumbersAreRefusedOnTheStream() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/push", ["filter": "licence.>", "start": "all"]).status == 201)
             #expect(try await daemon.publish("msa", id: "S-1", data: ["licence_no": "S-1"]).status == 200)
@@ -265,11 +253,7 @@ struct HardeningEndToEndTests {
             #expect(received.contains { $0.contains("\"S-1\"") }, "\(received)")
             try await Self.expectServing(daemon, "stream")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// Control messages are read strictly: a key given twice, a member the message does not
@@ -278,7 +262,7 @@ struct HardeningEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func controlMessagesWithDuplicateOrUnknownMembersOrFractionsAreRefused() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/own", ["filter": "licence.>", "start": "all"]).status == 201)
             #expect(try await daemon.publish("msa", id: "C-1", data: ["licence_no": "C-1"]).status == 200)
@@ -334,11 +318,7 @@ struct HardeningEndToEndTests {
             #expect(received.count == 1 && received[0].contains("\"error\"") && received[0].contains("unknown member"), "\(received)")
             try await Self.expectServing(daemon, "strict")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// A body the HTTP parser refuses (a bad chunk size) is answered 400 at once and the
@@ -346,7 +326,7 @@ struct HardeningEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func aMalformedChunkedBodyIsAnsweredAndClosed() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             for size in ["-1", "zz", "FFFFFFFFFFFFFFFFFF"] {
                 let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
@@ -359,11 +339,7 @@ struct HardeningEndToEndTests {
             }
             try await Self.expectServing(daemon, "chunked")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// A request body that never ends is cut off at `server.request_body_timeout`, so an
@@ -371,7 +347,7 @@ struct HardeningEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func aBodyThatNeverEndsIsClosedAtItsDeadline() async throws {
         let daemon = try DaemonHarness(server: ["request_body_timeout": "1s"])
-        do {
+        try await daemon.use {
             try await daemon.start()
             let connection = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
             let sent = ContinuousClock.now
@@ -384,11 +360,7 @@ struct HardeningEndToEndTests {
             #expect(metrics.contains(#"exchange_connection_timeouts_total{kind="request_body"} 1"#))
             try await Self.expectServing(daemon, "body")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// A raw TLS connection of `department` upgraded to the publish stream (101 awaited).
@@ -406,7 +378,7 @@ struct HardeningEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func aStreamToAMissingSubscriptionIsAnswered404WithoutAnUpgrade() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             // tax's own subscription, which court may not stream either.
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/tax-own", ["filter": "licence.>", "start": "new"]).status == 201)
@@ -422,11 +394,7 @@ struct HardeningEndToEndTests {
             }
             try await Self.expectServing(daemon, "stream-404")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// A text frame whose bytes are not UTF-8 closes the stream (RFC 6455 section 8.1) rather
@@ -434,7 +402,7 @@ struct HardeningEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func aTextFrameThatIsNotUTF8ClosesTheStreamAndStoresNothing() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             let connection = try await Self.openPublishStream(daemon, as: "msa")
             let event = Array(#"{"specversion":"1.0","id":"bad-"#.utf8) + [0xC3, 0x28, 0xFF]
@@ -448,11 +416,7 @@ struct HardeningEndToEndTests {
             #expect(try await daemon.request("tax", .GET, "/v1/replay").text.isEmpty)
             try await Self.expectServing(daemon, "utf8")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// RFC 6455 section 5.1: a frame the client did not mask closes the stream with 1002
@@ -460,7 +424,7 @@ struct HardeningEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func anUnmaskedFrameClosesTheStreamWithProtocolError() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             let connection = try await Self.openPublishStream(daemon, as: "msa")
             let event = Array(
@@ -485,11 +449,7 @@ struct HardeningEndToEndTests {
             #expect(try await daemon.request("tax", .GET, "/v1/replay").text.isEmpty)
             try await Self.expectServing(daemon, "unmasked")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     @Test(.timeLimit(.minutes(3)))
@@ -497,7 +457,7 @@ struct HardeningEndToEndTests {
         let daemon = try DaemonHarness(
             checkpointEveryEntries: 1_000_000, checkpointInterval: "24h",
             auditSettings: "  anonymous_refusals:\n    interval: 1s\n    max_sources: 4")
-        do {
+        try await daemon.use {
             try await daemon.start()
             let auditor = "Bearer \(daemon.auditorToken)"
             func entries(from start: Int) async throws -> [[String: Any]] {
@@ -546,17 +506,13 @@ struct HardeningEndToEndTests {
             #expect(named.map { ($0["code"] ?? $0["reason"]) as? String } == ["cloudevents.malformed_json", "access.not_topic_owner", "subscription.not_found"], "\(named)")
             try await Self.expectServing(daemon, "audit")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     @Test(.timeLimit(.minutes(3)))
     func revokedTokensAndTokensNamedAfterDepartmentsGetNothing() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             #expect(try await daemon.publish("msa", id: "P-1", data: ["licence_no": "P-1", "holder": ["credit_code": "9133P1", "name": "Acme"]]).status == 200)
             var file = try TokenFile.load(path: daemon.directory + "/tokens.json")
@@ -580,11 +536,7 @@ struct HardeningEndToEndTests {
             try revoked.save(path: daemon.directory + "/tokens.json")
             #expect(try await get("/v1/audit/checkpoint", daemon.auditorToken) == 401)
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }
 
@@ -594,7 +546,7 @@ struct ReloadEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func reloadAnswersWhatWasAddedChangedRemovedAndRefused() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             var tokens = try TokenFile.load(path: daemon.directory + "/tokens.json")
             let admin = try tokens.create(name: "admin-1", role: .admin)
@@ -638,11 +590,7 @@ struct ReloadEndToEndTests {
             #expect((entry["changed"] as? [[String: Any]])?.first?["to_status"] as? String == "suspended")
             #expect((entry["refused"] as? [[String: Any]])?.count == 1)
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }
 
@@ -652,7 +600,7 @@ struct DaemonStartupEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func aSecondDaemonOnTheSameStoreSaysWhyInOneLine() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             let second = Process()
             second.executableURL = try BuiltExecutable.locate("exchanged")
@@ -669,10 +617,6 @@ struct DaemonStartupEndToEndTests {
             #expect(lines.first?.hasPrefix("error: store.") == true, "\(lines)")
             #expect(!String(decoding: output, as: UTF8.self).contains("USAGE"))
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

@@ -44,7 +44,7 @@ import Testing
         let adminToken = try tokens.create(name: "admin-1", role: .admin)
         try tokens.save(path: harness.directory + "/tokens.json")
         try await harness.start()
-        do {
+        try await harness.use {
             let admin = Self.connection(harness, token: adminToken)
             let set = try await AuditEndToEndTests.exchangectl(["holds", "set", "topic", "licence.*.issued", "--reason", "order 2026-3"] + admin)
             #expect(set.status == 0 && set.output.hasPrefix("1\ttopic\tlicence.*.issued\tadmin-1\t"), "\(set.text)")
@@ -60,11 +60,7 @@ import Testing
             let trimmed = try await Self.waitForReplay(harness, ["P-3", "P-4"], expired: "1-2")
             #expect(trimmed.ids == ["P-3", "P-4"] && trimmed.expired == "1-2", "\(trimmed)")
             #expect(try await harness.stop() == 0)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     @Test(.timeLimit(.minutes(3)))
@@ -75,7 +71,7 @@ import Testing
         let adminToken = try tokens.create(name: "admin-1", role: .admin)
         try tokens.save(path: harness.directory + "/tokens.json")
         try await harness.start()
-        do {
+        try await harness.use {
             let admin = Self.connection(harness, token: adminToken)
             let auditor = Self.connection(harness, token: harness.auditorToken)
             // An auditor may not set a hold.
@@ -185,10 +181,6 @@ import Testing
             let verified = try await AuditEndToEndTests.exchangectl(["audit", "verify", "--verifier-key", harness.auditVerifierKey] + auditor)
             #expect(verified.status == 0, "\(verified.errors)")
             #expect(try await harness.stop() == 0)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 }

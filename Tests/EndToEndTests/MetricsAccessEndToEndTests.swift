@@ -13,7 +13,7 @@ struct MetricsAccessEndToEndTests {
         var tokens = try TokenFile.load(path: daemon.directory + "/tokens.json")
         let operatorToken = try tokens.create(name: "monitoring", role: .operator)
         try tokens.save(path: daemon.directory + "/tokens.json")
-        do {
+        try await daemon.use {
             try await daemon.start()
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/tax-secret-feed", ["filter": "licence.>"]).status == 201)
 
@@ -32,10 +32,6 @@ struct MetricsAccessEndToEndTests {
             // The health endpoints stay open to probes.
             #expect(try await daemon.request(nil, .GET, "/healthz").status == 200)
             #expect(try await daemon.request(nil, .GET, "/readyz").status == 200)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

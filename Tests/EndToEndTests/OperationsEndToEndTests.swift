@@ -41,7 +41,7 @@ struct OperationsEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func metricsShowLagPendingCheckpointAgeCertificatesAndReloads() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             let lag = #"exchange_subscription_lag{subscription="tax-feed",department="tax"}"#
             let pending = #"exchange_subscription_pending{subscription="tax-feed",department="tax"}"#
@@ -98,11 +98,7 @@ struct OperationsEndToEndTests {
             metrics = try await Self.scrape(daemon) { Self.metric($0, lag) == nil }
             #expect(Self.metric(metrics, lag) == nil, "\(metrics)")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// Every line of the daemon's output as a JSON object; records a failure for one that is not.
@@ -122,7 +118,7 @@ struct OperationsEndToEndTests {
         var tokens = try TokenFile.load(path: daemon.directory + "/tokens.json")
         let adminToken = try tokens.create(name: "admin-1", role: .admin)
         try tokens.save(path: daemon.directory + "/tokens.json")
-        do {
+        try await daemon.use {
             try await daemon.start()
             // An auditor may not reload: denied, with the caller's request id echoed.
             let denied = try await daemon.request(
@@ -178,10 +174,6 @@ struct OperationsEndToEndTests {
             #expect(bySignal["actor"] as? String == "signal")
             #expect(bySignal["result"] as? String == "applied")
             #expect(bySignal["request_id"] == nil)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

@@ -52,7 +52,7 @@ struct PrincipalRefusalsEndToEndTests {
         let daemon = try DaemonHarness(
             checkpointEveryEntries: 1_000_000, checkpointInterval: "24h",
             auditSettings: "  principal_refusals:\n    interval: \(Self.interval)s\n    burst: \(Self.burst)\n    max_principals: 100")
-        do {
+        try await daemon.use {
             try await daemon.start()
             // Let the entries of the start settle, then count from here.
             try await Task.sleep(for: .milliseconds(500))
@@ -98,10 +98,6 @@ struct PrincipalRefusalsEndToEndTests {
             #expect(!last.summaries.isEmpty)
             try await HardeningEndToEndTests.expectServing(daemon, "principal-refusals")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

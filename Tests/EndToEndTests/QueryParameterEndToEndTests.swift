@@ -24,7 +24,7 @@ struct QueryParameterEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func aRepeatedParameterIsRefusedAndUpgradesCheckTheirQuery() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             for path in ["/v1/replay?limit=1&limit=2", "/v1/replay?from_seq=5&topic=licence.%3E&from_seq=1"] {
                 let repeated = try await daemon.request("tax", .GET, path)
@@ -42,10 +42,6 @@ struct QueryParameterEndToEndTests {
                 #expect(!refused.contains("101 Switching Protocols"), "\(path): \(refused)")
             }
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

@@ -13,7 +13,7 @@ struct ReadLimitEndToEndTests {
         let daemon = try DaemonHarness(
             checkpointEveryEntries: 1_000_000, checkpointInterval: "24h",
             auditSettings: "  read_limit:\n    per_second: 1\n    burst: 5\n  anonymous_refusals:\n    interval: 1s")
-        do {
+        try await daemon.use {
             try await daemon.start()
             try await Task.sleep(for: .milliseconds(500))
             let auditor = [("authorization", "Bearer \(daemon.auditorToken)")]
@@ -65,18 +65,14 @@ struct ReadLimitEndToEndTests {
 
             try await HardeningEndToEndTests.expectServing(daemon, "read-limit")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     @Test(.timeLimit(.minutes(3)))
     func exchangectlWaitsWhatRetryAfterAsksAndThenReplays() async throws {
         // One read every 5 s, none saved up: once tax has read, its next read is refused for 5 s.
         let daemon = try DaemonHarness(auditSettings: "  read_limit:\n    per_second: 0.2\n    burst: 1")
-        do {
+        try await daemon.use {
             try await daemon.start()
             #expect(try await daemon.request("tax", .GET, "/v1/replay?limit=1").status == 200)
             let refused = try await daemon.request("tax", .GET, "/v1/replay?limit=1")
@@ -91,10 +87,6 @@ struct ReadLimitEndToEndTests {
             #expect(gaveUp.status == 1, "\(gaveUp.text)")
             #expect(gaveUp.errors.split(separator: "\n").last?.hasPrefix("error: reads.rate_limited: ") == true, "\(gaveUp.errors)")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

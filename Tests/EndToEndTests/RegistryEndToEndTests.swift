@@ -15,7 +15,7 @@ struct RegistryEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func lookUpThroughAgreementsThenRebuildOffline() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             for number in ["L-1", "L-2"] {
                 let reply = try await daemon.publish(
@@ -69,10 +69,6 @@ struct RegistryEndToEndTests {
             #expect(rewrite.text.contains("the stored registry matches the log"), "\(rewrite.text)")
             try await daemon.start()
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

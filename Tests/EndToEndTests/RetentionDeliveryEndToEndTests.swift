@@ -46,7 +46,7 @@ import Testing
         let harness = try DaemonHarness(retention: "{max_events: 2}")
         defer { try? FileManager.default.removeItem(atPath: harness.directory) }
         try await harness.start()
-        do {
+        try await harness.use {
             // Two subscriptions take events 1 and 2 before retention removes them.
             try await Self.subscribe(harness, "tax-acks")
             try await Self.subscribe(harness, "tax-redelivered", ackWaitMs: 1000)
@@ -129,10 +129,6 @@ import Testing
             }
             #expect(rejected.count == 1 && rejected.first?["original_sequence"] as? Int == 1, "\(rejected)")
             #expect(try await harness.stop() == 0)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 }

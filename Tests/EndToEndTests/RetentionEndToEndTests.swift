@@ -24,7 +24,7 @@ import Testing
         let harness = try DaemonHarness(retention: "{max_events: 2}")
         defer { try? FileManager.default.removeItem(atPath: harness.directory) }
         try await harness.start()
-        do {
+        try await harness.use {
             for index in 1...6 {
                 let reply = try await harness.publish("msa", id: "L-\(index)", data: ["licence_no": "L-\(index)"])
                 #expect(reply.status == 200)
@@ -101,10 +101,6 @@ import Testing
                 ["audit", "verify", "--verifier-key", harness.auditVerifierKey] + AuditEndToEndTests.connection(harness))
             #expect(verify.status == 0, "\(verify.errors)")
             #expect(try await harness.stop() == 0)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 }

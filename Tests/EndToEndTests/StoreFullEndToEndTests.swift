@@ -20,7 +20,7 @@ struct StoreFullEndToEndTests {
     func publishesAreRefusedWhenFullConsumersGoOnAndAReloadRecovers() async throws {
         let limits = ["initial_map_size": "1MiB", "max_map_size": "4MiB", "publish_reserve": "1MiB"]
         let daemon = try DaemonHarness(checkpointEveryEntries: 1_000_000, checkpointInterval: "24h", store: limits)
-        do {
+        try await daemon.use {
             try await daemon.start()
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/tax-feed", ["filter": "licence.>", "start": "all"]).status == 201)
             let note = String(repeating: "n", count: 8_000)
@@ -74,11 +74,7 @@ struct StoreFullEndToEndTests {
             let afterMetrics = try await daemon.request(nil, .GET, "/metrics").text
             #expect(Self.metric(afterMetrics, "exchange_store_refusing_publishes") == 0)
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// A replay at a store too full for its `replayed` audit entry is answered 507
@@ -88,7 +84,7 @@ struct StoreFullEndToEndTests {
     func aReplayAtAFullStoreIsAnswered507BeforeAnyStatusLine() async throws {
         let limits = ["initial_map_size": "1MiB", "max_map_size": "4MiB", "publish_reserve": "16KiB"]
         let daemon = try DaemonHarness(checkpointEveryEntries: 1_000_000, checkpointInterval: "24h", store: limits)
-        do {
+        try await daemon.use {
             try await daemon.start()
             let note = String(repeating: "n", count: 8_000)
             var accepted = 0
@@ -125,10 +121,6 @@ struct StoreFullEndToEndTests {
             #expect(full.contentType == "application/problem+json")
             #expect(full.object["code"] as? String == "store.full", "\(full.text)")
             #expect(try await daemon.stop() == 0)
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

@@ -24,7 +24,7 @@ struct StreamRevocationEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: daemon.directory) }
         try Self.configureRevocationList(daemon)
         try await daemon.start()
-        do {
+        try await daemon.use {
             let frames = Shared<[String]>([])
             let closed = try await daemon.within(60, { "publish stream: \(frames.withLock { $0 })" }) {
                 try await WebSocketClient.connect(
@@ -56,11 +56,7 @@ struct StreamRevocationEndToEndTests {
             let streamDenials = entries.filter { $0.contains("auth.certificate_revoked") && $0.contains("\"method\":\"WS\"") }
             #expect(streamDenials.count == 1, "audited once per connection: \(streamDenials)")
             #expect(streamDenials.allSatisfy { $0.contains("\"actor\":\"msa\"") && $0.contains("\"kind\":\"access_denied\"") }, "\(streamDenials)")
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     @Test(.timeLimit(.minutes(3)))
@@ -69,7 +65,7 @@ struct StreamRevocationEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: daemon.directory) }
         try Self.configureRevocationList(daemon)
         try await daemon.start()
-        do {
+        try await daemon.use {
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/tax-push", ["filter": "licence.>", "start": "all"]).status == 201)
             #expect(try await daemon.publish("msa", id: "S-0", data: ["licence_no": "S-0"]).status == 200)
             let frames = Shared<[String]>([])
@@ -101,11 +97,7 @@ struct StreamRevocationEndToEndTests {
             let streamDenials = try Self.auditEntries(daemon).filter { $0.contains("auth.certificate_revoked") && $0.contains("\"method\":\"WS\"") }
             #expect(streamDenials.count == 1, "audited once per connection: \(streamDenials)")
             #expect(streamDenials.allSatisfy { $0.contains("\"actor\":\"tax\"") }, "\(streamDenials)")
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     static func event(_ id: String) -> String {

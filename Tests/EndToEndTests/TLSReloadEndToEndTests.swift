@@ -45,7 +45,7 @@ import Glibc
         let newCAPEM = try newPKI.authority.certificatePEM()
         let bothCAs = oldCA + (try NIOSSLCertificate.fromPEMBytes(Array(newCAPEM.utf8)))
         try await harness.start()
-        do {
+        try await harness.use {
             let open = try await RawConnection.open(port: harness.port, tls: {
                 var tls = TLSConfiguration.makeClientConfiguration()
                 tls.trustRoots = .certificates(bothCAs)
@@ -100,11 +100,7 @@ import Glibc
             #expect(reloads.last?.contains("\"applied\":false") == true)
             #expect(reloads.last?.contains("\"actor\":\"signal\"") == true)
             #expect(reloads.last?.contains("server.tls.private_key") == true)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     /// `POST /v1/admin/reload` as an admin re-reads the TLS files too and answers what it did.
@@ -141,7 +137,7 @@ import Glibc
         let newServer = try newPKI.issueServerCertificate()
         let bothRoots = roots + (try NIOSSLCertificate.fromPEMBytes(Array(try newPKI.authority.certificatePEM().utf8)))
         try await harness.start()
-        do {
+        try await harness.use {
             let before = try #require(Self.serverExpiryDays(try await harness.request(nil, .GET, "/metrics").text))
             #expect(before > 0.5 && before < 1.5, "\(before)")
             let unchanged = try await Self.adminReload(harness, token: admin)
@@ -169,10 +165,6 @@ import Glibc
             #expect(refused.tls["certificate_sha256"] as? String == newFingerprint)
             #expect(try await Self.serverCertificate(harness, roots: bothRoots) == newFingerprint)
             #expect(try await harness.stop() == 0)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 }

@@ -28,7 +28,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: harness.directory) }
         let tokens = ["--tokens", harness.directory + "/tokens.json"]
         try await harness.start()
-        do {
+        try await harness.use {
             let bad = try await Self.exchangectl(["token", "create", "--role", "auditor", "--name", "x", "--expires-in", "0d"] + tokens)
             #expect(bad.status == 64, "\(bad.errors)")
             let both = try await Self.exchangectl(
@@ -71,10 +71,6 @@ import Testing
             let denial = entries.filter { $0.contains("\"code\":\"auth.token_expired\"") }
             #expect(denial.count == 1, "\(denial)")
             #expect(denial.first?.contains("\"actor\":\"short-lived\"") == true, "\(denial)")
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 }

@@ -25,7 +25,7 @@ struct UpgradeEdgesEndToEndTests {
     @Test(.timeLimit(.minutes(2)))
     func foreignUpgradesAreServedConnectIsRefusedAndLateWebSocketUpgradesAreRefused() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             // An upgrade to a protocol this server does not speak: served as any request (it
             // was closed without an answer).
@@ -102,10 +102,6 @@ struct UpgradeEdgesEndToEndTests {
             }
 
             try await HardeningEndToEndTests.expectServing(daemon, "upgrade-edges")
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 }

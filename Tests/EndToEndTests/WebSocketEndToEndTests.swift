@@ -13,7 +13,7 @@ struct WebSocketEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func pipelinedPublishAndCreditedPushDelivery() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/tax-push", ["filter": "licence.>", "start": "all"]).status == 201)
             let count = 200
@@ -110,11 +110,7 @@ struct WebSocketEndToEndTests {
                 return object?["kind"] as? String == "access_denied" ? object : nil
             }
             #expect(denials.contains { $0["path"] as? String == "/v1/publish" && $0["actor"] as? String == "auditor-1" && $0["status"] as? Int == 403 })
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// Every refused stream gets its error frame, however the close that follows it races the
@@ -122,7 +118,7 @@ struct WebSocketEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func refusedStreamsGetTheirErrorFrameAndAreClosed() async throws {
         let daemon = try DaemonHarness()
-        do {
+        try await daemon.use {
             try await daemon.start()
             let paths = ["/v1/publish", "/v1/subscriptions/tax-push/stream"]
             for attempt in 0..<100 {
@@ -153,11 +149,7 @@ struct WebSocketEndToEndTests {
             #expect(try await daemon.stop() == 0, "the daemon did not exit cleanly on SIGTERM")
             #expect(ContinuousClock.now - stopping < .seconds(8), "shutdown waited for a refused stream's linger")
             _ = try? await client.value
-        } catch {
-            await daemon.tearDown()
-            throw error
         }
-        await daemon.tearDown()
     }
 
     /// Opens the stream at `path` as the auditor (a bearer token, no certificate), which the
