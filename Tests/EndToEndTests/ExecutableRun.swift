@@ -26,16 +26,8 @@ struct ExecutableRun {
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        async let out = Task.detached { () -> String in
-            var lines: [String] = []
-            readLines(from: output.fileHandleForReading.fileDescriptor) { lines.append($0) }
-            return lines.joined(separator: "\n")
-        }.value
-        async let err = Task.detached { () -> String in
-            var lines: [String] = []
-            readLines(from: errors.fileHandleForReading.fileDescriptor) { lines.append($0) }
-            return lines.joined(separator: "\n")
-        }.value
+        async let out = readAllLines(from: output.fileHandleForReading.fileDescriptor)
+        async let err = readAllLines(from: errors.fileHandleForReading.fileDescriptor)
         let deadline = ContinuousClock.now + .seconds(seconds)
         while process.isRunning && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))

@@ -127,7 +127,7 @@ import Testing
         abandoned.value = true
         await paced
         let waited = clock.now - started
-        #expect(waited < .seconds(30), "a client gone mid-pace held its slot for \(waited)")
+        #expect(waited < .seconds(120), "a client gone mid-pace held its slot for \(waited)")
 
         // Released by someone else (the write deadline): the pacing ends too.
         let second = clock.now
@@ -135,7 +135,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         permit.release()
         await pacedAgain
-        #expect(clock.now - second < .seconds(30))
+        #expect(clock.now - second < .seconds(120))
         #expect(exchange.bulkReads.active == 0)
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,6 +19,21 @@ public func readLines(from descriptor: Int32, _ line: (String) -> Void) {
         while let newline = pending.firstIndex(of: 0x0A) {
             line(String(decoding: pending[..<newline], as: UTF8.self))
             pending.removeSubrange(...newline)
+        }
+    }
+}
+
+/// Reads `descriptor` until end of file on a thread of its own and returns its complete lines,
+/// joined by newlines. A blocking read must not run on the Swift concurrency pool: it has one
+/// thread per core, and a child process that runs for seconds would hold them up for every
+/// other test in the process.
+/// - Parameter descriptor: a pipe's read end, e.g. a child process's standard output.
+public func readAllLines(from descriptor: Int32) async -> String {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread {
+            var lines: [String] = []
+            readLines(from: descriptor) { lines.append($0) }
+            continuation.resume(returning: lines.joined(separator: "\n"))
         }
     }
 }
