@@ -29,11 +29,7 @@ extension Exchange {
         let store = self.store
         let copy: BackupCopy
         do {
-            copy = try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(with: Result { try store.writeBackupCopy() })
-                }
-            }
+            copy = try await BlockingWork.run { try store.writeBackupCopy() }
             backup.hold(copy)
         } catch {
             backup.end()

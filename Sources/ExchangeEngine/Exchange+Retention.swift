@@ -28,7 +28,9 @@ extension Exchange {
         let nanoseconds = UInt64(max(0, now.timeIntervalSince1970) * 1_000_000_000)
         var archiveMore = false
         if rules.contains(where: \.archive) {
-            (rules, archiveMore) = try archiving(rules, archiver: archiver, now: nanoseconds, budget: budget)
+            // Off the concurrency pool: a segment is synced to disk before the events go.
+            let current = rules
+            (rules, archiveMore) = try await BlockingWork.run { try self.archiving(current, archiver: archiver, now: nanoseconds, budget: budget) }
         }
         var report = try await store.expire(rules, now: nanoseconds, budget: budget, flushing: flushing)
         report.more = report.more || (archiveMore && report.removed > 0)
