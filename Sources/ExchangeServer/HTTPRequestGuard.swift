@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import ExchangeWire
+import HummingbirdCore
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
@@ -8,8 +9,9 @@ import NIOWebSocket
 /// Sits right after the HTTP decoder and upgrade handler of every connection: marks the
 /// connection busy from each request head to the end of its response, answers what never
 /// reaches the router, and removes itself when the connection becomes a WebSocket stream.
-/// A console form (`POST /console/...`) on a connection without a client certificate is read
-/// as ``ConnectionPhase/readingConsoleForm``: evictable, under a short deadline.
+/// A console form (`POST /console/...`, however the target spells that path: see
+/// ``targetsConsole(_:)``) on a connection without a client certificate is read as
+/// ``ConnectionPhase/readingConsoleForm``: evictable, under a short deadline.
 ///
 /// Answered here, each with `Connection: close` and the connection then closed:
 /// - a request the HTTP parser refuses (a garbage request line, headers over the decoder's
@@ -102,7 +104,7 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
                     closesAfter: head.headers.contains(name: UpgradeHeaderFilter.upgradeIgnoredHeader)
                         || UpgradeHeaderFilter.connectionAsksForUpgrade(head.headers)))
             readingBody = true
-            activity.requestStarted(consoleForm: head.method == .POST && head.uri.hasPrefix("/console/"))
+            activity.requestStarted(consoleForm: head.method == .POST && Self.targetsConsole(head.uri))
             if let coding = Self.unsupportedTransferCoding(head.headers) {
                 activity.metrics.badRequests.increment()
                 rejectHead(
@@ -136,6 +138,17 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
             break
         }
         context.fireChannelRead(data)
+    }
+
+    /// Whether a request target names a path under `/console` as the router reads it: the
+    /// path of an origin-form or absolute-form target (`https://host/console/signin`), empty
+    /// segments skipped (`//console/signin`), the first compared without case. Comparing the
+    /// raw target let those spellings reach the sign-in form under the long body deadline,
+    /// never evicted.
+    static func targetsConsole(_ target: String) -> Bool {
+        let path = URI(target).path
+        guard let first = path.split(separator: "/", omittingEmptySubsequences: true).first else { return false }
+        return first.lowercased() == "console"
     }
 
     /// The first coding of the request's `Transfer-Encoding` that is not `chunked`, or `nil`.

@@ -110,6 +110,35 @@ struct ConsoleFloodEndToEndTests {
         await daemon.tearDown()
     }
 
+    /// A console form sent to the sign-in page under another spelling of its path (an
+    /// absolute-form target, empty segments), which the router serves as the same
+    /// page, is read as a console form too: cut at `server.console_form_timeout`, not at
+    /// `request_body_timeout`.
+    @Test(.timeLimit(.minutes(3)))
+    func everySpellingOfTheSignInPathIsReadAsAConsoleForm() async throws {
+        let daemon = try DaemonHarness(server: ["console_form_timeout": "2s", "request_body_timeout": "300s"])
+        try await daemon.use {
+            try await daemon.start()
+            let targets = ["/console/signin", "https://exchange/console/signin", "//console/signin", "///console//signin"]
+            var held: [RawConnection] = []
+            for target in targets {
+                held.append(
+                    try await RawConnection.openSlowBody(
+                        port: daemon.port, tls: try daemon.tls(nil), path: target, contentType: "application/x-www-form-urlencoded",
+                        length: 4000, start: "csrf="))
+            }
+            for (target, connection) in zip(targets, held) {
+                #expect(await connection.waitForClose(seconds: 60) != nil, "a slow form to \(target) was held open")
+            }
+            let metrics = try await daemon.request(nil, .GET, "/metrics").text
+            #expect(
+                ConnectionLimitEndToEndTests.metric(metrics, #"exchange_connection_timeouts_total{kind="request_body"}"#) == Double(targets.count),
+                "\(metrics)")
+            for connection in held { connection.close() }
+            #expect(try await daemon.stop() == 0)
+        }
+    }
+
     /// A department signing in again and again, past the console's global session bound, ends
     /// only its own oldest sessions: the auditor's stays.
     @Test(.timeLimit(.minutes(3)))
