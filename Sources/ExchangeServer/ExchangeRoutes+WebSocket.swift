@@ -14,6 +14,9 @@ import Synchronization
 extension ExchangeRoutes {
     /// The most publishes one WebSocket connection keeps in flight before it stops reading.
     static let maxPublishesInFlight = 4096
+    /// The most bytes of frames one WebSocket publish connection keeps awaiting their commit
+    /// before it stops reading (a larger frame, up to `limits.max_request_body`, goes alone).
+    static let maxPublishBytesInFlight = 16 << 20
 
     /// Registers the WebSocket routes on the authenticated `/v1` group:
     /// - `/v1/publish`: pipelined publishing. Each text (or binary) frame is one structured-mode
@@ -65,7 +68,7 @@ extension ExchangeRoutes {
                 return
             }
             let options = CloudEventsOptions(limits: exchange.configuration.limits, source: department.rawValue)
-            let replies = PublishReplyQueue(capacity: Self.maxPublishesInFlight)
+            let replies = PublishReplyQueue(capacity: Self.maxPublishesInFlight, byteCapacity: Self.maxPublishBytesInFlight)
             try await withTaskCancellationHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
@@ -85,12 +88,16 @@ extension ExchangeRoutes {
                     var index = 0
                     var revoked = false
                     for try await message in inbound.messages(maxSize: maxRequestBody) {
-                        guard await replies.reserve() else { break }
+                        let size: Int = switch message {
+                        case .text(let text): text.utf8.count
+                        case .binary(let buffer): buffer.readableBytes
+                        }
+                        guard await replies.reserve(bytes: size) else { break }
                         let frameIndex = index
                         index += 1
                         if context.requestContext.isCertificateRevoked {
                             let problem = Self.revokedProblem(context.requestContext)
-                            replies.push(Self.reply(index: frameIndex, problem: problem))
+                            replies.push(Self.reply(index: frameIndex, problem: problem), releasing: size)
                             await Self.auditFrameRefusal(problem, exchange: exchange, context: context)
                             revoked = true
                             break
@@ -109,13 +116,15 @@ extension ExchangeRoutes {
                             exchange.publish(envelopes, from: department) { result in
                                 switch result {
                                 case .success(let outcomes):
-                                    replies.push(isBatch ? Self.reply(index: frameIndex, batch: outcomes) : Self.reply(index: frameIndex, outcome: outcomes[0]))
+                                    replies.push(
+                                        isBatch ? Self.reply(index: frameIndex, batch: outcomes) : Self.reply(index: frameIndex, outcome: outcomes[0]),
+                                        releasing: size)
                                 case .failure(let error):
-                                    replies.push(Self.reply(index: frameIndex, problem: ProblemError(answering: error, logger: logger)))
+                                    replies.push(Self.reply(index: frameIndex, problem: ProblemError(answering: error, logger: logger)), releasing: size)
                                 }
                             }
                         case .failure(let problem):
-                            replies.push(Self.reply(index: frameIndex, problem: problem))
+                            replies.push(Self.reply(index: frameIndex, problem: problem), releasing: size)
                             await Self.auditFrameRefusal(problem, exchange: exchange, context: context)
                         }
                     }

@@ -148,18 +148,18 @@ extension CloudEvents {
             data = Array(decoded)
             // Data said to be JSON is delivered as `data`, so it must be one JSON value, as a
             // binary-mode body must.
-            if isJSON(contentType: attributes.dataContentType), !data.isEmpty, !isOneJSONValue(data) {
-                throw attributes.problem(
-                    .invalidAttribute,
-                    "member \"data_base64\" decodes to bytes that are not one JSON value, as datacontenttype \"\(attributes.dataContentType ?? "")\" says they are")
+            if isJSON(contentType: attributes.dataContentType), !data.isEmpty {
+                do {
+                    try checkOneJSONValue(data)
+                } catch {
+                    let reason = (error as? JSONScanner.Failure).map { "\($0.message) at byte \($0.offset)" } ?? "not JSON"
+                    throw attributes.problem(
+                        .invalidAttribute,
+                        "member \"data_base64\" decodes to bytes that are not one JSON value (\(reason)), as datacontenttype \"\((attributes.dataContentType ?? "").prefix(128))\" says they are")
+                }
             }
         }
         return try attributes.envelope(data: data, options: options)
-    }
-
-    /// Whether `bytes` hold exactly one JSON value (whitespace around it allowed).
-    static func isOneJSONValue(_ bytes: [UInt8]) -> Bool {
-        (try? checkOneJSONValue(bytes)) != nil
     }
 
     /// Throws the scanner's error, which says where and why, unless `bytes` hold exactly one

@@ -56,6 +56,33 @@ private final class Flag: Sendable {
         #expect(await third.value)
     }
 
+    /// The frames awaiting their commit hold at most the byte budget: the next frame waits
+    /// until an answer gives its frame's bytes back, and one frame larger than the budget
+    /// still goes when nothing else is in flight.
+    @Test func readingStopsAtTheByteBudgetUntilAnAnswerGivesItsBytesBack() async throws {
+        let queue = PublishReplyQueue(capacity: 100, byteCapacity: 1000)
+        #expect(await queue.reserve(bytes: 600))
+        #expect(await queue.reserve(bytes: 300))
+        let granted = Flag()
+        let third = Task {
+            let result = await queue.reserve(bytes: 200)
+            granted.set()
+            return result
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(!granted.isSet, "a frame was read past the byte budget")
+        // The answer of the 300-byte frame: 600 + 200 fit.
+        queue.push(Self.line(1), releasing: 300)
+        #expect(await third.value)
+
+        let large = PublishReplyQueue(capacity: 100, byteCapacity: 1000)
+        #expect(await large.reserve(bytes: 5000), "a frame over the budget must go alone")
+        let next = Task { await large.reserve(bytes: 1) }
+        try await Task.sleep(for: .milliseconds(50))
+        large.push(Self.line(0), releasing: 5000)
+        #expect(await next.value)
+    }
+
     @Test func closingEndsTheWriterOnlyAfterTheAnswersStillDue() async throws {
         let queue = PublishReplyQueue(capacity: 4)
         #expect(await queue.reserve())

@@ -95,6 +95,20 @@ struct CloudEventsParsingTests {
         #expect(code { try CloudEvents.parseStructured(bytes(text), options: options) } == expected, "\(text)")
     }
 
+    /// The refusal says where the bytes stop being JSON, as binary mode's does, and echoes
+    /// at most 128 bytes of the content type however long it is.
+    @Test func base64DataThatIsNotJSONIsRefusedWithWhereAndABoundedEcho() throws {
+        // `{"x":1} x` in base64.
+        let text = #"{"specversion":"1.0","id":"1","type":"t","topic":"a","datacontenttype":"application/json","data_base64":"eyJ4IjoxfSB4"}"#
+        let problem = try #require(throws: ProblemError.self) { try CloudEvents.parseStructured(bytes(text), options: options) }
+        #expect(problem.detail?.contains("unexpected content after the JSON value at byte 8") == true, "\(problem.detail ?? "")")
+        let long = "application/" + String(repeating: "a", count: 600) + "+json"
+        let echoed = #"{"specversion":"1.0","id":"1","type":"t","topic":"a","datacontenttype":""# + long + #"","data_base64":"eyJ4IjoxfSB4"}"#
+        let refusal = try #require(throws: ProblemError.self) { try CloudEvents.parseStructured(bytes(echoed), options: options) }
+        #expect(refusal.detail?.contains("not one JSON value") == true, "\(refusal.detail ?? "")")
+        #expect((refusal.detail?.utf8.count ?? .max) < 400, "\(refusal.detail ?? "")")
+    }
+
     @Test func jsonDataInBase64IsReadAndDeliveredAsData() throws {
         // {"x":1} in base64, said to be JSON: kept, and written back as `data`.
         let text = #"{"specversion":"1.0","id":"1","type":"t","topic":"a","datacontenttype":"application/json","data_base64":"eyJ4IjoxfQ=="}"#
