@@ -199,12 +199,21 @@ final class DedupCache: @unchecked Sendable {
         try runs.load(&txn, schema: schema, now: now(), horizon: horizon)
     }
 
+    /// `dedup_merged_through` from its stored value: the last sequence a complete run covers,
+    /// 0 before the first (no value).
+    /// - Throws: ``StoreError/corruptRecord(_:)`` when the value is not a sequence.
+    static func mergedThrough(_ stored: [UInt8]?) throws -> UInt64 {
+        guard let bytes = stored else { return 0 }
+        guard bytes.count == 8, let value = bytes.withUnsafeBytes({ $0.bigEndianUInt64(at: 0) }) as UInt64?, value < UInt64.max else {
+            throw StoreError.corruptRecord("meta/dedup_merged_through is not a sequence")
+        }
+        return value
+    }
+
     /// Rebuilds the entries of events after `dedup_merged_through` (the last sequence a complete
     /// run covers) from the log.
     func rebuild(_ txn: borrowing WriteTransaction, schema: StoreSchema, names: NameTable) throws {
-        let mergedThrough = try txn.get(schema.meta, key: Self.mergedThroughKey).map { bytes in
-            bytes.withUnsafeBytes { $0.bigEndianUInt64(at: 0) }
-        } ?? 0
+        let mergedThrough = try Self.mergedThrough(txn.get(schema.meta, key: Self.mergedThroughKey))
         var earliest: UInt64?
         try txn.withCursor(schema.log) { cursor in
             var entry = try cursor.seek(atOrAfter: BigEndianKey.u64(mergedThrough + 1))

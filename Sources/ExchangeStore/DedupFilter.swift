@@ -22,9 +22,15 @@ struct DedupFilter: Sendable {
 
     /// An empty filter sized for `capacity` keys.
     init(capacity: Int) {
-        let blocks = max(1, (max(0, capacity) * Self.bitsPerEntry + 511) / 512)
+        let blocks = max(1, (Self.sizingEntries(capacity) * Self.bitsPerEntry + 511) / 512)
         words = [UInt64](repeating: 0, count: blocks * Self.wordsPerBlock)
         blockCount = UInt64(blocks)
+    }
+
+    /// The entries a filter for `capacity` keys is sized for: capped where no store reaches
+    /// (``DedupRunCatalog/maxRunEntries``), so that the sizing cannot trap on a damaged count.
+    static func sizingEntries(_ capacity: Int) -> Int {
+        min(max(0, capacity), Int(DedupRunCatalog.maxRunEntries))
     }
 
     /// A filter that answers "may hold" for every key: every look-up reads the run. For tests.

@@ -156,6 +156,14 @@ struct DedupRunCatalog: Equatable {
             inputs.append(input)
         }
         guard let obsolete = reader.runs(), reader.offset == bytes.count else { return nil }
+        // What every later step relies on, so that a damaged catalogue is refused at open
+        // instead of trapping or failing every commit: ids below the next one (which has room
+        // to grow), counts no store reaches, a format 4 index never deleted, a merge's inputs
+        // among the complete runs.
+        let runs = complete + flush + output + obsolete
+        guard nextID <= Self.maxRunID, runs.allSatisfy({ $0.id < nextID && $0.count <= Self.maxRunEntries }),
+            !obsolete.contains(where: { $0.location == .format4 }), Set(inputs).isSubset(of: complete.map(\.id))
+        else { return nil }
         self.nextID = nextID
         self.complete = complete
         self.flush = flush.first
@@ -164,6 +172,12 @@ struct DedupRunCatalog: Equatable {
     }
 
     init() {}
+
+    /// The most entries a run may count: far beyond any store (a trillion events).
+    static let maxRunEntries: UInt64 = 1 << 40
+    /// The highest next run id a catalogue may hold: half the id space, so that allocation
+    /// never wraps.
+    static let maxRunID = UInt32.max / 2
 
     private static func append(_ runs: [Run], to bytes: inout BigEndianKey) {
         bytes.append(UInt32(runs.count))

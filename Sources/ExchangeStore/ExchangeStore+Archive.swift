@@ -36,9 +36,7 @@ extension ExchangeStore {
         let oldestKept = rule.policy.maxAge == nil || ageOverflow || ageCutoff >= now ? 0 : now - ageCutoff
         return try readIndexed { txn, tail in
             let indexed = try txn.get(schema.meta, key: IndexMark.key).flatMap { bytes in bytes.withUnsafeBytes { IndexMark($0) } }?.sequence ?? 0
-            let deduplicated = try txn.get(schema.meta, key: DedupCache.mergedThroughKey).map { bytes in
-                bytes.withUnsafeBytes { $0.bigEndianUInt64(at: 0) }
-            } ?? 0
+            let deduplicated = try DedupCache.mergedThrough(txn.get(schema.meta, key: DedupCache.mergedThroughKey))
             let removable = min(indexed, deduplicated)
             let count = TopicCounts.count(try txn.get(schema.meta, key: TopicCounts.key(topicID)))
             let live = count + UInt64(tail.topic(topicID, after: 0, limit: .max).count)
