@@ -99,7 +99,8 @@ final class DedupCache: @unchecked Sendable {
     /// quarter of it (``maxMergeSpan``), so an entry is dropped between the horizon and about
     /// 1.25 times it after its publication.
     let horizon: UInt64?
-    /// The wall clock, in Unix seconds (tests pass their own).
+    /// Unix seconds: the wall clock read when the cache was made, advanced by the monotonic
+    /// clock since (``anchoredClock(wall:monotonic:)``; tests pass their own).
     let now: @Sendable () -> UInt64
     /// Unix seconds at or before the publication of every entry in ``recent``: when its first
     /// entry came (or the last freeze, or when the store opens the earliest receive time of the
@@ -113,10 +114,11 @@ final class DedupCache: @unchecked Sendable {
     ///   - stepEntries: entries the index writes or deletes in a commit at least (see
     ///     ``stepBudget``).
     ///   - horizon: seconds a repeat is recognised at least; `nil` (the default): forever.
-    ///   - now: the wall clock in Unix seconds.
+    ///   - now: Unix seconds; by default the wall clock as the cache is made, advanced by the
+    ///     monotonic clock.
     init(
         threshold: Int, stepEntries: Int = 1_024, runs: DedupRuns = DedupRuns(), horizon: UInt64? = nil,
-        now: @escaping @Sendable () -> UInt64 = DedupCache.wallClock
+        now: @escaping @Sendable () -> UInt64 = DedupCache.anchoredClock()
     ) {
         self.threshold = threshold
         self.stepEntries = max(1, stepEntries)
@@ -125,9 +127,23 @@ final class DedupCache: @unchecked Sendable {
         self.now = now
     }
 
-    /// Unix seconds now.
+    /// Unix seconds now, from the wall clock.
     @Sendable static func wallClock() -> UInt64 {
         UInt64(max(0, Date().timeIntervalSince1970))
+    }
+
+    /// A clock of Unix seconds that takes `wall` once and then advances by `monotonic`: a step
+    /// of the wall clock while the store is open (a bad time source, an operator's mistake)
+    /// moves neither the pruning of runs past the horizon nor their times. Pruning is for
+    /// good, so one forward step would otherwise drop every run at once.
+    /// - Parameters:
+    ///   - wall: Unix seconds when the clock is made.
+    ///   - monotonic: the monotonic clock (tests pass their own).
+    static func anchoredClock(
+        wall: UInt64 = wallClock(), monotonic: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    ) -> @Sendable () -> UInt64 {
+        let start = monotonic()
+        return { wall &+ UInt64(clamping: max(0, (monotonic() - start).components.seconds)) }
     }
 
     /// The longest time runs joined by a merge may span: a quarter of the horizon, when there is one.

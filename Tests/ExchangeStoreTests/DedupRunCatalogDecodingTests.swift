@@ -73,3 +73,22 @@ import Testing
         #expect(DedupFilter.sizingEntries(1000) == 1000)
     }
 }
+
+/// The deduplication clock follows the monotonic clock from the wall time it was made at: a
+/// step of the wall clock while the store is open cannot prune every run at once.
+@Suite struct DedupAnchoredClockTests {
+    final class FakeMonotonic: @unchecked Sendable {
+        var now = ContinuousClock.now
+    }
+
+    @Test func itAdvancesByTheMonotonicClockFromItsStart() {
+        let monotonic = FakeMonotonic()
+        let clock = DedupCache.anchoredClock(wall: 1_000_000, monotonic: { monotonic.now })
+        #expect(clock() == 1_000_000)
+        monotonic.now += .seconds(90)
+        #expect(clock() == 1_000_090)
+        // However the wall clock moves meanwhile, it is not read again.
+        monotonic.now += .milliseconds(500)
+        #expect(clock() == 1_000_090)
+    }
+}
