@@ -7,7 +7,9 @@ extension CloudEvents {
     /// JSON data (a `datacontenttype` of `application/json`, `text/json` or `*/*+json`) is
     /// embedded as `data` byte for byte, except that line breaks (which valid JSON holds only as
     /// whitespace between tokens) become spaces, so that every encoded event is one line; any
-    /// other data is written as `data_base64`. Extensions are
+    /// other data is written as `data_base64`, and so is data said to be JSON that is not one
+    /// JSON value (stored before such events were refused), so that the document stays JSON a
+    /// subscriber can parse. Extensions are
     /// written sorted by name, after the delivery attributes.
     /// - Parameters:
     ///   - envelope: the event.
@@ -46,7 +48,7 @@ extension CloudEvents {
             writer.member(name, string: envelope.extensions[name]!)
         }
         if !envelope.data.isEmpty {
-            if isJSON(contentType: envelope.dataContentType) {
+            if isJSON(contentType: envelope.dataContentType), (try? checkOneJSONValue(envelope.data)) != nil {
                 if containsLineBreak(envelope.data) {
                     writer.member("data", raw: envelope.data.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 })
                 } else {

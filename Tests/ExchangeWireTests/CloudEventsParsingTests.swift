@@ -109,6 +109,19 @@ struct CloudEventsParsingTests {
         #expect((refusal.detail?.utf8.count ?? .max) < 400, "\(refusal.detail ?? "")")
     }
 
+    /// An event stored before such events were refused, whose data is said to be JSON and is
+    /// not, is delivered as `data_base64`: the document (and a pull's array of them) stays JSON.
+    @Test func storedDataSaidToBeJSONThatIsNotIsDeliveredInBase64() throws {
+        let envelope = Envelope(
+            id: "1", source: "tax", type: "t", topic: "a", dataContentType: "application/json", data: Array(#"{"x":1} x"#.utf8))
+        let written = CloudEvents.encode(envelope, delivery: DeliveryAttributes(sequence: 7, topic: "a"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(written)) as? [String: Any], "\(String(decoding: written, as: UTF8.self))")
+        #expect(object["data"] == nil)
+        #expect((object["data_base64"] as? String).flatMap { Data(base64Encoded: $0) } == Data(#"{"x":1} x"#.utf8))
+        let batch = CloudEvents.encodeBatch([(envelope, nil), (envelope, nil)])
+        #expect(try JSONSerialization.jsonObject(with: Data(batch)) is [Any])
+    }
+
     @Test func jsonDataInBase64IsReadAndDeliveredAsData() throws {
         // {"x":1} in base64, said to be JSON: kept, and written back as `data`.
         let text = #"{"specversion":"1.0","id":"1","type":"t","topic":"a","datacontenttype":"application/json","data_base64":"eyJ4IjoxfQ=="}"#
