@@ -6,7 +6,7 @@ extension CloudEvents {
     /// attributes `sequence`, `topic`, `agreement` when given, and `receivedat`), writing its
     /// fields straight from the record: byte for byte what ``encode(_:delivery:into:)`` writes
     /// for the decoded event, but without building an `Envelope`. Events whose data is not JSON
-    /// take the decoding path.
+    /// (also data said to be JSON that is not one JSON value) take the decoding path.
     /// - Parameters:
     ///   - view: the stored event, inside its scan.
     ///   - agreement: the agreement it goes out under (a department's replay), or nil.
@@ -20,7 +20,9 @@ extension CloudEvents {
             receivedAt = (fields.receivedAt, RFC3339.format(nanoseconds: fields.receivedAt))
         }
         let contentType = fields.dataContentType.map { String(decoding: $0, as: UTF8.self) }
-        guard fields.data.isEmpty || isJSON(contentType: contentType) else {
+        guard fields.data.isEmpty
+            || (isJSON(contentType: contentType) && (try? checkOneJSONValue(fields.data.assumingMemoryBound(to: UInt8.self))) != nil)
+        else {
             let stored = try view.decode()
             encode(
                 stored.envelope,

@@ -165,12 +165,15 @@ extension CloudEvents {
     /// Throws the scanner's error, which says where and why, unless `bytes` hold exactly one
     /// JSON value (whitespace around it allowed).
     static func checkOneJSONValue(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBufferPointer { buffer in
-            var scanner = JSONScanner(buffer)
-            _ = try scanner.skipValue()
-            scanner.skipWhitespace()
-            guard scanner.isAtEnd else { throw scanner.fail("unexpected content after the JSON value") }
-        }
+        try bytes.withUnsafeBufferPointer { try checkOneJSONValue($0) }
+    }
+
+    /// ``checkOneJSONValue(_:)-([UInt8])`` of bytes in place.
+    static func checkOneJSONValue(_ buffer: UnsafeBufferPointer<UInt8>) throws {
+        var scanner = JSONScanner(buffer)
+        _ = try scanner.skipValue()
+        scanner.skipWhitespace()
+        guard scanner.isAtEnd else { throw scanner.fail("unexpected content after the JSON value") }
     }
 
     private static func buffer(_ scanner: borrowing JSONScanner, _ range: Range<Int>) -> String {

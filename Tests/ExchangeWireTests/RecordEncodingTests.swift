@@ -1,6 +1,7 @@
 import ExchangeModel
 import ExchangeStore
 import ExchangeWire
+import Foundation
 import TestSupport
 import Testing
 
@@ -21,6 +22,8 @@ import Testing
             Envelope(id: "binary", source: "msa", type: "t", topic: "case.file", dataContentType: "application/octet-stream", data: [0, 1, 2, 255]),
             Envelope(id: "text", source: "msa", type: "t", topic: "case.file", dataContentType: "text/plain", data: Array("hello".utf8)),
             Envelope(id: "empty", source: "msa", type: "t", topic: "case.file", data: []),
+            // Said to be JSON and not one JSON value (stored before such events were refused).
+            Envelope(id: "legacy", source: "msa", type: "t", topic: "case.file", data: Array(#"{"x":1} x"#.utf8)),
         ]
         for event in events {
             _ = try await store.append(AppendRequest(envelope: event))
@@ -46,5 +49,9 @@ import Testing
         #expect(String(decoding: fromRecords, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
         #expect(fromRecords.filter { $0 == 0x0A }.count == 2 * events.count)
         #expect(String(decoding: fromRecords, as: UTF8.self).contains(#""agreement":"agr-business-licences""#))
+        // Every line is one JSON document.
+        for line in fromRecords.split(separator: 0x0A) {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line))) != nil, "\(String(decoding: line, as: UTF8.self))")
+        }
     }
 }
