@@ -1,4 +1,5 @@
 import ExchangeConfig
+import ExchangeIdentity
 import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
@@ -52,7 +53,10 @@ struct GovernedChannel: ServerChildChannel {
             activityBox.value = activity
             try pipeline.addHandler(ConnectionAdmissionHandler(activity: activity))
             try pipeline.addHandler(NIOSSLServerHandler(context: tls.current))
-            try pipeline.addHandler(TLSActivityHandler(activity: activity, handshakeRefused: handshakeRefused))
+            let tls = self.tls
+            try pipeline.addHandler(
+                TLSActivityHandler(
+                    activity: activity, handshakeRefused: handshakeRefused, isRevoked: { tls.revokedCertificates.isRevoked($0) }))
             return true
         }
         return admitted.flatMap { admitted in

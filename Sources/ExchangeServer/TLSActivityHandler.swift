@@ -9,17 +9,37 @@ import NIOTLS
 /// CA, none where one is required, a protocol error) to `handshakeRefused` with the peer's
 /// address and the reason, for the audit log. A completed handshake with a client certificate
 /// counts against that certificate's share of connections; beyond it the connection is closed.
+/// A revoked certificate (`isRevoked`, its SHA-256 fingerprint in lowercase hex) counts as none:
+/// its requests are refused anyway, and its console forms are read as an anonymous client's,
+/// evictable and under the short deadline, so that revoked certificates cannot hold slots.
 final class TLSActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
     let activity: ConnectionActivity
     let handshakeRefused: @Sendable (_ source: String, _ reason: String) -> Void
+    let isRevoked: @Sendable (_ sha256Fingerprint: String) -> Bool
     private var handshakeDone = false
 
-    init(activity: ConnectionActivity, handshakeRefused: @escaping @Sendable (_ source: String, _ reason: String) -> Void = { _, _ in }) {
+    init(
+        activity: ConnectionActivity, handshakeRefused: @escaping @Sendable (_ source: String, _ reason: String) -> Void = { _, _ in },
+        isRevoked: @escaping @Sendable (_ sha256Fingerprint: String) -> Bool = { _ in false }
+    ) {
         self.activity = activity
         self.handshakeRefused = handshakeRefused
+        self.isRevoked = isRevoked
+    }
+
+    /// The lowercase hex of `digest`, as revocation lists name certificates.
+    static func hex(_ digest: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(digest.count * 2)
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -54,6 +74,7 @@ final class TLSActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
             handshakeDone = true
             let certificate = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate
             let digest = certificate.flatMap { try? $0.toDERBytes() }.map { Array(SHA256.hash(data: $0)) }
+                .flatMap { isRevoked(Self.hex($0)) ? nil : $0 }
             guard activity.handshakeCompleted(certificate: digest) else { return }
         }
         context.fireUserInboundEventTriggered(event)

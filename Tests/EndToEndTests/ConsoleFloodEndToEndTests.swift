@@ -1,3 +1,4 @@
+import ExchangeIdentity
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -135,6 +136,36 @@ struct ConsoleFloodEndToEndTests {
                 ConnectionLimitEndToEndTests.metric(metrics, #"exchange_connection_timeouts_total{kind="request_body"}"#) == Double(targets.count),
                 "\(metrics)")
             for connection in held { connection.close() }
+            #expect(try await daemon.stop() == 0)
+        }
+    }
+
+    /// A revoked certificate counts as none for its connection: its console forms are read as
+    /// an anonymous client's, cut at `server.console_form_timeout` (and evictable), so that
+    /// revoked certificates cannot hold slots with forms read under `request_body_timeout`.
+    @Test(.timeLimit(.minutes(3)))
+    func aRevokedCertificatesConsoleFormsAreReadAsAnonymousOnes() async throws {
+        let daemon = try DaemonHarness(server: ["console_form_timeout": "2s", "request_body_timeout": "300s"])
+        let configPath = daemon.directory + "/exchange.yaml"
+        let config = try String(contentsOfFile: configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "    client_ca: ca.crt\n", with: "    client_ca: ca.crt\n    revoked_certificates: revoked.txt\n")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let der = try NIOSSLCertificate.fromPEMFile(daemon.directory + "/clients/msa.crt")[0].toDERBytes()
+        try (try PeerCertificate(derEncoded: der).sha256Fingerprint + "\n").write(
+            toFile: daemon.directory + "/revoked.txt", atomically: true, encoding: .utf8)
+        try await daemon.use {
+            try await daemon.start()
+            let revoked = try await RawConnection.openSlowBody(
+                port: daemon.port, tls: try daemon.tls("msa"), path: "/console/signin", contentType: "application/x-www-form-urlencoded",
+                length: 4000, start: "csrf=")
+            let valid = try await RawConnection.openSlowBody(
+                port: daemon.port, tls: try daemon.tls("tax"), path: "/console/signin", contentType: "application/x-www-form-urlencoded",
+                length: 4000, start: "csrf=")
+            #expect(await revoked.waitForClose(seconds: 60) != nil, "a revoked certificate's slow console form was held open")
+            // A valid certificate's form is a department's request: read under the body timeout.
+            #expect(valid.closedAt == nil, "a valid certificate's form was cut at the anonymous deadline")
+            revoked.close()
+            valid.close()
             #expect(try await daemon.stop() == 0)
         }
     }
