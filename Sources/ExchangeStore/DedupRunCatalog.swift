@@ -157,12 +157,20 @@ struct DedupRunCatalog: Equatable {
         }
         guard let obsolete = reader.runs(), reader.offset == bytes.count else { return nil }
         // What every later step relies on, so that a damaged catalogue is refused at open
-        // instead of trapping or failing every commit: ids below the next one (which has room
-        // to grow), counts no store reaches, a format 4 index never deleted, a merge's inputs
-        // among the complete runs.
+        // instead of trapping or failing every commit: unique ids below the next one (which has
+        // room to grow), counts no store reaches, at most one format 4 index, among the
+        // complete runs as the upgrade put it (id 0, its own level), a flush into `dedup_runs`
+        // and a merge into `dedup_merged`, whose inputs are complete runs other than the format
+        // 4 index.
         let runs = complete + flush + output + obsolete
+        let format4 = complete.filter { $0.location == .format4 }
         guard nextID <= Self.maxRunID, runs.allSatisfy({ $0.id < nextID && $0.count <= Self.maxRunEntries }),
-            !obsolete.contains(where: { $0.location == .format4 }), Set(inputs).isSubset(of: complete.map(\.id))
+            Set(runs.map(\.id)).count == runs.count,
+            format4.count <= 1, format4.allSatisfy({ $0.id == 0 && $0.level == Self.format4Level }),
+            complete.allSatisfy({ ($0.location == .format4) == ($0.level == Self.format4Level) }),
+            (flush + obsolete).allSatisfy({ $0.location != .format4 }), flush.allSatisfy({ $0.location == .flushed }),
+            output.allSatisfy({ $0.location == .merged }),
+            Set(inputs).isSubset(of: complete.filter { $0.location != .format4 }.map(\.id))
         else { return nil }
         self.nextID = nextID
         self.complete = complete

@@ -102,6 +102,17 @@ final class DedupRuns: @unchecked Sendable {
         if catalog != stored {
             try txn.put(schema.meta, key: DedupRunCatalog.storageKey, value: catalog.encoded())
         }
+        // A run cannot hold more entries than its database: a damaged count is refused here,
+        // before a filter is sized for it.
+        var entries: [DedupRunCatalog.Location: Int] = [:]
+        for run in catalog.complete {
+            let held = try entries[run.location] ?? txn.count(schema.database(run.location))
+            entries[run.location] = held
+            guard run.count <= UInt64(held) else {
+                throw StoreError.corruptRecord(
+                    "meta/dedup_runs counts \(run.count) entries in run \(run.id), more than its database holds (\(held))")
+            }
+        }
         var filters: [UInt32: DedupFilter] = [:]
         for run in catalog.complete {
             filters[run.id] = try buildFilter(run, txn: txn, schema: schema)

@@ -100,9 +100,7 @@ extension ExchangeStore {
         let meta = schema.meta
         // Only what no memory refers to: merged index entries, deduplication entries in a run.
         let indexed = try context.txn.get(meta, key: IndexMark.key).flatMap { bytes in bytes.withUnsafeBytes { IndexMark($0) } }?.sequence ?? 0
-        let deduplicated = try context.txn.get(meta, key: DedupCache.mergedThroughKey).map { bytes in
-            bytes.withUnsafeBytes { $0.bigEndianUInt64(at: 0) }
-        } ?? 0
+        let deduplicated = try DedupCache.mergedThrough(context.txn.get(meta, key: DedupCache.mergedThroughKey))
         let limit = min(indexed, deduplicated)
         var report = RetentionReport()
         defer {

@@ -23,10 +23,38 @@ import Testing
 
     @Test func aSoundCatalogueDecodes() {
         #expect(Self.decodes(Self.valid()))
-        // A format 4 index among the complete runs, with id 0, is sound.
+        // A format 4 index among the complete runs, as the upgrade puts it, is sound.
         var upgraded = Self.valid()
-        upgraded.complete.append(DedupRunCatalog.Run(id: 0, location: .format4, level: 0, count: 10))
+        upgraded.complete.insert(DedupRunCatalog.Run(id: 0, location: .format4, level: DedupRunCatalog.format4Level, count: 10), at: 0)
         #expect(Self.decodes(upgraded))
+    }
+
+    /// A format 4 index anywhere but once among the complete runs, with its id and level, would
+    /// be merged or deleted, which the steps cannot do.
+    @Test func aFormatFourIndexOutOfPlaceIsRefused() {
+        let format4 = DedupRunCatalog.Run(id: 0, location: .format4, level: DedupRunCatalog.format4Level, count: 10)
+        var atLevelZero = Self.valid()
+        atLevelZero.complete.append(DedupRunCatalog.Run(id: 0, location: .format4, level: 0, count: 10))
+        #expect(!Self.decodes(atLevelZero))
+        var twice = Self.valid()
+        twice.complete += [format4, format4]
+        #expect(!Self.decodes(twice))
+        var asFlush = Self.valid()
+        asFlush.flush = format4
+        #expect(!Self.decodes(asFlush))
+        var asOutput = Self.valid()
+        asOutput.merge?.output = format4
+        #expect(!Self.decodes(asOutput))
+        var asInput = Self.valid()
+        asInput.complete.insert(format4, at: 0)
+        asInput.merge?.inputs.append(0)
+        #expect(!Self.decodes(asInput))
+    }
+
+    @Test func aRunListedTwiceIsRefused() {
+        var catalog = Self.valid()
+        catalog.obsolete.append(catalog.complete[0])
+        #expect(!Self.decodes(catalog))
     }
 
     @Test func aCountNoStoreReachesIsRefused() {

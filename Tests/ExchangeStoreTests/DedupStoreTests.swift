@@ -140,6 +140,32 @@ import Testing
         #expect(catalogVersion.map(Array.init) == [0, 0, 0, 2], "the catalogue was written again with the runs' times")
     }
 
+    /// A run whose count is more than its database holds (a damaged catalogue) is refused as a
+    /// corrupt record when the store opens, before a filter is sized for that count.
+    @Test func aRunCountingMoreThanItsDatabaseHoldsIsRefusedAtOpen() async throws {
+        let directory = StoreDirectory()
+        defer { directory.remove() }
+        do {
+            let store = try directory.open(dedupMergeThreshold: 4)
+            _ = try await retry(store, (0..<4).map { _ in UUID().uuidString })
+            var catalog = store.dedupCache.runs.catalog
+            #expect(catalog.complete.count == 1)
+            store.close()
+            catalog.complete[0].count = 1 << 32
+            let env = try Environment(path: directory.path, configuration: .init(mapSize: 16 << 20, maxDatabases: 32))
+            defer { env.close() }
+            try env.write { txn in
+                try txn.put(try txn.openDatabase("meta"), key: DedupRunCatalog.storageKey, value: catalog.encoded())
+            }
+        }
+        #expect {
+            try directory.open(dedupMergeThreshold: 4).close()
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.code == .corruptRecord && error.message.contains("more than its database holds")
+        }
+    }
+
     @Test func aHorizonUnderASecondIsRefusedWhenTheStoreOpens() throws {
         let directory = StoreDirectory()
         defer { directory.remove() }
