@@ -50,12 +50,19 @@ public struct PeerCertificate: Sendable, Hashable {
         }
         self.init(
             commonName: commonName, dnsNames: dnsNames, uris: uris,
-            sha256Fingerprint: Self.hex(SHA256.hash(data: der)))
+            sha256Fingerprint: Self.sha256Fingerprint(der: der))
+    }
+
+    /// The SHA-256 fingerprint of a certificate's DER bytes in lowercase hex, as department
+    /// lists and revocation lists name certificates.
+    public static func sha256Fingerprint(der: [UInt8]) -> String {
+        hex(SHA256.hash(data: der))
     }
 
     static func hex(_ digest: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
+        out.reserveCapacity(64)
         for byte in digest {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0x0F)])

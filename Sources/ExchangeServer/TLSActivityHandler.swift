@@ -1,4 +1,5 @@
 import Crypto
+import ExchangeIdentity
 import NIOCore
 import NIOSSL
 import NIOTLS
@@ -28,18 +29,6 @@ final class TLSActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.activity = activity
         self.handshakeRefused = handshakeRefused
         self.isRevoked = isRevoked
-    }
-
-    /// The lowercase hex of `digest`, as revocation lists name certificates.
-    static func hex(_ digest: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(digest.count * 2)
-        for byte in digest {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -73,8 +62,8 @@ final class TLSActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
             handshakeDone = true
             let certificate = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate
-            let digest = certificate.flatMap { try? $0.toDERBytes() }.map { Array(SHA256.hash(data: $0)) }
-                .flatMap { isRevoked(Self.hex($0)) ? nil : $0 }
+            let digest = certificate.flatMap { try? $0.toDERBytes() }
+                .flatMap { der in isRevoked(PeerCertificate.sha256Fingerprint(der: der)) ? nil : Array(SHA256.hash(data: der)) }
             guard activity.handshakeCompleted(certificate: digest) else { return }
         }
         context.fireUserInboundEventTriggered(event)
