@@ -202,14 +202,17 @@ extension Exchange {
                 continue
             }
             if delivery.deliveries >= record.maxDeliver {
-                update.deadLettered.append((delivery.sequence, delivery.deliveries))
-                update.audit.append(
-                    AuditEvent(
-                        kind: .deadLettered, actor: "exchange",
-                        fields: [
-                            "subscription": .string(name), "consumer": .string(owner.rawValue),
-                            "sequence": .integer(Int64(clamping: delivery.sequence)), "deliveries": .integer(Int64(clamping: delivery.deliveries)),
-                        ]))
+                update.deadLettered.append(
+                    (
+                        delivery.sequence, delivery.deliveries,
+                        AuditEvent(
+                            kind: .deadLettered, actor: "exchange",
+                            fields: [
+                                "subscription": .string(name), "consumer": .string(owner.rawValue),
+                                "sequence": .integer(Int64(clamping: delivery.sequence)),
+                                "deliveries": .integer(Int64(clamping: delivery.deliveries)),
+                            ])
+                    ))
                 inFlight -= 1
                 metrics.deadLetters.increment()
                 continue
@@ -422,16 +425,21 @@ extension Exchange {
             return try await withGate(name) { gate in
                 var update = SubscriptionUpdate()
                 var found: [Bool] = []
+                // A number repeated in one request is not pending any more by its repeat, as
+                // `ack` answers: it moves once and writes one audit entry.
+                var seen = Set<UInt64>()
                 for sequence in sequences {
-                    if let pending = try store.pendingDelivery(subscription: name, sequence: sequence) {
-                        update.deadLettered.append((sequence, pending.deliveries))
-                        update.audit.append(
-                            AuditEvent(
-                                kind: .deadLettered, actor: owner.rawValue,
-                                fields: [
-                                    "subscription": .string(name), "sequence": .integer(Int64(clamping: sequence)),
-                                    "deliveries": .integer(Int64(clamping: pending.deliveries)), "reason": "terminated",
-                                ]))
+                    if seen.insert(sequence).inserted, let pending = try store.pendingDelivery(subscription: name, sequence: sequence) {
+                        update.deadLettered.append(
+                            (
+                                sequence, pending.deliveries,
+                                AuditEvent(
+                                    kind: .deadLettered, actor: owner.rawValue,
+                                    fields: [
+                                        "subscription": .string(name), "sequence": .integer(Int64(clamping: sequence)),
+                                        "deliveries": .integer(Int64(clamping: pending.deliveries)), "reason": "terminated",
+                                    ])
+                            ))
                         found.append(true)
                     } else {
                         found.append(false)

@@ -146,6 +146,7 @@ extension ExchangeStore {
             value.append(letter.deliveries)
             value.append(context.time)
             try context.txn.put(schema.deadLetters, key: key, value: value.bytes)
+            try context.appendAudit(letter.audit)
         }
         for event in update.audit {
             try context.appendAudit(event)

@@ -79,15 +79,17 @@ public struct SubscriptionUpdate: Sendable {
     public var position: UInt64?
     /// Pending events to drop without a receipt (withheld at redelivery).
     public var withdrawn: [UInt64]
-    /// Pending events to move to the dead-letter list, with their delivery counts.
-    public var deadLettered: [(sequence: UInt64, deliveries: UInt32)]
+    /// Pending events to move to the dead-letter list, with their delivery counts and the
+    /// `dead_lettered` audit entry of each move, written only when the event is still pending as
+    /// the update commits (an acknowledgement or a repeat may have settled it since).
+    public var deadLettered: [(sequence: UInt64, deliveries: UInt32, audit: AuditEvent)]
     /// Audit entries written in the same transaction (withheld, dead lettered, ...).
     public var audit: [AuditEvent]
 
     /// Creates an update; every part defaults to nothing.
     public init(
         deliveries: [PendingDelivery] = [], position: UInt64? = nil, withdrawn: [UInt64] = [],
-        deadLettered: [(sequence: UInt64, deliveries: UInt32)] = [], audit: [AuditEvent] = []
+        deadLettered: [(sequence: UInt64, deliveries: UInt32, audit: AuditEvent)] = [], audit: [AuditEvent] = []
     ) {
         self.deliveries = deliveries
         self.position = position

@@ -172,6 +172,39 @@ import Testing
         #expect(try fixture.exchange.deadLetters(subscription: "tax-feed", owner: EngineFixture.tax).map(\.sequence) == [2])
     }
 
+    /// One request naming an event many times moves it once and writes one audit entry: a
+    /// department cannot grow the audit log by repeating a number.
+    @Test func aNumberRepeatedInOneTermMovesTheEventOnceWithOneAuditEntry() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("tax-feed", SubscriptionSpec(filter: "licence.>", start: .all), owner: EngineFixture.tax)
+        _ = try await fixture.exchange.publish([EngineFixture.licence("e1"), EngineFixture.licence("e2")], from: EngineFixture.msa)
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).count == 2)
+        let before = try fixture.auditKinds().count
+        let answers = try await fixture.exchange.term([2] + Array(repeating: 2, count: 999) + [1], subscription: "tax-feed", owner: EngineFixture.tax)
+        #expect(answers == [true] + Array(repeating: false, count: 999) + [true])
+        let written = try fixture.auditKinds().dropFirst(before)
+        #expect(written.filter { $0 == "dead_lettered" }.count == 2)
+        #expect(written.count == 2)
+        #expect(try fixture.exchange.deadLetters(subscription: "tax-feed", owner: EngineFixture.tax).map(\.sequence) == [1, 2])
+    }
+
+    /// A dead-lettering whose event was settled before the update committed (acknowledged in
+    /// between) neither moves it nor writes its audit entry.
+    @Test func aDeadLetteringOfAnEventNoLongerPendingWritesNothing() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        try await fixture.exchange.putSubscription("tax-feed", SubscriptionSpec(filter: "licence.>", start: .all), owner: EngineFixture.tax)
+        _ = try await fixture.exchange.publish([EngineFixture.licence("e1")], from: EngineFixture.msa)
+        #expect(try await fixture.exchange.pull("tax-feed", owner: EngineFixture.tax, max: 10).count == 1)
+        #expect(try await fixture.exchange.ack([1], subscription: "tax-feed", owner: EngineFixture.tax) == [true])
+        let before = try fixture.auditKinds().count
+        let late = AuditEvent(kind: .deadLettered, actor: "tax-bureau", fields: ["subscription": "tax-feed", "sequence": 1, "deliveries": 1])
+        try await fixture.store.apply(SubscriptionUpdate(deadLettered: [(1, 1, late)]), toSubscription: "tax-feed")
+        #expect(try fixture.auditKinds().count == before)
+        #expect(try fixture.exchange.deadLetters(subscription: "tax-feed", owner: EngineFixture.tax).isEmpty)
+    }
+
     @Test func maxInFlightBoundsUnacknowledgedDeliveries() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
