@@ -49,21 +49,35 @@ extension ExchangeRoutes {
     }
 
     /// Refuses an upgrade whose query the endpoint would misread, as an HTTP route does
-    /// (``checkQuery(_:_:)``), before anything is upgraded.
-    static func checkingQuery(_ endpoint: ExchangeEndpoint) -> @Sendable (Request, ExchangeRequestContext) async throws -> RouterShouldUpgrade {
-        { request, _ in
+    /// (``checkQuery(_:_:)``), or whose caller is not a department (403 `auth.forbidden`,
+    /// `refusal`), before anything is upgraded: a refused caller costs one HTTP answer, not an
+    /// open stream.
+    static func checkingQuery(
+        _ endpoint: ExchangeEndpoint, refusal: String
+    ) -> @Sendable (Request, ExchangeRequestContext) async throws -> RouterShouldUpgrade {
+        { request, context in
             try checkQuery(endpoint, request)
+            try requireDepartment(context, refusal)
             return .upgrade([:])
         }
     }
+
+    /// Throws 403 `auth.forbidden` with `detail` unless the caller is a department.
+    static func requireDepartment(_ context: ExchangeRequestContext, _ detail: String) throws {
+        guard case .department? = context.principal else { throw ProblemError(.forbidden, detail: detail) }
+    }
+
+    static let publishRefusal = "only departments, authenticated by client certificate, may publish"
+    static let subscribeRefusal = "only departments, authenticated by client certificate, may subscribe"
 
     private func registerPublishStream(on v1: RouterGroup<ExchangeRequestContext>, endpoint: ExchangeEndpoint) {
         let exchange = self.exchange
         let maxRequestBody = self.maxRequestBody
         let logger = self.logger
-        v1.ws(RouterPath(endpoint.routerPath), shouldUpgrade: Self.checkingQuery(endpoint)) { inbound, outbound, context in
+        v1.ws(RouterPath(endpoint.routerPath), shouldUpgrade: Self.checkingQuery(endpoint, refusal: Self.publishRefusal)) { inbound, outbound, context in
             guard case .department(let department)? = context.requestContext.principal else {
-                let problem = ProblemError(.forbidden, detail: "only departments, authenticated by client certificate, may publish")
+                // Refused before the upgrade (`checkingQuery`); kept should that ever be bypassed.
+                let problem = ProblemError(.forbidden, detail: Self.publishRefusal)
                 try await Self.refuse(problem, inbound: inbound, outbound: outbound, exchange: exchange, context: context)
                 return
             }
@@ -138,12 +152,13 @@ extension ExchangeRoutes {
         }
     }
 
-    /// ``checkingQuery(_:)``, and for a department, that the subscription it names is its own:
+    /// ``checkingQuery(_:refusal:)``, and that the subscription the department names is its own:
     /// a stream to a subscription that does not exist is answered 404 `subscription.not_found`
     /// instead of being upgraded and refused on its first frame.
     static func checkingSubscription(_ endpoint: ExchangeEndpoint, exchange: Exchange) -> @Sendable (Request, ExchangeRequestContext) async throws -> RouterShouldUpgrade {
         { request, context in
             try checkQuery(endpoint, request)
+            try requireDepartment(context, subscribeRefusal)
             if case .department(let department)? = context.principal, let name = context.parameters.get("name") {
                 try exchange.requireSubscription(name, owner: department)
             }
@@ -158,7 +173,8 @@ extension ExchangeRoutes {
             guard case .department(let department)? = context.requestContext.principal,
                 let name = context.requestContext.parameters.get("name")
             else {
-                let problem = ProblemError(.forbidden, detail: "only departments, authenticated by client certificate, may subscribe")
+                // Refused before the upgrade (`checkingSubscription`); kept should that ever be bypassed.
+                let problem = ProblemError(.forbidden, detail: Self.subscribeRefusal)
                 try await Self.refuse(problem, inbound: inbound, outbound: outbound, exchange: exchange, context: context)
                 return
             }
@@ -285,7 +301,8 @@ extension ExchangeRoutes {
     /// How long a refused stream stays open for its client to read the refusal and close it.
     static let refusalLinger: Duration = .seconds(10)
 
-    /// Refuses a stream after its upgrade (the caller is not a department): audits the refusal,
+    /// Refuses a stream after its upgrade (a caller that is not a department, should one ever
+    /// pass the checks before the upgrade): audits the refusal,
     /// sends it as one error frame, then waits until the client closes the stream, at most
     /// `refusalLinger`, before the connection closes from this side. A close sent right after
     /// the frame can reach a client while it is still completing the upgrade, and some client
