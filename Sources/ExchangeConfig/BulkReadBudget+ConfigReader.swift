@@ -10,7 +10,7 @@ extension BulkReadBudget.Configuration {
     /// `/v1/audit/events` and `/v1/audit/replay` may take from live traffic (see
     /// ``BulkReadBudget``):
     /// - `bulk_reads.max_concurrent`: bulk reads streaming at once; one more is refused with
-    ///   503 `replay.busy` and `Retry-After` (default 2; 1-1000). Each principal streams one at
+    ///   503 `replay.busy` and `Retry-After` (default 4; 1-1000). Each principal streams one at
     ///   a time, and from 2 on one slot is kept for auditors and admins;
     /// - `bulk_reads.max_bytes_per_second`: the most one bulk read sends per second, a size;
     ///   `0` sets no rate (default 0; otherwise from 64KiB to 1TiB);

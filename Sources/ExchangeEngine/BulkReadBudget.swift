@@ -30,8 +30,10 @@ public final class BulkReadBudget: Sendable {
         /// lower rate would let one read hold its slot for days.
         public static let minimumBytesPerSecond = 64 << 10
 
-        /// Bulk reads streaming at once at most (`bulk_reads.max_concurrent`). Default 2.
-        /// From 2 on, one of them is kept for auditors (see ``BulkReadBudget``).
+        /// Bulk reads streaming at once at most (`bulk_reads.max_concurrent`). Default 4: one
+        /// kept for auditors, three shared by departments and the portal, so that one department
+        /// (which streams one read at a time) holds at most a third of theirs. From 2 on, one of
+        /// them is kept for auditors (see ``BulkReadBudget``).
         public var maxConcurrent: Int
         /// Bytes per second one bulk read sends at most (`bulk_reads.max_bytes_per_second`);
         /// 0 sets no rate, otherwise at least ``minimumBytesPerSecond``. Default 0.
@@ -48,7 +50,7 @@ public final class BulkReadBudget: Sendable {
 
         /// Creates limits; defaults as documented on each property.
         public init(
-            maxConcurrent: Int = 2, maxBytesPerSecond: Int = 0, maxYield: Duration = .milliseconds(20), retryAfter: Duration = .seconds(5),
+            maxConcurrent: Int = 4, maxBytesPerSecond: Int = 0, maxYield: Duration = .milliseconds(20), retryAfter: Duration = .seconds(5),
             writeTimeout: Duration = .seconds(30)
         ) {
             self.maxConcurrent = maxConcurrent

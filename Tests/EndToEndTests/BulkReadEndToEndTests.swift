@@ -84,6 +84,39 @@ struct BulkReadEndToEndTests {
         }
     }
 
+    /// With the default `bulk_reads.max_concurrent`, a department whose replay holds a slot for
+    /// as long as it likes (here held by a rate of 64 KiB/s) takes one of the three slots
+    /// departments share, not all of them: the others' replays are served meanwhile, and only its
+    /// own second read is refused.
+    @Test(.timeLimit(.minutes(5)))
+    func oneDepartmentsLongReplayLeavesTheOtherDepartmentsSlotsByDefault() async throws {
+        let daemon = try DaemonHarness(sections: "bulk_reads:\n  max_bytes_per_second: 64KiB\n")
+        try await daemon.use {
+            try await daemon.start()
+            try await Self.publish(daemon, count: 300, size: 4000)
+            // 1.2 MB at 64 KiB/s: tax's replay holds its slot for about 18 s.
+            let holder = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
+            #expect(await holder.waitForHandshake(seconds: 10))
+            try await holder.send("GET /v1/replay HTTP/1.1\r\nHost: exchange\r\n\r\n")
+            #expect(await holder.waitFor("200 OK", seconds: 10))
+
+            let portal = try await daemon.request("portal", .GET, "/v1/replay")
+            #expect(portal.status == 200, "\(portal.text.prefix(300))")
+            #expect(portal.text.split(separator: "\n").count == 300)
+            let court = try await daemon.request("court", .GET, "/v1/replay")
+            #expect(court.status == 200, "\(court.text.prefix(300))")
+            let second = try await daemon.request("tax", .GET, "/v1/replay?limit=1")
+            #expect(second.status == 503 && second.object["code"] as? String == "replay.busy", "\(second.text.prefix(300))")
+            #expect(!holder.text.contains("0\r\n\r\n"), "tax's replay ended before the others were served; the test proves nothing")
+
+            let metrics = try await daemon.request(nil, .GET, "/metrics").text
+            #expect(ConnectionLimitEndToEndTests.metric(metrics, #"exchange_bulk_reads_refused_total{reason="reserved"}"#) == 0, "\(metrics)")
+            #expect(ConnectionLimitEndToEndTests.metric(metrics, #"exchange_bulk_reads_refused_total{reason="principal"}"#) == 1)
+            holder.close()
+            #expect(try await daemon.stop() == 0)
+        }
+    }
+
     /// `exchangectl replay` as `department` against `daemon`.
     static func replay(_ daemon: DaemonHarness, _ department: String, _ more: [String] = [], seconds: Int = 60) async throws -> ExecutableRun {
         try await ExecutableRun.of(

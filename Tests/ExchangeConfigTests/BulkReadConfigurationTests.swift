@@ -12,7 +12,7 @@ struct BulkReadConfigurationTests {
     @Test func defaults() throws {
         let bulkReads = try Self.parse("").bulkReads
         #expect(bulkReads == BulkReadBudget.Configuration())
-        #expect(bulkReads.maxConcurrent == 2)
+        #expect(bulkReads.maxConcurrent == 4)
         #expect(bulkReads.maxBytesPerSecond == 0)
         #expect(bulkReads.maxYield == .milliseconds(20))
         #expect(bulkReads.writeTimeout == .seconds(30))
