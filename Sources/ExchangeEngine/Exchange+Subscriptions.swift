@@ -126,16 +126,21 @@ extension Exchange {
         }
     }
 
-    /// Deletes a subscription of `owner` with its pending deliveries and dead letters.
+    /// Deletes a subscription of `owner` with its pending deliveries and dead letters. Its gate
+    /// is dropped once nobody uses it, as for a name that does not exist, so that creating and
+    /// deleting subscriptions under new names cannot grow the gate table.
     public func deleteSubscription(_ name: String, owner: DepartmentID) async throws(ExchangeError) {
         try requireSubscription(name, owner: owner)
+        let gate = acquireGate(name)
         do {
-            try await withGate(name) { gate in
+            try await gate.withLock(logger: logger) {
                 _ = try await store.deleteSubscription(named: name, actor: owner.rawValue)
                 // A waiting pull wakes to find the subscription gone.
                 gate.settlements.notify()
             }
+            releaseGate(name, found: false)
         } catch {
+            releaseGate(name, found: (error as? ExchangeError)?.code != .subscriptionNotFound)
             throw Self.mapped(error)
         }
     }

@@ -155,8 +155,8 @@ public final class Exchange: Sendable {
         }
     }
 
-    /// Subscription gates held in memory (one per subscription used since start, none for
-    /// names that do not exist).
+    /// Subscription gates held in memory (one per existing subscription used since start, none
+    /// for names that do not exist or were deleted).
     public var subscriptionGateCount: Int { gates.withLock { $0.count } }
 
     /// Nanoseconds since the Unix epoch of `date`.

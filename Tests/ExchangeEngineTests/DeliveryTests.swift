@@ -111,6 +111,25 @@ import Testing
         #expect(round.map(\.deliveryCount) == [2, 2, 1])
     }
 
+    /// Creating, using and deleting subscriptions under ever new names leaves no gate behind:
+    /// a department cannot grow the gate table by churning names.
+    @Test func deletedSubscriptionsLeaveNoGateBehind() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.exchange.publish([EngineFixture.licence("e1")], from: EngineFixture.msa)
+        let gates = fixture.exchange.subscriptionGateCount
+        for index in 0..<50 {
+            let name = "churn-\(index)"
+            try await fixture.exchange.putSubscription(name, SubscriptionSpec(filter: "licence.>", start: .all), owner: EngineFixture.tax)
+            #expect(try await fixture.exchange.pull(name, owner: EngineFixture.tax, max: 10).count == 1)
+            try await fixture.exchange.deleteSubscription(name, owner: EngineFixture.tax)
+        }
+        #expect(fixture.exchange.subscriptionGateCount == gates)
+        // A name deleted and made again works as before.
+        try await fixture.exchange.putSubscription("churn-0", SubscriptionSpec(filter: "licence.>", start: .all), owner: EngineFixture.tax)
+        #expect(try await fixture.exchange.pull("churn-0", owner: EngineFixture.tax, max: 10).map(\.sequence) == [1])
+    }
+
     @Test func pullingSubscriptionsThatDoNotExistLeavesNoGateBehind() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
