@@ -49,7 +49,7 @@ extension ConsolePages {
                     budget -= waiting
                     lag = waiting >= limit ? "\(waiting)+" : String(waiting)
                 }
-                let dead = try store.deadLetters(subscription: subscription.name).count
+                let dead = try store.deadLetterCount(subscription: subscription.name)
                 rows.append([
                     "name": subscription.name, "filter": subscription.filter, "position": position,
                     "lag": lag,

@@ -39,7 +39,7 @@ extension ConsolePages {
         }
         var deadLetters = 0
         for subscription in try exchange.store.subscriptions() {
-            deadLetters += try exchange.store.deadLetters(subscription: subscription.name).count
+            deadLetters += try exchange.store.deadLetterCount(subscription: subscription.name)
         }
         let checkpoint = try exchange.checkpoint(treeSize: nil)
         let checkpointText = checkpoint.map { "\(audit - min(audit, $0.treeSize)) / \($0.treeSize)" } ?? (messages["checkpoint_none"] ?? "")

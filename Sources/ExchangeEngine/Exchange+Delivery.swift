@@ -374,7 +374,7 @@ extension Exchange {
             metrics.acks.increment(by: settled.filter { $0 }.count)
             // Settled events free in-flight capacity: a pull of this subscription held back by
             // max_in_flight may go on (the department's other subscriptions gain nothing).
-            if settled.contains(true) { gate(for: name).settlements.notify() }
+            if settled.contains(true) { notifySettlements(of: name) }
             return settled
         } catch {
             throw Self.mapped(error)
@@ -455,11 +455,13 @@ extension Exchange {
         }
     }
 
-    /// The subscription's dead letters.
-    public func deadLetters(subscription name: String, owner: DepartmentID) throws(ExchangeError) -> [DeadLetter] {
+    /// Up to `limit` of the subscription's dead letters after sequence `after`, in sequence order.
+    public func deadLetters(
+        subscription name: String, owner: DepartmentID, after: UInt64 = 0, limit: Int = .max
+    ) throws(ExchangeError) -> [DeadLetter] {
         try requireSubscription(name, owner: owner)
         do {
-            return try store.deadLetters(subscription: name)
+            return try store.deadLetters(subscription: name, after: after, limit: limit)
         } catch {
             throw Self.mapped(error)
         }

@@ -73,7 +73,7 @@ extension Exchange {
             }
             let created = try await store.putSubscription(record, position: position, actor: owner.rawValue)
             // New settings (a larger max_in_flight) may let a waiting pull go on.
-            gate(for: name).settlements.notify()
+            notifySettlements(of: name)
             return (try subscriptionInfo(name, owner: owner), created)
         } catch {
             throw Self.mapped(error)
@@ -97,7 +97,7 @@ extension Exchange {
             return SubscriptionInfo(
                 record: record, position: try store.position(ofSubscription: name) ?? 1,
                 pending: try store.pendingDeliveries(subscription: name).count,
-                deadLetters: try store.deadLetters(subscription: name).count)
+                deadLetters: try store.deadLetterCount(subscription: name))
         } catch {
             throw Self.mapped(error)
         }

@@ -99,17 +99,12 @@ public final class Exchange: Sendable {
         signals.signal(for: department.rawValue)
     }
 
-    /// The gate that serializes delivery rounds and settlements of one subscription. Use it
-    /// only for a subscription known to exist; where that is not known yet, hold the gate
-    /// through ``withGate(_:_:)`` or ``acquireGate(_:)``, which drop a gate created for a name
-    /// that turns out not to exist.
-    func gate(for subscription: String) -> SubscriptionGate {
-        gates.withLock { gates in
-            if let entry = gates[subscription] { return entry.gate }
-            let gate = SubscriptionGate()
-            gates[subscription] = GateEntry(gate: gate)
-            return gate
-        }
+    /// Wakes the pulls waiting on the subscription's gate (a settlement or new settings may let
+    /// them go on). Makes no gate: a pull waits holding its gate, so where there is none nobody
+    /// waits, and a subscription deleted meanwhile leaves nothing behind.
+    func notifySettlements(of subscription: String) {
+        let gate = gates.withLock { $0[subscription]?.gate }
+        gate?.settlements.notify()
     }
 
     /// Runs `body` holding the subscription's gate (see ``SubscriptionGate``). When `body`

@@ -150,7 +150,7 @@ extension ExchangeRoutes {
         ExchangeEndpoint(.ack, .post, "/v1/subscriptions/{name}/ack"),
         ExchangeEndpoint(.nak, .post, "/v1/subscriptions/{name}/nak"),
         ExchangeEndpoint(.term, .post, "/v1/subscriptions/{name}/term"),
-        ExchangeEndpoint(.deadLetters, .get, "/v1/subscriptions/{name}/dead-letters"),
+        ExchangeEndpoint(.deadLetters, .get, "/v1/subscriptions/{name}/dead-letters", query: ["after", "limit"]),
         ExchangeEndpoint(.redrive, .post, "/v1/subscriptions/{name}/dead-letters/redrive"),
         ExchangeEndpoint(.replay, .get, "/v1/replay", query: ["topic", "from_seq", "from_time", "until", "limit"]),
         ExchangeEndpoint(.reload, .post, "/v1/admin/reload"),

@@ -249,12 +249,25 @@ public struct ExchangeRoutes: Sendable {
         }
     }
 
+    /// Dead letters one answer lists unless `limit` says otherwise (at most
+    /// ``InputBounds/maxSequencesPerRequest``, as many as one settlement names).
+    static let deadLetterPage = 1000
+
+    /// `GET /v1/subscriptions/{name}/dead-letters?after=&limit=`: a page of dead letters in
+    /// sequence order, with `next_after` (the `after` of the next page) when more follow.
     @Sendable func deadLetters(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let department = try context.requireDepartment()
         let name = try context.parameters.require("name")
-        let letters = try exchange.deadLetters(subscription: name, owner: department)
+        let after = try Self.integer(request, "after", default: 0, in: 0...Int(InputBounds.sequence.upperBound))
+        let limit = try Self.integer(request, "limit", default: Self.deadLetterPage, in: 1...InputBounds.maxSequencesPerRequest)
+        // One more than asked tells whether a next page exists.
+        var letters = try exchange.deadLetters(subscription: name, owner: department, after: UInt64(after), limit: limit + 1)
+        let more = letters.count > limit
+        if more { letters.removeLast() }
         let documents = letters.map { ["sequence": $0.sequence, "deliveries": UInt64($0.deliveries), "time_ns": $0.time] }
-        return try Self.json(AnyEncodable(["dead_letters": documents]), status: .ok)
+        var answer: [String: AnyEncodable] = ["dead_letters": AnyEncodable(documents)]
+        if more, let last = letters.last { answer["next_after"] = AnyEncodable(last.sequence) }
+        return try Self.json(AnyEncodable(answer), status: .ok)
     }
 
     // MARK: Replay

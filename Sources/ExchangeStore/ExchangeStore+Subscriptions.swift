@@ -233,14 +233,15 @@ extension ExchangeStore {
         }
     }
 
-    /// The subscription's dead letters in sequence order.
-    public func deadLetters(subscription name: String) throws -> [DeadLetter] {
-        guard let id = names.id(of: name, kind: .subscription) else { return [] }
+    /// Up to `limit` of the subscription's dead letters after sequence `after` (exclusive), in
+    /// sequence order.
+    public func deadLetters(subscription name: String, after: UInt64 = 0, limit: Int = .max) throws -> [DeadLetter] {
+        guard limit > 0, after < UInt64.max, let id = names.id(of: name, kind: .subscription) else { return [] }
         return try read { txn in
             try txn.withCursor(schema.deadLetters) { cursor in
                 var result: [DeadLetter] = []
-                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(id, 0))
-                while let current = entry, current.key.bigEndianUInt32(at: 0) == id {
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(id, after + 1))
+                while result.count < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == id {
                     result.append(
                         DeadLetter(
                             sequence: current.key.bigEndianUInt64(at: 4), deliveries: current.value.bigEndianUInt32(at: 0),
@@ -248,6 +249,22 @@ extension ExchangeStore {
                     entry = try cursor.next()
                 }
                 return result
+            }
+        }
+    }
+
+    /// How many dead letters the subscription holds, counted in one read without copying them.
+    public func deadLetterCount(subscription name: String) throws -> Int {
+        guard let id = names.id(of: name, kind: .subscription) else { return 0 }
+        return try read { txn in
+            try txn.withCursor(schema.deadLetters) { cursor in
+                var count = 0
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(id, 0))
+                while let current = entry, current.key.bigEndianUInt32(at: 0) == id {
+                    count += 1
+                    entry = try cursor.next()
+                }
+                return count
             }
         }
     }

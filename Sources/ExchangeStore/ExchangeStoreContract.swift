@@ -152,8 +152,11 @@ public protocol ExchangeStoreContract: AnyObject, Sendable {
     /// Up to `limit` pending deliveries of the subscription, in sequence order.
     func pendingDeliveries(subscription name: String, limit: Int) throws -> [PendingDelivery]
 
-    /// The subscription's dead letters, in sequence order.
-    func deadLetters(subscription name: String) throws -> [DeadLetter]
+    /// Up to `limit` of the subscription's dead letters after sequence `after`, in sequence order.
+    func deadLetters(subscription name: String, after: UInt64, limit: Int) throws -> [DeadLetter]
+
+    /// How many dead letters the subscription holds, counted without copying them.
+    func deadLetterCount(subscription name: String) throws -> Int
 
     /// Runs `body` with everything one delivery round reads, from one snapshot (see
     /// ``DeliverySnapshot``). `body` is synchronous and must keep nothing it was handed.

@@ -93,12 +93,7 @@ struct BulkReadEndToEndTests {
         let daemon = try DaemonHarness(sections: "bulk_reads:\n  max_bytes_per_second: 64KiB\n")
         try await daemon.use {
             try await daemon.start()
-            try await Self.publish(daemon, count: 300, size: 4000)
-            // 1.2 MB at 64 KiB/s: tax's replay holds its slot for about 18 s.
-            let holder = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
-            #expect(await holder.waitForHandshake(seconds: 10))
-            try await holder.send("GET /v1/replay HTTP/1.1\r\nHost: exchange\r\n\r\n")
-            #expect(await holder.waitFor("200 OK", seconds: 10))
+            let holder = try await Self.holdReplay(daemon)
 
             let portal = try await daemon.request("portal", .GET, "/v1/replay")
             #expect(portal.status == 200, "\(portal.text.prefix(300))")
@@ -117,6 +112,18 @@ struct BulkReadEndToEndTests {
         }
     }
 
+    /// Publishes 300 events of about 4 KB routed to `tax` and starts tax's replay of them on a
+    /// raw connection, returned once the answer began: with `max_bytes_per_second: 64KiB`, the
+    /// 1.2 MB hold its bulk-read slot for about 18 s.
+    static func holdReplay(_ daemon: DaemonHarness) async throws -> RawConnection {
+        try await publish(daemon, count: 300, size: 4000)
+        let holder = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
+        #expect(await holder.waitForHandshake(seconds: 10))
+        try await holder.send("GET /v1/replay HTTP/1.1\r\nHost: exchange\r\n\r\n")
+        #expect(await holder.waitFor("200 OK", seconds: 10))
+        return holder
+    }
+
     /// `exchangectl replay` as `department` against `daemon`.
     static func replay(_ daemon: DaemonHarness, _ department: String, _ more: [String] = [], seconds: Int = 60) async throws -> ExecutableRun {
         try await ExecutableRun.of(
@@ -129,15 +136,11 @@ struct BulkReadEndToEndTests {
 
     @Test(.timeLimit(.minutes(5)))
     func exchangectlReplayWaitsForASlotAndGivesUpAfterItsAttempts() async throws {
-        // One slot, and a rate that makes a replay of 1.2 MB hold it for about 18 s.
+        // One slot, held by tax's replay for about 18 s (`holdReplay`).
         let daemon = try DaemonHarness(sections: "bulk_reads:\n  max_concurrent: 1\n  max_bytes_per_second: 64KiB\n")
         try await daemon.use {
             try await daemon.start()
-            try await Self.publish(daemon, count: 300, size: 4000)
-            let holder = try await RawConnection.open(port: daemon.port, tls: try daemon.tls("tax"))
-            #expect(await holder.waitForHandshake(seconds: 10))
-            try await holder.send("GET /v1/replay HTTP/1.1\r\nHost: exchange\r\n\r\n")
-            #expect(await holder.waitFor("200 OK", seconds: 10))
+            let holder = try await Self.holdReplay(daemon)
 
             // Busy all along: two attempts, a line before the one wait, then the problem.
             let started = ContinuousClock.now

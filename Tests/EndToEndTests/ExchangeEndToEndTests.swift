@@ -68,6 +68,41 @@ struct ExchangeEndToEndTests {
         }
     }
 
+    /// Dead letters are listed a page at a time (`after`, `limit`, `next_after`), so one
+    /// answer costs the daemon a bounded amount whatever a subscription holds.
+    @Test(.timeLimit(.minutes(3)))
+    func deadLettersAreListedAPageAtATime() async throws {
+        let daemon = try DaemonHarness()
+        try await daemon.use {
+            try await daemon.start()
+            #expect(try await daemon.json("tax", .PUT, "/v1/subscriptions/tax-feed", ["filter": "licence.>", "start": "all"]).status == 201)
+            for index in 1...5 {
+                #expect(try await daemon.publish("msa", id: "D-\(index)", data: Self.licence("D-\(index)")).status / 100 == 2)
+            }
+            #expect(Self.sequences(try await daemon.request("tax", .GET, "/v1/subscriptions/tax-feed/events?max=10")) == [1, 2, 3, 4, 5])
+            #expect(try await daemon.json("tax", .POST, "/v1/subscriptions/tax-feed/term", ["sequences": [1, 2, 3, 4, 5]]).status == 200)
+            func page(_ query: String) async throws -> (sequences: [Int], next: Int?) {
+                let answer = try await daemon.request("tax", .GET, "/v1/subscriptions/tax-feed/dead-letters" + query)
+                #expect(answer.status == 200, "\(query): \(answer.text)")
+                let sequences = (answer.object["dead_letters"] as? [[String: Any]])?.compactMap { $0["sequence"] as? Int } ?? []
+                return (sequences, answer.object["next_after"] as? Int)
+            }
+            let whole = try await page("")
+            #expect(whole.sequences == [1, 2, 3, 4, 5] && whole.next == nil)
+            let first = try await page("?limit=2")
+            #expect(first.sequences == [1, 2] && first.next == 2)
+            let second = try await page("?after=2&limit=2")
+            #expect(second.sequences == [3, 4] && second.next == 4)
+            let last = try await page("?after=4&limit=2")
+            #expect(last.sequences == [5] && last.next == nil)
+            for query in ["?limit=0", "?limit=10001", "?after=-1", "?after=9007199254740992", "?page=1"] {
+                let refused = try await daemon.request("tax", .GET, "/v1/subscriptions/tax-feed/dead-letters" + query)
+                #expect(refused.status == 400, "\(query): \(refused.text)")
+            }
+            #expect(try await daemon.stop() == 0)
+        }
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func refusalsAreProblemDocumentsAndChangeNothing() async throws {
         let daemon = try DaemonHarness()
