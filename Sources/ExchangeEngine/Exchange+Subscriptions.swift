@@ -131,16 +131,13 @@ extension Exchange {
     /// deleting subscriptions under new names cannot grow the gate table.
     public func deleteSubscription(_ name: String, owner: DepartmentID) async throws(ExchangeError) {
         try requireSubscription(name, owner: owner)
-        let gate = acquireGate(name)
         do {
-            try await gate.withLock(logger: logger) {
+            try await withGate(name, deletes: true) { gate in
                 _ = try await store.deleteSubscription(named: name, actor: owner.rawValue)
                 // A waiting pull wakes to find the subscription gone.
                 gate.settlements.notify()
             }
-            releaseGate(name, found: false)
         } catch {
-            releaseGate(name, found: (error as? ExchangeError)?.code != .subscriptionNotFound)
             throw Self.mapped(error)
         }
     }

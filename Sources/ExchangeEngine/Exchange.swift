@@ -108,13 +108,15 @@ public final class Exchange: Sendable {
     }
 
     /// Runs `body` holding the subscription's gate (see ``SubscriptionGate``). When `body`
-    /// finds no such subscription (throws ``ExchangeError/Code/subscriptionNotFound``), the gate
-    /// is dropped unless someone else uses it (``acquireGate(_:)``).
-    func withGate<Result: Sendable>(_ subscription: String, _ body: (SubscriptionGate) async throws -> Result) async rethrows -> Result {
+    /// finds no such subscription (throws ``ExchangeError/Code/subscriptionNotFound``), or
+    /// `deletes` it, the gate is dropped unless someone else uses it (``acquireGate(_:)``).
+    func withGate<Result: Sendable>(
+        _ subscription: String, deletes: Bool = false, _ body: (SubscriptionGate) async throws -> Result
+    ) async rethrows -> Result {
         let gate = acquireGate(subscription)
         do {
             let result = try await gate.withLock(logger: logger) { try await body(gate) }
-            releaseGate(subscription, found: true)
+            releaseGate(subscription, found: !deletes)
             return result
         } catch {
             releaseGate(subscription, found: (error as? ExchangeError)?.code != .subscriptionNotFound)

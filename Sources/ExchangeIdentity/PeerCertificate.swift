@@ -56,7 +56,12 @@ public struct PeerCertificate: Sendable, Hashable {
     /// The SHA-256 fingerprint of a certificate's DER bytes in lowercase hex, as department
     /// lists and revocation lists name certificates.
     public static func sha256Fingerprint(der: [UInt8]) -> String {
-        hex(SHA256.hash(data: der))
+        sha256Fingerprint(digest: SHA256.hash(data: der))
+    }
+
+    /// ``sha256Fingerprint(der:)`` of a digest already taken: its bytes in lowercase hex.
+    public static func sha256Fingerprint(digest: some Sequence<UInt8>) -> String {
+        hex(digest)
     }
 
     static func hex(_ digest: some Sequence<UInt8>) -> String {

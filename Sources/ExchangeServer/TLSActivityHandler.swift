@@ -62,8 +62,8 @@ final class TLSActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
             handshakeDone = true
             let certificate = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate
-            let digest = certificate.flatMap { try? $0.toDERBytes() }
-                .flatMap { der in isRevoked(PeerCertificate.sha256Fingerprint(der: der)) ? nil : Array(SHA256.hash(data: der)) }
+            let digest = certificate.flatMap { try? $0.toDERBytes() }.map { Array(SHA256.hash(data: $0)) }
+                .flatMap { isRevoked(PeerCertificate.sha256Fingerprint(digest: $0)) ? nil : $0 }
             guard activity.handshakeCompleted(certificate: digest) else { return }
         }
         context.fireUserInboundEventTriggered(event)

@@ -110,7 +110,10 @@ final class DedupRuns: @unchecked Sendable {
         for run in catalog.complete {
             let held = try entries[run.location] ?? txn.count(schema.database(run.location))
             entries[run.location] = held
-            guard run.count <= 2 * UInt64(held) + 1_000_000 else {
+            // Saturating: `held` comes from the file, which may be damaged too.
+            let stat = UInt64(clamping: held)
+            let bound = stat > (UInt64.max - 1_000_000) / 2 ? UInt64.max : 2 * stat + 1_000_000
+            guard run.count <= bound else {
                 throw StoreError.corruptRecord(
                     "meta/dedup_runs counts \(run.count) entries in run \(run.id), far more than its database holds (\(held))")
             }

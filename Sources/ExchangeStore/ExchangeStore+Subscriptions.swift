@@ -236,35 +236,37 @@ extension ExchangeStore {
     /// Up to `limit` of the subscription's dead letters after sequence `after` (exclusive), in
     /// sequence order.
     public func deadLetters(subscription name: String, after: UInt64 = 0, limit: Int = .max) throws -> [DeadLetter] {
-        guard limit > 0, after < UInt64.max, let id = names.id(of: name, kind: .subscription) else { return [] }
-        return try read { txn in
-            try txn.withCursor(schema.deadLetters) { cursor in
-                var result: [DeadLetter] = []
-                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(id, after + 1))
-                while result.count < limit, let current = entry, current.key.bigEndianUInt32(at: 0) == id {
-                    result.append(
-                        DeadLetter(
-                            sequence: current.key.bigEndianUInt64(at: 4), deliveries: current.value.bigEndianUInt32(at: 0),
-                            time: current.value.bigEndianUInt64(at: 4)))
-                    entry = try cursor.next()
-                }
-                return result
-            }
+        var result: [DeadLetter] = []
+        guard limit > 0 else { return result }
+        try visitDeadLetters(of: name, after: after) { key, value in
+            result.append(DeadLetter(sequence: key.bigEndianUInt64(at: 4), deliveries: value.bigEndianUInt32(at: 0), time: value.bigEndianUInt64(at: 4)))
+            return result.count < limit
         }
+        return result
     }
 
     /// How many dead letters the subscription holds, counted in one read without copying them.
     public func deadLetterCount(subscription name: String) throws -> Int {
-        guard let id = names.id(of: name, kind: .subscription) else { return 0 }
-        return try read { txn in
+        var count = 0
+        try visitDeadLetters(of: name, after: 0) { _, _ in
+            count += 1
+            return true
+        }
+        return count
+    }
+
+    /// Visits the subscription's `dead_letters` entries after sequence `after` in one read, in
+    /// sequence order, until `body` returns `false`.
+    private func visitDeadLetters(
+        of name: String, after: UInt64, _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        guard after < UInt64.max, let id = names.id(of: name, kind: .subscription) else { return }
+        try read { txn in
             try txn.withCursor(schema.deadLetters) { cursor in
-                var count = 0
-                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(id, 0))
-                while let current = entry, current.key.bigEndianUInt32(at: 0) == id {
-                    count += 1
+                var entry = try cursor.seek(atOrAfter: BigEndianKey.pair(id, after + 1))
+                while let current = entry, current.key.bigEndianUInt32(at: 0) == id, try body(current.key, current.value) {
                     entry = try cursor.next()
                 }
-                return count
             }
         }
     }
