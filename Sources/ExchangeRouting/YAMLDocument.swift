@@ -12,9 +12,32 @@ package enum YAMLDocument {
     }
 
     /// The document's node tree, every node with its position, or `nil` for an empty document.
-    /// - Throws: Yams' `YamlError` on a syntax error.
+    /// - Throws: Yams' `YamlError` on a syntax error; ``Problem`` for a base-60 whole number.
     package static func compose(_ text: String) throws -> Node? {
-        try Yams.compose(yaml: text)
+        let node = try Yams.compose(yaml: text)
+        if let node, let problem = baseSixtyProblem(node) { throw Problem(message: problem) }
+        return node
+    }
+
+    /// A whole number written in YAML 1.1's base 60 (`1:30`, resolved so or tagged `!!int`), or
+    /// `nil` when there is none. Yams turns such a number into an `Int` with arithmetic that traps
+    /// on overflow (`-1111111111111111111:3:10`, found by fuzzing), so it is refused before any
+    /// reader constructs it; YAML 1.2 has no such numbers, and the exchange never asks for one.
+    static func baseSixtyProblem(_ node: Node) -> String? {
+        switch node {
+        case .scalar(let scalar):
+            guard Tag.Name(rawValue: node.tag.rawValue) == .int, scalar.string.contains(":") else { return nil }
+            return "holds a base-60 number, \(scalar.string.prefix(40)), which is not read\(node.mark.map { " (line \($0.line))" } ?? "")"
+        case .alias:
+            return nil
+        case .sequence(let sequence):
+            return sequence.lazy.compactMap(baseSixtyProblem).first
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                if let problem = baseSixtyProblem(key) ?? baseSixtyProblem(value) { return problem }
+            }
+            return nil
+        }
     }
 
     /// The document as values (mappings, lists, text, numbers, booleans), or `nil` for an empty one.
@@ -23,6 +46,8 @@ package enum YAMLDocument {
         let node: Node?
         do {
             node = try compose(text)
+        } catch let problem as Problem {
+            throw problem
         } catch {
             throw Problem(message: "is not valid YAML: \(error)")
         }

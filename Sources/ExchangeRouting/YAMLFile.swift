@@ -37,6 +37,9 @@ struct YAMLFile {
                 errors.append(ConfigurationError(.yamlSyntax, file: file, message: "YAML syntax: \(error)"))
             }
             return nil
+        } catch let problem as YAMLDocument.Problem {
+            errors.append(ConfigurationError(.yamlSyntax, file: file, message: "the file \(problem.message)"))
+            return nil
         } catch {
             errors.append(ConfigurationError(.yamlSyntax, file: file, message: "YAML syntax: \(error)"))
             return nil

@@ -183,6 +183,18 @@ struct ConfigurationTests {
         #expect(found.message.hasPrefix("has a mapping key that is not text"))
     }
 
+    /// YAML 1.1's base-60 whole numbers are refused with the file's error, never constructed:
+    /// Yams' conversion of one traps on overflow (found by fuzzing `exchange-config`).
+    @Test(arguments: [
+        "-1111111111111111111:3:10\n", "server:\n  max_connections: -1111111111111111111:3:10\n",
+        "server:\n  port: 1:1:1:1:1:1:1:1:1:1:1:1:1\n", "server:\n  port: !!int 1:30\n", "[1, 2:30]\n", "? 1:30\n: x\n",
+    ])
+    func baseSixtyNumbersAreRefused(yaml: String) throws {
+        let found = try #require(error(yaml))
+        #expect(found.key == "(file)")
+        #expect(found.message.hasPrefix("holds a base-60 number"), "\(found)")
+    }
+
     @Test func exampleConfigurationIsValid() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/exchange.yaml").standardized.path
         let configuration = try ExchangeConfiguration.load(path: path)
